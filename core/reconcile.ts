@@ -1,0 +1,136 @@
+// reconcile(base, main, branch): fold one machine branch into main, record by record.
+// Pure: record sets in, merged records, conflicts and an audit trail of decisions out.
+import { conflictId, type Conflict, type OverlapSink } from "./conflict.js";
+import { mergeContent } from "./merge/index.js";
+import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
+import { overlapWinner, type Side, type Strategy } from "./strategy.js";
+import { compareVectors, mergeVectors, type Ordering } from "./vector.js";
+
+export type Action = "kept-main" | "took-branch" | "merged" | "unchanged";
+
+export interface Decision {
+  readonly path: string;
+  /** How the branch's vector relates to main's ("branch-only" for a record main has never had). */
+  readonly comparison: Ordering | "branch-only";
+  readonly action: Action;
+  readonly why: string;
+  readonly conflicts: number;
+}
+
+export interface ReconcileOptions {
+  readonly strategy: Strategy;
+}
+
+export interface ReconcileResult {
+  /** The new main record set. */
+  readonly records: RecordSet;
+  /** Records whose version differs from main's: what a commit must write. */
+  readonly changed: readonly SyncRecord[];
+  readonly conflicts: readonly Conflict[];
+  readonly decisions: readonly Decision[];
+}
+
+/**
+ * `base` is the record set at the merge base of main and the branch; only paths present in main
+ * or branch are considered, so callers may pass just the paths that changed on either side.
+ */
+export function reconcile(base: RecordSet, main: RecordSet, branch: RecordSet, options: ReconcileOptions): ReconcileResult {
+  const records = new Map(main);
+  const changed: SyncRecord[] = [];
+  const conflicts: Conflict[] = [];
+  const decisions: Decision[] = [];
+  for (const [path, b] of branch) {
+    const m = main.get(path);
+    if (m === undefined) {
+      records.set(path, b);
+      changed.push(b);
+      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      continue;
+    }
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    if (outcome.record !== m) {
+      records.set(path, outcome.record);
+      changed.push(outcome.record);
+    }
+    conflicts.push(...outcome.conflicts);
+    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+  }
+  return { records, changed, conflicts, decisions };
+}
+
+interface RecordOutcome {
+  record: SyncRecord;
+  comparison: Ordering;
+  action: Action;
+  why: string;
+  conflicts: Conflict[];
+}
+
+export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy): RecordOutcome {
+  const comparison = compareVectors(branch.vector, main.vector);
+  const plain = (record: SyncRecord, action: Action, why: string): RecordOutcome => ({ record, comparison, action, why, conflicts: [] });
+  if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
+  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
+  if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
+  return mergeConcurrent(base, main, branch, strategy, comparison);
+}
+
+function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, comparison: Ordering): RecordOutcome {
+  const conflicts: Conflict[] = [];
+  const sides = { main, branch };
+  const record = (side: Side, value: string | null) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
+  const keep = (at: string, winner: Side, value: { main: string | null; branch: string | null }) => {
+    const loser: Side = winner === "main" ? "branch" : "main";
+    conflicts.push({
+      id: conflictId(main.path, at, value[winner], value[loser]),
+      path: main.path,
+      at,
+      strategy,
+      kept: record(winner, value[winner]),
+      lost: record(loser, value[loser]),
+      needsDecision: strategy === "ask",
+    });
+  };
+  const sink: OverlapSink = {
+    overlap(at, mainValue, branchValue) {
+      const winner = overlapWinner(strategy, sides);
+      keep(at, winner, { main: mainValue, branch: branchValue });
+      return winner;
+    },
+  };
+  const vector = mergeVectors(main.vector, branch.vector);
+  const newer = main.updatedAt >= branch.updatedAt ? main : branch;
+  const finish = (content: Uint8Array | null, why: string): RecordOutcome => ({
+    record: makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    comparison,
+    action: "merged",
+    why,
+    conflicts,
+  });
+
+  if (main.deleted && branch.deleted) return finish(null, "deleted on both sides");
+  if (main.deleted || branch.deleted) {
+    // Delete against a concurrent edit: the edit survives, the delete is recorded as the conflict.
+    const editedSide: Side = main.deleted ? "branch" : "main";
+    keep("", editedSide, { main: text(main.content), branch: text(branch.content) });
+    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
+  }
+  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
+    // Whole-record strategies still merge first, so identical or non-overlapping edits are not conflicts.
+    let overlaps = 0;
+    const merged = mergeContent(main.kind, live(base), main.content!, branch.content!, { overlap: () => (overlaps++, "main") });
+    if (overlaps === 0) return finish(merged, "concurrent edits that do not overlap");
+    const winner = sink.overlap("", text(main.content), text(branch.content));
+    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
+  }
+  const merged = mergeContent(main.kind, live(base), main.content!, branch.content!, sink);
+  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
+}
+
+function live(r: SyncRecord | undefined): Uint8Array | null {
+  return r === undefined || r.deleted ? null : r.content;
+}
+
+function text(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,131 @@
+// The unit of sync: one file, one database row, one credentials file. Stored in the sync repo
+// as a single blob: a line of canonical JSON metadata, then the content bytes verbatim, so
+// the repo stays diffable and the same state always produces the same bytes.
+import { createHash } from "node:crypto";
+import { canonicalVector, type VersionVector } from "./vector.js";
+
+export type RecordKind = "json" | "jsonc" | "text" | "jsonl" | "encrypted-entries" | "opaque";
+
+export const recordKinds: readonly RecordKind[] = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+
+export interface SyncRecord {
+  /** Path inside the sync repo, `/`-separated, never absolute, never `..`. */
+  readonly path: string;
+  readonly kind: RecordKind;
+  /** null for a tombstone. */
+  readonly content: Uint8Array | null;
+  readonly vector: VersionVector;
+  /** sha256 of the content; "" for a tombstone. */
+  readonly hash: string;
+  /** When this version was written (ms since epoch). Changes only with the content. */
+  readonly updatedAt: number;
+  /** Machine that wrote this version (or "merge" for a reconciled one). */
+  readonly writer: string;
+  readonly deleted: boolean;
+}
+
+export type RecordSet = ReadonlyMap<string, SyncRecord>;
+
+export function contentHash(content: Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+export function makeRecord(fields: {
+  path: string;
+  kind: RecordKind;
+  content: Uint8Array | null;
+  vector: VersionVector;
+  updatedAt: number;
+  writer: string;
+}): SyncRecord {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted,
+  };
+}
+
+export class RecordFormatError extends Error {
+  constructor(path: string, why: string) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.name = "RecordFormatError";
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Header keys in a fixed order; content follows the first newline. */
+export function encodeRecord(r: SyncRecord): Uint8Array {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer,
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+
+export function decodeRecord(path: string, bytes: Uint8Array): SyncRecord {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h: unknown;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+
+interface Header {
+  deleted: boolean;
+  hash: string;
+  kind: RecordKind;
+  updatedAt: number;
+  vector: Record<string, number>;
+  writer: string;
+}
+
+function isHeader(h: unknown): h is Header {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h as Record<string, unknown>;
+  const v = o.vector;
+  return (
+    typeof o.deleted === "boolean" &&
+    typeof o.hash === "string" &&
+    recordKinds.includes(o.kind as RecordKind) &&
+    typeof o.updatedAt === "number" &&
+    typeof o.writer === "string" &&
+    typeof v === "object" && v !== null && !Array.isArray(v) &&
+    Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
+  );
+}
+
+/** Repo paths come from a repo anyone with write access can edit: refuse escapes. */
+export function isSafeRepoPath(path: string): boolean {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+
+export function sameVersion(a: SyncRecord, b: SyncRecord): boolean {
+  return a.hash === b.hash && a.deleted === b.deleted;
+}

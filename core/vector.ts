@@ -1,0 +1,45 @@
+// A version vector: one counter per machine that ever wrote a record.
+// Absent entries count as zero, so vectors of different width compare cleanly.
+
+export type VersionVector = Readonly<Record<string, number>>;
+
+export type Ordering = "equal" | "ahead" | "behind" | "concurrent";
+
+export const emptyVector: VersionVector = Object.freeze({});
+
+/** How `a` relates to `b`: ahead means `a` has seen everything `b` has, and more. */
+export function compareVectors(a: VersionVector, b: VersionVector): Ordering {
+  let aGreater = false;
+  let bGreater = false;
+  for (const id of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[id] ?? 0;
+    const y = b[id] ?? 0;
+    if (x > y) aGreater = true;
+    else if (y > x) bGreater = true;
+    if (aGreater && bGreater) return "concurrent";
+  }
+  if (aGreater) return "ahead";
+  if (bGreater) return "behind";
+  return "equal";
+}
+
+/** Element-wise maximum: the least vector that has seen both. */
+export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector {
+  const out: Record<string, number> = { ...a };
+  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
+  return canonicalVector(out);
+}
+
+export function incrementVector(v: VersionVector, machine: string): VersionVector {
+  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
+}
+
+/** Sorted keys, zeros dropped: equal vectors always serialise to the same bytes. */
+export function canonicalVector(v: VersionVector): VersionVector {
+  const out: Record<string, number> = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}

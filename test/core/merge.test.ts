@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import type { OverlapSink } from "../../core/conflict.js";
+import { mergeContent } from "../../core/merge/index.js";
+import type { RecordKind } from "../../core/record.js";
+import type { Side } from "../../core/strategy.js";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function merge(kind: RecordKind, base: string | null, main: string, branch: string, winner: Side = "main") {
+  const overlaps: { at: string; main: string | null; branch: string | null }[] = [];
+  const sink: OverlapSink = { overlap: (at, m, b) => (overlaps.push({ at, main: m, branch: b }), winner) };
+  const out = dec(mergeContent(kind, base === null ? null : enc(base), enc(main), enc(branch), sink));
+  return { out, overlaps };
+}
+
+describe("JSONC merge", () => {
+  const base = `{
+  // the model everyone uses
+  "model": "a/b",
+  "theme": "dark",
+  /* keep these sorted */
+  "agent": { "build": { "temperature": 0.1 } }
+}
+`;
+  it("merges edits of different keys and keeps every comment", () => {
+    const main = base.replace('"dark"', '"light"');
+    const branch = base.replace("0.1", "0.3").replace('"a/b"', '"c/d"');
+    const { out, overlaps } = merge("jsonc", base, main, branch);
+    expect(overlaps).toEqual([]);
+    expect(out).toContain("// the model everyone uses");
+    expect(out).toContain("/* keep these sorted */");
+    expect(out).toContain('"theme": "light"');
+    expect(out).toContain('"model": "c/d"');
+    expect(out).toContain('"temperature": 0.3');
+  });
+
+  it("keeps comments when the line merge would conflict but keys do not", () => {
+    const b = `{\n  "a": 1,\n  "b": 2\n}\n`;
+    const main = `{\n  // main's note\n  "a": 10,\n  "b": 2\n}\n`;
+    const branch = `{\n  "a": 1,\n  "b": 20\n}\n`;
+    const { out, overlaps } = merge("jsonc", b, main, branch);
+    expect(overlaps).toEqual([]);
+    expect(out).toContain("// main's note");
+    expect(JSON.parse(out.replace(/\/\/.*\n/, "\n"))).toEqual({ a: 10, b: 20 });
+  });
+
+  it("reports the same key changed on both sides as one overlap at its JSON pointer", () => {
+    const main = base.replace('"dark"', '"light"');
+    const branch = base.replace('"dark"', '"solarized"');
+    const { out, overlaps } = merge("jsonc", base, main, branch, "branch");
+    expect(overlaps).toEqual([{ at: "/theme", main: '"light"', branch: '"solarized"' }]);
+    expect(out).toContain('"theme": "solarized"');
+    expect(out).toContain("// the model everyone uses");
+  });
+
+  it("treats identical concurrent edits as no conflict", () => {
+    const edited = base.replace('"dark"', '"light"');
+    expect(merge("jsonc", base, edited, edited).overlaps).toEqual([]);
+  });
+});
+
+describe("JSON merge", () => {
+  it("merges arrays of objects with an id as maps and reports conflicting element edits", () => {
+    const base = JSON.stringify({ todos: [{ id: "1", s: "open" }, { id: "2", s: "open" }] });
+    const main = JSON.stringify({ todos: [{ id: "1", s: "done" }, { id: "2", s: "open" }, { id: "3", s: "open" }] });
+    const branch = JSON.stringify({ todos: [{ id: "1", s: "wontfix" }, { id: "4", s: "open" }] });
+    const { out, overlaps } = merge("json", base, main, branch);
+    expect(JSON.parse(out)).toEqual({ todos: [{ id: "1", s: "done" }, { id: "3", s: "open" }, { id: "4", s: "open" }] });
+    expect(overlaps).toEqual([{ at: "/todos[id=1]/s", main: '"done"', branch: '"wontfix"' }]);
+  });
+
+  it("treats deleting a key against editing it as an overlap", () => {
+    const { overlaps } = merge("json", '{"a":1,"b":1}', '{"b":1}', '{"a":2,"b":1}');
+    expect(overlaps).toEqual([{ at: "/a", main: null, branch: "2" }]);
+  });
+
+  it("falls back to a whole-value decision for corrupt JSON, keeping the loser", () => {
+    const { out, overlaps } = merge("json", "{}", "{ broken", '{"a":1}', "branch");
+    expect(out).toBe('{"a":1}');
+    expect(overlaps).toEqual([{ at: "", main: "{ broken", branch: '{"a":1}' }]);
+  });
+});
+
+describe("text merge (diff3)", () => {
+  const base = "# Agents\n\nline one\nline two\nline three\n";
+  it("merges non-overlapping line edits", () => {
+    const { out, overlaps } = merge("text", base, base.replace("one", "ONE"), base.replace("three", "THREE"));
+    expect(out).toBe("# Agents\n\nline ONE\nline two\nline THREE\n");
+    expect(overlaps).toEqual([]);
+  });
+
+  it("decides an overlapping hunk and keeps the losing lines", () => {
+    const { out, overlaps } = merge("text", base, base.replace("two", "2 (main)"), base.replace("two", "2 (branch)"), "branch");
+    expect(out).toContain("line 2 (branch)");
+    expect(overlaps).toHaveLength(1);
+    expect(overlaps[0]!.main).toBe("line 2 (main)\n");
+  });
+});
+
+describe("JSONL merge", () => {
+  it("keeps both sides' appended entries in order without duplicates", () => {
+    const base = '{"input":"a"}\n{"input":"b"}\n';
+    const main = base + '{"input":"c"}\n';
+    const branch = base + '{"input":"d"}\n{"input":"c"}\n';
+    const { out, overlaps } = merge("jsonl", base, main, branch);
+    expect(out).toBe('{"input":"a"}\n{"input":"b"}\n{"input":"c"}\n{"input":"d"}\n');
+    expect(overlaps).toEqual([]);
+  });
+
+  it("keeps an entry trimmed on one side trimmed", () => {
+    const base = "1\n2\n3\n";
+    expect(merge("jsonl", base, "2\n3\n", "1\n2\n3\n4\n").out).toBe("2\n3\n4\n");
+  });
+});
+
+describe("encrypted entries", () => {
+  it("merges entry by entry on ciphertext", () => {
+    const base = JSON.stringify({ openai: "c1", anthropic: "c2" });
+    const main = JSON.stringify({ openai: "c1x", anthropic: "c2" });
+    const branch = JSON.stringify({ openai: "c1", anthropic: "c2", groq: "c3" });
+    const { out, overlaps } = merge("encrypted-entries", base, main, branch);
+    expect(JSON.parse(out)).toEqual({ openai: "c1x", anthropic: "c2", groq: "c3" });
+    expect(overlaps).toEqual([]);
+  });
+});
+
+describe("opaque", () => {
+  it("decides the whole value", () => {
+    const { out, overlaps } = merge("opaque", "x", "y", "z", "branch");
+    expect(out).toBe("z");
+    expect(overlaps).toHaveLength(1);
+  });
+});
