@@ -1,0 +1,168 @@
+// A bare repository oc-sync owns (the client's local clone, or the Action's workspace .git):
+// read trees and blobs, build commits without a working tree, and inspect history.
+import { spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { ObjectReader } from "./object-reader.js";
+import { gitEnv, GitError, runGit, type RunOptions } from "./run.js";
+
+export interface TreeEntry {
+  readonly mode: string;
+  readonly oid: string;
+  readonly path: string;
+}
+
+export interface ChangedPath {
+  readonly path: string;
+  /** The blob at the newer commit; null when the path was removed. */
+  readonly oid: string | null;
+}
+
+export interface CommitSpec {
+  readonly parents: readonly string[];
+  readonly message: string;
+  /** Path → new content, or null to remove the path. */
+  readonly changes: ReadonlyMap<string, Uint8Array | null>;
+  readonly date?: Date;
+}
+
+export class GitRepo {
+  private reader: ObjectReader | undefined;
+
+  constructor(readonly gitDir: string) {}
+
+  static async open(gitDir: string): Promise<GitRepo> {
+    await mkdir(gitDir, { recursive: true });
+    await runGit(["init", "--bare", "-q", gitDir]);
+    const repo = new GitRepo(gitDir);
+    // Automatic gc would stall a sync at a random moment; oc-sync repacks when it chooses.
+    await repo.git(["config", "gc.auto", "0"]);
+    await repo.git(["config", "core.logAllRefUpdates", "true"]);
+    return repo;
+  }
+
+  git(args: readonly string[], options: RunOptions = {}) {
+    return runGit(["--git-dir", this.gitDir, ...args], options);
+  }
+
+  async revParse(ref: string): Promise<string | null> {
+    const r = await this.git(["rev-parse", "-q", "--verify", `${ref}^{commit}`], { okCodes: [1, 128] });
+    return r.code === 0 ? r.stdout.toString().trim() : null;
+  }
+
+  async updateRef(ref: string, oid: string, expected?: string | null): Promise<void> {
+    const args = ["update-ref", ref, oid];
+    if (expected !== undefined) args.push(expected ?? "0".repeat(40));
+    await this.git(args);
+  }
+
+  async deleteRef(ref: string): Promise<void> {
+    await this.git(["update-ref", "-d", ref], { okCodes: [1] });
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const r = await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
+    return r.code === 0;
+  }
+
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    const r = await this.git(["merge-base", a, b], { okCodes: [1] });
+    return r.code === 0 ? r.stdout.toString().trim() : null;
+  }
+
+  /** Every blob under `prefix` (or the whole tree) at `commit`. */
+  async listTree(commit: string, prefix?: string): Promise<TreeEntry[]> {
+    const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
+    if (prefix) args.push("--", prefix);
+    const out = (await this.git(args)).stdout.toString("utf8");
+    return out
+      .split("\0")
+      .filter(Boolean)
+      .map((line) => {
+        const tab = line.indexOf("\t");
+        const [mode, , oid] = line.slice(0, tab).split(" ");
+        return { mode: mode!, oid: oid!, path: line.slice(tab + 1) };
+      });
+  }
+
+  /** Paths that differ between two commits (either may be null: the empty tree). */
+  async diff(from: string | null, to: string): Promise<ChangedPath[]> {
+    if (!from) return (await this.listTree(to)).map((e) => ({ path: e.path, oid: e.oid }));
+    const fields = (await this.git(["diff-tree", "-r", "-z", "--no-renames", from, to])).stdout.toString("utf8").split("\0");
+    const out: ChangedPath[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const meta = fields[i]!.split(" ");
+      const status = meta[4];
+      out.push({ path: fields[i + 1]!, oid: status === "D" ? null : meta[3]! });
+    }
+    return out;
+  }
+
+  /** Blob content by oid or `<commit>:<path>`; null when absent. */
+  readBlob(object: string): Promise<Buffer | null> {
+    this.reader ??= new ObjectReader(this.gitDir);
+    return this.reader.read(object);
+  }
+
+  close(): void {
+    this.reader?.close();
+    this.reader = undefined;
+  }
+
+  /**
+   * Builds a commit with `git fast-import`: it edits the parent's tree in place, so the cost is
+   * proportional to the changes, and it writes one pack instead of thousands of loose objects.
+   */
+  async commit(spec: CommitSpec): Promise<string> {
+    const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const when = Math.floor((spec.date ?? new Date()).getTime() / 1000);
+    const message = Buffer.from(spec.message, "utf8");
+    const chunks: Buffer[] = [
+      Buffer.from(`commit ${ref}\ncommitter oc-sync <oc-sync@localhost> ${when} +0000\ndata ${message.length}\n`),
+      message,
+      Buffer.from("\n"),
+    ];
+    const [first, ...others] = spec.parents;
+    if (first) chunks.push(Buffer.from(`from ${first}\n`));
+    for (const p of others) chunks.push(Buffer.from(`merge ${p}\n`));
+    for (const [path, content] of spec.changes) {
+      if (content === null) {
+        chunks.push(Buffer.from(`D ${quotePath(path)}\n`));
+      } else {
+        chunks.push(Buffer.from(`M 100644 inline ${quotePath(path)}\ndata ${content.length}\n`), Buffer.from(content), Buffer.from("\n"));
+      }
+    }
+    chunks.push(Buffer.from("\ndone\n"));
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], chunks);
+    const oid = await this.revParse(ref);
+    await this.deleteRef(ref);
+    if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
+    return oid;
+  }
+
+  /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
+  async maintain(): Promise<void> {
+    const out = (await this.git(["count-objects", "-v"])).stdout.toString();
+    const num = (key: string) => Number(new RegExp(`^${key}: (\\d+)`, "m").exec(out)?.[1] ?? 0);
+    if (num("count") > 1000 || num("packs") > 30) await this.git(["repack", "-a", "-d", "-q"]);
+  }
+}
+
+function quotePath(path: string): string {
+  return /["\\\n]/.test(path) || path.startsWith('"') ? JSON.stringify(path) : path;
+}
+
+/** Streams chunks into a git command's stdin without building one giant buffer. */
+function pipeInto(args: string[], chunks: readonly Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr))));
+    child.stdin.on("error", () => undefined);
+    (async () => {
+      for (const c of chunks) if (!child.stdin.write(c)) await new Promise((r) => child.stdin.once("drain", r));
+      child.stdin.end();
+    })();
+  });
+}

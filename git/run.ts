@@ -1,0 +1,84 @@
+// Runs the system git with an argument array (no shell), a clean and predictable environment,
+// and errors that say what went wrong without leaking the token.
+import { spawn } from "node:child_process";
+import { authEnv, maskSecrets, secretForms, type GitAuth } from "./auth.js";
+
+export type GitFailure = "auth" | "network" | "rejected" | "not-found" | "failed";
+
+export class GitError extends Error {
+  constructor(
+    readonly kind: GitFailure,
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "GitError";
+  }
+}
+
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly input?: string | Uint8Array;
+  readonly auth?: GitAuth;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Exit codes that are answers, not failures (e.g. 1 for merge-base --is-ancestor). */
+  readonly okCodes?: readonly number[];
+}
+
+export interface RunResult {
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+export function gitEnv(auth?: GitAuth, extra?: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  return {
+    ...env,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    GIT_ASKPASS: "",
+    SSH_ASKPASS: "",
+    GIT_AUTHOR_NAME: "oc-sync",
+    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
+    GIT_COMMITTER_NAME: "oc-sync",
+    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
+    ...authEnv(auth),
+    ...extra,
+  };
+}
+
+export function classify(stderr: string): GitFailure {
+  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
+  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
+  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
+  return "failed";
+}
+
+export function runGit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const secrets = secretForms(options.auth);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
+    child.on("close", (code) => {
+      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
+      const exit = code ?? 1;
+      if (exit === 0 || options.okCodes?.includes(exit)) {
+        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
+        return;
+      }
+      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
+      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
+}

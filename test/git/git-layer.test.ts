@@ -1,0 +1,129 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchRefs, listRemoteHeads, pushAtomic, type Remote } from "../../git/remote.js";
+import { GitRepo } from "../../git/repo.js";
+import { GitError, runGit } from "../../git/run.js";
+import { startGitServer, type GitServer } from "../support/git-http-server.js";
+import { tempDir } from "../support/tmp.js";
+
+const TOKEN = "tok_live_9f8e7d6c5b4a39281706";
+const bytes = (s: string) => new TextEncoder().encode(s);
+let root: string;
+let server: GitServer;
+let remote: Remote;
+
+beforeAll(async () => {
+  root = await tempDir();
+  await runGit(["init", "--bare", "-q", "-b", "main", join(root, "srv", "sync.git")]);
+  server = await startGitServer({ root: join(root, "srv"), tokens: [TOKEN] });
+  remote = { url: server.url("sync.git"), auth: { token: TOKEN } };
+});
+afterAll(() => server.close());
+
+async function clone(name: string): Promise<GitRepo> {
+  const repo = await GitRepo.open(join(root, name));
+  return repo;
+}
+
+describe("git layer against a loopback smart-HTTP server", () => {
+  let first: string;
+
+  it("builds a commit without a working tree, pushes it, and another clone reads it back", async () => {
+    const a = await clone("a.git");
+    first = await a.commit({ parents: [], message: "first", changes: new Map([["config/opencode.jsonc", bytes("{ // c\n}\n")], ["sessions/s1/session.json", bytes("{}")]]) });
+    expect(await pushAtomic(a, remote, [{ ref: "main", oid: first, expected: null }])).toEqual({ ok: true });
+
+    const b = await clone("b.git");
+    await fetchRefs(b, remote);
+    expect(await b.revParse("refs/remotes/sync/main")).toBe(first);
+    expect((await b.listTree(first)).map((e) => e.path)).toEqual(["config/opencode.jsonc", "sessions/s1/session.json"]);
+    expect((await b.readBlob(`${first}:config/opencode.jsonc`))?.toString()).toBe("{ // c\n}\n");
+    expect(await b.readBlob(`${first}:missing`)).toBeNull();
+
+    const second = await b.commit({ parents: [first], message: "second", changes: new Map([["sessions/s1/session.json", null], ["a b/c\"d.json", bytes("x")]]) });
+    expect(await b.diff(first, second)).toEqual([
+      { path: 'a b/c"d.json', oid: expect.stringMatching(/^[0-9a-f]{40}$/) },
+      { path: "sessions/s1/session.json", oid: null },
+    ]);
+    expect(await b.isAncestor(first, second)).toBe(true);
+    expect(await listRemoteHeads(b, remote)).toEqual(new Map([["main", first]]));
+    a.close();
+    b.close();
+  });
+
+  it("lets exactly one of two racing pushers move main (compare-and-swap)", async () => {
+    const racers = await Promise.all(["r1.git", "r2.git", "r3.git"].map(clone));
+    for (const r of racers) await fetchRefs(r, remote);
+    const commits = await Promise.all(racers.map((r, i) => r.commit({ parents: [first], message: `racer ${i}`, changes: new Map([[`m${i}`, bytes(`${i}`)]]) })));
+    const results = await Promise.all(racers.map((r, i) => pushAtomic(r, remote, [
+      { ref: "main", oid: commits[i]!, expected: first },
+      { ref: `machines/r${i}`, oid: commits[i]!, expected: null },
+    ])));
+    const winners = results.filter((r) => r.ok);
+    expect(winners).toHaveLength(1);
+    for (const r of results.filter((x) => !x.ok)) expect(r).toMatchObject({ ok: false, reason: "rejected" });
+    const heads = await listRemoteHeads(racers[0]!, remote);
+    const winner = results.findIndex((r) => r.ok);
+    expect(heads.get("main")).toBe(commits[winner]);
+    // Atomic: the losers' machine branches did not move either.
+    expect([...heads.keys()].filter((k) => k.startsWith("machines/"))).toEqual([`machines/r${winner}`]);
+  });
+
+  it("reports a wrong token as a typed auth failure that never shows the token", async () => {
+    const wrong = "tok_wrong_1234567890abcdef";
+    const r = await clone("w.git");
+    const oid = await r.commit({ parents: [], message: "x", changes: new Map([["f", bytes("1")]]) });
+    const result = await pushAtomic(r, { url: remote.url, auth: { token: wrong } }, [{ ref: "main", oid, expected: null }]);
+    expect(result).toMatchObject({ ok: false, reason: "auth" });
+    expect(JSON.stringify(result)).not.toContain(wrong);
+    const err = await fetchRefs(r, { url: remote.url, auth: { token: wrong } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitError);
+    expect((err as GitError).kind).toBe("auth");
+    expect(`${(err as GitError).message}${(err as GitError).stderr}`).not.toContain(wrong);
+    expect(`${(err as GitError).message}`).not.toContain(Buffer.from(`x-access-token:${wrong}`).toString("base64"));
+  });
+
+  it("reports an unreachable server as a network failure", async () => {
+    server.setFault("reset");
+    try {
+      const r = await clone("n.git");
+      const err = await fetchRefs(r, remote).catch((e: unknown) => e);
+      expect((err as GitError).kind).toBe("network");
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  it("keeps the token out of .git/config", async () => {
+    const r = await clone("c.git");
+    await fetchRefs(r, remote);
+    const config = (await runGit(["--git-dir", r.gitDir, "config", "--list"])).stdout.toString();
+    expect(config).not.toContain(TOKEN);
+    expect(config).not.toContain("extraheader");
+  });
+});
+
+describe("git layer against a bare repository on disk", () => {
+  it("enforces compare-and-swap there too", async () => {
+    const dir = join(root, "disk-remote.git");
+    await runGit(["init", "--bare", "-q", dir]);
+    const disk: Remote = { url: dir };
+    const a = await clone("da.git");
+    const c1 = await a.commit({ parents: [], message: "1", changes: new Map([["f", bytes("1")]]) });
+    expect(await pushAtomic(a, disk, [{ ref: "main", oid: c1, expected: null }])).toEqual({ ok: true });
+    const c2 = await a.commit({ parents: [c1], message: "2", changes: new Map([["f", bytes("2")]]) });
+    expect(await pushAtomic(a, disk, [{ ref: "main", oid: c2, expected: "0".repeat(40).replace(/0$/, "1") }])).toMatchObject({ ok: false, reason: "rejected" });
+    expect(await pushAtomic(a, disk, [{ ref: "main", oid: c2, expected: c1 }])).toEqual({ ok: true });
+  });
+
+  it("writes a bulk commit as one pack, not thousands of loose objects", async () => {
+    const a = await clone("bulk.git");
+    const changes = new Map<string, Uint8Array>();
+    for (let i = 0; i < 10_000; i++) changes.set(`sessions/s${i % 50}/messages/m${i}.json`, bytes(`{"i":${i}}`));
+    const oid = await a.commit({ parents: [], message: "bulk", changes });
+    expect((await a.listTree(oid)).length).toBe(10_000);
+    const counts = (await a.git(["count-objects", "-v"])).stdout.toString();
+    expect(counts).toMatch(/^count: 0$/m);
+    expect(counts).toMatch(/^packs: 1$/m);
+  });
+});
