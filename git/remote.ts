@@ -22,10 +22,12 @@ export type PushResult =
   | { readonly ok: false; readonly reason: "rejected"; readonly refs: readonly string[]; readonly message: string }
   | { readonly ok: false; readonly reason: "auth" | "network" | "not-found" | "failed"; readonly message: string };
 
-/** Fetches remote heads into `refs/remotes/sync/*` (the client's view of the remote). */
-export async function fetchRefs(repo: GitRepo, remote: Remote, refs: readonly string[] = ["main", "machines/*"]): Promise<void> {
-  const specs = refs.map((r) => `+refs/heads/${r}:refs/remotes/sync/${r}`);
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, ...specs], { auth: remote.auth });
+/**
+ * Fetches every remote head into `refs/remotes/sync/*` (the local view of the remote). A
+ * wildcard, so an empty remote (no main yet) is not an error.
+ */
+export async function fetchRefs(repo: GitRepo, remote: Remote): Promise<void> {
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, "+refs/heads/*:refs/remotes/sync/*"], { auth: remote.auth });
 }
 
 /** Remote heads without downloading objects: one cheap request, no REST quota. */

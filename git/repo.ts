@@ -17,11 +17,13 @@ export interface ChangedPath {
   readonly oid: string | null;
 }
 
+export type FileChange = readonly [path: string, content: Uint8Array | null];
+
 export interface CommitSpec {
   readonly parents: readonly string[];
   readonly message: string;
-  /** Path → new content, or null to remove the path. */
-  readonly changes: ReadonlyMap<string, Uint8Array | null>;
+  /** Path → new content, or null to remove the path. Streamed: may be generated lazily. */
+  readonly changes: Iterable<FileChange> | AsyncIterable<FileChange>;
   readonly date?: Date;
 }
 
@@ -69,10 +71,10 @@ export class GitRepo {
     return r.code === 0 ? r.stdout.toString().trim() : null;
   }
 
-  /** Every blob under `prefix` (or the whole tree) at `commit`. */
-  async listTree(commit: string, prefix?: string): Promise<TreeEntry[]> {
+  /** Every blob under the given folders (or the whole tree) at `commit`. */
+  async listTree(commit: string, prefixes: readonly string[] = []): Promise<TreeEntry[]> {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
-    if (prefix) args.push("--", prefix);
+    if (prefixes.length) args.push("--", ...prefixes);
     const out = (await this.git(args)).stdout.toString("utf8");
     return out
       .split("\0")
@@ -84,10 +86,12 @@ export class GitRepo {
       });
   }
 
-  /** Paths that differ between two commits (either may be null: the empty tree). */
-  async diff(from: string | null, to: string): Promise<ChangedPath[]> {
-    if (!from) return (await this.listTree(to)).map((e) => ({ path: e.path, oid: e.oid }));
-    const fields = (await this.git(["diff-tree", "-r", "-z", "--no-renames", from, to])).stdout.toString("utf8").split("\0");
+  /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
+  async diff(from: string | null, to: string, prefixes: readonly string[] = []): Promise<ChangedPath[]> {
+    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid }));
+    const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
+    if (prefixes.length) args.push("--", ...prefixes);
+    const fields = (await this.git(args)).stdout.toString("utf8").split("\0");
     const out: ChangedPath[] = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const meta = fields[i]!.split(" ");
@@ -114,25 +118,7 @@ export class GitRepo {
    */
   async commit(spec: CommitSpec): Promise<string> {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const when = Math.floor((spec.date ?? new Date()).getTime() / 1000);
-    const message = Buffer.from(spec.message, "utf8");
-    const chunks: Buffer[] = [
-      Buffer.from(`commit ${ref}\ncommitter oc-sync <oc-sync@localhost> ${when} +0000\ndata ${message.length}\n`),
-      message,
-      Buffer.from("\n"),
-    ];
-    const [first, ...others] = spec.parents;
-    if (first) chunks.push(Buffer.from(`from ${first}\n`));
-    for (const p of others) chunks.push(Buffer.from(`merge ${p}\n`));
-    for (const [path, content] of spec.changes) {
-      if (content === null) {
-        chunks.push(Buffer.from(`D ${quotePath(path)}\n`));
-      } else {
-        chunks.push(Buffer.from(`M 100644 inline ${quotePath(path)}\ndata ${content.length}\n`), Buffer.from(content), Buffer.from("\n"));
-      }
-    }
-    chunks.push(Buffer.from("\ndone\n"));
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], chunks);
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
     const oid = await this.revParse(ref);
     await this.deleteRef(ref);
     if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
@@ -151,18 +137,52 @@ function quotePath(path: string): string {
   return /["\\\n]/.test(path) || path.startsWith('"') ? JSON.stringify(path) : path;
 }
 
-/** Streams chunks into a git command's stdin without building one giant buffer. */
-function pipeInto(args: string[], chunks: readonly Buffer[]): Promise<void> {
+async function* fastImportStream(ref: string, spec: CommitSpec): AsyncIterable<Buffer> {
+  const when = Math.floor((spec.date ?? new Date()).getTime() / 1000);
+  const message = Buffer.from(spec.message, "utf8");
+  yield Buffer.from(`commit ${ref}\ncommitter oc-sync <oc-sync@localhost> ${when} +0000\ndata ${message.length}\n`);
+  yield message;
+  yield Buffer.from("\n");
+  const [first, ...others] = spec.parents;
+  if (first) yield Buffer.from(`from ${first}\n`);
+  for (const p of others) yield Buffer.from(`merge ${p}\n`);
+  for await (const [path, content] of spec.changes) {
+    if (content === null) {
+      yield Buffer.from(`D ${quotePath(path)}\n`);
+    } else {
+      yield Buffer.from(`M 100644 inline ${quotePath(path)}\ndata ${content.length}\n`);
+      yield Buffer.from(content);
+      yield Buffer.from("\n");
+    }
+  }
+  yield Buffer.from("\ndone\n");
+}
+
+/**
+ * Streams into a git command's stdin without building one giant buffer. If the source throws,
+ * the command is killed before `done`, so fast-import writes no commit.
+ */
+function pipeInto(args: string[], chunks: AsyncIterable<Buffer>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
+    let aborted: unknown;
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr))));
+    child.on("close", (code) => {
+      if (aborted !== undefined) reject(aborted);
+      else if (code === 0) resolve();
+      else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
+    });
     child.stdin.on("error", () => undefined);
     (async () => {
-      for (const c of chunks) if (!child.stdin.write(c)) await new Promise((r) => child.stdin.once("drain", r));
-      child.stdin.end();
+      try {
+        for await (const c of chunks) if (!child.stdin.write(c)) await new Promise((r) => child.stdin.once("drain", r));
+        child.stdin.end();
+      } catch (e) {
+        aborted = e;
+        child.kill("SIGKILL");
+      }
     })();
   });
 }

@@ -104,7 +104,7 @@ function simulate(machineCount: number, ops: Op[], strategy: Strategy) {
 
 function accountedFor(w: Write, main: RecordSet, writes: Write[], conflicts: Conflict[]): boolean {
   const final = main.get(w.path);
-  const supersededBy = (o: Write) => o.path === w.path && (o.key === null || o.key === w.key) && compareVectors(o.vector, w.vector) === "ahead";
+  const supersededBy = (o: Write) => o.path === w.path && (o.key === null || w.key === null || o.key === w.key) && compareVectors(o.vector, w.vector) === "ahead";
   if (writes.some(supersededBy)) return true;
   const here = conflicts.filter((c) => c.path === w.path);
   if (w.key === null) return final?.deleted === true || here.some((c) => c.lost.value === null);

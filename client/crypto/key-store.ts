@@ -1,0 +1,47 @@
+// Finds the data key for this sync repo: a cached copy (mode 0600, beside oc-sync's state, no
+// weaker than OpenCode's own auth.json), else the passphrase unwraps .oc-sync/key.json, else —
+// for a repo without a key yet — a new key is made and its wrapped form returned for committing.
+import { readFile } from "node:fs/promises";
+import { KEY_PATH } from "../../core/layout.js";
+import type { GitRepo } from "../../git/repo.js";
+import { writeFileAtomic } from "../platform/atomic-file.js";
+import { keyId, newDataKey, parseWrappedKey, unwrapKey, wrapKey, type WrappedKey } from "./keys.js";
+
+export interface KeyResolution {
+  /** null: no passphrase, credentials are not synced. */
+  readonly key: Buffer | null;
+  /** Set when the repo has no key yet: commit this as .oc-sync/key.json. */
+  readonly create?: WrappedKey;
+}
+
+export async function readWrappedKey(repo: GitRepo, commit: string | null): Promise<WrappedKey | undefined> {
+  if (!commit) return undefined;
+  const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
+  return blob ? parseWrappedKey(blob.toString("utf8")) : undefined;
+}
+
+export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile: string, passphrase: string | undefined): Promise<KeyResolution> {
+  const wrapped = await readWrappedKey(repo, commit);
+  if (wrapped) {
+    const cached = await readCachedKey(cacheFile);
+    if (cached && keyId(cached) === wrapped.keyId) return { key: cached };
+    if (!passphrase) return { key: null };
+    const key = await unwrapKey(wrapped, passphrase);
+    await cacheKey(cacheFile, key);
+    return { key };
+  }
+  if (!passphrase) return { key: null };
+  const key = newDataKey();
+  return { key, create: await wrapKey(key, passphrase) };
+}
+
+export async function cacheKey(file: string, key: Buffer): Promise<void> {
+  await writeFileAtomic(file, key.toString("base64") + "\n", 0o600);
+}
+
+async function readCachedKey(file: string): Promise<Buffer | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (!text) return undefined;
+  const key = Buffer.from(text.trim(), "base64");
+  return key.length === 32 ? key : undefined;
+}

@@ -1,0 +1,117 @@
+// auth.json and mcp-auth.json: each top-level entry (one provider) encrypted on its own, so two
+// machines adding different providers merge entry by entry without ever decrypting in the repo.
+// Files are written back with mode 0600. Without a key the category is skipped, never uploaded.
+import { lstat, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { contentHash, type SyncRecord } from "../../core/record.js";
+import { decryptEntry, encryptEntry } from "../crypto/entries.js";
+import { writeFileAtomic } from "../platform/atomic-file.js";
+import { statKey } from "./files.js";
+import { SourceError, type Applied, type LocalChange, type ScanContext, type Source } from "./source.js";
+
+export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
+const PREFIX = "credentials/";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type Entries = Record<string, unknown>;
+
+function parseEntries(text: string, where: string): Entries {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new SourceError(`${where} is not valid JSON; fix or remove it (oc-sync left it and the repo untouched)`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SourceError(`${where} must hold a JSON object of entries`);
+  return v as Entries;
+}
+
+/** Canonical: sorted entry names, so the same ciphertexts always make the same bytes. */
+function canonical(entries: Record<string, string>): Uint8Array {
+  const sorted = Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]!]));
+  return enc.encode(JSON.stringify(sorted, null, 2) + "\n");
+}
+
+export class CredentialSource implements Source {
+  readonly category = "credentials";
+  readonly prefixes = [PREFIX];
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly key: Buffer,
+  ) {}
+
+  owns(path: string): boolean {
+    return path.startsWith(PREFIX);
+  }
+
+  async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
+    for (const name of CREDENTIAL_FILES) {
+      const path = PREFIX + name;
+      const file = join(this.dataDir, name);
+      const s = await lstat(file).catch(() => undefined);
+      const known = ctx.index(path);
+      if (!s || !s.isFile()) {
+        if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
+        continue;
+      }
+      const stat = statKey(s);
+      if (known && !known.deleted && known.stat === stat) continue;
+      const bytes = await readFile(file);
+      const localHash = contentHash(bytes);
+      if (known && !known.deleted && known.localHash === localHash) {
+        yield { type: "touch", path, localHash, stat };
+        continue;
+      }
+      const plain = parseEntries(bytes.toString("utf8"), file);
+      const previous = await this.previousCiphertexts(ctx, path);
+      const out: Record<string, string> = {};
+      for (const [entry, value] of Object.entries(plain)) {
+        const text = JSON.stringify(value);
+        const old = previous[entry];
+        // Reuse the old ciphertext when the entry did not change: fresh nonces would make every sync a change.
+        out[entry] = old !== undefined && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
+      }
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
+    }
+  }
+
+  async apply(records: readonly SyncRecord[]): Promise<Applied[]> {
+    // Decrypt everything first: a wrong key or tampered entry must leave every local file untouched.
+    const plans = records.map((r) => {
+      const name = r.path.slice(PREFIX.length);
+      if (!(CREDENTIAL_FILES as readonly string[]).includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
+      if (r.deleted) return { r, file: join(this.dataDir, name), bytes: null };
+      const cipher = parseEntries(dec.decode(r.content!), `sync repo record ${r.path}`);
+      const plain: Entries = {};
+      for (const [entry, value] of Object.entries(cipher)) plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
+      return { r, file: join(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+    });
+    const applied: Applied[] = [];
+    for (const { r, file, bytes } of plans) {
+      if (bytes === null) {
+        await rm(file, { force: true });
+        applied.push({ path: r.path, localHash: null, stat: null });
+        continue;
+      }
+      await writeFileAtomic(file, bytes, 0o600);
+      applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat(file)) });
+    }
+    return applied;
+  }
+
+  private async previousCiphertexts(ctx: ScanContext, path: string): Promise<Record<string, string>> {
+    const prev = await ctx.previous(path);
+    if (!prev || prev.deleted) return {};
+    return parseEntries(dec.decode(prev.content!), `sync repo record ${path}`) as Record<string, string>;
+  }
+
+  private tryDecrypt(path: string, entry: string, ciphertext: string): string | undefined {
+    try {
+      return decryptEntry(this.key, path, entry, ciphertext);
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Plain files in OpenCode's folders (config, state). A stat cache means unchanged files are not
+// read; writes are atomic; repo paths are checked so a hostile repo cannot write elsewhere.
+import { lstat, readdir, readFile, rm } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
+import { writeFileAtomic } from "../platform/atomic-file.js";
+import { kindOf } from "./file-kinds.js";
+import type { Applied, LocalChange, ScanContext, Source } from "./source.js";
+
+export interface FileRule {
+  /** Top-level names: a file, or a folder synced recursively. */
+  readonly files: readonly string[];
+  readonly folders: readonly string[];
+  /** Names never synced at any depth (what OpenCode generates). */
+  readonly ignore: readonly string[];
+}
+
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+export interface FileSourceOptions {
+  readonly category: string;
+  readonly prefix: string;
+  readonly root: string;
+  readonly rule: FileRule;
+  readonly mode?: number;
+  readonly warn: (message: string) => void;
+}
+
+export function statKey(s: { size: number; mtimeMs: number; ino: number }): string {
+  return `${s.size}:${Math.round(s.mtimeMs)}:${s.ino}`;
+}
+
+export class FileSource implements Source {
+  readonly category: string;
+  readonly prefixes: readonly string[];
+
+  constructor(private readonly o: FileSourceOptions) {
+    this.category = o.category;
+    this.prefixes = [o.prefix + "/"];
+  }
+
+  owns(path: string): boolean {
+    return path.startsWith(this.o.prefix + "/");
+  }
+
+  /** Local file for a repo path, or undefined when the path is not one this source may write. */
+  localPath(path: string): string | undefined {
+    if (!this.owns(path) || !isSafeRepoPath(path)) return undefined;
+    const rel = path.slice(this.o.prefix.length + 1);
+    const segs = rel.split("/");
+    if (segs.some((s) => this.o.rule.ignore.includes(s))) return undefined;
+    const top = segs[0]!;
+    const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
+    return allowed ? join(this.o.root, ...segs) : undefined;
+  }
+
+  async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
+    const seen = new Set<string>();
+    for await (const file of this.walk()) {
+      const path = `${this.o.prefix}/${file.rel}`;
+      seen.add(path);
+      const known = ctx.index(path);
+      if (known && !known.deleted && known.stat === file.stat) continue;
+      let content: Buffer;
+      try {
+        content = await readFile(file.abs);
+      } catch (e) {
+        this.o.warn(`skipped ${file.abs}: ${(e as Error).message}`);
+        continue;
+      }
+      const localHash = contentHash(content);
+      if (known && !known.deleted && known.localHash === localHash) {
+        yield { type: "touch", path, localHash, stat: file.stat };
+        continue;
+      }
+      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file.stat };
+    }
+    for (const path of ctx.livePaths(this.o.prefix + "/")) {
+      if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
+    }
+  }
+
+  async apply(records: readonly SyncRecord[]): Promise<Applied[]> {
+    const applied: Applied[] = [];
+    for (const r of records) {
+      const file = this.localPath(r.path);
+      if (!file) {
+        this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
+        continue;
+      }
+      if (r.deleted) {
+        await rm(file, { force: true });
+        applied.push({ path: r.path, localHash: null, stat: null });
+        continue;
+      }
+      await writeFileAtomic(file, r.content!, this.o.mode);
+      const s = await lstat(file);
+      applied.push({ path: r.path, localHash: contentHash(r.content!), stat: statKey(s) });
+    }
+    return applied;
+  }
+
+  private async *walk(): AsyncIterable<{ rel: string; abs: string; stat: string }> {
+    const { root, rule } = this.o;
+    const visit = async function* (this: FileSource, dir: string, rel: string, depth: number): AsyncIterable<{ rel: string; abs: string; stat: string }> {
+      let names: string[];
+      try {
+        names = (await readdir(dir)).sort();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${(e as Error).message}`);
+        return;
+      }
+      for (const name of names) {
+        if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
+        if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
+        const abs = join(dir, name);
+        const childRel = rel ? `${rel}/${name}` : name;
+        const s = await lstat(abs).catch(() => undefined);
+        if (!s) continue;
+        if (s.isSymbolicLink()) {
+          this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
+        } else if (s.isDirectory()) {
+          if (depth > 0 || rule.folders.includes(name)) yield* visit.call(this, abs, childRel, depth + 1);
+        } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
+          if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+          else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
+          else yield { rel: childRel, abs, stat: statKey(s) };
+        }
+      }
+    };
+    yield* visit.call(this, root, "", 0);
+  }
+}
+
+function isPortableName(name: string): boolean {
+  return name !== "" && !name.includes(sep) && !name.includes("\\") && !/[\n\r\0]/.test(name);
+}

@@ -1,0 +1,109 @@
+// oc-sync's memory of every record this machine holds: the version (vector, hash) its local data
+// corresponds to, and cheap change detectors (a hash of the local form, a file's stat).
+// Kept in SQLite so one lookup is cheap however many records there are.
+import { transaction, type Database } from "../platform/sqlite.js";
+import type { RecordKind, SyncRecord } from "../../core/record.js";
+import type { VersionVector } from "../../core/vector.js";
+
+export interface IndexEntry {
+  readonly path: string;
+  readonly kind: RecordKind;
+  readonly vector: VersionVector;
+  readonly hash: string;
+  readonly updatedAt: number;
+  readonly writer: string;
+  readonly deleted: boolean;
+  /** Hash of the local form (file bytes, row) when it last matched this version. */
+  readonly localHash: string | null;
+  /** size:mtime:ino of a file when it last matched, so unchanged files are not even read. */
+  readonly stat: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS record (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
+  local_hash TEXT, stat TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export class IndexStore {
+  constructor(private readonly db: Database) {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(SCHEMA);
+  }
+
+  get(path: string): IndexEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
+    return row ? toEntry(row) : undefined;
+  }
+
+  /** Live paths under a folder prefix, for noticing deletions. */
+  livePaths(prefix: string): string[] {
+    return this.db
+      .prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0")
+      .all(prefix, prefix + "\uffff")
+      .map((r) => String(r.path));
+  }
+
+  countLive(prefix: string): number {
+    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uffff")?.n ?? 0);
+  }
+
+  /** Saves entries and meta values in one transaction: the index and the head it describes move together. */
+  save(entries: Iterable<IndexEntry>, meta: Record<string, string | null> = {}): void {
+    transaction(this.db, () => {
+      this.writeEntries(entries);
+      this.writeMeta(meta);
+    });
+  }
+
+  private writeEntries(entries: Iterable<IndexEntry>): void {
+    const stmt = this.db.prepare(
+      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
+       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`,
+    );
+    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row ? String(row.value) : undefined;
+  }
+
+  setMeta(values: Record<string, string | null>): void {
+    transaction(this.db, () => this.writeMeta(values));
+  }
+
+  private writeMeta(values: Record<string, string | null>): void {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export function entryFor(record: SyncRecord, localHash: string | null, stat: string | null): IndexEntry {
+  const { path, kind, vector, hash, updatedAt, writer, deleted } = record;
+  return { path, kind, vector, hash, updatedAt, writer, deleted, localHash, stat };
+}
+
+function toEntry(row: Record<string, unknown>): IndexEntry {
+  return {
+    path: String(row.path),
+    kind: String(row.kind) as RecordKind,
+    vector: JSON.parse(String(row.vector)) as VersionVector,
+    hash: String(row.hash),
+    updatedAt: Number(row.updated_at),
+    writer: String(row.writer),
+    deleted: Number(row.deleted) === 1,
+    localHash: row.local_hash === null ? null : String(row.local_hash),
+    stat: row.stat === null ? null : String(row.stat),
+  };
+}

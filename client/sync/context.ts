@@ -1,0 +1,56 @@
+// Everything one sync needs, resolved once: folders, settings, machine id, remote, merge mode.
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import type { Remote } from "../../git/remote.js";
+import { loadSettings, type Settings } from "../config/settings.js";
+import { writeFileAtomic } from "../platform/atomic-file.js";
+import { createLogger, type Level, type Logger } from "../platform/log.js";
+import { ocSyncPaths, openCodePaths, type Env, type OcSyncPaths, type OpenCodePaths } from "../platform/paths.js";
+import { join } from "node:path";
+
+export type MergeMode = "action" | "local";
+
+export interface SyncContext {
+  readonly env: Env;
+  readonly opencode: OpenCodePaths;
+  readonly paths: OcSyncPaths;
+  readonly settings: Settings;
+  readonly machine: string;
+  readonly remote: Remote;
+  /** True when no remote is configured: the embedded default bare repo is used. */
+  readonly embedded: boolean;
+  readonly mode: MergeMode;
+  readonly log: Logger;
+}
+
+export interface ContextOptions {
+  readonly env?: Env;
+  readonly echo?: (level: Level, line: string) => void;
+}
+
+export async function loadContext(options: ContextOptions = {}): Promise<SyncContext> {
+  const env = options.env ?? process.env;
+  const opencode = openCodePaths(env);
+  const paths = ocSyncPaths(env);
+  const settings = await loadSettings(paths.settingsDir, env);
+  const log = createLogger(paths.log, options.echo);
+  log.addSecret(settings.token);
+  log.addSecret(settings.passphrase);
+  const machine = settings.machine ?? (await machineId(paths));
+  const url = settings.remote ?? (settings.github ? `https://github.com/${settings.github}.git` : undefined);
+  const remote: Remote = { url: url ?? paths.defaultRemote, ...(settings.token && url && /^https?:/.test(url) ? { auth: { token: settings.token } } : {}) };
+  const mode: MergeMode = settings.merge ?? (settings.github || /github\.com/.test(url ?? "") ? "action" : "local");
+  return { env, opencode, paths, settings, machine, remote, embedded: url === undefined, mode, log };
+}
+
+/** A stable id for this machine, made once from the host name plus a random suffix. */
+async function machineId(paths: OcSyncPaths): Promise<string> {
+  const file = join(paths.data, "machine-id");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const host = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
+  const id = `${host}-${randomBytes(3).toString("hex")}`;
+  await writeFileAtomic(file, id + "\n");
+  return id;
+}

@@ -1,0 +1,218 @@
+// One sync: lock → fetch → scan and commit local changes on the base → integrate with main
+// (fast-forward by CAS, or merge: locally, or by the Action) → apply → remember the new base.
+// Every step can be interrupted; the next run picks up from what was saved.
+import { CONFLICTS_DIR } from "../../core/layout.js";
+import type { Conflict } from "../../core/conflict.js";
+import { mergeBranch, readRecords } from "../../git/merge-branch.js";
+import { fetchRefs, pushAtomic, type PushResult } from "../../git/remote.js";
+import { GitRepo } from "../../git/repo.js";
+import { sleep, backoffMs, withRetry } from "../../git/retry.js";
+import { GitError } from "../../git/run.js";
+import { cacheKey, readWrappedKey, resolveKey } from "../crypto/key-store.js";
+import { acquireLock } from "../platform/lock.js";
+import { openDatabase } from "../platform/sqlite.js";
+import { IndexStore } from "../state/index-store.js";
+import type { Source } from "../sources/source.js";
+import { appliedKey, applyCommit } from "./apply-remote.js";
+import type { SyncContext } from "./context.js";
+import { commitLocalChanges } from "./local-commit.js";
+import { buildSources } from "./sources.js";
+import { checkFormat, ensureRepoFiles, MAIN } from "./sync-repo.js";
+
+export interface SyncOptions {
+  readonly allowMassDelete?: boolean;
+  readonly progress?: (message: string) => void;
+  /** How long to wait for another sync on this machine to finish (ms). */
+  readonly lockWaitMs?: number;
+}
+
+export interface SyncReport {
+  readonly machine: string;
+  readonly remote: string;
+  readonly mode: "action" | "local";
+  /** Records this run committed from local changes. */
+  readonly committed: number;
+  readonly applied: number;
+  /** What happened to main: pushed (fast-forward), merged (locally), waiting (for the Action), pulled, none, offline. */
+  readonly outcome: "fast-forward" | "merged" | "waiting-for-action" | "pulled" | "up-to-date" | "offline";
+  readonly main: string | null;
+  readonly conflicts: readonly Conflict[];
+  readonly credentials: "synced" | "skipped-no-passphrase" | "disabled";
+  readonly problems: readonly string[];
+}
+
+const SKIP_CI = "[skip ci]";
+const branchRef = (machine: string) => `machines/${machine}`;
+const remoteBranchRef = (machine: string) => `refs/remotes/sync/machines/${machine}`;
+
+export async function openState(ctx: SyncContext): Promise<{ repo: GitRepo; index: IndexStore }> {
+  const repo = await GitRepo.open(ctx.paths.repo);
+  const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 10_000 }));
+  return { repo, index };
+}
+
+export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
+  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 60_000);
+  const { repo, index } = await openState(ctx);
+  try {
+    if (ctx.embedded) await GitRepo.open(ctx.remote.url);
+    return await cycle(ctx, repo, index, options);
+  } finally {
+    repo.close();
+    index.close();
+    await lock.release();
+  }
+}
+
+async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options: SyncOptions): Promise<SyncReport> {
+  const { machine, log } = ctx;
+  const problems: string[] = [];
+  const warn = (m: string) => {
+    log.log("warn", m);
+    problems.push(m);
+  };
+
+  // 1. fetch (offline is not an error: local changes are committed and pushed next time)
+  let offline = false;
+  try {
+    await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
+  } catch (e) {
+    if (!(e instanceof GitError) || e.kind !== "network") throw e;
+    offline = true;
+    warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
+  }
+  const base = index.getMeta("base") ?? null;
+  const head = index.getMeta("head") ?? base;
+
+  const { key, main: readyMain } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(MAIN), offline);
+  let main = readyMain;
+  const keyed = { key };
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : keyed.key ? "synced" : "skipped-no-passphrase";
+  if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  const sources = buildSources(ctx.settings, ctx.opencode, keyed.key, warn);
+
+  // 2. scan → records → commit, on top of what this machine last pushed (or integrated)
+  const parent = head;
+  const likelyFastForward = ctx.mode === "local" || !main || main === parent || (parent !== null && (await repo.isAncestor(main, parent)));
+  const local = await commitLocalChanges(repo, index, sources, {
+    machine,
+    parent,
+    message: `oc-sync: ${machine} local changes${likelyFastForward ? " " + SKIP_CI : ""}`,
+    massDeleteShare: ctx.settings.massDeleteShare,
+    allowMassDelete: options.allowMassDelete ?? false,
+    now: Date.now,
+    progress: (n) => options.progress?.(`committed ${n} records…`),
+  });
+  let mine = local.commit ?? parent;
+  index.save(local.entries, { head: mine, ...local.meta });
+  if (local.changed) log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
+
+  const report = (outcome: SyncReport["outcome"], applied: number, newMain: string | null): SyncReport => ({
+    machine,
+    remote: log.mask(ctx.remote.url),
+    mode: ctx.mode,
+    committed: local.changed,
+    applied,
+    outcome,
+    main: newMain,
+    conflicts: [],
+    credentials,
+    problems,
+  });
+  if (offline) return report("offline", 0, base);
+
+  // 3. integrate with main, retrying from a fresh fetch whenever another writer won the race
+  for (let attempt = 0; ; attempt++) {
+    main = await repo.revParse(MAIN);
+    const remoteBranch = await repo.revParse(remoteBranchRef(machine));
+    let outcome: SyncReport["outcome"];
+    let target: string;
+    let pushed: PushResult = { ok: true };
+    if (!mine || (main && (mine === main || (await repo.isAncestor(mine, main))))) {
+      // Nothing of ours that main lacks: just take main.
+      outcome = main === base ? "up-to-date" : "pulled";
+      target = main!;
+    } else if (!main || (await repo.isAncestor(main, mine))) {
+      outcome = "fast-forward";
+      target = mine;
+      pushed = await pushAtomic(repo, ctx.remote, [
+        { ref: "main", oid: mine, expected: main },
+        { ref: branchRef(machine), oid: mine, expected: remoteBranch },
+      ]);
+      if (pushed.ok) markOwnChangesApplied(index, sources, base, mine);
+    } else if (ctx.mode === "local") {
+      const merge = await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
+      outcome = "merged";
+      target = merge.commit!;
+      pushed = await pushAtomic(repo, ctx.remote, [
+        { ref: "main", oid: target, expected: main },
+        { ref: branchRef(machine), oid: target, expected: remoteBranch },
+      ]);
+      if (pushed.ok) for (const c of merge.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+    } else {
+      // Action mode: hand the merge to the Action; meanwhile take what does not collide.
+      outcome = "waiting-for-action";
+      target = main;
+      if (remoteBranch !== mine) {
+        mine = await withoutSkipCi(repo, mine, machine);
+        pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
+        if (pushed.ok) index.setMeta({ head: mine });
+      }
+    }
+    if (!pushed.ok) {
+      if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
+      log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
+      await sleep(backoffMs(attempt, 200, 5000));
+      await fetchRefs(repo, ctx.remote);
+      continue;
+    }
+    if (outcome !== "waiting-for-action") await repo.updateRef(MAIN, target);
+    const applied = await applyCommit(repo, index, sources, target);
+    for (const p of applied.problems) warn(p);
+    index.setMeta(outcome === "waiting-for-action" ? { base: target } : { base: target, head: target });
+    await repo.maintain();
+    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
+    return { ...report(outcome, applied.applied, target), conflicts: await listConflicts(repo, target) };
+  }
+}
+
+/**
+ * Checks the repo format and finds the data key; on a new repo writes the format marker and the
+ * wrapped key. If another machine set the key up first, its key is the one used.
+ */
+async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null, offline: boolean): Promise<{ key: Buffer | null; main: string | null }> {
+  await checkFormat(repo, main);
+  const keyed = await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase);
+  // Offline, a new key cannot be published yet: credentials wait rather than use an unshared key.
+  if (offline) return { key: keyed.create ? null : keyed.key, main };
+  if (main && !keyed.create) return { key: keyed.key, main };
+  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create);
+  if (!keyed.create) return { key: keyed.key, main: ready };
+  const published = await readWrappedKey(repo, ready);
+  if (published?.keyId === keyed.create.keyId) {
+    await cacheKey(ctx.paths.dataKey, keyed.key!);
+    return { key: keyed.key, main: ready };
+  }
+  return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
+}
+
+/** After a fast-forward every change between the old base and our commit is ours: nothing to apply. */
+function markOwnChangesApplied(index: IndexStore, sources: readonly Source[], base: string | null, mine: string): void {
+  const marks: Record<string, string> = {};
+  for (const s of sources) if ((index.getMeta(appliedKey(s)) ?? null) === base) marks[appliedKey(s)] = mine;
+  index.setMeta(marks);
+}
+
+/** A branch push must start a workflow run: its head commit must not say [skip ci]. */
+async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Promise<string> {
+  const message = (await repo.git(["log", "-1", "--format=%B", commit])).stdout.toString();
+  if (!message.includes(SKIP_CI)) return commit;
+  return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
+}
+
+export async function listConflicts(repo: GitRepo, commit: string | null): Promise<Conflict[]> {
+  if (!commit) return [];
+  const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
+  const records = await readRecords(repo, commit, paths);
+  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content!)) as Conflict);
+}

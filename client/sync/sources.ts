@@ -1,0 +1,35 @@
+// Which sources a sync runs, from the settings: OpenCode's config and state files, encrypted
+// credentials (only with a key), and the database tables of the enabled categories.
+import type { Settings } from "../config/settings.js";
+import type { OpenCodePaths } from "../platform/paths.js";
+import { CredentialSource } from "../sources/credentials.js";
+import { DatabaseSource, dbCategories, type Table } from "../sources/database.js";
+import { FileSource, type FileRule } from "../sources/files.js";
+import type { Source } from "../sources/source.js";
+
+/** What OpenCode generates inside its config folder: never synced. */
+const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+
+export const CONFIG_RULE: FileRule = {
+  files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
+  // OpenCode reads both the singular and the plural folder names.
+  folders: ["agent", "agents", "command", "commands", "mode", "modes", "plugin", "plugins", "tool", "tools", "skill", "skills", "themes"],
+  ignore: GENERATED,
+};
+
+export const STATE_RULE: FileRule = {
+  files: ["model.json", "prompt-history.jsonl", "prompt-stash.jsonl", "session.json"],
+  folders: [],
+  ignore: [],
+};
+
+export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void): Source[] {
+  const sources: Source[] = [];
+  const c = settings.categories;
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, warn }));
+  if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
+  const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];
+  if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
+  return sources;
+}

@@ -1,0 +1,31 @@
+// Where things live in the sync repo. Records sit under a few top folders; everything else
+// (.oc-sync/ metadata, .github/ workflow, README) is repo furniture that reconcile leaves alone.
+import { makeRecord, type SyncRecord } from "./record.js";
+import type { Conflict } from "./conflict.js";
+
+export const FORMAT_PATH = ".oc-sync/format.json";
+export const KEY_PATH = ".oc-sync/key.json";
+export const FORMAT_VERSION = 1;
+export const CONFLICTS_DIR = "conflicts/";
+/** The pseudo-machine that writes records produced by a merge (conflict copies). */
+export const MERGE_WRITER = "merge";
+
+const RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+
+export function isRecordPath(path: string): boolean {
+  return RECORD_ROOTS.some((root) => path.startsWith(root));
+}
+
+export function conflictPath(id: string): string {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+
+/**
+ * A conflict kept as a record, so a resolution (a tombstone from a machine) syncs like any edit.
+ * Everything in it is derived from the conflict, so every reconciler writes the same bytes.
+ */
+export function conflictRecord(c: Conflict): SyncRecord {
+  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
+  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
+  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}

@@ -1,0 +1,48 @@
+// Folds one machine branch into main with core/reconcile: the same code in the Action and in
+// the client's local-merge mode. Reads only the paths that changed on either side.
+import { conflictRecord, isRecordPath } from "../core/layout.js";
+import { decodeRecord, encodeRecord, type SyncRecord } from "../core/record.js";
+import { reconcile, type ReconcileResult } from "../core/reconcile.js";
+import type { Strategy } from "../core/strategy.js";
+import type { GitRepo } from "./repo.js";
+
+export interface BranchMerge {
+  /** The new main commit; null when the branch had nothing main lacks. */
+  readonly commit: string | null;
+  readonly fastForward: boolean;
+  readonly result: ReconcileResult | null;
+}
+
+/** Records at `commit` for `paths` (absent paths are left out). */
+export async function readRecords(repo: GitRepo, commit: string | null, paths: Iterable<string>): Promise<Map<string, SyncRecord>> {
+  const out = new Map<string, SyncRecord>();
+  if (!commit) return out;
+  const list = [...paths];
+  for (let i = 0; i < list.length; i += 2000) {
+    const slice = list.slice(i, i + 2000);
+    const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
+    slice.forEach((p, j) => {
+      const b = blobs[j];
+      if (b) out.set(p, decodeRecord(p, b));
+    });
+  }
+  return out;
+}
+
+export async function mergeBranch(repo: GitRepo, main: string, branch: string, options: { strategy: Strategy; message: string }): Promise<BranchMerge> {
+  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
+  if (await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null };
+  const base = await repo.mergeBase(main, branch);
+  const paths = new Set<string>();
+  for (const c of [...(await repo.diff(base, main)), ...(await repo.diff(base, branch))]) if (isRecordPath(c.path)) paths.add(c.path);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  const result = reconcile(b, m, r, { strategy: options.strategy });
+  const changes: [string, Uint8Array][] = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
+  for (const c of result.conflicts) {
+    const rec = conflictRecord(c);
+    if (!m.has(rec.path) && !(await repo.readBlob(`${main}:${rec.path}`))) changes.push([rec.path, encodeRecord(rec)]);
+  }
+  // A merge commit even when nothing changes: it marks the branch as folded in, so no later run redoes it.
+  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
+  return { commit, fastForward: false, result };
+}
