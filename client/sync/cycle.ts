@@ -119,7 +119,10 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     credentials,
     problems,
   });
-  if (offline) return report("offline", 0, base);
+  if (offline) {
+    index.setMeta({ lastSync: JSON.stringify({ at: Date.now(), outcome: "offline" }) });
+    return report("offline", 0, base);
+  }
 
   // 3. integrate with main, retrying from a fresh fetch whenever another writer won the race
   for (let attempt = 0; ; attempt++) {
@@ -169,7 +172,8 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     if (outcome !== "waiting-for-action") await repo.updateRef(MAIN, target);
     const applied = await applyCommit(repo, index, sources, target);
     for (const p of applied.problems) warn(p);
-    index.setMeta(outcome === "waiting-for-action" ? { base: target } : { base: target, head: target });
+    const lastSync = JSON.stringify({ at: Date.now(), outcome });
+    index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
     await repo.maintain();
     log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
     return { ...report(outcome, applied.applied, target), conflicts: await listConflicts(repo, target) };

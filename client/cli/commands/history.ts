@@ -1,0 +1,70 @@
+// Every version of every record is in git: list them, and bring an old one back.
+import { decodeRecord, type SyncRecord } from "../../../core/record.js";
+import { readRecords } from "../../../git/merge-branch.js";
+import type { GitRepo } from "../../../git/repo.js";
+import { resolveKey } from "../../crypto/key-store.js";
+import { openState, runSync } from "../../sync/cycle.js";
+import type { SyncContext } from "../../sync/context.js";
+import { writeLocally } from "../../sync/local-edit.js";
+import { buildSources } from "../../sync/sources.js";
+import { MAIN } from "../../sync/sync-repo.js";
+import { EXIT, UsageError, type Output } from "../output.js";
+
+/** A session id stands for all of its records; anything else is a repo path (or a folder of them). */
+export function targetPaths(target: string): string {
+  if (/^ses_[A-Za-z0-9]+$/.test(target)) return `db/sessions/${target}`;
+  return target.replace(/^\/+|\/+$/g, "");
+}
+
+async function tip(repo: GitRepo, ctx: { base: string | null }): Promise<string> {
+  const t = (await repo.revParse(MAIN)) ?? ctx.base;
+  if (!t) throw new UsageError("nothing synced yet: run 'oc-sync sync' first");
+  return t;
+}
+
+export async function historyCommand(ctx: SyncContext, out: Output, target: string, limit: number): Promise<number> {
+  const { repo, index } = await openState(ctx);
+  try {
+    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const path = targetPaths(target);
+    const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
+    const versions = [];
+    for (const line of log ? log.split("\n") : []) {
+      const [commit, date, subject] = line.split("\t");
+      const file = path.startsWith("db/sessions/") && !path.endsWith(".json") ? `${path}/session.json` : path;
+      const blob = await repo.readBlob(`${commit}:${file}`);
+      const rec = blob ? decodeRecord(file, blob) : undefined;
+      versions.push({ commit: commit!, date: date!, subject: subject!, writer: rec?.writer ?? null, deleted: rec?.deleted ?? null, vector: rec?.vector ?? null });
+      out.line(`${commit!.slice(0, 12)}  ${date}  ${rec ? `${rec.deleted ? "deleted" : "version"} by ${rec.writer}` : ""}  ${subject}`);
+    }
+    if (!versions.length) out.line(`no history for ${path}`);
+    out.result({ path, versions });
+    return EXIT.ok;
+  } finally {
+    repo.close();
+    index.close();
+  }
+}
+
+export async function restoreCommand(ctx: SyncContext, out: Output, target: string, at: string): Promise<number> {
+  const { repo, index } = await openState(ctx);
+  let restored: SyncRecord[];
+  try {
+    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
+    if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
+    const path = targetPaths(target);
+    const paths = (await repo.listTree(commit, [path])).map((e) => e.path);
+    if (!paths.length) throw new UsageError(`${path} did not exist at ${commit.slice(0, 12)}; see 'oc-sync history ${target}'`);
+    restored = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
+    const key = (await resolveKey(repo, head, ctx.paths.dataKey, ctx.settings.passphrase)).key;
+    const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), restored);
+    out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
+  } finally {
+    repo.close();
+    index.close();
+  }
+  const report = await runSync(ctx);
+  out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
+  return EXIT.ok;
+}

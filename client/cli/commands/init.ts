@@ -1,0 +1,58 @@
+// init: point this machine at a sync repo, check the passphrase against it before anything is
+// touched, then run the first sync.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { applyEdits, modify } from "jsonc-parser";
+import { fetchRefs } from "../../../git/remote.js";
+import { readWrappedKey } from "../../crypto/key-store.js";
+import { unwrapKey } from "../../crypto/keys.js";
+import { SETTINGS_FILES } from "../../config/settings.js";
+import { writeFileAtomic } from "../../platform/atomic-file.js";
+import { loadContext, type SyncContext } from "../../sync/context.js";
+import { openState, runSync } from "../../sync/cycle.js";
+import { MAIN } from "../../sync/sync-repo.js";
+import { EXIT, UsageError, type Output } from "../output.js";
+import { promptSecret } from "../prompt.js";
+import { printReport } from "./sync.js";
+
+export interface InitFlags {
+  readonly remote?: string;
+  readonly machine?: string;
+  readonly github?: string;
+}
+
+export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlags): Promise<number> {
+  if (flags.github) throw new UsageError("--github is not available yet: create a private repository yourself and pass its https URL (with GITHUB_TOKEN set)");
+  const file = ctx.settings.settingsFile ?? join(ctx.paths.settingsDir, SETTINGS_FILES[0]!);
+  let text = (await readFile(file, "utf8").catch(() => undefined)) ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
+  for (const [key, value] of Object.entries({ remote: flags.remote, machine: flags.machine })) {
+    if (value !== undefined) text = applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+  }
+  const env = { ...ctx.env };
+  if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
+    env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
+  }
+  // Check the passphrase against the remote before writing settings or touching any file.
+  const next = await loadContext({ env: { ...env, ...(flags.remote ? { OC_SYNC_REMOTE: flags.remote } : {}), ...(flags.machine ? { OC_SYNC_MACHINE: flags.machine } : {}) } });
+  await verifyPassphrase(next);
+  await writeFileAtomic(file, text);
+  out.line(`settings written to ${file}`);
+  const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
+  printReport(out, report);
+  out.result({ settingsFile: file, sync: report });
+  return EXIT.ok;
+}
+
+async function verifyPassphrase(ctx: SyncContext): Promise<void> {
+  if (!ctx.settings.passphrase) return;
+  const { repo, index } = await openState(ctx);
+  try {
+    if (ctx.embedded) return;
+    await fetchRefs(repo, ctx.remote);
+    const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
+    if (wrapped) await unwrapKey(wrapped, ctx.settings.passphrase);
+  } finally {
+    repo.close();
+    index.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { listConflicts, openState } from "../../sync/cycle.js";
+import type { SyncContext } from "../../sync/context.js";
+import { MAIN } from "../../sync/sync-repo.js";
+import { EXIT, type Output } from "../output.js";
+
+export async function statusCommand(ctx: SyncContext, out: Output): Promise<number> {
+  const { repo, index } = await openState(ctx);
+  try {
+    const base = index.getMeta("base") ?? null;
+    const head = index.getMeta("head") ?? base;
+    const last = index.getMeta("lastSync");
+    const remoteMain = await repo.revParse(MAIN);
+    const unpushed = head && head !== base && !(remoteMain && (await repo.isAncestor(head, remoteMain)));
+    const conflicts = await listConflicts(repo, base);
+    const status = {
+      machine: ctx.machine,
+      remote: ctx.log.mask(ctx.remote.url),
+      embeddedRemote: ctx.embedded,
+      mode: ctx.mode,
+      strategy: ctx.settings.strategy,
+      settingsFile: ctx.settings.settingsFile ?? null,
+      lastSync: last ? (JSON.parse(last) as { at: number; outcome: string }) : null,
+      base,
+      head,
+      pendingPush: Boolean(unpushed),
+      conflicts: conflicts.length,
+      conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
+      categories: ctx.settings.categories,
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+    };
+    out.line(`machine      ${status.machine}`);
+    out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
+    out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
+    out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
+    out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
+    out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
+    out.line(`credentials  ${ctx.settings.categories.credentials ? (ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase") : "disabled"}`);
+    out.result(status);
+    return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
+  } finally {
+    repo.close();
+    index.close();
+  }
+}

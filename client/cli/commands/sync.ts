@@ -1,0 +1,25 @@
+import { runSync, type SyncReport } from "../../sync/cycle.js";
+import type { SyncContext } from "../../sync/context.js";
+import { EXIT, type Output } from "../output.js";
+
+export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean }): Promise<number> {
+  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, progress: (m) => out.progress(m) });
+  printReport(out, report);
+  out.result(report);
+  return report.conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
+}
+
+export function printReport(out: Output, r: SyncReport): void {
+  const what: Record<SyncReport["outcome"], string> = {
+    "fast-forward": "pushed to main",
+    merged: "merged with other machines' changes and pushed",
+    "waiting-for-action": "pushed; the merge Action will fold it into main",
+    pulled: "pulled other machines' changes",
+    "up-to-date": "already up to date",
+    offline: "offline: local changes kept, they will be pushed on the next sync",
+  };
+  out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
+  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  for (const p of r.problems) out.line(`warning: ${p}`);
+  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
+}

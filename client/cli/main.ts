@@ -1,0 +1,92 @@
+// The oc-sync command line: parse, dispatch, print, exit with a meaningful code.
+import { parseArgs } from "node:util";
+import { SettingsError } from "../config/settings.js";
+import { MassDeleteError } from "../sync/local-commit.js";
+import { loadContext } from "../sync/context.js";
+import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { historyCommand, restoreCommand } from "./commands/history.js";
+import { initCommand } from "./commands/init.js";
+import { passphraseChangeCommand } from "./commands/passphrase.js";
+import { statusCommand } from "./commands/status.js";
+import { syncCommand } from "./commands/sync.js";
+import { createOutput, EXIT, UsageError } from "./output.js";
+
+const HELP = `oc-sync — keep OpenCode's config, credentials and sessions the same on every machine
+
+usage: oc-sync <command> [options]
+
+  init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
+  sync [--allow-mass-delete]        sync now
+  status                            remote, mode, last sync, pending changes, conflicts
+  conflicts                         list kept conflict values
+  resolve ID --keep local|remote|MACHINE
+  history PATH|SESSION-ID [--limit N]
+  restore PATH|SESSION-ID --at COMMIT|DATE
+  doctor                            check git, remote, passphrase, database, paths, lock
+  passphrase change                 rewrap the data key with a new passphrase
+
+options: --json (machine-readable output), --help
+env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      "allow-mass-delete": { type: "boolean", default: false },
+      keep: { type: "string" },
+      at: { type: "string" },
+      machine: { type: "string" },
+      github: { type: "string" },
+      limit: { type: "string", default: "20" },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP + "\n");
+    return command || values.help ? EXIT.ok : EXIT.usage;
+  }
+  const ctx = await loadContext({ echo: (level, line) => level !== "info" && !values.json && process.stderr.write(`${level}: ${line}\n`) });
+  const out = createOutput(values.json, ctx.log.mask);
+  const need = (v: string | undefined, what: string) => {
+    if (!v) throw new UsageError(`${command} needs ${what}; see 'oc-sync --help'`);
+    return v;
+  };
+  switch (command) {
+    case "init":
+      return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
+    case "sync":
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"] });
+    case "status":
+      return statusCommand(ctx, out);
+    case "conflicts":
+      return conflictsCommand(ctx, out);
+    case "resolve":
+      return resolveCommand(ctx, out, need(args[0], "a conflict id"), need(values.keep, "--keep local|remote|MACHINE"));
+    case "history":
+      return historyCommand(ctx, out, need(args[0], "a path or session id"), Number(values.limit));
+    case "restore":
+      return restoreCommand(ctx, out, need(args[0], "a path or session id"), need(values.at, "--at COMMIT|DATE"));
+    case "doctor":
+      return doctorCommand(ctx, out);
+    case "passphrase":
+      if (args[0] !== "change") throw new UsageError("did you mean 'oc-sync passphrase change'?");
+      return passphraseChangeCommand(ctx, out);
+    default:
+      throw new UsageError(`unknown command '${command}'; see 'oc-sync --help'`);
+  }
+}
+
+export async function run(argv = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`oc-sync: ${message}\n`);
+    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : e instanceof SettingsError ? EXIT.failed : EXIT.failed;
+  }
+}

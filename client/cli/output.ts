@@ -1,0 +1,38 @@
+// How commands talk: plain lines for people, one JSON document with --json for scripts, and
+// exit codes that mean the same thing everywhere.
+export const EXIT = {
+  ok: 0,
+  /** Something failed; the message says what to do. */
+  failed: 1,
+  /** The command line was wrong. */
+  usage: 2,
+  /** It worked, but something needs the user (conflicts to decide, a halted mass delete). */
+  attention: 3,
+} as const;
+
+export interface Output {
+  readonly json: boolean;
+  /** A line for people (suppressed with --json). */
+  line(text: string): void;
+  /** Progress for long operations, on stderr so stdout stays clean. */
+  progress(text: string): void;
+  /** The machine-readable result (printed only with --json). */
+  result(value: unknown): void;
+}
+
+export function createOutput(json: boolean, mask: (s: string) => string = (s) => s): Output {
+  return {
+    json,
+    line: (text) => {
+      if (!json) process.stdout.write(mask(text) + "\n");
+    },
+    progress: (text) => {
+      if (!json && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
+    },
+    result: (value) => {
+      if (json) process.stdout.write(mask(JSON.stringify(value, null, 2)) + "\n");
+    },
+  };
+}
+
+export class UsageError extends Error {}
