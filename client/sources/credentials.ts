@@ -46,6 +46,10 @@ export class CredentialSource implements Source {
     return path.startsWith(PREFIX);
   }
 
+  groupOf(): { name: string; glob: string } {
+    return { name: "credentials", glob: `${PREFIX}*` };
+  }
+
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX + name;
@@ -85,7 +89,13 @@ export class CredentialSource implements Source {
       if (r.deleted) return { r, file: join(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content!), `sync repo record ${r.path}`);
       const plain: Entries = {};
-      for (const [entry, value] of Object.entries(cipher)) plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
+      for (const [entry, value] of Object.entries(cipher)) {
+        try {
+          plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
+        } catch (e) {
+          throw new SourceError((e as Error).message);
+        }
+      }
       return { r, file: join(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied: Applied[] = [];

@@ -29,6 +29,14 @@ const RANK: Record<Table, number> = { project: 0, permission: 1, session: 2, mes
  */
 const MACHINE_LOCAL: Partial<Record<Table, readonly string[]>> = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
 const CHUNK = 500;
+const GLOBS: Record<Table, string> = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: "db/sessions/*/session.json",
+  todo: "db/sessions/*/todos.json",
+  message: "db/sessions/*/messages/*",
+  part: "db/sessions/*/parts/*",
+};
 const SLACK_MS = 60_000;
 const SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 
@@ -130,6 +138,11 @@ export class DatabaseSource implements Source {
     return path.startsWith("db/");
   }
 
+  groupOf(path: string): { name: string; glob: string } {
+    const table = parseRecordPath(path)?.table;
+    return table ? { name: `${table} records`, glob: GLOBS[table] } : { name: "database records", glob: "db/*" };
+  }
+
   checkpoint(): Record<string, string> {
     return this.marks;
   }
@@ -176,10 +189,13 @@ export class DatabaseSource implements Source {
           const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
           if (changed || seen < Number(row.time_updated)) active.push(id);
         }
+        // A deleted session takes its messages, parts and todos with it (OpenCode's delete cascades).
+        const gone = new Set<string>();
         for (const path of ctx.livePaths("db/sessions/")) {
           const a = parseRecordPath(path);
-          if (a?.table === "session" && !live.has(a.id)) yield { type: "delete", path, kind: "json" };
+          if (a?.table === "session" && !live.has(a.id)) gone.add(a.id);
         }
+        for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
       for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots);
     } finally {
@@ -258,6 +274,11 @@ export class DatabaseSource implements Source {
         const chunk = ordered.slice(i, i + CHUNK);
         transaction(db, () => {
           for (const x of chunk) {
+            if (!x.r.deleted && !parentExists(db, x.a)) {
+              // A child whose session was deleted here (e.g. edited on a stale machine meanwhile): nowhere to put it.
+              this.o.warn(`skipped ${x.r.path}: its session is not in this database (deleted?)`);
+              continue;
+            }
             try {
               if (x.r.deleted) deleteRow(db, x.a);
               else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), cols);
@@ -412,6 +433,12 @@ function upsertRow(db: Database, table: Table, value: Obj, info: Map<string, Col
     `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` +
     (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING");
   db.prepare(sql).run(...names.map((n) => row[n]!));
+}
+
+function parentExists(db: Database, a: RecordAddress): boolean {
+  if (a.table === "message" || a.table === "todo") return db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(a.sessionId ?? a.id) !== undefined;
+  if (a.table === "part") return db.prepare("SELECT 1 AS x FROM message WHERE id = ?").get(a.messageId!) !== undefined;
+  return true;
 }
 
 function deleteRow(db: Database, a: RecordAddress): void {

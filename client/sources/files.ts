@@ -43,6 +43,10 @@ export class FileSource implements Source {
     return path.startsWith(this.o.prefix + "/");
   }
 
+  groupOf(): { name: string; glob: string } {
+    return { name: this.category, glob: `${this.o.prefix}/*` };
+  }
+
   /** Local file for a repo path, or undefined when the path is not one this source may write. */
   localPath(path: string): string | undefined {
     if (!this.owns(path) || !isSafeRepoPath(path)) return undefined;

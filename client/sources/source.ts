@@ -35,6 +35,8 @@ export interface Source {
   /** Repo folder(s) this source owns. */
   readonly prefixes: readonly string[];
   owns(path: string): boolean;
+  /** The group a record counts in for the mass-delete guard, and a GLOB matching all of that group's paths. */
+  groupOf(path: string): { readonly name: string; readonly glob: string };
   scan(ctx: ScanContext): AsyncIterable<LocalChange>;
   /** Writes records (tombstones included) in dependency order; returns what was applied. */
   apply(records: readonly SyncRecord[]): Promise<Applied[]>;

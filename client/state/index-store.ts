@@ -47,6 +47,10 @@ export class IndexStore {
       .map((r) => String(r.path));
   }
 
+  countLiveGlob(glob: string): number {
+    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
+  }
+
   countLive(prefix: string): number {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uffff")?.n ?? 0);
   }

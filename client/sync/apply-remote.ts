@@ -7,6 +7,7 @@ import { compareVectors } from "../../core/vector.js";
 import { readRecords } from "../../git/merge-branch.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type Source } from "../sources/source.js";
+import { crashPoint } from "./crash-points.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
 export interface ApplyReport {
@@ -37,6 +38,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
           if (decision === "apply") wanted.push(r);
         }
         const done = await source.apply(wanted);
+        if (done.length) crashPoint("mid-apply");
         const byPath = new Map(wanted.map((r) => [r.path, r]));
         const entries: IndexEntry[] = done.map((a) => entryFor(byPath.get(a.path)!, a.localHash, a.stat));
         index.save(entries);

@@ -15,6 +15,7 @@ import { IndexStore } from "../state/index-store.js";
 import type { Source } from "../sources/source.js";
 import { appliedKey, applyCommit } from "./apply-remote.js";
 import type { SyncContext } from "./context.js";
+import { crashPoint } from "./crash-points.js";
 import { commitLocalChanges } from "./local-commit.js";
 import { buildSources } from "./sources.js";
 import { checkFormat, ensureRepoFiles, MAIN } from "./sync-repo.js";
@@ -81,6 +82,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
   }
+  crashPoint("after-fetch");
   const base = index.getMeta("base") ?? null;
   const head = index.getMeta("head") ?? base;
 
@@ -106,6 +108,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
   let mine = local.commit ?? parent;
   index.save(local.entries, { head: mine, ...local.meta });
   if (local.changed) log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
+  crashPoint("after-commit");
 
   const report = (outcome: SyncReport["outcome"], applied: number, newMain: string | null): SyncReport => ({
     machine,
@@ -128,6 +131,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
   for (let attempt = 0; ; attempt++) {
     main = await repo.revParse(MAIN);
     const remoteBranch = await repo.revParse(remoteBranchRef(machine));
+    crashPoint("before-push");
     let outcome: SyncReport["outcome"];
     let target: string;
     let pushed: PushResult = { ok: true };

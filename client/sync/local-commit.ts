@@ -67,7 +67,7 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
         if (changed % 5000 === 0) o.progress?.(changed);
         yield [record.path, encodeRecord(record)];
       }
-      guardMassDelete(source, deletes.length, index, o);
+      guardMassDelete(source, deletes, index, o);
       for (const record of deletes) {
         entries.push(entryFor(record, null, null));
         changed++;
@@ -96,10 +96,20 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
   return record;
 }
 
-function guardMassDelete(source: Source, deletes: number, index: IndexStore, o: LocalCommitOptions): void {
-  if (o.allowMassDelete || deletes < MASS_DELETE_FLOOR) return;
-  const live = source.prefixes.reduce((n, p) => n + index.countLive(p), 0);
-  if (deletes > live * o.massDeleteShare) throw new MassDeleteError(source.category, deletes, live);
+function guardMassDelete(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): void {
+  if (o.allowMassDelete) return;
+  const groups = new Map<string, { glob: string; count: number }>();
+  for (const r of deletes) {
+    const g = source.groupOf(r.path);
+    const entry = groups.get(g.name) ?? { glob: g.glob, count: 0 };
+    entry.count++;
+    groups.set(g.name, entry);
+  }
+  for (const [name, g] of groups) {
+    if (g.count < MASS_DELETE_FLOOR) continue;
+    const live = index.countLiveGlob(g.glob);
+    if (g.count > live * o.massDeleteShare) throw new MassDeleteError(name, g.count, live);
+  }
 }
 
 function collectMeta(sources: readonly Source[]): Record<string, string> {
