@@ -1,7 +1,7 @@
 // One sync: lock → fetch → scan and commit local changes on the base → integrate with main
 // (fast-forward by CAS, or merge: locally, or by the Action) → apply → remember the new base.
 // Every step can be interrupted; the next run picks up from what was saved.
-import { CONFLICTS_DIR } from "../../core/layout.js";
+import { CONFLICTS_DIR, isRecordPath } from "../../core/layout.js";
 import type { Conflict } from "../../core/conflict.js";
 import { mergeBranch, readRecords } from "../../git/merge-branch.js";
 import { fetchRefs, pushAtomic, type PushResult } from "../../git/remote.js";
@@ -94,7 +94,8 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
   const sources = buildSources(ctx.settings, ctx.opencode, keyed.key, warn);
 
   // 2. scan → records → commit, on top of what this machine last pushed (or integrated)
-  const parent = head;
+  // A machine that never synced builds on main only when main holds no records yet (just set up).
+  const parent = head ?? (main && !(await holdsRecords(repo, main)) ? main : null);
   const likelyFastForward = ctx.mode === "local" || !main || main === parent || (parent !== null && (await repo.isAncestor(main, parent)));
   const local = await commitLocalChanges(repo, index, sources, {
     machine,
@@ -216,6 +217,10 @@ async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Pr
   const message = (await repo.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   if (!message.includes(SKIP_CI)) return commit;
   return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
+}
+
+async function holdsRecords(repo: GitRepo, commit: string): Promise<boolean> {
+  return (await repo.listTree(commit)).some((e) => isRecordPath(e.path));
 }
 
 export async function listConflicts(repo: GitRepo, commit: string | null): Promise<Conflict[]> {
