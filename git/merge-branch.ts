@@ -29,9 +29,16 @@ export async function readRecords(repo: GitRepo, commit: string | null, paths: I
   return out;
 }
 
-export async function mergeBranch(repo: GitRepo, main: string, branch: string, options: { strategy: Strategy; message: string }): Promise<BranchMerge> {
+export interface MergeOptions {
+  readonly strategy: Strategy;
+  readonly message: string;
+  /** false: always write a merge commit (the Action's token may not move main onto a commit that changes .github/). */
+  readonly fastForward?: boolean;
+}
+
+export async function mergeBranch(repo: GitRepo, main: string, branch: string, options: MergeOptions): Promise<BranchMerge> {
   if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
-  if (await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null };
+  if (options.fastForward !== false && (await repo.isAncestor(main, branch))) return { commit: branch, fastForward: true, result: null };
   const base = await repo.mergeBase(main, branch);
   const paths = new Set<string>();
   for (const c of [...(await repo.diff(base, main)), ...(await repo.diff(base, branch))]) if (isRecordPath(c.path)) paths.add(c.path);

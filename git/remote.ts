@@ -64,6 +64,6 @@ export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonl
     .filter((l) => l.startsWith("!\t"))
     .map((l) => l.split("\t")[1]?.split(":")[1]?.replace(/^refs\/heads\//, "") ?? "");
   const stale = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  const message = result.stderr.trim().split("\n").slice(-2).join(" | ") || "push refused";
+  const message = result.stderr.trim().split("\n").join(" | ") || "push refused";
   return stale ? { ok: false, reason: "rejected", refs: refused, message } : { ok: false, reason: "failed", message };
 }

@@ -17,7 +17,8 @@ export interface ChangedPath {
   readonly oid: string | null;
 }
 
-export type FileChange = readonly [path: string, content: Uint8Array | null];
+/** New content, an existing blob by id, or null to remove the path. */
+export type FileChange = readonly [path: string, content: Uint8Array | { readonly oid: string } | null];
 
 export interface CommitSpec {
   readonly parents: readonly string[];
@@ -125,6 +126,12 @@ export class GitRepo {
     return oid;
   }
 
+  /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
+  async rebase(from: string, oldParent: string, newParent: string | null, message: string): Promise<string> {
+    const changes = (await this.diff(oldParent, from)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
+    return this.commit({ parents: newParent ? [newParent] : [], message, changes });
+  }
+
   /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
   async maintain(): Promise<void> {
     const out = (await this.git(["count-objects", "-v"])).stdout.toString();
@@ -149,6 +156,8 @@ async function* fastImportStream(ref: string, spec: CommitSpec): AsyncIterable<B
   for await (const [path, content] of spec.changes) {
     if (content === null) {
       yield Buffer.from(`D ${quotePath(path)}\n`);
+    } else if ("oid" in content) {
+      yield Buffer.from(`M 100644 ${content.oid} ${quotePath(path)}\n`);
     } else {
       yield Buffer.from(`M 100644 inline ${quotePath(path)}\ndata ${content.length}\n`);
       yield Buffer.from(content);

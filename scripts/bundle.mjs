@@ -4,6 +4,7 @@ import { build } from "esbuild";
 
 const entries = {
   "dist/cli.js": "client/cli/entry.ts",
+  "dist/action.js": "action/main.ts",
 };
 
 for (const [outfile, entry] of Object.entries(entries)) {

@@ -5,6 +5,8 @@ import { MassDeleteError } from "../sync/local-commit.js";
 import { loadContext } from "../sync/context.js";
 import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { logCommand } from "./commands/github.js";
+import { mergeCommand } from "./commands/merge.js";
 import { historyCommand, restoreCommand } from "./commands/history.js";
 import { initCommand } from "./commands/init.js";
 import { passphraseChangeCommand } from "./commands/passphrase.js";
@@ -23,6 +25,9 @@ usage: oc-sync <command> [options]
   resolve ID --keep local|remote|MACHINE
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
+  init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
+  merge [--dry-run]                 reconcile every machine branch into main here (remotes without Actions)
+  log                               recent merge runs of the GitHub Action
   doctor                            check git, remote, passphrase, database, paths, lock
   passphrase change                 rewrap the data key with a new passphrase
 
@@ -43,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       machine: { type: "string" },
       github: { type: "string" },
       limit: { type: "string", default: "20" },
+      "dry-run": { type: "boolean", default: false },
     },
   });
   const [command, ...args] = positionals;
@@ -71,6 +77,10 @@ export async function main(argv: string[]): Promise<number> {
       return historyCommand(ctx, out, need(args[0], "a path or session id"), Number(values.limit));
     case "restore":
       return restoreCommand(ctx, out, need(args[0], "a path or session id"), need(values.at, "--at COMMIT|DATE"));
+    case "merge":
+      return mergeCommand(ctx, out, values["dry-run"]);
+    case "log":
+      return logCommand(ctx, out, Number(values.limit));
     case "doctor":
       return doctorCommand(ctx, out);
     case "passphrase":

@@ -8,6 +8,8 @@ import { writeFileAtomic } from "../platform/atomic-file.js";
 import { createLogger, type Level, type Logger } from "../platform/log.js";
 import { ocSyncPaths, openCodePaths, type Env, type OcSyncPaths, type OpenCodePaths } from "../platform/paths.js";
 import { join } from "node:path";
+import { githubGitUrl } from "../github/api.js";
+import { githubToken } from "../github/token.js";
 
 export type MergeMode = "action" | "local";
 
@@ -38,8 +40,10 @@ export async function loadContext(options: ContextOptions = {}): Promise<SyncCon
   log.addSecret(settings.token);
   log.addSecret(settings.passphrase);
   const machine = settings.machine ?? (await machineId(paths));
-  const url = settings.remote ?? (settings.github ? `https://github.com/${settings.github}.git` : undefined);
-  const remote: Remote = { url: url ?? paths.defaultRemote, ...(settings.token && url && /^https?:/.test(url) ? { auth: { token: settings.token } } : {}) };
+  const url = settings.remote ?? (settings.github ? `${githubGitUrl(env)}/${settings.github}.git` : undefined);
+  const token = settings.token ?? (settings.github ? githubToken(env) : undefined);
+  log.addSecret(token);
+  const remote: Remote = { url: url ?? paths.defaultRemote, ...(token && url && /^https?:/.test(url) ? { auth: { token } } : {}) };
   const mode: MergeMode = settings.merge ?? (settings.github || /github\.com/.test(url ?? "") ? "action" : "local");
   return { env, opencode, paths, settings, machine, remote, embedded: url === undefined, mode, log };
 }

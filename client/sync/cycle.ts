@@ -93,21 +93,29 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
   if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   const sources = buildSources(ctx.settings, ctx.opencode, keyed.key, warn);
 
-  // 2. scan → records → commit, on top of what this machine last pushed (or integrated)
-  // A machine that never synced builds on main only when main holds no records yet (just set up).
-  const parent = head ?? (main && !(await holdsRecords(repo, main)) ? main : null);
-  const likelyFastForward = ctx.mode === "local" || !main || main === parent || (parent !== null && (await repo.isAncestor(main, parent)));
+  // 2. scan → records → commit
+  const seen = base ?? (await firstParent(repo, main));
+  const merged = head === null || head === base || (main !== null && (await repo.isAncestor(head, main)));
+  // Everything of ours is in main: build on main itself, so the push can fast-forward without a merge.
+  const onMain = merged && main !== null && main !== seen;
+  const own = merged ? seen : head;
+  const message = (skip: boolean) => `oc-sync: ${machine} local changes${skip ? " " + SKIP_CI : ""}`;
   const local = await commitLocalChanges(repo, index, sources, {
     machine,
-    parent,
-    message: `oc-sync: ${machine} local changes${likelyFastForward ? " " + SKIP_CI : ""}`,
+    parent: onMain ? main : own,
+    message: message(ctx.mode === "local" || merged),
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     progress: (n) => options.progress?.(`committed ${n} records…`),
   });
-  let mine = local.commit ?? parent;
-  index.save(local.entries, { head: mine, ...local.meta });
+  let mine = local.commit;
+  // A record we changed that main changed too must be merged, not overwritten: move our commit onto what we had seen.
+  if (mine && onMain && (await collides(repo, own, main!, mine))) {
+    mine = await repo.rebase(mine, main!, own, message(ctx.mode === "local"));
+  }
+  mine ??= merged ? null : head;
+  index.save(local.entries, { head: mine ?? head, ...local.meta });
   if (local.changed) log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   crashPoint("after-commit");
 
@@ -147,7 +155,8 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
         { ref: "main", oid: mine, expected: main },
         { ref: branchRef(machine), oid: mine, expected: remoteBranch },
       ]);
-      if (pushed.ok) markOwnChangesApplied(index, sources, base, mine);
+      // With main still at our base, everything between base and our commit is ours, already here.
+      if (pushed.ok && main === base) markOwnChangesApplied(index, sources, base, mine);
     } else if (ctx.mode === "local") {
       const merge = await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
       outcome = "merged";
@@ -221,6 +230,26 @@ async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Pr
 
 async function holdsRecords(repo: GitRepo, commit: string): Promise<boolean> {
   return (await repo.listTree(commit)).some((e) => isRecordPath(e.path));
+}
+
+/** Did main change any record that our commit (built on main) changes too, since what we had seen? */
+async function collides(repo: GitRepo, seen: string | null, main: string, mine: string): Promise<boolean> {
+  const ours = new Set((await repo.diff(main, mine)).map((c) => c.path));
+  return (await repo.diff(seen, main)).some((c) => ours.has(c.path));
+}
+
+/**
+ * What a machine's first commit builds on. Not main itself once main holds records: this machine
+ * has seen none of them, so the merge base must hold none, or a three-way merge would take main's
+ * versions as already seen. The repo's set-up commit (format marker, workflow) is such a base, and
+ * descending from it keeps the workflow in the branch (GitHub runs only workflows the pushed commit has).
+ */
+async function firstParent(repo: GitRepo, main: string | null): Promise<string | null> {
+  if (!main) return null;
+  if (!(await holdsRecords(repo, main))) return main;
+  const roots = (await repo.git(["rev-list", "--max-parents=0", main])).stdout.toString().trim().split("\n");
+  const root = roots[roots.length - 1];
+  return root && !(await holdsRecords(repo, root)) ? root : null;
 }
 
 export async function listConflicts(repo: GitRepo, commit: string | null): Promise<Conflict[]> {

@@ -1,16 +1,26 @@
 // A real git smart-HTTP server on loopback: Node's http in front of `git http-backend`, with
 // token checks as GitHub does them (basic auth, the password is the token, any user name).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+
+export interface PushEvent {
+  readonly repo: string;
+  readonly token: string;
+  readonly updates: readonly { readonly ref: string; readonly before: string | null; readonly after: string | null }[];
+}
 
 export interface GitServerOptions {
   /** Folder holding the bare repositories, served as /<name>.git */
   readonly root: string;
   /** Tokens accepted for reading and writing; empty = no auth required. */
   readonly tokens: readonly string[];
-  /** Called after a successful push (receive-pack) to a repository. */
-  readonly onPush?: (repo: string) => void;
+  /** Tokens that may not change .github/workflows (enforced by the pre-receive hook of installWorkflowGuard). */
+  readonly noWorkflowTokens?: readonly string[];
+  /** Called after a push (receive-pack) that moved refs. */
+  readonly onPush?: (event: PushEvent) => void;
 }
 
 export interface GitServer {
@@ -26,11 +36,12 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   const server: Server = createServer((req, res) => {
     if (fault === "reset") return req.socket.destroy();
     if (fault) return void res.writeHead(fault.status).end(`injected ${fault.status}\n`);
-    if (options.tokens.length && !authorized(req, options.tokens)) {
+    const token = tokenOf(req);
+    if (options.tokens.length && (token === undefined || !options.tokens.includes(token))) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="oc-sync test"' }).end("Unauthorized\n");
       return;
     }
-    serveGit(req, res, options);
+    serveGit(req, res, options, token ?? "");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
@@ -46,16 +57,45 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   };
 }
 
-function authorized(req: IncomingMessage, tokens: readonly string[]): boolean {
-  const header = req.headers.authorization ?? "";
-  const m = /^Basic (.+)$/.exec(header);
-  if (!m) return false;
+function tokenOf(req: IncomingMessage): string | undefined {
+  const m = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+  if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
-  return tokens.includes(decoded.slice(decoded.indexOf(":") + 1));
+  return decoded.slice(decoded.indexOf(":") + 1);
 }
 
-function serveGit(req: IncomingMessage, res: ServerResponse, options: GitServerOptions): void {
+function refsOf(gitDir: string): Map<string, string> {
+  const out = spawnSync("git", ["--git-dir", gitDir, "for-each-ref", "--format=%(objectname) %(refname)"], { encoding: "utf8" }).stdout ?? "";
+  return new Map(out.split("\n").filter(Boolean).map((l) => l.split(" ").reverse() as [string, string]));
+}
+
+/** Refuses pushes that change workflows when OC_TEST_WORKFLOWS=0, with GitHub's message. */
+export function installWorkflowGuard(gitDir: string): void {
+  const hook = join(gitDir, "hooks", "pre-receive");
+  writeFileSync(
+    hook,
+    `#!/bin/sh
+[ "$OC_TEST_WORKFLOWS" = "0" ] || exit 0
+zero=0000000000000000000000000000000000000000
+while read old new ref; do
+  [ "$new" = "$zero" ] && continue
+  if [ "$old" = "$zero" ]; then files=$(git log --format= --name-only "$new" --not --all -- .github/workflows)
+  else files=$(git log --format= --name-only "$old..$new" -- .github/workflows); fi
+  if [ -n "$files" ]; then
+    echo "refusing to allow a Personal Access Token to create or update workflow \\\`$(echo "$files" | head -n1)\\\` without \\\`workflow\\\` scope" >&2
+    exit 1
+  fi
+done
+`,
+  );
+  chmodSync(hook, 0o755);
+}
+
+function serveGit(req: IncomingMessage, res: ServerResponse, options: GitServerOptions, token: string): void {
   const url = new URL(req.url ?? "/", "http://localhost");
+  const repo = /^\/(.+?\.git)(\/|$)/.exec(url.pathname)?.[1] ?? "";
+  const pushing = url.pathname.endsWith("/git-receive-pack");
+  const before = pushing ? refsOf(join(options.root, repo)) : undefined;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     GIT_PROJECT_ROOT: options.root,
@@ -68,6 +108,7 @@ function serveGit(req: IncomingMessage, res: ServerResponse, options: GitServerO
     REMOTE_ADDR: "127.0.0.1",
     GIT_CONFIG_NOSYSTEM: "1",
     HOME: options.root,
+    OC_TEST_WORKFLOWS: options.noWorkflowTokens?.includes(token) ? "0" : "1",
   };
   if (req.headers["content-length"]) env.CONTENT_LENGTH = req.headers["content-length"];
   if (req.headers["content-encoding"]) env.HTTP_CONTENT_ENCODING = req.headers["content-encoding"];
@@ -94,9 +135,14 @@ function serveGit(req: IncomingMessage, res: ServerResponse, options: GitServerO
     res.writeHead(status);
     res.write(head.subarray(end + 4));
   });
-  child.on("close", (code) => {
+  child.on("close", () => {
     if (!headersDone) res.writeHead(500);
     res.end();
-    if (code === 0 && url.pathname.endsWith("/git-receive-pack")) options.onPush?.(url.pathname.split("/")[1] ?? "");
+    if (!before) return;
+    const after = refsOf(join(options.root, repo));
+    const updates = [...new Set([...before.keys(), ...after.keys()])]
+      .filter((ref) => before.get(ref) !== after.get(ref))
+      .map((ref) => ({ ref, before: before.get(ref) ?? null, after: after.get(ref) ?? null }));
+    if (updates.length) options.onPush?.({ repo, token, updates });
   });
 }

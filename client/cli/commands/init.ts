@@ -1,6 +1,6 @@
 // init: point this machine at a sync repo, check the passphrase against it before anything is
 // touched, then run the first sync.
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
 import { fetchRefs } from "../../../git/remote.js";
@@ -13,6 +13,7 @@ import { openState, runSync } from "../../sync/cycle.js";
 import { MAIN } from "../../sync/sync-repo.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
+import { setUpGitHubRepo } from "./github.js";
 import { printReport } from "./sync.js";
 
 export interface InitFlags {
@@ -22,10 +23,11 @@ export interface InitFlags {
 }
 
 export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlags): Promise<number> {
-  if (flags.github) throw new UsageError("--github is not available yet: create a private repository yourself and pass its https URL (with GITHUB_TOKEN set)");
+  if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
   const file = ctx.settings.settingsFile ?? join(ctx.paths.settingsDir, SETTINGS_FILES[0]!);
-  let text = (await readFile(file, "utf8").catch(() => undefined)) ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
-  for (const [key, value] of Object.entries({ remote: flags.remote, machine: flags.machine })) {
+  const previous = await readFile(file, "utf8").catch(() => undefined);
+  let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
+  for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
     if (value !== undefined) text = applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
   const env = { ...ctx.env };
@@ -33,14 +35,27 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
   // Check the passphrase against the remote before writing settings or touching any file.
-  const next = await loadContext({ env: { ...env, ...(flags.remote ? { OC_SYNC_REMOTE: flags.remote } : {}), ...(flags.machine ? { OC_SYNC_MACHINE: flags.machine } : {}) } });
-  await verifyPassphrase(next);
   await writeFileAtomic(file, text);
+  let next: SyncContext;
+  try {
+    next = await loadContext({ env });
+    if (flags.github) await setUpGitHubRepo(next, flags.github, out);
+    await verifyPassphrase(next);
+  } catch (e) {
+    await restoreSettings(file, previous);
+    throw e;
+  }
   out.line(`settings written to ${file}`);
   const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result({ settingsFile: file, sync: report });
   return EXIT.ok;
+}
+
+/** A failed init leaves the settings as they were. */
+async function restoreSettings(file: string, previous: string | undefined): Promise<void> {
+  if (previous === undefined) await rm(file, { force: true });
+  else await writeFileAtomic(file, previous);
 }
 
 async function verifyPassphrase(ctx: SyncContext): Promise<void> {

@@ -1,0 +1,34 @@
+// The merge Action: reconcile every machine branch ahead of main into main (core/reconcile via
+// git/merge-all), push by compare-and-swap, and leave an audit trail. Glue only.
+import * as core from "@actions/core";
+import { join } from "node:path";
+import { secretForms } from "../git/auth.js";
+import { mergeAllBranches } from "../git/merge-all.js";
+import { GitRepo } from "../git/repo.js";
+import { logMachines, writeSummary } from "./audit.js";
+import { readInputs } from "./inputs.js";
+
+export async function run(): Promise<void> {
+  try {
+    const inputs = readInputs();
+    const auth = { token: inputs.token };
+    for (const s of secretForms(auth)) core.setSecret(s);
+    const repo = new GitRepo(join(inputs.workspace, ".git"));
+    const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
+    try {
+      const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });
+      await logMachines(result);
+      const conflicts = result.machines.reduce((n, m) => n + (m.result?.conflicts.length ?? 0), 0);
+      if (!result.machines.length) core.info("nothing to merge: every machine branch is already in main");
+      else core.info(`${result.pushed ? "moved" : "would move (dry run)"} main ${result.before} → ${result.after}, ${result.machines.length} branch(es), ${conflicts} conflict(s)`);
+      core.setOutput("main-sha", result.after ?? "");
+      core.setOutput("merged", String(result.machines.length));
+      core.setOutput("conflicts", String(conflicts));
+      await writeSummary(result, inputs.strategy);
+    } finally {
+      repo.close();
+    }
+  } catch (e) {
+    core.setFailed(e instanceof Error ? e.message : String(e));
+  }
+}

@@ -1,0 +1,73 @@
+// init --github owner/name: create the repository private (or adopt it, refusing a public one),
+// then install or upgrade the workflow and the vendored Action with a git push.
+import { FORMAT_PATH, FORMAT_VERSION } from "../../core/layout.js";
+import { fetchRefs, pushAtomic, type Remote } from "../../git/remote.js";
+import type { GitRepo } from "../../git/repo.js";
+import { MAIN } from "../sync/sync-repo.js";
+import type { GitHub } from "./api.js";
+import { REQUIRED_PERMISSIONS } from "./token.js";
+import { workflowFiles } from "./workflow.js";
+
+export class PublicRepoError extends Error {
+  constructor(full: string) {
+    super(`${full} is public: oc-sync refuses to keep your OpenCode history in a public repository. Make it private (Settings → General → Danger Zone) or choose another name`);
+    this.name = "PublicRepoError";
+  }
+}
+
+export interface RepoSetup {
+  readonly created: boolean;
+  readonly workflowInstalled: boolean;
+}
+
+export async function ensurePrivateRepo(api: GitHub, owner: string, name: string): Promise<boolean> {
+  try {
+    const { data } = await api.rest.repos.get({ owner, repo: name });
+    if (!data.private) throw new PublicRepoError(`${owner}/${name}`);
+    return false;
+  } catch (e) {
+    if ((e as { status?: number }).status !== 404) throw explain(e, `${owner}/${name}`);
+  }
+  const { data: me } = await api.rest.users.getAuthenticated();
+  try {
+    if (me.login.toLowerCase() === owner.toLowerCase()) {
+      await api.rest.repos.createForAuthenticatedUser({ name, private: true, description: "OpenCode sync (oc-sync)" });
+    } else {
+      await api.rest.repos.createInOrg({ org: owner, name, private: true, description: "OpenCode sync (oc-sync)" });
+    }
+  } catch (e) {
+    throw explain(e, `${owner}/${name}`);
+  }
+  return true;
+}
+
+/** Commits the workflow files onto main when they are missing or older; a no-op when current. */
+export async function installWorkflow(repo: GitRepo, remote: Remote): Promise<boolean> {
+  const files = await workflowFiles();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await fetchRefs(repo, remote);
+    const main = await repo.revParse(MAIN);
+    const changes: [string, Uint8Array][] = [];
+    for (const [path, content] of files) {
+      const current = main ? await repo.readBlob(`${main}:${path}`) : null;
+      if (!current || !current.equals(Buffer.from(content))) changes.push([path, content]);
+    }
+    if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, Buffer.from(JSON.stringify({ format: FORMAT_VERSION }) + "\n")]);
+    if (!changes.length) return false;
+    const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
+    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: commit, expected: main }]);
+    if (pushed.ok) return true;
+    if (/without `?workflows?`? (scope|permission)/i.test(pushed.message)) {
+      throw new Error(`GitHub refused to install the merge workflow: the token has no permission to write workflows. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+    }
+    if (pushed.reason !== "rejected") throw new Error(`could not install the merge workflow: ${pushed.message}`);
+  }
+  throw new Error("could not install the merge workflow: the repository kept changing; try again");
+}
+
+function explain(e: unknown, full: string): Error {
+  const status = (e as { status?: number }).status;
+  if (status === 401) return new Error(`GitHub rejected the token (401): it is invalid or expired. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+  if (status === 403) return new Error(`GitHub refused access to ${full} (403): the token lacks permissions. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,59 @@
+// The workflow installed in the user's sync repo, with the bundled Action vendored beside it
+// (.github/actions/oc-sync), so it never depends on a tag of a public repository moving.
+import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
+export const ACTION_DIR = ".github/actions/oc-sync";
+
+export const WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
+# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
+name: oc-sync merge
+on:
+  push:
+    branches: ["machines/**"]
+  workflow_dispatch:
+  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
+  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
+  schedule:
+    - cron: "17 4 * * *"
+concurrency:
+  group: oc-sync-merge
+  cancel-in-progress: false
+permissions:
+  contents: write
+jobs:
+  merge:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: ./${ACTION_DIR}
+`;
+
+/** The oc-sync package root (holds action.yml and dist/), from wherever this code was loaded. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "oc-sync") return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
+    dir = up;
+  }
+}
+
+/** Files to commit into the sync repo: the workflow and the vendored, bundled Action. */
+export async function workflowFiles(): Promise<Map<string, Uint8Array>> {
+  const root = packageRoot();
+  return new Map([
+    [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
+    [`${ACTION_DIR}/action.yml`, await readFile(join(root, "action.yml"))],
+    [`${ACTION_DIR}/dist/action.js`, await readFile(join(root, "dist", "action.js"))],
+  ]);
+}

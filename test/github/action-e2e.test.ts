@@ -1,0 +1,193 @@
+// End to end through the GitHub stand-in: init --github, three machines in action-merge mode,
+// the bundled Action (dist/action.js, vendored into the sync repo) run by the stand-in runner.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runGit } from "../../git/run.js";
+import { runCli } from "../support/cli.js";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standin.js";
+import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../support/opencode-home.js";
+import { tempDir } from "../support/tmp.js";
+
+const TOKEN = "github_pat_standin_ana_0123456789abcdef";
+const NO_WORKFLOW_TOKEN = "github_pat_standin_bob_fedcba9876543210";
+const PASSPHRASE = "a long passphrase for the e2e";
+const CANARY = "sk-e2e-canary-5e8f1a";
+let gh: GitHubStandIn;
+let root: string;
+let homes: TestHome[];
+
+beforeAll(async () => {
+  gh = await startGitHubStandIn();
+  gh.addUser(TOKEN, { login: "ana", workflows: true });
+  gh.addUser(NO_WORKFLOW_TOKEN, { login: "bob", workflows: false });
+  root = await tempDir();
+  homes = ["alpha", "beta", "gamma"].map((n) => {
+    const h = makeHome(root, n, { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const db = createDatabase(h);
+    addProject(db, h);
+    db.close();
+    return h;
+  });
+});
+afterAll(() => gh.close());
+
+const cli = async (h: TestHome, ...args: string[]) => {
+  const r = await runCli(h.env, args);
+  if (r.code !== 0 && r.code !== 3) throw new Error(`oc-sync ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r;
+};
+const runsOf = () => gh.runner.runs.get("ana/oc-data") ?? [];
+
+describe("the merge Action through a GitHub stand-in", () => {
+  it("init --github creates a private repository with the workflow and the vendored Action", async () => {
+    const [a] = homes;
+    writeFileSync(join(a!.config, "opencode.jsonc"), `{\n  // shared settings\n  "theme": "dark",\n  "model": "x/y"\n}\n`);
+    writeFileSync(join(a!.data, "auth.json"), JSON.stringify({ openai: { type: "api", key: CANARY } }));
+    chmodSync(join(a!.data, "auth.json"), 0o600);
+    const r = await cli(a!, "init", "--github", "ana/oc-data", "--machine", "alpha");
+    expect(r.stdout).toMatch(/created private repository ana\/oc-data/);
+    const tree = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "ls-tree", "-r", "--name-only", "main"])).stdout.toString();
+    expect(tree).toContain(".github/workflows/oc-sync.yml");
+    expect(tree).toContain(".github/actions/oc-sync/action.yml");
+    expect(tree).toContain(".github/actions/oc-sync/dist/action.js");
+    expect(tree).toContain("config/opencode.jsonc");
+    expect(gh.requests.map((q) => `${q.method} ${q.path}`)).toEqual(expect.arrayContaining(["GET /repos/ana/oc-data", "GET /user", "POST /user/repos"]));
+    await gh.runner.idle();
+    expect(runsOf()).toEqual([]);
+  });
+
+  it("later machines adopt the repository; edits that fast-forward start no workflow run", async () => {
+    const [a, b, c] = homes;
+    await cli(b!, "init", "--github", "ana/oc-data", "--machine", "beta");
+    await cli(c!, "init", "--github", "ana/oc-data", "--machine", "gamma");
+    expect(readFileSync(join(c!.data, "auth.json"), "utf8")).toContain(CANARY);
+    // Joining machines bring their own project row, which meets alpha's: that is a real merge.
+    await gh.runner.idle();
+    for (const h of [a!, b!, c!]) await cli(h, "sync");
+    const runsBefore = runsOf().length;
+    writeFileSync(join(a!.config, "AGENTS.md"), "keep answers short\n");
+    const pushed = await cli(a!, "sync", "--json");
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ outcome: "fast-forward" });
+    const pulled = await cli(b!, "sync", "--json");
+    expect(JSON.parse(pulled.stdout), pulled.stdout).toMatchObject({ outcome: "pulled" });
+    await gh.runner.idle();
+    expect(readFileSync(join(b!.config, "AGENTS.md"), "utf8")).toBe("keep answers short\n");
+    expect(runsOf().length).toBe(runsBefore);
+  });
+
+  it("concurrent edits on three machines converge after the Action merges them", async () => {
+    const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
+    const [a, b, c] = homes as [TestHome, TestHome, TestHome];
+    const edit = (h: TestHome, from: string, to: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(from, to));
+    edit(a, '"dark"', '"light"');
+    edit(b, '"x/y"', '"x/z"');
+    edit(c, '"dark"', '"solarized"');
+    const sessions = homes.map((h) => {
+      const db = openDb(h);
+      const s = addSession(db, h, { messages: 2 });
+      db.close();
+      return s.id;
+    });
+    for (const h of homes) await cli(h, "sync");
+    await gh.runner.idle();
+    const runs = runsOf();
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    expect(runs.every((r) => r.conclusion === "success" || r.conclusion === "cancelled")).toBe(true);
+    for (const h of homes) await cli(h, "sync");
+    await gh.runner.idle();
+    for (const h of homes) await cli(h, "sync");
+    const texts = homes.map((h) => readFileSync(cfg(h), "utf8"));
+    expect(new Set(texts).size).toBe(1);
+    expect(texts[0]).toContain("// shared settings");
+    expect(texts[0]).toContain('"model": "x/z"');
+    expect(texts[0]).toMatch(/"theme": "(light|solarized)"/);
+    for (const h of homes) {
+      const db = openDb(h);
+      expect(db.prepare(`SELECT count(*) AS n FROM session WHERE id IN (${sessions.map((s) => `'${s}'`).join(",")})`).get()).toEqual({ n: 3 });
+      db.close();
+    }
+    const conflicts = JSON.parse((await cli(a, "conflicts", "--json")).stdout) as { path: string; at: string }[];
+    expect(conflicts).toEqual(expect.arrayContaining([expect.objectContaining({ path: "config/opencode.jsonc", at: "/theme" })]));
+    const merged = runs.filter((r) => r.conclusion === "success" && Number(r.outputs.merged) > 0);
+    expect(merged.length).toBeGreaterThanOrEqual(1);
+    expect(merged.map((r) => r.summary).join("\n")).toMatch(/\| machine branch \|.*\n|<th>machine branch<\/th>/);
+    expect(merged.map((r) => r.log).join("\n")).toMatch(/config\/opencode\.jsonc: concurrent → merged/);
+  });
+
+  it("logs, job summaries and the repository's history hold no plaintext secret", async () => {
+    const everything = runsOf().map((r) => r.log + r.summary + JSON.stringify(r.outputs)).join("\n");
+    const objects = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "cat-file", "--batch-all-objects", "--batch"])).stdout.toString("latin1");
+    for (const secret of [CANARY, PASSPHRASE, TOKEN, Buffer.from(`x-access-token:${TOKEN}`).toString("base64")]) {
+      expect(everything).not.toContain(secret);
+      expect(objects).not.toContain(secret);
+    }
+    const log = await cli(homes[0]!, "log", "--json");
+    expect((JSON.parse(log.stdout) as unknown[]).length).toBe(runsOf().length);
+  });
+
+  it("two Action runs racing for main lose nothing", async () => {
+    const [a, b] = homes as [TestHome, TestHome];
+    // Both machines push branches that need a merge, then two runs start at once (outside the concurrency group).
+    writeFileSync(join(a.config, "AGENTS.md"), "alpha's rules\n");
+    writeFileSync(join(b.config, "tui.json"), '{"from":"beta"}');
+    const c = homes[2]!;
+    writeFileSync(join(c.config, "opencode.jsonc"), readFileSync(join(c.config, "opencode.jsonc"), "utf8").replace("{", '{\n  "share": "disabled",'));
+    await cli(c, "sync");
+    await cli(a, "sync");
+    await cli(b, "sync");
+    await gh.runner.idle();
+    const before = runsOf().length;
+    await Promise.all([runActionDirectly(), runActionDirectly()]);
+    for (const h of homes) await cli(h, "sync");
+    await gh.runner.idle();
+    for (const h of homes) await cli(h, "sync");
+    for (const h of homes) {
+      expect(readFileSync(join(h.config, "AGENTS.md"), "utf8")).toBe("alpha's rules\n");
+      expect(readFileSync(join(h.config, "tui.json"), "utf8")).toBe('{"from":"beta"}');
+      expect(readFileSync(join(h.config, "opencode.jsonc"), "utf8")).toContain('"share": "disabled"');
+    }
+    expect(runsOf().length).toBeGreaterThanOrEqual(before);
+  });
+
+  it("refuses a public repository", async () => {
+    await gh.createRepo("ana/public-data", false);
+    const h = makeHome(root, "delta", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const r = await runCli(h.env, ["init", "--github", "ana/public-data"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ana\/public-data is public/);
+    const tree = (await runGit(["--git-dir", gh.gitDir("ana/public-data"), "for-each-ref"])).stdout.toString();
+    expect(tree).toBe("");
+  });
+
+  it("explains a token without the workflow permission", async () => {
+    const h = makeHome(root, "bob", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: NO_WORKFLOW_TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const r = await runCli(h.env, ["init", "--github", "bob/data"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no permission to write workflows.*Workflows: read and write/);
+    expect(r.stderr).not.toContain(NO_WORKFLOW_TOKEN);
+  });
+});
+
+/** Runs the vendored Action the way the runner does, in its own workspace, with its own token. */
+async function runActionDirectly(): Promise<void> {
+  const token = `ghs_race_${Math.random().toString(36).slice(2)}`;
+  gh.addUser(token, { login: "github-actions", workflows: false });
+  const temp = mkdtempSync(join(tmpdir(), "oc-sync-race-"));
+  const ws = join(temp, "ws");
+  await runGit(["init", "-q", ws]);
+  await runGit(["-C", ws, "fetch", "-q", `${gh.gitUrl}/ana/oc-data.git`, "+refs/heads/*:refs/remotes/origin/*"], { auth: { token } });
+  await runGit(["-C", ws, "checkout", "-q", "--detach", "refs/remotes/origin/main"]);
+  writeFileSync(join(temp, "summary"), "");
+  writeFileSync(join(temp, "output"), "");
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [join(ws, ".github/actions/oc-sync/dist/action.js")], {
+      env: { PATH: process.env.PATH, GITHUB_WORKSPACE: ws, GITHUB_REPOSITORY: "ana/oc-data", GITHUB_SERVER_URL: gh.gitUrl, GITHUB_STEP_SUMMARY: join(temp, "summary"), GITHUB_OUTPUT: join(temp, "output"), RUNNER_TEMP: temp, INPUT_TOKEN: token, INPUT_STRATEGY: "auto-merge", "INPUT_DRY-RUN": "false" },
+      stdio: "ignore",
+    });
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  expect(code).toBe(0);
+}

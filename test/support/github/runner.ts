@@ -1,0 +1,220 @@
+// A stand-in for GitHub's Actions runner, for what oc-sync's workflow uses, as GitHub documents it:
+// a push to a branch runs the workflows of the *pushed commit* whose `on.push.branches` match;
+// a head commit saying [skip ci] starts nothing; pushes made with the run's GITHUB_TOKEN start
+// nothing; one job at a time per concurrency group, a newer pending run replacing the older
+// pending one; each job checks the repository out into a fresh workspace and runs the action's
+// `runs.main` under node24 with GitHub's environment (GITHUB_*, INPUT_* from action.yml
+// defaults and `with:`, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { runGit } from "../../../git/run.js";
+
+export interface WorkflowRun {
+  readonly id: number;
+  readonly event: "push" | "workflow_dispatch" | "schedule";
+  readonly head_branch: string;
+  readonly head_sha: string;
+  readonly created_at: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: "success" | "failure" | "cancelled" | null;
+  log: string;
+  summary: string;
+  outputs: Record<string, string>;
+}
+
+interface Workflow {
+  on?: { push?: { branches?: string[] }; workflow_dispatch?: unknown };
+  concurrency?: { group?: string; "cancel-in-progress"?: boolean };
+  jobs?: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
+}
+
+interface ActionYml {
+  inputs?: Record<string, { default?: string }>;
+  runs?: { using?: string; main?: string };
+}
+
+export interface RunnerRepo {
+  readonly fullName: string;
+  readonly gitDir: string;
+}
+
+export interface RunnerOptions {
+  readonly gitUrl: (fullName: string) => string;
+  readonly apiUrl: string;
+  readonly serverUrl: string;
+  /** Registers a token for one run; it can push contents but not workflows. */
+  readonly issueToken: () => string;
+  readonly revokeToken: (token: string) => void;
+}
+
+const SKIP = /\[(skip ci|ci skip|no ci|skip actions|actions skip)\]/i;
+
+export function branchMatches(pattern: string, branch: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*");
+  return new RegExp(`^${re}$`).test(branch);
+}
+
+export class ActionsRunner {
+  readonly runs = new Map<string, WorkflowRun[]>();
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly pending = new Map<string, { run: WorkflowRun; job: () => Promise<void> }>();
+  private nextId = 1;
+  private readonly actionsTokens = new Set<string>();
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  isActionsToken(token: string): boolean {
+    return this.actionsTokens.has(token);
+  }
+
+  /** Called by the git server after a push. */
+  async onPush(repo: RunnerRepo, token: string, updates: readonly { ref: string; after: string | null }[]): Promise<void> {
+    if (this.isActionsToken(token)) return;
+    for (const u of updates) {
+      if (!u.after || !u.ref.startsWith("refs/heads/")) continue;
+      const branch = u.ref.slice("refs/heads/".length);
+      const message = (await runGit(["--git-dir", repo.gitDir, "log", "-1", "--format=%B", u.after])).stdout.toString();
+      if (SKIP.test(message)) continue;
+      for (const wf of await this.workflowsAt(repo, u.after)) {
+        if ((wf.on?.push?.branches ?? []).some((p) => branchMatches(p, branch))) this.enqueue(repo, wf, "push", branch, u.after);
+      }
+    }
+  }
+
+  async dispatch(repo: RunnerRepo, ref: string): Promise<void> {
+    const sha = (await runGit(["--git-dir", repo.gitDir, "rev-parse", `refs/heads/${ref}`])).stdout.toString().trim();
+    for (const wf of await this.workflowsAt(repo, sha)) if (wf.on && "workflow_dispatch" in wf.on) this.enqueue(repo, wf, "workflow_dispatch", ref, sha);
+  }
+
+  /** Resolves when no run is queued or in progress. */
+  async idle(): Promise<void> {
+    while (this.busy.size || this.pending.size) await Promise.all([...this.busy.values()]);
+  }
+
+  private async workflowsAt(repo: RunnerRepo, sha: string): Promise<Workflow[]> {
+    const names = (await runGit(["--git-dir", repo.gitDir, "ls-tree", "--name-only", `${sha}:.github/workflows/`], { okCodes: [128] })).stdout.toString().split("\n").filter((n) => /\.ya?ml$/.test(n));
+    const out: Workflow[] = [];
+    for (const n of names) out.push(parse((await runGit(["--git-dir", repo.gitDir, "show", `${sha}:.github/workflows/${n}`])).stdout.toString()) as Workflow);
+    return out;
+  }
+
+  private enqueue(repo: RunnerRepo, wf: Workflow, event: WorkflowRun["event"], branch: string, sha: string): void {
+    const run: WorkflowRun = { id: this.nextId++, event, head_branch: branch, head_sha: sha, created_at: new Date().toISOString(), status: "queued", conclusion: null, log: "", summary: "", outputs: {} };
+    const list = this.runs.get(repo.fullName) ?? [];
+    list.unshift(run);
+    this.runs.set(repo.fullName, list);
+    const group = `${repo.fullName}:${wf.concurrency?.group ?? `run-${run.id}`}`;
+    const job = () => this.execute(repo, wf, run);
+    if (!this.busy.has(group)) return this.start(group, job);
+    // GitHub keeps at most one pending run per group: the newer one cancels the older.
+    const older = this.pending.get(group);
+    if (older) {
+      older.run.status = "completed";
+      older.run.conclusion = "cancelled";
+    }
+    this.pending.set(group, { run, job });
+  }
+
+  private start(group: string, job: () => Promise<void>): void {
+    const p = job().finally(() => {
+      this.busy.delete(group);
+      const next = this.pending.get(group);
+      this.pending.delete(group);
+      if (next) this.start(group, next.job);
+    });
+    this.busy.set(group, p);
+  }
+
+  private async execute(repo: RunnerRepo, wf: Workflow, run: WorkflowRun): Promise<void> {
+    run.status = "in_progress";
+    const token = this.o.issueToken();
+    this.actionsTokens.add(token);
+    const temp = mkdtempSync(join(tmpdir(), "oc-sync-runner-"));
+    const workspace = join(temp, "workspace");
+    try {
+      for (const job of Object.values(wf.jobs ?? {})) {
+        for (const step of job.steps ?? []) {
+          if (step.uses?.startsWith("actions/checkout@")) await this.checkout(repo, workspace, run, token);
+          else if (step.uses?.startsWith("./")) await this.runAction(repo, workspace, temp, step.uses, step.with ?? {}, run, token);
+          else throw new Error(`the stand-in runner does not know step ${JSON.stringify(step)}`);
+        }
+      }
+      run.conclusion = "success";
+    } catch (e) {
+      run.log += `\n##[error]${(e as Error).message}\n`;
+      run.conclusion = "failure";
+    } finally {
+      run.status = "completed";
+      this.o.revokeToken(token);
+    }
+  }
+
+  /** actions/checkout with fetch-depth 0 and persist-credentials false. */
+  private async checkout(repo: RunnerRepo, workspace: string, run: WorkflowRun, token: string): Promise<void> {
+    const auth = { token };
+    await runGit(["init", "-q", workspace]);
+    await runGit(["-C", workspace, "fetch", "-q", "--no-tags", this.o.gitUrl(repo.fullName), "+refs/heads/*:refs/remotes/origin/*"], { auth });
+    await runGit(["-C", workspace, "checkout", "-q", "--detach", run.head_sha]);
+  }
+
+  private async runAction(repo: RunnerRepo, workspace: string, temp: string, uses: string, withInputs: Record<string, unknown>, run: WorkflowRun, token: string): Promise<void> {
+    const dir = join(workspace, uses.slice(2));
+    const action = parse(readFileSync(join(dir, existsSync(join(dir, "action.yml")) ? "action.yml" : "action.yaml"), "utf8")) as ActionYml;
+    const main = action.runs?.main;
+    if (action.runs?.using !== "node24" || !main) throw new Error(`action ${uses} must have runs.using node24 and runs.main; this runner has node24`);
+    const summary = join(temp, "summary.md");
+    const output = join(temp, "output.txt");
+    writeFileSync(summary, "");
+    writeFileSync(output, "");
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: temp,
+      CI: "true",
+      GITHUB_ACTIONS: "true",
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_REPOSITORY: repo.fullName,
+      GITHUB_REPOSITORY_OWNER: repo.fullName.split("/")[0],
+      GITHUB_SERVER_URL: this.o.serverUrl,
+      GITHUB_API_URL: this.o.apiUrl,
+      GITHUB_SHA: run.head_sha,
+      GITHUB_REF: `refs/heads/${run.head_branch}`,
+      GITHUB_REF_NAME: run.head_branch,
+      GITHUB_EVENT_NAME: run.event,
+      GITHUB_RUN_ID: String(run.id),
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_OUTPUT: output,
+      RUNNER_TEMP: temp,
+    };
+    for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+      const given = withInputs[name];
+      const raw = given !== undefined ? String(given) : (spec.default ?? "");
+      env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = raw.replace(/\$\{\{\s*github\.token\s*\}\}/g, token);
+    }
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [join(dir, main)], { cwd: workspace, env, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (d: Buffer) => (run.log += d));
+      child.stderr.on("data", (d: Buffer) => (run.log += d));
+      child.on("close", (c) => resolve(c ?? 1));
+    });
+    run.summary += readFileSync(summary, "utf8");
+    Object.assign(run.outputs, parseOutputs(readFileSync(output, "utf8")));
+    if (code !== 0) throw new Error(`action ${uses} exited with ${code}`);
+  }
+}
+
+/** GITHUB_OUTPUT uses `name<<DELIMITER` blocks (what @actions/core writes). */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+    out[m[1]!] = value.join("\n");
+  }
+  return out;
+}
