@@ -50,14 +50,15 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   let injected: { status: number; headers: Record<string, string> } | undefined;
 
   const runnerRepo = (r: RepoInfo): RunnerRepo => ({ fullName: r.fullName, gitDir: r.gitDir });
-  let runner!: ActionsRunner;
+  // The runner needs the git server's URL, and the git server reports pushes to the runner.
+  const late: { runner?: ActionsRunner } = {};
   const git = await startGitServer({
     root: gitRoot,
     tokens,
     noWorkflowTokens: noWorkflow,
     onPush: (e) => {
       const repo = repos.get(e.repo.replace(/\.git$/, ""));
-      if (repo) void runner.onPush(runnerRepo(repo), e.token, e.updates);
+      if (repo) void late.runner?.onPush(runnerRepo(repo), e.token, e.updates);
     },
   });
   const gitUrl = `http://127.0.0.1:${git.port}`;
@@ -74,7 +75,7 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-  runner = new ActionsRunner({
+  const runner = new ActionsRunner({
     gitUrl: (full) => `${gitUrl}/${full}.git`,
     apiUrl,
     serverUrl: gitUrl,
@@ -88,6 +89,8 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       tokens.splice(tokens.indexOf(t), 1);
     },
   });
+
+  late.runner = runner;
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, {
