@@ -22516,7 +22516,13 @@ var schema = external_exports.object({
   categories: external_exports.partialRecord(external_exports.enum(categoryNames), external_exports.boolean()).default({}),
   pathMap: external_exports.record(external_exports.string(), external_exports.string()).default({}),
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
-  interval: external_exports.number().int().min(30).default(300)
+  /** Plugin: seconds between syncs while OpenCode is open. */
+  interval: external_exports.number().int().min(5).default(300),
+  /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
+  remoteCheck: external_exports.number().int().min(2).default(60),
+  /** Plugin: quiet time after a change before syncing, and the longest a change waits. */
+  debounceMs: external_exports.number().int().min(100).default(5e3),
+  maxWaitMs: external_exports.number().int().min(100).default(3e4)
 }).strict();
 var SettingsError = class extends Error {
   constructor(message) {
@@ -22563,7 +22569,7 @@ async function loadSettings(configDir, env) {
 }
 function describe3(issue2) {
   if (issue2.code === "invalid_value") return `must be one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval`;
+  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
   return issue2.message;
 }
 
@@ -28477,6 +28483,7 @@ var appliedKey = (source) => `applied:${source.category}`;
 async function applyCommit(repo, index, sources, to) {
   let applied = 0;
   let skippedPending = 0;
+  const bySource = {};
   const problems = [];
   for (const source of sources) {
     const from = index.getMeta(appliedKey(source)) ?? null;
@@ -28497,6 +28504,7 @@ async function applyCommit(repo, index, sources, to) {
         const entries = done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat));
         index.save(entries);
         applied += done.length;
+        bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
       }
       index.setMeta({ [appliedKey(source)]: to });
     } catch (e) {
@@ -28504,7 +28512,7 @@ async function applyCommit(repo, index, sources, to) {
       problems.push(e.message);
     }
   }
-  return { applied, skippedPending, problems };
+  return { applied, bySource, skippedPending, problems };
 }
 function needsApply(remote, local) {
   if (!local) return remote.deleted ? "skip" : "apply";
@@ -29318,6 +29326,7 @@ async function cycle(ctx, repo, index, options) {
     mode: ctx.mode,
     committed: local.changed,
     applied,
+    appliedConfig: 0,
     outcome,
     main: newMain,
     conflicts: [],
@@ -29378,7 +29387,7 @@ async function cycle(ctx, repo, index, options) {
     index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
     await repo.maintain();
     log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
-    return { ...report(outcome, applied.applied, target), conflicts: await listConflicts(repo, target) };
+    return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
   }
 }
 async function prepareRepo(ctx, repo, main2, offline) {
@@ -29466,17 +29475,17 @@ var EXIT = {
   /** It worked, but something needs the user (conflicts to decide, a halted mass delete). */
   attention: 3
 };
-function createOutput(json2, mask = (s) => s) {
+function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
   return {
     json: json2,
     line: (text2) => {
-      if (!json2) process.stdout.write(mask(text2) + "\n");
+      if (!json2) write(mask(text2));
     },
     progress: (text2) => {
       if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text2)}`);
     },
     result: (value) => {
-      if (json2) process.stdout.write(mask(JSON.stringify(value, null, 2)) + "\n");
+      if (json2) write(mask(JSON.stringify(value, null, 2)));
     }
   };
 }

@@ -5,6 +5,7 @@ import { build } from "esbuild";
 const entries = {
   "dist/cli.js": "client/cli/entry.ts",
   "dist/action.js": "action/main.ts",
+  "dist/plugin.js": "client/plugin/index.ts",
 };
 
 for (const [outfile, entry] of Object.entries(entries)) {

@@ -20,17 +20,18 @@ export interface Output {
   result(value: unknown): void;
 }
 
-export function createOutput(json: boolean, mask: (s: string) => string = (s) => s): Output {
+/** `write` receives each finished line (stdout by default; the plugin's tool collects them instead). */
+export function createOutput(json: boolean, mask: (s: string) => string = (s) => s, write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Output {
   return {
     json,
     line: (text) => {
-      if (!json) process.stdout.write(mask(text) + "\n");
+      if (!json) write(mask(text));
     },
     progress: (text) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
     },
     result: (value) => {
-      if (json) process.stdout.write(mask(JSON.stringify(value, null, 2)) + "\n");
+      if (json) write(mask(JSON.stringify(value, null, 2)));
     },
   };
 }

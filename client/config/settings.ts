@@ -22,7 +22,13 @@ const schema = z
     categories: z.partialRecord(z.enum(categoryNames), z.boolean()).default({}),
     pathMap: z.record(z.string(), z.string()).default({}),
     massDeleteShare: z.number().min(0).max(1).default(0.5),
-    interval: z.number().int().min(30).default(300),
+    /** Plugin: seconds between syncs while OpenCode is open. */
+    interval: z.number().int().min(5).default(300),
+    /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
+    remoteCheck: z.number().int().min(2).default(60),
+    /** Plugin: quiet time after a change before syncing, and the longest a change waits. */
+    debounceMs: z.number().int().min(100).default(5000),
+    maxWaitMs: z.number().int().min(100).default(30000),
   })
   .strict();
 
@@ -84,6 +90,6 @@ export async function loadSettings(configDir: string, env: Env): Promise<Setting
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval`;
+  if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
   return issue.message;
 }

@@ -12,6 +12,8 @@ import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store
 
 export interface ApplyReport {
   readonly applied: number;
+  /** Records applied per source category (e.g. config: changes that need an OpenCode restart). */
+  readonly bySource: Readonly<Record<string, number>>;
   readonly skippedPending: number;
   readonly problems: readonly string[];
 }
@@ -23,6 +25,7 @@ export const appliedKey = (source: Source) => `applied:${source.category}`;
 export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string): Promise<ApplyReport> {
   let applied = 0;
   let skippedPending = 0;
+  const bySource: Record<string, number> = {};
   const problems: string[] = [];
   for (const source of sources) {
     const from = index.getMeta(appliedKey(source)) ?? null;
@@ -43,6 +46,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
         const entries: IndexEntry[] = done.map((a) => entryFor(byPath.get(a.path)!, a.localHash, a.stat));
         index.save(entries);
         applied += done.length;
+        bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
       }
       index.setMeta({ [appliedKey(source)]: to });
     } catch (e) {
@@ -50,7 +54,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       problems.push(e.message);
     }
   }
-  return { applied, skippedPending, problems };
+  return { applied, bySource, skippedPending, problems };
 }
 
 function needsApply(remote: SyncRecord, local: IndexEntry | undefined): "apply" | "skip" | "pending" {

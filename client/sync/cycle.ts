@@ -34,6 +34,8 @@ export interface SyncReport {
   /** Records this run committed from local changes. */
   readonly committed: number;
   readonly applied: number;
+  /** Config files applied from other machines: OpenCode reads them at start. */
+  readonly appliedConfig: number;
   /** What happened to main: pushed (fast-forward), merged (locally), waiting (for the Action), pulled, none, offline. */
   readonly outcome: "fast-forward" | "merged" | "waiting-for-action" | "pulled" | "up-to-date" | "offline";
   readonly main: string | null;
@@ -125,6 +127,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     mode: ctx.mode,
     committed: local.changed,
     applied,
+    appliedConfig: 0,
     outcome,
     main: newMain,
     conflicts: [],
@@ -190,7 +193,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
     await repo.maintain();
     log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
-    return { ...report(outcome, applied.applied, target), conflicts: await listConflicts(repo, target) };
+    return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
   }
 }
 

@@ -1,0 +1,174 @@
+// One sync loop per OpenCode process, however many directories OpenCode opens (it starts the
+// plugin once per directory): started on first load, shared after. It never blocks OpenCode:
+// everything runs in the background, logs go to oc-sync's own log file, and a missing or broken
+// setup leaves it idle with one toast; the CLI is the recovery path.
+import { watch, type FSWatcher } from "chokidar";
+import { listRemoteHeads } from "../../git/remote.js";
+import { GitError } from "../../git/run.js";
+import { SettingsError } from "../config/settings.js";
+import { PassphraseError } from "../crypto/keys.js";
+import { PublicRepoError } from "../github/bootstrap.js";
+import { TokenError } from "../github/token.js";
+import { LockBusyError } from "../platform/lock.js";
+import { loadContext, type SyncContext } from "../sync/context.js";
+import { openState, runSync, type SyncReport } from "../sync/cycle.js";
+import { MassDeleteError } from "../sync/local-commit.js";
+import { SyncScheduler } from "./scheduler.js";
+
+export type ToastVariant = "info" | "success" | "warning" | "error";
+export type Toast = (message: string, variant: ToastVariant) => void;
+
+export interface RuntimeOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly toast: Toast;
+}
+
+const GENERATED = /(^|[/\\])(node_modules|package\.json|package-lock\.json|bun\.lock|\.gitignore|locks)([/\\]|$)|\.oc-sync-.*\.tmp$/;
+
+export class SyncRuntime {
+  readonly ready: Promise<SyncContext | null>;
+  lastReport: SyncReport | undefined;
+  lastError: string | undefined;
+  private readonly busy = new Set<string>();
+  private readonly told = new Set<string>();
+  private scheduler: SyncScheduler | undefined;
+  private watcher: FSWatcher | undefined;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private failures = 0;
+  toast: Toast;
+
+  constructor(options: RuntimeOptions) {
+    this.toast = options.toast;
+    this.ready = this.start(options.env ?? process.env);
+  }
+
+  /** Session activity from OpenCode's bus: track who is streaming, ask for a sync once idle. */
+  onEvent(type: string, properties: Record<string, unknown> | undefined): void {
+    const session = String(properties?.sessionID ?? (properties?.info as { id?: string } | undefined)?.id ?? "");
+    if (type === "session.status") {
+      const status = (properties?.status as { type?: string } | undefined)?.type;
+      if (status === "busy" || status === "retry") this.busy.add(session);
+      else this.busy.delete(session);
+    }
+    if (type === "session.idle") this.busy.delete(session);
+    if (type === "session.idle" || type === "session.updated" || type === "message.updated" || type === "session.deleted") this.scheduler?.request(`event:${type}`);
+  }
+
+  requestSync(reason: string, immediately = false): void {
+    this.scheduler?.request(reason, immediately);
+  }
+
+  async syncNow(): Promise<SyncReport> {
+    const ctx = await this.ready;
+    if (!ctx) throw new Error(this.lastError ?? "oc-sync is not set up");
+    await this.scheduler?.settled();
+    return this.sync(ctx, ["tool"]);
+  }
+
+  async stop(): Promise<void> {
+    this.scheduler?.stop();
+    for (const t of this.timers) clearInterval(t);
+    await this.watcher?.close();
+  }
+
+  private async start(env: NodeJS.ProcessEnv): Promise<SyncContext | null> {
+    let ctx: SyncContext;
+    try {
+      ctx = await loadContext({ env });
+    } catch (e) {
+      this.fail(e);
+      return null;
+    }
+    const s = ctx.settings;
+    this.scheduler = new SyncScheduler({
+      debounceMs: s.debounceMs,
+      maxWaitMs: s.maxWaitMs,
+      paused: () => this.busy.size > 0,
+      run: async (reasons) => {
+        await this.sync(ctx, reasons).catch(() => undefined);
+      },
+    });
+    this.scheduler.request("startup", true);
+    this.watcher = watch([ctx.opencode.config, ctx.opencode.state], { ignoreInitial: true, ignored: (p: string) => GENERATED.test(p), depth: 6 });
+    this.watcher.on("all", () => this.scheduler?.request("file"));
+    this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${(e as Error).message}`));
+    this.every(s.interval * 1000, () => this.scheduler?.request("interval"));
+    this.every(s.remoteCheck * 1000, () => void this.checkRemote(ctx));
+    return ctx;
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref?.();
+    this.timers.push(t);
+  }
+
+  /** A cheap look at the remote's main (ls-remote: one request, no API quota). */
+  private async checkRemote(ctx: SyncContext): Promise<void> {
+    try {
+      const { repo, index } = await openState(ctx);
+      try {
+        const heads = await listRemoteHeads(repo, ctx.remote);
+        const main = heads.get("main");
+        if (main && main !== index.getMeta("base")) this.scheduler?.request("remote", true);
+      } finally {
+        repo.close();
+        index.close();
+      }
+    } catch (e) {
+      ctx.log.log("info", `remote check failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async sync(ctx: SyncContext, reasons: readonly string[]): Promise<SyncReport> {
+    const firstEver = !(await this.hasSyncedBefore(ctx));
+    try {
+      ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
+      const report = await runSync(ctx, { lockWaitMs: 0 });
+      ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
+      this.lastReport = report;
+      this.lastError = undefined;
+      this.failures = 0;
+      if (firstEver) this.once("first", `oc-sync: first sync done (${report.committed} record(s) sent, ${report.applied} received)`, "success");
+      if (report.appliedConfig > 0) this.once(`config:${report.main}`, "oc-sync: config changed on another machine; restart OpenCode to use it", "info");
+      const waiting = report.conflicts.filter((c) => c.needsDecision).length;
+      if (waiting) this.once(`ask:${waiting}`, `oc-sync: ${waiting} conflict(s) need your decision: /sync-conflicts, or 'oc-sync conflicts' in a terminal`, "warning");
+      for (const p of report.problems) if (/newer than this oc-sync knows|fails authentication/.test(p)) this.once(p, `oc-sync: ${p}`, "error");
+      return report;
+    } catch (e) {
+      if (e instanceof LockBusyError) {
+        ctx.log.log("info", `another process is syncing this machine; skipped in pid ${process.pid}`);
+        throw e;
+      }
+      this.fail(e, ctx);
+      this.failures++;
+      // Offline or flaky: try again with backoff, well before the next interval.
+      if (e instanceof GitError && e.kind === "network") setTimeout(() => this.scheduler?.request("retry"), Math.min(300_000, 15_000 * 2 ** this.failures)).unref?.();
+      throw e;
+    }
+  }
+
+  private async hasSyncedBefore(ctx: SyncContext): Promise<boolean> {
+    const { repo, index } = await openState(ctx);
+    try {
+      return index.getMeta("lastSync") !== undefined;
+    } finally {
+      repo.close();
+      index.close();
+    }
+  }
+
+  private fail(e: unknown, ctx?: SyncContext): void {
+    const message = ctx ? ctx.log.mask((e as Error).message ?? String(e)) : String((e as Error).message ?? e);
+    this.lastError = message;
+    ctx?.log.log("error", message);
+    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof MassDeleteError || (e instanceof GitError && e.kind === "auth");
+    if (fixable) this.once(message, `oc-sync: ${message}`, "error");
+  }
+
+  private once(key: string, message: string, variant: ToastVariant): void {
+    if (this.told.has(key)) return;
+    this.told.add(key);
+    this.toast(message, variant);
+  }
+}
