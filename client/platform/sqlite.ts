@@ -26,7 +26,7 @@ export interface OpenOptions {
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
-  const db = isBun ? await openBun(path, options) : await openNode(path, options);
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
@@ -70,6 +70,23 @@ async function openBun(path: string, options: OpenOptions): Promise<Database> {
       return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? undefined, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
     },
     close: () => db.close(),
+  };
+}
+
+/** Compiling a statement costs more than running it: reuse each one (callers prepare per row). */
+function withStatementCache(db: Database): Database {
+  const cache = new Map<string, Statement>();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    },
   };
 }
 
