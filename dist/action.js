@@ -19708,7 +19708,7 @@ function group(name, fn) {
 }
 
 // action/run.ts
-import { join } from "node:path";
+import { join as join2 } from "node:path";
 
 // git/auth.ts
 function basic(token) {
@@ -21908,7 +21908,9 @@ async function machineBranches(repo) {
 
 // git/repo.ts
 import { spawn as spawn3 } from "node:child_process";
-import { mkdir as mkdir2 } from "node:fs/promises";
+import { existsSync as existsSync2 } from "node:fs";
+import { mkdir as mkdir2, readdir as readdir2, readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { join } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -21969,11 +21971,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
+    if (existsSync2(join(gitDir, "HEAD")) && existsSync2(join(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
+    await writeFile2(join(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -22040,9 +22044,10 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const oid = await this.revParse(ref);
-    await this.deleteRef(ref);
-    if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
+    const file = join(this.gitDir, ref);
+    const oid = (await readFile(file, "utf8").catch(() => "")).trim();
+    await rm2(file, { force: true });
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
   /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
@@ -22052,9 +22057,10 @@ var GitRepo = class _GitRepo {
   }
   /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
   async maintain() {
-    const out = (await this.git(["count-objects", "-v"])).stdout.toString();
-    const num = (key) => Number(new RegExp(`^${key}: (\\d+)`, "m").exec(out)?.[1] ?? 0);
-    if (num("count") > 1e3 || num("packs") > 30) await this.git(["repack", "-a", "-d", "-q"]);
+    const objects = join(this.gitDir, "objects");
+    const packs = (await readdir2(join(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir2(join(objects, "00")).catch(() => [])).length;
+    if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
 function quotePath(path) {
@@ -22189,7 +22195,7 @@ async function run() {
     const inputs = readInputs();
     const auth = { token: inputs.token };
     for (const s of secretForms(auth)) setSecret(s);
-    const repo = new GitRepo(join(inputs.workspace, ".git"));
+    const repo = new GitRepo(join2(inputs.workspace, ".git"));
     const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
     try {
       const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });

@@ -23246,7 +23246,7 @@ async function mergeBranch(repo, main2, branch, options) {
 // client/platform/sqlite.ts
 var isBun = typeof globalThis.Bun !== "undefined";
 async function openDatabase(path, options = {}) {
-  const db = isBun ? await openBun(path, options) : await openNode(path, options);
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
@@ -23279,6 +23279,21 @@ async function openBun(path, options) {
       return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
     },
     close: () => db.close()
+  };
+}
+function withStatementCache(db) {
+  const cache = /* @__PURE__ */ new Map();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    }
   };
 }
 function transaction(db, fn) {
@@ -23316,6 +23331,9 @@ var IndexStore = class {
   /** Live paths under a folder prefix, for noticing deletions. */
   livePaths(prefix) {
     return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
+  }
+  livePathsGlob(glob) {
+    return this.db.prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?").all(glob).map((r) => String(r.path));
   }
   countLiveGlob(glob) {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
@@ -23395,6 +23413,8 @@ async function commitLocalChanges(repo, index, sources, o) {
     index: (p) => index.get(p),
     livePaths: (p) => index.livePaths(p),
     countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
     meta: (k) => index.getMeta(k),
     previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
   };
@@ -28198,7 +28218,9 @@ async function pushAtomic(repo, remote, updates) {
 
 // git/repo.ts
 import { spawn as spawn3 } from "node:child_process";
-import { mkdir as mkdir2 } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir as mkdir2, readdir, readFile as readFile4, rm as rm2, writeFile } from "node:fs/promises";
+import { join as join5 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -28259,11 +28281,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
+    if (existsSync(join5(gitDir, "HEAD")) && existsSync(join5(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
+    await writeFile(join5(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -28330,9 +28354,10 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const oid = await this.revParse(ref);
-    await this.deleteRef(ref);
-    if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
+    const file2 = join5(this.gitDir, ref);
+    const oid = (await readFile4(file2, "utf8").catch(() => "")).trim();
+    await rm2(file2, { force: true });
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
   /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
@@ -28342,9 +28367,10 @@ var GitRepo = class _GitRepo {
   }
   /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
   async maintain() {
-    const out = (await this.git(["count-objects", "-v"])).stdout.toString();
-    const num = (key) => Number(new RegExp(`^${key}: (\\d+)`, "m").exec(out)?.[1] ?? 0);
-    if (num("count") > 1e3 || num("packs") > 30) await this.git(["repack", "-a", "-d", "-q"]);
+    const objects = join5(this.gitDir, "objects");
+    const packs = (await readdir(join5(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir(join5(objects, "00")).catch(() => [])).length;
+    if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
 function quotePath(path) {
@@ -28424,7 +28450,7 @@ async function withRetry(fn, options) {
 }
 
 // client/platform/lock.ts
-import { open as open3, readFile as readFile4, rm as rm2, mkdir as mkdir3 } from "node:fs/promises";
+import { open as open3, readFile as readFile5, rm as rm3, mkdir as mkdir3 } from "node:fs/promises";
 import { dirname as dirname3 } from "node:path";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -28449,14 +28475,14 @@ async function acquireLock(path, waitMs = 0) {
       await fh.writeFile(`${process.pid}
 `);
       await fh.close();
-      return { release: () => rm2(path, { force: true }) };
+      return { release: () => rm3(path, { force: true }) };
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
     }
-    const owner = (await readFile4(path, "utf8").catch(() => "")).trim();
+    const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
     const pid = Number(owner);
     if (owner !== "" && (!Number.isInteger(pid) || !alive(pid))) {
-      await rm2(path, { force: true });
+      await rm3(path, { force: true });
       continue;
     }
     if (Date.now() >= deadline) throw new LockBusyError(path, owner || "unknown");
@@ -28527,8 +28553,8 @@ function needsApply(remote, local) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile6, rm as rm4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { lstat as lstat2, readFile as readFile7, rm as rm5 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 
 // client/crypto/entries.ts
 import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, randomBytes as randomBytes4 } from "node:crypto";
@@ -28560,8 +28586,8 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstat, readdir, readFile as readFile5, rm as rm3 } from "node:fs/promises";
-import { join as join5, sep as sep2 } from "node:path";
+import { lstat, readdir as readdir2, readFile as readFile6, rm as rm4 } from "node:fs/promises";
+import { join as join6, sep as sep2 } from "node:path";
 
 // client/sources/file-kinds.ts
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -28606,7 +28632,7 @@ var FileSource = class {
     if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
-    return allowed ? join5(this.o.root, ...segs) : void 0;
+    return allowed ? join6(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
     const seen = /* @__PURE__ */ new Set();
@@ -28617,7 +28643,7 @@ var FileSource = class {
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
       try {
-        content = await readFile5(file2.abs);
+        content = await readFile6(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
@@ -28642,7 +28668,7 @@ var FileSource = class {
         continue;
       }
       if (r.deleted) {
-        await rm3(file2, { force: true });
+        await rm4(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
         continue;
       }
@@ -28657,7 +28683,7 @@ var FileSource = class {
     const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
-        names = (await readdir(dir)).sort();
+        names = (await readdir2(dir)).sort();
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
@@ -28665,7 +28691,7 @@ var FileSource = class {
       for (const name of names) {
         if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
-        const abs = join5(dir, name);
+        const abs = join6(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const s = await lstat(abs).catch(() => void 0);
         if (!s) continue;
@@ -28724,7 +28750,7 @@ var CredentialSource = class {
   async *scan(ctx) {
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX + name;
-      const file2 = join6(this.dataDir, name);
+      const file2 = join7(this.dataDir, name);
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
@@ -28733,7 +28759,7 @@ var CredentialSource = class {
       }
       const stat = statKey(s);
       if (known && !known.deleted && known.stat === stat) continue;
-      const bytes = await readFile6(file2);
+      const bytes = await readFile7(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat };
@@ -28754,7 +28780,7 @@ var CredentialSource = class {
     const plans = records.map((r) => {
       const name = r.path.slice(PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join6(this.dataDir, name), bytes: null };
+      if (r.deleted) return { r, file: join7(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
       const plain = {};
       for (const [entry, value] of Object.entries(cipher)) {
@@ -28764,12 +28790,12 @@ var CredentialSource = class {
           throw new SourceError(e.message);
         }
       }
-      return { r, file: join6(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join7(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
     for (const { r, file: file2, bytes } of plans) {
       if (bytes === null) {
-        await rm4(file2, { force: true });
+        await rm5(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
         continue;
       }
@@ -28793,10 +28819,10 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync } from "node:fs";
+import { existsSync as existsSync2 } from "node:fs";
 
 // client/sources/path-translation.ts
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
 function compressHome(p, home) {
   return under(p, home) ? "~" + p.slice(home.length) : p;
@@ -28810,7 +28836,7 @@ function expandPortable(p, ctx) {
 function toLocalPath(portable, ctx, project) {
   if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
     const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
-    return rest ? join7(project.localRoot, rest) : project.localRoot;
+    return rest ? join8(project.localRoot, rest) : project.localRoot;
   }
   return expandPortable(portable, ctx);
 }
@@ -28924,7 +28950,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet. */
   async open(readOnly) {
-    if (!existsSync(this.o.path)) return null;
+    if (!existsSync2(this.o.path)) return null;
     return openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
   }
   async *scan(ctx) {
@@ -28945,10 +28971,12 @@ var DatabaseSource = class {
       const active = [];
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
+        let known = 0;
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live2.add(id);
+          if (ctx.index(recordPath({ table: "session", id }))?.deleted === false) known++;
           const local = rowToJson(row);
           const address = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
@@ -28964,9 +28992,11 @@ var DatabaseSource = class {
           if (changed || seen < Number(row.time_updated)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
-        for (const path of ctx.livePaths("db/sessions/")) {
-          const a = parseRecordPath(path);
-          if (a?.table === "session" && !live2.has(a.id)) gone.add(a.id);
+        if (ctx.countLiveGlob(GLOBS.session) > known) {
+          for (const path of ctx.livePathsGlob(GLOBS.session)) {
+            const a = parseRecordPath(path);
+            if (a && !live2.has(a.id)) gone.add(a.id);
+          }
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
@@ -29119,7 +29149,7 @@ function projectRoots(db) {
   if (!tableExists(db, "project")) return out;
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync(w)) out.set(String(r.id), w);
+    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
   }
   return out;
 }
@@ -29565,7 +29595,7 @@ function pointerPath(pointer) {
 }
 
 // client/cli/commands/doctor.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -29586,12 +29616,12 @@ async function doctorCommand(ctx, out) {
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
       if (!wrapped) return "the sync repo has no key yet";
-      if (!ctx.settings.passphrase) return existsSync2(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
+      if (!ctx.settings.passphrase) return existsSync3(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
       return "unlocks the sync repo's key";
     });
     await check2("database", async () => {
-      if (!existsSync2(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
+      if (!existsSync3(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
       const db = await openDatabase(ctx.opencode.database, { readOnly: true });
       try {
         const newer = newerSchema(db);
@@ -29601,8 +29631,8 @@ async function doctorCommand(ctx, out) {
         db.close();
       }
     });
-    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync2(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
-    await check2("lock", async () => existsSync2(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
+    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync3(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("lock", async () => existsSync3(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   } finally {
     repo.close();
     index.close();
@@ -29613,9 +29643,9 @@ async function doctorCommand(ctx, out) {
 }
 
 // client/github/workflow.ts
-import { readFile as readFile7 } from "node:fs/promises";
-import { existsSync as existsSync3, readFileSync } from "node:fs";
-import { dirname as dirname4, join as join8 } from "node:path";
+import { readFile as readFile8 } from "node:fs/promises";
+import { existsSync as existsSync4, readFileSync } from "node:fs";
+import { dirname as dirname4, join as join9 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 var ACTION_DIR = ".github/actions/oc-sync";
@@ -29649,8 +29679,8 @@ jobs:
 function packageRoot() {
   let dir = dirname4(fileURLToPath(import.meta.url));
   for (; ; ) {
-    const pkg = join8(dir, "package.json");
-    if (existsSync3(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
+    const pkg = join9(dir, "package.json");
+    if (existsSync4(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname4(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
@@ -29660,8 +29690,8 @@ async function workflowFiles() {
   const root = packageRoot();
   return /* @__PURE__ */ new Map([
     [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
-    [`${ACTION_DIR}/action.yml`, await readFile7(join8(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile7(join8(root, "dist", "action.js"))]
+    [`${ACTION_DIR}/action.yml`, await readFile8(join9(root, "action.yml"))],
+    [`${ACTION_DIR}/dist/action.js`, await readFile8(join9(root, "dist", "action.js"))]
   ]);
 }
 
@@ -29856,8 +29886,8 @@ async function restoreCommand(ctx, out, target, at) {
 }
 
 // client/cli/commands/init.ts
-import { readFile as readFile8, rm as rm5 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { readFile as readFile9, rm as rm6 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 
 // client/cli/prompt.ts
 import { createInterface } from "node:readline";
@@ -29900,8 +29930,8 @@ function printReport(out, r) {
 // client/cli/commands/init.ts
 async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
-  const file2 = ctx.settings.settingsFile ?? join9(ctx.paths.settingsDir, SETTINGS_FILES[0]);
-  const previous = await readFile8(file2, "utf8").catch(() => void 0);
+  const file2 = ctx.settings.settingsFile ?? join10(ctx.paths.settingsDir, SETTINGS_FILES[0]);
+  const previous = await readFile9(file2, "utf8").catch(() => void 0);
   let text2 = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
   for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
     if (value !== void 0) text2 = applyEdits(text2, modify(text2, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
@@ -29927,7 +29957,7 @@ async function initCommand(ctx, out, flags) {
   return EXIT.ok;
 }
 async function restoreSettings(file2, previous) {
-  if (previous === void 0) await rm5(file2, { force: true });
+  if (previous === void 0) await rm6(file2, { force: true });
   else await writeFileAtomic(file2, previous);
 }
 async function verifyPassphrase(ctx) {

@@ -23402,7 +23402,9 @@ async function pushAtomic(repo, remote, updates) {
 
 // git/repo.ts
 import { spawn as spawn3 } from "node:child_process";
-import { mkdir as mkdir2 } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir as mkdir2, readdir, readFile as readFile2, rm as rm2, writeFile } from "node:fs/promises";
+import { join as join2 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -23463,11 +23465,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
+    if (existsSync(join2(gitDir, "HEAD")) && existsSync(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
+    await writeFile(join2(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -23534,9 +23538,10 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const oid = await this.revParse(ref);
-    await this.deleteRef(ref);
-    if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
+    const file2 = join2(this.gitDir, ref);
+    const oid = (await readFile2(file2, "utf8").catch(() => "")).trim();
+    await rm2(file2, { force: true });
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
   /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
@@ -23546,9 +23551,10 @@ var GitRepo = class _GitRepo {
   }
   /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
   async maintain() {
-    const out = (await this.git(["count-objects", "-v"])).stdout.toString();
-    const num = (key) => Number(new RegExp(`^${key}: (\\d+)`, "m").exec(out)?.[1] ?? 0);
-    if (num("count") > 1e3 || num("packs") > 30) await this.git(["repack", "-a", "-d", "-q"]);
+    const objects = join2(this.gitDir, "objects");
+    const packs = (await readdir(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir(join2(objects, "00")).catch(() => [])).length;
+    if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
 function quotePath(path) {
@@ -23628,7 +23634,7 @@ async function withRetry(fn, options) {
 }
 
 // client/platform/lock.ts
-import { open as open3, readFile as readFile2, rm as rm2, mkdir as mkdir3 } from "node:fs/promises";
+import { open as open3, readFile as readFile3, rm as rm3, mkdir as mkdir3 } from "node:fs/promises";
 import { dirname as dirname2 } from "node:path";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -23653,14 +23659,14 @@ async function acquireLock(path, waitMs = 0) {
       await fh.writeFile(`${process.pid}
 `);
       await fh.close();
-      return { release: () => rm2(path, { force: true }) };
+      return { release: () => rm3(path, { force: true }) };
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
     }
-    const owner = (await readFile2(path, "utf8").catch(() => "")).trim();
+    const owner = (await readFile3(path, "utf8").catch(() => "")).trim();
     const pid = Number(owner);
     if (owner !== "" && (!Number.isInteger(pid) || !alive(pid))) {
-      await rm2(path, { force: true });
+      await rm3(path, { force: true });
       continue;
     }
     if (Date.now() >= deadline) throw new LockBusyError(path, owner || "unknown");
@@ -23671,7 +23677,7 @@ async function acquireLock(path, waitMs = 0) {
 // client/platform/sqlite.ts
 var isBun = typeof globalThis.Bun !== "undefined";
 async function openDatabase(path, options = {}) {
-  const db = isBun ? await openBun(path, options) : await openNode(path, options);
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
@@ -23704,6 +23710,21 @@ async function openBun(path, options) {
       return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
     },
     close: () => db.close()
+  };
+}
+function withStatementCache(db) {
+  const cache = /* @__PURE__ */ new Map();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    }
   };
 }
 function transaction(db, fn) {
@@ -23741,6 +23762,9 @@ var IndexStore = class {
   /** Live paths under a folder prefix, for noticing deletions. */
   livePaths(prefix) {
     return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
+  }
+  livePathsGlob(glob) {
+    return this.db.prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?").all(glob).map((r) => String(r.path));
   }
   countLiveGlob(glob) {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
@@ -23882,6 +23906,8 @@ async function commitLocalChanges(repo, index, sources, o) {
     index: (p) => index.get(p),
     livePaths: (p) => index.livePaths(p),
     countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
     meta: (k) => index.getMeta(k),
     previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
   };
@@ -23953,8 +23979,8 @@ async function* prepend(first, rest) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile4, rm as rm4 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { lstat as lstat2, readFile as readFile5, rm as rm5 } from "node:fs/promises";
+import { join as join4 } from "node:path";
 
 // client/crypto/entries.ts
 import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, randomBytes as randomBytes3 } from "node:crypto";
@@ -23986,8 +24012,8 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstat, readdir, readFile as readFile3, rm as rm3 } from "node:fs/promises";
-import { join as join2, sep } from "node:path";
+import { lstat, readdir as readdir2, readFile as readFile4, rm as rm4 } from "node:fs/promises";
+import { join as join3, sep } from "node:path";
 
 // client/sources/file-kinds.ts
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -24032,7 +24058,7 @@ var FileSource = class {
     if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
-    return allowed ? join2(this.o.root, ...segs) : void 0;
+    return allowed ? join3(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
     const seen = /* @__PURE__ */ new Set();
@@ -24043,7 +24069,7 @@ var FileSource = class {
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
       try {
-        content = await readFile3(file2.abs);
+        content = await readFile4(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
@@ -24068,7 +24094,7 @@ var FileSource = class {
         continue;
       }
       if (r.deleted) {
-        await rm3(file2, { force: true });
+        await rm4(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
         continue;
       }
@@ -24083,7 +24109,7 @@ var FileSource = class {
     const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
-        names = (await readdir(dir)).sort();
+        names = (await readdir2(dir)).sort();
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
@@ -24091,7 +24117,7 @@ var FileSource = class {
       for (const name of names) {
         if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
-        const abs = join2(dir, name);
+        const abs = join3(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const s = await lstat(abs).catch(() => void 0);
         if (!s) continue;
@@ -24150,7 +24176,7 @@ var CredentialSource = class {
   async *scan(ctx) {
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX + name;
-      const file2 = join3(this.dataDir, name);
+      const file2 = join4(this.dataDir, name);
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
@@ -24159,7 +24185,7 @@ var CredentialSource = class {
       }
       const stat4 = statKey(s);
       if (known && !known.deleted && known.stat === stat4) continue;
-      const bytes = await readFile4(file2);
+      const bytes = await readFile5(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: stat4 };
@@ -24180,7 +24206,7 @@ var CredentialSource = class {
     const plans = records.map((r) => {
       const name = r.path.slice(PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join3(this.dataDir, name), bytes: null };
+      if (r.deleted) return { r, file: join4(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
       const plain = {};
       for (const [entry, value] of Object.entries(cipher)) {
@@ -24190,12 +24216,12 @@ var CredentialSource = class {
           throw new SourceError(e.message);
         }
       }
-      return { r, file: join3(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join4(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
     for (const { r, file: file2, bytes } of plans) {
       if (bytes === null) {
-        await rm4(file2, { force: true });
+        await rm5(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
         continue;
       }
@@ -24219,10 +24245,10 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync } from "node:fs";
+import { existsSync as existsSync2 } from "node:fs";
 
 // client/sources/path-translation.ts
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
 function compressHome(p, home) {
   return under(p, home) ? "~" + p.slice(home.length) : p;
@@ -24236,7 +24262,7 @@ function expandPortable(p, ctx) {
 function toLocalPath(portable, ctx, project) {
   if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
     const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
-    return rest ? join4(project.localRoot, rest) : project.localRoot;
+    return rest ? join5(project.localRoot, rest) : project.localRoot;
   }
   return expandPortable(portable, ctx);
 }
@@ -24350,7 +24376,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet. */
   async open(readOnly) {
-    if (!existsSync(this.o.path)) return null;
+    if (!existsSync2(this.o.path)) return null;
     return openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
   }
   async *scan(ctx) {
@@ -24371,10 +24397,12 @@ var DatabaseSource = class {
       const active = [];
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
+        let known = 0;
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live2.add(id);
+          if (ctx.index(recordPath({ table: "session", id }))?.deleted === false) known++;
           const local = rowToJson(row);
           const address = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
@@ -24390,9 +24418,11 @@ var DatabaseSource = class {
           if (changed || seen < Number(row.time_updated)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
-        for (const path of ctx.livePaths("db/sessions/")) {
-          const a = parseRecordPath(path);
-          if (a?.table === "session" && !live2.has(a.id)) gone.add(a.id);
+        if (ctx.countLiveGlob(GLOBS.session) > known) {
+          for (const path of ctx.livePathsGlob(GLOBS.session)) {
+            const a = parseRecordPath(path);
+            if (a && !live2.has(a.id)) gone.add(a.id);
+          }
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
@@ -24545,7 +24575,7 @@ function projectRoots(db) {
   if (!tableExists(db, "project")) return out;
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync(w)) out.set(String(r.id), w);
+    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
   }
   return out;
 }
@@ -25050,11 +25080,11 @@ function printReport(out, r) {
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir3, stat as stat3 } from "node:fs/promises";
+import { readdir as readdir4, stat as stat3 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir2, realpath, stat } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir3, realpath, stat } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -25237,7 +25267,7 @@ var ReaddirpStream = class extends Readable {
   async _exploreDir(path, depth) {
     let files;
     try {
-      files = await readdir2(path, this._rdOptions);
+      files = await readdir3(path, this._rdOptions);
     } catch (error62) {
       this._onError(error62);
     }
@@ -26218,7 +26248,7 @@ var DirEntry = class {
       return;
     const dir = this.path;
     try {
-      await readdir3(dir);
+      await readdir4(dir);
     } catch (err) {
       if (this._removeWatcher) {
         this._removeWatcher(sp2.dirname(dir), sp2.basename(dir));
@@ -26820,8 +26850,8 @@ function watch(paths, options = {}) {
 }
 
 // client/config/settings.ts
-import { readFile as readFile5 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join8 } from "node:path";
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
 var schema = external_exports.object({
@@ -26852,8 +26882,8 @@ async function loadSettings(configDir, env) {
   let raw = {};
   let settingsFile;
   for (const name of SETTINGS_FILES) {
-    const file2 = join7(configDir, name);
-    const text2 = await readFile5(file2, "utf8").catch(() => void 0);
+    const file2 = join8(configDir, name);
+    const text2 = await readFile6(file2, "utf8").catch(() => void 0);
     if (text2 === void 0) continue;
     const errors = [];
     raw = parse4(text2, errors, { allowTrailingComma: true });
@@ -26950,7 +26980,7 @@ var PublicRepoError = class extends Error {
 
 // client/sync/context.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
 
 // client/platform/log.ts
@@ -26981,40 +27011,40 @@ function createLogger(file2, echo) {
 
 // client/platform/paths.ts
 import { homedir } from "node:os";
-import { join as join8 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join8(home, fallback);
+import { join as join9 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join9(home, fallback);
 function homeOf(env) {
   return env.HOME || env.USERPROFILE || homedir();
 }
 function openCodePaths(env = process.env) {
   const home = homeOf(env);
-  const data = join8(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
   return {
     home,
-    config: join8(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    config: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
     data,
-    state: join8(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join8(data, "opencode.db")
+    state: join9(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join9(data, "opencode.db")
   };
 }
 function ocSyncPaths(env = process.env) {
   const home = homeOf(env);
-  const data = join8(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
   return {
-    settingsDir: join8(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    settingsDir: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     data,
-    repo: join8(data, "repo.git"),
-    stateDb: join8(data, "state.db"),
-    lock: join8(data, "sync.lock"),
-    dataKey: join8(data, "data-key"),
-    log: join8(data, "log", "oc-sync.log"),
-    defaultRemote: join8(data, "default-remote.git")
+    repo: join9(data, "repo.git"),
+    stateDb: join9(data, "state.db"),
+    lock: join9(data, "sync.lock"),
+    dataKey: join9(data, "data-key"),
+    log: join9(data, "log", "oc-sync.log"),
+    defaultRemote: join9(data, "default-remote.git")
   };
 }
 
 // client/sync/context.ts
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -31396,8 +31426,8 @@ async function loadContext(options = {}) {
   return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
 }
 async function machineId2(paths) {
-  const file2 = join9(paths.data, "machine-id");
-  const existing = (await readFile6(file2, "utf8").catch(() => "")).trim();
+  const file2 = join10(paths.data, "machine-id");
+  const existing = (await readFile7(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
   const id = `${host}-${randomBytes4(3).toString("hex")}`;

@@ -1,7 +1,9 @@
 // A bare repository oc-sync owns (the client's local clone, or the Action's workspace .git):
 // read trees and blobs, build commits without a working tree, and inspect history.
 import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { ObjectReader } from "./object-reader.js";
 import { gitEnv, GitError, runGit, type RunOptions } from "./run.js";
 
@@ -34,12 +36,15 @@ export class GitRepo {
   constructor(readonly gitDir: string) {}
 
   static async open(gitDir: string): Promise<GitRepo> {
+    // Already set up: no git process needed (each one costs more than a whole incremental scan).
+    if (existsSync(join(gitDir, "HEAD")) && existsSync(join(gitDir, "oc-sync-ready"))) return new GitRepo(gitDir);
     await mkdir(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new GitRepo(gitDir);
     // Automatic gc would stall a sync at a random moment; oc-sync repacks when it chooses.
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
+    await writeFile(join(gitDir, "oc-sync-ready"), "");
     return repo;
   }
 
@@ -120,9 +125,11 @@ export class GitRepo {
   async commit(spec: CommitSpec): Promise<string> {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const oid = await this.revParse(ref);
-    await this.deleteRef(ref);
-    if (!oid) throw new GitError("failed", "git fast-import wrote no commit", "");
+    // fast-import leaves the new commit in a loose ref file of our own; read and drop it directly.
+    const file = join(this.gitDir, ref);
+    const oid = (await readFile(file, "utf8").catch(() => "")).trim();
+    await rm(file, { force: true });
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
 
@@ -134,9 +141,11 @@ export class GitRepo {
 
   /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
   async maintain(): Promise<void> {
-    const out = (await this.git(["count-objects", "-v"])).stdout.toString();
-    const num = (key: string) => Number(new RegExp(`^${key}: (\\d+)`, "m").exec(out)?.[1] ?? 0);
-    if (num("count") > 1000 || num("packs") > 30) await this.git(["repack", "-a", "-d", "-q"]);
+    const objects = join(this.gitDir, "objects");
+    const packs = (await readdir(join(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    // Loose objects spread evenly over 256 folders: one folder is a fair sample.
+    const sample = (await readdir(join(objects, "00")).catch(() => [])).length;
+    if (sample * 256 > 1000 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 }
 

@@ -171,10 +171,12 @@ export class DatabaseSource implements Source {
       const active: string[] = [];
       if (has("session")) {
         const live = new Set<string>();
+        let known = 0;
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live.add(id);
+          if (ctx.index(recordPath({ table: "session", id }))?.deleted === false) known++;
           const local = rowToJson(row);
           const address: RecordAddress = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
@@ -190,10 +192,13 @@ export class DatabaseSource implements Source {
           if (changed || seen < Number(row.time_updated)) active.push(id);
         }
         // A deleted session takes its messages, parts and todos with it (OpenCode's delete cascades).
+        // Only when the index knows more live sessions than the database has are the lists compared.
         const gone = new Set<string>();
-        for (const path of ctx.livePaths("db/sessions/")) {
-          const a = parseRecordPath(path);
-          if (a?.table === "session" && !live.has(a.id)) gone.add(a.id);
+        if (ctx.countLiveGlob(GLOBS.session) > known) {
+          for (const path of ctx.livePathsGlob(GLOBS.session)) {
+            const a = parseRecordPath(path);
+            if (a && !live.has(a.id)) gone.add(a.id);
+          }
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }

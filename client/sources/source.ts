@@ -18,6 +18,8 @@ export interface ScanContext {
   /** The record as this machine last synced it (its branch head), for translating paths back. */
   previous(path: string): Promise<SyncRecord | undefined>;
   countLive(prefix: string): number;
+  countLiveGlob(glob: string): number;
+  livePathsGlob(glob: string): string[];
   meta(key: string): string | undefined;
 }
 

@@ -47,6 +47,13 @@ export class IndexStore {
       .map((r) => String(r.path));
   }
 
+  livePathsGlob(glob: string): string[] {
+    return this.db
+      .prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?")
+      .all(glob)
+      .map((r) => String(r.path));
+  }
+
   countLiveGlob(glob: string): number {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
   }

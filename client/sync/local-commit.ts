@@ -44,6 +44,8 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
     index: (p) => index.get(p),
     livePaths: (p) => index.livePaths(p),
     countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
     meta: (k) => index.getMeta(k),
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
   };
