@@ -7,9 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/plugin/**"] } },
-      // The real OpenCode binary is slow to boot; it runs alone, after the rest, one file at a time.
-      { extends: true, test: { name: "opencode", include: ["test/plugin/**/*.test.ts"], fileParallelism: false } },
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/plugin/**", "test/reliability/**"] } },
+      // The real OpenCode binary and the race suite are heavy: they run after the rest, one file at a time.
+      { extends: true, test: { name: "heavy", include: ["test/plugin/**/*.test.ts", "test/reliability/**/*.test.ts"], fileParallelism: false } },
     ],
   },
 });

@@ -40,6 +40,8 @@ const cli = async (h: TestHome, ...args: string[]) => {
   return r;
 };
 const runsOf = () => gh.runner.runs.get("ana/oc-data") ?? [];
+// Each step runs the CLI several times as child processes; give them room on a busy machine.
+const SLOW = 180_000;
 
 describe("the merge Action through a GitHub stand-in", () => {
   it("init --github creates a private repository with the workflow and the vendored Action", async () => {
@@ -57,7 +59,7 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(gh.requests.map((q) => `${q.method} ${q.path}`)).toEqual(expect.arrayContaining(["GET /repos/ana/oc-data", "GET /user", "POST /user/repos"]));
     await gh.runner.idle();
     expect(runsOf()).toEqual([]);
-  });
+  }, SLOW);
 
   it("later machines adopt the repository; edits that fast-forward start no workflow run", async () => {
     const [a, b, c] = homes;
@@ -76,7 +78,7 @@ describe("the merge Action through a GitHub stand-in", () => {
     await gh.runner.idle();
     expect(readFileSync(join(b!.config, "AGENTS.md"), "utf8")).toBe("keep answers short\n");
     expect(runsOf().length).toBe(runsBefore);
-  });
+  }, SLOW);
 
   it("concurrent edits on three machines converge after the Action merges them", async () => {
     const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
@@ -115,7 +117,7 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(merged.length).toBeGreaterThanOrEqual(1);
     expect(merged.map((r) => r.summary).join("\n")).toMatch(/\| machine branch \|.*\n|<th>machine branch<\/th>/);
     expect(merged.map((r) => r.log).join("\n")).toMatch(/config\/opencode\.jsonc: concurrent → merged/);
-  });
+  }, SLOW);
 
   it("logs, job summaries and the repository's history hold no plaintext secret", async () => {
     const everything = runsOf().map((r) => r.log + r.summary + JSON.stringify(r.outputs)).join("\n");
@@ -126,7 +128,7 @@ describe("the merge Action through a GitHub stand-in", () => {
     }
     const log = await cli(homes[0]!, "log", "--json");
     expect((JSON.parse(log.stdout) as unknown[]).length).toBe(runsOf().length);
-  });
+  }, SLOW);
 
   it("two Action runs racing for main lose nothing", async () => {
     const [a, b] = homes as [TestHome, TestHome];
@@ -150,7 +152,7 @@ describe("the merge Action through a GitHub stand-in", () => {
       expect(readFileSync(join(h.config, "opencode.jsonc"), "utf8")).toContain('"share": "disabled"');
     }
     expect(runsOf().length).toBeGreaterThanOrEqual(before);
-  });
+  }, SLOW);
 
   it("refuses a public repository", async () => {
     await gh.createRepo("ana/public-data", false);
@@ -160,7 +162,7 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(r.stderr).toMatch(/ana\/public-data is public/);
     const tree = (await runGit(["--git-dir", gh.gitDir("ana/public-data"), "for-each-ref"])).stdout.toString();
     expect(tree).toBe("");
-  });
+  }, SLOW);
 
   it("explains a token without the workflow permission", async () => {
     const h = makeHome(root, "bob", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: NO_WORKFLOW_TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
