@@ -24750,10 +24750,9 @@ async function cycle(ctx, repo, index, options) {
   const head = index.getMeta("head") ?? base;
   const { key, main: readyMain } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(MAIN), offline);
   let main = readyMain;
-  const keyed = { key };
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : keyed.key ? "synced" : "skipped-no-passphrase";
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, keyed.key, warn);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, warn);
   const seen = base ?? await firstParent(repo, main);
   const merged = head === null || head === base || main !== null && await repo.isAncestor(head, main);
   const onMain = merged && main !== null && main !== seen;

@@ -90,10 +90,9 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
 
   const { key, main: readyMain } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(MAIN), offline);
   let main = readyMain;
-  const keyed = { key };
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : keyed.key ? "synced" : "skipped-no-passphrase";
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, keyed.key, warn);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, warn);
 
   // 2. scan → records → commit
   const seen = base ?? (await firstParent(repo, main));

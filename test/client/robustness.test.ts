@@ -141,6 +141,26 @@ describe("bad input and hostile conditions", () => {
   });
 });
 
+describe("offline", () => {
+  it("commits local changes while the remote is unreachable and pushes them on the next sync", async () => {
+    const A = machine("offline-a");
+    const B = machine("offline-b");
+    mkdirSync(join(A.config, "command"), { recursive: true });
+    writeFileSync(join(A.config, "command", "offline.md"), "written offline\n");
+    world.server.setFault("reset");
+    try {
+      const r = await sync(A);
+      expect(r.outcome).toBe("offline");
+      expect(r.problems.join("\n")).toMatch(/remote unreachable/);
+    } finally {
+      world.server.setFault(null);
+    }
+    expect((await sync(A)).outcome).toMatch(/fast-forward|merged/);
+    await sync(B);
+    expect(readFileSync(join(B.config, "command", "offline.md"), "utf8")).toBe("written offline\n");
+  });
+});
+
 describe("crash safety", () => {
   for (const point of ["after-fetch", "after-commit", "before-push", "mid-apply"] as const) {
     it(`a sync killed ${point} is finished by the next sync, losing nothing`, async () => {
