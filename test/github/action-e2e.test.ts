@@ -11,8 +11,8 @@ import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standi
 import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { tempDir } from "../support/tmp.js";
 
-const TOKEN = "github_pat_standin_ana_0123456789abcdef";
-const NO_WORKFLOW_TOKEN = "github_pat_standin_bob_fedcba9876543210";
+const TOKEN = "standin-token-ana-0123456789abcdef";
+const NO_WORKFLOW_TOKEN = "standin-token-bob-fedcba9876543210";
 const PASSPHRASE = "a long passphrase for the e2e";
 const CANARY = "sk-e2e-canary-5e8f1a";
 let gh: GitHubStandIn;
