@@ -153,6 +153,8 @@ async function benchReconcile(): Promise<void> {
     await repo.git(["push", "-q", remoteDir, ...push]);
     const worker = await GitRepo.open(join(root, "action.git"));
     const r = await timed(() => mergeAllBranches(worker, { url: remoteDir }, { strategy: "auto-merge", who: "bench" }));
+    worker.close();
+    repo.close();
     const merged = r.value.machines.reduce((s, m) => s + (m.result?.changed.length ?? 0), 0);
     row("-", "reconcile 5 branches × 1,000 divergent records", secs(r.ms), `${merged} records merged, pushed: ${r.value.pushed}`, "target < 10 s");
   } finally {
