@@ -29292,6 +29292,15 @@ async function openState(ctx) {
   const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 1e4 }));
   return { repo, index };
 }
+async function withState(ctx, fn) {
+  const state = await openState(ctx);
+  try {
+    return await fn(state);
+  } finally {
+    state.repo.close();
+    state.index.close();
+  }
+}
 async function runSync(ctx, options = {}) {
   const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
   const { repo, index } = await openState(ctx);
@@ -29523,8 +29532,7 @@ var UsageError = class extends Error {
 
 // client/cli/commands/conflicts.ts
 async function conflictsCommand(ctx, out) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const conflicts = await listConflicts(repo, index.getMeta("base") ?? null);
     if (!conflicts.length) out.line("no conflicts");
     for (const c of conflicts) {
@@ -29535,10 +29543,7 @@ async function conflictsCommand(ctx, out) {
     if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
     out.result(conflicts);
     return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 function preview(v) {
   if (v === null) return "(deleted)";
@@ -29814,18 +29819,14 @@ async function machineBranches(repo) {
 
 // client/cli/commands/merge.ts
 async function mergeCommand(ctx, out, dryRun) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo }) => {
     const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})` });
     if (!result.machines.length) out.line("nothing to merge: every machine branch is already in main");
     for (const m of result.machines) out.line(`machines/${m.machine}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
     if (result.machines.length) out.line(`${result.pushed ? "main moved" : "main would move (dry run)"} ${result.before?.slice(0, 12)} \u2192 ${result.after?.slice(0, 12)}`);
     out.result({ before: result.before, after: result.after, pushed: result.pushed, machines: result.machines.map((m) => ({ machine: m.machine, fastForward: m.fastForward, changed: m.result?.changed.length ?? 0, conflicts: m.result?.conflicts ?? [] })) });
     return EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 // client/cli/commands/history.ts
@@ -29839,8 +29840,7 @@ async function tip(repo, ctx) {
   return t;
 }
 async function historyCommand(ctx, out, target, limit) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.getMeta("base") ?? null });
     const path = targetPaths(target);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
@@ -29856,10 +29856,7 @@ async function historyCommand(ctx, out, target, limit) {
     if (!versions.length) out.line(`no history for ${path}`);
     out.result({ path, versions });
     return EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 async function restoreCommand(ctx, out, target, at) {
   const { repo, index } = await openState(ctx);
@@ -29977,8 +29974,7 @@ async function verifyPassphrase(ctx) {
 async function passphraseChangeCommand(ctx, out) {
   const current = ctx.settings.passphrase ?? await promptSecret("Current passphrase: ");
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? await promptSecret("New passphrase: ");
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo }) => {
     for (let attempt = 0; attempt < 5; attempt++) {
       await fetchRefs(repo, ctx.remote);
       const main2 = await repo.revParse(MAIN);
@@ -29997,16 +29993,12 @@ async function passphraseChangeCommand(ctx, out) {
       if (pushed.reason !== "rejected") throw new Error(`could not push the new key: ${pushed.message}`);
     }
     throw new Error("other machines kept changing the sync repo; try again");
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 // client/cli/commands/status.ts
 async function statusCommand(ctx, out) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const head = index.getMeta("head") ?? base;
     const last = index.getMeta("lastSync");
@@ -30038,10 +30030,7 @@ async function statusCommand(ctx, out) {
     out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 // client/cli/main.ts

@@ -24718,6 +24718,15 @@ async function openState(ctx) {
   const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 1e4 }));
   return { repo, index };
 }
+async function withState(ctx, fn) {
+  const state = await openState(ctx);
+  try {
+    return await fn(state);
+  } finally {
+    state.repo.close();
+    state.index.close();
+  }
+}
 async function runSync(ctx, options = {}) {
   const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
   const { repo, index } = await openState(ctx);
@@ -24949,8 +24958,7 @@ var UsageError = class extends Error {
 
 // client/cli/commands/conflicts.ts
 async function conflictsCommand(ctx, out) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const conflicts = await listConflicts(repo, index.getMeta("base") ?? null);
     if (!conflicts.length) out.line("no conflicts");
     for (const c of conflicts) {
@@ -24961,10 +24969,7 @@ async function conflictsCommand(ctx, out) {
     if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
     out.result(conflicts);
     return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 function preview(v) {
   if (v === null) return "(deleted)";
@@ -25021,8 +25026,7 @@ function pointerPath(pointer) {
 
 // client/cli/commands/status.ts
 async function statusCommand(ctx, out) {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const head = index.getMeta("head") ?? base;
     const last = index.getMeta("lastSync");
@@ -25054,10 +25058,7 @@ async function statusCommand(ctx, out) {
     out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 // client/cli/commands/sync.ts
@@ -31597,13 +31598,9 @@ var SyncRuntime = class {
     }
   }
   async hasSyncedBefore(ctx) {
-    const { repo, index } = await openState(ctx);
-    try {
+    return withState(ctx, async ({ index }) => {
       return index.getMeta("lastSync") !== void 0;
-    } finally {
-      repo.close();
-      index.close();
-    }
+    });
   }
   fail(e, ctx) {
     const message = ctx ? ctx.log.mask(e.message ?? String(e)) : String(e.message ?? e);

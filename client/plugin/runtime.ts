@@ -11,7 +11,7 @@ import { PublicRepoError } from "../github/bootstrap.js";
 import { TokenError } from "../github/token.js";
 import { LockBusyError } from "../platform/lock.js";
 import { loadContext, type SyncContext } from "../sync/context.js";
-import { openState, runSync, type SyncReport } from "../sync/cycle.js";
+import { openState, runSync, type SyncReport, withState } from "../sync/cycle.js";
 import { MassDeleteError } from "../sync/local-commit.js";
 import { SyncScheduler } from "./scheduler.js";
 
@@ -149,13 +149,9 @@ export class SyncRuntime {
   }
 
   private async hasSyncedBefore(ctx: SyncContext): Promise<boolean> {
-    const { repo, index } = await openState(ctx);
-    try {
+    return withState(ctx, async ({ index }) => {
       return index.getMeta("lastSync") !== undefined;
-    } finally {
-      repo.close();
-      index.close();
-    }
+    });
   }
 
   private fail(e: unknown, ctx?: SyncContext): void {

@@ -54,6 +54,17 @@ export async function openState(ctx: SyncContext): Promise<{ repo: GitRepo; inde
   return { repo, index };
 }
 
+/** Runs `fn` with the local repo and index open, and closes both however it ends. */
+export async function withState<T>(ctx: SyncContext, fn: (state: { repo: GitRepo; index: IndexStore }) => Promise<T>): Promise<T> {
+  const state = await openState(ctx);
+  try {
+    return await fn(state);
+  } finally {
+    state.repo.close();
+    state.index.close();
+  }
+}
+
 export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
   const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 60_000);
   const { repo, index } = await openState(ctx);

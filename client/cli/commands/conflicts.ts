@@ -5,15 +5,14 @@ import type { Conflict } from "../../../core/conflict.js";
 import { makeRecord, type SyncRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/merge-branch.js";
 import { resolveKey } from "../../crypto/key-store.js";
-import { listConflicts, openState, runSync } from "../../sync/cycle.js";
+import { listConflicts, openState, runSync, withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { commitRepoOnly, writeLocally } from "../../sync/local-edit.js";
 import { buildSources } from "../../sync/sources.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 
 export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<number> {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const conflicts = await listConflicts(repo, index.getMeta("base") ?? null);
     if (!conflicts.length) out.line("no conflicts");
     for (const c of conflicts) {
@@ -24,10 +23,7 @@ export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<n
     if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
     out.result(conflicts);
     return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 function preview(v: string | null): string {

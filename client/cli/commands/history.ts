@@ -3,7 +3,7 @@ import { decodeRecord, type SyncRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/merge-branch.js";
 import type { GitRepo } from "../../../git/repo.js";
 import { resolveKey } from "../../crypto/key-store.js";
-import { openState, runSync } from "../../sync/cycle.js";
+import { openState, runSync, withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { writeLocally } from "../../sync/local-edit.js";
 import { buildSources } from "../../sync/sources.js";
@@ -23,8 +23,7 @@ async function tip(repo: GitRepo, ctx: { base: string | null }): Promise<string>
 }
 
 export async function historyCommand(ctx: SyncContext, out: Output, target: string, limit: number): Promise<number> {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.getMeta("base") ?? null });
     const path = targetPaths(target);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
@@ -40,10 +39,7 @@ export async function historyCommand(ctx: SyncContext, out: Output, target: stri
     if (!versions.length) out.line(`no history for ${path}`);
     out.result({ path, versions });
     return EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
 
 export async function restoreCommand(ctx: SyncContext, out: Output, target: string, at: string): Promise<number> {

@@ -3,7 +3,7 @@ import { KEY_PATH } from "../../../core/layout.js";
 import { fetchRefs, pushAtomic } from "../../../git/remote.js";
 import { cacheKey, readWrappedKey } from "../../crypto/key-store.js";
 import { unwrapKey, wrapKey } from "../../crypto/keys.js";
-import { openState } from "../../sync/cycle.js";
+import { withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { MAIN } from "../../sync/sync-repo.js";
 import { EXIT, type Output } from "../output.js";
@@ -12,8 +12,7 @@ import { promptSecret } from "../prompt.js";
 export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Promise<number> {
   const current = ctx.settings.passphrase ?? (await promptSecret("Current passphrase: "));
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? (await promptSecret("New passphrase: "));
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo }) => {
     for (let attempt = 0; attempt < 5; attempt++) {
       await fetchRefs(repo, ctx.remote);
       const main = await repo.revParse(MAIN);
@@ -32,8 +31,5 @@ export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Pr
       if (pushed.reason !== "rejected") throw new Error(`could not push the new key: ${pushed.message}`);
     }
     throw new Error("other machines kept changing the sync repo; try again");
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }

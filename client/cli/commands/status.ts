@@ -1,11 +1,10 @@
-import { listConflicts, openState } from "../../sync/cycle.js";
+import { listConflicts, withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { MAIN } from "../../sync/sync-repo.js";
 import { EXIT, type Output } from "../output.js";
 
 export async function statusCommand(ctx: SyncContext, out: Output): Promise<number> {
-  const { repo, index } = await openState(ctx);
-  try {
+  return withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const head = index.getMeta("head") ?? base;
     const last = index.getMeta("lastSync");
@@ -37,8 +36,5 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
     out.line(`credentials  ${ctx.settings.categories.credentials ? (ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase") : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
 }
