@@ -21754,7 +21754,7 @@ function text(bytes) {
 }
 
 // git/merge-branch.ts
-async function readRecords(repo, commit, paths) {
+async function readRecords(repo, commit, paths, onDamaged) {
   const out = /* @__PURE__ */ new Map();
   if (!commit) return out;
   const list = [...paths];
@@ -21763,7 +21763,13 @@ async function readRecords(repo, commit, paths) {
     const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
     slice.forEach((p, j) => {
       const b = blobs[j];
-      if (b) out.set(p, decodeRecord(p, b));
+      if (!b) return;
+      try {
+        out.set(p, decodeRecord(p, b));
+      } catch (e) {
+        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+        onDamaged(e);
+      }
     });
   }
   return out;

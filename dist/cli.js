@@ -23212,7 +23212,7 @@ function text(bytes) {
 }
 
 // git/merge-branch.ts
-async function readRecords(repo, commit, paths) {
+async function readRecords(repo, commit, paths, onDamaged) {
   const out = /* @__PURE__ */ new Map();
   if (!commit) return out;
   const list = [...paths];
@@ -23221,7 +23221,13 @@ async function readRecords(repo, commit, paths) {
     const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
     slice.forEach((p, j) => {
       const b = blobs[j];
-      if (b) out.set(p, decodeRecord(p, b));
+      if (!b) return;
+      try {
+        out.set(p, decodeRecord(p, b));
+      } catch (e) {
+        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+        onDamaged(e);
+      }
     });
   }
   return out;
@@ -23242,6 +23248,29 @@ async function mergeBranch(repo, main2, branch, options) {
   const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
   return { commit, fastForward: false, result };
 }
+
+// client/sources/source.ts
+function unchangedSinceScan(known, path, current) {
+  const k = known(path);
+  return current === (k && !k.deleted ? k.localHash : null);
+}
+var waitingKey = (category) => `waiting:${category}`;
+var SourceError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "SourceError";
+  }
+};
+var ApplyIncomplete = class extends SourceError {
+  constructor(failures, applied) {
+    super(failures.join("; "));
+    this.failures = failures;
+    this.applied = applied;
+    this.name = "ApplyIncomplete";
+  }
+  failures;
+  applied;
+};
 
 // client/platform/sqlite.ts
 var isBun = typeof globalThis.Bun !== "undefined";
@@ -23421,7 +23450,7 @@ async function commitLocalChanges(repo, index, sources, o) {
   async function* records() {
     for (const source of sources) {
       const deletes = [];
-      for await (const change of source.scan(ctx)) {
+      for await (const change of scanOrWarn(source, ctx, o.warn)) {
         const record2 = toRecord(change, index.get(change.path), o);
         if (record2 === "touch") {
           const known = index.get(change.path);
@@ -23479,6 +23508,14 @@ function guardMassDelete(source, deletes, index, o) {
 }
 function collectMeta(sources) {
   return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
+}
+async function* scanOrWarn(source, ctx, warn) {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
 }
 async function* prepend(first, rest) {
   yield first;
@@ -27960,33 +27997,6 @@ var Octokit2 = Octokit.plugin(requestLog, legacyRestEndpointMethods, paginateRes
   }
 );
 
-// client/github/api.ts
-var GitHubClient = Octokit2.plugin(throttling, retry);
-function githubApiUrl(env) {
-  return env.OC_SYNC_GITHUB_API || "https://api.github.com";
-}
-function githubGitUrl(env) {
-  return env.OC_SYNC_GITHUB_URL || "https://github.com";
-}
-function createGitHub(token, env, warn) {
-  return new GitHubClient({
-    auth: token,
-    baseUrl: githubApiUrl(env),
-    userAgent: "oc-sync",
-    request: { retries: 3, retryAfter: 1 },
-    throttle: {
-      onRateLimit: (retryAfter, options, _o, retryCount) => {
-        warn(`GitHub rate limit on ${options.method} ${options.url}; retrying in ${retryAfter}s`);
-        return retryCount < 2;
-      },
-      onSecondaryRateLimit: (retryAfter, options, _o, retryCount) => {
-        warn(`GitHub secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter}s`);
-        return retryCount < 1;
-      }
-    }
-  });
-}
-
 // client/github/token.ts
 import { execFileSync } from "node:child_process";
 var REQUIRED_PERMISSIONS = "a fine-grained token for the sync repository with Contents: read and write, Workflows: read and write, Actions: read and write, and Administration: read and write (only to create the repository); or a classic token with the repo and workflow scopes";
@@ -28005,6 +28015,50 @@ function githubToken(env) {
   } catch {
   }
   throw new TokenError(`no GitHub token: set GITHUB_TOKEN (or log in with 'gh auth login'). oc-sync needs ${REQUIRED_PERMISSIONS}`);
+}
+
+// client/github/api.ts
+var GitHubClient = Octokit2.plugin(throttling, retry);
+function githubApiUrl(env) {
+  return env.OC_SYNC_GITHUB_API || "https://api.github.com";
+}
+function githubGitUrl(env) {
+  return env.OC_SYNC_GITHUB_URL || "https://github.com";
+}
+var RETRIES = 3;
+function createGitHub(token, env, warn) {
+  return new GitHubClient({
+    auth: token,
+    baseUrl: githubApiUrl(env),
+    userAgent: "oc-sync",
+    // Octokit logs every failed attempt; retries are expected, and the final failure is explained once.
+    log: { debug: () => {
+    }, info: () => {
+    }, warn, error: () => {
+    } },
+    request: { retries: RETRIES, retryAfter: 1 },
+    throttle: {
+      onRateLimit: (retryAfter, options, _o, retryCount) => {
+        warn(`GitHub rate limit on ${options.method} ${options.url}; retrying in ${retryAfter}s`);
+        return retryCount < 2;
+      },
+      onSecondaryRateLimit: (retryAfter, options, _o, retryCount) => {
+        warn(`GitHub secondary rate limit on ${options.method} ${options.url}; retrying in ${retryAfter}s`);
+        return retryCount < 1;
+      }
+    }
+  });
+}
+function explainGitHubError(e) {
+  const err = e;
+  if (typeof err.status !== "number" || !err.request?.url) return e instanceof Error ? e : new Error(String(e));
+  const what = `GitHub API ${err.request.method ?? "GET"} ${new URL(err.request.url).pathname} failed with ${err.status}`;
+  const said = (err.message ?? "").split(" - ")[0];
+  if (err.status === 401) return new Error(`${what}: GitHub rejected the token: it is invalid, expired or revoked. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+  if (err.status === 403) return new Error(`${what} (${said}): the token lacks a permission, or a rate limit held past the retries. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+  if (err.status === 404) return new Error(`${what}: the repository does not exist, or this token cannot see it (a fine-grained token must list it)`);
+  if (err.status >= 500) return new Error(`${what} (${said}) after ${RETRIES} retries: GitHub may be having trouble; try again later`);
+  return new Error(`${what}: ${said}`);
 }
 
 // client/sync/context.ts
@@ -28490,14 +28544,6 @@ async function acquireLock(path, waitMs = 0) {
   }
 }
 
-// client/sources/source.ts
-var SourceError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "SourceError";
-  }
-};
-
 // client/sync/crash-points.ts
 function crashPoint(point) {
   if (process.env.OC_SYNC_CRASH_AT === point) process.exit(137);
@@ -28509,36 +28555,48 @@ var appliedKey = (source) => `applied:${source.category}`;
 async function applyCommit(repo, index, sources, to) {
   let applied = 0;
   let skippedPending = 0;
+  let waitingTotal = 0;
+  let editedTotal = 0;
   const bySource = {};
   const problems = [];
   for (const source of sources) {
     const from = index.getMeta(appliedKey(source)) ?? null;
-    if (from === to) continue;
-    const changed = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
+    if (from === to && !waitedOn.length) continue;
+    const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const changed = [.../* @__PURE__ */ new Set([...diffed, ...waitedOn])];
+    const waiting = [];
+    let byPath = /* @__PURE__ */ new Map();
+    const remember = (done) => {
+      index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
+      applied += done.length;
+      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+    };
     try {
       for (let i = 0; i < changed.length; i += BATCH) {
-        const records = await readRecords(repo, to, changed.slice(i, i + BATCH));
+        const records = await readRecords(repo, to, changed.slice(i, i + BATCH), (e) => problems.push(`${e.message}; skipped`));
         const wanted = [];
         for (const r of records.values()) {
           const decision = needsApply(r, index.get(r.path));
           if (decision === "pending") skippedPending++;
           if (decision === "apply") wanted.push(r);
         }
-        const done = await source.apply(wanted);
-        if (done.length) crashPoint("mid-apply");
-        const byPath = new Map(wanted.map((r) => [r.path, r]));
-        const entries = done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat));
-        index.save(entries);
-        applied += done.length;
-        bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+        byPath = new Map(wanted.map((r) => [r.path, r]));
+        const done = await source.apply(wanted, (p) => index.get(p));
+        if (done.applied.length) crashPoint("mid-apply");
+        remember(done.applied);
+        waiting.push(...done.waiting, ...done.editedHere);
+        editedTotal += done.editedHere.length;
       }
-      index.setMeta({ [appliedKey(source)]: to });
+      waitingTotal += waiting.length;
+      index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
+      if (e instanceof ApplyIncomplete) remember(e.applied);
       problems.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, problems };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
 function needsApply(remote, local) {
   if (!local) return remote.deleted ? "skip" : "apply";
@@ -28603,6 +28661,16 @@ function kindOf(path, content) {
   if (path.endsWith(".jsonl")) return "jsonl";
   return "text";
 }
+function jsonSyntaxError(content) {
+  const text2 = new TextDecoder().decode(content);
+  if (text2.trim() === "") return void 0;
+  const errors = [];
+  parse2(text2, errors, { allowTrailingComma: true });
+  const e = errors[0];
+  if (!e) return void 0;
+  const before = text2.slice(0, e.offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
+}
 
 // client/sources/files.ts
 var MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -28653,30 +28721,50 @@ var FileSource = class {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat };
+      const kind = kindOf(path, content);
+      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : void 0;
+      if (invalid) {
+        this.o.warn(`skipped ${file2.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+        continue;
+      }
+      yield { type: "put", path, kind, content, localHash, stat: file2.stat };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
-  async apply(records) {
+  async apply(records, known) {
     const applied = [];
+    const editedHere = [];
+    const failures = [];
     for (const r of records) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      if (r.deleted) {
-        await rm4(file2, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
+      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content) : void 0;
+      if (invalid) {
+        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`);
         continue;
       }
-      await writeFileAtomic(file2, r.content, this.o.mode);
-      const s = await lstat(file2);
-      applied.push({ path: r.path, localHash: contentHash(r.content), stat: statKey(s) });
+      try {
+        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) editedHere.push(r.path);
+        else applied.push(await this.write(r, file2));
+      } catch (e) {
+        failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+      }
     }
-    return applied;
+    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    return { applied, waiting: [], editedHere };
+  }
+  async write(r, file2) {
+    if (r.deleted) {
+      await rm4(file2, { force: true });
+      return { path: r.path, localHash: null, stat: null };
+    }
+    await writeFileAtomic(file2, r.content, this.o.mode);
+    return { path: r.path, localHash: contentHash(r.content), stat: statKey(await lstat(file2)) };
   }
   async *walk() {
     const { root, rule } = this.o;
@@ -28709,6 +28797,10 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0);
   }
 };
+async function localFileHash(file2) {
+  const s = await lstat(file2).catch(() => void 0);
+  return s?.isFile() ? contentHash(await readFile6(file2)) : null;
+}
 function isPortableName(name) {
   return name !== "" && !name.includes(sep2) && !name.includes("\\") && !/[\n\r\0]/.test(name);
 }
@@ -28776,7 +28868,7 @@ var CredentialSource = class {
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
     }
   }
-  async apply(records) {
+  async apply(records, known) {
     const plans = records.map((r) => {
       const name = r.path.slice(PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
@@ -28793,7 +28885,12 @@ var CredentialSource = class {
       return { r, file: join7(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
+    const editedHere = [];
     for (const { r, file: file2, bytes } of plans) {
+      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) {
+        editedHere.push(r.path);
+        continue;
+      }
       if (bytes === null) {
         await rm5(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
@@ -28802,7 +28899,7 @@ var CredentialSource = class {
       await writeFileAtomic(file2, bytes, 384);
       applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat2(file2)) });
     }
-    return applied;
+    return { applied, waiting: [], editedHere };
   }
   async previousCiphertexts(ctx, path) {
     const prev = await ctx.previous(path);
@@ -28948,10 +29045,18 @@ var DatabaseSource = class {
   checkpoint() {
     return this.marks;
   }
-  /** null when OpenCode has not created its database yet. */
+  /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
     if (!existsSync2(this.o.path)) return null;
-    return openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
+    let db;
+    try {
+      db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
+      db.prepare("SELECT count(*) AS n FROM sqlite_master").get();
+      return db;
+    } catch (e) {
+      db?.close();
+      throw new SourceError(`cannot read OpenCode's database ${this.o.path}: ${e.message}; sessions are not synced until OpenCode can open it again (oc-sync did not change it; files still sync)`);
+    }
   }
   async *scan(ctx) {
     const db = await this.open(true);
@@ -28969,6 +29074,7 @@ var DatabaseSource = class {
         for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowToJson(row));
       }
       const active = [];
+      const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
         let known = 0;
@@ -28989,7 +29095,7 @@ var DatabaseSource = class {
             yield c;
           }
           const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
-          if (changed || seen < Number(row.time_updated)) active.push(id);
+          if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
         if (ctx.countLiveGlob(GLOBS.session) > known) {
@@ -29000,13 +29106,13 @@ var DatabaseSource = class {
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
-      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots);
+      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots, rescan.has(sessionId));
     } finally {
       db.close();
     }
   }
-  async *scanSession(db, ctx, sessionId, has, roots) {
-    const since = Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
+  async *scanSession(db, ctx, sessionId, has, roots, whole) {
+    const since = whole ? -1 : Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
     let newest = Number(ctx.meta(`seen:${sessionId}`) ?? 0);
     const session = db.prepare("SELECT project_id, time_updated FROM session WHERE id = ?").get(sessionId);
     newest = Math.max(newest, Number(session?.time_updated ?? 0));
@@ -29049,7 +29155,7 @@ var DatabaseSource = class {
     }
     yield { type: "put", path, kind: "json", content: enc2.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
   }
-  async apply(records) {
+  async apply(records, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     try {
@@ -29066,28 +29172,52 @@ var DatabaseSource = class {
       const ordered = [...deletes, ...upserts];
       const roots = projectRoots(db);
       const applied = [];
+      const waiting = [];
+      const editedHere = [];
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
-        transaction(db, () => {
-          for (const x of chunk) {
-            if (!x.r.deleted && !parentExists(db, x.a)) {
-              this.o.warn(`skipped ${x.r.path}: its session is not in this database (deleted?)`);
-              continue;
-            }
-            try {
-              if (x.r.deleted) deleteRow(db, x.a);
-              else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec2.decode(x.r.content)), roots), cols);
-            } catch (e) {
-              throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}; no row of this batch was written, the next sync retries`);
-            }
-            applied.push({ path: x.r.path, localHash: x.r.deleted ? null : readBackHash(db, x.a), stat: null });
-          }
-        });
+        try {
+          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
+          applied.push(...done.applied);
+          waiting.push(...done.waiting);
+          editedHere.push(...done.editedHere);
+        } catch (e) {
+          const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+        }
       }
-      return applied;
+      return { applied, waiting, editedHere };
     } finally {
       db.close();
     }
+  }
+  /**
+   * One transaction's worth of records; a record that cannot be written names itself and aborts the
+   * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
+   * a row changed since the scan, or a child whose parent is not here, waits.
+   */
+  writeChunk(db, chunk, roots, cols, known) {
+    const applied = [];
+    const waiting = [];
+    const editedHere = [];
+    for (const x of chunk) {
+      if (known !== void 0 && x.a.table !== "todo" && !unchangedSinceScan(known, x.r.path, currentHash(db, x.a))) {
+        editedHere.push(x.r.path);
+        continue;
+      }
+      if (!x.r.deleted && !parentExists(db, x.a)) {
+        waiting.push(x.r.path);
+        continue;
+      }
+      try {
+        if (x.r.deleted) deleteRow(db, x.a);
+        else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec2.decode(x.r.content)), roots), cols);
+      } catch (e) {
+        throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
+      }
+      applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+    }
+    return { applied, waiting, editedHere };
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
   toLocal(db, a, value, roots) {
@@ -29101,6 +29231,10 @@ var DatabaseSource = class {
     return value;
   }
 };
+function waitingSessions(json2) {
+  const paths = json2 ? JSON.parse(json2) : [];
+  return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : void 0)).filter((s) => s !== void 0));
+}
 function checkout(localRoot, portableRoot) {
   return localRoot && portableRoot ? { portableRoot, localRoot } : void 0;
 }
@@ -29211,10 +29345,8 @@ function todoItems(db, sessionId) {
     return item;
   });
 }
-function readBackHash(db, a) {
-  if (a.table === "todo") {
-    return hashOf({ items: todoItems(db, a.id) });
-  }
+function currentHash(db, a) {
+  if (a.table === "todo") return hashOf({ items: todoItems(db, a.id) });
   const row = db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
   return row ? hashOf(localForm(a.table, row)) : null;
 }
@@ -29324,6 +29456,7 @@ async function cycle(ctx, repo, index, options) {
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
   } catch (e) {
+    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
     if (!(e instanceof GitError) || e.kind !== "network") throw e;
     offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
@@ -29348,7 +29481,8 @@ async function cycle(ctx, repo, index, options) {
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
-    progress: (n) => options.progress?.(`committed ${n} records\u2026`)
+    progress: (n) => options.progress?.(`committed ${n} records\u2026`),
+    warn
   });
   let mine = local.commit;
   if (mine && onMain && await collides(repo, own2, main2, mine)) {
@@ -29412,6 +29546,7 @@ async function cycle(ctx, repo, index, options) {
       }
     }
     if (!pushed.ok) {
+      if (pushed.reason === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
       if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
       log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
       await sleep(backoffMs(attempt, 200, 5e3));
@@ -29422,9 +29557,12 @@ async function cycle(ctx, repo, index, options) {
     const applied = await applyCommit(repo, index, sources, target);
     for (const p of applied.problems) warn(p);
     const lastSync = JSON.stringify({ at: Date.now(), outcome });
-    index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
+    const meta3 = { lastSync };
+    if (!applied.editedHere) meta3.base = target;
+    if (outcome !== "waiting-for-action") meta3.head = target;
+    index.setMeta(meta3);
     await repo.maintain();
-    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
+    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
     return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
   }
 }
@@ -29441,6 +29579,9 @@ async function prepareRepo(ctx, repo, main2, offline) {
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
+}
+function authFailed(url2) {
+  return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
 function markOwnChangesApplied(index, sources, base, mine) {
   const marks = {};
@@ -29479,7 +29620,7 @@ async function writeLocally(index, sources, records) {
   for (const source of sources) {
     const mine = records.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
-    written += (await source.apply(mine)).length;
+    written += (await source.apply(mine)).applied.length;
   }
   const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.setMeta(Object.fromEntries([...sessions].map((s) => [`seen:${s}`, null])));
@@ -29712,7 +29853,7 @@ async function ensurePrivateRepo(api, owner, name) {
     if (!data.private) throw new PublicRepoError(`${owner}/${name}`);
     return false;
   } catch (e) {
-    if (e.status !== 404) throw explain(e, `${owner}/${name}`);
+    if (e.status !== 404) throw explainGitHubError(e);
   }
   const { data: me } = await api.rest.users.getAuthenticated();
   try {
@@ -29722,7 +29863,7 @@ async function ensurePrivateRepo(api, owner, name) {
       await api.rest.repos.createInOrg({ org: owner, name, private: true, description: "OpenCode sync (oc-sync)" });
     }
   } catch (e) {
-    throw explain(e, `${owner}/${name}`);
+    throw explainGitHubError(e);
   }
   return true;
 }
@@ -29747,12 +29888,6 @@ async function installWorkflow(repo, remote) {
     if (pushed.reason !== "rejected") throw new Error(`could not install the merge workflow: ${pushed.message}`);
   }
   throw new Error("could not install the merge workflow: the repository kept changing; try again");
-}
-function explain(e, full) {
-  const status = e.status;
-  if (status === 401) return new Error(`GitHub rejected the token (401): it is invalid or expired. oc-sync needs ${REQUIRED_PERMISSIONS}`);
-  if (status === 403) return new Error(`GitHub refused access to ${full} (403): the token lacks permissions. oc-sync needs ${REQUIRED_PERMISSIONS}`);
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 // client/cli/commands/github.ts
@@ -29779,7 +29914,9 @@ async function logCommand(ctx, out, limit) {
   if (!ctx.settings.github) throw new UsageError(`'oc-sync log' lists GitHub Actions runs; this machine's remote is not a GitHub repository (set "github": "owner/name")`);
   const [owner, repo] = splitRepo(ctx.settings.github);
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit });
+  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e) => {
+    throw explainGitHubError(e);
+  });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));
   if (!runs.length) out.line("no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges)");
   for (const r of runs) out.line(`${r.created}  ${String(r.conclusion ?? r.status).padEnd(9)} ${r.event.padEnd(17)} ${r.branch ?? ""}  ${r.url}`);

@@ -23136,7 +23136,7 @@ function text(bytes) {
 }
 
 // git/merge-branch.ts
-async function readRecords(repo, commit, paths) {
+async function readRecords(repo, commit, paths, onDamaged) {
   const out = /* @__PURE__ */ new Map();
   if (!commit) return out;
   const list = [...paths];
@@ -23145,7 +23145,13 @@ async function readRecords(repo, commit, paths) {
     const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
     slice.forEach((p, j) => {
       const b = blobs[j];
-      if (b) out.set(p, decodeRecord(p, b));
+      if (!b) return;
+      try {
+        out.set(p, decodeRecord(p, b));
+      } catch (e) {
+        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+        onDamaged(e);
+      }
     });
   }
   return out;
@@ -23823,11 +23829,26 @@ function toEntry(row) {
 }
 
 // client/sources/source.ts
+function unchangedSinceScan(known, path, current) {
+  const k = known(path);
+  return current === (k && !k.deleted ? k.localHash : null);
+}
+var waitingKey = (category) => `waiting:${category}`;
 var SourceError = class extends Error {
   constructor(message) {
     super(message);
     this.name = "SourceError";
   }
+};
+var ApplyIncomplete = class extends SourceError {
+  constructor(failures, applied) {
+    super(failures.join("; "));
+    this.failures = failures;
+    this.applied = applied;
+    this.name = "ApplyIncomplete";
+  }
+  failures;
+  applied;
 };
 
 // client/sync/crash-points.ts
@@ -23841,36 +23862,48 @@ var appliedKey = (source) => `applied:${source.category}`;
 async function applyCommit(repo, index, sources, to) {
   let applied = 0;
   let skippedPending = 0;
+  let waitingTotal = 0;
+  let editedTotal = 0;
   const bySource = {};
   const problems = [];
   for (const source of sources) {
     const from = index.getMeta(appliedKey(source)) ?? null;
-    if (from === to) continue;
-    const changed = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
+    if (from === to && !waitedOn.length) continue;
+    const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const changed = [.../* @__PURE__ */ new Set([...diffed, ...waitedOn])];
+    const waiting = [];
+    let byPath = /* @__PURE__ */ new Map();
+    const remember = (done) => {
+      index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
+      applied += done.length;
+      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+    };
     try {
       for (let i = 0; i < changed.length; i += BATCH) {
-        const records = await readRecords(repo, to, changed.slice(i, i + BATCH));
+        const records = await readRecords(repo, to, changed.slice(i, i + BATCH), (e) => problems.push(`${e.message}; skipped`));
         const wanted = [];
         for (const r of records.values()) {
           const decision = needsApply(r, index.get(r.path));
           if (decision === "pending") skippedPending++;
           if (decision === "apply") wanted.push(r);
         }
-        const done = await source.apply(wanted);
-        if (done.length) crashPoint("mid-apply");
-        const byPath = new Map(wanted.map((r) => [r.path, r]));
-        const entries = done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat));
-        index.save(entries);
-        applied += done.length;
-        bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+        byPath = new Map(wanted.map((r) => [r.path, r]));
+        const done = await source.apply(wanted, (p) => index.get(p));
+        if (done.applied.length) crashPoint("mid-apply");
+        remember(done.applied);
+        waiting.push(...done.waiting, ...done.editedHere);
+        editedTotal += done.editedHere.length;
       }
-      index.setMeta({ [appliedKey(source)]: to });
+      waitingTotal += waiting.length;
+      index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
+      if (e instanceof ApplyIncomplete) remember(e.applied);
       problems.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, problems };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
 function needsApply(remote, local) {
   if (!local) return remote.deleted ? "skip" : "apply";
@@ -23914,7 +23947,7 @@ async function commitLocalChanges(repo, index, sources, o) {
   async function* records() {
     for (const source of sources) {
       const deletes = [];
-      for await (const change of source.scan(ctx)) {
+      for await (const change of scanOrWarn(source, ctx, o.warn)) {
         const record2 = toRecord(change, index.get(change.path), o);
         if (record2 === "touch") {
           const known = index.get(change.path);
@@ -23973,6 +24006,14 @@ function guardMassDelete(source, deletes, index, o) {
 function collectMeta(sources) {
   return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
 }
+async function* scanOrWarn(source, ctx, warn) {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
+}
 async function* prepend(first, rest) {
   yield first;
   for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
@@ -24029,6 +24070,16 @@ function kindOf(path, content) {
   if (path.endsWith(".jsonl")) return "jsonl";
   return "text";
 }
+function jsonSyntaxError(content) {
+  const text2 = new TextDecoder().decode(content);
+  if (text2.trim() === "") return void 0;
+  const errors = [];
+  parse4(text2, errors, { allowTrailingComma: true });
+  const e = errors[0];
+  if (!e) return void 0;
+  const before = text2.slice(0, e.offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
+}
 
 // client/sources/files.ts
 var MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -24079,30 +24130,50 @@ var FileSource = class {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat };
+      const kind = kindOf(path, content);
+      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : void 0;
+      if (invalid) {
+        this.o.warn(`skipped ${file2.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+        continue;
+      }
+      yield { type: "put", path, kind, content, localHash, stat: file2.stat };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
-  async apply(records) {
+  async apply(records, known) {
     const applied = [];
+    const editedHere = [];
+    const failures = [];
     for (const r of records) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      if (r.deleted) {
-        await rm4(file2, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
+      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content) : void 0;
+      if (invalid) {
+        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`);
         continue;
       }
-      await writeFileAtomic(file2, r.content, this.o.mode);
-      const s = await lstat(file2);
-      applied.push({ path: r.path, localHash: contentHash(r.content), stat: statKey(s) });
+      try {
+        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) editedHere.push(r.path);
+        else applied.push(await this.write(r, file2));
+      } catch (e) {
+        failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+      }
     }
-    return applied;
+    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    return { applied, waiting: [], editedHere };
+  }
+  async write(r, file2) {
+    if (r.deleted) {
+      await rm4(file2, { force: true });
+      return { path: r.path, localHash: null, stat: null };
+    }
+    await writeFileAtomic(file2, r.content, this.o.mode);
+    return { path: r.path, localHash: contentHash(r.content), stat: statKey(await lstat(file2)) };
   }
   async *walk() {
     const { root, rule } = this.o;
@@ -24135,6 +24206,10 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0);
   }
 };
+async function localFileHash(file2) {
+  const s = await lstat(file2).catch(() => void 0);
+  return s?.isFile() ? contentHash(await readFile4(file2)) : null;
+}
 function isPortableName(name) {
   return name !== "" && !name.includes(sep) && !name.includes("\\") && !/[\n\r\0]/.test(name);
 }
@@ -24202,7 +24277,7 @@ var CredentialSource = class {
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat4 };
     }
   }
-  async apply(records) {
+  async apply(records, known) {
     const plans = records.map((r) => {
       const name = r.path.slice(PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
@@ -24219,7 +24294,12 @@ var CredentialSource = class {
       return { r, file: join4(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
+    const editedHere = [];
     for (const { r, file: file2, bytes } of plans) {
+      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) {
+        editedHere.push(r.path);
+        continue;
+      }
       if (bytes === null) {
         await rm5(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
@@ -24228,7 +24308,7 @@ var CredentialSource = class {
       await writeFileAtomic(file2, bytes, 384);
       applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat2(file2)) });
     }
-    return applied;
+    return { applied, waiting: [], editedHere };
   }
   async previousCiphertexts(ctx, path) {
     const prev = await ctx.previous(path);
@@ -24374,10 +24454,18 @@ var DatabaseSource = class {
   checkpoint() {
     return this.marks;
   }
-  /** null when OpenCode has not created its database yet. */
+  /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
     if (!existsSync2(this.o.path)) return null;
-    return openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
+    let db;
+    try {
+      db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
+      db.prepare("SELECT count(*) AS n FROM sqlite_master").get();
+      return db;
+    } catch (e) {
+      db?.close();
+      throw new SourceError(`cannot read OpenCode's database ${this.o.path}: ${e.message}; sessions are not synced until OpenCode can open it again (oc-sync did not change it; files still sync)`);
+    }
   }
   async *scan(ctx) {
     const db = await this.open(true);
@@ -24395,6 +24483,7 @@ var DatabaseSource = class {
         for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowToJson(row));
       }
       const active = [];
+      const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
         let known = 0;
@@ -24415,7 +24504,7 @@ var DatabaseSource = class {
             yield c;
           }
           const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
-          if (changed || seen < Number(row.time_updated)) active.push(id);
+          if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
         if (ctx.countLiveGlob(GLOBS.session) > known) {
@@ -24426,13 +24515,13 @@ var DatabaseSource = class {
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
-      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots);
+      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots, rescan.has(sessionId));
     } finally {
       db.close();
     }
   }
-  async *scanSession(db, ctx, sessionId, has, roots) {
-    const since = Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
+  async *scanSession(db, ctx, sessionId, has, roots, whole) {
+    const since = whole ? -1 : Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
     let newest = Number(ctx.meta(`seen:${sessionId}`) ?? 0);
     const session = db.prepare("SELECT project_id, time_updated FROM session WHERE id = ?").get(sessionId);
     newest = Math.max(newest, Number(session?.time_updated ?? 0));
@@ -24475,7 +24564,7 @@ var DatabaseSource = class {
     }
     yield { type: "put", path, kind: "json", content: enc2.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
   }
-  async apply(records) {
+  async apply(records, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     try {
@@ -24492,28 +24581,52 @@ var DatabaseSource = class {
       const ordered = [...deletes, ...upserts];
       const roots = projectRoots(db);
       const applied = [];
+      const waiting = [];
+      const editedHere = [];
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
-        transaction(db, () => {
-          for (const x of chunk) {
-            if (!x.r.deleted && !parentExists(db, x.a)) {
-              this.o.warn(`skipped ${x.r.path}: its session is not in this database (deleted?)`);
-              continue;
-            }
-            try {
-              if (x.r.deleted) deleteRow(db, x.a);
-              else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec2.decode(x.r.content)), roots), cols);
-            } catch (e) {
-              throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}; no row of this batch was written, the next sync retries`);
-            }
-            applied.push({ path: x.r.path, localHash: x.r.deleted ? null : readBackHash(db, x.a), stat: null });
-          }
-        });
+        try {
+          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
+          applied.push(...done.applied);
+          waiting.push(...done.waiting);
+          editedHere.push(...done.editedHere);
+        } catch (e) {
+          const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+        }
       }
-      return applied;
+      return { applied, waiting, editedHere };
     } finally {
       db.close();
     }
+  }
+  /**
+   * One transaction's worth of records; a record that cannot be written names itself and aborts the
+   * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
+   * a row changed since the scan, or a child whose parent is not here, waits.
+   */
+  writeChunk(db, chunk, roots, cols, known) {
+    const applied = [];
+    const waiting = [];
+    const editedHere = [];
+    for (const x of chunk) {
+      if (known !== void 0 && x.a.table !== "todo" && !unchangedSinceScan(known, x.r.path, currentHash(db, x.a))) {
+        editedHere.push(x.r.path);
+        continue;
+      }
+      if (!x.r.deleted && !parentExists(db, x.a)) {
+        waiting.push(x.r.path);
+        continue;
+      }
+      try {
+        if (x.r.deleted) deleteRow(db, x.a);
+        else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec2.decode(x.r.content)), roots), cols);
+      } catch (e) {
+        throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
+      }
+      applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+    }
+    return { applied, waiting, editedHere };
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
   toLocal(db, a, value, roots) {
@@ -24527,6 +24640,10 @@ var DatabaseSource = class {
     return value;
   }
 };
+function waitingSessions(json2) {
+  const paths = json2 ? JSON.parse(json2) : [];
+  return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : void 0)).filter((s) => s !== void 0));
+}
 function checkout(localRoot, portableRoot) {
   return localRoot && portableRoot ? { portableRoot, localRoot } : void 0;
 }
@@ -24637,10 +24754,8 @@ function todoItems(db, sessionId) {
     return item;
   });
 }
-function readBackHash(db, a) {
-  if (a.table === "todo") {
-    return hashOf({ items: todoItems(db, a.id) });
-  }
+function currentHash(db, a) {
+  if (a.table === "todo") return hashOf({ items: todoItems(db, a.id) });
   const row = db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
   return row ? hashOf(localForm(a.table, row)) : null;
 }
@@ -24750,6 +24865,7 @@ async function cycle(ctx, repo, index, options) {
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
   } catch (e) {
+    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
     if (!(e instanceof GitError) || e.kind !== "network") throw e;
     offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
@@ -24774,7 +24890,8 @@ async function cycle(ctx, repo, index, options) {
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
-    progress: (n) => options.progress?.(`committed ${n} records\u2026`)
+    progress: (n) => options.progress?.(`committed ${n} records\u2026`),
+    warn
   });
   let mine = local.commit;
   if (mine && onMain && await collides(repo, own2, main, mine)) {
@@ -24838,6 +24955,7 @@ async function cycle(ctx, repo, index, options) {
       }
     }
     if (!pushed.ok) {
+      if (pushed.reason === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
       if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
       log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
       await sleep(backoffMs(attempt, 200, 5e3));
@@ -24848,9 +24966,12 @@ async function cycle(ctx, repo, index, options) {
     const applied = await applyCommit(repo, index, sources, target);
     for (const p of applied.problems) warn(p);
     const lastSync = JSON.stringify({ at: Date.now(), outcome });
-    index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
+    const meta3 = { lastSync };
+    if (!applied.editedHere) meta3.base = target;
+    if (outcome !== "waiting-for-action") meta3.head = target;
+    index.setMeta(meta3);
     await repo.maintain();
-    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
+    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
     return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
   }
 }
@@ -24867,6 +24988,9 @@ async function prepareRepo(ctx, repo, main, offline) {
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
+}
+function authFailed(url2) {
+  return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
 function markOwnChangesApplied(index, sources, base, mine) {
   const marks = {};
@@ -24905,7 +25029,7 @@ async function writeLocally(index, sources, records) {
   for (const source of sources) {
     const mine = records.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
-    written += (await source.apply(mine)).length;
+    written += (await source.apply(mine)).applied.length;
   }
   const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.setMeta(Object.fromEntries([...sessions].map((s) => [`seen:${s}`, null])));
@@ -26920,132 +27044,6 @@ function describe3(issue2) {
   return issue2.message;
 }
 
-// client/github/token.ts
-import { execFileSync } from "node:child_process";
-var REQUIRED_PERMISSIONS = "a fine-grained token for the sync repository with Contents: read and write, Workflows: read and write, Actions: read and write, and Administration: read and write (only to create the repository); or a classic token with the repo and workflow scopes";
-var TokenError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "TokenError";
-  }
-};
-function githubToken(env) {
-  const fromEnv = env.OC_SYNC_TOKEN || env.GITHUB_TOKEN || env.GH_TOKEN;
-  if (fromEnv) return fromEnv;
-  try {
-    const t = execFileSync("gh", ["auth", "token"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 1e4 }).trim();
-    if (t) return t;
-  } catch {
-  }
-  throw new TokenError(`no GitHub token: set GITHUB_TOKEN (or log in with 'gh auth login'). oc-sync needs ${REQUIRED_PERMISSIONS}`);
-}
-
-// client/github/workflow.ts
-var ACTION_DIR = ".github/actions/oc-sync";
-var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
-# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
-name: oc-sync merge
-on:
-  push:
-    branches: ["machines/**"]
-  workflow_dispatch:
-  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
-  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
-  schedule:
-    - cron: "17 4 * * *"
-concurrency:
-  group: oc-sync-merge
-  cancel-in-progress: false
-permissions:
-  contents: write
-jobs:
-  merge:
-    runs-on: ubuntu-latest
-    timeout-minutes: 10
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: ./${ACTION_DIR}
-`;
-
-// client/github/bootstrap.ts
-var PublicRepoError = class extends Error {
-  constructor(full) {
-    super(`${full} is public: oc-sync refuses to keep your OpenCode history in a public repository. Make it private (Settings \u2192 General \u2192 Danger Zone) or choose another name`);
-    this.name = "PublicRepoError";
-  }
-};
-
-// client/sync/context.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { readFile as readFile7 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-
-// client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
-import { dirname as dirname5 } from "node:path";
-var MAX_BYTES = 1024 * 1024;
-function createLogger(file2, echo) {
-  const secrets = [];
-  const mask = (text2) => maskSecrets(text2, secrets);
-  return {
-    addSecret(secret) {
-      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
-    },
-    mask,
-    log(level, message) {
-      const line = mask(message);
-      echo?.(level, line);
-      try {
-        mkdirSync(dirname5(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
-    }
-  };
-}
-
-// client/platform/paths.ts
-import { homedir } from "node:os";
-import { join as join9 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join9(home, fallback);
-function homeOf(env) {
-  return env.HOME || env.USERPROFILE || homedir();
-}
-function openCodePaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
-  return {
-    home,
-    config: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
-    data,
-    state: join9(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join9(data, "opencode.db")
-  };
-}
-function ocSyncPaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
-  return {
-    settingsDir: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    data,
-    repo: join9(data, "repo.git"),
-    stateDb: join9(data, "state.db"),
-    lock: join9(data, "sync.lock"),
-    dataKey: join9(data, "data-key"),
-    log: join9(data, "log", "oc-sync.log"),
-    defaultRemote: join9(data, "default-remote.git")
-  };
-}
-
-// client/sync/context.ts
-import { join as join10 } from "node:path";
-
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
 
@@ -28685,7 +28683,7 @@ var noop3 = () => {
 };
 var consoleWarn = console.warn.bind(console);
 var consoleError = console.error.bind(console);
-function createLogger2(logger = {}) {
+function createLogger(logger = {}) {
   if (typeof logger.debug !== "function") {
     logger.debug = noop3;
   }
@@ -28767,7 +28765,7 @@ var Octokit = class {
     }
     this.request = request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger2(options.log);
+    this.log = createLogger(options.log);
     this.hook = hook2;
     if (!options.authStrategy) {
       if (!options.auth) {
@@ -31402,19 +31400,143 @@ var Octokit2 = Octokit.plugin(requestLog, legacyRestEndpointMethods, paginateRes
   }
 );
 
+// client/github/token.ts
+import { execFileSync } from "node:child_process";
+var REQUIRED_PERMISSIONS = "a fine-grained token for the sync repository with Contents: read and write, Workflows: read and write, Actions: read and write, and Administration: read and write (only to create the repository); or a classic token with the repo and workflow scopes";
+var TokenError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TokenError";
+  }
+};
+function githubToken(env) {
+  const fromEnv = env.OC_SYNC_TOKEN || env.GITHUB_TOKEN || env.GH_TOKEN;
+  if (fromEnv) return fromEnv;
+  try {
+    const t = execFileSync("gh", ["auth", "token"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 1e4 }).trim();
+    if (t) return t;
+  } catch {
+  }
+  throw new TokenError(`no GitHub token: set GITHUB_TOKEN (or log in with 'gh auth login'). oc-sync needs ${REQUIRED_PERMISSIONS}`);
+}
+
 // client/github/api.ts
 var GitHubClient = Octokit2.plugin(throttling, retry);
 function githubGitUrl(env) {
   return env.OC_SYNC_GITHUB_URL || "https://github.com";
 }
 
+// client/github/workflow.ts
+var ACTION_DIR = ".github/actions/oc-sync";
+var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
+# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
+name: oc-sync merge
+on:
+  push:
+    branches: ["machines/**"]
+  workflow_dispatch:
+  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
+  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
+  schedule:
+    - cron: "17 4 * * *"
+concurrency:
+  group: oc-sync-merge
+  cancel-in-progress: false
+permissions:
+  contents: write
+jobs:
+  merge:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: ./${ACTION_DIR}
+`;
+
+// client/github/bootstrap.ts
+var PublicRepoError = class extends Error {
+  constructor(full) {
+    super(`${full} is public: oc-sync refuses to keep your OpenCode history in a public repository. Make it private (Settings \u2192 General \u2192 Danger Zone) or choose another name`);
+    this.name = "PublicRepoError";
+  }
+};
+
 // client/sync/context.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { readFile as readFile7 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+
+// client/platform/log.ts
+import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { dirname as dirname5 } from "node:path";
+var MAX_BYTES = 1024 * 1024;
+function createLogger2(file2, echo) {
+  const secrets = [];
+  const mask = (text2) => maskSecrets(text2, secrets);
+  return {
+    addSecret(secret) {
+      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
+    },
+    mask,
+    log(level, message) {
+      const line = mask(message);
+      echo?.(level, line);
+      try {
+        mkdirSync(dirname5(file2), { recursive: true });
+        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file2, file2 + ".1");
+        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+      } catch {
+      }
+    }
+  };
+}
+
+// client/platform/paths.ts
+import { homedir } from "node:os";
+import { join as join9 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join9(home, fallback);
+function homeOf(env) {
+  return env.HOME || env.USERPROFILE || homedir();
+}
+function openCodePaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  return {
+    home,
+    config: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
+    data,
+    state: join9(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join9(data, "opencode.db")
+  };
+}
+function ocSyncPaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  return {
+    settingsDir: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    data,
+    repo: join9(data, "repo.git"),
+    stateDb: join9(data, "state.db"),
+    lock: join9(data, "sync.lock"),
+    dataKey: join9(data, "data-key"),
+    log: join9(data, "log", "oc-sync.log"),
+    defaultRemote: join9(data, "default-remote.git")
+  };
+}
+
+// client/sync/context.ts
+import { join as join10 } from "node:path";
 async function loadContext(options = {}) {
   const env = options.env ?? process.env;
   const opencode = openCodePaths(env);
   const paths = ocSyncPaths(env);
   const settings = await loadSettings(paths.settingsDir, env);
-  const log = createLogger(paths.log, options.echo);
+  const log = createLogger2(paths.log, options.echo);
   log.addSecret(settings.token);
   log.addSecret(settings.passphrase);
   const machine = settings.machine ?? await machineId2(paths);

@@ -1,7 +1,7 @@
 // Folds one machine branch into main with core/reconcile: the same code in the Action and in
 // the client's local-merge mode. Reads only the paths that changed on either side.
 import { conflictRecord, isRecordPath } from "../core/layout.js";
-import { decodeRecord, encodeRecord, type SyncRecord } from "../core/record.js";
+import { decodeRecord, encodeRecord, RecordFormatError, type SyncRecord } from "../core/record.js";
 import { reconcile, type ReconcileResult } from "../core/reconcile.js";
 import type { Strategy } from "../core/strategy.js";
 import type { GitRepo } from "./repo.js";
@@ -13,8 +13,11 @@ export interface BranchMerge {
   readonly result: ReconcileResult | null;
 }
 
-/** Records at `commit` for `paths` (absent paths are left out). */
-export async function readRecords(repo: GitRepo, commit: string | null, paths: Iterable<string>): Promise<Map<string, SyncRecord>> {
+/**
+ * Records at `commit` for `paths` (absent paths are left out). A damaged record throws, unless
+ * `onDamaged` is given: then it is reported there and left out.
+ */
+export async function readRecords(repo: GitRepo, commit: string | null, paths: Iterable<string>, onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
   const out = new Map<string, SyncRecord>();
   if (!commit) return out;
   const list = [...paths];
@@ -23,7 +26,13 @@ export async function readRecords(repo: GitRepo, commit: string | null, paths: I
     const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
     slice.forEach((p, j) => {
       const b = blobs[j];
-      if (b) out.set(p, decodeRecord(p, b));
+      if (!b) return;
+      try {
+        out.set(p, decodeRecord(p, b));
+      } catch (e) {
+        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+        onDamaged(e);
+      }
     });
   }
   return out;

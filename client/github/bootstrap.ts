@@ -4,7 +4,7 @@ import { FORMAT_PATH, FORMAT_VERSION } from "../../core/layout.js";
 import { fetchRefs, pushAtomic, type Remote } from "../../git/remote.js";
 import type { GitRepo } from "../../git/repo.js";
 import { MAIN } from "../sync/sync-repo.js";
-import type { GitHub } from "./api.js";
+import { explainGitHubError, type GitHub } from "./api.js";
 import { REQUIRED_PERMISSIONS } from "./token.js";
 import { workflowFiles } from "./workflow.js";
 
@@ -26,7 +26,7 @@ export async function ensurePrivateRepo(api: GitHub, owner: string, name: string
     if (!data.private) throw new PublicRepoError(`${owner}/${name}`);
     return false;
   } catch (e) {
-    if ((e as { status?: number }).status !== 404) throw explain(e, `${owner}/${name}`);
+    if ((e as { status?: number }).status !== 404) throw explainGitHubError(e);
   }
   const { data: me } = await api.rest.users.getAuthenticated();
   try {
@@ -36,7 +36,7 @@ export async function ensurePrivateRepo(api: GitHub, owner: string, name: string
       await api.rest.repos.createInOrg({ org: owner, name, private: true, description: "OpenCode sync (oc-sync)" });
     }
   } catch (e) {
-    throw explain(e, `${owner}/${name}`);
+    throw explainGitHubError(e);
   }
   return true;
 }
@@ -63,11 +63,4 @@ export async function installWorkflow(repo: GitRepo, remote: Remote): Promise<bo
     if (pushed.reason !== "rejected") throw new Error(`could not install the merge workflow: ${pushed.message}`);
   }
   throw new Error("could not install the merge workflow: the repository kept changing; try again");
-}
-
-function explain(e: unknown, full: string): Error {
-  const status = (e as { status?: number }).status;
-  if (status === 401) return new Error(`GitHub rejected the token (401): it is invalid or expired. oc-sync needs ${REQUIRED_PERMISSIONS}`);
-  if (status === 403) return new Error(`GitHub refused access to ${full} (403): the token lacks permissions. oc-sync needs ${REQUIRED_PERMISSIONS}`);
-  return e instanceof Error ? e : new Error(String(e));
 }

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry } from "../crypto/entries.js";
 import { writeFileAtomic } from "../platform/atomic-file.js";
-import { statKey } from "./files.js";
-import { SourceError, type Applied, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { localFileHash, statKey } from "./files.js";
+import { SourceError, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 const PREFIX = "credentials/";
@@ -81,7 +81,7 @@ export class CredentialSource implements Source {
     }
   }
 
-  async apply(records: readonly SyncRecord[]): Promise<Applied[]> {
+  async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
     // Decrypt everything first: a wrong key or tampered entry must leave every local file untouched.
     const plans = records.map((r) => {
       const name = r.path.slice(PREFIX.length);
@@ -99,7 +99,12 @@ export class CredentialSource implements Source {
       return { r, file: join(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied: Applied[] = [];
+    const editedHere: string[] = [];
     for (const { r, file, bytes } of plans) {
+      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file))) {
+        editedHere.push(r.path);
+        continue;
+      }
       if (bytes === null) {
         await rm(file, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
@@ -108,7 +113,7 @@ export class CredentialSource implements Source {
       await writeFileAtomic(file, bytes, 0o600);
       applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat(file)) });
     }
-    return applied;
+    return { applied, waiting: [], editedHere };
   }
 
   private async previousCiphertexts(ctx: ScanContext, path: string): Promise<Record<string, string>> {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database, type Row, type SqlValue } from "../platform/sqlite.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
-import { SourceError, type Applied, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, SourceError, unchangedSinceScan, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 /** The newest OpenCode migration this code was built and tested against (OpenCode 1.18.33). */
 export const KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
@@ -147,10 +147,18 @@ export class DatabaseSource implements Source {
     return this.marks;
   }
 
-  /** null when OpenCode has not created its database yet. */
+  /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   private async open(readOnly: boolean): Promise<Database | null> {
     if (!existsSync(this.o.path)) return null;
-    return openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4000 });
+    let db: Database | undefined;
+    try {
+      db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4000 });
+      db.prepare("SELECT count(*) AS n FROM sqlite_master").get();
+      return db;
+    } catch (e) {
+      db?.close();
+      throw new SourceError(`cannot read OpenCode's database ${this.o.path}: ${(e as Error).message}; sessions are not synced until OpenCode can open it again (oc-sync did not change it; files still sync)`);
+    }
   }
 
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
@@ -169,6 +177,9 @@ export class DatabaseSource implements Source {
         for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowToJson(row));
       }
       const active: string[] = [];
+      // Sessions with records waiting to be applied are read whole: a row changed here since the
+      // last scan must be committed (and merged) even if the time window would pass over it.
+      const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
       if (has("session")) {
         const live = new Set<string>();
         let known = 0;
@@ -189,7 +200,7 @@ export class DatabaseSource implements Source {
             yield c;
           }
           const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
-          if (changed || seen < Number(row.time_updated)) active.push(id);
+          if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         // A deleted session takes its messages, parts and todos with it (OpenCode's delete cascades).
         // Only when the index knows more live sessions than the database has are the lists compared.
@@ -202,14 +213,14 @@ export class DatabaseSource implements Source {
         }
         for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
       }
-      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots);
+      for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots, rescan.has(sessionId));
     } finally {
       db.close();
     }
   }
 
-  private async *scanSession(db: Database, ctx: ScanContext, sessionId: string, has: (t: Table) => boolean, roots: Map<string, string>): AsyncIterable<LocalChange> {
-    const since = Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
+  private async *scanSession(db: Database, ctx: ScanContext, sessionId: string, has: (t: Table) => boolean, roots: Map<string, string>, whole: boolean): AsyncIterable<LocalChange> {
+    const since = whole ? -1 : Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
     let newest = Number(ctx.meta(`seen:${sessionId}`) ?? 0);
     const session = db.prepare("SELECT project_id, time_updated FROM session WHERE id = ?").get(sessionId);
     newest = Math.max(newest, Number(session?.time_updated ?? 0));
@@ -255,7 +266,7 @@ export class DatabaseSource implements Source {
     yield { type: "put", path, kind: "json", content: enc.encode(canonical(repoForm) + "\n"), localHash, stat: null };
   }
 
-  async apply(records: readonly SyncRecord[]): Promise<Applied[]> {
+  async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     try {
@@ -275,29 +286,54 @@ export class DatabaseSource implements Source {
       const ordered = [...deletes, ...upserts];
       const roots = projectRoots(db);
       const applied: Applied[] = [];
+      const waiting: string[] = [];
+      const editedHere: string[] = [];
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
-        transaction(db, () => {
-          for (const x of chunk) {
-            if (!x.r.deleted && !parentExists(db, x.a)) {
-              // A child whose session was deleted here (e.g. edited on a stale machine meanwhile): nowhere to put it.
-              this.o.warn(`skipped ${x.r.path}: its session is not in this database (deleted?)`);
-              continue;
-            }
-            try {
-              if (x.r.deleted) deleteRow(db, x.a);
-              else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), cols);
-            } catch (e) {
-              throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}; no row of this batch was written, the next sync retries`);
-            }
-            applied.push({ path: x.r.path, localHash: x.r.deleted ? null : readBackHash(db, x.a), stat: null });
-          }
-        });
+        try {
+          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
+          applied.push(...done.applied);
+          waiting.push(...done.waiting);
+          editedHere.push(...done.editedHere);
+        } catch (e) {
+          const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${(e as Error).message}`;
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+        }
       }
-      return applied;
+      return { applied, waiting, editedHere };
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * One transaction's worth of records; a record that cannot be written names itself and aborts the
+   * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
+   * a row changed since the scan, or a child whose parent is not here, waits.
+   */
+  private writeChunk(db: Database, chunk: readonly { r: SyncRecord; a: RecordAddress }[], roots: Map<string, string>, cols: (t: Table) => Map<string, ColumnInfo>, known: KnownLocal | undefined): ApplyResult {
+    const applied: Applied[] = [];
+    const waiting: string[] = [];
+    const editedHere: string[] = [];
+    for (const x of chunk) {
+      // A todo list has no "absent" state to compare (no rows = an empty list), and OpenCode writes it only while a session runs.
+      if (known !== undefined && x.a.table !== "todo" && !unchangedSinceScan(known, x.r.path, currentHash(db, x.a))) {
+        editedHere.push(x.r.path);
+        continue;
+      }
+      if (!x.r.deleted && !parentExists(db, x.a)) {
+        waiting.push(x.r.path);
+        continue;
+      }
+      try {
+        if (x.r.deleted) deleteRow(db, x.a);
+        else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), cols);
+      } catch (e) {
+        throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
+      }
+      applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+    }
+    return { applied, waiting, editedHere };
   }
 
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
@@ -311,6 +347,11 @@ export class DatabaseSource implements Source {
     }
     return value;
   }
+}
+
+function waitingSessions(json: string | undefined): Set<string> {
+  const paths = json ? (JSON.parse(json) as string[]) : [];
+  return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : undefined)).filter((s): s is string => s !== undefined));
 }
 
 /** A project's checkout here, paired with the portable root it stands for. */
@@ -467,11 +508,12 @@ function todoItems(db: Database, sessionId: string): Obj[] {
     });
 }
 
-/** Hash of the row as the next scan will read it, so an applied record is not seen as a local change. */
-function readBackHash(db: Database, a: RecordAddress): string | null {
-  if (a.table === "todo") {
-    return hashOf({ items: todoItems(db, a.id) });
-  }
+/**
+ * Hash of the row as the scan reads it (null when there is none): after an apply, so the next scan
+ * does not see it as a local change; before, to tell whether OpenCode changed it since the scan.
+ */
+function currentHash(db: Database, a: RecordAddress): string | null {
+  if (a.table === "todo") return hashOf({ items: todoItems(db, a.id) });
   const row = db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
   return row ? hashOf(localForm(a.table, row)) : null;
 }

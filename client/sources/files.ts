@@ -4,8 +4,8 @@ import { lstat, readdir, readFile, rm } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { writeFileAtomic } from "../platform/atomic-file.js";
-import { kindOf } from "./file-kinds.js";
-import type { Applied, LocalChange, ScanContext, Source } from "./source.js";
+import { jsonSyntaxError, kindOf } from "./file-kinds.js";
+import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 export interface FileRule {
   /** Top-level names: a file, or a folder synced recursively. */
@@ -77,31 +77,53 @@ export class FileSource implements Source {
         yield { type: "touch", path, localHash, stat: file.stat };
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file.stat };
+      const kind = kindOf(path, content);
+      // A config file mid-edit must not break OpenCode on every other machine: it waits until it parses.
+      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : undefined;
+      if (invalid) {
+        this.o.warn(`skipped ${file.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+        continue;
+      }
+      yield { type: "put", path, kind, content, localHash, stat: file.stat };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
     }
   }
 
-  async apply(records: readonly SyncRecord[]): Promise<Applied[]> {
+  async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
     const applied: Applied[] = [];
+    const editedHere: string[] = [];
+    const failures: string[] = [];
     for (const r of records) {
       const file = this.localPath(r.path);
       if (!file) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      if (r.deleted) {
-        await rm(file, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
+      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content!) : undefined;
+      if (invalid) {
+        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file} as it is; fix the file on the machine that wrote it (${r.writer})`);
         continue;
       }
-      await writeFileAtomic(file, r.content!, this.o.mode);
-      const s = await lstat(file);
-      applied.push({ path: r.path, localHash: contentHash(r.content!), stat: statKey(s) });
+      try {
+        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file))) editedHere.push(r.path);
+        else applied.push(await this.write(r, file));
+      } catch (e) {
+        failures.push(`could not write ${r.path} to ${file}: ${(e as Error).message}; it is tried again on the next sync`);
+      }
     }
-    return applied;
+    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    return { applied, waiting: [], editedHere };
+  }
+
+  private async write(r: SyncRecord, file: string): Promise<Applied> {
+    if (r.deleted) {
+      await rm(file, { force: true });
+      return { path: r.path, localHash: null, stat: null };
+    }
+    await writeFileAtomic(file, r.content!, this.o.mode);
+    return { path: r.path, localHash: contentHash(r.content!), stat: statKey(await lstat(file)) };
   }
 
   private async *walk(): AsyncIterable<{ rel: string; abs: string; stat: string }> {
@@ -134,6 +156,15 @@ export class FileSource implements Source {
     };
     yield* visit.call(this, root, "", 0);
   }
+}
+
+/**
+ * The hash of a local file as the scan would see it; null when there is none. Something that is
+ * not a plain file (a folder in the way) counts as none: writing there fails with a clear message.
+ */
+export async function localFileHash(file: string): Promise<string | null> {
+  const s = await lstat(file).catch(() => undefined);
+  return s?.isFile() ? contentHash(await readFile(file)) : null;
 }
 
 function isPortableName(name: string): boolean {

@@ -31,6 +31,29 @@ export interface Applied {
   readonly stat: string | null;
 }
 
+export interface ApplyResult {
+  readonly applied: readonly Applied[];
+  /** Records whose parent is not here yet (a session deleted here while another machine added to it); tried again on the next sync. */
+  readonly waiting: readonly string[];
+  /**
+   * Records left alone because the local copy changed since the scan (the user is editing it);
+   * tried again on the next sync, which commits the edit so the merge brings both together.
+   */
+  readonly editedHere: readonly string[];
+}
+
+/** The local state the index last saw for a path (by the scan or an apply); undefined if none. */
+export type KnownLocal = (path: string) => { readonly localHash: string | null; readonly deleted: boolean } | undefined;
+
+/** Is `current` (a local hash, null when absent) still what the index last saw? */
+export function unchangedSinceScan(known: KnownLocal, path: string, current: string | null): boolean {
+  const k = known(path);
+  return current === (k && !k.deleted ? k.localHash : null);
+}
+
+/** Index meta key holding a source's waiting record paths (JSON). */
+export const waitingKey = (category: string) => `waiting:${category}`;
+
 export interface Source {
   /** Category name as used in settings and messages. */
   readonly category: string;
@@ -40,8 +63,11 @@ export interface Source {
   /** The group a record counts in for the mass-delete guard, and a GLOB matching all of that group's paths. */
   groupOf(path: string): { readonly name: string; readonly glob: string };
   scan(ctx: ScanContext): AsyncIterable<LocalChange>;
-  /** Writes records (tombstones included) in dependency order; returns what was applied. */
-  apply(records: readonly SyncRecord[]): Promise<Applied[]>;
+  /**
+   * Writes records (tombstones included) in dependency order. With `known`, a local item that
+   * changed since the scan is left alone (waiting); without it (a restore the user asked for) it is overwritten.
+   */
+  apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult>;
   /** Scan bookkeeping to keep once the scanned changes are committed. */
   checkpoint?(): Record<string, string>;
 }
@@ -50,5 +76,19 @@ export class SourceError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "SourceError";
+  }
+}
+
+/**
+ * Some records could not be written (a full disk, a file in the way); `applied` were. The source's
+ * applied mark does not move, so the next sync tries the rest again.
+ */
+export class ApplyIncomplete extends SourceError {
+  constructor(
+    readonly failures: readonly string[],
+    readonly applied: readonly Applied[],
+  ) {
+    super(failures.join("; "));
+    this.name = "ApplyIncomplete";
   }
 }

@@ -6,7 +6,7 @@ import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
 import { readRecords } from "../../git/merge-branch.js";
 import type { GitRepo } from "../../git/repo.js";
-import { SourceError, type Source } from "../sources/source.js";
+import { ApplyIncomplete, SourceError, waitingKey, type Applied, type Source } from "../sources/source.js";
 import { crashPoint } from "./crash-points.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
@@ -15,6 +15,10 @@ export interface ApplyReport {
   /** Records applied per source category (e.g. config: changes that need an OpenCode restart). */
   readonly bySource: Readonly<Record<string, number>>;
   readonly skippedPending: number;
+  /** Records a source could not place yet (see ApplyResult.waiting); tried again on the next sync. */
+  readonly waiting: number;
+  /** Records left alone because they were edited here during the sync (see ApplyResult.editedHere). */
+  readonly editedHere: number;
   readonly problems: readonly string[];
 }
 
@@ -25,36 +29,49 @@ export const appliedKey = (source: Source) => `applied:${source.category}`;
 export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string): Promise<ApplyReport> {
   let applied = 0;
   let skippedPending = 0;
+  let waitingTotal = 0;
+  let editedTotal = 0;
   const bySource: Record<string, number> = {};
   const problems: string[] = [];
   for (const source of sources) {
     const from = index.getMeta(appliedKey(source)) ?? null;
-    if (from === to) continue;
-    const changed = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]") as string[];
+    if (from === to && !waitedOn.length) continue;
+    const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+    const changed = [...new Set([...diffed, ...waitedOn])];
+    const waiting: string[] = [];
+    let byPath = new Map<string, SyncRecord>();
+    const remember = (done: readonly Applied[]) => {
+      index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
+      applied += done.length;
+      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+    };
     try {
       for (let i = 0; i < changed.length; i += BATCH) {
-        const records = await readRecords(repo, to, changed.slice(i, i + BATCH));
+        // A damaged record is named and skipped: it must not hold back every other record.
+        const records = await readRecords(repo, to, changed.slice(i, i + BATCH), (e) => problems.push(`${e.message}; skipped`));
         const wanted: SyncRecord[] = [];
         for (const r of records.values()) {
           const decision = needsApply(r, index.get(r.path));
           if (decision === "pending") skippedPending++;
           if (decision === "apply") wanted.push(r);
         }
-        const done = await source.apply(wanted);
-        if (done.length) crashPoint("mid-apply");
-        const byPath = new Map(wanted.map((r) => [r.path, r]));
-        const entries: IndexEntry[] = done.map((a) => entryFor(byPath.get(a.path)!, a.localHash, a.stat));
-        index.save(entries);
-        applied += done.length;
-        bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+        byPath = new Map(wanted.map((r) => [r.path, r]));
+        const done = await source.apply(wanted, (p) => index.get(p));
+        if (done.applied.length) crashPoint("mid-apply");
+        remember(done.applied);
+        waiting.push(...done.waiting, ...done.editedHere);
+        editedTotal += done.editedHere.length;
       }
-      index.setMeta({ [appliedKey(source)]: to });
+      waitingTotal += waiting.length;
+      index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
+      if (e instanceof ApplyIncomplete) remember(e.applied);
       problems.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, problems };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
 
 function needsApply(remote: SyncRecord, local: IndexEntry | undefined): "apply" | "skip" | "pending" {

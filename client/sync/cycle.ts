@@ -91,6 +91,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
   } catch (e) {
+    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
     if (!(e instanceof GitError) || e.kind !== "network") throw e;
     offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
@@ -120,6 +121,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     progress: (n) => options.progress?.(`committed ${n} records…`),
+    warn,
   });
   let mine = local.commit;
   // A record we changed that main changed too must be merged, not overwritten: move our commit onto what we had seen.
@@ -190,6 +192,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
       }
     }
     if (!pushed.ok) {
+      if (pushed.reason === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
       if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
       log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
       await sleep(backoffMs(attempt, 200, 5000));
@@ -200,9 +203,14 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
     const applied = await applyCommit(repo, index, sources, target);
     for (const p of applied.problems) warn(p);
     const lastSync = JSON.stringify({ at: Date.now(), outcome });
-    index.setMeta(outcome === "waiting-for-action" ? { base: target, lastSync } : { base: target, head: target, lastSync });
+    // A record edited here during this sync still holds the version the old base had: keeping that
+    // base makes the next sync's commit of the edit collide with main and merge, not overwrite.
+    const meta: Record<string, string> = { lastSync };
+    if (!applied.editedHere) meta.base = target;
+    if (outcome !== "waiting-for-action") meta.head = target;
+    index.setMeta(meta);
     await repo.maintain();
-    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge`);
+    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
     return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
   }
 }
@@ -225,6 +233,10 @@ async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null,
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
+}
+
+function authFailed(url: string): string {
+  return `the remote ${url} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
 
 /** After a fast-forward every change between the old base and our commit is ours: nothing to apply. */

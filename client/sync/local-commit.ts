@@ -4,7 +4,7 @@ import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js"
 import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/merge-branch.js";
 import type { GitRepo } from "../../git/repo.js";
-import type { LocalChange, ScanContext, Source } from "../sources/source.js";
+import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
 export class MassDeleteError extends Error {
@@ -22,6 +22,8 @@ export interface LocalCommitOptions {
   readonly allowMassDelete: boolean;
   readonly now: () => number;
   readonly progress?: (records: number) => void;
+  /** A source that cannot be read (a broken auth.json, an unreadable database) is reported here and skipped. */
+  readonly warn: (message: string) => void;
 }
 
 export interface LocalCommit {
@@ -53,7 +55,7 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
   async function* records(): AsyncGenerator<readonly [string, Uint8Array | null]> {
     for (const source of sources) {
       const deletes: SyncRecord[] = [];
-      for await (const change of source.scan(ctx)) {
+      for await (const change of scanOrWarn(source, ctx, o.warn)) {
         const record = toRecord(change, index.get(change.path), o);
         if (record === "touch") {
           const known = index.get(change.path)!;
@@ -116,6 +118,16 @@ function guardMassDelete(source: Source, deletes: readonly SyncRecord[], index: 
 
 function collectMeta(sources: readonly Source[]): Record<string, string> {
   return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
+}
+
+/** A source's changes; one that fails to read is reported and contributes nothing more (no deletions either). */
+async function* scanOrWarn(source: Source, ctx: ScanContext, warn: (m: string) => void): AsyncIterable<LocalChange> {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
 }
 
 async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncIterable<T> {

@@ -13,7 +13,7 @@ export async function writeLocally(index: IndexStore, sources: readonly Source[]
   for (const source of sources) {
     const mine = records.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
-    written += (await source.apply(mine)).length;
+    written += (await source.apply(mine)).applied.length;
   }
   // Session rows are scanned by time window; a restored row may be older than the window.
   const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== undefined));

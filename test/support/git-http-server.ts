@@ -26,29 +26,45 @@ export interface GitServerOptions {
 export interface GitServer {
   readonly port: number;
   url(repo: string): string;
-  /** Makes every request fail (network outage) or answer with a status, until cleared. */
-  setFault(fault: { status: number } | "reset" | null): void;
+  /**
+   * Makes requests fail (network outage), answer with a status, or wait until `hold` resolves, until
+   * cleared: every request, or only pushes (receive-pack) or only fetches (upload-pack).
+   */
+  setFault(fault: Fault | null, only?: "push" | "fetch"): void;
   close(): Promise<void>;
 }
 
+export type Fault = { status: number } | "reset" | { hold: () => Promise<void> };
+
 export async function startGitServer(options: GitServerOptions): Promise<GitServer> {
-  let fault: { status: number } | "reset" | null = null;
+  let fault: Fault | null = null;
+  let faultOnly: "push" | "fetch" | undefined;
+  // "push" hits the pack upload itself (after the ref advertisement): a failure mid-push.
+  const service = (req: IncomingMessage) => (req.method === "POST" && /git-receive-pack$/.test(req.url ?? "") ? "push" : "fetch");
   const server: Server = createServer((req, res) => {
-    if (fault === "reset") return req.socket.destroy();
-    if (fault) return void res.writeHead(fault.status).end(`injected ${fault.status}\n`);
+    const f = fault && (!faultOnly || faultOnly === service(req)) ? fault : null;
+    if (f === "reset") return req.socket.destroy();
+    if (f && "status" in f) return void res.writeHead(f.status).end(`injected ${f.status}\n`);
+    if (f && "hold" in f) return void f.hold().then(() => serve(req, res));
+    serve(req, res);
+  });
+  function serve(req: IncomingMessage, res: ServerResponse): void {
     const token = tokenOf(req);
     if (options.tokens.length && (token === undefined || !options.tokens.includes(token))) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="oc-sync test"' }).end("Unauthorized\n");
       return;
     }
     serveGit(req, res, options, token ?? "");
-  });
+  }
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   return {
     port,
     url: (repo) => `http://127.0.0.1:${port}/${repo}`,
-    setFault: (f) => void (fault = f),
+    setFault: (f, only) => {
+      fault = f;
+      faultOnly = only;
+    },
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

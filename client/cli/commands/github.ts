@@ -1,5 +1,5 @@
 // GitHub-specific commands: set up a repository (init --github), list merge runs (log).
-import { createGitHub } from "../../github/api.js";
+import { createGitHub, explainGitHubError } from "../../github/api.js";
 import { ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
 import { githubToken } from "../../github/token.js";
 import type { SyncContext } from "../../sync/context.js";
@@ -32,7 +32,9 @@ export async function logCommand(ctx: SyncContext, out: Output, limit: number): 
   if (!ctx.settings.github) throw new UsageError("'oc-sync log' lists GitHub Actions runs; this machine's remote is not a GitHub repository (set \"github\": \"owner/name\")");
   const [owner, repo] = splitRepo(ctx.settings.github);
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit });
+  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e: unknown) => {
+    throw explainGitHubError(e);
+  });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));
   if (!runs.length) out.line("no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges)");
   for (const r of runs) out.line(`${r.created}  ${String(r.conclusion ?? r.status).padEnd(9)} ${r.event.padEnd(17)} ${r.branch ?? ""}  ${r.url}`);

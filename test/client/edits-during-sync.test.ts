@@ -1,0 +1,101 @@
+// The user keeps working while a sync runs: an edit that lands after the sync scanned but before it
+// applies what other machines sent must not be overwritten. The push is held by the server to open
+// that window deterministically; the edit is kept, and the next sync merges it with the other side.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { addMessage, addProject, addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
+import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import type { SyncReport } from "../../client/sync/cycle.js";
+
+function machine(w: SyncWorld, name: string): TestHome {
+  const h = w.home(name);
+  const db = createDatabase(h);
+  addProject(db, h);
+  db.close();
+  return h;
+}
+
+/** Runs a sync of `h` and calls `meanwhile` while its push is held: after its scan, before its apply. */
+async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () => void): Promise<SyncReport> {
+  let arrived!: () => void;
+  let release!: () => void;
+  const atPush = new Promise<void>((r) => (arrived = r));
+  const released = new Promise<void>((r) => (release = r));
+  w.server.setFault({ hold: () => (arrived(), released) }, "push");
+  const running = sync(h);
+  await atPush;
+  w.server.setFault(null);
+  meanwhile();
+  release();
+  return running;
+}
+
+describe("edits made while a sync runs", () => {
+  it("a config file edited during the sync keeps the edit, and the next sync merges both sides", async () => {
+    const w = await syncWorld();
+    const A = machine(w, "a");
+    const B = machine(w, "b");
+    const file = (h: TestHome) => join(h.config, "opencode.jsonc");
+    writeFileSync(file(A), '{\n  // shared\n  "theme": "dark",\n  "model": "x/1"\n}\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(file(B), readFileSync(file(B), "utf8").replace('"dark"', '"light"'));
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    await syncWithEditDuringPush(w, A, () => writeFileSync(file(A), readFileSync(file(A), "utf8").replace('"x/1"', '"x/2"')));
+    expect(readFileSync(file(A), "utf8")).toContain('"model": "x/2"');
+    const next = await sync(A);
+    expect(next.conflicts).toEqual([]);
+    await sync(B);
+    for (const h of [A, B]) expect(readFileSync(file(h), "utf8")).toBe('{\n  // shared\n  "theme": "light",\n  "model": "x/2"\n}\n');
+  });
+
+  it("auth.json edited during the sync keeps the new entry and gets the other machine's", async () => {
+    const w = await syncWorld();
+    const A = machine(w, "a");
+    const B = machine(w, "b");
+    const auth = (h: TestHome) => join(h.data, "auth.json");
+    writeFileSync(auth(A), JSON.stringify({ openai: { key: "sk-a" } }));
+    await sync(A);
+    await sync(B);
+    writeFileSync(auth(B), JSON.stringify({ openai: { key: "sk-a" }, anthropic: { key: "sk-b" } }));
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    await syncWithEditDuringPush(w, A, () => writeFileSync(auth(A), JSON.stringify({ openai: { key: "sk-a" }, mistral: { key: "sk-a2" } })));
+    expect(JSON.parse(readFileSync(auth(A), "utf8"))).toEqual({ openai: { key: "sk-a" }, mistral: { key: "sk-a2" } });
+    await sync(A);
+    await sync(B);
+    const want = { anthropic: { key: "sk-b" }, mistral: { key: "sk-a2" }, openai: { key: "sk-a" } };
+    for (const h of [A, B]) expect(JSON.parse(readFileSync(auth(h), "utf8"))).toEqual(want);
+  });
+
+  it("a session renamed during the sync keeps the new title and gets the other machine's new message", async () => {
+    const w = await syncWorld();
+    const A = machine(w, "a");
+    const B = machine(w, "b");
+    const dbA = openDb(A);
+    const s = addSession(dbA, A, { messages: 1, title: "first title" });
+    dbA.close();
+    await sync(A);
+    await sync(B);
+    const dbB = openDb(B);
+    const fromB = addMessage(dbB, B, { id: s.id, messages: [], parts: [] }, "added on B");
+    dbB.close();
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    await syncWithEditDuringPush(w, A, () => {
+      const db = openDb(A);
+      db.prepare("UPDATE session SET title = 'renamed on A', time_updated = ? WHERE id = ?").run(Date.now() + 5, s.id);
+      db.close();
+    });
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) {
+      const db = openDb(h);
+      expect(db.prepare("SELECT title FROM session WHERE id = ?").get(s.id)).toEqual({ title: "renamed on A" });
+      expect(db.prepare("SELECT count(*) AS n FROM message WHERE id = ?").get(fromB)).toEqual({ n: 1 });
+      db.close();
+    }
+  });
+});
