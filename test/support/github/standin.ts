@@ -26,8 +26,8 @@ export interface GitHubStandIn {
   /** Creates a repository directly (as if made on github.com). */
   createRepo(fullName: string, isPrivate: boolean): Promise<string>;
   gitDir(fullName: string): string;
-  /** The next REST response is this status (with headers), once. */
-  failNext(status: number, headers?: Record<string, string>): void;
+  /** The next `times` REST responses (default 1) are this status, with these headers and message. */
+  failNext(status: number, o?: { headers?: Record<string, string>; message?: string; times?: number }): void;
   requests: { method: string; path: string }[];
   close(): Promise<void>;
 }
@@ -47,7 +47,7 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   const noWorkflow: string[] = [];
   const repos = new Map<string, RepoInfo>();
   const requests: { method: string; path: string }[] = [];
-  let injected: { status: number; headers: Record<string, string> } | undefined;
+  let injected: { status: number; headers: Record<string, string>; message: string; times: number } | undefined;
 
   const runnerRepo = (r: RepoInfo): RunnerRepo => ({ fullName: r.fullName, gitDir: r.gitDir });
   // The runner needs the git server's URL, and the git server reports pushes to the runner.
@@ -120,8 +120,8 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     requests.push({ method: req.method ?? "GET", path: url.pathname });
     if (injected) {
       const f = injected;
-      injected = undefined;
-      return send(res, f.status, { message: `injected ${f.status}` }, f.headers);
+      if (--injected.times <= 0) injected = undefined;
+      return send(res, f.status, { message: f.message, documentation_url: "https://docs.github.com/rest" }, f.headers);
     }
     const auth = /^(?:token|Bearer) (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
     const user = auth ? users.get(auth) : undefined;
@@ -180,8 +180,8 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     },
     createRepo,
     gitDir: (full) => repos.get(full)!.gitDir,
-    failNext(status, headers = {}) {
-      injected = { status, headers };
+    failNext(status, o = {}) {
+      injected = { status, headers: o.headers ?? {}, message: o.message ?? `injected ${status}`, times: o.times ?? 1 };
     },
     async close() {
       await runner.idle();
