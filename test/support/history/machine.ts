@@ -1,0 +1,143 @@
+// One machine of a history: an isolated home with OpenCode's folders and database, the edits a
+// user makes there, and a snapshot of everything oc-sync syncs (paths made machine-independent).
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { applyEdits, modify, parse } from "jsonc-parser";
+import { addMessage, addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../opencode-home.js";
+import type { Env } from "../../../client/platform/paths.js";
+
+export class Machine {
+  readonly home: TestHome;
+  constructor(
+    readonly name: string,
+    root: string,
+    env: Env,
+  ) {
+    this.home = makeHome(root, name, env);
+    const db = createDatabase(this.home);
+    addProject(db, this.home);
+    db.close();
+  }
+
+  private get configFile(): string {
+    return join(this.home.config, "opencode.jsonc");
+  }
+
+  private get authFile(): string {
+    return join(this.home.data, "auth.json");
+  }
+
+  /** Sets a top-level key of opencode.jsonc, keeping its comments; returns what was there. */
+  editConfig(key: string, value: string): string | undefined {
+    const text = existsSync(this.configFile) ? readFileSync(this.configFile, "utf8") : "{\n  // shared by every machine\n}\n";
+    const prev = (parse(text) as Record<string, unknown> | undefined)?.[key];
+    writeFileSync(this.configFile, applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } })));
+    return typeof prev === "string" ? prev : undefined;
+  }
+
+  editCredential(entry: string, key: string): string | undefined {
+    const entries = existsSync(this.authFile) ? (JSON.parse(readFileSync(this.authFile, "utf8")) as Record<string, { key: string }>) : {};
+    const prev = entries[entry]?.key;
+    entries[entry] = { key };
+    writeFileSync(this.authFile, JSON.stringify(entries, null, 2), { mode: 0o600 });
+    return prev;
+  }
+
+  appendPrompt(input: string): void {
+    mkdirSync(this.home.state, { recursive: true });
+    appendFileSync(join(this.home.state, "prompt-history.jsonl"), JSON.stringify({ input, parts: [], mode: "normal" }) + "\n");
+  }
+
+  newSession(): { id: string; title: string; messages: { id: string; parts: string[] }[] } {
+    const db = openDb(this.home);
+    try {
+      const title = `title ${this.name} ${Date.now().toString(36)}`;
+      const s = addSession(db, this.home, { messages: 1, title });
+      return { id: s.id, title, messages: [{ id: s.messages[0]!, parts: [...s.parts] }] };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Adds a message to a session this machine has; undefined when it has none of those given. */
+  addMessage(sessionId: string, text: string): { id: string; parts: string[] } | undefined {
+    const db = openDb(this.home);
+    try {
+      if (!db.prepare("SELECT 1 FROM session WHERE id = ?").get(sessionId)) return undefined;
+      const made = { id: sessionId, messages: [] as string[], parts: [] as string[] };
+      const id = addMessage(db, this.home, made, text);
+      return { id, parts: made.parts };
+    } finally {
+      db.close();
+    }
+  }
+
+  rename(sessionId: string, title: string): string | undefined {
+    const db = openDb(this.home);
+    try {
+      const row = db.prepare("SELECT title FROM session WHERE id = ?").get(sessionId) as { title: string } | undefined;
+      if (!row) return undefined;
+      db.prepare("UPDATE session SET title = ?, time_updated = ? WHERE id = ?").run(title, Date.now(), sessionId);
+      return row.title;
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Deletes a session as OpenCode does (children go with it); returns what this machine had of it. */
+  deleteSession(sessionId: string): { messages: Set<string>; title: string } | undefined {
+    const db = openDb(this.home);
+    try {
+      const row = db.prepare("SELECT title FROM session WHERE id = ?").get(sessionId) as { title: string } | undefined;
+      if (!row) return undefined;
+      const messages = new Set((db.prepare("SELECT id FROM message WHERE session_id = ?").all(sessionId) as { id: string }[]).map((m) => m.id));
+      db.prepare("DELETE FROM session WHERE id = ?").run(sessionId);
+      return { messages, title: row.title };
+    } finally {
+      db.close();
+    }
+  }
+
+  sessionIds(): string[] {
+    return this.query<{ id: string }>("SELECT id FROM session ORDER BY id").map((r) => r.id);
+  }
+
+  query<T>(sql: string): T[] {
+    const db = openDb(this.home);
+    try {
+      return db.prepare(sql).all() as T[];
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Everything oc-sync syncs, in a form that must be equal on every machine once they converge. */
+  snapshot(): MachineSnapshot {
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : null);
+    const local = (text: string) => text.split(this.home.home).join("~");
+    return {
+      config: read(this.configFile),
+      // Entry order is the writer's; what must match is the entries.
+      credentials: existsSync(this.authFile) ? sortKeys(JSON.parse(readFileSync(this.authFile, "utf8")) as Record<string, { key: string }>) : null,
+      prompts: read(join(this.home.state, "prompt-history.jsonl")),
+      sessions: this.query<{ id: string; title: string; directory: string }>("SELECT id, title, directory FROM session ORDER BY id").map((s) => ({ ...s, directory: local(s.directory) })),
+      messages: this.query<{ id: string; session_id: string; data: string }>("SELECT id, session_id, data FROM message ORDER BY id").map((m) => ({ ...m, data: local(m.data) })),
+      parts: this.query<{ id: string; message_id: string; data: string }>("SELECT id, message_id, data FROM part ORDER BY id"),
+      todos: this.query<{ session_id: string; position: number; content: string; status: string }>("SELECT session_id, position, content, status FROM todo ORDER BY session_id, position"),
+    };
+  }
+}
+
+export interface MachineSnapshot {
+  readonly config: string | null;
+  readonly credentials: Record<string, { key: string }> | null;
+  readonly prompts: string | null;
+  readonly sessions: readonly { id: string; title: string; directory: string }[];
+  readonly messages: readonly { id: string; session_id: string; data: string }[];
+  readonly parts: readonly { id: string; message_id: string; data: string }[];
+  readonly todos: readonly unknown[];
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+}

@@ -1,0 +1,71 @@
+// What a history wrote, and what must therefore be true once every machine has synced:
+// every write is in every machine's data or kept as a conflict, a value is only gone when a later
+// write replaced it knowingly, and a deleted session stays deleted unless an edit that no delete saw
+// brings it back (the protocol keeps an edit over a concurrent delete).
+
+/** A value written over a key that several machines write: `prev` is what the writer saw there. */
+export interface SharedWrite {
+  readonly machine: string;
+  readonly value: string;
+  readonly prev: string | undefined;
+}
+
+export interface SessionDelete {
+  readonly machine: string;
+  /** Messages and title the deleting machine had: the edits this delete has seen. */
+  readonly sawMessages: ReadonlySet<string>;
+  readonly sawTitle: string;
+}
+
+export interface SessionModel {
+  readonly id: string;
+  readonly creator: string;
+  readonly titles: SharedWrite[];
+  readonly messages: Map<string, { machine: string; parts: string[] }>;
+  readonly deletes: SessionDelete[];
+}
+
+export class HistoryModel {
+  /** Config keys only one machine writes: the last value it wrote must win everywhere. */
+  readonly ownConfig = new Map<string, string>();
+  readonly sharedConfig: SharedWrite[] = [];
+  readonly ownCredentials = new Map<string, string>();
+  readonly sharedCredentials: SharedWrite[] = [];
+  readonly prompts = new Set<string>();
+  readonly sessions = new Map<string, SessionModel>();
+  readonly log: string[] = [];
+
+  note(line: string): void {
+    this.log.push(line);
+  }
+
+  /** Is the session expected to exist once everything has synced? */
+  sessionLives(s: SessionModel): boolean {
+    if (s.deletes.length === 0) return true;
+    const unseenMessage = [...s.messages.keys()].some((m) => !s.deletes.some((d) => d.sawMessages.has(m)));
+    const unseenRename = s.titles.slice(1).some((t) => !s.deletes.some((d) => seenTitle(s.titles, d.sawTitle, t.value)));
+    return unseenMessage || unseenRename;
+  }
+
+  messageLives(s: SessionModel, message: string): boolean {
+    return this.sessionLives(s) && !s.deletes.some((d) => d.sawMessages.has(message));
+  }
+}
+
+/** Was `title` what `saw` is, or one of the titles `saw` replaced (following what each writer saw)? */
+function seenTitle(titles: readonly SharedWrite[], saw: string, title: string): boolean {
+  const byValue = new Map(titles.map((t) => [t.value, t]));
+  for (let v: string | undefined = saw, hops = 0; v !== undefined && hops <= titles.length; v = byValue.get(v)?.prev, hops++) {
+    if (v === title) return true;
+  }
+  return false;
+}
+
+/**
+ * Every value written to a shared key is accounted for: it is the final value, or a later write
+ * replaced it knowingly (its writer saw it), or a merge kept it as a conflict.
+ */
+export function unaccounted(writes: readonly SharedWrite[], final: string | undefined, conflictText: string): string[] {
+  const replaced = new Set(writes.map((w) => w.prev));
+  return writes.filter((w) => w.value !== final && !replaced.has(w.value) && !conflictText.includes(w.value)).map((w) => `${w.value} (written on ${w.machine})`);
+}

@@ -1,0 +1,273 @@
+// One Jepsen-style history: 3–5 machines against one remote, random edits, random syncs (in
+// process, or as the real CLI in a child process that may be killed at any moment while the user
+// keeps editing), random runs of the merge (the Action's reconcile, also killable); then quiesce
+// and check the model. Everything random comes from the seed, except where a kill lands.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { parse } from "jsonc-parser";
+import { fileURLToPath } from "node:url";
+import { listConflicts, runSync } from "../../../client/sync/cycle.js";
+import { loadContext } from "../../../client/sync/context.js";
+import { MassDeleteError } from "../../../client/sync/local-commit.js";
+import { fetchRefs } from "../../../git/remote.js";
+import { GitRepo } from "../../../git/repo.js";
+import { sleep } from "../../../git/retry.js";
+import { runGit } from "../../../git/run.js";
+import type { Env } from "../../../client/platform/paths.js";
+import { Machine, type MachineSnapshot } from "./machine.js";
+import { HistoryModel, unaccounted, type SessionModel } from "./model.js";
+import { seeded } from "./random.js";
+
+const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
+
+export interface HistoryWorld {
+  /** A folder for this history's homes. */
+  readonly root: string;
+  /** The remote's URL and the bare repo behind it. */
+  readonly url: string;
+  readonly remoteDir: string;
+  readonly env: Env;
+}
+
+export interface HistoryResult {
+  readonly seed: number;
+  readonly machines: number;
+  readonly mode: "local" | "action";
+  readonly operations: number;
+  readonly kills: number;
+  readonly violations: string[];
+  readonly log: readonly string[];
+}
+
+interface Background {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+export async function runHistory(seed: number, world: HistoryWorld): Promise<HistoryResult> {
+  const rnd = seeded(seed);
+  const mode = rnd.chance(0.5) ? "local" : "action";
+  const names = Array.from({ length: rnd.int(3, 5) }, (_, i) => `m${i}`);
+  const machines = names.map((n) => new Machine(n, world.root, { ...world.env, OC_SYNC_MERGE: mode }));
+  const reconciler = new Machine("reconciler", world.root, { ...world.env, OC_SYNC_MERGE: "local" });
+  const model = new HistoryModel();
+  const running = new Map<string, Background>();
+  const failures: string[] = [];
+  let counter = 0;
+  let kills = 0;
+  const unique = (m: Machine, what: string) => `${what}-${m.name}-${++counter}`;
+
+  const syncInProcess = async (m: Machine) => {
+    const ctx = await loadContext({ env: m.home.env });
+    try {
+      await runSync(ctx);
+    } catch (e) {
+      // The guard asks before a large share of records is deleted; the user says yes.
+      if (!(e instanceof MassDeleteError)) throw e;
+      model.note(`${m.name}: mass-delete guard (${e.message.slice(0, 60)}…), confirmed`);
+      await runSync(ctx, { allowMassDelete: true });
+    }
+  };
+
+  const spawnCli = (m: Machine, args: string[]): Background => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: m.home.env as NodeJS.ProcessEnv, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
+    return { child, done };
+  };
+
+  const settle = async (m: Machine) => {
+    const bg = running.get(m.name);
+    if (!bg) return;
+    running.delete(m.name);
+    const r = await bg.done;
+    if (r.signal === "SIGKILL") return;
+    if (r.code !== 0 && r.code !== 3) failures.push(`${m.name}: background '${bg.child.spawnargs.slice(2).join(" ")}' exited ${r.code}: ${r.stderr.trim()}`);
+  };
+
+  /** Starts the CLI in the background; the user may go on editing, and it may be killed. */
+  const background = async (m: Machine, args: string[], editsMeanwhile: number) => {
+    await settle(m);
+    const bg = spawnCli(m, args);
+    running.set(m.name, bg);
+    const kill = rnd.chance(0.5) ? rnd.int(100, 1500) : null;
+    model.note(`${m.name}: background ${args.join(" ")}${kill === null ? "" : `, killed after ${kill} ms`}`);
+    if (kill !== null) {
+      setTimeout(() => {
+        if (bg.child.exitCode === null && bg.child.signalCode === null) {
+          kills++;
+          bg.child.kill("SIGKILL");
+        }
+      }, kill);
+    }
+    // Spread over the sync's lifetime, so edits land between its scan and its apply too.
+    for (let i = 0; i < editsMeanwhile; i++) {
+      await sleep(rnd.int(0, 900));
+      edit(m);
+    }
+  };
+
+  const liveSessions = (m: Machine) => m.sessionIds().filter((id) => model.sessions.has(id));
+
+  function edit(m: Machine): void {
+    const op = rnd.pick(["config-own", "config-shared", "cred-own", "cred-shared", "prompt", "session", "message", "message", "rename", "delete"] as const);
+    switch (op) {
+      case "config-own": {
+        const value = unique(m, "own");
+        m.editConfig(`own_${m.name}`, value);
+        model.ownConfig.set(`own_${m.name}`, value);
+        break;
+      }
+      case "config-shared": {
+        const value = unique(m, "theme");
+        model.sharedConfig.push({ machine: m.name, value, prev: m.editConfig("theme", value) });
+        break;
+      }
+      case "cred-own": {
+        const value = unique(m, "sk-own");
+        m.editCredential(`provider_${m.name}`, value);
+        model.ownCredentials.set(`provider_${m.name}`, value);
+        break;
+      }
+      case "cred-shared": {
+        const value = unique(m, "sk-shared");
+        model.sharedCredentials.push({ machine: m.name, value, prev: m.editCredential("openai", value) });
+        break;
+      }
+      case "prompt": {
+        const input = unique(m, "prompt");
+        m.appendPrompt(input);
+        model.prompts.add(input);
+        break;
+      }
+      case "session": {
+        const s = m.newSession();
+        model.sessions.set(s.id, { id: s.id, creator: m.name, titles: [{ machine: m.name, value: s.title, prev: undefined }], messages: new Map(s.messages.map((x) => [x.id, { machine: m.name, parts: x.parts }])), deletes: [] });
+        break;
+      }
+      case "message": {
+        const ids = liveSessions(m);
+        if (!ids.length) return;
+        const id = rnd.pick(ids);
+        const made = m.addMessage(id, unique(m, "text"));
+        if (made) model.sessions.get(id)!.messages.set(made.id, { machine: m.name, parts: made.parts });
+        break;
+      }
+      case "rename": {
+        const ids = liveSessions(m);
+        if (!ids.length) return;
+        const id = rnd.pick(ids);
+        const title = unique(m, "title");
+        const prev = m.rename(id, title);
+        if (prev !== undefined) model.sessions.get(id)!.titles.push({ machine: m.name, value: title, prev });
+        break;
+      }
+      case "delete": {
+        const ids = liveSessions(m);
+        if (!ids.length) return;
+        const id = rnd.pick(ids);
+        const saw = m.deleteSession(id);
+        if (saw) model.sessions.get(id)!.deletes.push({ machine: m.name, sawMessages: saw.messages, sawTitle: saw.title });
+        break;
+      }
+    }
+    model.note(`${m.name}: ${op}`);
+  }
+
+  const steps = rnd.int(14, 22);
+  try {
+    for (let step = 0; step < steps; step++) {
+      const m = rnd.pick(machines);
+      const r = rnd.next();
+      if (r < 0.45) edit(m);
+      else if (r < 0.75) {
+        await settle(m);
+        model.note(`${m.name}: sync`);
+        await syncInProcess(m);
+      } else if (r < 0.9) await background(m, ["sync", "--json"], rnd.int(0, 3));
+      else await background(reconciler, ["merge", "--json"], 0);
+    }
+    await quiesce();
+  } catch (e) {
+    failures.push(`operation failed: ${(e as Error).stack ?? e}`);
+    await Promise.all([...machines, reconciler].map(settle));
+  }
+  const violations = failures.length ? failures : await check();
+  return { seed, machines: machines.length, mode, operations: model.log.length, kills, violations, log: model.log };
+
+  /** Stop writing; sync everything until nothing moves. */
+  async function quiesce(): Promise<void> {
+    await Promise.all([...machines, reconciler].map(settle));
+    const repo = await GitRepo.open(join(world.root, "observer.git"));
+    try {
+      let last = "";
+      for (let round = 0; round < 8; round++) {
+        if (mode === "action") await runCliMerge();
+        for (const m of machines) await syncInProcess(m);
+        await fetchRefs(repo, { url: world.url, ...(world.env.OC_SYNC_TOKEN ? { auth: { token: world.env.OC_SYNC_TOKEN } } : {}) });
+        const refs = (await repo.git(["for-each-ref", "--format=%(objectname) %(refname)", "refs/remotes/sync/"])).stdout.toString();
+        const state = refs + JSON.stringify(machines.map((m) => m.snapshot()));
+        if (state === last) return;
+        last = state;
+      }
+      failures.push("did not converge within 8 rounds of syncs after the writes stopped");
+    } finally {
+      repo.close();
+    }
+  }
+
+  async function runCliMerge(): Promise<void> {
+    const r = await spawnCli(reconciler, ["merge", "--json"]).done;
+    if (r.code !== 0) throw new Error(`oc-sync merge failed: ${r.stderr}`);
+  }
+
+  async function check(): Promise<string[]> {
+    const v: string[] = [];
+    const snaps = machines.map((m) => m.snapshot());
+    const first = snaps[0]!;
+    for (let i = 1; i < snaps.length; i++) {
+      for (const key of Object.keys(first) as (keyof MachineSnapshot)[]) {
+        const [a, b] = [JSON.stringify(first[key]), JSON.stringify(snaps[i]![key])];
+        if (a !== b) v.push(`machines differ: ${names[i]}'s ${key} ${b.slice(0, 400)} is not ${names[0]}'s ${a.slice(0, 400)}`);
+      }
+    }
+    const main = (await runGit(["--git-dir", world.remoteDir, "rev-parse", "main"])).stdout.toString().trim();
+    const repo = new GitRepo(world.remoteDir);
+    const conflictText = JSON.stringify(await listConflicts(repo, main));
+    repo.close();
+
+    const config = first.config ? (parse(first.config) as Record<string, string>) : {};
+    for (const [key, value] of model.ownConfig) if (config[key] !== value) v.push(`config ${key}: ${config[key]} instead of the last write ${value}`);
+    for (const lost of unaccounted(model.sharedConfig, config.theme, conflictText)) v.push(`config theme: write ${lost} is neither the value, nor replaced knowingly, nor a conflict`);
+    const creds = first.credentials ?? {};
+    for (const [entry, value] of model.ownCredentials) if (creds[entry]?.key !== value) v.push(`auth.json ${entry}: ${creds[entry]?.key} instead of the last write ${value}`);
+    const shared = model.sharedCredentials.map((w) => w.value);
+    if (shared.length && !shared.includes(creds.openai?.key ?? "")) v.push(`auth.json openai: ${creds.openai?.key} was never written`);
+    const prompts = new Set((first.prompts ?? "").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { input: string }).input));
+    for (const p of model.prompts) if (!prompts.has(p)) v.push(`prompt history lost ${p}`);
+
+    const sessions = new Map(first.sessions.map((s) => [s.id, s]));
+    const messages = new Set(first.messages.map((m) => m.id));
+    const parts = new Set(first.parts.map((p) => p.id));
+    for (const s of model.sessions.values()) v.push(...checkSession(s, sessions.get(s.id), messages, parts, conflictText));
+    for (const s of first.sessions) if (!model.sessions.has(s.id)) v.push(`session ${s.id} was never created`);
+    return v;
+  }
+
+  function checkSession(s: SessionModel, row: { title: string } | undefined, messages: Set<string>, parts: Set<string>, conflictText: string): string[] {
+    const v: string[] = [];
+    const lives = model.sessionLives(s);
+    if (lives !== (row !== undefined)) v.push(`session ${s.id} (by ${s.creator}, ${s.deletes.length} delete(s)) is ${row ? "present" : "gone"}, expected ${lives ? "present" : "gone"}`);
+    for (const [id, made] of s.messages) {
+      const expected = model.messageLives(s, id);
+      if (messages.has(id) !== expected) v.push(`message ${id} of ${s.id} (by ${made.machine}) is ${messages.has(id) ? "present" : "gone"}, expected ${expected ? "present" : "gone"}`);
+      for (const p of made.parts) if (parts.has(p) !== expected) v.push(`part ${p} of ${id} is ${parts.has(p) ? "present" : "gone"}, expected ${expected ? "present" : "gone"}`);
+    }
+    if (row) {
+      if (!s.titles.some((t) => t.value === row.title)) v.push(`session ${s.id}: title ${row.title} was never written`);
+      if (!s.deletes.length) for (const lost of unaccounted(s.titles, row.title, conflictText)) v.push(`session ${s.id}: title ${lost} is neither the title, nor replaced knowingly, nor a conflict`);
+    }
+    return v;
+  }
+}
