@@ -28565,30 +28565,38 @@ async function applyCommit(repo, index, sources, to) {
     if (from === to && !waitedOn.length) continue;
     const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
     const changed = [.../* @__PURE__ */ new Set([...diffed, ...waitedOn])];
-    const waiting = [];
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    try {
-      for (let i = 0; i < changed.length; i += BATCH) {
-        const records = await readRecords(repo, to, changed.slice(i, i + BATCH), (e) => problems.push(`${e.message}; skipped`));
-        const wanted = [];
-        for (const r of records.values()) {
-          const decision = needsApply(r, index.get(r.path));
-          if (decision === "pending") skippedPending++;
-          if (decision === "apply") wanted.push(r);
-        }
-        byPath = new Map(wanted.map((r) => [r.path, r]));
-        const done = await source.apply(wanted, (p) => index.get(p));
-        if (done.applied.length) crashPoint("mid-apply");
-        remember(done.applied);
-        waiting.push(...done.waiting, ...done.editedHere);
-        editedTotal += done.editedHere.length;
+    const applyPaths = async (paths) => {
+      const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const wanted = [];
+      for (const r of records.values()) {
+        const decision = needsApply(r, index.get(r.path));
+        if (decision === "pending") skippedPending++;
+        if (decision === "apply") wanted.push(r);
       }
+      byPath = new Map(wanted.map((r) => [r.path, r]));
+      const done = await source.apply(wanted, (p) => index.get(p));
+      if (done.applied.length) crashPoint("mid-apply");
+      remember(done.applied);
+      return done;
+    };
+    try {
+      const parentless = [];
+      const edited = [];
+      for (let i = 0; i < changed.length; i += BATCH) {
+        const done = await applyPaths(changed.slice(i, i + BATCH));
+        parentless.push(...done.waiting);
+        edited.push(...done.editedHere);
+      }
+      const again = parentless.length ? await applyPaths(parentless) : { waiting: [], editedHere: [] };
+      const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
+      editedTotal += edited.length + again.editedHere.length;
       index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;

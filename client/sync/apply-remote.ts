@@ -6,7 +6,7 @@ import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
 import { readRecords } from "../../git/merge-branch.js";
 import type { GitRepo } from "../../git/repo.js";
-import { ApplyIncomplete, SourceError, waitingKey, type Applied, type Source } from "../sources/source.js";
+import { ApplyIncomplete, SourceError, waitingKey, type Applied, type ApplyResult, type Source } from "../sources/source.js";
 import { crashPoint } from "./crash-points.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
@@ -39,31 +39,40 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     if (from === to && !waitedOn.length) continue;
     const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
     const changed = [...new Set([...diffed, ...waitedOn])];
-    const waiting: string[] = [];
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    try {
-      for (let i = 0; i < changed.length; i += BATCH) {
-        // A damaged record is named and skipped: it must not hold back every other record.
-        const records = await readRecords(repo, to, changed.slice(i, i + BATCH), (e) => problems.push(`${e.message}; skipped`));
-        const wanted: SyncRecord[] = [];
-        for (const r of records.values()) {
-          const decision = needsApply(r, index.get(r.path));
-          if (decision === "pending") skippedPending++;
-          if (decision === "apply") wanted.push(r);
-        }
-        byPath = new Map(wanted.map((r) => [r.path, r]));
-        const done = await source.apply(wanted, (p) => index.get(p));
-        if (done.applied.length) crashPoint("mid-apply");
-        remember(done.applied);
-        waiting.push(...done.waiting, ...done.editedHere);
-        editedTotal += done.editedHere.length;
+    const applyPaths = async (paths: readonly string[]): Promise<ApplyResult> => {
+      // A damaged record is named and skipped: it must not hold back every other record.
+      const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const wanted: SyncRecord[] = [];
+      for (const r of records.values()) {
+        const decision = needsApply(r, index.get(r.path));
+        if (decision === "pending") skippedPending++;
+        if (decision === "apply") wanted.push(r);
       }
+      byPath = new Map(wanted.map((r) => [r.path, r]));
+      const done = await source.apply(wanted, (p) => index.get(p));
+      if (done.applied.length) crashPoint("mid-apply");
+      remember(done.applied);
+      return done;
+    };
+    try {
+      const parentless: string[] = [];
+      const edited: string[] = [];
+      for (let i = 0; i < changed.length; i += BATCH) {
+        const done = await applyPaths(changed.slice(i, i + BATCH));
+        parentless.push(...done.waiting);
+        edited.push(...done.editedHere);
+      }
+      // A batch can hold a session's messages while its session row is in a later batch: once more, now that it is here.
+      const again = parentless.length ? await applyPaths(parentless) : { waiting: [], editedHere: [] };
+      const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
+      editedTotal += edited.length + again.editedHere.length;
       index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
-import { addMessage, addProject, addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
+import { addMessage, addProject, addSession, createDatabase, DEMO_PROJECT, openDb, type TestHome } from "../support/opencode-home.js";
 import { PASSPHRASE, sync, syncWorld, TOKEN, type SyncWorld } from "../support/sync-env.js";
 
 let world: SyncWorld;
@@ -145,5 +145,29 @@ describe("two machines through one git remote", () => {
     await expect(sync(D)).rejects.toThrow(/wrong passphrase/);
     expect(readFileSync(join(D.data, "auth.json"), "utf8")).toBe('{"local":"keep me"}');
     expect(existsSync(join(D.config, "opencode.jsonc"))).toBe(false);
+  });
+});
+
+describe("a first pull larger than one apply batch", () => {
+  it("places every message and part, whichever batch its session falls in", async () => {
+    const w = await syncWorld();
+    const A = w.home("big-a");
+    const { generate } = await import("../../bench/generate.js");
+    // 12 sessions × (40 messages + 400 parts): over 5,000 records, so batches split sessions.
+    generate(A.db, { name: "t", sessions: 12, messagesPerSession: 40, partsPerMessage: 10 }, DEMO_PROJECT, A.repo);
+    await sync(A);
+    const B = w.home("big-b");
+    createDatabase(B).close();
+    const r = await sync(B);
+    expect(r.problems).toEqual([]);
+    for (const table of ["session", "message", "part"]) {
+      const count = (h: TestHome) => {
+        const db = openDb(h);
+        const n = (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+        db.close();
+        return n;
+      };
+      expect(count(B), table).toBe(count(A));
+    }
   });
 });
