@@ -16,6 +16,8 @@ import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
 import { startGitServer } from "../test/support/git-http-server.js";
 import { DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
+import { replayMonth } from "./actions-minutes.js";
+import { measurePluginOverhead } from "./plugin-overhead.js";
 import { addMessage, generate, SIZES, type Size } from "./generate.js";
 
 const run = promisify(execFile);
@@ -192,9 +194,22 @@ async function benchGrowth(syncs: number): Promise<void> {
   }
 }
 
+async function benchActionsMinutes(days: number): Promise<void> {
+  const r = await replayMonth(days);
+  const perMonth = (r.pushRuns * 22) / days + r.scheduledRuns;
+  row("-", `Actions: ${days} working days, 2 machines, 1 h overlap a day`, `${r.pushRuns} merge runs`, `${r.syncs} syncs; a 22-day month: ${perMonth.toFixed(0)} billed runs (${r.scheduledRuns} of them the daily safety net)`, "target ≤ 100 runs a month");
+}
+
+async function benchPluginOverhead(windowS: number): Promise<void> {
+  const o = await measurePluginOverhead(20, windowS);
+  row("-", "plugin in real OpenCode, idle", `+${(o.rssMb.with - o.rssMb.without).toFixed(0)} MB`, `RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
+}
+
 for (const s of sizes) await benchSize(SIZES[s]!);
 await benchReconcile();
 await benchGrowth(args.includes("--quick") ? 50 : 200);
+await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
+await benchPluginOverhead(args.includes("--quick") ? 30 : 120);
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 console.log(["size", "operation", "time", "measure", "goal"].map((h, i) => h.padEnd(widths[i] ?? h.length)).join(" | "));

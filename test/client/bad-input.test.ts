@@ -11,18 +11,8 @@ import { FORMAT_PATH, KEY_PATH } from "../../core/layout.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
-import { addProject, addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
+import { addSession, openDb, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, TOKEN, type SyncWorld } from "../support/sync-env.js";
-
-function machine(w: SyncWorld, name: string, withDb = true): TestHome {
-  const h = w.home(name);
-  if (withDb) {
-    const db = createDatabase(h);
-    addProject(db, h);
-    db.close();
-  }
-  return h;
-}
 
 /** Every file a user keeps in OpenCode's folders, by content; the database by its rows. */
 function fingerprint(h: TestHome): Record<string, string> {
@@ -61,10 +51,10 @@ const write = (file: string, content: string | Uint8Array) => {
 
 /** A second machine that has synced once, holding what A pushed: the usual receiving side. */
 async function pair(w: SyncWorld, setupA: (a: TestHome) => void = () => {}): Promise<{ A: TestHome; B: TestHome }> {
-  const A = machine(w, "a");
+  const A = w.machine("a");
   setupA(A);
   await sync(A);
-  const B = machine(w, "b");
+  const B = w.machine("b");
   await sync(B);
   return { A, B };
 }
@@ -133,7 +123,7 @@ describe("bad local files", () => {
 
   it("a file over the size limit is skipped with a message naming it and the limit", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "agent", "huge.md"), Buffer.alloc(6 * 1024 * 1024, 0x61));
     write(join(A.config, "agent", "small.md"), "fine\n");
     const r = await sync(A);
@@ -144,7 +134,7 @@ describe("bad local files", () => {
 
   it("a symlink to a file outside OpenCode's folders is not followed: its target never reaches the repo", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const secret = join(A.home, "private-key");
     writeFileSync(secret, "PRIVATE-CANARY-7f3a\n");
     mkdirSync(join(A.config, "agent"), { recursive: true });
@@ -156,7 +146,7 @@ describe("bad local files", () => {
 
   it("a symlinked folder is not followed", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const elsewhere = join(A.home, "elsewhere");
     write(join(elsewhere, "x.md"), "OUTSIDE-CANARY-1b2c\n");
     symlinkSync(elsewhere, join(A.config, "command"));
@@ -167,7 +157,7 @@ describe("bad local files", () => {
 
   it("a file whose name cannot be stored portably is skipped with a message", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "command", "two\nlines.md"), "x\n");
     write(join(A.config, "command", "fine.md"), "y\n");
     const r = await sync(A);
@@ -177,10 +167,10 @@ describe("bad local files", () => {
 
   it("a machine without OpenCode's config folder gets it created", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "AGENTS.md"), "hello\n");
     await sync(A);
-    const B = machine(w, "b");
+    const B = w.machine("b");
     rmSync(B.config, { recursive: true });
     expect(problems(await sync(B))).toBe("");
     expect(readFileSync(join(B.config, "AGENTS.md"), "utf8")).toBe("hello\n");
@@ -191,8 +181,8 @@ describe("bad local files", () => {
     ["a folder where a file must go", (b: TestHome) => mkdirSync(join(b.config, "AGENTS.md"), { recursive: true }), (b: TestHome) => rmSync(join(b.config, "AGENTS.md"), { recursive: true }), "AGENTS.md"],
   ])("%s: that record waits with a message naming it, the rest applies, and it lands once the way is clear", async (_what, block, clear, file) => {
     const w = await syncWorld();
-    const A = machine(w, "a");
-    const B = machine(w, "b");
+    const A = w.machine("a");
+    const B = w.machine("b");
     await sync(B);
     block(B);
     const before = fingerprint(B);
@@ -212,10 +202,10 @@ describe("bad local files", () => {
 
   it("a full disk: nothing half-written, a message, and the next sync after space is freed finishes", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "AGENTS.md"), "old rules\n");
     await sync(A);
-    const B = machine(w, "b");
+    const B = w.machine("b");
     await sync(B);
     // B's config folder on a 64 KiB file system, filled up.
     await runMount(["-t", "tmpfs", "-o", "size=64k", "tmpfs", B.config]);
@@ -327,12 +317,12 @@ describe("a broken or hostile sync repo", () => {
 
   it("a database record with invalid JSON: no row of its batch is written, files still apply", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const db = openDb(A);
     const s = addSession(db, A, { messages: 1 });
     db.close();
     await sync(A);
-    const B = machine(w, "b");
+    const B = w.machine("b");
     await plantOnMain(w.remoteDir, [foreignRecord(`db/sessions/${s.id}/messages/msg_bad.json`, "{ nope", "json"), foreignRecord("config/AGENTS.md", "files still apply\n")]);
     const r = await sync(B);
     expect(problems(r)).toMatch(/could not write record db\/sessions\/.*msg_bad\.json.*no row of this batch was written/);
@@ -361,7 +351,7 @@ describe("a broken or hostile sync repo", () => {
     await runGit(["-C", seed, "add", "."]);
     await runGit(["-C", seed, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "x"]);
     await runGit(["-C", seed, "push", "-q", w.remoteDir, "main"]);
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const r = await runCli(A.env, ["sync"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not an oc-sync repository.*Point 'remote' at an empty or oc-sync repository/);
@@ -370,7 +360,7 @@ describe("a broken or hostile sync repo", () => {
   it("a wrong passphrase is refused with what to do, and no local file is touched", async () => {
     const w = await syncWorld();
     await pair(w, (a) => write(join(a.data, "auth.json"), '{"openai":{"key":"sk-1"}}'));
-    const C = machine(w, "c");
+    const C = w.machine("c");
     write(join(C.data, "auth.json"), '{"mine":{"key":"sk-c"}}');
     const before = fingerprint(C);
     const r = await runCli({ ...C.env, OC_SYNC_PASSPHRASE: "not the passphrase" }, ["sync"]);
@@ -389,7 +379,7 @@ describe("a broken or hostile sync repo", () => {
     const raw = Buffer.from(key.wrapped, "base64");
     raw[20] = raw[20]! ^ 1;
     await plantOnMain(w.remoteDir, [{ path: KEY_PATH, bytes: new TextEncoder().encode(JSON.stringify({ ...key, wrapped: raw.toString("base64") })) }]);
-    const C = machine(w, "c");
+    const C = w.machine("c");
     const before = fingerprint(C);
     const r = await runCli(C.env, ["sync"]);
     expect(r.code).toBe(1);
@@ -401,7 +391,7 @@ describe("a broken or hostile sync repo", () => {
     const w = await syncWorld();
     await pair(w, (a) => write(join(a.data, "auth.json"), '{"openai":{"key":"sk-1"}}'));
     await plantOnMain(w.remoteDir, [{ path: KEY_PATH, bytes: new TextEncoder().encode('{"version":7}') }]);
-    const C = machine(w, "c");
+    const C = w.machine("c");
     const r = await runCli(C.env, ["sync"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\.oc-sync\/key\.json has a format this oc-sync does not know; upgrade oc-sync/);
@@ -420,12 +410,12 @@ describe("a broken or hostile sync repo", () => {
 describe("a database in a bad state", () => {
   it("a database locked longer than oc-sync waits: a message, no half-written batch, and the next sync applies", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const db = openDb(A);
     const s = addSession(db, A, { messages: 3 });
     db.close();
     await sync(A);
-    const B = machine(w, "b");
+    const B = w.machine("b");
     const holder = spawn(process.execPath, ["-e", `const {DatabaseSync}=require("node:sqlite");const d=new DatabaseSync(${JSON.stringify(B.db)});d.exec("BEGIN IMMEDIATE");console.log("locked");setTimeout(()=>{d.exec("COMMIT");d.close()},9000)`]);
     await new Promise<void>((r) => holder.stdout.once("data", () => r()));
     const r = await sync(B);
@@ -442,10 +432,10 @@ describe("a database in a bad state", () => {
 
   it("a database file that is not SQLite is named and left byte for byte; files still sync", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "AGENTS.md"), "rules\n");
     await sync(A);
-    const B = machine(w, "b", false);
+    const B = w.machine("b", false);
     writeFileSync(B.db, "this is not a database, but it is the user's file");
     const r = await sync(B);
     expect(problems(r)).toMatch(/opencode\.db.*(not a database|cannot be read)/);
@@ -455,12 +445,12 @@ describe("a database in a bad state", () => {
 
   it("a database without the todo table (a later OpenCode migration) syncs sessions without todos", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const db = openDb(A);
     const s = addSession(db, A, { messages: 2 });
     db.close();
     await sync(A);
-    const B = machine(w, "b");
+    const B = w.machine("b");
     const dbB = openDb(B);
     dbB.exec("DROP TABLE todo");
     dbB.close();
@@ -494,7 +484,7 @@ describe("bad settings", () => {
 describe("the remote misbehaves", () => {
   it("a revoked token: a clear message without the token, local data untouched, and a good token recovers", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     write(join(A.config, "AGENTS.md"), "x\n");
     const revoked = "tok_revoked_0000000000000000000000";
     const before = fingerprint(A);
@@ -509,7 +499,7 @@ describe("the remote misbehaves", () => {
 
   it("a remote repository that does not exist is named", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a", false);
+    const A = w.machine("a", false);
     const r = await runCli({ ...A.env, OC_SYNC_REMOTE: w.server.url("missing.git") }, ["sync"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/missing\.git/);
@@ -560,7 +550,7 @@ describe("the remote misbehaves", () => {
 describe("locks", () => {
   it("a lock left by a killed sync is taken over", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const lock = join(A.home, ".local", "share", "oc-sync", "sync.lock");
     write(lock, "999999\n");
     chmodSync(lock, 0o600);
@@ -571,7 +561,7 @@ describe("locks", () => {
 
   it("a lock held by a live sync makes another wait, then say who holds it", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
+    const A = w.machine("a");
     const lock = join(A.home, ".local", "share", "oc-sync", "sync.lock");
     write(lock, `${process.pid}\n`);
     await expect(sync(A, { lockWaitMs: 300 })).rejects.toThrow(/another oc-sync is syncing on this machine \(pid \d+, lock .*sync\.lock\)/);

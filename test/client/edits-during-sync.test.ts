@@ -4,17 +4,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addMessage, addProject, addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
+import { addMessage, addSession, openDb, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 import type { SyncReport } from "../../client/sync/cycle.js";
-
-function machine(w: SyncWorld, name: string): TestHome {
-  const h = w.home(name);
-  const db = createDatabase(h);
-  addProject(db, h);
-  db.close();
-  return h;
-}
 
 /** Runs a sync of `h` and calls `meanwhile` while its push is held: after its scan, before its apply. */
 async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () => void): Promise<SyncReport> {
@@ -34,8 +26,8 @@ async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () =
 describe("edits made while a sync runs", () => {
   it("a config file edited during the sync keeps the edit, and the next sync merges both sides", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
-    const B = machine(w, "b");
+    const A = w.machine("a");
+    const B = w.machine("b");
     const file = (h: TestHome) => join(h.config, "opencode.jsonc");
     writeFileSync(file(A), '{\n  // shared\n  "theme": "dark",\n  "model": "x/1"\n}\n');
     await sync(A);
@@ -53,8 +45,8 @@ describe("edits made while a sync runs", () => {
 
   it("auth.json edited during the sync keeps the new entry and gets the other machine's", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
-    const B = machine(w, "b");
+    const A = w.machine("a");
+    const B = w.machine("b");
     const auth = (h: TestHome) => join(h.data, "auth.json");
     writeFileSync(auth(A), JSON.stringify({ openai: { key: "sk-a" } }));
     await sync(A);
@@ -72,8 +64,8 @@ describe("edits made while a sync runs", () => {
 
   it("a session renamed during the sync keeps the new title and gets the other machine's new message", async () => {
     const w = await syncWorld();
-    const A = machine(w, "a");
-    const B = machine(w, "b");
+    const A = w.machine("a");
+    const B = w.machine("b");
     const dbA = openDb(A);
     const s = addSession(dbA, A, { messages: 1, title: "first title" });
     dbA.close();

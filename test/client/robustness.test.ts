@@ -6,7 +6,7 @@ import { decodeRecord, encodeRecord, makeRecord } from "../../core/record.js";
 import { GitRepo } from "../../git/repo.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
-import { addProject, addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
+import { addSession, createDatabase, openDb, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 
 let world: SyncWorld;
@@ -15,15 +15,7 @@ beforeAll(async () => {
   world = await syncWorld();
 });
 
-function machine(name: string, withDb = true, w: SyncWorld = world): TestHome {
-  const h = w.home(name);
-  if (withDb) {
-    const db = createDatabase(h);
-    addProject(db, h);
-    db.close();
-  }
-  return h;
-}
+const machine = (name: string, withDb = true, w: SyncWorld = world): TestHome => w.machine(name, withDb);
 
 const count = (h: TestHome, sql: string) => {
   const db = openDb(h);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standin.js";
-import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../support/opencode-home.js";
+import { addSession, makeHome, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { tempDir } from "../support/tmp.js";
 
 const TOKEN = "standin-token-ana-0123456789abcdef";
@@ -24,13 +24,7 @@ beforeAll(async () => {
   gh.addUser(TOKEN, { login: "ana", workflows: true });
   gh.addUser(NO_WORKFLOW_TOKEN, { login: "bob", workflows: false });
   root = await tempDir();
-  homes = ["alpha", "beta", "gamma"].map((n) => {
-    const h = makeHome(root, n, { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
-    const db = createDatabase(h);
-    addProject(db, h);
-    db.close();
-    return h;
-  });
+  homes = ["alpha", "beta", "gamma"].map((n) => makeUsedHome(root, n, gh.clientEnv(TOKEN, PASSPHRASE)));
 });
 afterAll(() => gh.close());
 
@@ -154,7 +148,7 @@ describe("the merge Action through a GitHub stand-in", () => {
 
   it("refuses a public repository", async () => {
     await gh.createRepo("ana/public-data", false);
-    const h = makeHome(root, "delta", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const h = makeHome(root, "delta", gh.clientEnv(TOKEN, PASSPHRASE));
     const r = await runCli(h.env, ["init", "--github", "ana/public-data"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ana\/public-data is public/);
@@ -163,7 +157,7 @@ describe("the merge Action through a GitHub stand-in", () => {
   }, SLOW);
 
   it("explains a token without the workflow permission", async () => {
-    const h = makeHome(root, "bob", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: NO_WORKFLOW_TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const h = makeHome(root, "bob", gh.clientEnv(NO_WORKFLOW_TOKEN, PASSPHRASE));
     const r = await runCli(h.env, ["init", "--github", "bob/data"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no permission to write workflows.*Workflows: read and write/);

@@ -17,7 +17,7 @@ beforeAll(async () => {
   gh = await startGitHubStandIn();
   gh.addUser(TOKEN, { login: "ana", workflows: true });
   await gh.createRepo("ana/data", true);
-  home = makeHome(await tempDir(), "rest", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN });
+  home = makeHome(await tempDir(), "rest", gh.clientEnv(TOKEN, ""));
   writeFileSync(join(home.config, "opencode-sync.jsonc"), '{ "github": "ana/data" }');
 });
 afterAll(() => gh.close());
@@ -59,7 +59,7 @@ describe("GitHub REST faults", () => {
   });
 
   it("a repository that does not exist (or the token cannot see) is named", async () => {
-    const h = makeHome(await tempDir(), "rest-404", { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN });
+    const h = makeHome(await tempDir(), "rest-404", gh.clientEnv(TOKEN, ""));
     writeFileSync(join(h.config, "opencode-sync.jsonc"), '{ "github": "ana/nothing-here" }');
     const r = await runCli(h.env, ["log"]);
     expect(r.code).toBe(1);

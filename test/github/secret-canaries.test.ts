@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
 import { runCli, type CliResult } from "../support/cli.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standin.js";
-import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../support/opencode-home.js";
+import { addSession, makeHome, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { tempDir } from "../support/tmp.js";
 
 const TOKEN = "standin-token-CANARY-TOKEN-9d1e77";
@@ -34,13 +34,7 @@ beforeAll(async () => {
   gh = await startGitHubStandIn();
   gh.addUser(TOKEN, { login: "ana", workflows: true });
   root = await tempDir();
-  homes = ["north", "south"].map((n) => {
-    const h = makeHome(root, n, { OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, GITHUB_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE });
-    const db = createDatabase(h);
-    addProject(db, h);
-    db.close();
-    return h;
-  });
+  homes = ["north", "south"].map((n) => makeUsedHome(root, n, gh.clientEnv(TOKEN, PASSPHRASE)));
 });
 afterAll(() => gh.close());
 
@@ -90,9 +84,9 @@ describe("secret canaries", () => {
 
     // Every read-only command, and commands that fail.
     for (const args of [["status"], ["status", "--json"], ["conflicts"], ["conflicts", "--json"], ["doctor"], ["log"], ["history", "credentials/auth.json"], ["history", s.id]]) await cli(north, args);
-    const revoked = await cli(makeHome(root, "east", {}), ["init", "--github", "ana/canary"], { GITHUB_TOKEN: `${TOKEN}-revoked`, OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    const revoked = await cli(makeHome(root, "east", {}), ["init", "--github", "ana/canary"], gh.clientEnv(`${TOKEN}-revoked`, PASSPHRASE));
     expect(revoked.code).toBe(1);
-    const wrong = await cli(makeHome(root, "west", {}), ["init", "--github", "ana/canary"], { GITHUB_TOKEN: TOKEN, OC_SYNC_GITHUB_API: gh.apiUrl, OC_SYNC_GITHUB_URL: gh.gitUrl, OC_SYNC_PASSPHRASE: "not-it" });
+    const wrong = await cli(makeHome(root, "west", {}), ["init", "--github", "ana/canary"], gh.clientEnv(TOKEN, "not-it"));
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/wrong passphrase/);
 

@@ -30,6 +30,15 @@ export function makeHome(root: string, name: string, extraEnv: Env = {}): TestHo
   return { home, env, config, state, data, db: join(data, "opencode.db"), repo };
 }
 
+/** A home where OpenCode has run once in the demo repo: its database with the project row. */
+export function makeUsedHome(root: string, name: string, extraEnv: Env = {}): TestHome {
+  const h = makeHome(root, name, extraEnv);
+  const db = createDatabase(h);
+  addProject(db, h);
+  db.close();
+  return h;
+}
+
 export function createDatabase(h: TestHome): DatabaseSync {
   const db = new DatabaseSync(h.db);
   db.exec("PRAGMA journal_mode = WAL");

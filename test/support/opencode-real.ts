@@ -104,6 +104,7 @@ export function opencode(bin: string, h: OcHome, args: string[], timeoutMs = 120
 
 export interface Server extends Background {
   readonly url: string;
+  readonly pid: number;
   /** Creates a session in the demo repo and sends one prompt; resolves when the answer is complete. */
   prompt(text: string, sessionId?: string): Promise<string>;
   get(path: string): Promise<unknown>;
@@ -135,6 +136,7 @@ export async function serve(bin: string, h: OcHome): Promise<Server> {
   return {
     port,
     url,
+    pid: child.pid!,
     async prompt(text, sessionId) {
       const id = sessionId ?? (await post("/session", {})).id;
       await post(`/session/${id}/message`, { parts: [{ type: "text", text }], model: { providerID: "fakellm", modelID: "fake-model" } });

@@ -6,7 +6,7 @@ import { runSync, type SyncOptions, type SyncReport } from "../../client/sync/cy
 import type { Env } from "../../client/platform/paths.js";
 import { runGit } from "../../git/run.js";
 import { startGitServer, type GitServer } from "./git-http-server.js";
-import { makeHome, type TestHome } from "./opencode-home.js";
+import { makeHome, makeUsedHome, type TestHome } from "./opencode-home.js";
 import { tempDir } from "./tmp.js";
 
 export const TOKEN = "tok_test_5d41402abc4b2a76b9719d911017c592";
@@ -18,6 +18,8 @@ export interface SyncWorld {
   readonly remoteDir: string;
   readonly url: string;
   home(name: string, env?: Env): TestHome;
+  /** A home as OpenCode leaves it after one run (database and project row); `withDb: false` for a machine where it never ran. */
+  machine(name: string, withDb?: boolean): TestHome;
 }
 
 export async function syncWorld(): Promise<SyncWorld> {
@@ -27,12 +29,14 @@ export async function syncWorld(): Promise<SyncWorld> {
   const server = await startGitServer({ root: join(root, "srv"), tokens: [TOKEN] });
   afterAll(() => server.close());
   const url = server.url("sync.git");
+  const env = { OC_SYNC_REMOTE: url, OC_SYNC_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE };
   return {
     root,
     server,
     remoteDir,
     url,
-    home: (name, env = {}) => makeHome(root, name, { OC_SYNC_REMOTE: url, OC_SYNC_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE, ...env }),
+    home: (name, extra = {}) => makeHome(root, name, { ...env, ...extra }),
+    machine: (name, withDb = true) => (withDb ? makeUsedHome : makeHome)(root, name, env),
   };
 }
 

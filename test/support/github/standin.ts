@@ -23,6 +23,8 @@ export interface GitHubStandIn {
   readonly runner: ActionsRunner;
   readonly git: GitServer;
   addUser(token: string, user: UserToken): void;
+  /** The environment a client needs to use this stand-in as GitHub, with this token and passphrase. */
+  clientEnv(token: string, passphrase: string): Record<string, string>;
   /** Creates a repository directly (as if made on github.com). */
   createRepo(fullName: string, isPrivate: boolean): Promise<string>;
   gitDir(fullName: string): string;
@@ -38,8 +40,9 @@ interface RepoInfo {
   readonly gitDir: string;
 }
 
-export async function startGitHubStandIn(): Promise<GitHubStandIn> {
-  const root = await tempDir("oc-sync-github-");
+/** `root`: where repositories and run workspaces go (default: a test temp folder, removed after the file). */
+export async function startGitHubStandIn(options: { root?: string } = {}): Promise<GitHubStandIn> {
+  const root = options.root ?? (await tempDir("oc-sync-github-"));
   const gitRoot = join(root, "git");
   mkdirSync(gitRoot, { recursive: true });
   const users = new Map<string, UserToken>();
@@ -170,6 +173,7 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   return {
     apiUrl,
     gitUrl,
+    clientEnv: (token, passphrase) => ({ OC_SYNC_GITHUB_API: apiUrl, OC_SYNC_GITHUB_URL: gitUrl, GITHUB_TOKEN: token, OC_SYNC_PASSPHRASE: passphrase }),
     runner,
     git,
     requests,

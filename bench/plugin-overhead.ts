@@ -1,0 +1,60 @@
+// Plugin overhead: the real OpenCode (opencode-linux-x64, `opencode serve` with a directory open)
+// with and without oc-sync, at its default timings (interval 300 s, remote check 60 s), measured
+// once startup has settled: resident memory, and CPU over an idle window, the process's own plus
+// that of the children it waited for (the plugin's git processes).
+import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runGit } from "../git/run.js";
+import { ensureOpenCode, prepareHome, serve, startFakeLlm } from "../test/support/opencode-real.js";
+
+export interface Overhead {
+  readonly rssMb: { with: number; without: number };
+  readonly idleCpuMs: { with: number; without: number };
+  readonly windowS: number;
+}
+
+const TICK_MS = 1000 / 100;
+
+function cpuMs(pid: number): number {
+  // /proc/<pid>/stat fields 14-17: utime stime cutime cstime, in clock ticks (100 Hz on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return fields.slice(11, 15).reduce((s, v) => s + Number(v), 0) * TICK_MS;
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+export async function measurePluginOverhead(settleS = 20, windowS = 120): Promise<Overhead> {
+  const bin = await ensureOpenCode();
+  const root = mkdtempSync(join(tmpdir(), "oc-sync-bench-plugin-"));
+  const llm = await startFakeLlm(join(root, "llm.jsonl"));
+  try {
+    const remote = join(root, "remote.git");
+    await runGit(["init", "--bare", "-q", "-b", "main", remote]);
+    const withPlugin = await prepareHome(root, "with", llm.port, { remote });
+    const without = await prepareHome(root, "without", llm.port, { remote });
+    const cfgFile = join(without.config, "opencode.json");
+    const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
+    delete cfg.plugin;
+    writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+
+    const measure = async (h: typeof withPlugin) => {
+      const s = await serve(bin, h);
+      try {
+        await new Promise((r) => setTimeout(r, settleS * 1000));
+        const c0 = cpuMs(s.pid);
+        await new Promise((r) => setTimeout(r, windowS * 1000));
+        return { rss: rssMb(s.pid), cpu: cpuMs(s.pid) - c0 };
+      } finally {
+        await s.stop();
+      }
+    };
+    const a = await measure(without);
+    const b = await measure(withPlugin);
+    return { rssMb: { with: b.rss, without: a.rss }, idleCpuMs: { with: b.cpu, without: a.cpu }, windowS };
+  } finally {
+    await llm.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
