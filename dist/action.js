@@ -21583,6 +21583,31 @@ function editInto(text2, from, to) {
   return out;
 }
 
+// core/merge/entries.ts
+var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
+var same = (a, b) => identity(a) === identity(b);
+var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
+function parse3(text2) {
+  if (text2.trim() === "") return {};
+  const v = JSON.parse(text2);
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
+  return v;
+}
+function mergeEncryptedEntries(base, main, branch, sink) {
+  const [b, m, r] = [parse3(base), parse3(main), parse3(branch)];
+  const out = {};
+  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
+    const [bv, mv, rv] = [b[key], m[key], r[key]];
+    let v;
+    if (same(mv, rv) || same(bv, rv)) v = mv;
+    else if (same(bv, mv)) v = rv;
+    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
+    if (v !== void 0) out[key] = v;
+  }
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
 // core/merge/jsonl.ts
 function mergeJsonl(base, main, branch) {
   const baseLines = new Set(lineSet(base));
@@ -21624,8 +21649,9 @@ function mergeContent(kind, base, main, branch, sink) {
 function mergeAsText(kind, base, main, branch, sink) {
   switch (kind) {
     case "json":
-    case "encrypted-entries":
       return mergeJsonText(base, main, branch, false, sink);
+    case "encrypted-entries":
+      return mergeEncryptedEntries(base, main, branch, sink);
     case "jsonc":
       return mergeJsonText(base, main, branch, true, sink);
     case "text":

@@ -4626,18 +4626,18 @@ var validateAsync = async (schema2, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse7 = _parse(_Err);
+  const parse8 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse7(schema2, value, ctx, finalizeParams(fn, _params));
+    return parse8(schema2, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse7 = _parse(_Err);
+  const parse8 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
-    return parse7(schema2, value, _ctx, finalizeParams(fn, _params));
+    return parse8(schema2, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -6132,7 +6132,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse7 = inst._zod.parse;
+  const parse8 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -6146,7 +6146,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse7(payload, ctx);
+    return parse8(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -23063,6 +23063,31 @@ function editInto(text2, from, to) {
   return out;
 }
 
+// core/merge/entries.ts
+var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
+var same = (a, b) => identity(a) === identity(b);
+var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
+function parse5(text2) {
+  if (text2.trim() === "") return {};
+  const v = JSON.parse(text2);
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
+  return v;
+}
+function mergeEncryptedEntries(base, main2, branch, sink) {
+  const [b, m, r] = [parse5(base), parse5(main2), parse5(branch)];
+  const out = {};
+  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
+    const [bv, mv, rv] = [b[key], m[key], r[key]];
+    let v;
+    if (same(mv, rv) || same(bv, rv)) v = mv;
+    else if (same(bv, mv)) v = rv;
+    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
+    if (v !== void 0) out[key] = v;
+  }
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
 // core/merge/jsonl.ts
 function mergeJsonl(base, main2, branch) {
   const baseLines = new Set(lineSet(base));
@@ -23104,8 +23129,9 @@ function mergeContent(kind, base, main2, branch, sink) {
 function mergeAsText(kind, base, main2, branch, sink) {
   switch (kind) {
     case "json":
-    case "encrypted-entries":
       return mergeJsonText(base, main2, branch, false, sink);
+    case "encrypted-entries":
+      return mergeEncryptedEntries(base, main2, branch, sink);
     case "jsonc":
       return mergeJsonText(base, main2, branch, true, sink);
     case "text":
@@ -24338,7 +24364,7 @@ function expand(template, context) {
     return template.replace(/\/$/, "");
   }
 }
-function parse5(options) {
+function parse6(options) {
   let method = options.method.toUpperCase();
   let url2 = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -24402,7 +24428,7 @@ function parse5(options) {
   );
 }
 function endpointWithDefaults(defaults, route, options) {
-  return parse5(merge2(defaults, route, options));
+  return parse6(merge2(defaults, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge2(oldDefaults, newDefaults);
@@ -24411,7 +24437,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge2.bind(null, DEFAULTS2),
-    parse: parse5
+    parse: parse6
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -24457,7 +24483,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse6(header, options) {
+function parse7(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -25054,7 +25080,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop2);
   }
-  const mimetype = parse6(contentType);
+  const mimetype = parse7(contentType);
   if (isJSONResponse(mimetype)) {
     let text2 = "";
     try {
@@ -28623,7 +28649,7 @@ import { lstat as lstat2, readFile as readFile7, rm as rm5 } from "node:fs/promi
 import { join as join7 } from "node:path";
 
 // client/crypto/entries.ts
-import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, randomBytes as randomBytes4 } from "node:crypto";
+import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes4 } from "node:crypto";
 var TamperedError = class extends Error {
   constructor(path, entry) {
     super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
@@ -28631,21 +28657,28 @@ var TamperedError = class extends Error {
   }
 };
 var aad = (path, entry) => Buffer.from(`${path}\0${entry}`, "utf8");
+function fingerprint(key, path, entry, plaintext) {
+  const subkey = createHmac("sha256", key).update("oc-sync credential fingerprint v2").digest();
+  return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
+}
 function encryptEntry(key, path, entry, plaintext) {
   const nonce = randomBytes4(12);
   const cipher = createCipheriv2("aes-256-gcm", key, nonce);
   cipher.setAAD(aad(path, entry));
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return "v1:" + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
+  return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
 }
 function decryptEntry(key, path, entry, ciphertext) {
   try {
-    if (!ciphertext.startsWith("v1:")) throw new Error("unknown version");
-    const raw = Buffer.from(ciphertext.slice(3), "base64");
+    const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
+    if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
+    const raw = Buffer.from(data, "base64");
     const decipher = createDecipheriv2("aes-256-gcm", key, raw.subarray(0, 12));
     decipher.setAAD(aad(path, entry));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+    const plaintext = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+    if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
+    return plaintext;
   } catch {
     throw new TamperedError(path, entry);
   }
@@ -29696,7 +29729,7 @@ async function conflictsCommand(ctx, out) {
 }
 function preview(v) {
   if (v === null) return "(deleted)";
-  if (v.startsWith("v1:") || /"v1:/.test(v)) return "(encrypted value)";
+  if (/^"?v[12]:/.test(v) || /"v[12]:/.test(v)) return "(encrypted value)";
   const one = v.replace(/\s+/g, " ").trim();
   return one.length > 100 ? one.slice(0, 97) + "..." : one;
 }
@@ -29743,8 +29776,8 @@ function withValue(current, c) {
   else next = c.kept.value !== null && text2.includes(c.kept.value) ? text2.replace(c.kept.value, c.lost.value ?? "") : text2 + (c.lost.value ?? "");
   return makeRecord({ ...current, content: next === null ? null : new TextEncoder().encode(next) });
 }
-function pointerPath(pointer) {
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+function pointerPath(pointer2) {
+  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // client/cli/commands/doctor.ts

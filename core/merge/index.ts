@@ -2,6 +2,7 @@
 import type { OverlapSink } from "../conflict.js";
 import type { RecordKind } from "../record.js";
 import { mergeJsonText, NotJsonError } from "./json.js";
+import { mergeEncryptedEntries } from "./entries.js";
 import { mergeJsonl } from "./jsonl.js";
 import { mergeText } from "./text.js";
 
@@ -37,8 +38,9 @@ export function mergeContent(kind: RecordKind, base: Uint8Array | null, main: Ui
 function mergeAsText(kind: RecordKind, base: string, main: string, branch: string, sink: OverlapSink): string | undefined {
   switch (kind) {
     case "json":
-    case "encrypted-entries":
       return mergeJsonText(base, main, branch, false, sink);
+    case "encrypted-entries":
+      return mergeEncryptedEntries(base, main, branch, sink);
     case "jsonc":
       return mergeJsonText(base, main, branch, true, sink);
     case "text":

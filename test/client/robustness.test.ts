@@ -38,7 +38,12 @@ async function tamperRemote(w: SyncWorld, path: string, edit: (text: string) => 
 }
 
 describe("bad input and hostile conditions", () => {
-  it("refuses tampered ciphertext with a clear message and leaves auth.json untouched", async () => {
+  const flip = (c: string) => (c === "A" ? "B" : "A");
+  it.each([
+    ["tampered ciphertext", (t: string) => t.replace(/("v2:[^:"]+:)(.)/, (_m, head: string, c: string) => head + flip(c))],
+    // The merge compares entries by fingerprint: a forged one could make an edit look unchanged.
+    ["a forged fingerprint", (t: string) => t.replace(/("v2:)(.)/, (_m, head: string, c: string) => head + flip(c))],
+  ])("refuses %s with a clear message and leaves auth.json untouched", async (_what, tamper) => {
     // Its own remote: the tampered record would otherwise trouble every later test.
     const own = await syncWorld();
     const A = machine("tamper-a", false, own);
@@ -46,7 +51,7 @@ describe("bad input and hostile conditions", () => {
     await sync(A);
     const B = machine("tamper-b", false, own);
     writeFileSync(join(B.data, "auth.json"), '{"mine":"untouched"}');
-    await tamperRemote(own, "credentials/auth.json", (t) => t.replace(/"v1:(.)/, (_m, c: string) => `"v1:${c === "A" ? "B" : "A"}`));
+    await tamperRemote(own, "credentials/auth.json", tamper);
     const r = await sync(B);
     expect(r.problems.join("\n")).toMatch(/credential entry "anthropic" in credentials\/auth.json fails authentication/);
     expect(readFileSync(join(B.data, "auth.json"), "utf8")).toBe('{"mine":"untouched"}');

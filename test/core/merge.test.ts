@@ -132,3 +132,23 @@ describe("opaque", () => {
     expect(overlaps).toHaveLength(1);
   });
 });
+
+describe("encrypted entries compared by fingerprint", () => {
+  // "v2:<fingerprint>:<ciphertext>": the same value encrypted twice has one fingerprint, two ciphertexts.
+  const v = (fp: string, nonce: string) => `v2:${fp}:${nonce}`;
+  it("a value re-encrypted unchanged on one side is not an edit: the other side's change wins without a conflict", () => {
+    const base = JSON.stringify({ mine: v("key3", "n1"), shared: v("s1", "n2") });
+    const main = JSON.stringify({ mine: v("key3", "n9"), shared: v("s2", "n3") });
+    const branch = JSON.stringify({ mine: v("key7", "n4"), shared: v("s1", "n2") });
+    const { out, overlaps } = merge("encrypted-entries", base, main, branch);
+    expect(JSON.parse(out)).toEqual({ mine: v("key7", "n4"), shared: v("s2", "n3") });
+    expect(overlaps).toEqual([]);
+  });
+
+  it("two real edits of one entry are an overlap, with both ciphertexts kept for the conflict", () => {
+    const base = JSON.stringify({ openai: v("a", "n1") });
+    const { out, overlaps } = merge("encrypted-entries", base, JSON.stringify({ openai: v("b", "n2") }), JSON.stringify({ openai: v("c", "n3") }), "branch");
+    expect(JSON.parse(out)).toEqual({ openai: v("c", "n3") });
+    expect(overlaps).toEqual([{ at: "/openai", main: JSON.stringify(v("b", "n2")), branch: JSON.stringify(v("c", "n3")) }]);
+  });
+});

@@ -28,7 +28,7 @@ export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<n
 
 function preview(v: string | null): string {
   if (v === null) return "(deleted)";
-  if (v.startsWith("v1:") || /"v1:/.test(v)) return "(encrypted value)";
+  if (/^"?v[12]:/.test(v) || /"v[12]:/.test(v)) return "(encrypted value)";
   const one = v.replace(/\s+/g, " ").trim();
   return one.length > 100 ? one.slice(0, 97) + "..." : one;
 }
