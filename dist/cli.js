@@ -23383,6 +23383,15 @@ var IndexStore = class {
     const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
     return row ? toEntry(row) : void 0;
   }
+  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
+  getMany(paths) {
+    const out = /* @__PURE__ */ new Map();
+    for (let i = 0; i < paths.length; i += 500) {
+      const slice = paths.slice(i, i + 500);
+      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
+    }
+    return out;
+  }
   /** Live paths under a folder prefix, for noticing deletions. */
   livePaths(prefix) {
     return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
@@ -28599,14 +28608,15 @@ async function applyCommit(repo, index, sources, to) {
     };
     const applyPaths = async (paths) => {
       const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const known = index.getMany(paths);
       const wanted = [];
       for (const r of records.values()) {
-        const decision = needsApply(r, index.get(r.path));
+        const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
         if (decision === "apply") wanted.push(r);
       }
       byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => index.get(p));
+      const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       return done;
@@ -29191,7 +29201,7 @@ var DatabaseSource = class {
     if (known && !known.deleted && known.localHash === localHash) return;
     let repoForm = local;
     if (toRepo) {
-      const prev = await ctx.previous(path);
+      const prev = known ? await ctx.previous(path) : void 0;
       repoForm = await toRepo(local, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
     yield { type: "put", path, kind: "json", content: enc2.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
@@ -29204,9 +29214,10 @@ var DatabaseSource = class {
       if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`);
       const columns = /* @__PURE__ */ new Map();
       const cols = (t) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t);
+      const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
       const items = records.map((r) => ({ r, a: parseRecordPath(r.path) })).filter((x) => {
         if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
-        return x.a !== void 0 && this.o.tables.includes(x.a.table) && tableExists(db, x.a.table);
+        return x.a !== void 0 && present.has(x.a.table);
       });
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);
       const upserts = items.filter((x) => !x.r.deleted).sort((x, y) => RANK[x.a.table] - RANK[y.a.table]);
@@ -29567,7 +29578,7 @@ async function cycle(ctx, repo, index, options) {
         { ref: "main", oid: mine, expected: main2 },
         { ref: branchRef(machine), oid: mine, expected: remoteBranch }
       ]);
-      if (pushed.ok && main2 === base) markOwnChangesApplied(index, sources, base, mine);
+      if (pushed.ok && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
     } else if (ctx.mode === "local") {
       const merge3 = await mergeBranch(repo, main2, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
       outcome = "merged";
@@ -29624,9 +29635,12 @@ async function prepareRepo(ctx, repo, main2, offline) {
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
-function markOwnChangesApplied(index, sources, base, mine) {
+async function markOwnChangesApplied(repo, index, sources, from, mine) {
   const marks = {};
-  for (const s of sources) if ((index.getMeta(appliedKey(s)) ?? null) === base) marks[appliedKey(s)] = mine;
+  for (const s of sources) {
+    const mark = index.getMeta(appliedKey(s)) ?? null;
+    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) marks[appliedKey(s)] = mine;
+  }
   index.setMeta(marks);
 }
 async function withoutSkipCi(repo, commit, machine) {

@@ -260,7 +260,8 @@ export class DatabaseSource implements Source {
     if (known && !known.deleted && known.localHash === localHash) return;
     let repoForm = local;
     if (toRepo) {
-      const prev = await ctx.previous(path);
+      // Only a record this machine has synced has a previous version to translate paths against.
+      const prev = known ? await ctx.previous(path) : undefined;
       repoForm = await toRepo(local, prev && !prev.deleted ? (JSON.parse(dec.decode(prev.content!)) as Obj) : undefined);
     }
     yield { type: "put", path, kind: "json", content: enc.encode(canonical(repoForm) + "\n"), localHash, stat: null };
@@ -274,11 +275,12 @@ export class DatabaseSource implements Source {
       if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`);
       const columns = new Map<Table, Map<string, ColumnInfo>>();
       const cols = (t: Table) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t)!;
+      const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
       const items = records
         .map((r) => ({ r, a: parseRecordPath(r.path) }))
         .filter((x): x is { r: SyncRecord; a: RecordAddress } => {
           if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
-          return x.a !== undefined && this.o.tables.includes(x.a.table) && tableExists(db, x.a.table);
+          return x.a !== undefined && present.has(x.a.table);
         });
       // Deletes children first, then upserts parents first, so every chunk leaves foreign keys valid.
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);

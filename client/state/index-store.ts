@@ -39,6 +39,16 @@ export class IndexStore {
     return row ? toEntry(row) : undefined;
   }
 
+  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
+  getMany(paths: readonly string[]): Map<string, IndexEntry> {
+    const out = new Map<string, IndexEntry>();
+    for (let i = 0; i < paths.length; i += 500) {
+      const slice = paths.slice(i, i + 500);
+      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
+    }
+    return out;
+  }
+
   /** Live paths under a folder prefix, for noticing deletions. */
   livePaths(prefix: string): string[] {
     return this.db

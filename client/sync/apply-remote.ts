@@ -48,14 +48,15 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     const applyPaths = async (paths: readonly string[]): Promise<ApplyResult> => {
       // A damaged record is named and skipped: it must not hold back every other record.
       const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const known = index.getMany(paths);
       const wanted: SyncRecord[] = [];
       for (const r of records.values()) {
-        const decision = needsApply(r, index.get(r.path));
+        const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
         if (decision === "apply") wanted.push(r);
       }
       byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => index.get(p));
+      const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       return done;

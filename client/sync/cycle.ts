@@ -170,8 +170,7 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
         { ref: "main", oid: mine, expected: main },
         { ref: branchRef(machine), oid: mine, expected: remoteBranch },
       ]);
-      // With main still at our base, everything between base and our commit is ours, already here.
-      if (pushed.ok && main === base) markOwnChangesApplied(index, sources, base, mine);
+      if (pushed.ok && main) await markOwnChangesApplied(repo, index, sources, main, mine);
     } else if (ctx.mode === "local") {
       const merge = await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
       outcome = "merged";
@@ -239,10 +238,17 @@ function authFailed(url: string): string {
   return `the remote ${url} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
 
-/** After a fast-forward every change between the old base and our commit is ours: nothing to apply. */
-function markOwnChangesApplied(index: IndexStore, sources: readonly Source[], base: string | null, mine: string): void {
+/**
+ * After a fast-forward from `from` to `mine`, every change in between is ours and already here: a
+ * source with nothing left to apply up to `from` is applied up to `mine`, so the apply does not read
+ * back what we just pushed (on a first sync, every record).
+ */
+async function markOwnChangesApplied(repo: GitRepo, index: IndexStore, sources: readonly Source[], from: string, mine: string): Promise<void> {
   const marks: Record<string, string> = {};
-  for (const s of sources) if ((index.getMeta(appliedKey(s)) ?? null) === base) marks[appliedKey(s)] = mine;
+  for (const s of sources) {
+    const mark = index.getMeta(appliedKey(s)) ?? null;
+    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) marks[appliedKey(s)] = mine;
+  }
   index.setMeta(marks);
 }
 
