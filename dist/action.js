@@ -21807,6 +21807,7 @@ async function mergeBranch(repo, main, branch, options) {
   const paths = /* @__PURE__ */ new Set();
   for (const c of [...await repo.diff(base, main), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  await useCommonVersions(repo, main, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
@@ -21815,6 +21816,26 @@ async function mergeBranch(repo, main, branch, options) {
   }
   const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
   return { commit, fastForward: false, result };
+}
+var HISTORY_LIMIT = 50;
+var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
+async function useCommonVersions(repo, main, branch, b, m, r) {
+  for (const [path, mv] of m) {
+    const rv = r.get(path);
+    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
+    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
+    let best = b.get(path);
+    if (!common(best)) best = void 0;
+    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    for (const c of commits) {
+      const x = (await readRecords(repo, c, [path], () => {
+      })).get(path);
+      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+    }
+    if (best) b.set(path, best);
+    else b.delete(path);
+  }
 }
 
 // git/run.ts

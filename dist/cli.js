@@ -530,10 +530,10 @@ var require_light = __commonJS({
             return null;
           }
         }
-        conditionsCheck(weight) {
+        conditionsCheck(weight2) {
           var capacity;
           capacity = this.computeCapacity();
-          return capacity == null || weight <= capacity;
+          return capacity == null || weight2 <= capacity;
         }
         async __incrementReservoir__(incr) {
           var reservoir;
@@ -549,23 +549,23 @@ var require_light = __commonJS({
         isBlocked(now) {
           return this._unblockTime >= now;
         }
-        check(weight, now) {
-          return this.conditionsCheck(weight) && this._nextRequest - now <= 0;
+        check(weight2, now) {
+          return this.conditionsCheck(weight2) && this._nextRequest - now <= 0;
         }
-        async __check__(weight) {
+        async __check__(weight2) {
           var now;
           await this.yieldLoop();
           now = Date.now();
-          return this.check(weight, now);
+          return this.check(weight2, now);
         }
-        async __register__(index, weight, expiration) {
+        async __register__(index, weight2, expiration) {
           var now, wait;
           await this.yieldLoop();
           now = Date.now();
-          if (this.conditionsCheck(weight)) {
-            this._running += weight;
+          if (this.conditionsCheck(weight2)) {
+            this._running += weight2;
             if (this.storeOptions.reservoir != null) {
-              this.storeOptions.reservoir -= weight;
+              this.storeOptions.reservoir -= weight2;
             }
             wait = Math.max(this._nextRequest - now, 0);
             this._nextRequest = now + wait + this.storeOptions.minTime;
@@ -583,14 +583,14 @@ var require_light = __commonJS({
         strategyIsBlock() {
           return this.storeOptions.strategy === 3;
         }
-        async __submit__(queueLength, weight) {
+        async __submit__(queueLength, weight2) {
           var blocked, now, reachedHWM;
           await this.yieldLoop();
-          if (this.storeOptions.maxConcurrent != null && weight > this.storeOptions.maxConcurrent) {
-            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+          if (this.storeOptions.maxConcurrent != null && weight2 > this.storeOptions.maxConcurrent) {
+            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight2} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
           }
           now = Date.now();
-          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight2, now);
           blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
           if (blocked) {
             this._unblockTime = now + this.computePenalty();
@@ -603,10 +603,10 @@ var require_light = __commonJS({
             strategy: this.storeOptions.strategy
           };
         }
-        async __free__(index, weight) {
+        async __free__(index, weight2) {
           await this.yieldLoop();
-          this._running -= weight;
-          this._done += weight;
+          this._running -= weight2;
+          this._done += weight2;
           this.instance._drainAll(this.computeCapacity());
           return {
             running: this._running
@@ -1026,8 +1026,8 @@ var require_light = __commonJS({
           _randomIndex() {
             return Math.random().toString(36).slice(2);
           }
-          check(weight = 1) {
-            return this._store.__check__(weight);
+          check(weight2 = 1) {
+            return this._store.__check__(weight2);
           }
           _clearGlobalState(index) {
             if (this._scheduled[index] != null) {
@@ -10665,8 +10665,8 @@ var error20 = () => {
       case "invalid_union":
         return "\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF";
       case "invalid_element": {
-        const place = withDefinite(issue2.origin ?? "array");
-        return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place}`;
+        const place2 = withDefinite(issue2.origin ?? "array");
+        return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place2}`;
       }
       default:
         return `\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF`;
@@ -23265,6 +23265,7 @@ async function mergeBranch(repo, main2, branch, options) {
   const paths = /* @__PURE__ */ new Set();
   for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
+  await useCommonVersions(repo, main2, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
@@ -23273,6 +23274,26 @@ async function mergeBranch(repo, main2, branch, options) {
   }
   const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
   return { commit, fastForward: false, result };
+}
+var HISTORY_LIMIT = 50;
+var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
+async function useCommonVersions(repo, main2, branch, b, m, r) {
+  for (const [path, mv] of m) {
+    const rv = r.get(path);
+    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
+    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
+    let best = b.get(path);
+    if (!common(best)) best = void 0;
+    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main2, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    for (const c of commits) {
+      const x = (await readRecords(repo, c, [path], () => {
+      })).get(path);
+      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+    }
+    if (best) b.set(path, best);
+    else b.delete(path);
+  }
 }
 
 // client/sources/source.ts
@@ -23437,9 +23458,9 @@ var IndexStore = class {
     this.db.close();
   }
 };
-function entryFor(record2, localHash, stat) {
+function entryFor(record2, localHash, stat2) {
   const { path, kind, vector, hash: hash2, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat };
+  return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat: stat2 };
 }
 function toEntry(row) {
   return {
@@ -28539,7 +28560,8 @@ async function withRetry(fn, options) {
 }
 
 // client/platform/lock.ts
-import { open as open3, readFile as readFile5, rm as rm3, mkdir as mkdir3 } from "node:fs/promises";
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { link, mkdir as mkdir3, readFile as readFile5, rm as rm3, stat, writeFile as writeFile2 } from "node:fs/promises";
 import { dirname as dirname3 } from "node:path";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -28555,28 +28577,46 @@ function alive(pid) {
     return e.code === "EPERM";
   }
 }
+var EMPTY_LOCK_STALE_MS = 5e3;
 async function acquireLock(path, waitMs = 0) {
   await mkdir3(dirname3(path), { recursive: true });
   const deadline = Date.now() + waitMs;
-  for (; ; ) {
-    try {
-      const fh = await open3(path, "wx", 384);
-      await fh.writeFile(`${process.pid}
-`);
-      await fh.close();
-      return { release: () => rm3(path, { force: true }) };
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
+  const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
+  await writeFile2(mine, `${process.pid}
+`, { mode: 384 });
+  try {
+    for (; ; ) {
+      try {
+        await place(mine, path);
+        return { release: () => rm3(path, { force: true }) };
+      } catch (e) {
+        if (e.code !== "EEXIST") throw e;
+      }
+      if (await isStale(path)) {
+        await rm3(path, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile5(path, "utf8").catch(() => "")).trim() || "unknown");
+      await sleep(100);
     }
-    const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
-    const pid = Number(owner);
-    if (owner !== "" && (!Number.isInteger(pid) || !alive(pid))) {
-      await rm3(path, { force: true });
-      continue;
-    }
-    if (Date.now() >= deadline) throw new LockBusyError(path, owner || "unknown");
-    await sleep(100);
+  } finally {
+    await rm3(mine, { force: true });
   }
+}
+async function place(made, path) {
+  try {
+    await link(made, path);
+  } catch (e) {
+    const code = e.code;
+    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
+    await writeFile2(path, await readFile5(made), { flag: "wx", mode: 384 });
+  }
+}
+async function isStale(path) {
+  const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
+  if (owner === "") return Date.now() - ((await stat(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  const pid = Number(owner);
+  return !Number.isInteger(pid) || !alive(pid);
 }
 
 // client/sync/crash-points.ts
@@ -28659,7 +28699,7 @@ import { lstat as lstat2, readFile as readFile7, rm as rm5 } from "node:fs/promi
 import { join as join7 } from "node:path";
 
 // client/crypto/entries.ts
-import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes4 } from "node:crypto";
+import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes5 } from "node:crypto";
 var TamperedError = class extends Error {
   constructor(path, entry) {
     super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
@@ -28672,7 +28712,7 @@ function fingerprint(key, path, entry, plaintext) {
   return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
 }
 function encryptEntry(key, path, entry, plaintext) {
-  const nonce = randomBytes4(12);
+  const nonce = randomBytes5(12);
   const cipher = createCipheriv2("aes-256-gcm", key, nonce);
   cipher.setAAD(aad(path, entry));
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
@@ -28900,12 +28940,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat = statKey(s);
-      if (known && !known.deleted && known.stat === stat) continue;
+      const stat2 = statKey(s);
+      if (known && !known.deleted && known.stat === stat2) continue;
       const bytes = await readFile7(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat };
+        yield { type: "touch", path, localHash, stat: stat2 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -28916,7 +28956,7 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat2 };
     }
   }
   async apply(records, known) {

@@ -4,6 +4,7 @@ import { conflictRecord, isRecordPath } from "../core/layout.js";
 import { decodeRecord, encodeRecord, RecordFormatError, type SyncRecord } from "../core/record.js";
 import { reconcile, type ReconcileResult } from "../core/reconcile.js";
 import type { Strategy } from "../core/strategy.js";
+import { compareVectors } from "../core/vector.js";
 import type { GitRepo } from "./repo.js";
 
 export interface BranchMerge {
@@ -52,6 +53,7 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
   const paths = new Set<string>();
   for (const c of [...(await repo.diff(base, main)), ...(await repo.diff(base, branch))]) if (isRecordPath(c.path)) paths.add(c.path);
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  await useCommonVersions(repo, main, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes: [string, Uint8Array][] = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
@@ -61,4 +63,32 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
   // A merge commit even when nothing changes: it marks the branch as folded in, so no later run redoes it.
   const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
   return { commit, fastForward: false, result };
+}
+
+const HISTORY_LIMIT = 50;
+const atMost = (x: SyncRecord, y: SyncRecord) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+const weight = (x: SyncRecord) => Object.values(x.vector).reduce((s, n) => s + n, 0);
+
+/**
+ * For a record both sides changed concurrently, the base of its three-way merge is the newest
+ * version both sides descend from (by their vectors). Usually that is the version at git's merge
+ * base; it is newer when a machine built its change on an older commit than the version its edit
+ * came from (it kept an edit made during a sync), and a stale base would turn that machine's own
+ * earlier value into a conflict. Looked up in both histories of the path.
+ */
+async function useCommonVersions(repo: GitRepo, main: string, branch: string, b: Map<string, SyncRecord>, m: Map<string, SyncRecord>, r: Map<string, SyncRecord>): Promise<void> {
+  for (const [path, mv] of m) {
+    const rv = r.get(path);
+    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
+    const common = (x: SyncRecord | undefined): x is SyncRecord => x !== undefined && atMost(x, mv) && atMost(x, rv);
+    let best = b.get(path);
+    if (!common(best)) best = undefined;
+    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    for (const c of commits) {
+      const x = (await readRecords(repo, c, [path], () => {})).get(path);
+      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+    }
+    if (best) b.set(path, best);
+    else b.delete(path);
+  }
 }

@@ -1,6 +1,9 @@
 // One sync at a time per machine, across processes (two OpenCode windows, a CLI run beside the
 // plugin). An exclusive lock file holding the owner's pid; a lock whose owner is gone is taken over.
-import { open, readFile, rm, mkdir } from "node:fs/promises";
+// The file is made whole, pid inside, then linked into place: a process killed while taking the
+// lock cannot leave an empty lock behind that nobody could ever prove stale.
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { sleep } from "../../git/retry.js";
 
@@ -24,26 +27,50 @@ export interface Lock {
   release(): Promise<void>;
 }
 
+/** An empty lock can only be one an older oc-sync left while being killed; this old, it is stale. */
+const EMPTY_LOCK_STALE_MS = 5000;
+
 /** Takes the lock, waiting up to `waitMs` for a live owner to finish. */
 export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
   await mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fh = await open(path, "wx", 0o600);
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return { release: () => rm(path, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+  try {
+    for (;;) {
+      try {
+        await place(mine, path);
+        return { release: () => rm(path, { force: true }) };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      if (await isStale(path)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile(path, "utf8").catch(() => "")).trim() || "unknown");
+      await sleep(100);
     }
-    const owner = (await readFile(path, "utf8").catch(() => "")).trim();
-    const pid = Number(owner);
-    if (owner !== "" && (!Number.isInteger(pid) || !alive(pid))) {
-      await rm(path, { force: true });
-      continue;
-    }
-    if (Date.now() >= deadline) throw new LockBusyError(path, owner || "unknown");
-    await sleep(100);
+  } finally {
+    await rm(mine, { force: true });
   }
+}
+
+/** Puts the finished lock file in place, failing with EEXIST when a lock is there. */
+async function place(made: string, path: string): Promise<void> {
+  try {
+    await link(made, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A file system without hard links: create-exclusive and write in one call instead.
+    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
+    await writeFile(path, await readFile(made), { flag: "wx", mode: 0o600 });
+  }
+}
+
+async function isStale(path: string): Promise<boolean> {
+  const owner = (await readFile(path, "utf8").catch(() => "")).trim();
+  if (owner === "") return Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  const pid = Number(owner);
+  return !Number.isInteger(pid) || !alive(pid);
 }

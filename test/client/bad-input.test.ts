@@ -4,7 +4,7 @@
 // run recovers. Each case has its own remote, so a damaged repo cannot leak into another case.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FORMAT_PATH, KEY_PATH } from "../../core/layout.js";
@@ -556,6 +556,18 @@ describe("locks", () => {
     chmodSync(lock, 0o600);
     write(join(A.config, "AGENTS.md"), "x\n");
     expect(problems(await sync(A))).toBe("");
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("an empty lock left by an older oc-sync killed while taking it is taken over", async () => {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    const lock = join(A.home, ".local", "share", "oc-sync", "sync.lock");
+    write(lock, "");
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    write(join(A.config, "AGENTS.md"), "x\n");
+    expect(problems(await sync(A, { lockWaitMs: 1000 }))).toBe("");
     expect(existsSync(lock)).toBe(false);
   });
 

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchRefs, listRemoteHeads, pushAtomic, type Remote } from "../../git/remote.js";
+import { decodeRecord, encodeRecord, makeRecord } from "../../core/record.js";
+import { mergeBranch } from "../../git/merge-branch.js";
 import { GitRepo } from "../../git/repo.js";
 import { GitError, runGit } from "../../git/run.js";
 import { startGitServer, type GitServer } from "../support/git-http-server.js";
@@ -125,5 +127,25 @@ describe("git layer against a bare repository on disk", () => {
     const counts = (await a.git(["count-objects", "-v"])).stdout.toString();
     expect(counts).toMatch(/^count: 0$/m);
     expect(counts).toMatch(/^packs: 1$/m);
+  });
+});
+
+describe("mergeBranch", () => {
+  it("merges against the newest version both sides descend from, even when the branch sits on an older commit", async () => {
+    const repo = await GitRepo.open(join(root, "merge-base.git"));
+    const path = "config/opencode.json";
+    const at = (parents: string[], vector: Record<string, number>, value: object) =>
+      repo.commit({ parents, message: "x", changes: [[path, encodeRecord(makeRecord({ path, kind: "json", content: Buffer.from(JSON.stringify(value)), vector, updatedAt: 1, writer: "w" }))]] });
+    // main: m1 writes, then a merge brings m3's first value, then m2 adds its own key.
+    const m1 = await at([], { m1: 1 }, { shared: "s" });
+    const merged = await at([m1], { m1: 1, m3: 1 }, { shared: "s", m3: "first" });
+    const main = await at([merged], { m1: 1, m2: 1, m3: 1 }, { shared: "s", m3: "first", m2: "x" });
+    // m3 changes its value again, but its commit sits on m1's (its base was held back by a sync).
+    const branch = await at([m1], { m1: 1, m3: 2 }, { shared: "s", m3: "second" });
+    const r = await mergeBranch(repo, main, branch, { strategy: "auto-merge", message: "merge" });
+    expect(r.result!.conflicts).toEqual([]);
+    const rec = decodeRecord(path, (await repo.readBlob(`${r.commit}:${path}`))!);
+    expect(JSON.parse(Buffer.from(rec.content!).toString())).toEqual({ shared: "s", m3: "second", m2: "x" });
+    repo.close();
   });
 });
