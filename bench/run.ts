@@ -14,7 +14,6 @@ import { encodeRecord, makeRecord } from "../core/record.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
-import { startGitServer } from "../test/support/git-http-server.js";
 import { DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
 import { replayMonth } from "./actions-minutes.js";
 import { measurePluginOverhead } from "./plugin-overhead.js";
@@ -37,9 +36,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: numb
   return { ms: performance.now() - t, cpuMs: (cu.user + cu.system) / 1000, value };
 }
 
-/** The CLI in a child process under /usr/bin/time: wall time and peak memory. */
+/** The installed CLI (bin/oc-sync.js, the bundled dist/cli.js: `npm run build` first) under /usr/bin/time: wall time and peak memory. */
 async function cliSync(h: TestHome): Promise<{ ms: number; maxRssMb: number }> {
-  const r = await run("/usr/bin/time", ["-f", "%e %M", "node_modules/.bin/tsx", "client/cli/entry.ts", "sync", "--json"], { env: h.env as NodeJS.ProcessEnv, maxBuffer: 64 << 20 });
+  const r = await run("/usr/bin/time", ["-f", "%e %M", process.execPath, "bin/oc-sync.js", "sync", "--json"], { env: h.env as NodeJS.ProcessEnv, maxBuffer: 64 << 20 });
   const [e, kb] = r.stderr.trim().split("\n").pop()!.split(" ");
   return { ms: Number(e) * 1000, maxRssMb: Number(kb) / 1024 };
 }
@@ -57,12 +56,25 @@ function addOneMessage(h: TestHome, sessionId: string, parts = 10): void {
   db.close();
 }
 
+/** The loopback git server in its own process (bench/git-server-process.ts). */
+async function gitServerProcess(root: string): Promise<{ url: (repo: string) => string; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/git-server-process.ts", root, TOKEN], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once("exit", (c) => reject(new Error(`git server exited with ${c}`)));
+  });
+  return {
+    url: (repo) => `http://127.0.0.1:${port}/${repo}`,
+    close: () => new Promise((r) => (child.once("exit", () => r()), child.kill("SIGTERM"))),
+  };
+}
+
 async function benchSize(size: Size): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), `oc-sync-bench-${size.name}-`));
   try {
     const srv = join(root, "srv");
     await runGit(["init", "--bare", "-q", "-b", "main", join(srv, "sync.git")]);
-    const server = await startGitServer({ root: srv, tokens: [TOKEN] });
+    const server = await gitServerProcess(srv);
     const env = { OC_SYNC_REMOTE: server.url("sync.git"), OC_SYNC_TOKEN: TOKEN };
     const A = makeHome(root, "a", env);
     const t0 = performance.now();
@@ -207,7 +219,7 @@ async function benchPluginOverhead(windowS: number): Promise<void> {
 
 for (const s of sizes) await benchSize(SIZES[s]!);
 await benchReconcile();
-await benchGrowth(args.includes("--quick") ? 50 : 200);
+await benchGrowth(args.includes("--quick") ? 50 : 1000);
 await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
 await benchPluginOverhead(args.includes("--quick") ? 30 : 120);
 
