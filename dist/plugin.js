@@ -23201,6 +23201,7 @@ async function mergeBranch(repo, main, branch, options) {
 }
 var HISTORY_LIMIT = 50;
 var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+var meet = (a, b) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => n > 0));
 var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
 async function useCommonVersions(repo, main, branch, b, m, r) {
   for (const [path, mv] of m) {
@@ -23209,6 +23210,7 @@ async function useCommonVersions(repo, main, branch, b, m, r) {
     const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
     let best = b.get(path);
     if (!common(best)) best = void 0;
+    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
     const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
     for (const c of commits) {
       const x = (await readRecords(repo, c, [path], () => {

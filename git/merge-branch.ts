@@ -67,6 +67,7 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
 
 const HISTORY_LIMIT = 50;
 const atMost = (x: SyncRecord, y: SyncRecord) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+const meet = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => (n as number) > 0));
 const weight = (x: SyncRecord) => Object.values(x.vector).reduce((s, n) => s + n, 0);
 
 /**
@@ -83,6 +84,8 @@ async function useCommonVersions(repo: GitRepo, main: string, branch: string, b:
     const common = (x: SyncRecord | undefined): x is SyncRecord => x !== undefined && atMost(x, mv) && atMost(x, rv);
     let best = b.get(path);
     if (!common(best)) best = undefined;
+    // No common version can be newer than the meet of the two vectors: when the base is it, look no further.
+    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
     const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
     for (const c of commits) {
       const x = (await readRecords(repo, c, [path], () => {})).get(path);
