@@ -1,9 +1,9 @@
 // Actions minutes: a reference month replayed through the GitHub stand-in (its runner executes the
 // bundled Action on pushes, as GitHub does), counting the workflow runs GitHub would bill.
 // Two machines, 8 active hours a day each, overlapping one hour, 22 working days. While a machine
-// is active, the plugin's triggers are modelled: a change (a prompt, a message in the current
-// session, now and then a model switch) syncs after the 5 s debounce; the other machine, if active,
-// pulls when its 60 s remote check sees main move. Times are virtual; every sync is a real one.
+// is active, the plugin's triggers are modelled: a sync when OpenCode starts; a change (a prompt, a
+// message in the current session, now and then a model switch) syncs after the 5 s debounce; the
+// other machine, if active, pulls when its 60 s remote check sees main move. Times are virtual; every sync is a real one.
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,12 +32,14 @@ interface Machine {
 interface Event {
   readonly at: number;
   readonly machine: Machine;
-  readonly kind: "change" | "pull";
+  readonly kind: "start" | "change" | "pull";
 }
 
 export interface MinutesReport {
   readonly days: number;
   readonly syncs: number;
+  /** How the syncs ended: a run is spent only by "waiting-for-action". */
+  readonly outcomes: Readonly<Record<string, number>>;
   readonly pushRuns: number;
   readonly scheduledRuns: number;
   readonly billedMinutes: number;
@@ -66,7 +68,8 @@ export async function replayMonth(days = 22, seed = 1): Promise<MinutesReport> {
     const events: Event[] = [];
     for (let day = 0; day < days; day++) {
       for (const m of machines) {
-        // A change every 10 minutes on average while active.
+        // OpenCode starts (the plugin syncs), then a change every 10 minutes on average while active.
+        events.push({ at: day * 24 * HOUR + m.hours[0] * HOUR, machine: m, kind: "start" });
         for (let t = day * 24 * HOUR + m.hours[0] * HOUR; t < day * 24 * HOUR + m.hours[1] * HOUR; t += rnd.int(2, 18) * MIN) events.push({ at: t + 5_000, machine: m, kind: "change" });
       }
     }
@@ -76,6 +79,7 @@ export async function replayMonth(days = 22, seed = 1): Promise<MinutesReport> {
       return h >= m.hours[0] && h < m.hours[1];
     };
     let syncs = 0;
+    const outcomes: Record<string, number> = {};
     const pending: Event[] = [];
     const next = () => {
       // Pulls are inserted as they arise: the earliest of the planned and the arisen goes next.
@@ -87,6 +91,7 @@ export async function replayMonth(days = 22, seed = 1): Promise<MinutesReport> {
       if (e.kind === "change") change(e.machine, rnd.int(0, 20) === 0);
       const report = await runSync(await loadContext({ env: e.machine.home.env }));
       syncs++;
+      outcomes[report.outcome] = (outcomes[report.outcome] ?? 0) + 1;
       await gh.runner.idle();
       // Main moved (pushed, merged here, or about to be merged by the run just finished): the other machine notices.
       if (report.outcome === "fast-forward" || report.outcome === "merged" || report.outcome === "waiting-for-action") {
@@ -98,7 +103,7 @@ export async function replayMonth(days = 22, seed = 1): Promise<MinutesReport> {
     const workflow = [...(await workflowFiles())].find(([p]) => p.endsWith(".yml") && p.includes("workflows"))![1];
     const crons = (Buffer.from(workflow).toString().match(/cron: "([^"]+)"/g) ?? []).length;
     const scheduledRuns = crons * 30;
-    return { days, syncs, pushRuns, scheduledRuns, billedMinutes: pushRuns + scheduledRuns };
+    return { days, syncs, outcomes, pushRuns, scheduledRuns, billedMinutes: pushRuns + scheduledRuns };
   } finally {
     await gh.close();
     rmSync(root, { recursive: true, force: true });

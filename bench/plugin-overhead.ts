@@ -1,7 +1,8 @@
 // Plugin overhead: the real OpenCode (opencode-linux-x64, `opencode serve` with a directory open)
 // with and without oc-sync, at its default timings (interval 300 s, remote check 60 s), measured
-// once startup has settled: resident memory, and CPU over an idle window, the process's own plus
-// that of the children it waited for (the plugin's git processes).
+// once startup has settled: resident memory (the median of samples every 5 s, one sample is at the
+// mercy of the garbage collector), and CPU over an idle window, the process's own plus that of the
+// children it waited for (the plugin's git processes).
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,8 +45,12 @@ export async function measurePluginOverhead(settleS = 20, windowS = 120): Promis
       try {
         await new Promise((r) => setTimeout(r, settleS * 1000));
         const c0 = cpuMs(s.pid);
-        await new Promise((r) => setTimeout(r, windowS * 1000));
-        return { rss: rssMb(s.pid), cpu: cpuMs(s.pid) - c0 };
+        const samples: number[] = [];
+        for (let t = 0; t < windowS; t += 5) {
+          await new Promise((r) => setTimeout(r, 5000));
+          samples.push(rssMb(s.pid));
+        }
+        return { rss: samples.sort((x, y) => x - y)[samples.length >> 1]!, cpu: cpuMs(s.pid) - c0 };
       } finally {
         await s.stop();
       }

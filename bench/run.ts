@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | S M L]: oc-sync against the loopback git server at realistic sizes.
+// npm run bench [-- --quick | S M L] [--only=sizes,reconcile,growth,actions,plugin]: oc-sync against the loopback git server at realistic sizes.
 // Every figure is measured in this one run; speed targets are ratios to a plain-git lower bound
 // measured beside it, because this machine is shared and noisy.
 import { execFile, spawn } from "node:child_process";
@@ -23,6 +23,8 @@ const run = promisify(execFile);
 const TOKEN = "bench_token_0123456789abcdef";
 const args = process.argv.slice(2);
 const sizes = args.includes("--quick") ? ["S"] : args.filter((a) => a in SIZES).length ? args.filter((a) => a in SIZES) : ["S", "M"];
+const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const part = (name: string) => !only || only.includes(name);
 const rows: string[][] = [];
 const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
 const secs = (ms: number) => (ms / 1000).toFixed(2) + " s";
@@ -209,19 +211,20 @@ async function benchGrowth(syncs: number): Promise<void> {
 async function benchActionsMinutes(days: number): Promise<void> {
   const r = await replayMonth(days);
   const perMonth = (r.pushRuns * 22) / days + r.scheduledRuns;
-  row("-", `Actions: ${days} working days, 2 machines, 1 h overlap a day`, `${r.pushRuns} merge runs`, `${r.syncs} syncs; a 22-day month: ${perMonth.toFixed(0)} billed runs (${r.scheduledRuns} of them the daily safety net)`, "target ≤ 100 runs a month");
+  row("-", `Actions: ${days} working days, 2 machines, 1 h overlap a day`, `${r.pushRuns} merge runs`, `${r.syncs} syncs (${Object.entries(r.outcomes).map(([k, n]) => `${n} ${k}`).join(", ")}); a 22-day month: ${perMonth.toFixed(0)} billed runs (${r.scheduledRuns} of them the daily safety net)`, "target ≤ 100 runs a month");
 }
 
 async function benchPluginOverhead(windowS: number): Promise<void> {
   const o = await measurePluginOverhead(20, windowS);
-  row("-", "plugin in real OpenCode, idle", `+${(o.rssMb.with - o.rssMb.without).toFixed(0)} MB`, `RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
+  const extra = o.rssMb.with - o.rssMb.without;
+  row("-", "plugin in real OpenCode, idle", `${extra < 0 ? "−" : "+"}${Math.abs(extra).toFixed(0)} MB`, `RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
 }
 
-for (const s of sizes) await benchSize(SIZES[s]!);
-await benchReconcile();
-await benchGrowth(args.includes("--quick") ? 50 : 1000);
-await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
-await benchPluginOverhead(args.includes("--quick") ? 30 : 120);
+if (part("sizes")) for (const s of sizes) await benchSize(SIZES[s]!);
+if (part("reconcile")) await benchReconcile();
+if (part("growth")) await benchGrowth(args.includes("--quick") ? 50 : 1000);
+if (part("actions")) await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
+if (part("plugin")) await benchPluginOverhead(args.includes("--quick") ? 30 : 120);
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 console.log(["size", "operation", "time", "measure", "goal"].map((h, i) => h.padEnd(widths[i] ?? h.length)).join(" | "));

@@ -171,23 +171,28 @@ async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options
         { ref: branchRef(machine), oid: mine, expected: remoteBranch },
       ]);
       if (pushed.ok && main) await markOwnChangesApplied(repo, index, sources, main, mine);
-    } else if (ctx.mode === "local") {
-      const merge = await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
-      outcome = "merged";
-      target = merge.commit!;
-      pushed = await pushAtomic(repo, ctx.remote, [
-        { ref: "main", oid: target, expected: main },
-        { ref: branchRef(machine), oid: target, expected: remoteBranch },
-      ]);
-      if (pushed.ok) for (const c of merge.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
     } else {
-      // Action mode: hand the merge to the Action; meanwhile take what does not collide.
-      outcome = "waiting-for-action";
-      target = main;
-      if (remoteBranch !== mine) {
-        mine = await withoutSkipCi(repo, mine, machine);
-        pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
-        if (pushed.ok) index.setMeta({ head: mine });
+      // The same reconcile the Action runs. In Action mode it is done here only when all our earlier
+      // changes are in main and nothing conflicts: a new edit meeting main's newer version of a record
+      // would otherwise start a run on every sync. Conflicts, and branches still waiting, go to the
+      // Action, which decides by the repo's strategy and keeps the audit trail.
+      const merge = ctx.mode === "local" || merged ? await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` }) : null;
+      if (merge && (ctx.mode === "local" || !merge.result?.conflicts.length)) {
+        outcome = "merged";
+        target = merge.commit!;
+        pushed = await pushAtomic(repo, ctx.remote, [
+          { ref: "main", oid: target, expected: main },
+          { ref: branchRef(machine), oid: target, expected: remoteBranch },
+        ]);
+        if (pushed.ok) for (const c of merge.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+      } else {
+        outcome = "waiting-for-action";
+        target = main;
+        if (remoteBranch !== mine) {
+          mine = await withoutSkipCi(repo, mine, machine);
+          pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
+          if (pushed.ok) index.setMeta({ head: mine });
+        }
       }
     }
     if (!pushed.ok) {

@@ -1,7 +1,7 @@
 // End to end through the GitHub stand-in: init --github, three machines in action-merge mode,
 // the bundled Action (dist/action.js, vendored into the sync repo) run by the stand-in runner.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +74,33 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(runsOf().length).toBe(runsBefore);
   }, SLOW);
 
+  it("an edit meeting main's newer version of the same file merges here, cleanly, without a workflow run", async () => {
+    const [a, b] = homes as [TestHome, TestHome];
+    const history = (h: TestHome) => join(h.state, "prompt-history.jsonl");
+    const prompt = (h: TestHome, text: string) => appendFileSync(history(h), JSON.stringify({ input: text, parts: [], mode: "normal" }) + "\n");
+    for (const h of homes) await cli(h, "sync");
+    await gh.runner.idle();
+    const runsBefore = runsOf().length;
+    // Both machines keep typing; beta never syncs before its next prompt, so each of its syncs meets alpha's newer history.
+    for (let round = 0; round < 3; round++) {
+      prompt(a, `alpha ${round}`);
+      expect(JSON.parse((await cli(a, "sync", "--json")).stdout)).toMatchObject({ outcome: round === 0 ? "fast-forward" : "merged" });
+      prompt(b, `beta ${round}`);
+      expect(JSON.parse((await cli(b, "sync", "--json")).stdout)).toMatchObject({ outcome: "merged" });
+    }
+    await cli(a, "sync");
+    await gh.runner.idle();
+    expect(runsOf().length).toBe(runsBefore);
+    for (const h of [a, b]) {
+      const lines = readFileSync(history(h), "utf8");
+      for (let round = 0; round < 3; round++) {
+        expect(lines).toContain(`alpha ${round}`);
+        expect(lines).toContain(`beta ${round}`);
+      }
+    }
+    expect(readFileSync(history(a), "utf8")).toBe(readFileSync(history(b), "utf8"));
+  }, SLOW);
+
   it("concurrent edits on three machines converge after the Action merges them", async () => {
     const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
     const [a, b, c] = homes as [TestHome, TestHome, TestHome];
@@ -125,25 +152,39 @@ describe("the merge Action through a GitHub stand-in", () => {
   }, SLOW);
 
   it("two Action runs racing for main lose nothing", async () => {
-    const [a, b] = homes as [TestHome, TestHome];
-    // Both machines push branches that need a merge, then two runs start at once (outside the concurrency group).
-    writeFileSync(join(a.config, "AGENTS.md"), "alpha's rules\n");
-    writeFileSync(join(b.config, "tui.json"), '{"from":"beta"}');
-    const c = homes[2]!;
-    writeFileSync(join(c.config, "opencode.jsonc"), readFileSync(join(c.config, "opencode.jsonc"), "utf8").replace("{", '{\n  "share": "disabled",'));
+    const [a, b, c] = homes as [TestHome, TestHome, TestHome];
+    const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
+    const setTheme = (h: TestHome, theme: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(/"theme": "[^"]*"/, `"theme": "${theme}"`));
+    const isInMain = async (machine: string) => (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "merge-base", "--is-ancestor", `machines/${machine}`, "main"], { okCodes: [1] })).code === 0;
+    // gamma moves main; alpha and beta then change the same setting: only the Action may decide those.
+    setTheme(c, "gamma-theme");
     await cli(c, "sync");
-    await cli(a, "sync");
-    await cli(b, "sync");
-    await gh.runner.idle();
+    setTheme(a, "alpha-theme");
+    writeFileSync(join(a.config, "AGENTS.md"), "alpha's rules\n");
+    setTheme(b, "beta-theme");
+    writeFileSync(join(b.config, "tui.json"), '{"from":"beta"}');
+    gh.runner.hold();
+    expect(JSON.parse((await cli(a, "sync", "--json")).stdout)).toMatchObject({ outcome: "waiting-for-action" });
+    expect(JSON.parse((await cli(b, "sync", "--json")).stdout)).toMatchObject({ outcome: "waiting-for-action" });
+    expect([await isInMain("alpha"), await isInMain("beta")]).toEqual([false, false]);
+    // Two runs start at once, outside the concurrency group; the queued ones follow.
     await Promise.all([runActionDirectly(), runActionDirectly()]);
-    for (const h of homes) await cli(h, "sync");
+    expect([await isInMain("alpha"), await isInMain("beta")]).toEqual([true, true]);
+    gh.runner.release();
     await gh.runner.idle();
     for (const h of homes) await cli(h, "sync");
+    for (const h of homes) await cli(h, "sync");
+    const themes = new Set<string>();
     for (const h of homes) {
       expect(readFileSync(join(h.config, "AGENTS.md"), "utf8")).toBe("alpha's rules\n");
       expect(readFileSync(join(h.config, "tui.json"), "utf8")).toBe('{"from":"beta"}');
-      expect(readFileSync(join(h.config, "opencode.jsonc"), "utf8")).toContain('"share": "disabled"');
+      themes.add(/"theme": "([^"]*)"/.exec(readFileSync(cfg(h), "utf8"))![1]!);
     }
+    expect(themes.size).toBe(1);
+    // The two values that lost are kept as conflicts.
+    const conflicts = JSON.parse((await cli(a, "conflicts", "--json")).stdout) as unknown[];
+    const lost = ["gamma-theme", "alpha-theme", "beta-theme"].filter((t) => !themes.has(t));
+    for (const t of lost) expect(JSON.stringify(conflicts)).toContain(t);
   }, SLOW);
 
   it("refuses a public repository", async () => {

@@ -63,6 +63,7 @@ export class ActionsRunner {
   private readonly pending = new Map<string, { run: WorkflowRun; job: () => Promise<void> }>();
   private nextId = 1;
   private readonly actionsTokens = new Set<string>();
+  private held = false;
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -89,9 +90,26 @@ export class ActionsRunner {
     for (const wf of await this.workflowsAt(repo, sha)) if (wf.on && "workflow_dispatch" in wf.on) this.enqueue(repo, wf, "workflow_dispatch", ref, sha);
   }
 
-  /** Resolves when no run is queued or in progress. */
+  /** Queues runs without starting them, as when every runner is busy, until `release()`. */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const [group, next] of [...this.pending]) {
+      if (this.busy.has(group)) continue;
+      this.pending.delete(group);
+      this.start(group, next.job);
+    }
+  }
+
+  /** Resolves when no run is queued or in progress (held runs count as queued: release them first). */
   async idle(): Promise<void> {
-    while (this.busy.size || this.pending.size) await Promise.all([...this.busy.values()]);
+    while (this.busy.size || this.pending.size) {
+      if (!this.busy.size && this.held) throw new Error("runs are held: release() them before waiting for them");
+      await Promise.all([...this.busy.values()]);
+    }
   }
 
   private async workflowsAt(repo: RunnerRepo, sha: string): Promise<Workflow[]> {
@@ -108,7 +126,7 @@ export class ActionsRunner {
     this.runs.set(repo.fullName, list);
     const group = `${repo.fullName}:${wf.concurrency?.group ?? `run-${run.id}`}`;
     const job = () => this.execute(repo, wf, run);
-    if (!this.busy.has(group)) return this.start(group, job);
+    if (!this.busy.has(group) && !this.held) return this.start(group, job);
     // GitHub keeps at most one pending run per group: the newer one cancels the older.
     const older = this.pending.get(group);
     if (older) {
@@ -121,6 +139,7 @@ export class ActionsRunner {
   private start(group: string, job: () => Promise<void>): void {
     const p = job().finally(() => {
       this.busy.delete(group);
+      if (this.held) return;
       const next = this.pending.get(group);
       this.pending.delete(group);
       if (next) this.start(group, next.job);
