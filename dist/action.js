@@ -21781,13 +21781,15 @@ function text(bytes) {
 
 // git/merge-branch.ts
 async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+async function readRecordObjects(repo, objects, onDamaged) {
   const out = /* @__PURE__ */ new Map();
-  if (!commit) return out;
-  const list = [...paths];
-  for (let i = 0; i < list.length; i += 2e3) {
-    const slice = list.slice(i, i + 2e3);
-    const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
-    slice.forEach((p, j) => {
+  for (let i = 0; i < objects.length; i += 2e3) {
+    const slice = objects.slice(i, i + 2e3);
+    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
+    slice.forEach(([p], j) => {
       const b = blobs[j];
       if (!b) return;
       try {

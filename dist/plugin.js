@@ -23163,13 +23163,15 @@ function text(bytes) {
 
 // git/merge-branch.ts
 async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+async function readRecordObjects(repo, objects, onDamaged) {
   const out = /* @__PURE__ */ new Map();
-  if (!commit) return out;
-  const list = [...paths];
-  for (let i = 0; i < list.length; i += 2e3) {
-    const slice = list.slice(i, i + 2e3);
-    const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
-    slice.forEach((p, j) => {
+  for (let i = 0; i < objects.length; i += 2e3) {
+    const slice = objects.slice(i, i + 2e3);
+    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
+    slice.forEach(([p], j) => {
       const b = blobs[j];
       if (!b) return;
       try {
@@ -23947,8 +23949,8 @@ async function applyCommit(repo, index, sources, to) {
     const from = index.getMeta(appliedKey(source)) ?? null;
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
     if (from === to && !waitedOn.length) continue;
-    const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
-    const changed = [.../* @__PURE__ */ new Set([...diffed, ...waitedOn])];
+    const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => c.oid === null ? [] : [[c.path, c.oid]]));
+    const changed = [.../* @__PURE__ */ new Set([...oids.keys(), ...waitedOn])];
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -23956,7 +23958,11 @@ async function applyCommit(repo, index, sources, to) {
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
     const applyPaths = async (paths) => {
-      const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const records = await readRecordObjects(
+        repo,
+        paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]),
+        (e) => problems.push(`${e.message}; skipped`)
+      );
       const known = index.getMany(paths);
       const wanted = [];
       for (const r of records.values()) {
@@ -25030,22 +25036,24 @@ async function cycle(ctx, repo, index, options) {
         { ref: branchRef(machine), oid: mine, expected: remoteBranch }
       ]);
       if (pushed.ok && main) await markOwnChangesApplied(repo, index, sources, main, mine);
-    } else if (ctx.mode === "local") {
-      const merge3 = await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` });
-      outcome = "merged";
-      target = merge3.commit;
-      pushed = await pushAtomic(repo, ctx.remote, [
-        { ref: "main", oid: target, expected: main },
-        { ref: branchRef(machine), oid: target, expected: remoteBranch }
-      ]);
-      if (pushed.ok) for (const c of merge3.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
     } else {
-      outcome = "waiting-for-action";
-      target = main;
-      if (remoteBranch !== mine) {
-        mine = await withoutSkipCi(repo, mine, machine);
-        pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
-        if (pushed.ok) index.setMeta({ head: mine });
+      const merge3 = ctx.mode === "local" || merged ? await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` }) : null;
+      if (merge3 && (ctx.mode === "local" || !merge3.result?.conflicts.length)) {
+        outcome = "merged";
+        target = merge3.commit;
+        pushed = await pushAtomic(repo, ctx.remote, [
+          { ref: "main", oid: target, expected: main },
+          { ref: branchRef(machine), oid: target, expected: remoteBranch }
+        ]);
+        if (pushed.ok) for (const c of merge3.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+      } else {
+        outcome = "waiting-for-action";
+        target = main;
+        if (remoteBranch !== mine) {
+          mine = await withoutSkipCi(repo, mine, machine);
+          pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
+          if (pushed.ok) index.setMeta({ head: mine });
+        }
       }
     }
     if (!pushed.ok) {

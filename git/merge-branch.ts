@@ -19,13 +19,21 @@ export interface BranchMerge {
  * `onDamaged` is given: then it is reported there and left out.
  */
 export async function readRecords(repo: GitRepo, commit: string | null, paths: Iterable<string>, onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
+  if (!commit) return new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+
+/**
+ * Records from their blobs, each given as `[path, object name]`: an oid when a diff or tree listing
+ * already gave it (git then skips walking the trees from the commit to the path, which dominated a
+ * first pull of 200,000 records), else `<commit>:<path>`.
+ */
+export async function readRecordObjects(repo: GitRepo, objects: readonly (readonly [string, string])[], onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
   const out = new Map<string, SyncRecord>();
-  if (!commit) return out;
-  const list = [...paths];
-  for (let i = 0; i < list.length; i += 2000) {
-    const slice = list.slice(i, i + 2000);
-    const blobs = await Promise.all(slice.map((p) => repo.readBlob(`${commit}:${p}`)));
-    slice.forEach((p, j) => {
+  for (let i = 0; i < objects.length; i += 2000) {
+    const slice = objects.slice(i, i + 2000);
+    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
+    slice.forEach(([p], j) => {
       const b = blobs[j];
       if (!b) return;
       try {

@@ -4,7 +4,7 @@
 // not write (no database yet, a newer schema, a busy database) catches up on a later run.
 import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
-import { readRecords } from "../../git/merge-branch.js";
+import { readRecordObjects } from "../../git/merge-branch.js";
 import type { GitRepo } from "../../git/repo.js";
 import { ApplyIncomplete, SourceError, waitingKey, type Applied, type ApplyResult, type Source } from "../sources/source.js";
 import { crashPoint } from "./crash-points.js";
@@ -37,8 +37,9 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     const from = index.getMeta(appliedKey(source)) ?? null;
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]") as string[];
     if (from === to && !waitedOn.length) continue;
-    const diffed = from === to ? [] : (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
-    const changed = [...new Set([...diffed, ...waitedOn])];
+    // Paths with the blob ids the diff gave: reading by id spares git a tree walk per record.
+    const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => (c.oid === null ? [] : [[c.path, c.oid] as const])));
+    const changed = [...new Set([...oids.keys(), ...waitedOn])];
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
@@ -47,7 +48,11 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     };
     const applyPaths = async (paths: readonly string[]): Promise<ApplyResult> => {
       // A damaged record is named and skipped: it must not hold back every other record.
-      const records = await readRecords(repo, to, paths, (e) => problems.push(`${e.message}; skipped`));
+      const records = await readRecordObjects(
+        repo,
+        paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]),
+        (e) => problems.push(`${e.message}; skipped`),
+      );
       const known = index.getMany(paths);
       const wanted: SyncRecord[] = [];
       for (const r of records.values()) {
