@@ -14,6 +14,7 @@ export interface Overhead {
   readonly rssMb: { with: number; without: number };
   readonly idleCpuMs: { with: number; without: number };
   readonly windowS: number;
+  readonly rounds: number;
 }
 
 const TICK_MS = 1000 / 100;
@@ -26,7 +27,7 @@ function cpuMs(pid: number): number {
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-export async function measurePluginOverhead(settleS = 20, windowS = 120): Promise<Overhead> {
+export async function measurePluginOverhead(settleS = 20, windowS = 120, rounds = 3): Promise<Overhead> {
   const bin = await ensureOpenCode();
   const root = mkdtempSync(join(tmpdir(), "oc-sync-bench-plugin-"));
   const llm = await startFakeLlm(join(root, "llm.jsonl"));
@@ -55,9 +56,20 @@ export async function measurePluginOverhead(settleS = 20, windowS = 120): Promis
         await s.stop();
       }
     };
-    const a = await measure(without);
-    const b = await measure(withPlugin);
-    return { rssMb: { with: b.rss, without: a.rss }, idleCpuMs: { with: b.cpu, without: a.cpu }, windowS };
+    // Alternating rounds, medians: one OpenCode process differs from the next by tens of MB anyway.
+    const a: { rss: number; cpu: number }[] = [];
+    const b: { rss: number; cpu: number }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      a.push(await measure(without));
+      b.push(await measure(withPlugin));
+    }
+    const mid = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
+    return {
+      rssMb: { with: mid(b.map((x) => x.rss)), without: mid(a.map((x) => x.rss)) },
+      idleCpuMs: { with: mid(b.map((x) => x.cpu)), without: mid(a.map((x) => x.cpu)) },
+      windowS,
+      rounds,
+    };
   } finally {
     await llm.stop();
     rmSync(root, { recursive: true, force: true });

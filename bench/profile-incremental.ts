@@ -1,4 +1,4 @@
-// Profiles one incremental sync phase by phase: npm exec tsx bench/profile-incremental.ts
+// Profiles incremental syncs: npm exec tsx bench/profile-incremental.ts (SIZE=S|M|L, default S)
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ const remote = join(root, "remote.git");
 const A = makeHome(root, "a", { OC_SYNC_REMOTE: remote });
 if (!given) {
   await runGit(["init", "--bare", "-q", "-b", "main", remote]);
-  generate(A.db, SIZES.S!, DEMO_PROJECT, A.repo);
+  generate(A.db, SIZES[process.env.SIZE ?? "S"]!, DEMO_PROJECT, A.repo);
   await runSync(await loadContext({ env: A.env }));
   console.log(`set up; now run with OC_SYNC_PROFILE_ROOT=${root}`);
   process.exit(0);

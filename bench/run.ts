@@ -214,17 +214,17 @@ async function benchActionsMinutes(days: number): Promise<void> {
   row("-", `Actions: ${days} working days, 2 machines, 1 h overlap a day`, `${r.pushRuns} merge runs`, `${r.syncs} syncs (${Object.entries(r.outcomes).map(([k, n]) => `${n} ${k}`).join(", ")}); a 22-day month: ${perMonth.toFixed(0)} billed runs (${r.scheduledRuns} of them the daily safety net)`, "target ≤ 100 runs a month");
 }
 
-async function benchPluginOverhead(windowS: number): Promise<void> {
-  const o = await measurePluginOverhead(20, windowS);
+async function benchPluginOverhead(windowS: number, rounds: number): Promise<void> {
+  const o = await measurePluginOverhead(20, windowS, rounds);
   const extra = o.rssMb.with - o.rssMb.without;
-  row("-", "plugin in real OpenCode, idle", `${extra < 0 ? "−" : "+"}${Math.abs(extra).toFixed(0)} MB`, `RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
+  row("-", "plugin in real OpenCode, idle", `${extra < 0 ? "−" : "+"}${Math.abs(extra).toFixed(0)} MB`, `medians of ${o.rounds} alternating runs: RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
 }
 
 if (part("sizes")) for (const s of sizes) await benchSize(SIZES[s]!);
 if (part("reconcile")) await benchReconcile();
 if (part("growth")) await benchGrowth(args.includes("--quick") ? 50 : 1000);
 if (part("actions")) await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
-if (part("plugin")) await benchPluginOverhead(args.includes("--quick") ? 30 : 120);
+if (part("plugin")) await benchPluginOverhead(args.includes("--quick") ? 30 : 60, args.includes("--quick") ? 1 : 3);
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 console.log(["size", "operation", "time", "measure", "goal"].map((h, i) => h.padEnd(widths[i] ?? h.length)).join(" | "));

@@ -1355,9 +1355,141 @@ var require_light = __commonJS({
 // client/cli/main.ts
 import { parseArgs } from "node:util";
 
-// client/config/settings.ts
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+// core/record.ts
+import { createHash } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function compareVectors(a, b) {
+  let aGreater = false;
+  let bGreater = false;
+  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[id] ?? 0;
+    const y = b[id] ?? 0;
+    if (x > y) aGreater = true;
+    else if (y > x) bGreater = true;
+    if (aGreater && bGreater) return "concurrent";
+  }
+  if (aGreater) return "ahead";
+  if (bGreater) return "behind";
+  return "equal";
+}
+function mergeVectors(a, b) {
+  const out = { ...a };
+  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
+  return canonicalVector(out);
+}
+function incrementVector(v, machine) {
+  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return createHash("sha256").update(content).digest("hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.name = "RecordFormatError";
+  }
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function isSafeRepoPath(path) {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+function sameVersion(a, b) {
+  return a.hash === b.hash && a.deleted === b.deleted;
+}
+
+// core/layout.ts
+var FORMAT_PATH = ".oc-sync/format.json";
+var KEY_PATH = ".oc-sync/key.json";
+var FORMAT_VERSION = 1;
+var CONFLICTS_DIR = "conflicts/";
+var MERGE_WRITER = "merge";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isRecordPath(path) {
+  return RECORD_ROOTS.some((root) => path.startsWith(root));
+}
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+function conflictRecord(c) {
+  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
+  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
+  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}
+
+// core/conflict.ts
+import { createHash as createHash2 } from "node:crypto";
+function conflictId(path, at, kept, lost) {
+  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+}
+
+// core/merge/json.ts
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
 function createScanner(text2, ignoreTrivia = false) {
@@ -2768,6 +2900,916 @@ function applyEdits(text2, edits) {
   return text2;
 }
 
+// core/merge/json-value.ts
+import { isDeepStrictEqual } from "node:util";
+function isObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function idOf(v) {
+  if (!isObject(v)) return void 0;
+  const id = v.id;
+  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
+}
+function isIdArray(v) {
+  if (!Array.isArray(v)) return false;
+  const ids = v.map(idOf);
+  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
+}
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show = (v) => v === void 0 ? null : JSON.stringify(v);
+function mergeJsonValues(base, main2, branch, at, sink) {
+  if (isDeepStrictEqual(main2, branch)) return main2;
+  if (isDeepStrictEqual(base, main2)) return branch;
+  if (isDeepStrictEqual(base, branch)) return main2;
+  if (isObject(main2) && isObject(branch) && (base === void 0 || isObject(base))) {
+    return mergeObjects(base ?? {}, main2, branch, at, sink);
+  }
+  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
+    return mergeIdArrays(base ?? [], main2, branch, at, sink);
+  }
+  const winner = sink.overlap(at, show(main2), show(branch));
+  return winner === "main" ? main2 : branch;
+}
+function mergeObjects(base, main2, branch, at, sink) {
+  const out = {};
+  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
+  for (const key of keys) {
+    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
+    if (v !== void 0) out[key] = v;
+  }
+  return out;
+}
+function mergeIdArrays(base, main2, branch, at, sink) {
+  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
+  const b = byId(base);
+  const m = byId(main2);
+  const r = byId(branch);
+  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
+  const out = [];
+  for (const id of order) {
+    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
+    if (v !== void 0) out.push(v);
+  }
+  return out;
+}
+
+// node_modules/node-diff3/dist/diff3.mjs
+function LCS(buffer1, buffer2) {
+  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
+  for (let j = 0; j < buffer2.length; j++) {
+    const item = buffer2[j];
+    if (equivalenceClasses[item]) {
+      equivalenceClasses[item].push(j);
+    } else {
+      equivalenceClasses[item] = [j];
+    }
+  }
+  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
+  let candidates = [NULLRESULT];
+  for (let i = 0; i < buffer1.length; i++) {
+    const item = buffer1[i];
+    const buffer2indices = equivalenceClasses[item] || [];
+    let r = 0;
+    let c = candidates[0];
+    for (const j of buffer2indices) {
+      let s;
+      for (s = r; s < candidates.length; s++) {
+        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
+          break;
+        }
+      }
+      if (s < candidates.length) {
+        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
+        if (r === candidates.length) {
+          candidates.push(c);
+        } else {
+          candidates[r] = c;
+        }
+        r = s + 1;
+        c = newCandidate;
+        if (r === candidates.length) {
+          break;
+        }
+      }
+    }
+    candidates[r] = c;
+  }
+  return candidates[candidates.length - 1];
+}
+function diffIndices(buffer1, buffer2) {
+  const lcs = LCS(buffer1, buffer2);
+  let result = [];
+  let tail1 = buffer1.length;
+  let tail2 = buffer2.length;
+  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
+    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
+    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
+    tail1 = candidate.buffer1index;
+    tail2 = candidate.buffer2index;
+    if (mismatchLength1 || mismatchLength2) {
+      result.push({
+        buffer1: [tail1 + 1, mismatchLength1],
+        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
+        buffer2: [tail2 + 1, mismatchLength2],
+        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
+      });
+    }
+  }
+  result.reverse();
+  return result;
+}
+function diff3MergeRegions(a, o, b) {
+  let hunks = [];
+  function addHunk(h, ab) {
+    hunks.push({
+      ab,
+      oStart: h.buffer1[0],
+      oLength: h.buffer1[1],
+      abStart: h.buffer2[0],
+      abLength: h.buffer2[1]
+    });
+  }
+  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
+  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
+  hunks.sort((x, y) => x.oStart - y.oStart);
+  let results = [];
+  let currOffset = 0;
+  function advanceTo(endOffset) {
+    if (endOffset > currOffset) {
+      results.push({
+        stable: true,
+        buffer: "o",
+        bufferStart: currOffset,
+        bufferLength: endOffset - currOffset,
+        bufferContent: o.slice(currOffset, endOffset)
+      });
+      currOffset = endOffset;
+    }
+  }
+  while (hunks.length) {
+    let hunk = hunks.shift();
+    let regionStart = hunk.oStart;
+    let regionEnd = hunk.oStart + hunk.oLength;
+    let regionHunks = [hunk];
+    advanceTo(regionStart);
+    while (hunks.length) {
+      const nextHunk = hunks[0];
+      const nextHunkStart = nextHunk.oStart;
+      if (nextHunkStart > regionEnd)
+        break;
+      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
+      regionHunks.push(hunks.shift());
+    }
+    if (regionHunks.length === 1) {
+      if (hunk.abLength > 0) {
+        const buffer = hunk.ab === "a" ? a : b;
+        results.push({
+          stable: true,
+          buffer: hunk.ab,
+          bufferStart: hunk.abStart,
+          bufferLength: hunk.abLength,
+          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
+        });
+      }
+    } else {
+      let bounds = {
+        a: [a.length, -1, o.length, -1],
+        b: [b.length, -1, o.length, -1]
+      };
+      while (regionHunks.length) {
+        hunk = regionHunks.shift();
+        const oStart = hunk.oStart;
+        const oEnd = oStart + hunk.oLength;
+        const abStart = hunk.abStart;
+        const abEnd = abStart + hunk.abLength;
+        let b2 = bounds[hunk.ab];
+        b2[0] = Math.min(abStart, b2[0]);
+        b2[1] = Math.max(abEnd, b2[1]);
+        b2[2] = Math.min(oStart, b2[2]);
+        b2[3] = Math.max(oEnd, b2[3]);
+      }
+      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
+      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
+      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
+      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
+      let result = {
+        stable: false,
+        aStart,
+        aLength: aEnd - aStart,
+        aContent: a.slice(aStart, aEnd),
+        oStart: regionStart,
+        oLength: regionEnd - regionStart,
+        oContent: o.slice(regionStart, regionEnd),
+        bStart,
+        bLength: bEnd - bStart,
+        bContent: b.slice(bStart, bEnd)
+      };
+      results.push(result);
+    }
+    currOffset = regionEnd;
+  }
+  advanceTo(o.length);
+  return results;
+}
+function diff3Merge(a, o, b, options) {
+  let defaults = {
+    excludeFalseConflicts: true,
+    stringSeparator: /\s+/
+  };
+  options = Object.assign(defaults, options);
+  if (typeof a === "string")
+    a = a.split(options.stringSeparator);
+  if (typeof o === "string")
+    o = o.split(options.stringSeparator);
+  if (typeof b === "string")
+    b = b.split(options.stringSeparator);
+  let results = [];
+  const regions = diff3MergeRegions(a, o, b);
+  let okBuffer = [];
+  function flushOk() {
+    if (okBuffer.length) {
+      results.push({ ok: okBuffer });
+    }
+    okBuffer = [];
+  }
+  function isFalseConflict(a2, b2) {
+    if (a2.length !== b2.length)
+      return false;
+    for (let i = 0; i < a2.length; i++) {
+      if (a2[i] !== b2[i])
+        return false;
+    }
+    return true;
+  }
+  regions.forEach((region) => {
+    if (region.stable) {
+      okBuffer.push(...region.bufferContent);
+    } else {
+      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
+        okBuffer.push(...region.aContent);
+      } else {
+        flushOk();
+        results.push({
+          conflict: {
+            a: region.aContent,
+            aIndex: region.aStart,
+            o: region.oContent,
+            oIndex: region.oStart,
+            b: region.bContent,
+            bIndex: region.bStart
+          }
+        });
+      }
+    }
+  });
+  flushOk();
+  return results;
+}
+
+// core/merge/text.ts
+function splitLines(text2) {
+  if (text2 === "") return [];
+  return text2.split(/(?<=\n)/);
+}
+function mergeText(base, main2, branch, sink) {
+  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
+  let out = "";
+  for (const region of regions) {
+    if (region.ok) {
+      out += region.ok.join("");
+      continue;
+    }
+    const c = region.conflict;
+    const mainText = c.a.join("");
+    const branchText = c.b.join("");
+    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
+    const winner = sink.overlap(at, mainText, branchText);
+    out += winner === "main" ? mainText : branchText;
+  }
+  return out;
+}
+
+// core/merge/json.ts
+var NotJsonError = class extends Error {
+};
+function parseJson(text2, comments) {
+  if (text2.trim() === "") return void 0;
+  if (!comments) {
+    try {
+      return JSON.parse(text2);
+    } catch (e) {
+      throw new NotJsonError(e.message);
+    }
+  }
+  const errors = [];
+  const value = parse2(text2, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
+  return value;
+}
+function indentOf(text2) {
+  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
+}
+function mergeJsonText(base, main2, branch, comments, sink) {
+  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
+  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
+  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
+  if (merged === void 0) return "";
+  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
+  const byLines = cleanLineMerge(base, main2, branch);
+  if (byLines !== void 0 && isDeepStrictEqual2(safeParse(byLines), merged)) return byLines;
+  return editInto(main2, parseJson(main2, true), merged);
+}
+function cleanLineMerge(base, main2, branch) {
+  let clean = true;
+  const text2 = mergeText(base, main2, branch, {
+    overlap: () => {
+      clean = false;
+      return "main";
+    }
+  });
+  return clean ? text2 : void 0;
+}
+function safeParse(text2) {
+  try {
+    return parseJson(text2, true);
+  } catch {
+    return void 0;
+  }
+}
+function editInto(text2, from, to) {
+  const insertSpaces = !indentOf(text2).includes("	");
+  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
+  if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text2)) + "\n";
+  let out = text2;
+  const walk = (path, a, b) => {
+    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
+    for (const [key, value] of Object.entries(b)) {
+      const old = a[key];
+      if (isDeepStrictEqual2(old, value)) continue;
+      if (isObject(old) && isObject(value)) walk([...path, key], old, value);
+      else out = applyEdits(out, modify(out, [...path, key], value, options));
+    }
+  };
+  walk([], from, to);
+  return out;
+}
+
+// core/merge/entries.ts
+var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
+var same = (a, b) => identity(a) === identity(b);
+var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
+function parse3(text2) {
+  if (text2.trim() === "") return {};
+  const v = JSON.parse(text2);
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
+  return v;
+}
+function mergeEncryptedEntries(base, main2, branch, sink) {
+  const [b, m, r] = [parse3(base), parse3(main2), parse3(branch)];
+  const out = {};
+  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
+    const [bv, mv, rv] = [b[key], m[key], r[key]];
+    let v;
+    if (same(mv, rv) || same(bv, rv)) v = mv;
+    else if (same(bv, mv)) v = rv;
+    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
+    if (v !== void 0) out[key] = v;
+  }
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
+// core/merge/jsonl.ts
+function mergeJsonl(base, main2, branch) {
+  const baseLines = new Set(lineSet(base));
+  const mainLines = lineSet(main2);
+  const branchLines = lineSet(branch);
+  const inMain = new Set(mainLines);
+  const inBranch = new Set(branchLines);
+  const kept = mainLines.filter((l) => !(baseLines.has(l) && !inBranch.has(l)));
+  const added = branchLines.filter((l) => !inMain.has(l) && !baseLines.has(l));
+  const seen = /* @__PURE__ */ new Set();
+  const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
+  return lines.length ? lines.join("\n") + "\n" : "";
+}
+function lineSet(text2) {
+  return splitLines(text2).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
+}
+
+// core/merge/index.ts
+var decoder2 = new TextDecoder("utf-8", { fatal: true });
+var encoder2 = new TextEncoder();
+function asText(bytes) {
+  return bytes === null ? "" : decoder2.decode(bytes);
+}
+function sameBytes(a, b) {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+function mergeContent(kind, base, main2, branch, sink) {
+  if (sameBytes(main2, branch) || sameBytes(base, branch)) return main2;
+  if (sameBytes(base, main2)) return branch;
+  try {
+    const text2 = mergeAsText(kind, asText(base), asText(main2), asText(branch), sink);
+    if (text2 !== void 0) return encoder2.encode(text2);
+  } catch (e) {
+    if (!(e instanceof NotJsonError) && !(e instanceof TypeError)) throw e;
+  }
+  return sink.overlap("", asDisplay(main2), asDisplay(branch)) === "main" ? main2 : branch;
+}
+function mergeAsText(kind, base, main2, branch, sink) {
+  switch (kind) {
+    case "json":
+      return mergeJsonText(base, main2, branch, false, sink);
+    case "encrypted-entries":
+      return mergeEncryptedEntries(base, main2, branch, sink);
+    case "jsonc":
+      return mergeJsonText(base, main2, branch, true, sink);
+    case "text":
+      return mergeText(base, main2, branch, sink);
+    case "jsonl":
+      return mergeJsonl(base, main2, branch);
+    case "opaque":
+      return void 0;
+  }
+}
+function asDisplay(bytes) {
+  try {
+    return decoder2.decode(bytes);
+  } catch {
+    return `base64:${Buffer.from(bytes).toString("base64")}`;
+  }
+}
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
+
+// core/reconcile.ts
+function reconcile(base, main2, branch, options) {
+  const records = new Map(main2);
+  const changed = [];
+  const conflicts = [];
+  const decisions = [];
+  for (const [path, b] of branch) {
+    const m = main2.get(path);
+    if (m === void 0) {
+      records.set(path, b);
+      changed.push(b);
+      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      continue;
+    }
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    if (outcome.record !== m) {
+      records.set(path, outcome.record);
+      changed.push(outcome.record);
+    }
+    conflicts.push(...outcome.conflicts);
+    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+  }
+  return { records, changed, conflicts, decisions };
+}
+function reconcileRecord(base, main2, branch, strategy) {
+  const comparison = compareVectors(branch.vector, main2.vector);
+  const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
+  if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
+  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
+  if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
+  return mergeConcurrent(base, main2, branch, strategy, comparison);
+}
+function mergeConcurrent(base, main2, branch, strategy, comparison) {
+  const conflicts = [];
+  const sides = { main: main2, branch };
+  const record2 = (side, value) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
+  const keep = (at, winner, value) => {
+    const loser = winner === "main" ? "branch" : "main";
+    conflicts.push({
+      id: conflictId(main2.path, at, value[winner], value[loser]),
+      path: main2.path,
+      at,
+      strategy,
+      kept: record2(winner, value[winner]),
+      lost: record2(loser, value[loser]),
+      needsDecision: strategy === "ask"
+    });
+  };
+  const sink = {
+    overlap(at, mainValue, branchValue) {
+      const winner = overlapWinner(strategy, sides);
+      keep(at, winner, { main: mainValue, branch: branchValue });
+      return winner;
+    }
+  };
+  const vector = mergeVectors(main2.vector, branch.vector);
+  const newer = main2.updatedAt >= branch.updatedAt ? main2 : branch;
+  const finish = (content, why) => ({
+    record: makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    comparison,
+    action: "merged",
+    why,
+    conflicts
+  });
+  if (main2.deleted && branch.deleted) return finish(null, "deleted on both sides");
+  if (main2.deleted || branch.deleted) {
+    const editedSide = main2.deleted ? "branch" : "main";
+    keep("", editedSide, { main: text(main2.content), branch: text(branch.content) });
+    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
+  }
+  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
+    let overlaps = 0;
+    const merged2 = mergeContent(main2.kind, live(base), main2.content, branch.content, { overlap: () => (overlaps++, "main") });
+    if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
+    const winner = sink.overlap("", text(main2.content), text(branch.content));
+    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
+  }
+  const merged = mergeContent(main2.kind, live(base), main2.content, branch.content, sink);
+  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
+}
+function live(r) {
+  return r === void 0 || r.deleted ? null : r.content;
+}
+function text(bytes) {
+  return bytes === null ? null : new TextDecoder().decode(bytes);
+}
+
+// git/merge-branch.ts
+async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+async function readRecordObjects(repo, objects, onDamaged) {
+  const out = /* @__PURE__ */ new Map();
+  for (let i = 0; i < objects.length; i += 2e3) {
+    const slice = objects.slice(i, i + 2e3);
+    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
+    slice.forEach(([p], j) => {
+      const b = blobs[j];
+      if (!b) return;
+      try {
+        out.set(p, decodeRecord(p, b));
+      } catch (e) {
+        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+        onDamaged(e);
+      }
+    });
+  }
+  return out;
+}
+async function mergeBranch(repo, main2, branch, options) {
+  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null };
+  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null };
+  const base = await repo.mergeBase(main2, branch);
+  const paths = /* @__PURE__ */ new Set();
+  for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
+  await useCommonVersions(repo, main2, branch, b, m, r);
+  const result = reconcile(b, m, r, { strategy: options.strategy });
+  const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
+  for (const c of result.conflicts) {
+    const rec = conflictRecord(c);
+    if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
+  }
+  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
+  return { commit, fastForward: false, result };
+}
+var HISTORY_LIMIT = 50;
+var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
+var meet = (a, b) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => n > 0));
+var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
+async function useCommonVersions(repo, main2, branch, b, m, r) {
+  for (const [path, mv] of m) {
+    const rv = r.get(path);
+    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
+    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
+    let best = b.get(path);
+    if (!common(best)) best = void 0;
+    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
+    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main2, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    for (const c of commits) {
+      const x = (await readRecords(repo, c, [path], () => {
+      })).get(path);
+      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+    }
+    if (best) b.set(path, best);
+    else b.delete(path);
+  }
+}
+
+// client/sources/source.ts
+function unchangedSinceScan(known, path, current) {
+  const k = known(path);
+  return current === (k && !k.deleted ? k.localHash : null);
+}
+var waitingKey = (category) => `waiting:${category}`;
+var SourceError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "SourceError";
+  }
+};
+var ApplyIncomplete = class extends SourceError {
+  constructor(failures, applied) {
+    super(failures.join("; "));
+    this.failures = failures;
+    this.applied = applied;
+    this.name = "ApplyIncomplete";
+  }
+  failures;
+  applied;
+};
+
+// client/platform/sqlite.ts
+var isBun = typeof globalThis.Bun !== "undefined";
+async function openDatabase(path, options = {}) {
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
+  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+async function openNode(path, options) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return {
+        all: (...p) => s.all(...p),
+        get: (...p) => s.get(...p),
+        run: (...p) => void s.run(...p),
+        iterate: (...p) => s.iterate(...p)
+      };
+    },
+    close: () => db.close()
+  };
+}
+async function openBun(path, options) {
+  const specifier = "bun:sqlite";
+  const { Database: BunDatabase } = await import(specifier);
+  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
+    },
+    close: () => db.close()
+  };
+}
+function withStatementCache(db) {
+  const cache = /* @__PURE__ */ new Map();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    }
+  };
+}
+function transaction(db, fn) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+// client/state/index-store.ts
+var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
+var SCHEMA = `
+CREATE TABLE IF NOT EXISTS record (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
+  local_hash TEXT, stat TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_leaf ON record(${LEAF}, deleted);
+`;
+var IndexStore = class {
+  constructor(db) {
+    this.db = db;
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(SCHEMA);
+  }
+  db;
+  get(path) {
+    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
+    return row ? toEntry(row) : void 0;
+  }
+  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
+  getMany(paths) {
+    const out = /* @__PURE__ */ new Map();
+    for (let i = 0; i < paths.length; i += 500) {
+      const slice = paths.slice(i, i + 500);
+      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
+    }
+    return out;
+  }
+  /** Live paths under a folder prefix, for noticing deletions. */
+  livePaths(prefix) {
+    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
+  }
+  livePathsGlob(glob) {
+    const [where, params] = liveGlob(glob);
+    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
+  }
+  countLiveGlob(glob) {
+    const [where, params] = liveGlob(glob);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
+  }
+  countLive(prefix) {
+    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
+  }
+  /** Saves entries and meta values in one transaction: the index and the head it describes move together. */
+  save(entries, meta3 = {}) {
+    transaction(this.db, () => {
+      this.writeEntries(entries);
+      this.writeMeta(meta3);
+    });
+  }
+  writeEntries(entries) {
+    const stmt = this.db.prepare(
+      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
+       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
+    );
+    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
+  }
+  getMeta(key) {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row ? String(row.value) : void 0;
+  }
+  setMeta(values) {
+    transaction(this.db, () => this.writeMeta(values));
+  }
+  writeMeta(values) {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
+    }
+  }
+  close() {
+    this.db.close();
+  }
+};
+function liveGlob(glob) {
+  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
+  if (/[*?[]/.test(leaf)) return ["deleted = 0 AND path GLOB ?", [glob]];
+  return [`${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
+}
+function entryFor(record2, localHash, stat2) {
+  const { path, kind, vector, hash: hash2, updatedAt, writer, deleted } = record2;
+  return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat: stat2 };
+}
+function toEntry(row) {
+  return {
+    path: String(row.path),
+    kind: String(row.kind),
+    vector: JSON.parse(String(row.vector)),
+    hash: String(row.hash),
+    updatedAt: Number(row.updated_at),
+    writer: String(row.writer),
+    deleted: Number(row.deleted) === 1,
+    localHash: row.local_hash === null ? null : String(row.local_hash),
+    stat: row.stat === null ? null : String(row.stat)
+  };
+}
+
+// client/sync/local-commit.ts
+var MassDeleteError = class extends Error {
+  constructor(category, deletes, live2) {
+    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    this.category = category;
+    this.deletes = deletes;
+    this.live = live2;
+    this.name = "MassDeleteError";
+  }
+  category;
+  deletes;
+  live;
+};
+var MASS_DELETE_FLOOR = 10;
+async function commitLocalChanges(repo, index, sources, o) {
+  const entries = [];
+  const touched = [];
+  let changed = 0;
+  const ctx = {
+    index: (p) => index.get(p),
+    livePaths: (p) => index.livePaths(p),
+    countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
+    meta: (k) => index.getMeta(k),
+    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
+  };
+  async function* records() {
+    for (const source of sources) {
+      const deletes = [];
+      for await (const change of scanOrWarn(source, ctx, o.warn)) {
+        const record2 = toRecord(change, index.get(change.path), o);
+        if (record2 === "touch") {
+          const known = index.get(change.path);
+          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
+          continue;
+        }
+        if (record2.deleted) {
+          deletes.push(record2);
+          continue;
+        }
+        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
+        changed++;
+        if (changed % 5e3 === 0) o.progress?.(changed);
+        yield [record2.path, encodeRecord(record2)];
+      }
+      guardMassDelete(source, deletes, index, o);
+      for (const record2 of deletes) {
+        entries.push(entryFor(record2, null, null));
+        changed++;
+        yield [record2.path, encodeRecord(record2)];
+      }
+    }
+  }
+  const probe = records();
+  const first = await probe.next();
+  if (first.done) return { commit: null, changed: 0, entries: touched, meta: collectMeta(sources) };
+  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  return { commit, changed, entries: [...touched, ...entries], meta: collectMeta(sources) };
+}
+function toRecord(change, known, o) {
+  if (change.type === "touch") return "touch";
+  if (change.type === "delete") {
+    if (!known || known.deleted) return "touch";
+    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
+  }
+  const vector = incrementVector(known?.vector ?? {}, o.machine);
+  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
+  if (known && !known.deleted && known.hash === record2.hash) return "touch";
+  return record2;
+}
+function guardMassDelete(source, deletes, index, o) {
+  if (o.allowMassDelete) return;
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of deletes) {
+    const g = source.groupOf(r.path);
+    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
+    entry.count++;
+    groups2.set(g.name, entry);
+  }
+  for (const [name, g] of groups2) {
+    if (g.count < MASS_DELETE_FLOOR) continue;
+    const live2 = index.countLiveGlob(g.glob);
+    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
+  }
+}
+function collectMeta(sources) {
+  return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
+}
+async function* scanOrWarn(source, ctx, warn) {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
+}
+async function* prepend(first, rest) {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+}
+
+// client/sync/context.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { readFile as readFile2 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+
+// client/config/settings.ts
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -2966,7 +4008,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse4,
+  parse: () => parse5,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -2987,7 +4029,7 @@ __export(external_exports, {
   safeDecodeAsync: () => safeDecodeAsync2,
   safeEncode: () => safeEncode2,
   safeEncodeAsync: () => safeEncodeAsync2,
-  safeParse: () => safeParse2,
+  safeParse: () => safeParse3,
   safeParseAsync: () => safeParseAsync2,
   set: () => set,
   setErrorMap: () => setErrorMap,
@@ -3318,7 +4360,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse3,
+  parse: () => parse4,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -3330,7 +4372,7 @@ __export(core_exports2, {
   safeDecodeAsync: () => safeDecodeAsync,
   safeEncode: () => safeEncode,
   safeEncodeAsync: () => safeEncodeAsync,
-  safeParse: () => safeParse,
+  safeParse: () => safeParse2,
   safeParseAsync: () => safeParseAsync,
   standardProps: () => standardProps,
   stripTabAndNewline: () => stripTabAndNewline,
@@ -3392,7 +4434,7 @@ __export(util_exports, {
   hexToUint8Array: () => hexToUint8Array,
   hide: () => hide,
   installLazyProp: () => installLazyProp,
-  isObject: () => isObject,
+  isObject: () => isObject2,
   isPlainObject: () => isPlainObject,
   issue: () => issue,
   joinValues: () => joinValues,
@@ -3617,7 +4659,7 @@ function slugify(input2) {
 }
 var captureStackTrace = "captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => {
 };
-function isObject(data) {
+function isObject2(data) {
   return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 var allowsEval = /* @__PURE__ */ cached(() => {
@@ -3636,7 +4678,7 @@ var allowsEval = /* @__PURE__ */ cached(() => {
   }
 });
 function isPlainObject(o) {
-  if (isObject(o) === false)
+  if (isObject2(o) === false)
     return false;
   const ctor = o.constructor;
   if (ctor === void 0)
@@ -3644,7 +4686,7 @@ function isPlainObject(o) {
   if (typeof ctor !== "function")
     return true;
   const prot = ctor.prototype;
-  if (isObject(prot) === false)
+  if (isObject2(prot) === false)
     return false;
   if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
     return false;
@@ -4538,7 +5580,7 @@ var _parse = (_Err) => {
   };
   return fn;
 };
-var parse3 = /* @__PURE__ */ _parse($ZodRealError);
+var parse4 = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
   const fn = async (schema2, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -4563,7 +5605,7 @@ var _safeParse = (_Err) => (schema2, value, _ctx) => {
   }
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
-var safeParse = /* @__PURE__ */ _safeParse($ZodRealError);
+var safeParse2 = /* @__PURE__ */ _safeParse($ZodRealError);
 function failure(Err, issues, ctx) {
   let error62;
   return {
@@ -6330,7 +7372,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     return propValues;
   });
-  const isObject3 = isObject;
+  const isObject3 = isObject2;
   const catchall = def.catchall;
   let value;
   const memo2 = globalConfig.memoizer;
@@ -6474,7 +7516,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     return doc.compile();
   };
   let fastpass;
-  const isObject3 = isObject;
+  const isObject3 = isObject2;
   const jit = !globalConfig.jitless;
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
@@ -6691,7 +7733,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
   const disc = cached(() => discriminatorMap(def));
   inst._zod.parse = (payload, ctx) => {
     const input2 = payload.value;
-    if (!isObject(input2)) {
+    if (!isObject2(input2)) {
       payload.issues.push({
         code: "invalid_type",
         expected: "object",
@@ -7691,10 +8733,10 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
       throw new Error("implement() must be called with a function");
     }
     return Object.defineProperty(function(...args) {
-      const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
+      const parsedArgs = inst._def.input ? parse4(inst._def.input, args) : args;
       const result = Reflect.apply(func, this, parsedArgs);
       if (inst._def.output) {
-        return parse3(inst._def.output, result);
+        return parse4(inst._def.output, result);
       }
       return result;
     }, "_zod", { value: inst._zod, enumerable: false });
@@ -20001,9 +21043,9 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4 = /* @__PURE__ */ _parse(ZodRealError);
+var parse5 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
-var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
+var safeParse3 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
 var encode2 = /* @__PURE__ */ _encode(ZodRealError);
 var decode2 = /* @__PURE__ */ _decode(ZodRealError);
@@ -20138,13 +21180,13 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     util_exports.own(this, "~standard", value);
   },
   parse: function _parse2(data, params) {
-    return parse4(this, data, params, { callee: _parse2 });
+    return parse5(this, data, params, { callee: _parse2 });
   },
   parseAsync: async function _parseAsync2(data, params) {
     return await parseAsync2(this, data, params, { callee: _parseAsync2 });
   },
   safeParse(data, params) {
-    return safeParse2(this, data, params);
+    return safeParse3(this, data, params);
   },
   async safeParseAsync(data, params) {
     return safeParseAsync2(this, data, params);
@@ -22485,25 +23527,6 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-
 // client/config/settings.ts
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
@@ -22572,1020 +23595,6 @@ function describe3(issue2) {
   if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
   return issue2.message;
 }
-
-// core/record.ts
-import { createHash } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function compareVectors(a, b) {
-  let aGreater = false;
-  let bGreater = false;
-  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[id] ?? 0;
-    const y = b[id] ?? 0;
-    if (x > y) aGreater = true;
-    else if (y > x) bGreater = true;
-    if (aGreater && bGreater) return "concurrent";
-  }
-  if (aGreater) return "ahead";
-  if (bGreater) return "behind";
-  return "equal";
-}
-function mergeVectors(a, b) {
-  const out = { ...a };
-  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
-  return canonicalVector(out);
-}
-function incrementVector(v, machine) {
-  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return createHash("sha256").update(content).digest("hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.name = "RecordFormatError";
-  }
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function isSafeRepoPath(path) {
-  if (path.length === 0 || path.length > 1024) return false;
-  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
-  if (/^[a-zA-Z]:/.test(path)) return false;
-  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-function sameVersion(a, b) {
-  return a.hash === b.hash && a.deleted === b.deleted;
-}
-
-// core/layout.ts
-var FORMAT_PATH = ".oc-sync/format.json";
-var KEY_PATH = ".oc-sync/key.json";
-var FORMAT_VERSION = 1;
-var CONFLICTS_DIR = "conflicts/";
-var MERGE_WRITER = "merge";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function isRecordPath(path) {
-  return RECORD_ROOTS.some((root) => path.startsWith(root));
-}
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
-}
-function conflictRecord(c) {
-  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
-  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
-  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
-}
-
-// core/conflict.ts
-import { createHash as createHash2 } from "node:crypto";
-function conflictId(path, at, kept, lost) {
-  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
-}
-
-// core/merge/json.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf(v) {
-  if (!isObject2(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main2, branch, at, sink) {
-  if (isDeepStrictEqual(main2, branch)) return main2;
-  if (isDeepStrictEqual(base, main2)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main2;
-  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
-    return mergeObjects(base ?? {}, main2, branch, at, sink);
-  }
-  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main2, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main2), show(branch));
-  return winner === "main" ? main2 : branch;
-}
-function mergeObjects(base, main2, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main2, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
-  const b = byId(base);
-  const m = byId(main2);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
-}
-
-// node_modules/node-diff3/dist/diff3.mjs
-function LCS(buffer1, buffer2) {
-  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
-  for (let j = 0; j < buffer2.length; j++) {
-    const item = buffer2[j];
-    if (equivalenceClasses[item]) {
-      equivalenceClasses[item].push(j);
-    } else {
-      equivalenceClasses[item] = [j];
-    }
-  }
-  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
-  let candidates = [NULLRESULT];
-  for (let i = 0; i < buffer1.length; i++) {
-    const item = buffer1[i];
-    const buffer2indices = equivalenceClasses[item] || [];
-    let r = 0;
-    let c = candidates[0];
-    for (const j of buffer2indices) {
-      let s;
-      for (s = r; s < candidates.length; s++) {
-        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
-          break;
-        }
-      }
-      if (s < candidates.length) {
-        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
-        if (r === candidates.length) {
-          candidates.push(c);
-        } else {
-          candidates[r] = c;
-        }
-        r = s + 1;
-        c = newCandidate;
-        if (r === candidates.length) {
-          break;
-        }
-      }
-    }
-    candidates[r] = c;
-  }
-  return candidates[candidates.length - 1];
-}
-function diffIndices(buffer1, buffer2) {
-  const lcs = LCS(buffer1, buffer2);
-  let result = [];
-  let tail1 = buffer1.length;
-  let tail2 = buffer2.length;
-  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
-    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
-    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
-    tail1 = candidate.buffer1index;
-    tail2 = candidate.buffer2index;
-    if (mismatchLength1 || mismatchLength2) {
-      result.push({
-        buffer1: [tail1 + 1, mismatchLength1],
-        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
-        buffer2: [tail2 + 1, mismatchLength2],
-        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
-      });
-    }
-  }
-  result.reverse();
-  return result;
-}
-function diff3MergeRegions(a, o, b) {
-  let hunks = [];
-  function addHunk(h, ab) {
-    hunks.push({
-      ab,
-      oStart: h.buffer1[0],
-      oLength: h.buffer1[1],
-      abStart: h.buffer2[0],
-      abLength: h.buffer2[1]
-    });
-  }
-  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
-  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
-  hunks.sort((x, y) => x.oStart - y.oStart);
-  let results = [];
-  let currOffset = 0;
-  function advanceTo(endOffset) {
-    if (endOffset > currOffset) {
-      results.push({
-        stable: true,
-        buffer: "o",
-        bufferStart: currOffset,
-        bufferLength: endOffset - currOffset,
-        bufferContent: o.slice(currOffset, endOffset)
-      });
-      currOffset = endOffset;
-    }
-  }
-  while (hunks.length) {
-    let hunk = hunks.shift();
-    let regionStart = hunk.oStart;
-    let regionEnd = hunk.oStart + hunk.oLength;
-    let regionHunks = [hunk];
-    advanceTo(regionStart);
-    while (hunks.length) {
-      const nextHunk = hunks[0];
-      const nextHunkStart = nextHunk.oStart;
-      if (nextHunkStart > regionEnd)
-        break;
-      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
-      regionHunks.push(hunks.shift());
-    }
-    if (regionHunks.length === 1) {
-      if (hunk.abLength > 0) {
-        const buffer = hunk.ab === "a" ? a : b;
-        results.push({
-          stable: true,
-          buffer: hunk.ab,
-          bufferStart: hunk.abStart,
-          bufferLength: hunk.abLength,
-          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
-        });
-      }
-    } else {
-      let bounds = {
-        a: [a.length, -1, o.length, -1],
-        b: [b.length, -1, o.length, -1]
-      };
-      while (regionHunks.length) {
-        hunk = regionHunks.shift();
-        const oStart = hunk.oStart;
-        const oEnd = oStart + hunk.oLength;
-        const abStart = hunk.abStart;
-        const abEnd = abStart + hunk.abLength;
-        let b2 = bounds[hunk.ab];
-        b2[0] = Math.min(abStart, b2[0]);
-        b2[1] = Math.max(abEnd, b2[1]);
-        b2[2] = Math.min(oStart, b2[2]);
-        b2[3] = Math.max(oEnd, b2[3]);
-      }
-      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
-      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
-      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
-      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
-      let result = {
-        stable: false,
-        aStart,
-        aLength: aEnd - aStart,
-        aContent: a.slice(aStart, aEnd),
-        oStart: regionStart,
-        oLength: regionEnd - regionStart,
-        oContent: o.slice(regionStart, regionEnd),
-        bStart,
-        bLength: bEnd - bStart,
-        bContent: b.slice(bStart, bEnd)
-      };
-      results.push(result);
-    }
-    currOffset = regionEnd;
-  }
-  advanceTo(o.length);
-  return results;
-}
-function diff3Merge(a, o, b, options) {
-  let defaults = {
-    excludeFalseConflicts: true,
-    stringSeparator: /\s+/
-  };
-  options = Object.assign(defaults, options);
-  if (typeof a === "string")
-    a = a.split(options.stringSeparator);
-  if (typeof o === "string")
-    o = o.split(options.stringSeparator);
-  if (typeof b === "string")
-    b = b.split(options.stringSeparator);
-  let results = [];
-  const regions = diff3MergeRegions(a, o, b);
-  let okBuffer = [];
-  function flushOk() {
-    if (okBuffer.length) {
-      results.push({ ok: okBuffer });
-    }
-    okBuffer = [];
-  }
-  function isFalseConflict(a2, b2) {
-    if (a2.length !== b2.length)
-      return false;
-    for (let i = 0; i < a2.length; i++) {
-      if (a2[i] !== b2[i])
-        return false;
-    }
-    return true;
-  }
-  regions.forEach((region) => {
-    if (region.stable) {
-      okBuffer.push(...region.bufferContent);
-    } else {
-      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
-        okBuffer.push(...region.aContent);
-      } else {
-        flushOk();
-        results.push({
-          conflict: {
-            a: region.aContent,
-            aIndex: region.aStart,
-            o: region.oContent,
-            oIndex: region.oStart,
-            b: region.bContent,
-            bIndex: region.bStart
-          }
-        });
-      }
-    }
-  });
-  flushOk();
-  return results;
-}
-
-// core/merge/text.ts
-function splitLines(text2) {
-  if (text2 === "") return [];
-  return text2.split(/(?<=\n)/);
-}
-function mergeText(base, main2, branch, sink) {
-  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
-  let out = "";
-  for (const region of regions) {
-    if (region.ok) {
-      out += region.ok.join("");
-      continue;
-    }
-    const c = region.conflict;
-    const mainText = c.a.join("");
-    const branchText = c.b.join("");
-    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
-    const winner = sink.overlap(at, mainText, branchText);
-    out += winner === "main" ? mainText : branchText;
-  }
-  return out;
-}
-
-// core/merge/json.ts
-var NotJsonError = class extends Error {
-};
-function parseJson(text2, comments) {
-  if (text2.trim() === "") return void 0;
-  if (!comments) {
-    try {
-      return JSON.parse(text2);
-    } catch (e) {
-      throw new NotJsonError(e.message);
-    }
-  }
-  const errors = [];
-  const value = parse2(text2, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
-  return value;
-}
-function indentOf(text2) {
-  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
-}
-function mergeJsonText(base, main2, branch, comments, sink) {
-  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
-  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
-  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
-  if (merged === void 0) return "";
-  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
-  const byLines = cleanLineMerge(base, main2, branch);
-  if (byLines !== void 0 && isDeepStrictEqual2(safeParse3(byLines), merged)) return byLines;
-  return editInto(main2, parseJson(main2, true), merged);
-}
-function cleanLineMerge(base, main2, branch) {
-  let clean = true;
-  const text2 = mergeText(base, main2, branch, {
-    overlap: () => {
-      clean = false;
-      return "main";
-    }
-  });
-  return clean ? text2 : void 0;
-}
-function safeParse3(text2) {
-  try {
-    return parseJson(text2, true);
-  } catch {
-    return void 0;
-  }
-}
-function editInto(text2, from, to) {
-  const insertSpaces = !indentOf(text2).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
-  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text2)) + "\n";
-  let out = text2;
-  const walk = (path, a, b) => {
-    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
-    for (const [key, value] of Object.entries(b)) {
-      const old = a[key];
-      if (isDeepStrictEqual2(old, value)) continue;
-      if (isObject2(old) && isObject2(value)) walk([...path, key], old, value);
-      else out = applyEdits(out, modify(out, [...path, key], value, options));
-    }
-  };
-  walk([], from, to);
-  return out;
-}
-
-// core/merge/entries.ts
-var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
-var same = (a, b) => identity(a) === identity(b);
-var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
-function parse5(text2) {
-  if (text2.trim() === "") return {};
-  const v = JSON.parse(text2);
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
-  return v;
-}
-function mergeEncryptedEntries(base, main2, branch, sink) {
-  const [b, m, r] = [parse5(base), parse5(main2), parse5(branch)];
-  const out = {};
-  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
-    const [bv, mv, rv] = [b[key], m[key], r[key]];
-    let v;
-    if (same(mv, rv) || same(bv, rv)) v = mv;
-    else if (same(bv, mv)) v = rv;
-    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
-    if (v !== void 0) out[key] = v;
-  }
-  return JSON.stringify(out, null, 2) + "\n";
-}
-
-// core/merge/jsonl.ts
-function mergeJsonl(base, main2, branch) {
-  const baseLines = new Set(lineSet(base));
-  const mainLines = lineSet(main2);
-  const branchLines = lineSet(branch);
-  const inMain = new Set(mainLines);
-  const inBranch = new Set(branchLines);
-  const kept = mainLines.filter((l) => !(baseLines.has(l) && !inBranch.has(l)));
-  const added = branchLines.filter((l) => !inMain.has(l) && !baseLines.has(l));
-  const seen = /* @__PURE__ */ new Set();
-  const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
-  return lines.length ? lines.join("\n") + "\n" : "";
-}
-function lineSet(text2) {
-  return splitLines(text2).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
-}
-
-// core/merge/index.ts
-var decoder2 = new TextDecoder("utf-8", { fatal: true });
-var encoder2 = new TextEncoder();
-function asText(bytes) {
-  return bytes === null ? "" : decoder2.decode(bytes);
-}
-function sameBytes(a, b) {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-function mergeContent(kind, base, main2, branch, sink) {
-  if (sameBytes(main2, branch) || sameBytes(base, branch)) return main2;
-  if (sameBytes(base, main2)) return branch;
-  try {
-    const text2 = mergeAsText(kind, asText(base), asText(main2), asText(branch), sink);
-    if (text2 !== void 0) return encoder2.encode(text2);
-  } catch (e) {
-    if (!(e instanceof NotJsonError) && !(e instanceof TypeError)) throw e;
-  }
-  return sink.overlap("", asDisplay(main2), asDisplay(branch)) === "main" ? main2 : branch;
-}
-function mergeAsText(kind, base, main2, branch, sink) {
-  switch (kind) {
-    case "json":
-      return mergeJsonText(base, main2, branch, false, sink);
-    case "encrypted-entries":
-      return mergeEncryptedEntries(base, main2, branch, sink);
-    case "jsonc":
-      return mergeJsonText(base, main2, branch, true, sink);
-    case "text":
-      return mergeText(base, main2, branch, sink);
-    case "jsonl":
-      return mergeJsonl(base, main2, branch);
-    case "opaque":
-      return void 0;
-  }
-}
-function asDisplay(bytes) {
-  try {
-    return decoder2.decode(bytes);
-  } catch {
-    return `base64:${Buffer.from(bytes).toString("base64")}`;
-  }
-}
-
-// core/reconcile.ts
-function reconcile(base, main2, branch, options) {
-  const records = new Map(main2);
-  const changed = [];
-  const conflicts = [];
-  const decisions = [];
-  for (const [path, b] of branch) {
-    const m = main2.get(path);
-    if (m === void 0) {
-      records.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
-      continue;
-    }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
-    if (outcome.record !== m) {
-      records.set(path, outcome.record);
-      changed.push(outcome.record);
-    }
-    conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
-  }
-  return { records, changed, conflicts, decisions };
-}
-function reconcileRecord(base, main2, branch, strategy) {
-  const comparison = compareVectors(branch.vector, main2.vector);
-  const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
-  if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
-  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main2, branch, strategy, comparison);
-}
-function mergeConcurrent(base, main2, branch, strategy, comparison) {
-  const conflicts = [];
-  const sides = { main: main2, branch };
-  const record2 = (side, value) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
-  const keep = (at, winner, value) => {
-    const loser = winner === "main" ? "branch" : "main";
-    conflicts.push({
-      id: conflictId(main2.path, at, value[winner], value[loser]),
-      path: main2.path,
-      at,
-      strategy,
-      kept: record2(winner, value[winner]),
-      lost: record2(loser, value[loser]),
-      needsDecision: strategy === "ask"
-    });
-  };
-  const sink = {
-    overlap(at, mainValue, branchValue) {
-      const winner = overlapWinner(strategy, sides);
-      keep(at, winner, { main: mainValue, branch: branchValue });
-      return winner;
-    }
-  };
-  const vector = mergeVectors(main2.vector, branch.vector);
-  const newer = main2.updatedAt >= branch.updatedAt ? main2 : branch;
-  const finish = (content, why) => ({
-    record: makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
-    comparison,
-    action: "merged",
-    why,
-    conflicts
-  });
-  if (main2.deleted && branch.deleted) return finish(null, "deleted on both sides");
-  if (main2.deleted || branch.deleted) {
-    const editedSide = main2.deleted ? "branch" : "main";
-    keep("", editedSide, { main: text(main2.content), branch: text(branch.content) });
-    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
-  }
-  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
-    let overlaps = 0;
-    const merged2 = mergeContent(main2.kind, live(base), main2.content, branch.content, { overlap: () => (overlaps++, "main") });
-    if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
-    const winner = sink.overlap("", text(main2.content), text(branch.content));
-    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
-  }
-  const merged = mergeContent(main2.kind, live(base), main2.content, branch.content, sink);
-  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
-}
-function live(r) {
-  return r === void 0 || r.deleted ? null : r.content;
-}
-function text(bytes) {
-  return bytes === null ? null : new TextDecoder().decode(bytes);
-}
-
-// git/merge-branch.ts
-async function readRecords(repo, commit, paths, onDamaged) {
-  if (!commit) return /* @__PURE__ */ new Map();
-  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
-}
-async function readRecordObjects(repo, objects, onDamaged) {
-  const out = /* @__PURE__ */ new Map();
-  for (let i = 0; i < objects.length; i += 2e3) {
-    const slice = objects.slice(i, i + 2e3);
-    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
-    slice.forEach(([p], j) => {
-      const b = blobs[j];
-      if (!b) return;
-      try {
-        out.set(p, decodeRecord(p, b));
-      } catch (e) {
-        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-        onDamaged(e);
-      }
-    });
-  }
-  return out;
-}
-async function mergeBranch(repo, main2, branch, options) {
-  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null };
-  const base = await repo.mergeBase(main2, branch);
-  const paths = /* @__PURE__ */ new Set();
-  for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
-  await useCommonVersions(repo, main2, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
-  const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
-  for (const c of result.conflicts) {
-    const rec = conflictRecord(c);
-    if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
-  }
-  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
-}
-var HISTORY_LIMIT = 50;
-var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
-var meet = (a, b) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => n > 0));
-var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
-async function useCommonVersions(repo, main2, branch, b, m, r) {
-  for (const [path, mv] of m) {
-    const rv = r.get(path);
-    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
-    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
-    let best = b.get(path);
-    if (!common(best)) best = void 0;
-    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
-    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main2, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
-    for (const c of commits) {
-      const x = (await readRecords(repo, c, [path], () => {
-      })).get(path);
-      if (common(x) && (!best || weight(x) > weight(best))) best = x;
-    }
-    if (best) b.set(path, best);
-    else b.delete(path);
-  }
-}
-
-// client/sources/source.ts
-function unchangedSinceScan(known, path, current) {
-  const k = known(path);
-  return current === (k && !k.deleted ? k.localHash : null);
-}
-var waitingKey = (category) => `waiting:${category}`;
-var SourceError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "SourceError";
-  }
-};
-var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied) {
-    super(failures.join("; "));
-    this.failures = failures;
-    this.applied = applied;
-    this.name = "ApplyIncomplete";
-  }
-  failures;
-  applied;
-};
-
-// client/platform/sqlite.ts
-var isBun = typeof globalThis.Bun !== "undefined";
-async function openDatabase(path, options = {}) {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
-  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
-  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
-  return db;
-}
-async function openNode(path, options) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return {
-        all: (...p) => s.all(...p),
-        get: (...p) => s.get(...p),
-        run: (...p) => void s.run(...p),
-        iterate: (...p) => s.iterate(...p)
-      };
-    },
-    close: () => db.close()
-  };
-}
-async function openBun(path, options) {
-  const specifier = "bun:sqlite";
-  const { Database: BunDatabase } = await import(specifier);
-  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
-    },
-    close: () => db.close()
-  };
-}
-function withStatementCache(db) {
-  const cache = /* @__PURE__ */ new Map();
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
-      return stmt;
-    },
-    close: () => {
-      cache.clear();
-      db.close();
-    }
-  };
-}
-function transaction(db, fn) {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
-}
-
-// client/state/index-store.ts
-var SCHEMA = `
-CREATE TABLE IF NOT EXISTS record (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
-  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
-  local_hash TEXT, stat TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`;
-var IndexStore = class {
-  constructor(db) {
-    this.db = db;
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(SCHEMA);
-  }
-  db;
-  get(path) {
-    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
-    return row ? toEntry(row) : void 0;
-  }
-  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
-  getMany(paths) {
-    const out = /* @__PURE__ */ new Map();
-    for (let i = 0; i < paths.length; i += 500) {
-      const slice = paths.slice(i, i + 500);
-      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
-    }
-    return out;
-  }
-  /** Live paths under a folder prefix, for noticing deletions. */
-  livePaths(prefix) {
-    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
-  }
-  livePathsGlob(glob) {
-    return this.db.prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?").all(glob).map((r) => String(r.path));
-  }
-  countLiveGlob(glob) {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
-  }
-  countLive(prefix) {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
-  }
-  /** Saves entries and meta values in one transaction: the index and the head it describes move together. */
-  save(entries, meta3 = {}) {
-    transaction(this.db, () => {
-      this.writeEntries(entries);
-      this.writeMeta(meta3);
-    });
-  }
-  writeEntries(entries) {
-    const stmt = this.db.prepare(
-      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
-       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
-       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
-    );
-    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
-  }
-  getMeta(key) {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
-    return row ? String(row.value) : void 0;
-  }
-  setMeta(values) {
-    transaction(this.db, () => this.writeMeta(values));
-  }
-  writeMeta(values) {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
-      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
-    }
-  }
-  close() {
-    this.db.close();
-  }
-};
-function entryFor(record2, localHash, stat2) {
-  const { path, kind, vector, hash: hash2, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat: stat2 };
-}
-function toEntry(row) {
-  return {
-    path: String(row.path),
-    kind: String(row.kind),
-    vector: JSON.parse(String(row.vector)),
-    hash: String(row.hash),
-    updatedAt: Number(row.updated_at),
-    writer: String(row.writer),
-    deleted: Number(row.deleted) === 1,
-    localHash: row.local_hash === null ? null : String(row.local_hash),
-    stat: row.stat === null ? null : String(row.stat)
-  };
-}
-
-// client/sync/local-commit.ts
-var MassDeleteError = class extends Error {
-  constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
-    this.category = category;
-    this.deletes = deletes;
-    this.live = live2;
-    this.name = "MassDeleteError";
-  }
-  category;
-  deletes;
-  live;
-};
-var MASS_DELETE_FLOOR = 10;
-async function commitLocalChanges(repo, index, sources, o) {
-  const entries = [];
-  const touched = [];
-  let changed = 0;
-  const ctx = {
-    index: (p) => index.get(p),
-    livePaths: (p) => index.livePaths(p),
-    countLive: (p) => index.countLive(p),
-    countLiveGlob: (g) => index.countLiveGlob(g),
-    livePathsGlob: (g) => index.livePathsGlob(g),
-    meta: (k) => index.getMeta(k),
-    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
-  };
-  async function* records() {
-    for (const source of sources) {
-      const deletes = [];
-      for await (const change of scanOrWarn(source, ctx, o.warn)) {
-        const record2 = toRecord(change, index.get(change.path), o);
-        if (record2 === "touch") {
-          const known = index.get(change.path);
-          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-          continue;
-        }
-        if (record2.deleted) {
-          deletes.push(record2);
-          continue;
-        }
-        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
-        changed++;
-        if (changed % 5e3 === 0) o.progress?.(changed);
-        yield [record2.path, encodeRecord(record2)];
-      }
-      guardMassDelete(source, deletes, index, o);
-      for (const record2 of deletes) {
-        entries.push(entryFor(record2, null, null));
-        changed++;
-        yield [record2.path, encodeRecord(record2)];
-      }
-    }
-  }
-  const probe = records();
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, meta: collectMeta(sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], meta: collectMeta(sources) };
-}
-function toRecord(change, known, o) {
-  if (change.type === "touch") return "touch";
-  if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
-  }
-  const vector = incrementVector(known?.vector ?? {}, o.machine);
-  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return "touch";
-  return record2;
-}
-function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete) return;
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of deletes) {
-    const g = source.groupOf(r.path);
-    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
-    entry.count++;
-    groups2.set(g.name, entry);
-  }
-  for (const [name, g] of groups2) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
-    const live2 = index.countLiveGlob(g.glob);
-    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
-  }
-}
-function collectMeta(sources) {
-  return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
-}
-async function* scanOrWarn(source, ctx, warn) {
-  try {
-    yield* source.scan(ctx);
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    warn(e.message);
-  }
-}
-async function* prepend(first, rest) {
-  yield first;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
-
-// client/sync/context.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
 
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
@@ -28667,6 +28676,7 @@ async function applyCommit(repo, index, sources, to) {
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
+      if (done.checkpoint) index.setMeta(done.checkpoint);
       return done;
     };
     try {
@@ -29274,19 +29284,24 @@ var DatabaseSource = class {
       const applied = [];
       const waiting = [];
       const editedHere = [];
+      const checkpoint = {};
+      const startedAt = String(Date.now());
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
         try {
+          const created = chunk.filter((x) => x.a.table === "session" && !x.r.deleted && !db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(x.a.id)).map((x) => x.a.id);
           const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
+          const written = new Set(done.applied.map((x) => x.path));
+          for (const id of created) if (written.has(recordPath({ table: "session", id }))) checkpoint[`seen:${id}`] = startedAt;
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
-      return { applied, waiting, editedHere };
+      return { applied, waiting, editedHere, checkpoint };
     } finally {
       db.close();
     }
@@ -29798,8 +29813,7 @@ function preview(v) {
   return one.length > 100 ? one.slice(0, 97) + "..." : one;
 }
 async function resolveCommand(ctx, out, id, keep) {
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UsageError(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
@@ -29813,10 +29827,7 @@ async function resolveCommand(ctx, out, id, keep) {
     const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
     await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     out.line(`conflict ${conflict.id}: keeping the ${side === "lost" ? `value from ${conflict.lost.writer}` : `value from ${conflict.kept.writer}`}`);
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   const report = await runSync(ctx);
   out.result({ resolved: id, keep, sync: report });
   return EXIT.ok;
@@ -29857,8 +29868,7 @@ async function doctorCommand(ctx, out) {
   };
   await check2("git", async () => (await runGit(["--version"])).stdout.toString().trim());
   await check2("settings", async () => ctx.settings.settingsFile ?? "no settings file (defaults; embedded remote)");
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo }) => {
     await check2("remote", async () => {
       const heads = await listRemoteHeads(repo, ctx.remote);
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
@@ -29883,10 +29893,7 @@ async function doctorCommand(ctx, out) {
     });
     await check2("paths", async () => `config ${ctx.opencode.config}${existsSync3(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
     await check2("lock", async () => existsSync3(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
   return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
@@ -30006,13 +30013,9 @@ async function setUpGitHubRepo(ctx, full, out) {
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
   const created = await ensurePrivateRepo(api, owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo }) => {
     if (await installWorkflow(repo, ctx.remote)) out.line("installed the merge workflow and the oc-sync Action in .github/");
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   return created;
 }
 async function logCommand(ctx, out, limit) {
@@ -30101,23 +30104,19 @@ async function historyCommand(ctx, out, target, limit) {
   });
 }
 async function restoreCommand(ctx, out, target, at) {
-  const { repo, index } = await openState(ctx);
-  let restored;
-  try {
+  const restored = await withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.getMeta("base") ?? null });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
     const path = targetPaths(target);
     const paths = (await repo.listTree(commit, [path])).map((e) => e.path);
     if (!paths.length) throw new UsageError(`${path} did not exist at ${commit.slice(0, 12)}; see 'oc-sync history ${target}'`);
-    restored = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
+    const restored2 = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
     const key = (await resolveKey(repo, head, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-    const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), restored);
+    const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), restored2);
     out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
-  } finally {
-    repo.close();
-    index.close();
-  }
+    return restored2;
+  });
   const report = await runSync(ctx);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
   return EXIT.ok;
@@ -30199,17 +30198,13 @@ async function restoreSettings(file2, previous) {
   else await writeFileAtomic(file2, previous);
 }
 async function verifyPassphrase(ctx) {
-  if (!ctx.settings.passphrase) return;
-  const { repo, index } = await openState(ctx);
-  try {
-    if (ctx.embedded) return;
+  const passphrase = ctx.settings.passphrase;
+  if (!passphrase || ctx.embedded) return;
+  await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
     const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
-    if (wrapped) await unwrapKey(wrapped, ctx.settings.passphrase);
-  } finally {
-    repo.close();
-    index.close();
-  }
+    if (wrapped) await unwrapKey(wrapped, passphrase);
+  });
 }
 
 // client/cli/commands/passphrase.ts
@@ -30359,7 +30354,7 @@ async function run(argv = process.argv.slice(2)) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`oc-sync: ${message}
 `);
-    process.exitCode = e instanceof UsageError || e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String(e.code)) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : e instanceof SettingsError ? EXIT.failed : EXIT.failed;
+    process.exitCode = e instanceof UsageError || e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String(e.code)) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : EXIT.failed;
   }
 }
 

@@ -23816,6 +23816,7 @@ function transaction(db, fn) {
 }
 
 // client/state/index-store.ts
+var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
 var SCHEMA = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
@@ -23823,6 +23824,7 @@ CREATE TABLE IF NOT EXISTS record (
   local_hash TEXT, stat TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_leaf ON record(${LEAF}, deleted);
 `;
 var IndexStore = class {
   constructor(db) {
@@ -23849,10 +23851,12 @@ var IndexStore = class {
     return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
   }
   livePathsGlob(glob) {
-    return this.db.prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?").all(glob).map((r) => String(r.path));
+    const [where, params] = liveGlob(glob);
+    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
   }
   countLiveGlob(glob) {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
+    const [where, params] = liveGlob(glob);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
   }
   countLive(prefix) {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
@@ -23889,6 +23893,11 @@ var IndexStore = class {
     this.db.close();
   }
 };
+function liveGlob(glob) {
+  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
+  if (/[*?[]/.test(leaf)) return ["deleted = 0 AND path GLOB ?", [glob]];
+  return [`${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
+}
 function entryFor(record2, localHash, stat5) {
   const { path, kind, vector, hash: hash2, updatedAt, writer, deleted } = record2;
   return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat: stat5 };
@@ -23974,6 +23983,7 @@ async function applyCommit(repo, index, sources, to) {
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
+      if (done.checkpoint) index.setMeta(done.checkpoint);
       return done;
     };
     try {
@@ -24683,19 +24693,24 @@ var DatabaseSource = class {
       const applied = [];
       const waiting = [];
       const editedHere = [];
+      const checkpoint = {};
+      const startedAt = String(Date.now());
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
         try {
+          const created = chunk.filter((x) => x.a.table === "session" && !x.r.deleted && !db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(x.a.id)).map((x) => x.a.id);
           const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
+          const written = new Set(done.applied.map((x) => x.path));
+          for (const id of created) if (written.has(recordPath({ table: "session", id }))) checkpoint[`seen:${id}`] = startedAt;
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
-      return { applied, waiting, editedHere };
+      return { applied, waiting, editedHere, checkpoint };
     } finally {
       db.close();
     }
@@ -25207,8 +25222,7 @@ function preview(v) {
   return one.length > 100 ? one.slice(0, 97) + "..." : one;
 }
 async function resolveCommand(ctx, out, id, keep) {
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UsageError(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
@@ -25222,10 +25236,7 @@ async function resolveCommand(ctx, out, id, keep) {
     const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
     await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     out.line(`conflict ${conflict.id}: keeping the ${side === "lost" ? `value from ${conflict.lost.writer}` : `value from ${conflict.kept.writer}`}`);
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   const report = await runSync(ctx);
   out.result({ resolved: id, keep, sync: report });
   return EXIT.ok;
@@ -31785,15 +31796,11 @@ var SyncRuntime = class {
   /** A cheap look at the remote's main (ls-remote: one request, no API quota). */
   async checkRemote(ctx) {
     try {
-      const { repo, index } = await openState(ctx);
-      try {
+      await withState(ctx, async ({ repo, index }) => {
         const heads = await listRemoteHeads(repo, ctx.remote);
         const main = heads.get("main");
         if (main && main !== index.getMeta("base")) this.scheduler?.request("remote", true);
-      } finally {
-        repo.close();
-        index.close();
-      }
+      });
     } catch (e) {
       ctx.log.log("info", `remote check failed: ${e.message}`);
     }

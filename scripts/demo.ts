@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadContext } from "../client/sync/context.js";
-import { listConflicts, openState, runSync } from "../client/sync/cycle.js";
+import { listConflicts, runSync, withState } from "../client/sync/cycle.js";
 import { runGit } from "../git/run.js";
 import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../test/support/opencode-home.js";
 
@@ -81,13 +81,12 @@ try {
 
   step("conflicts (the losing side is kept, never dropped)");
   const ctx = await loadContext({ env: B.env });
-  const { repo, index } = await openState(ctx);
-  for (const c of await listConflicts(repo, index.getMeta("base") ?? null)) {
-    say(`   ${c.id}  ${c.path} at ${c.at}: kept ${c.kept.writer}'s ${c.kept.value}, kept aside ${c.lost.writer}'s ${c.lost.value}`);
-    say(`   → 'oc-sync resolve ${c.id} --keep ${c.lost.writer}' would switch to the other value`);
-  }
-  repo.close();
-  index.close();
+  await withState(ctx, async ({ repo, index }) => {
+    for (const c of await listConflicts(repo, index.getMeta("base") ?? null)) {
+      say(`   ${c.id}  ${c.path} at ${c.at}: kept ${c.kept.writer}'s ${c.kept.value}, kept aside ${c.lost.writer}'s ${c.lost.value}`);
+      say(`   → 'oc-sync resolve ${c.id} --keep ${c.lost.writer}' would switch to the other value`);
+    }
+  });
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,6 +1,5 @@
 // The oc-sync command line: parse, dispatch, print, exit with a meaningful code.
 import { parseArgs } from "node:util";
-import { SettingsError } from "../config/settings.js";
 import { MassDeleteError } from "../sync/local-commit.js";
 import { loadContext } from "../sync/context.js";
 import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
@@ -97,6 +96,6 @@ export async function run(argv = process.argv.slice(2)): Promise<void> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`oc-sync: ${message}\n`);
-    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : e instanceof SettingsError ? EXIT.failed : EXIT.failed;
+    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : EXIT.failed;
   }
 }

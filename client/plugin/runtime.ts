@@ -11,7 +11,7 @@ import { PublicRepoError } from "../github/bootstrap.js";
 import { TokenError } from "../github/token.js";
 import { LockBusyError } from "../platform/lock.js";
 import { loadContext, type SyncContext } from "../sync/context.js";
-import { openState, runSync, type SyncReport, withState } from "../sync/cycle.js";
+import { runSync, type SyncReport, withState } from "../sync/cycle.js";
 import { MassDeleteError } from "../sync/local-commit.js";
 import { SyncScheduler } from "./scheduler.js";
 
@@ -106,15 +106,11 @@ export class SyncRuntime {
   /** A cheap look at the remote's main (ls-remote: one request, no API quota). */
   private async checkRemote(ctx: SyncContext): Promise<void> {
     try {
-      const { repo, index } = await openState(ctx);
-      try {
+      await withState(ctx, async ({ repo, index }) => {
         const heads = await listRemoteHeads(repo, ctx.remote);
         const main = heads.get("main");
         if (main && main !== index.getMeta("base")) this.scheduler?.request("remote", true);
-      } finally {
-        repo.close();
-        index.close();
-      }
+      });
     } catch (e) {
       ctx.log.log("info", `remote check failed: ${(e as Error).message}`);
     }

@@ -290,19 +290,26 @@ export class DatabaseSource implements Source {
       const applied: Applied[] = [];
       const waiting: string[] = [];
       const editedHere: string[] = [];
+      // A session this apply creates holds nothing of this machine's older than now: the scan may
+      // start its time window here instead of reading every row once (a first pull's next sync did).
+      const checkpoint: Record<string, string> = {};
+      const startedAt = String(Date.now());
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
         try {
+          const created = chunk.filter((x) => x.a.table === "session" && !x.r.deleted && !db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(x.a.id)).map((x) => x.a.id);
           const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
+          const written = new Set(done.applied.map((x) => x.path));
+          for (const id of created) if (written.has(recordPath({ table: "session", id }))) checkpoint[`seen:${id}`] = startedAt;
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${(e as Error).message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
-      return { applied, waiting, editedHere };
+      return { applied, waiting, editedHere, checkpoint };
     } finally {
       db.close();
     }

@@ -40,6 +40,8 @@ export interface ApplyResult {
    * tried again on the next sync, which commits the edit so the merge brings both together.
    */
   readonly editedHere: readonly string[];
+  /** Index meta to save with the applied records (the scan's marks for what the apply created). */
+  readonly checkpoint?: Readonly<Record<string, string>>;
 }
 
 /** The local state the index last saw for a path (by the scan or an apply); undefined if none. */

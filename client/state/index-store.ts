@@ -19,6 +19,12 @@ export interface IndexEntry {
   readonly stat: string | null;
 }
 
+/**
+ * A path's last segment, as SQL (text after the last "/"). Indexed: counting the sessions among a
+ * million message and part paths must not read them all (it made every sync grow with the database).
+ */
+const LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
@@ -26,6 +32,7 @@ CREATE TABLE IF NOT EXISTS record (
   local_hash TEXT, stat TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_leaf ON record(${LEAF}, deleted);
 `;
 
 export class IndexStore {
@@ -58,14 +65,16 @@ export class IndexStore {
   }
 
   livePathsGlob(glob: string): string[] {
+    const [where, params] = liveGlob(glob);
     return this.db
-      .prepare("SELECT path FROM record WHERE deleted = 0 AND path GLOB ?")
-      .all(glob)
+      .prepare(`SELECT path FROM record WHERE ${where}`)
+      .all(...params)
       .map((r) => String(r.path));
   }
 
   countLiveGlob(glob: string): number {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE deleted = 0 AND path GLOB ?").get(glob)?.n ?? 0);
+    const [where, params] = liveGlob(glob);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
   }
 
   countLive(prefix: string): number {
@@ -108,6 +117,13 @@ export class IndexStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** Live paths matching a glob; one whose last segment is plain text is looked up by that segment. */
+function liveGlob(glob: string): [string, string[]] {
+  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
+  if (/[*?[]/.test(leaf)) return ["deleted = 0 AND path GLOB ?", [glob]];
+  return [`${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
 }
 
 export function entryFor(record: SyncRecord, localHash: string | null, stat: string | null): IndexEntry {

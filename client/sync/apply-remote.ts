@@ -64,6 +64,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
+      if (done.checkpoint) index.setMeta(done.checkpoint);
       return done;
     };
     try {

@@ -48,7 +48,7 @@ const SKIP_CI = "[skip ci]";
 const branchRef = (machine: string) => `machines/${machine}`;
 const remoteBranchRef = (machine: string) => `refs/remotes/sync/machines/${machine}`;
 
-export async function openState(ctx: SyncContext): Promise<{ repo: GitRepo; index: IndexStore }> {
+async function openState(ctx: SyncContext): Promise<{ repo: GitRepo; index: IndexStore }> {
   const repo = await GitRepo.open(ctx.paths.repo);
   const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 10_000 }));
   return { repo, index };

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
 import { addMessage, addProject, addSession, createDatabase, DEMO_PROJECT, openDb, type TestHome } from "../support/opencode-home.js";
@@ -149,6 +150,32 @@ describe("two machines through one git remote", () => {
 });
 
 describe("a first pull larger than one apply batch", () => {
+  it("after a first pull, what OpenCode then adds to a pulled session is committed, though the scan no longer rereads every row", async () => {
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 2 });
+    db.close();
+    await sync(A);
+    const C = world.machine("tablet");
+    const before = Date.now();
+    const pulled = await sync(C);
+    expect(pulled.applied).toBeGreaterThan(0);
+    // The scan's window for each session the pull created starts at the pull.
+    const state = new DatabaseSync(join(C.home, ".local", "share", "oc-sync", "state.db"), { readOnly: true });
+    const mark = state.prepare("SELECT value FROM meta WHERE key = ?").get(`seen:${s.id}`) as { value: string } | undefined;
+    state.close();
+    expect(Number(mark?.value)).toBeGreaterThanOrEqual(before);
+    expect((await sync(C)).committed).toBe(0);
+    // OpenCode on the tablet continues the session and edits a part it pulled.
+    const cdb = openDb(C);
+    const mid = addMessage(cdb, C, s, "continued on the tablet");
+    cdb.prepare("UPDATE part SET data = json_set(data, '$.text', 'edited on the tablet'), time_updated = ? WHERE id = ?").run(Date.now(), s.parts[0]!);
+    cdb.close();
+    expect((await sync(C)).committed).toBeGreaterThanOrEqual(4);
+    await sync(A);
+    expect(rows(A, "SELECT id FROM message WHERE id = ?", mid)).toHaveLength(1);
+    expect(rows(A, "SELECT json_extract(data, '$.text') AS t FROM part WHERE id = ?", s.parts[0]!)).toEqual([{ t: "edited on the tablet" }]);
+  });
+
   it("places every message and part, whichever batch its session falls in", async () => {
     const w = await syncWorld();
     const A = w.home("big-a");

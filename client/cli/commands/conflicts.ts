@@ -5,7 +5,7 @@ import type { Conflict } from "../../../core/conflict.js";
 import { makeRecord, type SyncRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/merge-branch.js";
 import { resolveKey } from "../../crypto/key-store.js";
-import { listConflicts, openState, runSync, withState } from "../../sync/cycle.js";
+import { listConflicts, runSync, withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { commitRepoOnly, writeLocally } from "../../sync/local-edit.js";
 import { buildSources } from "../../sync/sources.js";
@@ -34,8 +34,7 @@ function preview(v: string | null): string {
 }
 
 export async function resolveCommand(ctx: SyncContext, out: Output, id: string, keep: string): Promise<number> {
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo, index }) => {
     const base = index.getMeta("base") ?? null;
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UsageError(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
@@ -49,10 +48,7 @@ export async function resolveCommand(ctx: SyncContext, out: Output, id: string, 
     const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;
     await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     out.line(`conflict ${conflict.id}: keeping the ${side === "lost" ? `value from ${conflict.lost.writer}` : `value from ${conflict.kept.writer}`}`);
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   const report = await runSync(ctx);
   out.result({ resolved: id, keep, sync: report });
   return EXIT.ok;

@@ -6,7 +6,7 @@ import { readWrappedKey } from "../../crypto/key-store.js";
 import { unwrapKey } from "../../crypto/keys.js";
 import { openDatabase } from "../../platform/sqlite.js";
 import { KNOWN_LAST_MIGRATION, newerSchema } from "../../sources/database.js";
-import { openState } from "../../sync/cycle.js";
+import { withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { MAIN } from "../../sync/sync-repo.js";
 import { EXIT, type Output } from "../output.js";
@@ -28,8 +28,7 @@ export async function doctorCommand(ctx: SyncContext, out: Output): Promise<numb
   };
   await check("git", async () => (await runGit(["--version"])).stdout.toString().trim());
   await check("settings", async () => ctx.settings.settingsFile ?? "no settings file (defaults; embedded remote)");
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo }) => {
     await check("remote", async () => {
       const heads = await listRemoteHeads(repo, ctx.remote);
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
@@ -54,10 +53,7 @@ export async function doctorCommand(ctx: SyncContext, out: Output): Promise<numb
     });
     await check("paths", async () => `config ${ctx.opencode.config}${existsSync(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
     await check("lock", async () => (existsSync(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free"));
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
   return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;

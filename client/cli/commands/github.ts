@@ -3,7 +3,7 @@ import { createGitHub, explainGitHubError } from "../../github/api.js";
 import { ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
 import { githubToken } from "../../github/token.js";
 import type { SyncContext } from "../../sync/context.js";
-import { openState } from "../../sync/cycle.js";
+import { withState } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 
 export function splitRepo(full: string): [string, string] {
@@ -18,13 +18,9 @@ export async function setUpGitHubRepo(ctx: SyncContext, full: string, out: Outpu
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
   const created = await ensurePrivateRepo(api, owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
-  const { repo, index } = await openState(ctx);
-  try {
+  await withState(ctx, async ({ repo }) => {
     if (await installWorkflow(repo, ctx.remote)) out.line("installed the merge workflow and the oc-sync Action in .github/");
-  } finally {
-    repo.close();
-    index.close();
-  }
+  });
   return created;
 }
 

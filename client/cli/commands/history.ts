@@ -1,9 +1,9 @@
 // Every version of every record is in git: list them, and bring an old one back.
-import { decodeRecord, type SyncRecord } from "../../../core/record.js";
+import { decodeRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/merge-branch.js";
 import type { GitRepo } from "../../../git/repo.js";
 import { resolveKey } from "../../crypto/key-store.js";
-import { openState, runSync, withState } from "../../sync/cycle.js";
+import { runSync, withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { writeLocally } from "../../sync/local-edit.js";
 import { buildSources } from "../../sync/sources.js";
@@ -43,23 +43,19 @@ export async function historyCommand(ctx: SyncContext, out: Output, target: stri
 }
 
 export async function restoreCommand(ctx: SyncContext, out: Output, target: string, at: string): Promise<number> {
-  const { repo, index } = await openState(ctx);
-  let restored: SyncRecord[];
-  try {
+  const restored = await withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.getMeta("base") ?? null });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
     const path = targetPaths(target);
     const paths = (await repo.listTree(commit, [path])).map((e) => e.path);
     if (!paths.length) throw new UsageError(`${path} did not exist at ${commit.slice(0, 12)}; see 'oc-sync history ${target}'`);
-    restored = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
+    const restored = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
     const key = (await resolveKey(repo, head, ctx.paths.dataKey, ctx.settings.passphrase)).key;
     const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), restored);
     out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
-  } finally {
-    repo.close();
-    index.close();
-  }
+    return restored;
+  });
   const report = await runSync(ctx);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
   return EXIT.ok;

@@ -9,7 +9,7 @@ import { unwrapKey } from "../../crypto/keys.js";
 import { SETTINGS_FILES } from "../../config/settings.js";
 import { writeFileAtomic } from "../../platform/atomic-file.js";
 import { loadContext, type SyncContext } from "../../sync/context.js";
-import { openState, runSync } from "../../sync/cycle.js";
+import { runSync, withState } from "../../sync/cycle.js";
 import { MAIN } from "../../sync/sync-repo.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
@@ -59,15 +59,11 @@ async function restoreSettings(file: string, previous: string | undefined): Prom
 }
 
 async function verifyPassphrase(ctx: SyncContext): Promise<void> {
-  if (!ctx.settings.passphrase) return;
-  const { repo, index } = await openState(ctx);
-  try {
-    if (ctx.embedded) return;
+  const passphrase = ctx.settings.passphrase;
+  if (!passphrase || ctx.embedded) return;
+  await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
     const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
-    if (wrapped) await unwrapKey(wrapped, ctx.settings.passphrase);
-  } finally {
-    repo.close();
-    index.close();
-  }
+    if (wrapped) await unwrapKey(wrapped, passphrase);
+  });
 }
