@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runGit } from "../git/run.js";
+import { median } from "./median.js";
 import { ensureOpenCode, prepareHome, serve, startFakeLlm } from "../test/support/opencode-real.js";
 
 export interface Overhead {
@@ -51,7 +52,7 @@ export async function measurePluginOverhead(settleS = 20, windowS = 120, rounds 
           await new Promise((r) => setTimeout(r, 5000));
           samples.push(rssMb(s.pid));
         }
-        return { rss: samples.sort((x, y) => x - y)[samples.length >> 1]!, cpu: cpuMs(s.pid) - c0 };
+        return { rss: median(samples), cpu: cpuMs(s.pid) - c0 };
       } finally {
         await s.stop();
       }
@@ -63,10 +64,9 @@ export async function measurePluginOverhead(settleS = 20, windowS = 120, rounds 
       a.push(await measure(without));
       b.push(await measure(withPlugin));
     }
-    const mid = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
     return {
-      rssMb: { with: mid(b.map((x) => x.rss)), without: mid(a.map((x) => x.rss)) },
-      idleCpuMs: { with: mid(b.map((x) => x.cpu)), without: mid(a.map((x) => x.cpu)) },
+      rssMb: { with: median(b.map((x) => x.rss)), without: median(a.map((x) => x.rss)) },
+      idleCpuMs: { with: median(b.map((x) => x.cpu)), without: median(a.map((x) => x.cpu)) },
       windowS,
       rounds,
     };

@@ -16,6 +16,7 @@ import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
 import { DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
 import { replayMonth } from "./actions-minutes.js";
+import { median } from "./median.js";
 import { measurePluginOverhead } from "./plugin-overhead.js";
 import { addMessage, generate, SIZES, type Size } from "./generate.js";
 
@@ -28,7 +29,6 @@ const part = (name: string) => !only || only.includes(name);
 const rows: string[][] = [];
 const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
 const secs = (ms: number) => (ms / 1000).toFixed(2) + " s";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
   const t = performance.now();

@@ -29289,13 +29289,11 @@ var DatabaseSource = class {
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
         try {
-          const created = chunk.filter((x) => x.a.table === "session" && !x.r.deleted && !db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(x.a.id)).map((x) => x.a.id);
-          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
+          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known, startedAt));
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
-          const written = new Set(done.applied.map((x) => x.path));
-          for (const id of created) if (written.has(recordPath({ table: "session", id }))) checkpoint[`seen:${id}`] = startedAt;
+          Object.assign(checkpoint, done.checkpoint);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
@@ -29311,12 +29309,14 @@ var DatabaseSource = class {
    * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
    * a row changed since the scan, or a child whose parent is not here, waits.
    */
-  writeChunk(db, chunk, roots, cols, known) {
+  writeChunk(db, chunk, roots, cols, known, startedAt) {
     const applied = [];
     const waiting = [];
     const editedHere = [];
+    const checkpoint = {};
     for (const x of chunk) {
-      if (known !== void 0 && x.a.table !== "todo" && !unchangedSinceScan(known, x.r.path, currentHash(db, x.a))) {
+      const before = known === void 0 || x.a.table === "todo" ? void 0 : currentHash(db, x.a);
+      if (known !== void 0 && before !== void 0 && !unchangedSinceScan(known, x.r.path, before)) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -29331,8 +29331,9 @@ var DatabaseSource = class {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
       }
       applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+      if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
-    return { applied, waiting, editedHere };
+    return { applied, waiting, editedHere, checkpoint };
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
   toLocal(db, a, value, roots) {

@@ -290,20 +290,16 @@ export class DatabaseSource implements Source {
       const applied: Applied[] = [];
       const waiting: string[] = [];
       const editedHere: string[] = [];
-      // A session this apply creates holds nothing of this machine's older than now: the scan may
-      // start its time window here instead of reading every row once (a first pull's next sync did).
       const checkpoint: Record<string, string> = {};
       const startedAt = String(Date.now());
       for (let i = 0; i < ordered.length; i += CHUNK) {
         const chunk = ordered.slice(i, i + CHUNK);
         try {
-          const created = chunk.filter((x) => x.a.table === "session" && !x.r.deleted && !db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(x.a.id)).map((x) => x.a.id);
-          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known));
+          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known, startedAt));
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
-          const written = new Set(done.applied.map((x) => x.path));
-          for (const id of created) if (written.has(recordPath({ table: "session", id }))) checkpoint[`seen:${id}`] = startedAt;
+          Object.assign(checkpoint, done.checkpoint);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${(e as Error).message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
@@ -320,13 +316,15 @@ export class DatabaseSource implements Source {
    * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
    * a row changed since the scan, or a child whose parent is not here, waits.
    */
-  private writeChunk(db: Database, chunk: readonly { r: SyncRecord; a: RecordAddress }[], roots: Map<string, string>, cols: (t: Table) => Map<string, ColumnInfo>, known: KnownLocal | undefined): ApplyResult {
+  private writeChunk(db: Database, chunk: readonly { r: SyncRecord; a: RecordAddress }[], roots: Map<string, string>, cols: (t: Table) => Map<string, ColumnInfo>, known: KnownLocal | undefined, startedAt: string): ApplyResult {
     const applied: Applied[] = [];
     const waiting: string[] = [];
     const editedHere: string[] = [];
+    const checkpoint: Record<string, string> = {};
     for (const x of chunk) {
       // A todo list has no "absent" state to compare (no rows = an empty list), and OpenCode writes it only while a session runs.
-      if (known !== undefined && x.a.table !== "todo" && !unchangedSinceScan(known, x.r.path, currentHash(db, x.a))) {
+      const before = known === undefined || x.a.table === "todo" ? undefined : currentHash(db, x.a);
+      if (known !== undefined && before !== undefined && !unchangedSinceScan(known, x.r.path, before)) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -341,8 +339,11 @@ export class DatabaseSource implements Source {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
       }
       applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+      // A session this apply creates holds nothing of this machine's older than now: the scan may
+      // start its time window here instead of reading every row once (a first pull's next sync did).
+      if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
-    return { applied, waiting, editedHere };
+    return { applied, waiting, editedHere, checkpoint };
   }
 
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */

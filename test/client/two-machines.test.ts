@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ocSyncPaths } from "../../client/platform/paths.js";
 import { runGit } from "../../git/run.js";
 import { addMessage, addProject, addSession, createDatabase, DEMO_PROJECT, openDb, type TestHome } from "../support/opencode-home.js";
 import { PASSPHRASE, sync, syncWorld, TOKEN, type SyncWorld } from "../support/sync-env.js";
@@ -160,7 +161,7 @@ describe("a first pull larger than one apply batch", () => {
     const pulled = await sync(C);
     expect(pulled.applied).toBeGreaterThan(0);
     // The scan's window for each session the pull created starts at the pull.
-    const state = new DatabaseSync(join(C.home, ".local", "share", "oc-sync", "state.db"), { readOnly: true });
+    const state = new DatabaseSync(ocSyncPaths(C.env).stateDb, { readOnly: true });
     const mark = state.prepare("SELECT value FROM meta WHERE key = ?").get(`seen:${s.id}`) as { value: string } | undefined;
     state.close();
     expect(Number(mark?.value)).toBeGreaterThanOrEqual(before);

@@ -34,6 +34,7 @@ const cli = async (h: TestHome, ...args: string[]) => {
   return r;
 };
 const runsOf = () => gh.runner.runs.get("ana/oc-data") ?? [];
+const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
 // Each step runs the CLI several times as child processes; give them room on a busy machine.
 const SLOW = 180_000;
 
@@ -102,7 +103,6 @@ describe("the merge Action through a GitHub stand-in", () => {
   }, SLOW);
 
   it("concurrent edits on three machines converge after the Action merges them", async () => {
-    const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
     const [a, b, c] = homes as [TestHome, TestHome, TestHome];
     const edit = (h: TestHome, from: string, to: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(from, to));
     edit(a, '"dark"', '"light"');
@@ -153,7 +153,6 @@ describe("the merge Action through a GitHub stand-in", () => {
 
   it("two Action runs racing for main lose nothing", async () => {
     const [a, b, c] = homes as [TestHome, TestHome, TestHome];
-    const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
     const setTheme = (h: TestHome, theme: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(/"theme": "[^"]*"/, `"theme": "${theme}"`));
     const isInMain = async (machine: string) => (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "merge-base", "--is-ancestor", `machines/${machine}`, "main"], { okCodes: [1] })).code === 0;
     // gamma moves main; alpha and beta then change the same setting: only the Action may decide those.
