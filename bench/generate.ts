@@ -12,6 +12,8 @@ export interface Size {
 }
 
 export const SIZES: Record<string, Size> = {
+  // The shape the existing tools were measured on (DESIGN.md §6): 503 sessions, 17.5k messages, 49k parts.
+  R: { name: "R", sessions: 503, messagesPerSession: 35, partsPerMessage: 3 },
   S: { name: "S", sessions: 50, messagesPerSession: 40, partsPerMessage: 10 },
   M: { name: "M", sessions: 500, messagesPerSession: 40, partsPerMessage: 10 },
   L: { name: "L", sessions: 2500, messagesPerSession: 40, partsPerMessage: 10 },

@@ -4091,7 +4091,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -19708,7 +19708,7 @@ function group(name, fn) {
 }
 
 // action/run.ts
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 
 // git/auth.ts
 function basic(token) {
@@ -19734,7 +19734,7 @@ function maskSecrets(text2, secrets) {
 }
 
 // core/record.ts
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
@@ -19769,7 +19769,7 @@ function canonicalVector(v) {
 // core/record.ts
 var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
 function contentHash(content) {
-  return createHash("sha256").update(content).digest("hex");
+  return hash("sha256", content, "hex");
 }
 function makeRecord(fields) {
   const deleted = fields.content === null;
@@ -19849,9 +19849,9 @@ function conflictRecord(c) {
 }
 
 // core/conflict.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 function conflictId(path, at, kept, lost) {
-  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
 // core/merge/json.ts
@@ -21786,20 +21786,17 @@ async function readRecords(repo, commit, paths, onDamaged) {
 }
 async function readRecordObjects(repo, objects, onDamaged) {
   const out = /* @__PURE__ */ new Map();
-  for (let i = 0; i < objects.length; i += 2e3) {
-    const slice = objects.slice(i, i + 2e3);
-    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
-    slice.forEach(([p], j) => {
-      const b = blobs[j];
-      if (!b) return;
-      try {
-        out.set(p, decodeRecord(p, b));
-      } catch (e) {
-        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-        onDamaged(e);
-      }
-    });
-  }
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
   return out;
 }
 async function mergeBranch(repo, main, branch, options) {
@@ -21964,9 +21961,15 @@ async function machineBranches(repo) {
 }
 
 // git/repo.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join2 } from "node:path";
+
+// git/background-read.ts
+import { spawn as spawn3 } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdir as readdir2, rm as rm2, stat as stat2 } from "node:fs/promises";
 import { join } from "node:path";
 
 // git/object-reader.ts
@@ -22005,22 +22008,84 @@ var ObjectReader = class {
     for (; ; ) {
       const nl = this.buf.indexOf(10);
       if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString("utf8");
-      if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
+      const header = batchHeader(this.buf.subarray(0, nl));
+      if (!header) {
         this.buf = this.buf.subarray(nl + 1);
         this.queue.shift()?.resolve(null);
         continue;
       }
-      const size = Number(header.split(" ")[2]);
+      const { size, blob } = header;
       if (this.buf.length < nl + 1 + size + 1) return;
       const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.queue.shift()?.resolve(header.split(" ")[1] === "blob" ? body : null);
+      this.queue.shift()?.resolve(blob ? body : null);
     }
   }
 };
+function batchHeader(line) {
+  const text2 = line.toString("utf8");
+  if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text2.split(" ");
+  return { size: Number(size), blob: type === "blob" };
+}
+
+// git/background-read.ts
+var PREFIX = "oc-sync-read-";
+var STALE_MS = 36e5;
+function readInBackground(gitDir, names) {
+  const bad = names.find((n) => /[\n\r]/.test(n));
+  if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
+  const dir = mkdtempSync(join(gitDir, PREFIX));
+  const input = join(dir, "names");
+  const output = join(dir, "objects");
+  writeFileSync(input, names.join("\n") + "\n", { mode: 384 });
+  const fds = [openSync(input, "r"), openSync(output, "w", 384)];
+  return new Promise((resolve, reject) => {
+    const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => stderr += d.toString());
+    child.on("error", (e) => reject(new Error(`git cat-file could not start: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
+      try {
+        resolve(parseBatch(readFileSync(output), names.length));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }).finally(() => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+async function removeStaleReads(gitDir) {
+  for (const name of (await readdir2(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join(gitDir, name);
+    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
+  }
+}
+function parseBatch(out, count) {
+  const objects = [];
+  let at = 0;
+  while (objects.length < count) {
+    const nl = out.indexOf(10, at);
+    if (nl < 0) throw new Error(`git cat-file gave ${objects.length} of ${count} objects`);
+    const header = batchHeader(out.subarray(at, nl));
+    at = nl + 1;
+    if (!header) {
+      objects.push(null);
+      continue;
+    }
+    const end = at + header.size;
+    objects.push(header.blob ? out.subarray(at, end) : null);
+    at = end + 1;
+  }
+  return objects;
+}
 
 // git/repo.ts
+var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
     this.gitDir = gitDir;
@@ -22028,13 +22093,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync2(join(gitDir, "HEAD")) && existsSync2(join(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync2(join2(gitDir, "HEAD")) && existsSync2(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile2(join(gitDir, "oc-sync-ready"), "");
+    await writeFile2(join2(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -22090,6 +22155,14 @@ var GitRepo = class _GitRepo {
     this.reader ??= new ObjectReader(this.gitDir);
     return this.reader.read(object);
   }
+  /**
+   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
+   * this process (see background-read.ts), so a caller may start the next read before working.
+   */
+  readBlobs(objects) {
+    if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
+    return Promise.all(objects.map((o) => this.readBlob(o)));
+  }
   close() {
     this.reader?.close();
     this.reader = void 0;
@@ -22101,9 +22174,9 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const file = join(this.gitDir, ref);
+    const file = join2(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
-    await rm2(file, { force: true });
+    await rm3(file, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -22112,11 +22185,12 @@ var GitRepo = class _GitRepo {
     const changes = (await this.diff(oldParent, from)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
-  /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
+  /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
-    const objects = join(this.gitDir, "objects");
-    const packs = (await readdir2(join(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir2(join(objects, "00")).catch(() => [])).length;
+    await removeStaleReads(this.gitDir);
+    const objects = join2(this.gitDir, "objects");
+    const packs = (await readdir3(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir3(join2(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -22156,7 +22230,7 @@ data ${content.length}
 }
 function pipeInto(args, chunks) {
   return new Promise((resolve, reject) => {
-    const child = spawn3("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted;
     child.stderr.on("data", (d) => stderr += d.toString());
@@ -22252,7 +22326,7 @@ async function run() {
     const inputs = readInputs();
     const auth = { token: inputs.token };
     for (const s of secretForms(auth)) setSecret(s);
-    const repo = new GitRepo(join2(inputs.workspace, ".git"));
+    const repo = new GitRepo(join3(inputs.workspace, ".git"));
     const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
     try {
       const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });

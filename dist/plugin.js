@@ -6648,10 +6648,10 @@ var memo = {
           return payload;
         }
         handoff = bucket;
-        const depth = open.length;
+        const depth2 = open.length;
         const result = base(payload, ctx);
         handoff = void 0;
-        const entry = open.length > depth ? open.pop() : void 0;
+        const entry = open.length > depth2 ? open.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r) => {
             if (entry)
@@ -19134,8 +19134,8 @@ function currencyCode2(_params) {
   return _stringFormat(ZodCustomStringFormat, "currency_code", currencyCode, _params);
 }
 function hash(alg, params) {
-  const enc3 = params?.enc ?? "hex";
-  const format2 = `${alg}_${enc3}`;
+  const enc4 = params?.enc ?? "hex";
+  const format2 = `${alg}_${enc4}`;
   const regex2 = regexes_exports[format2];
   if (!regex2)
     throw new Error(`Unrecognized hash format: ${format2}`);
@@ -22479,7 +22479,7 @@ function applyEdits(text2, edits) {
 }
 
 // core/record.ts
-import { createHash } from "node:crypto";
+import { hash as hash2 } from "node:crypto";
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
@@ -22517,7 +22517,7 @@ function canonicalVector(v) {
 // core/record.ts
 var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
 function contentHash(content) {
-  return createHash("sha256").update(content).digest("hex");
+  return hash2("sha256", content, "hex");
 }
 function makeRecord(fields) {
   const deleted = fields.content === null;
@@ -22606,9 +22606,9 @@ function conflictRecord(c) {
 }
 
 // core/conflict.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 function conflictId(path, at, kept, lost) {
-  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
 // core/merge/json.ts
@@ -23168,20 +23168,17 @@ async function readRecords(repo, commit, paths, onDamaged) {
 }
 async function readRecordObjects(repo, objects, onDamaged) {
   const out = /* @__PURE__ */ new Map();
-  for (let i = 0; i < objects.length; i += 2e3) {
-    const slice = objects.slice(i, i + 2e3);
-    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
-    slice.forEach(([p], j) => {
-      const b = blobs[j];
-      if (!b) return;
-      try {
-        out.set(p, decodeRecord(p, b));
-      } catch (e) {
-        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-        onDamaged(e);
-      }
-    });
-  }
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
   return out;
 }
 async function mergeBranch(repo, main, branch, options) {
@@ -23254,7 +23251,7 @@ async function writeFileAtomic(path, content, mode = 420) {
 }
 
 // client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash as createHash3, randomBytes as randomBytes2, scrypt } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash as createHash2, randomBytes as randomBytes2, scrypt } from "node:crypto";
 var PassphraseError = class extends Error {
   constructor() {
     super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
@@ -23269,7 +23266,7 @@ function derive(passphrase, salt, params) {
   );
 }
 function keyId(dataKey) {
-  return createHash3("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+  return createHash2("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
 }
 function newDataKey() {
   return randomBytes2(32);
@@ -23458,9 +23455,15 @@ async function pushAtomic(repo, remote, updates) {
 }
 
 // git/repo.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir as mkdir2, readdir, readFile as readFile2, rm as rm2, writeFile } from "node:fs/promises";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, writeFile } from "node:fs/promises";
+import { join as join3 } from "node:path";
+
+// git/background-read.ts
+import { spawn as spawn3 } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdir, rm as rm2, stat } from "node:fs/promises";
 import { join as join2 } from "node:path";
 
 // git/object-reader.ts
@@ -23499,22 +23502,84 @@ var ObjectReader = class {
     for (; ; ) {
       const nl = this.buf.indexOf(10);
       if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString("utf8");
-      if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
+      const header = batchHeader(this.buf.subarray(0, nl));
+      if (!header) {
         this.buf = this.buf.subarray(nl + 1);
         this.queue.shift()?.resolve(null);
         continue;
       }
-      const size = Number(header.split(" ")[2]);
+      const { size, blob } = header;
       if (this.buf.length < nl + 1 + size + 1) return;
       const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.queue.shift()?.resolve(header.split(" ")[1] === "blob" ? body : null);
+      this.queue.shift()?.resolve(blob ? body : null);
     }
   }
 };
+function batchHeader(line) {
+  const text2 = line.toString("utf8");
+  if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text2.split(" ");
+  return { size: Number(size), blob: type === "blob" };
+}
+
+// git/background-read.ts
+var PREFIX = "oc-sync-read-";
+var STALE_MS = 36e5;
+function readInBackground(gitDir, names) {
+  const bad = names.find((n) => /[\n\r]/.test(n));
+  if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
+  const dir = mkdtempSync(join2(gitDir, PREFIX));
+  const input2 = join2(dir, "names");
+  const output2 = join2(dir, "objects");
+  writeFileSync(input2, names.join("\n") + "\n", { mode: 384 });
+  const fds = [openSync(input2, "r"), openSync(output2, "w", 384)];
+  return new Promise((resolve3, reject) => {
+    const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => stderr += d.toString());
+    child.on("error", (e) => reject(new Error(`git cat-file could not start: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
+      try {
+        resolve3(parseBatch(readFileSync(output2), names.length));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }).finally(() => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+async function removeStaleReads(gitDir) {
+  for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join2(gitDir, name);
+    const age = Date.now() - (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
+  }
+}
+function parseBatch(out, count) {
+  const objects = [];
+  let at = 0;
+  while (objects.length < count) {
+    const nl = out.indexOf(10, at);
+    if (nl < 0) throw new Error(`git cat-file gave ${objects.length} of ${count} objects`);
+    const header = batchHeader(out.subarray(at, nl));
+    at = nl + 1;
+    if (!header) {
+      objects.push(null);
+      continue;
+    }
+    const end = at + header.size;
+    objects.push(header.blob ? out.subarray(at, end) : null);
+    at = end + 1;
+  }
+  return objects;
+}
 
 // git/repo.ts
+var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
     this.gitDir = gitDir;
@@ -23522,13 +23587,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync(join2(gitDir, "HEAD")) && existsSync(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync(join3(gitDir, "HEAD")) && existsSync(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile(join2(gitDir, "oc-sync-ready"), "");
+    await writeFile(join3(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -23584,6 +23649,14 @@ var GitRepo = class _GitRepo {
     this.reader ??= new ObjectReader(this.gitDir);
     return this.reader.read(object2);
   }
+  /**
+   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
+   * this process (see background-read.ts), so a caller may start the next read before working.
+   */
+  readBlobs(objects) {
+    if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
+    return Promise.all(objects.map((o) => this.readBlob(o)));
+  }
   close() {
     this.reader?.close();
     this.reader = void 0;
@@ -23595,9 +23668,9 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const file2 = join2(this.gitDir, ref);
+    const file2 = join3(this.gitDir, ref);
     const oid = (await readFile2(file2, "utf8").catch(() => "")).trim();
-    await rm2(file2, { force: true });
+    await rm3(file2, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -23606,11 +23679,12 @@ var GitRepo = class _GitRepo {
     const changes = (await this.diff(oldParent, from)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
-  /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
+  /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
-    const objects = join2(this.gitDir, "objects");
-    const packs = (await readdir(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir(join2(objects, "00")).catch(() => [])).length;
+    await removeStaleReads(this.gitDir);
+    const objects = join3(this.gitDir, "objects");
+    const packs = (await readdir2(join3(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir2(join3(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -23650,7 +23724,7 @@ data ${content.length}
 }
 function pipeInto(args, chunks) {
   return new Promise((resolve3, reject) => {
-    const child = spawn3("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted2;
     child.stderr.on("data", (d) => stderr += d.toString());
@@ -23692,7 +23766,7 @@ async function withRetry(fn, options) {
 
 // client/platform/lock.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile3, rm as rm3, stat, writeFile as writeFile2 } from "node:fs/promises";
+import { link, mkdir as mkdir3, readFile as readFile3, rm as rm4, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
 import { dirname as dirname2 } from "node:path";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -23719,19 +23793,19 @@ async function acquireLock(path, waitMs = 0) {
     for (; ; ) {
       try {
         await place(mine, path);
-        return { release: () => rm3(path, { force: true }) };
+        return { release: () => rm4(path, { force: true }) };
       } catch (e) {
         if (e.code !== "EEXIST") throw e;
       }
       if (await isStale(path)) {
-        await rm3(path, { force: true });
+        await rm4(path, { force: true });
         continue;
       }
       if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown");
       await sleep(100);
     }
   } finally {
-    await rm3(mine, { force: true });
+    await rm4(mine, { force: true });
   }
 }
 async function place(made, path) {
@@ -23745,7 +23819,7 @@ async function place(made, path) {
 }
 async function isStale(path) {
   const owner = (await readFile3(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
   const pid = Number(owner);
   return !Number.isInteger(pid) || !alive(pid);
 }
@@ -23817,6 +23891,8 @@ function transaction(db, fn) {
 
 // client/state/index-store.ts
 var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
+var SHALLOW = "path NOT GLOB '*/*/*/*/*'";
+var SHALLOW_SEGMENTS = 4;
 var SCHEMA = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
@@ -23824,7 +23900,8 @@ CREATE TABLE IF NOT EXISTS record (
   local_hash TEXT, stat TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_leaf ON record(${LEAF}, deleted);
+DROP INDEX IF EXISTS record_leaf;
+CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE ${SHALLOW};
 `;
 var IndexStore = class {
   constructor(db) {
@@ -23895,12 +23972,12 @@ var IndexStore = class {
 };
 function liveGlob(glob) {
   const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf)) return ["deleted = 0 AND path GLOB ?", [glob]];
-  return [`${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return ["deleted = 0 AND path GLOB ?", [glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat5) {
-  const { path, kind, vector, hash: hash2, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash2, updatedAt, writer, deleted, localHash, stat: stat5 };
+function entryFor(record2, localHash, stat6) {
+  const { path, kind, vector, hash: hash3, updatedAt, writer, deleted } = record2;
+  return { path, kind, vector, hash: hash3, updatedAt, writer, deleted, localHash, stat: stat6 };
 }
 function toEntry(row) {
   return {
@@ -23959,19 +24036,15 @@ async function applyCommit(repo, index, sources, to) {
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
     if (from === to && !waitedOn.length) continue;
     const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => c.oid === null ? [] : [[c.path, c.oid]]));
-    const changed = [.../* @__PURE__ */ new Set([...oids.keys(), ...waitedOn])];
+    const changed = [.../* @__PURE__ */ new Set([...oids.keys(), ...waitedOn])].sort((x, y) => depth(x) - depth(y));
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    const applyPaths = async (paths) => {
-      const records = await readRecordObjects(
-        repo,
-        paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]),
-        (e) => problems.push(`${e.message}; skipped`)
-      );
+    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
+    const applyRecords = async (paths, records) => {
       const known = index.getMany(paths);
       const wanted = [];
       for (const r of records.values()) {
@@ -23989,12 +24062,12 @@ async function applyCommit(repo, index, sources, to) {
     try {
       const parentless = [];
       const edited = [];
-      for (let i = 0; i < changed.length; i += BATCH) {
-        const done = await applyPaths(changed.slice(i, i + BATCH));
+      for await (const [paths, records] of readAhead(batches(changed), read)) {
+        const done = await applyRecords(paths, records);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }
-      const again = parentless.length ? await applyPaths(parentless) : { waiting: [], editedHere: [] };
+      const again = parentless.length ? await applyRecords(parentless, await read(parentless)) : { waiting: [], editedHere: [] };
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
@@ -24006,6 +24079,28 @@ async function applyCommit(repo, index, sources, to) {
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
+}
+function depth(path) {
+  let n = 0;
+  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
+  return n;
+}
+function batches(paths) {
+  const out = [];
+  for (let i = 0; i < paths.length; i += BATCH) out.push(paths.slice(i, i + BATCH));
+  return out;
+}
+async function* readAhead(all, read) {
+  let next = all.length ? read(all[0]) : void 0;
+  try {
+    for (let i = 0; i < all.length; i++) {
+      const current = await next;
+      next = i + 1 < all.length ? read(all[i + 1]) : void 0;
+      yield [all[i], current];
+    }
+  } finally {
+    await next?.catch(() => void 0);
+  }
 }
 function needsApply(remote, local) {
   if (!local) return remote.deleted ? "skip" : "apply";
@@ -24122,8 +24217,8 @@ async function* prepend(first, rest) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile5, rm as rm5 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { lstat as lstat2, readFile as readFile5, rm as rm6 } from "node:fs/promises";
+import { join as join5 } from "node:path";
 
 // client/crypto/entries.ts
 import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes4 } from "node:crypto";
@@ -24162,8 +24257,8 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstat, readdir as readdir2, readFile as readFile4, rm as rm4 } from "node:fs/promises";
-import { join as join3, sep } from "node:path";
+import { lstat, readdir as readdir3, readFile as readFile4, rm as rm5 } from "node:fs/promises";
+import { join as join4, sep } from "node:path";
 
 // client/sources/file-kinds.ts
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -24218,7 +24313,7 @@ var FileSource = class {
     if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
-    return allowed ? join3(this.o.root, ...segs) : void 0;
+    return allowed ? join4(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
     const seen = /* @__PURE__ */ new Set();
@@ -24278,7 +24373,7 @@ var FileSource = class {
   }
   async write(r, file2) {
     if (r.deleted) {
-      await rm4(file2, { force: true });
+      await rm5(file2, { force: true });
       return { path: r.path, localHash: null, stat: null };
     }
     await writeFileAtomic(file2, r.content, this.o.mode);
@@ -24286,26 +24381,26 @@ var FileSource = class {
   }
   async *walk() {
     const { root, rule } = this.o;
-    const visit3 = async function* (dir, rel, depth) {
+    const visit3 = async function* (dir, rel, depth2) {
       let names;
       try {
-        names = (await readdir2(dir)).sort();
+        names = (await readdir3(dir)).sort();
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
       }
       for (const name of names) {
         if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
-        if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
-        const abs = join3(dir, name);
+        if (depth2 === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
+        const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const s = await lstat(abs).catch(() => void 0);
         if (!s) continue;
         if (s.isSymbolicLink()) {
           this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
         } else if (s.isDirectory()) {
-          if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
-        } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
+          if (depth2 > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth2 + 1);
+        } else if (s.isFile() && (depth2 > 0 || rule.files.includes(name))) {
           if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield { rel: childRel, abs, stat: statKey(s) };
@@ -24325,7 +24420,7 @@ function isPortableName(name) {
 
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
-var PREFIX = "credentials/";
+var PREFIX2 = "credentials/";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
 function parseEntries(text2, where) {
@@ -24350,29 +24445,29 @@ var CredentialSource = class {
   dataDir;
   key;
   category = "credentials";
-  prefixes = [PREFIX];
+  prefixes = [PREFIX2];
   owns(path) {
-    return path.startsWith(PREFIX);
+    return path.startsWith(PREFIX2);
   }
   groupOf() {
-    return { name: "credentials", glob: `${PREFIX}*` };
+    return { name: "credentials", glob: `${PREFIX2}*` };
   }
   async *scan(ctx) {
     for (const name of CREDENTIAL_FILES) {
-      const path = PREFIX + name;
-      const file2 = join4(this.dataDir, name);
+      const path = PREFIX2 + name;
+      const file2 = join5(this.dataDir, name);
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat5 = statKey(s);
-      if (known && !known.deleted && known.stat === stat5) continue;
+      const stat6 = statKey(s);
+      if (known && !known.deleted && known.stat === stat6) continue;
       const bytes = await readFile5(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat5 };
+        yield { type: "touch", path, localHash, stat: stat6 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -24383,14 +24478,14 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat5 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat6 };
     }
   }
   async apply(records, known) {
     const plans = records.map((r) => {
-      const name = r.path.slice(PREFIX.length);
+      const name = r.path.slice(PREFIX2.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join4(this.dataDir, name), bytes: null };
+      if (r.deleted) return { r, file: join5(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
       const plain = {};
       for (const [entry, value] of Object.entries(cipher)) {
@@ -24400,7 +24495,7 @@ var CredentialSource = class {
           throw new SourceError(e.message);
         }
       }
-      return { r, file: join4(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join5(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
     const editedHere = [];
@@ -24410,7 +24505,7 @@ var CredentialSource = class {
         continue;
       }
       if (bytes === null) {
-        await rm5(file2, { force: true });
+        await rm6(file2, { force: true });
         applied.push({ path: r.path, localHash: null, stat: null });
         continue;
       }
@@ -24434,56 +24529,10 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 
-// client/sources/path-translation.ts
-import { join as join5 } from "node:path";
-var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
-function compressHome(p, home) {
-  return under(p, home) ? "~" + p.slice(home.length) : p;
-}
-function expandPortable(p, ctx) {
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(p, from)) return to + p.slice(from.length);
-  const abs = p === "~" || p.startsWith("~/") ? ctx.home + p.slice(1) : p;
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(abs, from)) return to + abs.slice(from.length);
-  return abs;
-}
-function toLocalPath(portable, ctx, project) {
-  if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
-    const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
-    return rest ? join5(project.localRoot, rest) : project.localRoot;
-  }
-  return expandPortable(portable, ctx);
-}
-function toPortablePath(local, previous, ctx, project) {
-  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
-  return compressHome(local, ctx.home);
-}
-
-// client/sources/database.ts
-var KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
-var dbCategories = {
-  projects: ["project"],
-  permissions: ["permission"],
-  sessions: ["session"],
-  messages: ["message", "part"],
-  todos: ["todo"]
-};
-var RANK = { project: 0, permission: 1, session: 2, message: 3, part: 4, todo: 5 };
-var MACHINE_LOCAL = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
-var CHUNK = 500;
-var GLOBS = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: "db/sessions/*/session.json",
-  todo: "db/sessions/*/todos.json",
-  message: "db/sessions/*/messages/*",
-  part: "db/sessions/*/parts/*"
-};
-var SLACK_MS = 6e4;
+// client/sources/database-paths.ts
 var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-var enc2 = new TextEncoder();
-var dec2 = new TextDecoder();
 function recordPath(a) {
   switch (a.table) {
     case "project":
@@ -24515,13 +24564,22 @@ function parseRecordPath(path) {
   if (s.length === 6 && s[3] === "parts" && id(s[4]) && json2(s[5])) return { table: "part", id: json2(s[5]), sessionId, messageId: s[4] };
   return void 0;
 }
-function rowToJson(row) {
+
+// client/sources/database-rows.ts
+import { existsSync as existsSync2 } from "node:fs";
+var KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
+var MACHINE_LOCAL = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
+var enc2 = new TextEncoder();
+var canonical2 = (o) => JSON.stringify(o, null, 1);
+var hashOf = (o) => contentHash(enc2.encode(canonical2(o)));
+var q = (name) => `"${name.replace(/"/g, '""')}"`;
+function rowToJson(row, written) {
   const out = {};
   for (const key of Object.keys(row).sort()) {
     const v = row[key];
     if (typeof v === "bigint") out[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
     else if (v instanceof Uint8Array) out[key] = { $base64: Buffer.from(v).toString("base64") };
-    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = safeJson(v) ?? v;
+    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = written?.text === v ? written.value : safeJson(v) ?? v;
     else out[key] = v;
   }
   return out;
@@ -24542,9 +24600,198 @@ function jsonToSql(v) {
   if (typeof v === "boolean") return v ? 1 : 0;
   return v;
 }
-var canonical2 = (o) => JSON.stringify(o, null, 1);
-var hashOf = (o) => contentHash(enc2.encode(canonical2(o)));
-var q = (name) => `"${name.replace(/"/g, '""')}"`;
+function localForm(table, row, written) {
+  const out = rowToJson(row, written);
+  for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
+  return out;
+}
+function tableExists(db, table) {
+  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== void 0;
+}
+function tableColumns(db, table) {
+  const out = /* @__PURE__ */ new Map();
+  for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
+    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
+  }
+  return out;
+}
+function newerSchema(db) {
+  if (!tableExists(db, "migration")) return void 0;
+  const last = String(db.prepare("SELECT max(id) AS id FROM migration").get()?.id ?? "");
+  return last > KNOWN_LAST_MIGRATION ? last : void 0;
+}
+function projectRoots(db) {
+  const out = /* @__PURE__ */ new Map();
+  if (!tableExists(db, "project")) return out;
+  for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
+    const w = String(r.worktree ?? "");
+    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
+  }
+  return out;
+}
+function todoItems(db, sessionId) {
+  return db.prepare("SELECT * FROM todo WHERE session_id = ? ORDER BY position").all(sessionId).map((r) => {
+    const item = rowToJson(r);
+    delete item.session_id;
+    return item;
+  });
+}
+function placeholder(c) {
+  return c.type.includes("int") || c.type.includes("real") ? 0 : "";
+}
+function newProject(id) {
+  const now = Date.now();
+  return { id, worktree: "/", sandboxes: "[]", time_created: now, time_updated: now };
+}
+var RowsInTransaction = class {
+  constructor(db, columns) {
+    this.db = db;
+    this.columns = columns;
+  }
+  db;
+  columns;
+  present = /* @__PURE__ */ new Set();
+  projects = /* @__PURE__ */ new Map();
+  upsertSql = /* @__PURE__ */ new Map();
+  /**
+   * Hash of the row as the scan reads it (null when there is none): before a write, to tell
+   * whether OpenCode changed it since the scan.
+   */
+  currentHash(a) {
+    if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
+    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    return row ? hashOf(localForm(a.table, row)) : null;
+  }
+  parentExists(a) {
+    if (a.table === "message" || a.table === "todo") return this.exists("session", a.sessionId ?? a.id);
+    if (a.table === "part") return this.exists("message", a.messageId);
+    return true;
+  }
+  /** The session's project id (undefined when the session is not here). */
+  projectOf(sessionId) {
+    if (!this.projects.has(sessionId)) {
+      const row = this.db.prepare("SELECT project_id FROM session WHERE id = ?").get(sessionId);
+      if (row) this.projects.set(sessionId, String(row.project_id));
+    }
+    return this.projects.get(sessionId);
+  }
+  /** Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next scan sees no change. */
+  write(a, value) {
+    switch (a.table) {
+      case "todo":
+        this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
+        for (const item of value.items ?? []) this.upsert("todo", { ...item, session_id: a.id });
+        return hashOf({ items: todoItems(this.db, a.id) });
+      case "session":
+        this.ensureProject(String(value.project_id));
+        this.projects.set(a.id, String(value.project_id));
+        return this.stored(a, this.upsert("session", value));
+      case "project":
+        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }));
+      default:
+        return this.stored(a, this.upsert(a.table, value));
+    }
+  }
+  delete(a) {
+    this.present.clear();
+    this.projects.clear();
+    if (a.table === "todo") return void this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
+    if (a.table === "project") {
+      if (this.db.prepare("SELECT 1 AS x FROM session WHERE project_id = ? LIMIT 1").get(a.id)) return;
+    }
+    this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
+  }
+  exists(table, id) {
+    const key = `${table}:${id}`;
+    if (this.present.has(key)) return true;
+    const found = this.db.prepare(`SELECT 1 AS x FROM ${q(table)} WHERE id = ?`).get(id) !== void 0;
+    if (found) this.present.add(key);
+    return found;
+  }
+  /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
+  stored(a, upserted) {
+    this.present.add(`${a.table}:${a.id}`);
+    const row = upserted.row ?? this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    if (!row) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
+    return hashOf(localForm(a.table, row, upserted.data));
+  }
+  /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
+  ensureProject(projectId) {
+    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId));
+  }
+  /**
+   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
+   * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   */
+  upsert(table, value) {
+    const info = this.columns(table);
+    const row = {};
+    for (const c of info.values()) {
+      if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
+      else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
+    }
+    const data = value.data;
+    const text2 = row.data;
+    const names = Object.keys(row);
+    const key = `${table}\0${names.join("\0")}`;
+    let sql = this.upsertSql.get(key);
+    if (!sql) {
+      const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
+      const local = MACHINE_LOCAL[table] ?? [];
+      const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
+      sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") + " RETURNING *";
+      this.upsertSql.set(key, sql);
+    }
+    const stored = this.db.prepare(sql).get(...names.map((n) => row[n]));
+    return { row: stored, data: typeof data === "object" && data !== null && typeof text2 === "string" ? { text: text2, value: data } : void 0 };
+  }
+};
+
+// client/sources/path-translation.ts
+import { join as join6 } from "node:path";
+var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
+function compressHome(p, home) {
+  return under(p, home) ? "~" + p.slice(home.length) : p;
+}
+function expandPortable(p, ctx) {
+  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(p, from)) return to + p.slice(from.length);
+  const abs = p === "~" || p.startsWith("~/") ? ctx.home + p.slice(1) : p;
+  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(abs, from)) return to + abs.slice(from.length);
+  return abs;
+}
+function toLocalPath(portable, ctx, project) {
+  if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
+    const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
+    return rest ? join6(project.localRoot, rest) : project.localRoot;
+  }
+  return expandPortable(portable, ctx);
+}
+function toPortablePath(local, previous, ctx, project) {
+  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
+  return compressHome(local, ctx.home);
+}
+
+// client/sources/database.ts
+var dbCategories = {
+  projects: ["project"],
+  permissions: ["permission"],
+  sessions: ["session"],
+  messages: ["message", "part"],
+  todos: ["todo"]
+};
+var RANK = { project: 0, permission: 1, session: 2, message: 3, part: 4, todo: 5 };
+var LOCK_BUDGET_MS = 100;
+var GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: "db/sessions/*/session.json",
+  todo: "db/sessions/*/todos.json",
+  message: "db/sessions/*/messages/*",
+  part: "db/sessions/*/parts/*"
+};
+var SLACK_MS = 6e4;
+var enc3 = new TextEncoder();
+var dec2 = new TextDecoder();
 var DatabaseSource = class {
   constructor(o) {
     this.o = o;
@@ -24565,7 +24812,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync2(this.o.path)) return null;
+    if (!existsSync3(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -24671,7 +24918,7 @@ var DatabaseSource = class {
       const prev = known ? await ctx.previous(path) : void 0;
       repoForm = await toRepo(local, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    yield { type: "put", path, kind: "json", content: enc2.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
+    yield { type: "put", path, kind: "json", content: enc3.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
   }
   async apply(records, known) {
     const db = await this.open(false);
@@ -24695,16 +24942,17 @@ var DatabaseSource = class {
       const editedHere = [];
       const checkpoint = {};
       const startedAt = String(Date.now());
-      for (let i = 0; i < ordered.length; i += CHUNK) {
-        const chunk = ordered.slice(i, i + CHUNK);
+      for (let i = 0; i < ordered.length; ) {
+        const start = i;
         try {
-          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known, startedAt));
+          const done = transaction(db, () => this.writeChunk(new RowsInTransaction(db, cols), ordered, start, roots, known, startedAt));
+          i = done.next;
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
           Object.assign(checkpoint, done.checkpoint);
         } catch (e) {
-          const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${e.message}`;
+          const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
@@ -24714,43 +24962,49 @@ var DatabaseSource = class {
     }
   }
   /**
-   * One transaction's worth of records; a record that cannot be written names itself and aborts the
-   * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
-   * a row changed since the scan, or a child whose parent is not here, waits.
+   * Records from `start` in one transaction, until LOCK_BUDGET_MS has passed (OpenCode waits for
+   * the lock meanwhile; each commit costs an fsync, so not one per handful of rows). A record that
+   * cannot be written names itself and aborts the transaction. Inside it, OpenCode cannot change a
+   * row between the check and the write: a row changed since the scan, or a child whose parent is
+   * not here, waits.
    */
-  writeChunk(db, chunk, roots, cols, known, startedAt) {
+  writeChunk(rows, items, start, roots, known, startedAt) {
     const applied = [];
     const waiting = [];
     const editedHere = [];
     const checkpoint = {};
-    for (const x of chunk) {
-      const before = known === void 0 || x.a.table === "todo" ? void 0 : currentHash(db, x.a);
+    const deadline = performance.now() + LOCK_BUDGET_MS;
+    let i = start;
+    for (; i < items.length && (i === start || performance.now() < deadline); i++) {
+      const x = items[i];
+      const before = known === void 0 || x.a.table === "todo" ? void 0 : rows.currentHash(x.a);
       if (known !== void 0 && before !== void 0 && !unchangedSinceScan(known, x.r.path, before)) {
         editedHere.push(x.r.path);
         continue;
       }
-      if (!x.r.deleted && !parentExists(db, x.a)) {
+      if (!x.r.deleted && !rows.parentExists(x.a)) {
         waiting.push(x.r.path);
         continue;
       }
+      let localHash = null;
       try {
-        if (x.r.deleted) deleteRow(db, x.a);
-        else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec2.decode(x.r.content)), roots), cols);
+        if (x.r.deleted) rows.delete(x.a);
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec2.decode(x.r.content)), roots));
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
       }
-      applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+      applied.push({ path: x.r.path, localHash, stat: null });
       if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
-    return { applied, waiting, editedHere, checkpoint };
+    return { applied, waiting, editedHere, checkpoint, next: i };
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
-  toLocal(db, a, value, roots) {
+  toLocal(rows, a, value, roots) {
     if (a.table === "session") {
       return { ...value, directory: toLocalPath(String(value.directory), this.o.paths, checkout(roots.get(String(value.project_id)), sessionRoot(value))) };
     }
     if (a.table === "message") {
-      const projectId = db.prepare("SELECT project_id FROM session WHERE id = ?").get(a.sessionId)?.project_id;
+      const projectId = rows.projectOf(a.sessionId);
       return mapMessagePaths(value, (p, root) => toLocalPath(p, this.o.paths, checkout(roots.get(String(projectId)), root)));
     }
     return value;
@@ -24782,98 +25036,6 @@ function messageToPortable(local, prev, paths, localRoot) {
   const localPath = local.data.path ?? {};
   const previousOf = (p) => p === localPath.root ? prevPath.root : prevPath.cwd;
   return mapMessagePaths(local, (p) => toPortablePath(p, previousOf(p), paths, checkout(localRoot, prevRoot)));
-}
-function localForm(table, row) {
-  const out = rowToJson(row);
-  for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
-  return out;
-}
-function tableExists(db, table) {
-  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== void 0;
-}
-function tableColumns(db, table) {
-  const out = /* @__PURE__ */ new Map();
-  for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
-    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
-  }
-  return out;
-}
-function newerSchema(db) {
-  if (!tableExists(db, "migration")) return void 0;
-  const last = String(db.prepare("SELECT max(id) AS id FROM migration").get()?.id ?? "");
-  return last > KNOWN_LAST_MIGRATION ? last : void 0;
-}
-function projectRoots(db) {
-  const out = /* @__PURE__ */ new Map();
-  if (!tableExists(db, "project")) return out;
-  for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
-    const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
-  }
-  return out;
-}
-function placeholder(c) {
-  return c.type.includes("int") || c.type.includes("real") ? 0 : "";
-}
-function newProject(id) {
-  const now = Date.now();
-  return { id, worktree: "/", sandboxes: "[]", time_created: now, time_updated: now };
-}
-function ensureProject(db, projectId, cols) {
-  if (db.prepare("SELECT 1 AS x FROM project WHERE id = ?").get(projectId)) return;
-  upsertRow(db, "project", newProject(projectId), cols("project"));
-}
-function writeRow(db, a, value, cols) {
-  switch (a.table) {
-    case "todo":
-      db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-      for (const item of value.items ?? []) upsertRow(db, "todo", { ...item, session_id: a.id }, cols("todo"));
-      return;
-    case "session":
-      ensureProject(db, String(value.project_id), cols);
-      return upsertRow(db, "session", value, cols("session"));
-    case "project":
-      return upsertRow(db, "project", { ...newProject(String(value.id)), ...value }, cols("project"));
-    default:
-      return upsertRow(db, a.table, value, cols(a.table));
-  }
-}
-function upsertRow(db, table, value, info) {
-  const row = {};
-  for (const c of info.values()) {
-    if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
-    else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
-  }
-  const names = Object.keys(row);
-  const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
-  const local = MACHINE_LOCAL[table] ?? [];
-  const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
-  const sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING");
-  db.prepare(sql).run(...names.map((n) => row[n]));
-}
-function parentExists(db, a) {
-  if (a.table === "message" || a.table === "todo") return db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(a.sessionId ?? a.id) !== void 0;
-  if (a.table === "part") return db.prepare("SELECT 1 AS x FROM message WHERE id = ?").get(a.messageId) !== void 0;
-  return true;
-}
-function deleteRow(db, a) {
-  if (a.table === "todo") return void db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-  if (a.table === "project") {
-    if (db.prepare("SELECT 1 AS x FROM session WHERE project_id = ? LIMIT 1").get(a.id)) return;
-  }
-  db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
-}
-function todoItems(db, sessionId) {
-  return db.prepare("SELECT * FROM todo WHERE session_id = ? ORDER BY position").all(sessionId).map((r) => {
-    const item = rowToJson(r);
-    delete item.session_id;
-    return item;
-  });
-}
-function currentHash(db, a) {
-  if (a.table === "todo") return hashOf({ items: todoItems(db, a.id) });
-  const row = db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-  return row ? hashOf(localForm(a.table, row)) : null;
 }
 
 // client/sync/sources.ts
@@ -25321,11 +25483,11 @@ function printReport(out, r) {
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir4, stat as stat4 } from "node:fs/promises";
+import { readdir as readdir5, stat as stat5 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir3, realpath, stat as stat2 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir4, realpath, stat as stat3 } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -25415,7 +25577,7 @@ var ReaddirpStream = class extends Readable {
     const type = opts.type ?? defaultOptions.type;
     this._fileFilter = normalizeFilter(opts.fileFilter);
     this._directoryFilter = normalizeFilter(opts.directoryFilter);
-    const statMethod = opts.lstat ? lstat3 : stat2;
+    const statMethod = opts.lstat ? lstat3 : stat3;
     if (wantBigintFsStats) {
       this._stat = (path) => statMethod(path, { bigint: true });
     } else {
@@ -25445,7 +25607,7 @@ var ReaddirpStream = class extends Readable {
         const par = this.parent;
         const fil = par && par.files;
         if (fil && fil.length > 0) {
-          const { path, depth } = par;
+          const { path, depth: depth2 } = par;
           const slice = fil.splice(0, batch).map((dirent) => this._formatEntry(dirent, path));
           const awaited = this._isDirent ? slice : await Promise.all(slice);
           for (const entry of awaited) {
@@ -25457,8 +25619,8 @@ var ReaddirpStream = class extends Readable {
             if (typeof entryType !== "string")
               entryType = await entryType;
             if (entryType === "directory" && this._directoryFilter(entry)) {
-              if (depth <= this._maxDepth) {
-                this.parents.push({ path: entry.fullPath, depth: depth + 1 });
+              if (depth2 <= this._maxDepth) {
+                this.parents.push({ path: entry.fullPath, depth: depth2 + 1 });
               }
               if (this._wantsDir) {
                 this.push(entry);
@@ -25505,14 +25667,14 @@ var ReaddirpStream = class extends Readable {
   //   directoryFilter rejects, doesn't follow symlinked dirs, and fails
   //   wholesale (all entries lost) if anything in the subtree is unreadable,
   //   instead of emitting a 'warn' and continuing.
-  async _exploreDir(path, depth) {
+  async _exploreDir(path, depth2) {
     let files;
     try {
-      files = await readdir3(path, this._rdOptions);
+      files = await readdir4(path, this._rdOptions);
     } catch (error62) {
       this._onError(error62);
     }
-    return { files, depth, path };
+    return { files, depth: depth2, path };
   }
   // Synchronous in dirent mode; returns a promise only when stats are needed.
   _formatEntry(dirent, path) {
@@ -25600,7 +25762,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat3 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat4 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -25627,7 +25789,7 @@ var EVENTS = {
 };
 var EV = EVENTS;
 var THROTTLE_MODE_WATCH = "watch";
-var statMethods = { lstat: lstat4, stat: stat3 };
+var statMethods = { lstat: lstat4, stat: stat4 };
 var KEY_LISTENERS = "listeners";
 var KEY_ERR = "errHandlers";
 var KEY_RAW = "rawEmitters";
@@ -26115,7 +26277,7 @@ var NodeFsHandler = class {
         return;
       if (!newStats || newStats.mtimeMs === 0) {
         try {
-          const newStats2 = await stat3(file2);
+          const newStats2 = await stat4(file2);
           if (this.fsw.closed)
             return;
           const at = newStats2.atimeMs;
@@ -26195,7 +26357,7 @@ var NodeFsHandler = class {
     }
     this.fsw._symlinkPaths.set(full, true);
   }
-  _handleRead(directory, initialAdd, wh, target, dir, depth, throttler) {
+  _handleRead(directory, initialAdd, wh, target, dir, depth2, throttler) {
     directory = sp.join(directory, "");
     const throttleKey = target ? `${directory}:${target}` : directory;
     throttler = this.fsw._throttle("readdir", throttleKey, 1e3);
@@ -26227,7 +26389,7 @@ var NodeFsHandler = class {
       if (item === target || !target && !previous.has(item)) {
         this.fsw._incrReadyCount();
         path = sp.join(dir, sp.relative(dir, path));
-        this._addToNodeFs(path, initialAdd, wh, depth + 1);
+        this._addToNodeFs(path, initialAdd, wh, depth2 + 1);
       }
     }).on(EV.ERROR, this._boundHandleError);
     return new Promise((resolve3, reject) => {
@@ -26247,7 +26409,7 @@ var NodeFsHandler = class {
         });
         stream = void 0;
         if (wasThrottled)
-          this._handleRead(directory, false, wh, target, dir, depth, throttler);
+          this._handleRead(directory, false, wh, target, dir, depth2, throttler);
       });
     });
   }
@@ -26262,7 +26424,7 @@ var NodeFsHandler = class {
    * @param realpath
    * @returns closer for the watcher instance.
    */
-  async _handleDir(dir, stats, initialAdd, depth, target, wh, realpath2) {
+  async _handleDir(dir, stats, initialAdd, depth2, target, wh, realpath2) {
     const parentDir = this.fsw._getWatchedDir(sp.dirname(dir));
     const tracked = parentDir.has(sp.basename(dir));
     if (!(initialAdd && this.fsw.options.ignoreInitial) && !target && !tracked) {
@@ -26273,16 +26435,16 @@ var NodeFsHandler = class {
     let throttler;
     let closer;
     const oDepth = this.fsw.options.depth;
-    if ((oDepth == null || depth <= oDepth) && !this.fsw._symlinkPaths.has(realpath2)) {
+    if ((oDepth == null || depth2 <= oDepth) && !this.fsw._symlinkPaths.has(realpath2)) {
       if (!target) {
-        await this._handleRead(dir, initialAdd, wh, target, dir, depth, throttler);
+        await this._handleRead(dir, initialAdd, wh, target, dir, depth2, throttler);
         if (this.fsw.closed)
           return;
       }
       closer = this._watchWithNodeFs(dir, (dirPath, stats2) => {
         if (stats2 && stats2.mtimeMs === 0)
           return;
-        this._handleRead(dirPath, false, wh, target, dir, depth, throttler);
+        this._handleRead(dirPath, false, wh, target, dir, depth2, throttler);
       });
     }
     return closer;
@@ -26296,7 +26458,7 @@ var NodeFsHandler = class {
    * @param depth Child path actually targeted for watch
    * @param target Child path actually targeted for watch
    */
-  async _addToNodeFs(path, initialAdd, priorWh, depth, target) {
+  async _addToNodeFs(path, initialAdd, priorWh, depth2, target) {
     const ready = this.fsw._emitReady;
     if (this.fsw._isIgnored(path) || this.fsw.closed) {
       ready();
@@ -26322,7 +26484,7 @@ var NodeFsHandler = class {
         const targetPath = follow ? await fsrealpath(path) : path;
         if (this.fsw.closed)
           return;
-        closer = await this._handleDir(wh.watchPath, stats, initialAdd, depth, target, wh, targetPath);
+        closer = await this._handleDir(wh.watchPath, stats, initialAdd, depth2, target, wh, targetPath);
         if (this.fsw.closed)
           return;
         if (absPath !== targetPath && targetPath !== void 0) {
@@ -26335,7 +26497,7 @@ var NodeFsHandler = class {
         const parent = sp.dirname(wh.watchPath);
         this.fsw._getWatchedDir(parent).add(wh.watchPath);
         this.fsw._emit(EV.ADD, wh.watchPath, stats);
-        closer = await this._handleDir(parent, stats, initialAdd, depth, path, wh, targetPath);
+        closer = await this._handleDir(parent, stats, initialAdd, depth2, path, wh, targetPath);
         if (this.fsw.closed)
           return;
         if (targetPath !== void 0) {
@@ -26489,7 +26651,7 @@ var DirEntry = class {
       return;
     const dir = this.path;
     try {
-      await readdir4(dir);
+      await readdir5(dir);
     } catch (err) {
       if (this._removeWatcher) {
         this._removeWatcher(sp2.dirname(dir), sp2.basename(dir));
@@ -26839,7 +27001,7 @@ var FSWatcher = class extends EventEmitter {
       const fullPath = opts.cwd ? sp2.join(opts.cwd, path) : path;
       let stats2;
       try {
-        stats2 = await stat4(fullPath);
+        stats2 = await stat5(fullPath);
       } catch (err) {
       }
       if (!stats2 || this.closed)
@@ -26966,8 +27128,8 @@ var FSWatcher = class extends EventEmitter {
     }
     return this._userIgnored(path, stats);
   }
-  _isntIgnored(path, stat5) {
-    return !this._isIgnored(path, stat5);
+  _isntIgnored(path, stat6) {
+    return !this._isIgnored(path, stat6);
   }
   /**
    * Provides a set of common helpers and properties relating to symlink handling.
@@ -27092,7 +27254,7 @@ function watch(paths, options = {}) {
 
 // client/config/settings.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
 var schema = external_exports.object({
@@ -27123,7 +27285,7 @@ async function loadSettings(configDir, env) {
   let raw = {};
   let settingsFile;
   for (const name of SETTINGS_FILES) {
-    const file2 = join8(configDir, name);
+    const file2 = join9(configDir, name);
     const text2 = await readFile6(file2, "utf8").catch(() => void 0);
     if (text2 === void 0) continue;
     const errors = [];
@@ -31614,40 +31776,40 @@ function createLogger2(file2, echo) {
 
 // client/platform/paths.ts
 import { homedir } from "node:os";
-import { join as join9 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join9(home, fallback);
+import { join as join10 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join10(home, fallback);
 function homeOf(env) {
   return env.HOME || env.USERPROFILE || homedir();
 }
 function openCodePaths(env = process.env) {
   const home = homeOf(env);
-  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  const data = join10(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
   return {
     home,
-    config: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    config: join10(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
     data,
-    state: join9(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join9(data, "opencode.db")
+    state: join10(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join10(data, "opencode.db")
   };
 }
 function ocSyncPaths(env = process.env) {
   const home = homeOf(env);
-  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  const data = join10(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
   return {
-    settingsDir: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    settingsDir: join10(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     data,
-    repo: join9(data, "repo.git"),
-    stateDb: join9(data, "state.db"),
-    lock: join9(data, "sync.lock"),
-    dataKey: join9(data, "data-key"),
-    log: join9(data, "log", "oc-sync.log"),
-    defaultRemote: join9(data, "default-remote.git")
+    repo: join10(data, "repo.git"),
+    stateDb: join10(data, "state.db"),
+    lock: join10(data, "sync.lock"),
+    dataKey: join10(data, "data-key"),
+    log: join10(data, "log", "oc-sync.log"),
+    defaultRemote: join10(data, "default-remote.git")
   };
 }
 
 // client/sync/context.ts
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 async function loadContext(options = {}) {
   const env = options.env ?? process.env;
   const opencode = openCodePaths(env);
@@ -31665,7 +31827,7 @@ async function loadContext(options = {}) {
   return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
 }
 async function machineId2(paths) {
-  const file2 = join10(paths.data, "machine-id");
+  const file2 = join11(paths.data, "machine-id");
   const existing = (await readFile7(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";

@@ -30,20 +30,17 @@ export async function readRecords(repo: GitRepo, commit: string | null, paths: I
  */
 export async function readRecordObjects(repo: GitRepo, objects: readonly (readonly [string, string])[], onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
   const out = new Map<string, SyncRecord>();
-  for (let i = 0; i < objects.length; i += 2000) {
-    const slice = objects.slice(i, i + 2000);
-    const blobs = await Promise.all(slice.map(([, name]) => repo.readBlob(name)));
-    slice.forEach(([p], j) => {
-      const b = blobs[j];
-      if (!b) return;
-      try {
-        out.set(p, decodeRecord(p, b));
-      } catch (e) {
-        if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-        onDamaged(e);
-      }
-    });
-  }
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
   return out;
 }
 

@@ -45,17 +45,25 @@ export class ObjectReader {
     for (;;) {
       const nl = this.buf.indexOf(10);
       if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString("utf8");
-      if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
+      const header = batchHeader(this.buf.subarray(0, nl));
+      if (!header) {
         this.buf = this.buf.subarray(nl + 1);
         this.queue.shift()?.resolve(null);
         continue;
       }
-      const size = Number(header.split(" ")[2]);
+      const { size, blob } = header;
       if (this.buf.length < nl + 1 + size + 1) return;
       const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.queue.shift()?.resolve(header.split(" ")[1] === "blob" ? body : null);
+      this.queue.shift()?.resolve(blob ? body : null);
     }
   }
+}
+
+/** A `git cat-file --batch` header: "<oid> <type> <size>", or undefined for "<name> missing". */
+export function batchHeader(line: Buffer): { readonly size: number; readonly blob: boolean } | undefined {
+  const text = line.toString("utf8");
+  if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return undefined;
+  const [, type, size] = text.split(" ");
+  return { size: Number(size), blob: type === "blob" };
 }

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
 import { gitEnv, GitError, runGit, type RunOptions } from "./run.js";
 
@@ -29,6 +30,9 @@ export interface CommitSpec {
   readonly changes: Iterable<FileChange> | AsyncIterable<FileChange>;
   readonly date?: Date;
 }
+
+/** From this many objects on, a read is worth a git process of its own. */
+const BACKGROUND_READ_FROM = 500;
 
 export class GitRepo {
   private reader: ObjectReader | undefined;
@@ -113,6 +117,15 @@ export class GitRepo {
     return this.reader.read(object);
   }
 
+  /**
+   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
+   * this process (see background-read.ts), so a caller may start the next read before working.
+   */
+  readBlobs(objects: readonly string[]): Promise<(Buffer | null)[]> {
+    if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
+    return Promise.all(objects.map((o) => this.readBlob(o)));
+  }
+
   close(): void {
     this.reader?.close();
     this.reader = undefined;
@@ -139,8 +152,9 @@ export class GitRepo {
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
 
-  /** Pack loose objects and small packs once they pile up; pushes of many loose objects are slow. */
+  /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain(): Promise<void> {
+    await removeStaleReads(this.gitDir);
     const objects = join(this.gitDir, "objects");
     const packs = (await readdir(join(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
     // Loose objects spread evenly over 256 folders: one folder is a fair sample.

@@ -3,15 +3,12 @@
 // first, in short transactions so OpenCode never waits near its 5 s busy timeout. Columns are
 // handled generically; a schema newer than this code knows is never written.
 import { existsSync } from "node:fs";
-import { contentHash, type SyncRecord } from "../../core/record.js";
-import { openDatabase, transaction, type Database, type Row, type SqlValue } from "../platform/sqlite.js";
+import type { SyncRecord } from "../../core/record.js";
+import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
+import { parseRecordPath, recordPath, SAFE_ID, type RecordAddress, type Table } from "./database-paths.js";
+import { canonical, hashOf, KNOWN_LAST_MIGRATION, localForm, newerSchema, projectRoots, rowToJson, RowsInTransaction, tableColumns, tableExists, todoItems, type ColumnInfo, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
 import { ApplyIncomplete, SourceError, unchangedSinceScan, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
-
-/** The newest OpenCode migration this code was built and tested against (OpenCode 1.18.33). */
-export const KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
-
-export type Table = "project" | "permission" | "session" | "message" | "part" | "todo";
 
 /** Settings categories → tables. Parts travel with messages. */
 export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
@@ -23,12 +20,8 @@ export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
 };
 
 const RANK: Record<Table, number> = { project: 0, permission: 1, session: 2, message: 3, part: 4, todo: 5 };
-/**
- * Columns that describe this machine only (its checkout of a project, when it first opened it):
- * neither synced nor overwritten. Without this, two machines would fight over them forever.
- */
-const MACHINE_LOCAL: Partial<Record<Table, readonly string[]>> = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
-const CHUNK = 500;
+/** How long one apply transaction may hold the write lock OpenCode waits on (its busy timeout is 5 s). */
+const LOCK_BUDGET_MS = 100;
 const GLOBS: Record<Table, string> = {
   project: "db/projects/*",
   permission: "db/permissions/*",
@@ -38,87 +31,11 @@ const GLOBS: Record<Table, string> = {
   part: "db/sessions/*/parts/*",
 };
 const SLACK_MS = 60_000;
-const SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export interface RecordAddress {
-  readonly table: Table;
-  readonly id: string;
-  readonly sessionId?: string;
-  readonly messageId?: string;
-}
-
-export function recordPath(a: RecordAddress): string {
-  switch (a.table) {
-    case "project":
-      return `db/projects/${a.id}.json`;
-    case "permission":
-      return `db/permissions/${a.id}.json`;
-    case "session":
-      return `db/sessions/${a.id}/session.json`;
-    case "todo":
-      return `db/sessions/${a.id}/todos.json`;
-    case "message":
-      return `db/sessions/${a.sessionId}/messages/${a.id}.json`;
-    case "part":
-      return `db/sessions/${a.sessionId}/parts/${a.messageId}/${a.id}.json`;
-  }
-}
-
-export function parseRecordPath(path: string): RecordAddress | undefined {
-  const s = path.split("/");
-  const id = (x: string | undefined) => (x !== undefined && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : undefined);
-  const json = (x: string | undefined) => (x?.endsWith(".json") ? id(x.slice(0, -5)) : undefined);
-  if (s[0] !== "db") return undefined;
-  if (s.length === 3 && s[1] === "projects" && json(s[2])) return { table: "project", id: json(s[2])! };
-  if (s.length === 3 && s[1] === "permissions" && json(s[2])) return { table: "permission", id: json(s[2])! };
-  if (s[1] !== "sessions" || !id(s[2])) return undefined;
-  const sessionId = s[2]!;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  if (s.length === 5 && s[3] === "messages" && json(s[4])) return { table: "message", id: json(s[4])!, sessionId };
-  if (s.length === 6 && s[3] === "parts" && id(s[4]) && json(s[5])) return { table: "part", id: json(s[5])!, sessionId, messageId: s[4]! };
-  return undefined;
-}
-
-type Obj = Record<string, unknown>;
-
-/** A row as plain JSON: sorted columns, JSON text columns (`data`) parsed, blobs as base64. */
-function rowToJson(row: Row): Obj {
-  const out: Obj = {};
-  for (const key of Object.keys(row).sort()) {
-    const v = row[key];
-    if (typeof v === "bigint") out[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-    else if (v instanceof Uint8Array) out[key] = { $base64: Buffer.from(v).toString("base64") };
-    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = safeJson(v) ?? v;
-    else out[key] = v;
-  }
-  return out;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function jsonToSql(v: unknown): SqlValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "object") {
-    const b64 = (v as Obj).$base64;
-    return typeof b64 === "string" ? Buffer.from(b64, "base64") : JSON.stringify(v);
-  }
-  if (typeof v === "boolean") return v ? 1 : 0;
-  return v as SqlValue;
-}
-
-const canonical = (o: unknown) => JSON.stringify(o, null, 1);
-const hashOf = (o: unknown) => contentHash(enc.encode(canonical(o)));
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+type Item = { readonly r: SyncRecord; readonly a: RecordAddress };
 
 export interface DatabaseSourceOptions {
   readonly path: string;
@@ -278,7 +195,7 @@ export class DatabaseSource implements Source {
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
       const items = records
         .map((r) => ({ r, a: parseRecordPath(r.path) }))
-        .filter((x): x is { r: SyncRecord; a: RecordAddress } => {
+        .filter((x): x is Item => {
           if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
           return x.a !== undefined && present.has(x.a.table);
         });
@@ -292,16 +209,17 @@ export class DatabaseSource implements Source {
       const editedHere: string[] = [];
       const checkpoint: Record<string, string> = {};
       const startedAt = String(Date.now());
-      for (let i = 0; i < ordered.length; i += CHUNK) {
-        const chunk = ordered.slice(i, i + CHUNK);
+      for (let i = 0; i < ordered.length; ) {
+        const start = i;
         try {
-          const done = transaction(db, () => this.writeChunk(db, chunk, roots, cols, known, startedAt));
+          const done = transaction(db, () => this.writeChunk(new RowsInTransaction(db, cols), ordered, start, roots, known, startedAt));
+          i = done.next;
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
           Object.assign(checkpoint, done.checkpoint);
         } catch (e) {
-          const why = e instanceof SourceError ? e.message : `could not write ${chunk.length} record(s) into ${this.o.path}: ${(e as Error).message}`;
+          const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${(e as Error).message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
@@ -312,47 +230,53 @@ export class DatabaseSource implements Source {
   }
 
   /**
-   * One transaction's worth of records; a record that cannot be written names itself and aborts the
-   * chunk. Inside the transaction, so OpenCode cannot change a row between the check and the write:
-   * a row changed since the scan, or a child whose parent is not here, waits.
+   * Records from `start` in one transaction, until LOCK_BUDGET_MS has passed (OpenCode waits for
+   * the lock meanwhile; each commit costs an fsync, so not one per handful of rows). A record that
+   * cannot be written names itself and aborts the transaction. Inside it, OpenCode cannot change a
+   * row between the check and the write: a row changed since the scan, or a child whose parent is
+   * not here, waits.
    */
-  private writeChunk(db: Database, chunk: readonly { r: SyncRecord; a: RecordAddress }[], roots: Map<string, string>, cols: (t: Table) => Map<string, ColumnInfo>, known: KnownLocal | undefined, startedAt: string): ApplyResult {
+  private writeChunk(rows: RowsInTransaction, items: readonly Item[], start: number, roots: Map<string, string>, known: KnownLocal | undefined, startedAt: string): ApplyResult & { next: number } {
     const applied: Applied[] = [];
     const waiting: string[] = [];
     const editedHere: string[] = [];
     const checkpoint: Record<string, string> = {};
-    for (const x of chunk) {
+    const deadline = performance.now() + LOCK_BUDGET_MS;
+    let i = start;
+    for (; i < items.length && (i === start || performance.now() < deadline); i++) {
+      const x = items[i]!;
       // A todo list has no "absent" state to compare (no rows = an empty list), and OpenCode writes it only while a session runs.
-      const before = known === undefined || x.a.table === "todo" ? undefined : currentHash(db, x.a);
+      const before = known === undefined || x.a.table === "todo" ? undefined : rows.currentHash(x.a);
       if (known !== undefined && before !== undefined && !unchangedSinceScan(known, x.r.path, before)) {
         editedHere.push(x.r.path);
         continue;
       }
-      if (!x.r.deleted && !parentExists(db, x.a)) {
+      if (!x.r.deleted && !rows.parentExists(x.a)) {
         waiting.push(x.r.path);
         continue;
       }
+      let localHash: string | null = null;
       try {
-        if (x.r.deleted) deleteRow(db, x.a);
-        else writeRow(db, x.a, this.toLocal(db, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), cols);
+        if (x.r.deleted) rows.delete(x.a);
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots));
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
       }
-      applied.push({ path: x.r.path, localHash: x.r.deleted ? null : currentHash(db, x.a), stat: null });
+      applied.push({ path: x.r.path, localHash, stat: null });
       // A session this apply creates holds nothing of this machine's older than now: the scan may
       // start its time window here instead of reading every row once (a first pull's next sync did).
       if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
-    return { applied, waiting, editedHere, checkpoint };
+    return { applied, waiting, editedHere, checkpoint, next: i };
   }
 
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
-  private toLocal(db: Database, a: RecordAddress, value: Obj, roots: Map<string, string>): Obj {
+  private toLocal(rows: RowsInTransaction, a: RecordAddress, value: Obj, roots: Map<string, string>): Obj {
     if (a.table === "session") {
       return { ...value, directory: toLocalPath(String(value.directory), this.o.paths, checkout(roots.get(String(value.project_id)), sessionRoot(value))) };
     }
     if (a.table === "message") {
-      const projectId = db.prepare("SELECT project_id FROM session WHERE id = ?").get(a.sessionId!)?.project_id;
+      const projectId = rows.projectOf(a.sessionId!);
       return mapMessagePaths(value, (p, root) => toLocalPath(p, this.o.paths, checkout(roots.get(String(projectId)), root)));
     }
     return value;
@@ -394,136 +318,3 @@ function messageToPortable(local: Obj, prev: Obj | undefined, paths: PathContext
   return mapMessagePaths(local, (p) => toPortablePath(p, previousOf(p), paths, checkout(localRoot, prevRoot)));
 }
 
-/** The row as compared and synced: machine-local columns left out. */
-function localForm(table: Table, row: Row): Obj {
-  const out = rowToJson(row);
-  for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
-  return out;
-}
-
-interface ColumnInfo {
-  readonly name: string;
-  readonly type: string;
-  readonly notNull: boolean;
-  readonly hasDefault: boolean;
-  readonly pk: number;
-}
-
-function tableExists(db: Database, table: string): boolean {
-  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
-}
-
-function tableColumns(db: Database, table: Table): Map<string, ColumnInfo> {
-  const out = new Map<string, ColumnInfo>();
-  for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
-    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
-  }
-  return out;
-}
-
-/** The newest migration id when it is newer than the code knows, else undefined. */
-export function newerSchema(db: Database): string | undefined {
-  if (!tableExists(db, "migration")) return undefined;
-  const last = String(db.prepare("SELECT max(id) AS id FROM migration").get()?.id ?? "");
-  return last > KNOWN_LAST_MIGRATION ? last : undefined;
-}
-
-/** This machine's checkouts of each project (the global project has none). */
-function projectRoots(db: Database): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!tableExists(db, "project")) return out;
-  for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
-    const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync(w)) out.set(String(r.id), w);
-  }
-  return out;
-}
-
-function placeholder(c: ColumnInfo): SqlValue {
-  return c.type.includes("int") || c.type.includes("real") ? 0 : "";
-}
-
-/**
- * Machine-local columns for a project this machine has not opened yet. OpenCode sets its own
- * worktree when the project is opened here; until then it is "/" like the global project's.
- */
-function newProject(id: string): Obj {
-  const now = Date.now();
-  return { id, worktree: "/", sandboxes: "[]", time_created: now, time_updated: now };
-}
-
-/** A project row must exist before its sessions; when none came with the records, add a minimal one. */
-function ensureProject(db: Database, projectId: string, cols: (t: Table) => Map<string, ColumnInfo>): void {
-  if (db.prepare("SELECT 1 AS x FROM project WHERE id = ?").get(projectId)) return;
-  upsertRow(db, "project", newProject(projectId), cols("project"));
-}
-
-function writeRow(db: Database, a: RecordAddress, value: Obj, cols: (t: Table) => Map<string, ColumnInfo>): void {
-  switch (a.table) {
-    case "todo":
-      db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-      for (const item of (value.items as Obj[] | undefined) ?? []) upsertRow(db, "todo", { ...item, session_id: a.id }, cols("todo"));
-      return;
-    case "session":
-      ensureProject(db, String(value.project_id), cols);
-      return upsertRow(db, "session", value, cols("session"));
-    case "project":
-      return upsertRow(db, "project", { ...newProject(String(value.id)), ...value }, cols("project"));
-    default:
-      return upsertRow(db, a.table, value, cols(a.table));
-  }
-}
-
-/** INSERT … ON CONFLICT DO UPDATE over the columns this database has; machine-local columns are only set on insert. */
-function upsertRow(db: Database, table: Table, value: Obj, info: Map<string, ColumnInfo>): void {
-  const row: Record<string, SqlValue> = {};
-  for (const c of info.values()) {
-    if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
-    else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
-  }
-  const names = Object.keys(row);
-  const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
-  const local = MACHINE_LOCAL[table] ?? [];
-  const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
-  const sql =
-    `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` +
-    (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING");
-  db.prepare(sql).run(...names.map((n) => row[n]!));
-}
-
-function parentExists(db: Database, a: RecordAddress): boolean {
-  if (a.table === "message" || a.table === "todo") return db.prepare("SELECT 1 AS x FROM session WHERE id = ?").get(a.sessionId ?? a.id) !== undefined;
-  if (a.table === "part") return db.prepare("SELECT 1 AS x FROM message WHERE id = ?").get(a.messageId!) !== undefined;
-  return true;
-}
-
-function deleteRow(db: Database, a: RecordAddress): void {
-  if (a.table === "todo") return void db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-  if (a.table === "project") {
-    // A project row goes only once nothing refers to it: its delete would cascade to sessions.
-    if (db.prepare("SELECT 1 AS x FROM session WHERE project_id = ? LIMIT 1").get(a.id)) return;
-  }
-  db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
-}
-
-/** A session's todo list as one record: the rows in order, without the session id they share. */
-function todoItems(db: Database, sessionId: string): Obj[] {
-  return db
-    .prepare("SELECT * FROM todo WHERE session_id = ? ORDER BY position")
-    .all(sessionId)
-    .map((r) => {
-      const item = rowToJson(r);
-      delete item.session_id;
-      return item;
-    });
-}
-
-/**
- * Hash of the row as the scan reads it (null when there is none): after an apply, so the next scan
- * does not see it as a local change; before, to tell whether OpenCode changed it since the scan.
- */
-function currentHash(db: Database, a: RecordAddress): string | null {
-  if (a.table === "todo") return hashOf({ items: todoItems(db, a.id) });
-  const row = db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-  return row ? hashOf(localForm(a.table, row)) : null;
-}

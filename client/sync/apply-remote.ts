@@ -22,6 +22,7 @@ export interface ApplyReport {
   readonly problems: readonly string[];
 }
 
+/** Records read and applied at a time: memory grows with it, and each read costs a git process. */
 const BATCH = 5000;
 
 export const appliedKey = (source: Source) => `applied:${source.category}`;
@@ -39,20 +40,18 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     if (from === to && !waitedOn.length) continue;
     // Paths with the blob ids the diff gave: reading by id spares git a tree walk per record.
     const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => (c.oid === null ? [] : [[c.path, c.oid] as const])));
-    const changed = [...new Set([...oids.keys(), ...waitedOn])];
+    // Shallow paths first: a record's parent lives on a shorter path (a session before its messages,
+    // a message before its parts), so a batch rarely holds a child whose parent is still to come.
+    const changed = [...new Set([...oids.keys(), ...waitedOn])].sort((x, y) => depth(x) - depth(y));
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    const applyPaths = async (paths: readonly string[]): Promise<ApplyResult> => {
-      // A damaged record is named and skipped: it must not hold back every other record.
-      const records = await readRecordObjects(
-        repo,
-        paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]),
-        (e) => problems.push(`${e.message}; skipped`),
-      );
+    // A damaged record is named and skipped: it must not hold back every other record.
+    const read = (paths: readonly string[]) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
+    const applyRecords = async (paths: readonly string[], records: Map<string, SyncRecord>): Promise<ApplyResult> => {
       const known = index.getMany(paths);
       const wanted: SyncRecord[] = [];
       for (const r of records.values()) {
@@ -70,13 +69,13 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     try {
       const parentless: string[] = [];
       const edited: string[] = [];
-      for (let i = 0; i < changed.length; i += BATCH) {
-        const done = await applyPaths(changed.slice(i, i + BATCH));
+      for await (const [paths, records] of readAhead(batches(changed), read)) {
+        const done = await applyRecords(paths, records);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }
-      // A batch can hold a session's messages while its session row is in a later batch: once more, now that it is here.
-      const again = parentless.length ? await applyPaths(parentless) : { waiting: [], editedHere: [] };
+      // A child whose parent came in a later batch all the same (it was waiting): once more, now that the parent is here.
+      const again = parentless.length ? await applyRecords(parentless, await read(parentless)) : { waiting: [], editedHere: [] };
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
@@ -88,6 +87,33 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
+}
+
+function depth(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
+  return n;
+}
+
+function batches(paths: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < paths.length; i += BATCH) out.push(paths.slice(i, i + BATCH));
+  return out;
+}
+
+/** Each batch with what `read` gave for it; the next batch is being read while the caller works on this one. */
+async function* readAhead<T>(all: readonly string[][], read: (paths: readonly string[]) => Promise<T>): AsyncGenerator<readonly [string[], T]> {
+  let next = all.length ? read(all[0]!) : undefined;
+  try {
+    for (let i = 0; i < all.length; i++) {
+      const current = await next!;
+      next = i + 1 < all.length ? read(all[i + 1]!) : undefined;
+      yield [all[i]!, current];
+    }
+  } finally {
+    // Stopped early (an error applying): the read under way must not end as an unhandled rejection.
+    await next?.catch(() => undefined);
+  }
 }
 
 function needsApply(remote: SyncRecord, local: IndexEntry | undefined): "apply" | "skip" | "pending" {

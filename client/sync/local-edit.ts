@@ -4,7 +4,7 @@
 import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
 import type { GitRepo } from "../../git/repo.js";
-import { parseRecordPath } from "../sources/database.js";
+import { parseRecordPath } from "../sources/database-paths.js";
 import type { Source } from "../sources/source.js";
 import { entryFor, type IndexStore } from "../state/index-store.js";
 

@@ -3,7 +3,8 @@
 import type { Settings } from "../config/settings.js";
 import type { OpenCodePaths } from "../platform/paths.js";
 import { CredentialSource } from "../sources/credentials.js";
-import { DatabaseSource, dbCategories, type Table } from "../sources/database.js";
+import type { Table } from "../sources/database-paths.js";
+import { DatabaseSource, dbCategories } from "../sources/database.js";
 import { FileSource, type FileRule } from "../sources/files.js";
 import type { Source } from "../sources/source.js";
 

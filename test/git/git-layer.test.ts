@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchRefs, listRemoteHeads, pushAtomic, type Remote } from "../../git/remote.js";
@@ -127,6 +128,33 @@ describe("git layer against a bare repository on disk", () => {
     const counts = (await a.git(["count-objects", "-v"])).stdout.toString();
     expect(counts).toMatch(/^count: 0$/m);
     expect(counts).toMatch(/^packs: 1$/m);
+  });
+
+  it("reads a large set of blobs in the background exactly as one by one, and leaves no file behind", async () => {
+    const a = await clone("many.git");
+    const changes = new Map<string, Uint8Array>();
+    // Content with line breaks and a byte that is not UTF-8, so sizes (not lines) must frame each object.
+    for (let i = 0; i < 1200; i++) changes.set(`db/m${i}.json`, Uint8Array.from([...bytes(`{"i":${i},\n"t":"${"x".repeat(i % 97)}"}\n`), 0xff]));
+    const commit = await a.commit({ parents: [], message: "many", changes });
+    const tree = await a.listTree(commit);
+    const names = [...tree.map((e) => e.oid), "0".repeat(40), `${commit}:db/m7.json`, `${commit}:db/absent.json`, commit];
+    const all = await a.readBlobs(names);
+    expect(all).toHaveLength(names.length);
+    for (const [i, e] of tree.entries()) expect(Buffer.compare(all[i]!, Buffer.from(changes.get(e.path)!))).toBe(0);
+    expect(all.slice(-4)).toEqual([null, Buffer.from(changes.get("db/m7.json")!), null, null]);
+    expect((await a.readBlobs(names.slice(0, 20))).map(String)).toEqual(all.slice(0, 20).map(String));
+    expect(readdirSync(a.gitDir).filter((f) => f.startsWith("oc-sync-read-"))).toEqual([]);
+    await expect(a.readBlobs([...names, "bad\nname"])).rejects.toThrow(/line break/);
+
+    // A read killed midway leaves its folder; maintenance removes it once it is an hour old, not before.
+    for (const [name, hoursAgo] of [["oc-sync-read-killed", 2], ["oc-sync-read-running", 0]] as const) {
+      mkdirSync(join(a.gitDir, name));
+      writeFileSync(join(a.gitDir, name, "objects"), "x");
+      const t = new Date(Date.now() - hoursAgo * 3_600_000);
+      utimesSync(join(a.gitDir, name), t, t);
+    }
+    await a.maintain();
+    expect(readdirSync(a.gitDir).filter((f) => f.startsWith("oc-sync-read-"))).toEqual(["oc-sync-read-running"]);
   });
 });
 

@@ -5,7 +5,7 @@ import { runGit } from "../../../git/run.js";
 import { readWrappedKey } from "../../crypto/key-store.js";
 import { unwrapKey } from "../../crypto/keys.js";
 import { openDatabase } from "../../platform/sqlite.js";
-import { KNOWN_LAST_MIGRATION, newerSchema } from "../../sources/database.js";
+import { KNOWN_LAST_MIGRATION, newerSchema } from "../../sources/database-rows.js";
 import { withState } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { MAIN } from "../../sync/sync-repo.js";

@@ -1,0 +1,261 @@
+// OpenCode's rows as JSON and back: the form the scan hashes and the repo holds, the schema this
+// database has, and the writes of one apply transaction (upserts that hand back the stored row).
+import { existsSync } from "node:fs";
+import { contentHash } from "../../core/record.js";
+import type { Database, Row, SqlValue } from "../platform/sqlite.js";
+import type { RecordAddress, Table } from "./database-paths.js";
+
+export type Obj = Record<string, unknown>;
+
+/** The newest OpenCode migration this code was built and tested against (OpenCode 1.18.33). */
+export const KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
+
+/**
+ * Columns that describe this machine only (its checkout of a project, when it first opened it):
+ * neither synced nor overwritten. Without this, two machines would fight over them forever.
+ */
+const MACHINE_LOCAL: Partial<Record<Table, readonly string[]>> = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
+
+const enc = new TextEncoder();
+
+export const canonical = (o: unknown) => JSON.stringify(o, null, 1);
+export const hashOf = (o: unknown) => contentHash(enc.encode(canonical(o)));
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** What an upsert wrote to `data`: an object, and the JSON text it was written as. */
+export interface WrittenData {
+  readonly text: string;
+  readonly value: object;
+}
+
+/**
+ * A row as plain JSON: sorted columns, JSON text columns (`data`) parsed, blobs as base64. When
+ * `data` holds the very text just written, its parse is the object it was written from (a first
+ * pull would otherwise parse every row's data twice).
+ */
+export function rowToJson(row: Row, written?: WrittenData): Obj {
+  const out: Obj = {};
+  for (const key of Object.keys(row).sort()) {
+    const v = row[key];
+    if (typeof v === "bigint") out[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    else if (v instanceof Uint8Array) out[key] = { $base64: Buffer.from(v).toString("base64") };
+    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = written?.text === v ? written.value : (safeJson(v) ?? v);
+    else out[key] = v;
+  }
+  return out;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonToSql(v: unknown): SqlValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "object") {
+    const b64 = (v as Obj).$base64;
+    return typeof b64 === "string" ? Buffer.from(b64, "base64") : JSON.stringify(v);
+  }
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return v as SqlValue;
+}
+
+/** The row as compared and synced: machine-local columns left out. */
+export function localForm(table: Table, row: Row, written?: WrittenData): Obj {
+  const out = rowToJson(row, written);
+  for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
+  return out;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly notNull: boolean;
+  readonly hasDefault: boolean;
+  readonly pk: number;
+}
+
+export function tableExists(db: Database, table: string): boolean {
+  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+}
+
+export function tableColumns(db: Database, table: Table): Map<string, ColumnInfo> {
+  const out = new Map<string, ColumnInfo>();
+  for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
+    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
+  }
+  return out;
+}
+
+/** The newest migration id when it is newer than the code knows, else undefined. */
+export function newerSchema(db: Database): string | undefined {
+  if (!tableExists(db, "migration")) return undefined;
+  const last = String(db.prepare("SELECT max(id) AS id FROM migration").get()?.id ?? "");
+  return last > KNOWN_LAST_MIGRATION ? last : undefined;
+}
+
+/** This machine's checkouts of each project (the global project has none). */
+export function projectRoots(db: Database): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!tableExists(db, "project")) return out;
+  for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
+    const w = String(r.worktree ?? "");
+    if (w && w !== "/" && existsSync(w)) out.set(String(r.id), w);
+  }
+  return out;
+}
+
+/** A session's todo list as one record: the rows in order, without the session id they share. */
+export function todoItems(db: Database, sessionId: string): Obj[] {
+  return db
+    .prepare("SELECT * FROM todo WHERE session_id = ? ORDER BY position")
+    .all(sessionId)
+    .map((r) => {
+      const item = rowToJson(r);
+      delete item.session_id;
+      return item;
+    });
+}
+
+function placeholder(c: ColumnInfo): SqlValue {
+  return c.type.includes("int") || c.type.includes("real") ? 0 : "";
+}
+
+/**
+ * Machine-local columns for a project this machine has not opened yet. OpenCode sets its own
+ * worktree when the project is opened here; until then it is "/" like the global project's.
+ */
+function newProject(id: string): Obj {
+  const now = Date.now();
+  return { id, worktree: "/", sandboxes: "[]", time_created: now, time_updated: now };
+}
+
+/** The row an upsert stored (none when it changed nothing), and what it wrote to `data`. */
+interface Upserted {
+  readonly row: Row | undefined;
+  readonly data: WrittenData | undefined;
+}
+
+/**
+ * The reads and writes of one apply transaction. What it learns about rows (a session or message
+ * is there, a session's project) holds until the transaction ends, as nobody else can write
+ * meanwhile; a delete (which may cascade) forgets it all.
+ */
+export class RowsInTransaction {
+  private readonly present = new Set<string>();
+  private readonly projects = new Map<string, string>();
+  private readonly upsertSql = new Map<string, string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly columns: (t: Table) => Map<string, ColumnInfo>,
+  ) {}
+
+  /**
+   * Hash of the row as the scan reads it (null when there is none): before a write, to tell
+   * whether OpenCode changed it since the scan.
+   */
+  currentHash(a: RecordAddress): string | null {
+    if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
+    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    return row ? hashOf(localForm(a.table, row)) : null;
+  }
+
+  parentExists(a: RecordAddress): boolean {
+    if (a.table === "message" || a.table === "todo") return this.exists("session", a.sessionId ?? a.id);
+    if (a.table === "part") return this.exists("message", a.messageId!);
+    return true;
+  }
+
+  /** The session's project id (undefined when the session is not here). */
+  projectOf(sessionId: string): string | undefined {
+    if (!this.projects.has(sessionId)) {
+      const row = this.db.prepare("SELECT project_id FROM session WHERE id = ?").get(sessionId);
+      if (row) this.projects.set(sessionId, String(row.project_id));
+    }
+    return this.projects.get(sessionId);
+  }
+
+  /** Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next scan sees no change. */
+  write(a: RecordAddress, value: Obj): string {
+    switch (a.table) {
+      case "todo":
+        this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
+        for (const item of (value.items as Obj[] | undefined) ?? []) this.upsert("todo", { ...item, session_id: a.id });
+        return hashOf({ items: todoItems(this.db, a.id) });
+      case "session":
+        this.ensureProject(String(value.project_id));
+        this.projects.set(a.id, String(value.project_id));
+        return this.stored(a, this.upsert("session", value));
+      case "project":
+        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }));
+      default:
+        return this.stored(a, this.upsert(a.table, value));
+    }
+  }
+
+  delete(a: RecordAddress): void {
+    this.present.clear();
+    this.projects.clear();
+    if (a.table === "todo") return void this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
+    if (a.table === "project") {
+      // A project row goes only once nothing refers to it: its delete would cascade to sessions.
+      if (this.db.prepare("SELECT 1 AS x FROM session WHERE project_id = ? LIMIT 1").get(a.id)) return;
+    }
+    this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
+  }
+
+  private exists(table: Table, id: string): boolean {
+    const key = `${table}:${id}`;
+    if (this.present.has(key)) return true;
+    const found = this.db.prepare(`SELECT 1 AS x FROM ${q(table)} WHERE id = ?`).get(id) !== undefined;
+    if (found) this.present.add(key);
+    return found;
+  }
+
+  /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
+  private stored(a: RecordAddress, upserted: Upserted): string {
+    this.present.add(`${a.table}:${a.id}`);
+    const row = upserted.row ?? this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    if (!row) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
+    return hashOf(localForm(a.table, row, upserted.data));
+  }
+
+  /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
+  private ensureProject(projectId: string): void {
+    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId));
+  }
+
+  /**
+   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
+   * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   */
+  private upsert(table: Table, value: Obj): Upserted {
+    const info = this.columns(table);
+    const row: Record<string, SqlValue> = {};
+    for (const c of info.values()) {
+      if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
+      else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
+    }
+    const data = value.data;
+    const text = row.data;
+    const names = Object.keys(row);
+    const key = `${table}\0${names.join("\0")}`;
+    let sql = this.upsertSql.get(key);
+    if (!sql) {
+      const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
+      const local = MACHINE_LOCAL[table] ?? [];
+      const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
+      sql =
+        `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` +
+        (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") +
+        " RETURNING *";
+      this.upsertSql.set(key, sql);
+    }
+    const stored = this.db.prepare(sql).get(...names.map((n) => row[n]!));
+    return { row: stored, data: typeof data === "object" && data !== null && typeof text === "string" ? { text, value: data } : undefined };
+  }
+}
