@@ -22129,16 +22129,21 @@ var GitRepo = class _GitRepo {
   async listTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
-    const out = (await this.git(args)).stdout.toString("utf8");
-    return out.split("\0").filter(Boolean).map((line) => {
-      const tab = line.indexOf("	");
-      const [mode, , oid] = line.slice(0, tab).split(" ");
-      return { mode, oid, path: line.slice(tab + 1) };
-    });
+    const out = (await this.git(args)).stdout;
+    const entries = [];
+    for (let at = 0; at < out.length; ) {
+      const nul = out.indexOf(0, at);
+      const end = nul < 0 ? out.length : nul;
+      const tab = out.indexOf(9, at);
+      const [mode, , oid] = out.toString("latin1", at, tab).split(" ");
+      entries.push({ mode, oid, path: out.toString("utf8", tab + 1, end) });
+      at = end + 1;
+    }
+    return entries;
   }
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
-    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid }));
+    if (!from) return this.listTree(to, prefixes);
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     const fields = (await this.git(args)).stdout.toString("utf8").split("\0");

@@ -9106,10 +9106,10 @@ var memo = {
           return payload;
         }
         handoff = bucket;
-        const depth2 = open.length;
+        const depth = open.length;
         const result = base(payload, ctx);
         handoff = void 0;
-        const entry = open.length > depth2 ? open.pop() : void 0;
+        const entry = open.length > depth ? open.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r) => {
             if (entry)
@@ -23598,16 +23598,19 @@ function describe3(issue2) {
 
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
-import { mkdir, open as open2, rename, rm } from "node:fs/promises";
+import { renameSync } from "node:fs";
+import { mkdir, open as open2, rm } from "node:fs/promises";
 import { basename, dirname, join as join2 } from "node:path";
-async function writeFileAtomic(path, content, mode = 420) {
+async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join2(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
   const fh = await open2(tmp, "wx", mode);
+  let stats;
   try {
     await fh.writeFile(content);
     await fh.chmod(mode);
     await fh.sync();
+    stats = await fh.stat();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -23615,15 +23618,20 @@ async function writeFileAtomic(path, content, mode = 420) {
   }
   await fh.close();
   try {
-    await rename(tmp, path);
+    if (replaceIf && !replaceIf()) {
+      await rm(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  return stats;
 }
 
 // client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 
 // git/auth.ts
@@ -23664,7 +23672,7 @@ function createLogger(file2, echo) {
       echo?.(level, line);
       try {
         mkdirSync(dirname2(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file2, file2 + ".1");
+        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
         appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
 `, { mode: 384 });
       } catch {
@@ -28508,16 +28516,21 @@ var GitRepo = class _GitRepo {
   async listTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
-    const out = (await this.git(args)).stdout.toString("utf8");
-    return out.split("\0").filter(Boolean).map((line) => {
-      const tab = line.indexOf("	");
-      const [mode, , oid] = line.slice(0, tab).split(" ");
-      return { mode, oid, path: line.slice(tab + 1) };
-    });
+    const out = (await this.git(args)).stdout;
+    const entries = [];
+    for (let at = 0; at < out.length; ) {
+      const nul = out.indexOf(0, at);
+      const end = nul < 0 ? out.length : nul;
+      const tab = out.indexOf(9, at);
+      const [mode, , oid] = out.toString("latin1", at, tab).split(" ");
+      entries.push({ mode, oid, path: out.toString("utf8", tab + 1, end) });
+      at = end + 1;
+    }
+    return entries;
   }
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
-    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid }));
+    if (!from) return this.listTree(to, prefixes);
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     const fields = (await this.git(args)).stdout.toString("utf8").split("\0");
@@ -28728,8 +28741,11 @@ async function applyCommit(repo, index, sources, to) {
     const from = index.getMeta(appliedKey(source)) ?? null;
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
     if (from === to && !waitedOn.length) continue;
-    const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => c.oid === null ? [] : [[c.path, c.oid]]));
-    const changed = [.../* @__PURE__ */ new Set([...oids.keys(), ...waitedOn])].sort((x, y) => depth(x) - depth(y));
+    const oids = /* @__PURE__ */ new Map();
+    if (from !== to) {
+      for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
+    }
+    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -28773,10 +28789,14 @@ async function applyCommit(repo, index, sources, to) {
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
-function depth(path) {
-  let n = 0;
-  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
-  return n;
+function shallowFirst(paths) {
+  const byDepth = [];
+  for (const p of paths) {
+    let depth = 0;
+    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    (byDepth[depth] ??= []).push(p);
+  }
+  return byDepth.flatMap((bucket) => bucket ?? []);
 }
 function batches(paths) {
   const out = [];
@@ -28808,7 +28828,7 @@ function needsApply(remote, local) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile7, rm as rm6 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile7 } from "node:fs/promises";
 import { join as join8 } from "node:path";
 
 // client/crypto/entries.ts
@@ -28848,7 +28868,8 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstat, readdir as readdir3, readFile as readFile6, rm as rm5 } from "node:fs/promises";
+import { lstatSync, readFileSync as readFileSync2, rmSync as rmSync2 } from "node:fs";
+import { lstat, readdir as readdir3, readFile as readFile6 } from "node:fs/promises";
 import { join as join7, sep as sep2 } from "node:path";
 
 // client/sources/file-kinds.ts
@@ -28953,8 +28974,9 @@ var FileSource = class {
         continue;
       }
       try {
-        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) editedHere.push(r.path);
-        else applied.push(await this.write(r, file2));
+        const done = await replaceUnlessEdited(r.path, file2, r.deleted ? null : r.content, this.o.mode, known);
+        if (done === "edited") editedHere.push(r.path);
+        else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
       }
@@ -28962,17 +28984,9 @@ var FileSource = class {
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
   }
-  async write(r, file2) {
-    if (r.deleted) {
-      await rm5(file2, { force: true });
-      return { path: r.path, localHash: null, stat: null };
-    }
-    await writeFileAtomic(file2, r.content, this.o.mode);
-    return { path: r.path, localHash: contentHash(r.content), stat: statKey(await lstat(file2)) };
-  }
   async *walk() {
     const { root, rule } = this.o;
-    const visit3 = async function* (dir, rel, depth2) {
+    const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
         names = (await readdir3(dir)).sort();
@@ -28982,7 +28996,7 @@ var FileSource = class {
       }
       for (const name of names) {
         if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
-        if (depth2 === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
+        if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join7(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const s = await lstat(abs).catch(() => void 0);
@@ -28990,8 +29004,8 @@ var FileSource = class {
         if (s.isSymbolicLink()) {
           this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
         } else if (s.isDirectory()) {
-          if (depth2 > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth2 + 1);
-        } else if (s.isFile() && (depth2 > 0 || rule.files.includes(name))) {
+          if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
+        } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield { rel: childRel, abs, stat: statKey(s) };
@@ -29001,9 +29015,24 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0);
   }
 };
-async function localFileHash(file2) {
-  const s = await lstat(file2).catch(() => void 0);
-  return s?.isFile() ? contentHash(await readFile6(file2)) : null;
+function localFileHash(file2) {
+  let s;
+  try {
+    s = lstatSync(file2);
+  } catch {
+    return null;
+  }
+  return s.isFile() ? contentHash(readFileSync2(file2)) : null;
+}
+async function replaceUnlessEdited(path, file2, content, mode, known) {
+  const asScanned = () => !known || unchangedSinceScan(known, path, localFileHash(file2));
+  if (content === null) {
+    if (!asScanned()) return "edited";
+    rmSync2(file2, { force: true });
+    return { path, localHash: null, stat: null };
+  }
+  const written = await writeFileAtomic(file2, content, mode, asScanned);
+  return written ? { path, localHash: contentHash(content), stat: statKey(written) } : "edited";
 }
 function isPortableName(name) {
   return name !== "" && !name.includes(sep2) && !name.includes("\\") && !/[\n\r\0]/.test(name);
@@ -29091,17 +29120,9 @@ var CredentialSource = class {
     const applied = [];
     const editedHere = [];
     for (const { r, file: file2, bytes } of plans) {
-      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) {
-        editedHere.push(r.path);
-        continue;
-      }
-      if (bytes === null) {
-        await rm6(file2, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
-        continue;
-      }
-      await writeFileAtomic(file2, bytes, 384);
-      applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat2(file2)) });
+      const done = await replaceUnlessEdited(r.path, file2, bytes, 384, known);
+      if (done === "edited") editedHere.push(r.path);
+      else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
   }
@@ -30064,7 +30085,7 @@ async function doctorCommand(ctx, out) {
 
 // client/github/workflow.ts
 import { readFile as readFile8 } from "node:fs/promises";
-import { existsSync as existsSync5, readFileSync as readFileSync2 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
 import { dirname as dirname4, join as join10 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
@@ -30100,7 +30121,7 @@ function packageRoot() {
   let dir = dirname4(fileURLToPath(import.meta.url));
   for (; ; ) {
     const pkg = join10(dir, "package.json");
-    if (existsSync5(pkg) && JSON.parse(readFileSync2(pkg, "utf8")).name === "oc-sync") return dir;
+    if (existsSync5(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname4(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
@@ -30286,7 +30307,7 @@ async function restoreCommand(ctx, out, target, at) {
 }
 
 // client/cli/commands/init.ts
-import { readFile as readFile9, rm as rm7 } from "node:fs/promises";
+import { readFile as readFile9, rm as rm5 } from "node:fs/promises";
 import { join as join11 } from "node:path";
 
 // client/cli/prompt.ts
@@ -30357,7 +30378,7 @@ async function initCommand(ctx, out, flags) {
   return EXIT.ok;
 }
 async function restoreSettings(file2, previous) {
-  if (previous === void 0) await rm7(file2, { force: true });
+  if (previous === void 0) await rm5(file2, { force: true });
   else await writeFileAtomic(file2, previous);
 }
 async function verifyPassphrase(ctx) {

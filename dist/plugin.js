@@ -6648,10 +6648,10 @@ var memo = {
           return payload;
         }
         handoff = bucket;
-        const depth2 = open.length;
+        const depth = open.length;
         const result = base(payload, ctx);
         handoff = void 0;
-        const entry = open.length > depth2 ? open.pop() : void 0;
+        const entry = open.length > depth ? open.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r) => {
             if (entry)
@@ -23226,16 +23226,19 @@ import { readFile } from "node:fs/promises";
 
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
-import { mkdir, open as open2, rename, rm } from "node:fs/promises";
+import { renameSync } from "node:fs";
+import { mkdir, open as open2, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-async function writeFileAtomic(path, content, mode = 420) {
+async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
   const fh = await open2(tmp, "wx", mode);
+  let stats;
   try {
     await fh.writeFile(content);
     await fh.chmod(mode);
     await fh.sync();
+    stats = await fh.stat();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -23243,11 +23246,16 @@ async function writeFileAtomic(path, content, mode = 420) {
   }
   await fh.close();
   try {
-    await rename(tmp, path);
+    if (replaceIf && !replaceIf()) {
+      await rm(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  return stats;
 }
 
 // client/crypto/keys.ts
@@ -23623,16 +23631,21 @@ var GitRepo = class _GitRepo {
   async listTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
-    const out = (await this.git(args)).stdout.toString("utf8");
-    return out.split("\0").filter(Boolean).map((line) => {
-      const tab = line.indexOf("	");
-      const [mode, , oid] = line.slice(0, tab).split(" ");
-      return { mode, oid, path: line.slice(tab + 1) };
-    });
+    const out = (await this.git(args)).stdout;
+    const entries = [];
+    for (let at = 0; at < out.length; ) {
+      const nul = out.indexOf(0, at);
+      const end = nul < 0 ? out.length : nul;
+      const tab = out.indexOf(9, at);
+      const [mode, , oid] = out.toString("latin1", at, tab).split(" ");
+      entries.push({ mode, oid, path: out.toString("utf8", tab + 1, end) });
+      at = end + 1;
+    }
+    return entries;
   }
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
-    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid }));
+    if (!from) return this.listTree(to, prefixes);
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     const fields = (await this.git(args)).stdout.toString("utf8").split("\0");
@@ -24035,8 +24048,11 @@ async function applyCommit(repo, index, sources, to) {
     const from = index.getMeta(appliedKey(source)) ?? null;
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
     if (from === to && !waitedOn.length) continue;
-    const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => c.oid === null ? [] : [[c.path, c.oid]]));
-    const changed = [.../* @__PURE__ */ new Set([...oids.keys(), ...waitedOn])].sort((x, y) => depth(x) - depth(y));
+    const oids = /* @__PURE__ */ new Map();
+    if (from !== to) {
+      for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
+    }
+    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -24080,10 +24096,14 @@ async function applyCommit(repo, index, sources, to) {
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
-function depth(path) {
-  let n = 0;
-  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
-  return n;
+function shallowFirst(paths) {
+  const byDepth = [];
+  for (const p of paths) {
+    let depth = 0;
+    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    (byDepth[depth] ??= []).push(p);
+  }
+  return byDepth.flatMap((bucket) => bucket ?? []);
 }
 function batches(paths) {
   const out = [];
@@ -24217,7 +24237,7 @@ async function* prepend(first, rest) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile5, rm as rm6 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile5 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
 // client/crypto/entries.ts
@@ -24257,7 +24277,8 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstat, readdir as readdir3, readFile as readFile4, rm as rm5 } from "node:fs/promises";
+import { lstatSync, readFileSync as readFileSync2, rmSync as rmSync2 } from "node:fs";
+import { lstat, readdir as readdir3, readFile as readFile4 } from "node:fs/promises";
 import { join as join4, sep } from "node:path";
 
 // client/sources/file-kinds.ts
@@ -24362,8 +24383,9 @@ var FileSource = class {
         continue;
       }
       try {
-        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) editedHere.push(r.path);
-        else applied.push(await this.write(r, file2));
+        const done = await replaceUnlessEdited(r.path, file2, r.deleted ? null : r.content, this.o.mode, known);
+        if (done === "edited") editedHere.push(r.path);
+        else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
       }
@@ -24371,17 +24393,9 @@ var FileSource = class {
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
   }
-  async write(r, file2) {
-    if (r.deleted) {
-      await rm5(file2, { force: true });
-      return { path: r.path, localHash: null, stat: null };
-    }
-    await writeFileAtomic(file2, r.content, this.o.mode);
-    return { path: r.path, localHash: contentHash(r.content), stat: statKey(await lstat(file2)) };
-  }
   async *walk() {
     const { root, rule } = this.o;
-    const visit3 = async function* (dir, rel, depth2) {
+    const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
         names = (await readdir3(dir)).sort();
@@ -24391,7 +24405,7 @@ var FileSource = class {
       }
       for (const name of names) {
         if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
-        if (depth2 === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
+        if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const s = await lstat(abs).catch(() => void 0);
@@ -24399,8 +24413,8 @@ var FileSource = class {
         if (s.isSymbolicLink()) {
           this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
         } else if (s.isDirectory()) {
-          if (depth2 > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth2 + 1);
-        } else if (s.isFile() && (depth2 > 0 || rule.files.includes(name))) {
+          if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
+        } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield { rel: childRel, abs, stat: statKey(s) };
@@ -24410,9 +24424,24 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0);
   }
 };
-async function localFileHash(file2) {
-  const s = await lstat(file2).catch(() => void 0);
-  return s?.isFile() ? contentHash(await readFile4(file2)) : null;
+function localFileHash(file2) {
+  let s;
+  try {
+    s = lstatSync(file2);
+  } catch {
+    return null;
+  }
+  return s.isFile() ? contentHash(readFileSync2(file2)) : null;
+}
+async function replaceUnlessEdited(path, file2, content, mode, known) {
+  const asScanned = () => !known || unchangedSinceScan(known, path, localFileHash(file2));
+  if (content === null) {
+    if (!asScanned()) return "edited";
+    rmSync2(file2, { force: true });
+    return { path, localHash: null, stat: null };
+  }
+  const written = await writeFileAtomic(file2, content, mode, asScanned);
+  return written ? { path, localHash: contentHash(content), stat: statKey(written) } : "edited";
 }
 function isPortableName(name) {
   return name !== "" && !name.includes(sep) && !name.includes("\\") && !/[\n\r\0]/.test(name);
@@ -24500,17 +24529,9 @@ var CredentialSource = class {
     const applied = [];
     const editedHere = [];
     for (const { r, file: file2, bytes } of plans) {
-      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file2))) {
-        editedHere.push(r.path);
-        continue;
-      }
-      if (bytes === null) {
-        await rm6(file2, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
-        continue;
-      }
-      await writeFileAtomic(file2, bytes, 384);
-      applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat2(file2)) });
+      const done = await replaceUnlessEdited(r.path, file2, bytes, 384, known);
+      if (done === "edited") editedHere.push(r.path);
+      else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
   }
@@ -25607,7 +25628,7 @@ var ReaddirpStream = class extends Readable {
         const par = this.parent;
         const fil = par && par.files;
         if (fil && fil.length > 0) {
-          const { path, depth: depth2 } = par;
+          const { path, depth } = par;
           const slice = fil.splice(0, batch).map((dirent) => this._formatEntry(dirent, path));
           const awaited = this._isDirent ? slice : await Promise.all(slice);
           for (const entry of awaited) {
@@ -25619,8 +25640,8 @@ var ReaddirpStream = class extends Readable {
             if (typeof entryType !== "string")
               entryType = await entryType;
             if (entryType === "directory" && this._directoryFilter(entry)) {
-              if (depth2 <= this._maxDepth) {
-                this.parents.push({ path: entry.fullPath, depth: depth2 + 1 });
+              if (depth <= this._maxDepth) {
+                this.parents.push({ path: entry.fullPath, depth: depth + 1 });
               }
               if (this._wantsDir) {
                 this.push(entry);
@@ -25667,14 +25688,14 @@ var ReaddirpStream = class extends Readable {
   //   directoryFilter rejects, doesn't follow symlinked dirs, and fails
   //   wholesale (all entries lost) if anything in the subtree is unreadable,
   //   instead of emitting a 'warn' and continuing.
-  async _exploreDir(path, depth2) {
+  async _exploreDir(path, depth) {
     let files;
     try {
       files = await readdir4(path, this._rdOptions);
     } catch (error62) {
       this._onError(error62);
     }
-    return { files, depth: depth2, path };
+    return { files, depth, path };
   }
   // Synchronous in dirent mode; returns a promise only when stats are needed.
   _formatEntry(dirent, path) {
@@ -26357,7 +26378,7 @@ var NodeFsHandler = class {
     }
     this.fsw._symlinkPaths.set(full, true);
   }
-  _handleRead(directory, initialAdd, wh, target, dir, depth2, throttler) {
+  _handleRead(directory, initialAdd, wh, target, dir, depth, throttler) {
     directory = sp.join(directory, "");
     const throttleKey = target ? `${directory}:${target}` : directory;
     throttler = this.fsw._throttle("readdir", throttleKey, 1e3);
@@ -26389,7 +26410,7 @@ var NodeFsHandler = class {
       if (item === target || !target && !previous.has(item)) {
         this.fsw._incrReadyCount();
         path = sp.join(dir, sp.relative(dir, path));
-        this._addToNodeFs(path, initialAdd, wh, depth2 + 1);
+        this._addToNodeFs(path, initialAdd, wh, depth + 1);
       }
     }).on(EV.ERROR, this._boundHandleError);
     return new Promise((resolve3, reject) => {
@@ -26409,7 +26430,7 @@ var NodeFsHandler = class {
         });
         stream = void 0;
         if (wasThrottled)
-          this._handleRead(directory, false, wh, target, dir, depth2, throttler);
+          this._handleRead(directory, false, wh, target, dir, depth, throttler);
       });
     });
   }
@@ -26424,7 +26445,7 @@ var NodeFsHandler = class {
    * @param realpath
    * @returns closer for the watcher instance.
    */
-  async _handleDir(dir, stats, initialAdd, depth2, target, wh, realpath2) {
+  async _handleDir(dir, stats, initialAdd, depth, target, wh, realpath2) {
     const parentDir = this.fsw._getWatchedDir(sp.dirname(dir));
     const tracked = parentDir.has(sp.basename(dir));
     if (!(initialAdd && this.fsw.options.ignoreInitial) && !target && !tracked) {
@@ -26435,16 +26456,16 @@ var NodeFsHandler = class {
     let throttler;
     let closer;
     const oDepth = this.fsw.options.depth;
-    if ((oDepth == null || depth2 <= oDepth) && !this.fsw._symlinkPaths.has(realpath2)) {
+    if ((oDepth == null || depth <= oDepth) && !this.fsw._symlinkPaths.has(realpath2)) {
       if (!target) {
-        await this._handleRead(dir, initialAdd, wh, target, dir, depth2, throttler);
+        await this._handleRead(dir, initialAdd, wh, target, dir, depth, throttler);
         if (this.fsw.closed)
           return;
       }
       closer = this._watchWithNodeFs(dir, (dirPath, stats2) => {
         if (stats2 && stats2.mtimeMs === 0)
           return;
-        this._handleRead(dirPath, false, wh, target, dir, depth2, throttler);
+        this._handleRead(dirPath, false, wh, target, dir, depth, throttler);
       });
     }
     return closer;
@@ -26458,7 +26479,7 @@ var NodeFsHandler = class {
    * @param depth Child path actually targeted for watch
    * @param target Child path actually targeted for watch
    */
-  async _addToNodeFs(path, initialAdd, priorWh, depth2, target) {
+  async _addToNodeFs(path, initialAdd, priorWh, depth, target) {
     const ready = this.fsw._emitReady;
     if (this.fsw._isIgnored(path) || this.fsw.closed) {
       ready();
@@ -26484,7 +26505,7 @@ var NodeFsHandler = class {
         const targetPath = follow ? await fsrealpath(path) : path;
         if (this.fsw.closed)
           return;
-        closer = await this._handleDir(wh.watchPath, stats, initialAdd, depth2, target, wh, targetPath);
+        closer = await this._handleDir(wh.watchPath, stats, initialAdd, depth, target, wh, targetPath);
         if (this.fsw.closed)
           return;
         if (absPath !== targetPath && targetPath !== void 0) {
@@ -26497,7 +26518,7 @@ var NodeFsHandler = class {
         const parent = sp.dirname(wh.watchPath);
         this.fsw._getWatchedDir(parent).add(wh.watchPath);
         this.fsw._emit(EV.ADD, wh.watchPath, stats);
-        closer = await this._handleDir(parent, stats, initialAdd, depth2, path, wh, targetPath);
+        closer = await this._handleDir(parent, stats, initialAdd, depth, path, wh, targetPath);
         if (this.fsw.closed)
           return;
         if (targetPath !== void 0) {
@@ -31749,7 +31770,7 @@ import { readFile as readFile7 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
 
 // client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
 import { dirname as dirname5 } from "node:path";
 var MAX_BYTES = 1024 * 1024;
 function createLogger2(file2, echo) {
@@ -31765,7 +31786,7 @@ function createLogger2(file2, echo) {
       echo?.(level, line);
       try {
         mkdirSync(dirname5(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file2, file2 + ".1");
+        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
         appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
 `, { mode: 384 });
       } catch {

@@ -1,16 +1,25 @@
 // Files are replaced whole or not at all: write a temp file beside the target, fsync, rename.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { renameSync, type Stats } from "node:fs";
+import { mkdir, open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-export async function writeFileAtomic(path: string, content: Uint8Array | string, mode = 0o644): Promise<void> {
+/**
+ * Returns the stat of what was written (the rename keeps it). `replaceIf`, when given, is asked
+ * synchronously right before the rename, after the slow part (writing, fsync): when it says no the
+ * file is left as it is and null returned. Nothing of this process runs between its answer and the
+ * rename, so another program's write can slip in only within that instant, not during an fsync.
+ */
+export async function writeFileAtomic(path: string, content: Uint8Array | string, mode = 0o644, replaceIf?: () => boolean): Promise<Stats | null> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
   const fh = await open(tmp, "wx", mode);
+  let stats: Stats;
   try {
     await fh.writeFile(content);
     await fh.chmod(mode);
     await fh.sync();
+    stats = await fh.stat();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -18,9 +27,14 @@ export async function writeFileAtomic(path: string, content: Uint8Array | string
   }
   await fh.close();
   try {
-    await rename(tmp, path);
+    if (replaceIf && !replaceIf()) {
+      await rm(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+  return stats;
 }

@@ -1,13 +1,12 @@
 // auth.json and mcp-auth.json: each top-level entry (one provider) encrypted on its own, so two
 // machines adding different providers merge entry by entry without ever decrypting in the repo.
 // Files are written back with mode 0600. Without a key the category is skipped, never uploaded.
-import { lstat, readFile, rm } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry } from "../crypto/entries.js";
-import { writeFileAtomic } from "../platform/atomic-file.js";
-import { localFileHash, statKey } from "./files.js";
-import { SourceError, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { replaceUnlessEdited, statKey } from "./files.js";
+import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 const PREFIX = "credentials/";
@@ -101,17 +100,9 @@ export class CredentialSource implements Source {
     const applied: Applied[] = [];
     const editedHere: string[] = [];
     for (const { r, file, bytes } of plans) {
-      if (known && !unchangedSinceScan(known, r.path, await localFileHash(file))) {
-        editedHere.push(r.path);
-        continue;
-      }
-      if (bytes === null) {
-        await rm(file, { force: true });
-        applied.push({ path: r.path, localHash: null, stat: null });
-        continue;
-      }
-      await writeFileAtomic(file, bytes, 0o600);
-      applied.push({ path: r.path, localHash: contentHash(bytes), stat: statKey(await lstat(file)) });
+      const done = await replaceUnlessEdited(r.path, file, bytes, 0o600, known);
+      if (done === "edited") editedHere.push(r.path);
+      else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
   }

@@ -1,6 +1,7 @@
 // Plain files in OpenCode's folders (config, state). A stat cache means unchanged files are not
 // read; writes are atomic; repo paths are checked so a hostile repo cannot write elsewhere.
-import { lstat, readdir, readFile, rm } from "node:fs/promises";
+import { lstatSync, readFileSync, rmSync } from "node:fs";
+import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { writeFileAtomic } from "../platform/atomic-file.js";
@@ -107,23 +108,15 @@ export class FileSource implements Source {
         continue;
       }
       try {
-        if (known && !unchangedSinceScan(known, r.path, await localFileHash(file))) editedHere.push(r.path);
-        else applied.push(await this.write(r, file));
+        const done = await replaceUnlessEdited(r.path, file, r.deleted ? null : r.content!, this.o.mode, known);
+        if (done === "edited") editedHere.push(r.path);
+        else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file}: ${(e as Error).message}; it is tried again on the next sync`);
       }
     }
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
-  }
-
-  private async write(r: SyncRecord, file: string): Promise<Applied> {
-    if (r.deleted) {
-      await rm(file, { force: true });
-      return { path: r.path, localHash: null, stat: null };
-    }
-    await writeFileAtomic(file, r.content!, this.o.mode);
-    return { path: r.path, localHash: contentHash(r.content!), stat: statKey(await lstat(file)) };
   }
 
   private async *walk(): AsyncIterable<{ rel: string; abs: string; stat: string }> {
@@ -162,9 +155,31 @@ export class FileSource implements Source {
  * The hash of a local file as the scan would see it; null when there is none. Something that is
  * not a plain file (a folder in the way) counts as none: writing there fails with a clear message.
  */
-export async function localFileHash(file: string): Promise<string | null> {
-  const s = await lstat(file).catch(() => undefined);
-  return s?.isFile() ? contentHash(await readFile(file)) : null;
+export function localFileHash(file: string): string | null {
+  let s;
+  try {
+    s = lstatSync(file);
+  } catch {
+    return null;
+  }
+  return s.isFile() ? contentHash(readFileSync(file)) : null;
+}
+
+/**
+ * Writes `content` to `file` (null: removes it) unless the file changed since the scan (with
+ * `known`); returns what the index keeps, or "edited" when the user's edit was left alone. The
+ * check runs synchronously just before the rename or unlink (see writeFileAtomic): checked before
+ * writing the temp file, an edit landing during the fsync was overwritten.
+ */
+export async function replaceUnlessEdited(path: string, file: string, content: Uint8Array | null, mode: number | undefined, known: KnownLocal | undefined): Promise<Applied | "edited"> {
+  const asScanned = () => !known || unchangedSinceScan(known, path, localFileHash(file));
+  if (content === null) {
+    if (!asScanned()) return "edited";
+    rmSync(file, { force: true });
+    return { path, localHash: null, stat: null };
+  }
+  const written = await writeFileAtomic(file, content, mode, asScanned);
+  return written ? { path, localHash: contentHash(content), stat: statKey(written) } : "edited";
 }
 
 function isPortableName(name: string): boolean {

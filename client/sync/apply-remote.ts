@@ -39,10 +39,11 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]") as string[];
     if (from === to && !waitedOn.length) continue;
     // Paths with the blob ids the diff gave: reading by id spares git a tree walk per record.
-    const oids = new Map(from === to ? [] : (await repo.diff(from, to, source.prefixes)).flatMap((c) => (c.oid === null ? [] : [[c.path, c.oid] as const])));
+    const oids = new Map<string, string>();
+    if (from !== to) for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
     // Shallow paths first: a record's parent lives on a shorter path (a session before its messages,
     // a message before its parts), so a batch rarely holds a child whose parent is still to come.
-    const changed = [...new Set([...oids.keys(), ...waitedOn])].sort((x, y) => depth(x) - depth(y));
+    const changed = shallowFirst(new Set([...oids.keys(), ...waitedOn]));
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
@@ -89,10 +90,15 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
 }
 
-function depth(path: string): number {
-  let n = 0;
-  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
-  return n;
+/** Paths by their number of segments, fewest first, in their order otherwise (one pass: a first pull has a million). */
+function shallowFirst(paths: Iterable<string>): string[] {
+  const byDepth: string[][] = [];
+  for (const p of paths) {
+    let depth = 0;
+    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    (byDepth[depth] ??= []).push(p);
+  }
+  return byDepth.flatMap((bucket) => bucket ?? []);
 }
 
 function batches(paths: readonly string[]): string[][] {

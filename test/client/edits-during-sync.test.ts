@@ -1,8 +1,8 @@
 // The user keeps working while a sync runs: an edit that lands after the sync scanned but before it
 // applies what other machines sent must not be overwritten. The push is held by the server to open
 // that window deterministically; the edit is kept, and the next sync merges it with the other side.
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, watch, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { addMessage, addSession, openDb, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
@@ -21,6 +21,24 @@ async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () =
   meanwhile();
   release();
   return running;
+}
+
+/**
+ * Runs a sync of `h` and calls `meanwhile` once, the moment oc-sync creates its temp file for
+ * `file` (it then writes and fsyncs it before renaming it over the file): the narrowest window.
+ */
+async function syncWithEditWhileWriting(h: TestHome, file: string, meanwhile: () => void): Promise<{ report: SyncReport; edited: boolean }> {
+  let edited = false;
+  const watcher = watch(dirname(file), (_, name) => {
+    if (edited || !name?.startsWith(`.${basename(file)}.oc-sync-`)) return;
+    edited = true;
+    meanwhile();
+  });
+  try {
+    return { report: await sync(h), edited };
+  } finally {
+    watcher.close();
+  }
 }
 
 describe("edits made while a sync runs", () => {
@@ -89,5 +107,38 @@ describe("edits made while a sync runs", () => {
       expect(db.prepare("SELECT count(*) AS n FROM message WHERE id = ?").get(fromB)).toEqual({ n: 1 });
       db.close();
     }
+  });
+
+  it("auth.json and a config file edited while oc-sync writes them keep the edit (it was checked before writing, then overwritten)", async () => {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    const B = w.machine("b");
+    const auth = (h: TestHome) => join(h.data, "auth.json");
+    const agents = (h: TestHome) => join(h.config, "AGENTS.md");
+    writeFileSync(auth(A), JSON.stringify({ openai: { key: "sk-a" } }));
+    writeFileSync(agents(A), "first\n");
+    await sync(A);
+    await sync(B);
+    writeFileSync(auth(B), JSON.stringify({ openai: { key: "sk-b" } }));
+    writeFileSync(agents(B), "from b\n");
+    await sync(B);
+
+    const credential = await syncWithEditWhileWriting(A, auth(A), () => writeFileSync(auth(A), JSON.stringify({ openai: { key: "sk-a" }, mistral: { key: "sk-a2" } })));
+    expect(credential.edited).toBe(true);
+    expect(JSON.parse(readFileSync(auth(A), "utf8"))).toEqual({ openai: { key: "sk-a" }, mistral: { key: "sk-a2" } });
+    expect(credential.report.problems).toEqual([]);
+
+    writeFileSync(agents(B), "from b, again\n");
+    await sync(B);
+    const config = await syncWithEditWhileWriting(A, agents(A), () => writeFileSync(agents(A), "edited on a\n"));
+    expect(config.edited).toBe(true);
+    expect(readFileSync(agents(A), "utf8")).toBe("edited on a\n");
+
+    // The edits travel, and nothing the other machine wrote is lost: the credential merges by entry.
+    await sync(A);
+    await sync(B);
+    await sync(A);
+    for (const h of [A, B]) expect(JSON.parse(readFileSync(auth(h), "utf8"))).toEqual({ mistral: { key: "sk-a2" }, openai: { key: "sk-b" } });
+    expect(readFileSync(agents(B), "utf8")).toBe(readFileSync(agents(A), "utf8"));
   });
 });
