@@ -22038,8 +22038,18 @@ function readInBackground(gitDir, names) {
   const dir = mkdtempSync(join(gitDir, PREFIX));
   const input = join(dir, "names");
   const output = join(dir, "objects");
-  writeFileSync(input, names.join("\n") + "\n", { mode: 384 });
-  const fds = [openSync(input, "r"), openSync(output, "w", 384)];
+  const fds = [];
+  const cleanUp = () => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    writeFileSync(input, names.join("\n") + "\n", { mode: 384 });
+    fds.push(openSync(input, "r"), openSync(output, "w", 384));
+  } catch (e) {
+    cleanUp();
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
@@ -22053,10 +22063,7 @@ function readInBackground(gitDir, names) {
         reject(e);
       }
     });
-  }).finally(() => {
-    for (const fd of fds) closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }).finally(cleanUp);
 }
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir2(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {

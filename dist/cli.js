@@ -28425,8 +28425,18 @@ function readInBackground(gitDir, names) {
   const dir = mkdtempSync(join5(gitDir, PREFIX));
   const input2 = join5(dir, "names");
   const output2 = join5(dir, "objects");
-  writeFileSync(input2, names.join("\n") + "\n", { mode: 384 });
-  const fds = [openSync(input2, "r"), openSync(output2, "w", 384)];
+  const fds = [];
+  const cleanUp = () => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    writeFileSync(input2, names.join("\n") + "\n", { mode: 384 });
+    fds.push(openSync(input2, "r"), openSync(output2, "w", 384));
+  } catch (e) {
+    cleanUp();
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
@@ -28440,10 +28450,7 @@ function readInBackground(gitDir, names) {
         reject(e);
       }
     });
-  }).finally(() => {
-    for (const fd of fds) closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }).finally(cleanUp);
 }
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
@@ -29266,8 +29273,8 @@ var RowsInTransaction = class {
   projects = /* @__PURE__ */ new Map();
   upsertSql = /* @__PURE__ */ new Map();
   /**
-   * Hash of the row as the scan reads it (null when there is none): before a write, to tell
-   * whether OpenCode changed it since the scan.
+   * Hash of the row as the scan reads it (null when there is none; a todo list: its rows): before a
+   * write, to tell whether OpenCode changed it since the scan.
    */
   currentHash(a) {
     if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
@@ -29293,7 +29300,7 @@ var RowsInTransaction = class {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
         for (const item of value.items ?? []) this.upsert("todo", { ...item, session_id: a.id });
-        return hashOf({ items: todoItems(this.db, a.id) });
+        return this.currentHash(a);
       case "session":
         this.ensureProject(String(value.project_id));
         this.projects.set(a.id, String(value.project_id));
@@ -29323,9 +29330,9 @@ var RowsInTransaction = class {
   /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
   stored(a, upserted) {
     this.present.add(`${a.table}:${a.id}`);
-    const row = upserted.row ?? this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-    if (!row) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
-    return hashOf(localForm(a.table, row, upserted.data));
+    const hash3 = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
+    if (hash3 === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
+    return hash3;
   }
   /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
   ensureProject(projectId) {

@@ -22,8 +22,18 @@ export function readInBackground(gitDir: string, names: readonly string[]): Prom
   const dir = mkdtempSync(join(gitDir, PREFIX));
   const input = join(dir, "names");
   const output = join(dir, "objects");
-  writeFileSync(input, names.join("\n") + "\n", { mode: 0o600 });
-  const fds = [openSync(input, "r"), openSync(output, "w", 0o600)];
+  const fds: number[] = [];
+  const cleanUp = () => {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    writeFileSync(input, names.join("\n") + "\n", { mode: 0o600 });
+    fds.push(openSync(input, "r"), openSync(output, "w", 0o600));
+  } catch (e) {
+    cleanUp();
+    return Promise.reject(e as Error);
+  }
   return new Promise<(Buffer | null)[]>((resolve, reject) => {
     const child = spawn("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0]!, fds[1]!, "pipe"] });
     let stderr = "";
@@ -37,10 +47,7 @@ export function readInBackground(gitDir: string, names: readonly string[]): Prom
         reject(e as Error);
       }
     });
-  }).finally(() => {
-    for (const fd of fds) closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }).finally(cleanUp);
 }
 
 /** Removes what a read killed midway left behind (an hour old: no read takes that long). */

@@ -155,8 +155,8 @@ export class RowsInTransaction {
   ) {}
 
   /**
-   * Hash of the row as the scan reads it (null when there is none): before a write, to tell
-   * whether OpenCode changed it since the scan.
+   * Hash of the row as the scan reads it (null when there is none; a todo list: its rows): before a
+   * write, to tell whether OpenCode changed it since the scan.
    */
   currentHash(a: RecordAddress): string | null {
     if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
@@ -185,7 +185,7 @@ export class RowsInTransaction {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
         for (const item of (value.items as Obj[] | undefined) ?? []) this.upsert("todo", { ...item, session_id: a.id });
-        return hashOf({ items: todoItems(this.db, a.id) });
+        return this.currentHash(a)!;
       case "session":
         this.ensureProject(String(value.project_id));
         this.projects.set(a.id, String(value.project_id));
@@ -219,9 +219,9 @@ export class RowsInTransaction {
   /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
   private stored(a: RecordAddress, upserted: Upserted): string {
     this.present.add(`${a.table}:${a.id}`);
-    const row = upserted.row ?? this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-    if (!row) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
-    return hashOf(localForm(a.table, row, upserted.data));
+    const hash = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
+    if (hash === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
+    return hash;
   }
 
   /** A project row must exist before its sessions; when none came with the records, add a minimal one. */

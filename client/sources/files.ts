@@ -155,7 +155,7 @@ export class FileSource implements Source {
  * The hash of a local file as the scan would see it; null when there is none. Something that is
  * not a plain file (a folder in the way) counts as none: writing there fails with a clear message.
  */
-export function localFileHash(file: string): string | null {
+function localFileHash(file: string): string | null {
   let s;
   try {
     s = lstatSync(file);
