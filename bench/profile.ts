@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { loadContext } from "../client/sync/context.js";
 import { runSync } from "../client/sync/cycle.js";
 import { runGit } from "../git/run.js";
-import { DEMO_PROJECT, makeHome, SCHEMA_SQL } from "../test/support/opencode-home.js";
+import { createDatabase, DEMO_PROJECT, makeHome } from "../test/support/opencode-home.js";
 import { addMessage, generate, SIZES } from "./generate.js";
 
 const given = process.env.OC_SYNC_PROFILE_ROOT;
@@ -34,9 +34,7 @@ async function timedSync(label: string, env: typeof A.env): Promise<void> {
 
 if (process.env.WHAT === "first-pull") {
   const B = makeHome(mkdtempSync(join(root, "pull-")), "b", { OC_SYNC_REMOTE: remote });
-  const db = new DatabaseSync(B.db);
-  db.exec(SCHEMA_SQL);
-  db.close();
+  createDatabase(B).close();
   await timedSync("first pull", B.env);
 } else {
   const sessions = (new DatabaseSync(A.db, { readOnly: true }).prepare("SELECT id FROM session").all() as { id: string }[]).map((r) => r.id);

@@ -14,7 +14,7 @@ import { encodeRecord, makeRecord } from "../core/record.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
-import { DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
+import { createDatabase, DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
 import { replayMonth } from "./actions-minutes.js";
 import { median } from "./median.js";
 import { measurePluginOverhead } from "./plugin-overhead.js";
@@ -91,9 +91,8 @@ async function benchSize(size: Size): Promise<void> {
     row(size.name, "initial sync (push all)", secs(initial.ms), `peak ${initial.maxRssMb.toFixed(0)} MB`, "target < 60 s, < 400 MB");
 
     const B = makeHome(root, "b", env);
-    const bdb = new DatabaseSync(B.db);
-    bdb.exec((await import("../test/support/opencode-home.js")).SCHEMA_SQL);
-    bdb.close();
+    // A new machine where OpenCode has run: its empty database, in WAL mode as OpenCode leaves it.
+    createDatabase(B).close();
     const firstPull = await cliSync(B);
     row(size.name, "first pull onto a new machine", secs(firstPull.ms), `peak ${firstPull.maxRssMb.toFixed(0)} MB`, size.name === "R" ? "best existing tool: 4.8 s on this shape" : "");
 
@@ -109,6 +108,8 @@ async function benchSize(size: Size): Promise<void> {
     await runGit(["clone", "-q", join(srv, "sync.git"), checkout]);
     await runGit(["-C", checkout, "config", "gc.auto", "0"]);
     const plain: number[] = [];
+    // The push alone: the receiving git's connectivity check grows with the repo, for plain git as for oc-sync.
+    const pushOnly: number[] = [];
     for (let i = 0; i < 5; i++) {
       const files = Array.from({ length: 12 }, (_, k) => [`db/sessions/${sessions[i]}/bench/${Date.now()}-${k}.json`, JSON.stringify({ k, text: "x".repeat(900) })] as const);
       const t = performance.now();
@@ -118,11 +119,13 @@ async function benchSize(size: Size): Promise<void> {
       }
       await runGit(["-C", checkout, "add", "-A"]);
       await runGit(["-C", checkout, "commit", "-q", "-m", "plain"]);
+      const p = performance.now();
       await runGit(["-C", checkout, "push", "-q", join(srv, "sync.git"), "HEAD:refs/heads/plain-bound"]);
+      pushOnly.push(performance.now() - p);
       plain.push(performance.now() - t);
     }
     const incMs = median(inc.map((x) => x.ms));
-    row(size.name, "incremental: 1 message + 10 parts", secs(incMs), `${(incMs / median(plain)).toFixed(2)}× plain git (${secs(median(plain))}), CPU ${median(inc.map((x) => x.cpuMs)).toFixed(0)} ms`, "target ≤ 1.5× plain git, < 500 ms CPU");
+    row(size.name, "incremental: 1 message + 10 parts", secs(incMs), `${(incMs / median(plain)).toFixed(2)}× plain git (${secs(median(plain))}, of which its push ${secs(median(pushOnly))}), CPU ${median(inc.map((x) => x.cpuMs)).toFixed(0)} ms`, "target ≤ 1.5× plain git, < 500 ms CPU");
 
     // Pull: 1,000 remote records into B's database while an "OpenCode" writer keeps writing.
     for (let i = 0; i < 91; i++) addOneMessage(A, sessions[(i * 7) % sessions.length]!);

@@ -10,7 +10,7 @@ export const CONFLICTS_DIR = "conflicts/";
 /** The pseudo-machine that writes records produced by a merge (conflict copies). */
 export const MERGE_WRITER = "merge";
 
-const RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+export const RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
 
 export function isRecordPath(path: string): boolean {
   return RECORD_ROOTS.some((root) => path.startsWith(root));

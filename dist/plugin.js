@@ -24015,8 +24015,11 @@ function toEntry(row) {
 
 // client/sources/source.ts
 function unchangedSinceScan(known, path, current) {
+  return current === scannedHash(known, path);
+}
+function scannedHash(known, path) {
   const k = known(path);
-  return current === (k && !k.deleted ? k.localHash : null);
+  return k && !k.deleted ? k.localHash : null;
 }
 var waitingKey = (category) => `waiting:${category}`;
 var SourceError = class extends Error {
@@ -24703,21 +24706,26 @@ var RowsInTransaction = class {
     }
     return this.projects.get(sessionId);
   }
-  /** Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next scan sees no change. */
-  write(a, value) {
+  /**
+   * Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next
+   * scan sees no change. `onlyNew`: a row already there is left as it is, and null returned.
+   */
+  write(a, value, onlyNew = false) {
     switch (a.table) {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-        for (const item of value.items ?? []) this.upsert("todo", { ...item, session_id: a.id });
+        for (const item of value.items ?? []) this.upsert("todo", { ...item, session_id: a.id }, false);
         return this.currentHash(a);
-      case "session":
+      case "session": {
         this.ensureProject(String(value.project_id));
-        this.projects.set(a.id, String(value.project_id));
-        return this.stored(a, this.upsert("session", value));
+        const hash3 = this.stored(a, this.upsert("session", value, onlyNew), onlyNew);
+        if (hash3 !== null) this.projects.set(a.id, String(value.project_id));
+        return hash3;
+      }
       case "project":
-        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }));
+        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }, onlyNew), onlyNew);
       default:
-        return this.stored(a, this.upsert(a.table, value));
+        return this.stored(a, this.upsert(a.table, value, onlyNew), onlyNew);
     }
   }
   delete(a) {
@@ -24736,22 +24744,27 @@ var RowsInTransaction = class {
     if (found) this.present.add(key);
     return found;
   }
-  /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
-  stored(a, upserted) {
+  /**
+   * The hash of a row just written. An upsert that changed nothing returns no row, so it is read;
+   * an insert of `onlyNew` that returned none found the row there and wrote nothing (null).
+   */
+  stored(a, upserted, onlyNew) {
     this.present.add(`${a.table}:${a.id}`);
+    if (onlyNew && !upserted.row) return null;
     const hash3 = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
     if (hash3 === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
     return hash3;
   }
   /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
   ensureProject(projectId) {
-    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId));
+    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId), false);
   }
   /**
    * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
-  upsert(table, value) {
+  upsert(table, value, onlyNew) {
     const info = this.columns(table);
     const row = {};
     for (const c of info.values()) {
@@ -24761,13 +24774,13 @@ var RowsInTransaction = class {
     const data = value.data;
     const text2 = row.data;
     const names = Object.keys(row);
-    const key = `${table}\0${names.join("\0")}`;
+    const key = `${table}\0${onlyNew}\0${names.join("\0")}`;
     let sql = this.upsertSql.get(key);
     if (!sql) {
       const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
       const local = MACHINE_LOCAL[table] ?? [];
       const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
-      sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") + " RETURNING *";
+      sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length && !onlyNew ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") + " RETURNING *";
       this.upsertSql.set(key, sql);
     }
     const stored = this.db.prepare(sql).get(...names.map((n) => row[n]));
@@ -25005,8 +25018,10 @@ var DatabaseSource = class {
     let i = start;
     for (; i < items.length && (i === start || performance.now() < deadline); i++) {
       const x = items[i];
-      const before = known === void 0 || x.a.table === "todo" ? void 0 : rows.currentHash(x.a);
-      if (known !== void 0 && before !== void 0 && !unchangedSinceScan(known, x.r.path, before)) {
+      const expected = known === void 0 || x.a.table === "todo" ? void 0 : scannedHash(known, x.r.path);
+      const onlyNew = expected === null && !x.r.deleted;
+      const before = expected === void 0 || onlyNew ? expected : rows.currentHash(x.a);
+      if (before !== expected) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -25017,9 +25032,13 @@ var DatabaseSource = class {
       let localHash = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec2.decode(x.r.content)), roots));
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec2.decode(x.r.content)), roots), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
+      }
+      if (onlyNew && localHash === null) {
+        editedHere.push(x.r.path);
+        continue;
       }
       applied.push({ path: x.r.path, localHash, stat: null });
       if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
@@ -25314,7 +25333,8 @@ async function withoutSkipCi(repo, commit, machine) {
   return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
 }
 async function holdsRecords(repo, commit) {
-  return (await repo.listTree(commit)).some((e) => isRecordPath(e.path));
+  const folders = RECORD_ROOTS.map((root) => root.slice(0, -1));
+  return (await repo.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
 }
 async function collides(repo, seen, main, mine) {
   const ours = new Set((await repo.diff(main, mine)).map((c) => c.path));

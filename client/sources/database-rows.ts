@@ -179,21 +179,26 @@ export class RowsInTransaction {
     return this.projects.get(sessionId);
   }
 
-  /** Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next scan sees no change. */
-  write(a: RecordAddress, value: Obj): string {
+  /**
+   * Writes a row (a todo list: its rows) and returns the hash of what is now stored, so the next
+   * scan sees no change. `onlyNew`: a row already there is left as it is, and null returned.
+   */
+  write(a: RecordAddress, value: Obj, onlyNew = false): string | null {
     switch (a.table) {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
-        for (const item of (value.items as Obj[] | undefined) ?? []) this.upsert("todo", { ...item, session_id: a.id });
+        for (const item of (value.items as Obj[] | undefined) ?? []) this.upsert("todo", { ...item, session_id: a.id }, false);
         return this.currentHash(a)!;
-      case "session":
+      case "session": {
         this.ensureProject(String(value.project_id));
-        this.projects.set(a.id, String(value.project_id));
-        return this.stored(a, this.upsert("session", value));
+        const hash = this.stored(a, this.upsert("session", value, onlyNew), onlyNew);
+        if (hash !== null) this.projects.set(a.id, String(value.project_id));
+        return hash;
+      }
       case "project":
-        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }));
+        return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }, onlyNew), onlyNew);
       default:
-        return this.stored(a, this.upsert(a.table, value));
+        return this.stored(a, this.upsert(a.table, value, onlyNew), onlyNew);
     }
   }
 
@@ -216,9 +221,13 @@ export class RowsInTransaction {
     return found;
   }
 
-  /** The hash of a row just written; an upsert that changed nothing returns no row, so it is read. */
-  private stored(a: RecordAddress, upserted: Upserted): string {
+  /**
+   * The hash of a row just written. An upsert that changed nothing returns no row, so it is read;
+   * an insert of `onlyNew` that returned none found the row there and wrote nothing (null).
+   */
+  private stored(a: RecordAddress, upserted: Upserted, onlyNew: boolean): string | null {
     this.present.add(`${a.table}:${a.id}`);
+    if (onlyNew && !upserted.row) return null;
     const hash = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
     if (hash === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
     return hash;
@@ -226,14 +235,15 @@ export class RowsInTransaction {
 
   /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
   private ensureProject(projectId: string): void {
-    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId));
+    if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId), false);
   }
 
   /**
    * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
-  private upsert(table: Table, value: Obj): Upserted {
+  private upsert(table: Table, value: Obj, onlyNew: boolean): Upserted {
     const info = this.columns(table);
     const row: Record<string, SqlValue> = {};
     for (const c of info.values()) {
@@ -243,7 +253,7 @@ export class RowsInTransaction {
     const data = value.data;
     const text = row.data;
     const names = Object.keys(row);
-    const key = `${table}\0${names.join("\0")}`;
+    const key = `${table}\0${onlyNew}\0${names.join("\0")}`;
     let sql = this.upsertSql.get(key);
     if (!sql) {
       const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
@@ -251,7 +261,7 @@ export class RowsInTransaction {
       const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
       sql =
         `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` +
-        (updates.length ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") +
+        (updates.length && !onlyNew ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") +
         " RETURNING *";
       this.upsertSql.set(key, sql);
     }

@@ -8,7 +8,7 @@ import { openDatabase, transaction, type Database } from "../platform/sqlite.js"
 import { parseRecordPath, recordPath, SAFE_ID, type RecordAddress, type Table } from "./database-paths.js";
 import { canonical, hashOf, KNOWN_LAST_MIGRATION, localForm, newerSchema, projectRoots, rowToJson, RowsInTransaction, tableColumns, tableExists, todoItems, type ColumnInfo, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
-import { ApplyIncomplete, SourceError, unchangedSinceScan, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, scannedHash, SourceError, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 /** Settings categories → tables. Parts travel with messages. */
 export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
@@ -246,8 +246,12 @@ export class DatabaseSource implements Source {
     for (; i < items.length && (i === start || performance.now() < deadline); i++) {
       const x = items[i]!;
       // A todo list has no "absent" state to compare (no rows = an empty list), and OpenCode writes it only while a session runs.
-      const before = known === undefined || x.a.table === "todo" ? undefined : rows.currentHash(x.a);
-      if (known !== undefined && before !== undefined && !unchangedSinceScan(known, x.r.path, before)) {
+      const expected = known === undefined || x.a.table === "todo" ? undefined : scannedHash(known, x.r.path);
+      // A row the scan did not see must still be absent: an insert that leaves a present row alone
+      // checks that in the same statement (a first pull has no other kind).
+      const onlyNew = expected === null && !x.r.deleted;
+      const before = expected === undefined || onlyNew ? expected : rows.currentHash(x.a);
+      if (before !== expected) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -258,9 +262,13 @@ export class DatabaseSource implements Source {
       let localHash: string | null = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots));
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
+      }
+      if (onlyNew && localHash === null) {
+        editedHere.push(x.r.path);
+        continue;
       }
       applied.push({ path: x.r.path, localHash, stat: null });
       // A session this apply creates holds nothing of this machine's older than now: the scan may

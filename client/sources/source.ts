@@ -49,8 +49,13 @@ export type KnownLocal = (path: string) => { readonly localHash: string | null; 
 
 /** Is `current` (a local hash, null when absent) still what the index last saw? */
 export function unchangedSinceScan(known: KnownLocal, path: string, current: string | null): boolean {
+  return current === scannedHash(known, path);
+}
+
+/** The local hash the last scan saw at `path` (null: nothing there). */
+export function scannedHash(known: KnownLocal, path: string): string | null {
   const k = known(path);
-  return current === (k && !k.deleted ? k.localHash : null);
+  return k && !k.deleted ? k.localHash : null;
 }
 
 /** Index meta key holding a source's waiting record paths (JSON). */

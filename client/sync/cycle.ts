@@ -1,7 +1,7 @@
 // One sync: lock → fetch → scan and commit local changes on the base → integrate with main
 // (fast-forward by CAS, or merge: locally, or by the Action) → apply → remember the new base.
 // Every step can be interrupted; the next run picks up from what was saved.
-import { CONFLICTS_DIR, isRecordPath } from "../../core/layout.js";
+import { CONFLICTS_DIR, RECORD_ROOTS } from "../../core/layout.js";
 import type { Conflict } from "../../core/conflict.js";
 import { mergeBranch, readRecords } from "../../git/merge-branch.js";
 import { fetchRefs, pushAtomic, type PushResult } from "../../git/remote.js";
@@ -264,8 +264,10 @@ async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Pr
   return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
 }
 
+/** Whether a record folder is at the commit's top (git keeps no empty folders): not a listing of every record. */
 async function holdsRecords(repo: GitRepo, commit: string): Promise<boolean> {
-  return (await repo.listTree(commit)).some((e) => isRecordPath(e.path));
+  const folders = RECORD_ROOTS.map((root) => root.slice(0, -1));
+  return (await repo.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
 }
 
 /** Did main change any record that our commit (built on main) changes too, since what we had seen? */

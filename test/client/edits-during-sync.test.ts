@@ -109,6 +109,38 @@ describe("edits made while a sync runs", () => {
     }
   });
 
+  it("a session imported here during the sync, which another machine also sent, keeps the imported row", async () => {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    const B = w.machine("b");
+    const dbB = openDb(B);
+    const s = addSession(dbB, B, { messages: 0, title: "from B" });
+    const row = dbB.prepare("SELECT * FROM session WHERE id = ?").get(s.id)!;
+    dbB.close();
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    // e.g. `opencode import` of B's export: the same id, this machine's own version of the row.
+    const report = await syncWithEditDuringPush(w, A, () => {
+      const db = openDb(A);
+      const imported = { ...row, title: "imported on A", time_updated: Date.now() + 5 };
+      const names = Object.keys(imported);
+      db.prepare(`INSERT INTO session (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`).run(...(Object.values(imported) as string[]));
+      db.close();
+    });
+    const title = (h: TestHome) => {
+      const db = openDb(h);
+      const t = db.prepare("SELECT title FROM session WHERE id = ?").get(s.id);
+      db.close();
+      return t;
+    };
+    expect(title(A)).toEqual({ title: "imported on A" });
+    expect(report.problems).toEqual([]);
+    await sync(A);
+    await sync(B);
+    expect(title(A)).toEqual({ title: "imported on A" });
+    expect(title(B)).toEqual({ title: "imported on A" });
+  });
+
   it("auth.json and a config file edited while oc-sync writes them keep the edit (it was checked before writing, then overwritten)", async () => {
     const w = await syncWorld();
     const A = w.machine("a");

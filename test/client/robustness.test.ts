@@ -186,4 +186,26 @@ describe("crash safety", () => {
       }
     });
   }
+
+  it("a row written by a sync killed before it saved its index, then edited, keeps the edit", async () => {
+    // A world of its own: the killed apply must be the database's (B's session is all there is to apply).
+    const w = await syncWorld();
+    const A = machine("crash-edit-a", true, w);
+    const B = machine("crash-edit-b", true, w);
+    const dbB = openDb(B);
+    const s = addSession(dbB, B, { messages: 1, title: "from B" });
+    dbB.close();
+    await sync(B);
+    expect((await runCli(A.env, ["sync"], { OC_SYNC_CRASH_AT: "mid-apply" })).code).toBe(137);
+    const dbA = openDb(A);
+    // The killed sync wrote B's session here; its index does not know the row.
+    const edit = dbA.prepare("UPDATE session SET title = 'edited on A', time_updated = ? WHERE id = ?").run(Date.now() + 5, s.id);
+    dbA.close();
+    expect(edit.changes).toBe(1);
+    await sync(A);
+    expect(count(A, `SELECT count(*) AS n FROM session WHERE id = '${s.id}' AND title = 'edited on A'`)).toBe(1);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(count(h, `SELECT count(*) AS n FROM session WHERE id = '${s.id}' AND title = 'edited on A'`)).toBe(1);
+  });
 });
