@@ -23947,12 +23947,19 @@ var IndexStore = class {
   livePaths(prefix) {
     return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
   }
+  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
+  entriesGlob(glob) {
+    const [where, params] = globWhere(glob, false);
+    const out = /* @__PURE__ */ new Map();
+    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
+    return out;
+  }
   livePathsGlob(glob) {
-    const [where, params] = liveGlob(glob);
+    const [where, params] = globWhere(glob, true);
     return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
   }
   countLiveGlob(glob) {
-    const [where, params] = liveGlob(glob);
+    const [where, params] = globWhere(glob, true);
     return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
   }
   countLive(prefix) {
@@ -23973,6 +23980,11 @@ var IndexStore = class {
     );
     for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
   }
+  /** Meta values whose key starts with `prefix`, by key. */
+  metaWithPrefix(prefix) {
+    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uFFFF");
+    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+  }
   getMeta(key) {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
     return row ? String(row.value) : void 0;
@@ -23990,10 +24002,11 @@ var IndexStore = class {
     this.db.close();
   }
 };
-function liveGlob(glob) {
+function globWhere(glob, liveOnly) {
+  const live2 = liveOnly ? "deleted = 0 AND " : "";
   const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return ["deleted = 0 AND path GLOB ?", [glob]];
-  return [`${SHALLOW} AND ${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
 function entryFor(record2, localHash, stat6) {
   const { path, kind, vector, hash: hash3, updatedAt, writer, deleted } = record2;
@@ -24168,7 +24181,9 @@ async function commitLocalChanges(repo, index, sources, o) {
     countLive: (p) => index.countLive(p),
     countLiveGlob: (g) => index.countLiveGlob(g),
     livePathsGlob: (g) => index.livePathsGlob(g),
+    entriesGlob: (g) => index.entriesGlob(g),
     meta: (k) => index.getMeta(k),
+    metaWithPrefix: (p) => index.metaWithPrefix(p),
     previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
   };
   async function* records() {
@@ -24884,23 +24899,27 @@ var DatabaseSource = class {
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
         let known = 0;
+        const entries = ctx.entriesGlob(GLOBS.session);
+        const seenMarks = ctx.metaWithPrefix("seen:");
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live2.add(id);
-          if (ctx.index(recordPath({ table: "session", id }))?.deleted === false) known++;
+          const entry = entries.get(recordPath({ table: "session", id }));
+          if (entry?.deleted === false) known++;
           const local = rowToJson(row);
           const address = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
-          for await (const c of this.change(ctx, address, local, async (l, prev) => ({
+          const toRepo = async (l, prev) => ({
             ...l,
             directory: toPortablePath(String(l.directory), prev?.directory, this.o.paths, checkout(localRoot, prev && sessionRoot(prev)))
-          }))) {
+          });
+          for await (const c of this.change(ctx, address, local, toRepo, entry)) {
             changed = true;
             yield c;
           }
-          const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
+          const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
           if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
@@ -24948,11 +24967,10 @@ var DatabaseSource = class {
     }
     this.marks[`seen:${sessionId}`] = String(newest);
   }
-  /** Yields a put when the local form differs from what the index knows. */
-  async *change(ctx, address, local, toRepo) {
+  /** Yields a put when the local form differs from what the index knows (`known`: its entry, when already at hand). */
+  async *change(ctx, address, local, toRepo, known = ctx.index(recordPath(address))) {
     const path = recordPath(address);
     const localHash = hashOf(local);
-    const known = ctx.index(path);
     if (known && !known.deleted && known.localHash === localHash) return;
     let repoForm = local;
     if (toRepo) {

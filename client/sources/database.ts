@@ -100,23 +100,28 @@ export class DatabaseSource implements Source {
       if (has("session")) {
         const live = new Set<string>();
         let known = 0;
+        // Every session row is visited: what the index and the marks hold for them comes in two queries, not two per session.
+        const entries = ctx.entriesGlob(GLOBS.session);
+        const seenMarks = ctx.metaWithPrefix("seen:");
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live.add(id);
-          if (ctx.index(recordPath({ table: "session", id }))?.deleted === false) known++;
+          const entry = entries.get(recordPath({ table: "session", id }));
+          if (entry?.deleted === false) known++;
           const local = rowToJson(row);
           const address: RecordAddress = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
-          for await (const c of this.change(ctx, address, local, async (l, prev) => ({
+          const toRepo = async (l: Obj, prev: Obj | undefined) => ({
             ...l,
             directory: toPortablePath(String(l.directory), prev?.directory as string | undefined, this.o.paths, checkout(localRoot, prev && sessionRoot(prev))),
-          }))) {
+          });
+          for await (const c of this.change(ctx, address, local, toRepo, entry)) {
             changed = true;
             yield c;
           }
-          const seen = Number(ctx.meta(`seen:${id}`) ?? -1);
+          const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
           if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         // A deleted session takes its messages, parts and todos with it (OpenCode's delete cascades).
@@ -169,11 +174,10 @@ export class DatabaseSource implements Source {
     this.marks[`seen:${sessionId}`] = String(newest);
   }
 
-  /** Yields a put when the local form differs from what the index knows. */
-  private async *change(ctx: ScanContext, address: RecordAddress, local: Obj, toRepo?: (local: Obj, prev: Obj | undefined) => Promise<Obj>): AsyncIterable<LocalChange> {
+  /** Yields a put when the local form differs from what the index knows (`known`: its entry, when already at hand). */
+  private async *change(ctx: ScanContext, address: RecordAddress, local: Obj, toRepo?: (local: Obj, prev: Obj | undefined) => Promise<Obj>, known = ctx.index(recordPath(address))): AsyncIterable<LocalChange> {
     const path = recordPath(address);
     const localHash = hashOf(local);
-    const known = ctx.index(path);
     if (known && !known.deleted && known.localHash === localHash) return;
     let repoForm = local;
     if (toRepo) {

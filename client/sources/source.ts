@@ -20,7 +20,11 @@ export interface ScanContext {
   countLive(prefix: string): number;
   countLiveGlob(glob: string): number;
   livePathsGlob(glob: string): string[];
+  /** index() of every path a GLOB matches, in one go (a scan that visits each of them). */
+  entriesGlob(glob: string): Map<string, IndexEntry>;
   meta(key: string): string | undefined;
+  /** meta() of every key starting with `prefix`, in one go. */
+  metaWithPrefix(prefix: string): Map<string, string>;
 }
 
 

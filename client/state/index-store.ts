@@ -69,8 +69,16 @@ export class IndexStore {
       .map((r) => String(r.path));
   }
 
+  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
+  entriesGlob(glob: string): Map<string, IndexEntry> {
+    const [where, params] = globWhere(glob, false);
+    const out = new Map<string, IndexEntry>();
+    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
+    return out;
+  }
+
   livePathsGlob(glob: string): string[] {
-    const [where, params] = liveGlob(glob);
+    const [where, params] = globWhere(glob, true);
     return this.db
       .prepare(`SELECT path FROM record WHERE ${where}`)
       .all(...params)
@@ -78,7 +86,7 @@ export class IndexStore {
   }
 
   countLiveGlob(glob: string): number {
-    const [where, params] = liveGlob(glob);
+    const [where, params] = globWhere(glob, true);
     return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
   }
 
@@ -103,6 +111,12 @@ export class IndexStore {
     for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
   }
 
+  /** Meta values whose key starts with `prefix`, by key. */
+  metaWithPrefix(prefix: string): Map<string, string> {
+    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uffff");
+    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+  }
+
   getMeta(key: string): string | undefined {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
     return row ? String(row.value) : undefined;
@@ -125,11 +139,12 @@ export class IndexStore {
 }
 
 /** Live paths matching a glob; a shallow one whose last segment is plain text is looked up by that segment. */
-function liveGlob(glob: string): [string, string[]] {
+function globWhere(glob: string, liveOnly: boolean): [string, string[]] {
+  const live = liveOnly ? "deleted = 0 AND " : "";
   const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return ["deleted = 0 AND path GLOB ?", [glob]];
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live}path GLOB ?`, [glob]];
   // The index's own condition, word for word: SQLite uses a partial index only when the query repeats it.
-  return [`${SHALLOW} AND ${LEAF} = ? AND deleted = 0 AND path GLOB ?`, [leaf, glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND ${live}path GLOB ?`, [leaf, glob]];
 }
 
 export function entryFor(record: SyncRecord, localHash: string | null, stat: string | null): IndexEntry {

@@ -48,7 +48,9 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
     countLive: (p) => index.countLive(p),
     countLiveGlob: (g) => index.countLiveGlob(g),
     livePathsGlob: (g) => index.livePathsGlob(g),
+    entriesGlob: (g) => index.entriesGlob(g),
     meta: (k) => index.getMeta(k),
+    metaWithPrefix: (p) => index.metaWithPrefix(p),
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
   };
 

@@ -42,6 +42,19 @@ describe("index store lookups by glob", () => {
     expect(index.livePathsGlob("db/sessions/*/parts/*/session.json")).toEqual(["db/sessions/s1/parts/m1/session.json"]);
     expect(index.countLiveGlob("db/sessions/*/parts/*")).toBe(2);
     expect(index.countLiveGlob("config/*")).toBe(1);
+    // All entries, deleted ones too, with what they hold: the scan reads every session's this way.
+    const sessions = index.entriesGlob("db/sessions/*/session.json");
+    expect([...sessions.keys()].sort()).toEqual(["db/sessions/s1/session.json", "db/sessions/s2/session.json", "db/sessions/s3/session.json"]);
+    expect(sessions.get("db/sessions/s3/session.json")).toEqual(entry("db/sessions/s3/session.json", true));
+    expect([...index.entriesGlob("db/sessions/*/parts/*/session.json").keys()]).toEqual(["db/sessions/s1/parts/m1/session.json"]);
+    index.close();
+  });
+
+  it("gives the meta values under a key prefix, and only those", async () => {
+    const { index } = await openIndex();
+    index.setMeta({ "seen:s1": "10", "seen:s2": "20", seem: "x", "seen;": "y", base: "c" });
+    expect(index.metaWithPrefix("seen:")).toEqual(new Map([["seen:s1", "10"], ["seen:s2", "20"]]));
+    expect(index.metaWithPrefix("nothing:")).toEqual(new Map());
     index.close();
   });
 
