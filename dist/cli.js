@@ -3600,8 +3600,8 @@ function transaction(db, fn) {
 
 // client/state/index-store.ts
 var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
-var SHALLOW = "path NOT GLOB '*/*/*/*/*'";
 var SHALLOW_SEGMENTS = 4;
+var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
 var SCHEMA = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
@@ -29496,10 +29496,10 @@ var DatabaseSource = class {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live2.add(id);
-          const entry = entries.get(recordPath({ table: "session", id }));
+          const address = { table: "session", id };
+          const entry = entries.get(recordPath(address));
           if (entry?.deleted === false) known++;
           const local = rowToJson(row);
-          const address = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
           const toRepo = async (l, prev) => ({

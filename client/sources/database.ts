@@ -100,17 +100,17 @@ export class DatabaseSource implements Source {
       if (has("session")) {
         const live = new Set<string>();
         let known = 0;
-        // Every session row is visited: what the index and the marks hold for them comes in two queries, not two per session.
+        // Every session row is visited: what the index and the scan marks hold for them comes in two queries, not three lookups per session.
         const entries = ctx.entriesGlob(GLOBS.session);
         const seenMarks = ctx.metaWithPrefix("seen:");
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
           live.add(id);
-          const entry = entries.get(recordPath({ table: "session", id }));
+          const address: RecordAddress = { table: "session", id };
+          const entry = entries.get(recordPath(address));
           if (entry?.deleted === false) known++;
           const local = rowToJson(row);
-          const address: RecordAddress = { table: "session", id };
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
           const toRepo = async (l: Obj, prev: Obj | undefined) => ({

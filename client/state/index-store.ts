@@ -26,8 +26,8 @@ export interface IndexEntry {
  * and indexing every message and part path made writing the index 2.4× slower.
  */
 const LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
-const SHALLOW = "path NOT GLOB '*/*/*/*/*'";
 const SHALLOW_SEGMENTS = 4;
+const SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS record (
@@ -138,7 +138,7 @@ export class IndexStore {
   }
 }
 
-/** Live paths matching a glob; a shallow one whose last segment is plain text is looked up by that segment. */
+/** Paths matching a glob (only live ones with `liveOnly`); a shallow glob whose last segment is plain text is looked up by that segment. */
 function globWhere(glob: string, liveOnly: boolean): [string, string[]] {
   const live = liveOnly ? "deleted = 0 AND " : "";
   const leaf = glob.slice(glob.lastIndexOf("/") + 1);
