@@ -24009,8 +24009,8 @@ function globWhere(glob, liveOnly) {
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
 function entryFor(record2, localHash, stat6) {
-  const { path, kind, vector, hash: hash3, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash3, updatedAt, writer, deleted, localHash, stat: stat6 };
+  const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat6 };
 }
 function toEntry(row) {
   return {
@@ -24595,23 +24595,33 @@ function recordPath(a) {
       return `db/sessions/${a.sessionId}/parts/${a.messageId}/${a.id}.json`;
   }
 }
+function idOf2(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
+}
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
+}
 function parseRecordPath(path) {
   const s = path.split("/");
-  const id = (x) => x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
-  const json2 = (x) => x?.endsWith(".json") ? id(x.slice(0, -5)) : void 0;
   if (s[0] !== "db") return void 0;
-  if (s.length === 3 && s[1] === "projects" && json2(s[2])) return { table: "project", id: json2(s[2]) };
-  if (s.length === 3 && s[1] === "permissions" && json2(s[2])) return { table: "permission", id: json2(s[2]) };
-  if (s[1] !== "sessions" || !id(s[2])) return void 0;
-  const sessionId = s[2];
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf2(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
   if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
   if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  if (s.length === 5 && s[3] === "messages" && json2(s[4])) return { table: "message", id: json2(s[4]), sessionId };
-  if (s.length === 6 && s[3] === "parts" && id(s[4]) && json2(s[5])) return { table: "part", id: json2(s[5]), sessionId, messageId: s[4] };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf2(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
 
 // client/sources/database-rows.ts
+import { hash as hash3 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 var KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
 var MACHINE_LOCAL = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
@@ -24619,13 +24629,13 @@ var enc2 = new TextEncoder();
 var canonical2 = (o) => JSON.stringify(o, null, 1);
 var hashOf = (o) => contentHash(enc2.encode(canonical2(o)));
 var q = (name) => `"${name.replace(/"/g, '""')}"`;
-function rowToJson(row, written) {
+function rowToJson(row) {
   const out = {};
   for (const key of Object.keys(row).sort()) {
     const v = row[key];
     if (typeof v === "bigint") out[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
     else if (v instanceof Uint8Array) out[key] = { $base64: Buffer.from(v).toString("base64") };
-    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = written?.text === v ? written.value : safeJson(v) ?? v;
+    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = safeJson(v) ?? v;
     else out[key] = v;
   }
   return out;
@@ -24646,8 +24656,31 @@ function jsonToSql(v) {
   if (typeof v === "boolean") return v ? 1 : 0;
   return v;
 }
-function localForm(table, row, written) {
-  const out = rowToJson(row, written);
+var ROW_HASH = "row:";
+function rowHash(table, row) {
+  const local = MACHINE_LOCAL[table];
+  let text2 = "";
+  for (const name of Object.keys(row).sort()) {
+    if (local?.includes(name)) continue;
+    const v = row[name];
+    const [type, body] = v === null ? ["z", ""] : typeof v === "string" ? ["s", v] : v instanceof Uint8Array ? ["b", Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")] : ["n", String(v)];
+    text2 += `${name}\0${type}${body.length}\0${body}`;
+  }
+  return ROW_HASH + hash3("sha256", text2, "hex");
+}
+function rowRecord(table, row) {
+  let json2;
+  return { hash: rowHash(table, row), json: () => json2 ??= localForm(table, row) };
+}
+function todoRecord(items) {
+  const json2 = { items };
+  return { hash: hashOf(json2), json: () => json2 };
+}
+function isKnown(known, local) {
+  return known === local.hash || known !== null && !known.startsWith(ROW_HASH) && known === hashOf(local.json());
+}
+function localForm(table, row) {
+  const out = rowToJson(row);
   for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
   return out;
 }
@@ -24657,7 +24690,8 @@ function tableExists(db, table) {
 function tableColumns(db, table) {
   const out = /* @__PURE__ */ new Map();
   for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
-    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
+    const type = String(r.type).toLowerCase();
+    out.set(String(r.name), { name: String(r.name), type, affinity: affinityOf(type), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
   }
   return out;
 }
@@ -24682,6 +24716,19 @@ function todoItems(db, sessionId) {
     return item;
   });
 }
+function affinityOf(type) {
+  if (type.includes("int")) return "integer";
+  if (/char|clob|text/.test(type)) return "text";
+  if (type === "" || type.includes("blob")) return "blob";
+  if (/real|floa|doub/.test(type)) return "real";
+  return "numeric";
+}
+function storedAsBound(c, v, jsonText) {
+  if (v === null || v instanceof Uint8Array) return true;
+  if (typeof v === "number") return c.affinity !== "text" && (Number.isSafeInteger(v) || !Number.isInteger(v));
+  if (typeof v === "string") return (c.affinity === "text" || c.affinity === "blob") && (jsonText || !/[\0\uD800-\uDFFF]/.test(v));
+  return false;
+}
 function placeholder(c) {
   return c.type.includes("int") || c.type.includes("real") ? 0 : "";
 }
@@ -24700,13 +24747,12 @@ var RowsInTransaction = class {
   projects = /* @__PURE__ */ new Map();
   upsertSql = /* @__PURE__ */ new Map();
   /**
-   * Hash of the row as the scan reads it (null when there is none; a todo list: its rows): before a
-   * write, to tell whether OpenCode changed it since the scan.
+   * Is the row (a todo list: its rows) still as the scan saw it (`scanned`: the hash it saved, null
+   * when there was none)? Asked before a write, to tell whether OpenCode changed it since.
    */
-  currentHash(a) {
-    if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
-    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-    return row ? hashOf(localForm(a.table, row)) : null;
+  unchangedSince(a, scanned) {
+    const now = this.current(a);
+    return now === null ? scanned === null : isKnown(scanned, now);
   }
   parentExists(a) {
     if (a.table === "message" || a.table === "todo") return this.exists("session", a.sessionId ?? a.id);
@@ -24730,12 +24776,12 @@ var RowsInTransaction = class {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
         for (const item of value.items ?? []) this.upsert("todo", { ...item, session_id: a.id }, false);
-        return this.currentHash(a);
+        return this.current(a).hash;
       case "session": {
         this.ensureProject(String(value.project_id));
-        const hash3 = this.stored(a, this.upsert("session", value, onlyNew), onlyNew);
-        if (hash3 !== null) this.projects.set(a.id, String(value.project_id));
-        return hash3;
+        const hash4 = this.stored(a, this.upsert("session", value, onlyNew), onlyNew);
+        if (hash4 !== null) this.projects.set(a.id, String(value.project_id));
+        return hash4;
       }
       case "project":
         return this.stored(a, this.upsert("project", { ...newProject(String(value.id)), ...value }, onlyNew), onlyNew);
@@ -24752,6 +24798,12 @@ var RowsInTransaction = class {
     }
     this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
   }
+  /** The row (a todo list: its rows) as the scan reads it; null when there is none. */
+  current(a) {
+    if (a.table === "todo") return todoRecord(todoItems(this.db, a.id));
+    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    return row ? rowRecord(a.table, row) : null;
+  }
   exists(table, id) {
     const key = `${table}:${id}`;
     if (this.present.has(key)) return true;
@@ -24763,43 +24815,50 @@ var RowsInTransaction = class {
    * The hash of a row just written. An upsert that changed nothing returns no row, so it is read;
    * an insert of `onlyNew` that returned none found the row there and wrote nothing (null).
    */
-  stored(a, upserted, onlyNew) {
-    this.present.add(`${a.table}:${a.id}`);
-    if (onlyNew && !upserted.row) return null;
-    const hash3 = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
-    if (hash3 === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
-    return hash3;
+  stored(a, row, onlyNew) {
+    if (a.table !== "part") this.present.add(`${a.table}:${a.id}`);
+    if (onlyNew && !row) return null;
+    const hash4 = row ? rowHash(a.table, row) : this.current(a)?.hash ?? null;
+    if (hash4 === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
+    return hash4;
   }
   /** A project row must exist before its sessions; when none came with the records, add a minimal one. */
   ensureProject(projectId) {
     if (!this.exists("project", projectId)) this.upsert("project", newProject(projectId), false);
   }
   /**
-   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
+   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, returning the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   * When every synced column is bound and stored as bound, the row is the values bound and the
+   * statement only says whether it wrote (reading a row back costs as much as a third of the insert).
    * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
   upsert(table, value, onlyNew) {
     const info = this.columns(table);
+    const local = MACHINE_LOCAL[table] ?? [];
     const row = {};
+    let asBound = true;
     for (const c of info.values()) {
-      if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
-      else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
+      const given = c.name in value;
+      if (!given && (!c.notNull || c.hasDefault)) {
+        asBound &&= local.includes(c.name);
+        continue;
+      }
+      const v = given ? jsonToSql(value[c.name]) : placeholder(c);
+      row[c.name] = v;
+      asBound &&= local.includes(c.name) || storedAsBound(c, v, typeof value[c.name] === "object" && typeof v === "string");
     }
-    const data = value.data;
-    const text2 = row.data;
     const names = Object.keys(row);
-    const key = `${table}\0${onlyNew}\0${names.join("\0")}`;
+    const key = `${table}\0${onlyNew}\0${asBound}\0${names.join("\0")}`;
     let sql = this.upsertSql.get(key);
     if (!sql) {
       const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
-      const local = MACHINE_LOCAL[table] ?? [];
       const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
-      sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length && !onlyNew ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") + " RETURNING *";
+      sql = `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` + (updates.length && !onlyNew ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") + (asBound ? " RETURNING 1 AS wrote" : " RETURNING *");
       this.upsertSql.set(key, sql);
     }
     const stored = this.db.prepare(sql).get(...names.map((n) => row[n]));
-    return { row: stored, data: typeof data === "object" && data !== null && typeof text2 === "string" ? { text: text2, value: data } : void 0 };
+    return stored && asBound ? row : stored;
   }
 };
 
@@ -24888,11 +24947,11 @@ var DatabaseSource = class {
       if (has("project")) {
         for (const row of db.prepare("SELECT * FROM project").iterate()) {
           if (row.id === "global" || !SAFE_ID.test(String(row.id))) continue;
-          yield* this.change(ctx, { table: "project", id: String(row.id) }, localForm("project", row));
+          yield* this.change(ctx, { table: "project", id: String(row.id) }, rowRecord("project", row));
         }
       }
       if (has("permission")) {
-        for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowToJson(row));
+        for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowRecord("permission", row));
       }
       const active = [];
       const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
@@ -24908,15 +24967,14 @@ var DatabaseSource = class {
           const address = { table: "session", id };
           const entry = entries.get(recordPath(address));
           if (entry?.deleted === false) known++;
-          const local = rowToJson(row);
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
           const toRepo = async (l, prev) => ({
             ...l,
             directory: toPortablePath(String(l.directory), prev?.directory, this.o.paths, checkout(localRoot, prev && sessionRoot(prev)))
           });
-          for await (const c of this.change(ctx, address, local, toRepo, entry)) {
-            changed = true;
+          for await (const c of this.change(ctx, address, rowRecord("session", row), toRepo, entry)) {
+            changed ||= c.type === "put";
             yield c;
           }
           const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
@@ -24948,7 +25006,7 @@ var DatabaseSource = class {
         newest = Math.max(newest, Number(row.time_updated));
         const address = table === "message" ? { table, id: String(row.id), sessionId } : { table, id: String(row.id), sessionId, messageId: String(row.message_id) };
         if (!SAFE_ID.test(address.id) || address.messageId !== void 0 && !SAFE_ID.test(address.messageId)) continue;
-        yield* this.change(ctx, address, rowToJson(row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : void 0);
+        yield* this.change(ctx, address, rowRecord(table, row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : void 0);
       }
       const prefix = `db/sessions/${sessionId}/${table === "message" ? "messages" : "parts"}/`;
       const count = Number(db.prepare(`SELECT count(*) AS n FROM ${table} WHERE session_id = ?`).get(sessionId)?.n ?? 0);
@@ -24963,21 +25021,26 @@ var DatabaseSource = class {
     if (has("todo")) {
       const items = todoItems(db, sessionId);
       const path = recordPath({ table: "todo", id: sessionId });
-      if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, { items });
+      if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, todoRecord(items));
     }
     this.marks[`seen:${sessionId}`] = String(newest);
   }
-  /** Yields a put when the local form differs from what the index knows (`known`: its entry, when already at hand). */
+  /**
+   * Yields a put when the record differs from what the index knows (`known`: its entry, when already
+   * at hand), and a touch when only the form of its hash does (an entry an older oc-sync saved).
+   */
   async *change(ctx, address, local, toRepo, known = ctx.index(recordPath(address))) {
     const path = recordPath(address);
-    const localHash = hashOf(local);
-    if (known && !known.deleted && known.localHash === localHash) return;
-    let repoForm = local;
+    if (known && !known.deleted && isKnown(known.localHash, local)) {
+      if (known.localHash !== local.hash) yield { type: "touch", path, localHash: local.hash, stat: null };
+      return;
+    }
+    let repoForm = local.json();
     if (toRepo) {
       const prev = known ? await ctx.previous(path) : void 0;
-      repoForm = await toRepo(local, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
+      repoForm = await toRepo(repoForm, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    yield { type: "put", path, kind: "json", content: enc3.encode(canonical2(repoForm) + "\n"), localHash, stat: null };
+    yield { type: "put", path, kind: "json", content: enc3.encode(canonical2(repoForm) + "\n"), localHash: local.hash, stat: null };
   }
   async apply(records, known) {
     const db = await this.open(false);
@@ -25038,8 +25101,7 @@ var DatabaseSource = class {
       const x = items[i];
       const expected = known === void 0 || x.a.table === "todo" ? void 0 : scannedHash(known, x.r.path);
       const onlyNew = expected === null && !x.r.deleted;
-      const before = expected === void 0 || onlyNew ? expected : rows.currentHash(x.a);
-      if (before !== expected) {
+      if (expected !== void 0 && !onlyNew && !rows.unchangedSince(x.a, expected)) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -25059,7 +25121,7 @@ var DatabaseSource = class {
         continue;
       }
       applied.push({ path: x.r.path, localHash, stat: null });
-      if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
+      if (x.a.table === "session" && !x.r.deleted && expected === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
     return { applied, waiting, editedHere, checkpoint, next: i };
   }

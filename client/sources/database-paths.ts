@@ -29,19 +29,31 @@ export function recordPath(a: RecordAddress): string {
   }
 }
 
-export function parseRecordPath(path: string): RecordAddress | undefined {
-  const s = path.split("/");
-  const id = (x: string | undefined) => (x !== undefined && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : undefined);
-  const json = (x: string | undefined) => (x?.endsWith(".json") ? id(x.slice(0, -5)) : undefined);
-  if (s[0] !== "db") return undefined;
-  if (s.length === 3 && s[1] === "projects" && json(s[2])) return { table: "project", id: json(s[2])! };
-  if (s.length === 3 && s[1] === "permissions" && json(s[2])) return { table: "permission", id: json(s[2])! };
-  if (s[1] !== "sessions" || !id(s[2])) return undefined;
-  const sessionId = s[2]!;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  if (s.length === 5 && s[3] === "messages" && json(s[4])) return { table: "message", id: json(s[4])!, sessionId };
-  if (s.length === 6 && s[3] === "parts" && id(s[4]) && json(s[5])) return { table: "part", id: json(s[5])!, sessionId, messageId: s[4]! };
-  return undefined;
+/** A path segment that is an id (never "." or ".."), or undefined. */
+function idOf(x: string | undefined): string | undefined {
+  return x !== undefined && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : undefined;
 }
 
+/** The id in "<id>.json", or undefined. */
+function jsonIdOf(x: string | undefined): string | undefined {
+  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : undefined;
+}
+
+export function parseRecordPath(path: string): RecordAddress | undefined {
+  const s = path.split("/");
+  if (s[0] !== "db") return undefined;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id = jsonIdOf(s[2]);
+    return id === undefined ? undefined : { table: s[1] === "projects" ? "project" : "permission", id };
+  }
+  const sessionId = idOf(s[2]);
+  if (s[1] !== "sessions" || sessionId === undefined) return undefined;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === undefined) return undefined;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== undefined) return { table: "part", id, sessionId, messageId };
+  return undefined;
+}

@@ -1,5 +1,7 @@
-// OpenCode's rows as JSON and back: the form the scan hashes and the repo holds, the schema this
-// database has, and the writes of one apply transaction (upserts that hand back the stored row).
+// OpenCode's rows as JSON and back: the form the repo holds, the fingerprint the scan and the
+// apply compare, the schema this database has, and the writes of one apply transaction (upserts
+// that hand back the stored row).
+import { hash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { contentHash } from "../../core/record.js";
 import type { Database, Row, SqlValue } from "../platform/sqlite.js";
@@ -19,27 +21,17 @@ const MACHINE_LOCAL: Partial<Record<Table, readonly string[]>> = { project: ["wo
 const enc = new TextEncoder();
 
 export const canonical = (o: unknown) => JSON.stringify(o, null, 1);
-export const hashOf = (o: unknown) => contentHash(enc.encode(canonical(o)));
+const hashOf = (o: unknown) => contentHash(enc.encode(canonical(o)));
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** What an upsert wrote to `data`: an object, and the JSON text it was written as. */
-export interface WrittenData {
-  readonly text: string;
-  readonly value: object;
-}
-
-/**
- * A row as plain JSON: sorted columns, JSON text columns (`data`) parsed, blobs as base64. When
- * `data` holds the very text just written, its parse is the object it was written from (a first
- * pull would otherwise parse every row's data twice).
- */
-export function rowToJson(row: Row, written?: WrittenData): Obj {
+/** A row as plain JSON: sorted columns, JSON text columns (`data`) parsed, blobs as base64. */
+function rowToJson(row: Row): Obj {
   const out: Obj = {};
   for (const key of Object.keys(row).sort()) {
     const v = row[key];
     if (typeof v === "bigint") out[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
     else if (v instanceof Uint8Array) out[key] = { $base64: Buffer.from(v).toString("base64") };
-    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = written?.text === v ? written.value : (safeJson(v) ?? v);
+    else if (key === "data" && typeof v === "string" && v.startsWith("{")) out[key] = safeJson(v) ?? v;
     else out[key] = v;
   }
   return out;
@@ -63,16 +55,67 @@ function jsonToSql(v: unknown): SqlValue {
   return v as SqlValue;
 }
 
+/** Marks a row fingerprint; an index entry without it holds the hash of the row's JSON form. */
+const ROW_HASH = "row:";
+
+/**
+ * A row's fingerprint: SHA-256 over its synced columns' values as SQLite hands them over (names
+ * sorted, each value typed and length-prefixed). Neither the scan of an unchanged row nor the write
+ * of a new one has to parse or print its JSON for it.
+ */
+export function rowHash(table: Table, row: Row): string {
+  const local = MACHINE_LOCAL[table];
+  let text = "";
+  for (const name of Object.keys(row).sort()) {
+    if (local?.includes(name)) continue;
+    const v = row[name];
+    const [type, body] =
+      v === null ? ["z", ""] : typeof v === "string" ? ["s", v] : v instanceof Uint8Array ? ["b", Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")] : ["n", String(v)];
+    text += `${name}\0${type}${body.length}\0${body}`;
+  }
+  return ROW_HASH + hash("sha256", text, "hex");
+}
+
+/** A record as it is in this database: its fingerprint, and its JSON form (built only when asked for). */
+export interface LocalRecord {
+  readonly hash: string;
+  json(): Obj;
+}
+
+export function rowRecord(table: Table, row: Row): LocalRecord {
+  let json: Obj | undefined;
+  return { hash: rowHash(table, row), json: () => (json ??= localForm(table, row)) };
+}
+
+/** A session's todo list is several rows: its fingerprint is the hash of their JSON form. */
+export function todoRecord(items: Obj[]): LocalRecord {
+  const json = { items };
+  return { hash: hashOf(json), json: () => json };
+}
+
+/**
+ * Is `local` what the index last saw (`known`: the hash it saved)? Entries saved before rows had
+ * fingerprints hold the hash of the row's JSON form and are compared as such: after an upgrade, an
+ * apply does not take every row for one edited here, nor the scan rebuild every row's record.
+ */
+export function isKnown(known: string | null, local: LocalRecord): boolean {
+  return known === local.hash || (known !== null && !known.startsWith(ROW_HASH) && known === hashOf(local.json()));
+}
+
 /** The row as compared and synced: machine-local columns left out. */
-export function localForm(table: Table, row: Row, written?: WrittenData): Obj {
-  const out = rowToJson(row, written);
+function localForm(table: Table, row: Row): Obj {
+  const out = rowToJson(row);
   for (const c of MACHINE_LOCAL[table] ?? []) delete out[c];
   return out;
 }
 
+/** How SQLite converts a value stored in the column (its declared type's affinity, SQLite's §3.1 rules). */
+type Affinity = "integer" | "text" | "blob" | "real" | "numeric";
+
 export interface ColumnInfo {
   readonly name: string;
   readonly type: string;
+  readonly affinity: Affinity;
   readonly notNull: boolean;
   readonly hasDefault: boolean;
   readonly pk: number;
@@ -85,7 +128,8 @@ export function tableExists(db: Database, table: string): boolean {
 export function tableColumns(db: Database, table: Table): Map<string, ColumnInfo> {
   const out = new Map<string, ColumnInfo>();
   for (const r of db.prepare(`PRAGMA table_info(${q(table)})`).all()) {
-    out.set(String(r.name), { name: String(r.name), type: String(r.type).toLowerCase(), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
+    const type = String(r.type).toLowerCase();
+    out.set(String(r.name), { name: String(r.name), type, affinity: affinityOf(type), notNull: Number(r.notnull) === 1, hasDefault: r.dflt_value !== null, pk: Number(r.pk) });
   }
   return out;
 }
@@ -120,6 +164,26 @@ export function todoItems(db: Database, sessionId: string): Obj[] {
     });
 }
 
+function affinityOf(type: string): Affinity {
+  if (type.includes("int")) return "integer";
+  if (/char|clob|text/.test(type)) return "text";
+  if (type === "" || type.includes("blob")) return "blob";
+  if (/real|floa|doub/.test(type)) return "real";
+  return "numeric";
+}
+
+/**
+ * Does SQLite store `v` in column `c` as bound, so that it reads back the same? Affinity turns a
+ * number into text in a text column and numeric-looking text into a number elsewhere; text is
+ * stored as UTF-8, which a lone surrogate does not survive (JSON text never holds one, nor a NUL).
+ */
+function storedAsBound(c: ColumnInfo, v: SqlValue, jsonText: boolean): boolean {
+  if (v === null || v instanceof Uint8Array) return true;
+  if (typeof v === "number") return c.affinity !== "text" && (Number.isSafeInteger(v) || !Number.isInteger(v));
+  if (typeof v === "string") return (c.affinity === "text" || c.affinity === "blob") && (jsonText || !/[\0\uD800-\uDFFF]/.test(v));
+  return false;
+}
+
 function placeholder(c: ColumnInfo): SqlValue {
   return c.type.includes("int") || c.type.includes("real") ? 0 : "";
 }
@@ -131,12 +195,6 @@ function placeholder(c: ColumnInfo): SqlValue {
 function newProject(id: string): Obj {
   const now = Date.now();
   return { id, worktree: "/", sandboxes: "[]", time_created: now, time_updated: now };
-}
-
-/** The row an upsert stored (none when it changed nothing), and what it wrote to `data`. */
-interface Upserted {
-  readonly row: Row | undefined;
-  readonly data: WrittenData | undefined;
 }
 
 /**
@@ -155,13 +213,12 @@ export class RowsInTransaction {
   ) {}
 
   /**
-   * Hash of the row as the scan reads it (null when there is none; a todo list: its rows): before a
-   * write, to tell whether OpenCode changed it since the scan.
+   * Is the row (a todo list: its rows) still as the scan saw it (`scanned`: the hash it saved, null
+   * when there was none)? Asked before a write, to tell whether OpenCode changed it since.
    */
-  currentHash(a: RecordAddress): string | null {
-    if (a.table === "todo") return hashOf({ items: todoItems(this.db, a.id) });
-    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
-    return row ? hashOf(localForm(a.table, row)) : null;
+  unchangedSince(a: RecordAddress, scanned: string | null): boolean {
+    const now = this.current(a);
+    return now === null ? scanned === null : isKnown(scanned, now);
   }
 
   parentExists(a: RecordAddress): boolean {
@@ -188,7 +245,7 @@ export class RowsInTransaction {
       case "todo":
         this.db.prepare("DELETE FROM todo WHERE session_id = ?").run(a.id);
         for (const item of (value.items as Obj[] | undefined) ?? []) this.upsert("todo", { ...item, session_id: a.id }, false);
-        return this.currentHash(a)!;
+        return this.current(a)!.hash;
       case "session": {
         this.ensureProject(String(value.project_id));
         const hash = this.stored(a, this.upsert("session", value, onlyNew), onlyNew);
@@ -213,6 +270,13 @@ export class RowsInTransaction {
     this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
   }
 
+  /** The row (a todo list: its rows) as the scan reads it; null when there is none. */
+  private current(a: RecordAddress): LocalRecord | null {
+    if (a.table === "todo") return todoRecord(todoItems(this.db, a.id));
+    const row = this.db.prepare(`SELECT * FROM ${q(a.table)} WHERE id = ?`).get(a.id);
+    return row ? rowRecord(a.table, row) : null;
+  }
+
   private exists(table: Table, id: string): boolean {
     const key = `${table}:${id}`;
     if (this.present.has(key)) return true;
@@ -225,10 +289,11 @@ export class RowsInTransaction {
    * The hash of a row just written. An upsert that changed nothing returns no row, so it is read;
    * an insert of `onlyNew` that returned none found the row there and wrote nothing (null).
    */
-  private stored(a: RecordAddress, upserted: Upserted, onlyNew: boolean): string | null {
-    this.present.add(`${a.table}:${a.id}`);
-    if (onlyNew && !upserted.row) return null;
-    const hash = upserted.row ? hashOf(localForm(a.table, upserted.row, upserted.data)) : this.currentHash(a);
+  private stored(a: RecordAddress, row: Row | undefined, onlyNew: boolean): string | null {
+    // Only parents are asked after (a part has no children): a first pull writes 50,000 parts.
+    if (a.table !== "part") this.present.add(`${a.table}:${a.id}`);
+    if (onlyNew && !row) return null;
+    const hash = row ? rowHash(a.table, row) : (this.current(a)?.hash ?? null);
     if (hash === null) throw new Error(`row ${a.id} is not in table ${a.table} after writing it`);
     return hash;
   }
@@ -239,33 +304,40 @@ export class RowsInTransaction {
   }
 
   /**
-   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, RETURNING the stored row
+   * INSERT … ON CONFLICT DO UPDATE over the columns this database has, returning the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
+   * When every synced column is bound and stored as bound, the row is the values bound and the
+   * statement only says whether it wrote (reading a row back costs as much as a third of the insert).
    * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
-  private upsert(table: Table, value: Obj, onlyNew: boolean): Upserted {
+  private upsert(table: Table, value: Obj, onlyNew: boolean): Row | undefined {
     const info = this.columns(table);
+    const local = MACHINE_LOCAL[table] ?? [];
     const row: Record<string, SqlValue> = {};
+    let asBound = true;
     for (const c of info.values()) {
-      if (c.name in value) row[c.name] = jsonToSql(value[c.name]);
-      else if (c.notNull && !c.hasDefault) row[c.name] = placeholder(c);
+      const given = c.name in value;
+      if (!given && (!c.notNull || c.hasDefault)) {
+        asBound &&= local.includes(c.name);
+        continue;
+      }
+      const v = given ? jsonToSql(value[c.name]) : placeholder(c);
+      row[c.name] = v;
+      asBound &&= local.includes(c.name) || storedAsBound(c, v, typeof value[c.name] === "object" && typeof v === "string");
     }
-    const data = value.data;
-    const text = row.data;
     const names = Object.keys(row);
-    const key = `${table}\0${onlyNew}\0${names.join("\0")}`;
+    const key = `${table}\0${onlyNew}\0${asBound}\0${names.join("\0")}`;
     let sql = this.upsertSql.get(key);
     if (!sql) {
       const pk = [...info.values()].filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => c.name);
-      const local = MACHINE_LOCAL[table] ?? [];
       const updates = names.filter((n) => !pk.includes(n) && !local.includes(n));
       sql =
         `INSERT INTO ${q(table)} (${names.map(q).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT(${pk.map(q).join(", ")}) ` +
         (updates.length && !onlyNew ? `DO UPDATE SET ${updates.map((n) => `${q(n)} = excluded.${q(n)}`).join(", ")}` : "DO NOTHING") +
-        " RETURNING *";
+        (asBound ? " RETURNING 1 AS wrote" : " RETURNING *");
       this.upsertSql.set(key, sql);
     }
     const stored = this.db.prepare(sql).get(...names.map((n) => row[n]!));
-    return { row: stored, data: typeof data === "object" && data !== null && typeof text === "string" ? { text, value: data } : undefined };
+    return stored && asBound ? row : stored;
   }
 }

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import type { SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
 import { parseRecordPath, recordPath, SAFE_ID, type RecordAddress, type Table } from "./database-paths.js";
-import { canonical, hashOf, KNOWN_LAST_MIGRATION, localForm, newerSchema, projectRoots, rowToJson, RowsInTransaction, tableColumns, tableExists, todoItems, type ColumnInfo, type Obj } from "./database-rows.js";
+import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
 import { ApplyIncomplete, scannedHash, SourceError, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
@@ -87,11 +87,11 @@ export class DatabaseSource implements Source {
       if (has("project")) {
         for (const row of db.prepare("SELECT * FROM project").iterate()) {
           if (row.id === "global" || !SAFE_ID.test(String(row.id))) continue;
-          yield* this.change(ctx, { table: "project", id: String(row.id) }, localForm("project", row));
+          yield* this.change(ctx, { table: "project", id: String(row.id) }, rowRecord("project", row));
         }
       }
       if (has("permission")) {
-        for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowToJson(row));
+        for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowRecord("permission", row));
       }
       const active: string[] = [];
       // Sessions with records waiting to be applied are read whole: a row changed here since the
@@ -110,15 +110,14 @@ export class DatabaseSource implements Source {
           const address: RecordAddress = { table: "session", id };
           const entry = entries.get(recordPath(address));
           if (entry?.deleted === false) known++;
-          const local = rowToJson(row);
           const localRoot = roots.get(String(row.project_id));
           let changed = false;
           const toRepo = async (l: Obj, prev: Obj | undefined) => ({
             ...l,
             directory: toPortablePath(String(l.directory), prev?.directory as string | undefined, this.o.paths, checkout(localRoot, prev && sessionRoot(prev))),
           });
-          for await (const c of this.change(ctx, address, local, toRepo, entry)) {
-            changed = true;
+          for await (const c of this.change(ctx, address, rowRecord("session", row), toRepo, entry)) {
+            changed ||= c.type === "put";
             yield c;
           }
           const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
@@ -153,7 +152,7 @@ export class DatabaseSource implements Source {
         newest = Math.max(newest, Number(row.time_updated));
         const address: RecordAddress = table === "message" ? { table, id: String(row.id), sessionId } : { table, id: String(row.id), sessionId, messageId: String(row.message_id) };
         if (!SAFE_ID.test(address.id) || (address.messageId !== undefined && !SAFE_ID.test(address.messageId))) continue;
-        yield* this.change(ctx, address, rowToJson(row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : undefined);
+        yield* this.change(ctx, address, rowRecord(table, row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : undefined);
       }
       // Deletions: only when the counts disagree is the id set compared.
       const prefix = `db/sessions/${sessionId}/${table === "message" ? "messages" : "parts"}/`;
@@ -169,23 +168,28 @@ export class DatabaseSource implements Source {
     if (has("todo")) {
       const items = todoItems(db, sessionId);
       const path = recordPath({ table: "todo", id: sessionId });
-      if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, { items });
+      if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, todoRecord(items));
     }
     this.marks[`seen:${sessionId}`] = String(newest);
   }
 
-  /** Yields a put when the local form differs from what the index knows (`known`: its entry, when already at hand). */
-  private async *change(ctx: ScanContext, address: RecordAddress, local: Obj, toRepo?: (local: Obj, prev: Obj | undefined) => Promise<Obj>, known = ctx.index(recordPath(address))): AsyncIterable<LocalChange> {
+  /**
+   * Yields a put when the record differs from what the index knows (`known`: its entry, when already
+   * at hand), and a touch when only the form of its hash does (an entry an older oc-sync saved).
+   */
+  private async *change(ctx: ScanContext, address: RecordAddress, local: LocalRecord, toRepo?: (local: Obj, prev: Obj | undefined) => Promise<Obj>, known = ctx.index(recordPath(address))): AsyncIterable<LocalChange> {
     const path = recordPath(address);
-    const localHash = hashOf(local);
-    if (known && !known.deleted && known.localHash === localHash) return;
-    let repoForm = local;
+    if (known && !known.deleted && isKnown(known.localHash, local)) {
+      if (known.localHash !== local.hash) yield { type: "touch", path, localHash: local.hash, stat: null };
+      return;
+    }
+    let repoForm = local.json();
     if (toRepo) {
       // Only a record this machine has synced has a previous version to translate paths against.
       const prev = known ? await ctx.previous(path) : undefined;
-      repoForm = await toRepo(local, prev && !prev.deleted ? (JSON.parse(dec.decode(prev.content!)) as Obj) : undefined);
+      repoForm = await toRepo(repoForm, prev && !prev.deleted ? (JSON.parse(dec.decode(prev.content!)) as Obj) : undefined);
     }
-    yield { type: "put", path, kind: "json", content: enc.encode(canonical(repoForm) + "\n"), localHash, stat: null };
+    yield { type: "put", path, kind: "json", content: enc.encode(canonical(repoForm) + "\n"), localHash: local.hash, stat: null };
   }
 
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
@@ -254,8 +258,7 @@ export class DatabaseSource implements Source {
       // A row the scan did not see must still be absent: an insert that leaves a present row alone
       // checks that in the same statement (a first pull has no other kind).
       const onlyNew = expected === null && !x.r.deleted;
-      const before = expected === undefined || onlyNew ? expected : rows.currentHash(x.a);
-      if (before !== expected) {
+      if (expected !== undefined && !onlyNew && !rows.unchangedSince(x.a, expected)) {
         editedHere.push(x.r.path);
         continue;
       }
@@ -277,7 +280,7 @@ export class DatabaseSource implements Source {
       applied.push({ path: x.r.path, localHash, stat: null });
       // A session this apply creates holds nothing of this machine's older than now: the scan may
       // start its time window here instead of reading every row once (a first pull's next sync did).
-      if (x.a.table === "session" && !x.r.deleted && before === null) checkpoint[`seen:${x.a.id}`] = startedAt;
+      if (x.a.table === "session" && !x.r.deleted && expected === null) checkpoint[`seen:${x.a.id}`] = startedAt;
     }
     return { applied, waiting, editedHere, checkpoint, next: i };
   }

@@ -5,7 +5,8 @@ import type { IndexEntry } from "../state/index-store.js";
 
 /**
  * put: new or changed content (in repo form); delete: the local item is gone;
- * touch: same content as the index knows, only its stat moved (no new version).
+ * touch: same content as the index knows, only its stat or the form of its local hash moved (no
+ * new version).
  */
 export type LocalChange =
   | { readonly type: "put"; readonly path: string; readonly kind: RecordKind; readonly content: Uint8Array; readonly localHash: string; readonly stat: string | null }
