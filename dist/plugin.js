@@ -24059,6 +24059,7 @@ function crashPoint(point) {
 
 // client/sync/apply-remote.ts
 var BATCH = 5e3;
+var FIRST_BATCH = 1e3;
 var appliedKey = (source) => `applied:${source.category}`;
 async function applyCommit(repo, index, sources, to) {
   let applied = 0;
@@ -24130,7 +24131,11 @@ function shallowFirst(paths) {
 }
 function batches(paths) {
   const out = [];
-  for (let i = 0; i < paths.length; i += BATCH) out.push(paths.slice(i, i + BATCH));
+  for (let i = 0; i < paths.length; ) {
+    const size = out.length ? BATCH : FIRST_BATCH;
+    out.push(paths.slice(i, i + size));
+    i += size;
+  }
   return out;
 }
 async function* readAhead(all, read) {
@@ -25045,6 +25050,7 @@ var DatabaseSource = class {
   async apply(records, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
+    db.exec("PRAGMA cache_size = -64000");
     try {
       const newer = newerSchema(db);
       if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`);

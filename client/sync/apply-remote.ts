@@ -24,6 +24,8 @@ export interface ApplyReport {
 
 /** Records read and applied at a time: memory grows with it, and each read costs a git process. */
 const BATCH = 5000;
+/** The first batch is smaller: the apply starts sooner, while git reads the next one. */
+const FIRST_BATCH = 1000;
 
 export const appliedKey = (source: Source) => `applied:${source.category}`;
 
@@ -103,7 +105,11 @@ function shallowFirst(paths: Iterable<string>): string[] {
 
 function batches(paths: readonly string[]): string[][] {
   const out: string[][] = [];
-  for (let i = 0; i < paths.length; i += BATCH) out.push(paths.slice(i, i + BATCH));
+  for (let i = 0; i < paths.length; ) {
+    const size = out.length ? BATCH : FIRST_BATCH;
+    out.push(paths.slice(i, i + size));
+    i += size;
+  }
   return out;
 }
 
