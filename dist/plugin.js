@@ -24835,7 +24835,7 @@ var RowsInTransaction = class {
    * INSERT … ON CONFLICT DO UPDATE over the columns this database has, returning the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
    * When every synced column is bound and stored as bound, the row is the values bound and the
-   * statement only says whether it wrote (reading a row back costs as much as a third of the insert).
+   * statement only says whether it wrote (reading a row back added a quarter to a first pull's inserts).
    * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
   upsert(table, value, onlyNew) {

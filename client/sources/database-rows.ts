@@ -63,7 +63,7 @@ const ROW_HASH = "row:";
  * sorted, each value typed and length-prefixed). Neither the scan of an unchanged row nor the write
  * of a new one has to parse or print its JSON for it.
  */
-export function rowHash(table: Table, row: Row): string {
+function rowHash(table: Table, row: Row): string {
   const local = MACHINE_LOCAL[table];
   let text = "";
   for (const name of Object.keys(row).sort()) {
@@ -307,7 +307,7 @@ export class RowsInTransaction {
    * INSERT … ON CONFLICT DO UPDATE over the columns this database has, returning the stored row
    * (one statement instead of a write and a read); machine-local columns are only set on insert.
    * When every synced column is bound and stored as bound, the row is the values bound and the
-   * statement only says whether it wrote (reading a row back costs as much as a third of the insert).
+   * statement only says whether it wrote (reading a row back added a quarter to a first pull's inserts).
    * `onlyNew`: ON CONFLICT DO NOTHING, which returns no row when the row was there.
    */
   private upsert(table: Table, value: Obj, onlyNew: boolean): Row | undefined {

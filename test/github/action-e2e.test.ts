@@ -1,8 +1,7 @@
 // End to end through the GitHub stand-in: init --github, three machines in action-merge mode,
 // the bundled Action (dist/action.js, vendored into the sync repo) run by the stand-in runner.
 import { spawn } from "node:child_process";
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
@@ -209,7 +208,7 @@ describe("the merge Action through a GitHub stand-in", () => {
 async function runActionDirectly(): Promise<void> {
   const token = `ghs_race_${Math.random().toString(36).slice(2)}`;
   gh.addUser(token, { login: "github-actions", workflows: false });
-  const temp = mkdtempSync(join(tmpdir(), "oc-sync-race-"));
+  const temp = await tempDir("oc-sync-race-");
   const ws = join(temp, "ws");
   await runGit(["init", "-q", ws]);
   await runGit(["-C", ws, "fetch", "-q", `${gh.gitUrl}/ana/oc-data.git`, "+refs/heads/*:refs/remotes/origin/*"], { auth: { token } });

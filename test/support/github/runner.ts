@@ -6,7 +6,7 @@
 // `runs.main` under node24 with GitHub's environment (GITHUB_*, INPUT_* from action.yml
 // defaults and `with:`, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -168,6 +168,8 @@ export class ActionsRunner {
     } finally {
       run.status = "completed";
       this.o.revokeToken(token);
+      // A hosted runner's machine is discarded after the job; here its folder is.
+      rmSync(temp, { recursive: true, force: true });
     }
   }
 
