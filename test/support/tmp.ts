@@ -6,9 +6,12 @@ import { join } from "node:path";
 import { afterAll } from "vitest";
 
 const made: string[] = [];
-afterAll(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+// The benchmarks import helpers that import this, outside vitest: they remove their own folders.
+if (process.env.VITEST) {
+  afterAll(async () => {
+    await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+}
 
 export async function tempDir(prefix = "oc-sync-test-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
