@@ -34,16 +34,20 @@ function localHashes(h: TestHome): Record<string, string | null> {
   return out;
 }
 
-/**
- * Makes the next scan read every row again, as it does when it cannot trust its time window, and
- * checks it finds them as the index remembers them: no record to send, and no entry the scan had
- * to refresh (what the scan does when a row's fingerprint differs but its record does not).
- */
-async function expectRescanFindsNothing(h: TestHome): Promise<void> {
-  const before = localHashes(h);
+/** Makes the next scan read every row again, as it does when it cannot trust its time window. */
+function forgetScanWindows(h: TestHome): void {
   const db = state(h);
   db.prepare("DELETE FROM meta WHERE key LIKE 'seen:%'").run();
   db.close();
+}
+
+/**
+ * A scan of every row finds them as the index remembers them: no record to send, and no entry the
+ * scan had to refresh (what it does when a row's fingerprint differs but its record does not).
+ */
+async function expectRescanFindsNothing(h: TestHome): Promise<void> {
+  const before = localHashes(h);
+  forgetScanWindows(h);
   expect((await sync(h)).committed).toBe(0);
   expect(localHashes(h)).toEqual(before);
 }
@@ -113,9 +117,7 @@ describe("row fingerprints", () => {
     expect(localHashes(B)[message]).toBe(old.get(message));
 
     // A scan that reads every row replaces each old hash (the same record: nothing sent).
-    const db2 = state(B);
-    db2.prepare("DELETE FROM meta WHERE key LIKE 'seen:%'").run();
-    db2.close();
+    forgetScanWindows(B);
     expect((await sync(B)).committed).toBe(0);
     const now = localHashes(B);
     expect([...old.keys()].filter((p) => now[p] === old.get(p))).toEqual([]);
