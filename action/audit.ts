@@ -1,7 +1,9 @@
 // The audit trail: a log group per machine branch with every record decision, conflicts as
 // warnings, and a job summary table — all of it ciphertext-safe (values are never printed).
 import * as core from "@actions/core";
+import { conflictPath } from "../core/layout.js";
 import type { MergeAllResult } from "../git/merge-all.js";
+import { machineBranch } from "../git/refs.js";
 
 /** GitHub caps a step summary at 1 MiB; stay well under it. */
 const SUMMARY_BUDGET = 512 * 1024;
@@ -9,19 +11,19 @@ const MAX_CONFLICT_ROWS = 200;
 
 export async function logMachines(result: MergeAllResult): Promise<void> {
   for (const m of result.machines) {
-    await core.group(`machines/${m.machine} → ${m.fastForward ? "fast-forward" : "merge"} ${m.commit?.slice(0, 12)}`, async () => {
-      if (m.fastForward) core.info(`main was an ancestor of machines/${m.machine}: fast-forwarded`);
+    await core.group(`${machineBranch(m.machine)} → ${m.fastForward ? "fast-forward" : "merge"} ${m.commit?.slice(0, 12)}`, async () => {
+      if (m.fastForward) core.info(`main was an ancestor of ${machineBranch(m.machine)}: fast-forwarded`);
       for (const d of m.result?.decisions ?? []) core.info(`${d.path}: ${d.comparison} → ${d.action} (${d.why})`);
     });
     for (const c of m.result?.conflicts ?? []) {
-      core.warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in conflicts/${c.id}.json`);
+      core.warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in ${conflictPath(c.id)}`);
     }
   }
 }
 
 export async function writeSummary(result: MergeAllResult, strategy: string): Promise<void> {
   const rows = result.machines.map((m) => [
-    `machines/${m.machine}`,
+    machineBranch(m.machine),
     m.fastForward ? "fast-forward" : "merge",
     String(m.result?.changed.length ?? "all"),
     String(m.result?.conflicts.length ?? 0),

@@ -8,6 +8,28 @@ export interface ConflictSide {
   readonly updatedAt: number;
   /** The value as text (JSON for structured values); null when that side deleted it. */
   readonly value: string | null;
+  /** "base64": a whole record whose bytes are not UTF-8, its value is "base64:" and their base64. */
+  readonly encoding?: "base64";
+}
+
+const BASE64 = "base64:";
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A whole record's bytes as a conflict keeps them: the text, or base64 for bytes that are not UTF-8. */
+export function wholeValue(bytes: Uint8Array | null): Pick<ConflictSide, "value" | "encoding"> {
+  if (bytes === null) return { value: null };
+  try {
+    return { value: utf8.decode(bytes) };
+  } catch {
+    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
+  }
+}
+
+/** The bytes a whole-record conflict side stands for (null: that side deleted the record). */
+export function sideBytes(side: Pick<ConflictSide, "value" | "encoding">): Uint8Array | null {
+  if (side.value === null) return null;
+  if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
+  return new TextEncoder().encode(side.value);
 }
 
 export interface Conflict {

@@ -6,6 +6,10 @@ import type { Conflict } from "./conflict.js";
 export const FORMAT_PATH = ".oc-sync/format.json";
 export const KEY_PATH = ".oc-sync/key.json";
 export const FORMAT_VERSION = 1;
+/** The format marker's bytes, as this version writes them. */
+export const formatMarker = (): Uint8Array => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+/** GitHub's folder (workflows, the vendored Action): a GITHUB_TOKEN push may not change it. */
+export const GITHUB_DIR = ".github/";
 export const CONFLICTS_DIR = "conflicts/";
 /** The pseudo-machine that writes records produced by a merge (conflict copies). */
 export const MERGE_WRITER = "merge";

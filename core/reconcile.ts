@@ -1,6 +1,6 @@
 // reconcile(base, main, branch): fold one machine branch into main, record by record.
 // Pure: record sets in, merged records, conflicts and an audit trail of decisions out.
-import { conflictId, type Conflict, type OverlapSink } from "./conflict.js";
+import { conflictId, wholeValue, type Conflict, type ConflictSide, type OverlapSink } from "./conflict.js";
 import { mergeContent } from "./merge/index.js";
 import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
 import { overlapWinner, type Side, type Strategy } from "./strategy.js";
@@ -78,23 +78,17 @@ export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, 
 function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, comparison: Ordering): RecordOutcome {
   const conflicts: Conflict[] = [];
   const sides = { main, branch };
-  const record = (side: Side, value: string | null) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
-  const keep = (at: string, winner: Side, value: { main: string | null; branch: string | null }) => {
+  // A whole record is kept as its exact bytes (base64 when not UTF-8), so choosing it later gives them back.
+  const whole = { main: wholeValue(live(main)), branch: wholeValue(live(branch)) };
+  const keep = (at: string, winner: Side, values: Record<Side, Pick<ConflictSide, "value" | "encoding">>) => {
     const loser: Side = winner === "main" ? "branch" : "main";
-    conflicts.push({
-      id: conflictId(main.path, at, value[winner], value[loser]),
-      path: main.path,
-      at,
-      strategy,
-      kept: record(winner, value[winner]),
-      lost: record(loser, value[loser]),
-      needsDecision: strategy === "ask",
-    });
+    const record = (side: Side): ConflictSide => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, ...values[side] });
+    conflicts.push({ id: conflictId(main.path, at, values[winner].value, values[loser].value), path: main.path, at, strategy, kept: record(winner), lost: record(loser), needsDecision: strategy === "ask" });
   };
   const sink: OverlapSink = {
     overlap(at, mainValue, branchValue) {
       const winner = overlapWinner(strategy, sides);
-      keep(at, winner, { main: mainValue, branch: branchValue });
+      keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
       return winner;
     },
   };
@@ -112,7 +106,7 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
   if (main.deleted || branch.deleted) {
     // Delete against a concurrent edit: the edit survives, the delete is recorded as the conflict.
     const editedSide: Side = main.deleted ? "branch" : "main";
-    keep("", editedSide, { main: text(main.content), branch: text(branch.content) });
+    keep("", editedSide, whole);
     return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
   }
   if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
@@ -120,7 +114,7 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
     let overlaps = 0;
     const merged = mergeContent(main.kind, live(base), main.content!, branch.content!, { overlap: () => (overlaps++, "main") });
     if (overlaps === 0) return finish(merged, "concurrent edits that do not overlap");
-    const winner = sink.overlap("", text(main.content), text(branch.content));
+    const winner = sink.overlap("", whole.main.value, whole.branch.value);
     return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
   }
   const merged = mergeContent(main.kind, live(base), main.content!, branch.content!, sink);
@@ -129,8 +123,4 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
 
 function live(r: SyncRecord | undefined): Uint8Array | null {
   return r === undefined || r.deleted ? null : r.content;
-}
-
-function text(bytes: Uint8Array | null): string | null {
-  return bytes === null ? null : new TextDecoder().decode(bytes);
 }

@@ -43,3 +43,21 @@ export function canonicalVector(v: VersionVector): VersionVector {
   }
   return out;
 }
+
+/** `a` is `b` or an ancestor of it: everything `a` has seen, `b` has seen too. */
+export function atMost(a: VersionVector, b: VersionVector): boolean {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+
+/** Element-wise minimum: the greatest vector both have seen. No common version can be newer. */
+export function meetVectors(a: VersionVector, b: VersionVector): VersionVector {
+  const out: Record<string, number> = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+
+/** Total of all counters: among versions ordered by descent, the later one weighs more. */
+export function vectorWeight(v: VersionVector): number {
+  return Object.values(v).reduce((s, n) => s + n, 0);
+}

@@ -19444,8 +19444,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
+  addRaw(text, addEOL = false) {
+    this._buffer += text;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -19541,10 +19541,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text2, level) {
+  addHeading(text, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
+    const element = this.wrap(allowedTag, text);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -19573,9 +19573,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text2, cite) {
+  addQuote(text, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
+    const element = this.wrap("blockquote", text, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -19586,8 +19586,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
+  addLink(text, href) {
+    const element = this.wrap("a", text, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -19727,10 +19727,150 @@ function secretForms(auth) {
   const t = auth.token;
   return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
 }
-function maskSecrets(text2, secrets) {
-  let out = text2;
+
+// git/refs.ts
+var MAIN_BRANCH = "main";
+var MACHINES_PREFIX = "machines/";
+var TRACKING_PREFIX = "refs/remotes/sync/";
+var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
+var BUILD_PREFIX = "refs/oc-sync/build/";
+var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
+var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
+var TRACKED_MAIN = tracking(MAIN_BRANCH);
+var remoteRef = (branch) => `refs/heads/${branch}`;
+
+// git/run.ts
+import { spawn } from "node:child_process";
+
+// core/mask.ts
+function maskSecrets(text, secrets) {
+  let out = text;
   for (const s of secrets) out = out.split(s).join("***");
   return out;
+}
+
+// git/run.ts
+var GitError = class extends Error {
+  constructor(kind, message, stderr) {
+    super(message);
+    this.kind = kind;
+    this.stderr = stderr;
+    this.name = "GitError";
+  }
+  kind;
+  stderr;
+};
+function gitEnv(auth, extra) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  return {
+    ...env,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    GIT_ASKPASS: "",
+    SSH_ASKPASS: "",
+    GIT_AUTHOR_NAME: "oc-sync",
+    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
+    GIT_COMMITTER_NAME: "oc-sync",
+    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
+    ...authEnv(auth),
+    ...extra
+  };
+}
+function classify(stderr) {
+  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
+  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
+  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
+  return "failed";
+}
+function runGit(args, options = {}) {
+  const secrets = secretForms(options.auth);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
+    child.on("close", (code) => {
+      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
+      const exit = code ?? 1;
+      if (exit === 0 || options.okCodes?.includes(exit)) {
+        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
+        return;
+      }
+      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
+      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+// git/remote.ts
+async function fetchRefs(repo, remote) {
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+}
+var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
+async function pushAtomic(repo, remote, updates) {
+  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
+  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
+  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
+  let result;
+  try {
+    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+  }
+  if (result.code === 0) return { ok: true };
+  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
+  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
+  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
+  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
+  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
+}
+
+// git/retry.ts
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function backoffMs(attempt, baseMs, maxMs = 3e4) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+// git/cas.ts
+var PushError = class extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+    this.name = "PushError";
+  }
+  reason;
+};
+var CAS_ATTEMPTS = 7;
+var BASE_MS = 200;
+var MAX_MS = 5e3;
+async function compareAndSwap(repo, remote, step, options) {
+  const attempts = options.attempts ?? CAS_ATTEMPTS;
+  if (options.fetchFirst) await fetchRefs(repo, remote);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { moves, value } = await step(attempt);
+    if (!moves.length) return value;
+    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
+    const pushed = await pushAtomic(repo, remote, leased);
+    if (pushed.ok) {
+      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      return value;
+    }
+    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
+    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
+    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
+    await fetchRefs(repo, remote);
+  }
+  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
 }
 
 // core/record.ts
@@ -19764,6 +19904,18 @@ function canonicalVector(v) {
     if (n > 0) out[id] = n;
   }
   return out;
+}
+function atMost(a, b) {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+function meetVectors(a, b) {
+  const out = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+function vectorWeight(v) {
+  return Object.values(v).reduce((s, n) => s + n, 0);
 }
 
 // core/record.ts
@@ -19833,6 +19985,7 @@ function sameVersion(a, b) {
 }
 
 // core/layout.ts
+var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
@@ -19850,6 +20003,16 @@ function conflictRecord(c) {
 
 // core/conflict.ts
 import { createHash } from "node:crypto";
+var BASE64 = "base64:";
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function wholeValue(bytes) {
+  if (bytes === null) return { value: null };
+  try {
+    return { value: utf8.decode(bytes) };
+  } catch {
+    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
+  }
+}
 function conflictId(path, at, kept, lost) {
   return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
@@ -19858,14 +20021,14 @@ function conflictId(path, at, kept, lost) {
 import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text2, ignoreTrivia = false) {
-  const len = text2.length;
+function createScanner(text, ignoreTrivia = false) {
+  const len = text.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count || !exact) {
-      let ch = text2.charCodeAt(pos);
+      let ch = text.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -19892,35 +20055,35 @@ function createScanner(text2, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text2.charCodeAt(pos) === 48) {
+    if (text.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
+    if (pos < text.length && text.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text2.substring(start, pos);
+        return text.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
+    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
+      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -19928,30 +20091,30 @@ function createScanner(text2, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text2.substring(start, end);
+    return text.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text2.charCodeAt(pos);
+      const ch = text.charCodeAt(pos);
       if (ch === 34) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text2.charCodeAt(pos++);
+        const ch2 = text.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -19993,7 +20156,7 @@ function createScanner(text2, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text2.substring(start, pos);
+          result += text.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -20014,19 +20177,19 @@ function createScanner(text2, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text2.charCodeAt(pos);
+    let code = text.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text2.charCodeAt(pos);
+        code = text.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text2.charCodeAt(pos) === 10) {
+      if (code === 13 && text.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -20062,31 +20225,31 @@ function createScanner(text2, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text2.charCodeAt(pos + 1) === 47) {
+        if (text.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text2.charCodeAt(pos))) {
+            if (isLineBreak(text.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text2.substring(start, pos);
+          value = text.substring(start, pos);
           return token = 12;
         }
-        if (text2.charCodeAt(pos + 1) === 42) {
+        if (text.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text2.charCodeAt(pos);
-            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
+            const ch = text.charCodeAt(pos);
+            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text2.charCodeAt(pos) === 10) {
+              if (ch === 13 && text.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -20097,7 +20260,7 @@ function createScanner(text2, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text2.substring(start, pos);
+          value = text.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -20107,7 +20270,7 @@ function createScanner(text2, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -20129,10 +20292,10 @@ function createScanner(text2, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text2.charCodeAt(pos);
+          code = text.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text2.substring(tokenOffset, pos);
+          value = text.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -20377,9 +20540,9 @@ function format(documentText, range, options) {
     return token;
   }
   const editOperations = [];
-  function addEdit(text2, startOffset, endOffset) {
-    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text2) {
-      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text2 });
+  function addEdit(text, startOffset, endOffset) {
+    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text) {
+      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text });
     }
   }
   let firstToken = scanNext();
@@ -20527,11 +20690,11 @@ function computeIndentLevel(content, options) {
   }
   return Math.floor(nChars / tabSize);
 }
-function getEOL(options, text2) {
-  for (let i = 0; i < text2.length; i++) {
-    const ch = text2.charAt(i);
+function getEOL(options, text) {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charAt(i);
     if (ch === "\r") {
-      if (i + 1 < text2.length && text2.charAt(i + 1) === "\n") {
+      if (i + 1 < text.length && text.charAt(i + 1) === "\n") {
         return "\r\n";
       }
       return "\r";
@@ -20541,8 +20704,8 @@ function getEOL(options, text2) {
   }
   return options && options.eol || "\n";
 }
-function isEOL(text2, offset) {
-  return "\r\n".indexOf(text2.charAt(offset)) !== -1;
+function isEOL(text, offset) {
+  return "\r\n".indexOf(text.charAt(offset)) !== -1;
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/parser.js
@@ -20552,7 +20715,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parse(text2, errors = [], options = ParseOptions.DEFAULT) {
+function parse(text, errors = [], options = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
   const previousParents = [];
@@ -20592,10 +20755,10 @@ function parse(text2, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text2, visitor, options);
+  visit(text, visitor, options);
   return currentParent[0];
 }
-function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -20646,7 +20809,7 @@ function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text2, visitor, options);
+  visit(text, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
@@ -20684,8 +20847,8 @@ function findNodeAtLocation(root, path) {
   }
   return node;
 }
-function visit(text2, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text2, false);
+function visit(text, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -21011,10 +21174,10 @@ function getNodeType(value) {
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
-function setProperty(text2, originalPath, value, options) {
+function setProperty(text, originalPath, value, options) {
   const path = originalPath.slice();
   const errors = [];
-  const root = parseTree(text2, errors);
+  const root = parseTree(text, errors);
   let parent = void 0;
   let lastSegment = void 0;
   while (path.length > 0) {
@@ -21034,7 +21197,7 @@ function setProperty(text2, originalPath, value, options) {
     if (value === void 0) {
       throw new Error("Can not delete in empty document");
     }
-    return withFormatting(text2, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
+    return withFormatting(text, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
   } else if (parent.type === "object" && typeof lastSegment === "string" && Array.isArray(parent.children)) {
     const existing = findNodeAtLocation(parent, [lastSegment]);
     if (existing !== void 0) {
@@ -21055,9 +21218,9 @@ function setProperty(text2, originalPath, value, options) {
             removeEnd = next.offset;
           }
         }
-        return withFormatting(text2, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
+        return withFormatting(text, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
       } else {
-        return withFormatting(text2, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
+        return withFormatting(text, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
       }
     } else {
       if (value === void 0) {
@@ -21074,7 +21237,7 @@ function setProperty(text2, originalPath, value, options) {
       } else {
         edit = { offset: parent.offset + 1, length: 0, content: newProperty + "," };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     }
   } else if (parent.type === "array" && typeof lastSegment === "number" && Array.isArray(parent.children)) {
     const insertIndex = lastSegment;
@@ -21087,7 +21250,7 @@ function setProperty(text2, originalPath, value, options) {
         const previous = parent.children[parent.children.length - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else if (value === void 0 && parent.children.length >= 0) {
       const removalIndex = lastSegment;
       const toRemove = parent.children[removalIndex];
@@ -21102,7 +21265,7 @@ function setProperty(text2, originalPath, value, options) {
       } else {
         edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: "" };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else if (value !== void 0) {
       let edit;
       const newProperty = `${JSON.stringify(value)}`;
@@ -21116,7 +21279,7 @@ function setProperty(text2, originalPath, value, options) {
         const previous = parent.children[index - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else {
       throw new Error(`Can not ${value === void 0 ? "remove" : options.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
     }
@@ -21124,11 +21287,11 @@ function setProperty(text2, originalPath, value, options) {
     throw new Error(`Can not add ${typeof lastSegment !== "number" ? "index" : "property"} to parent of type ${parent.type}`);
   }
 }
-function withFormatting(text2, edit, options) {
+function withFormatting(text, edit, options) {
   if (!options.formattingOptions) {
     return [edit];
   }
-  let newText = applyEdit(text2, edit);
+  let newText = applyEdit(text, edit);
   let begin = edit.offset;
   let end = edit.offset + edit.content.length;
   if (edit.length === 0 || edit.content.length === 0) {
@@ -21147,11 +21310,11 @@ function withFormatting(text2, edit, options) {
     end = Math.max(end, edit2.offset + edit2.length);
     end += edit2.content.length - edit2.length;
   }
-  const editLength = text2.length - (newText.length - end) - begin;
+  const editLength = text.length - (newText.length - end) - begin;
   return [{ offset: begin, length: editLength, content: newText.substring(begin, end) }];
 }
-function applyEdit(text2, edit) {
-  return text2.substring(0, edit.offset) + edit.content + text2.substring(edit.offset + edit.length);
+function applyEdit(text, edit) {
+  return text.substring(0, edit.offset) + edit.content + text.substring(edit.offset + edit.length);
 }
 
 // node_modules/jsonc-parser/lib/esm/main.js
@@ -21205,10 +21368,10 @@ var ParseErrorCode;
   ParseErrorCode2[ParseErrorCode2["InvalidEscapeCharacter"] = 15] = "InvalidEscapeCharacter";
   ParseErrorCode2[ParseErrorCode2["InvalidCharacter"] = 16] = "InvalidCharacter";
 })(ParseErrorCode || (ParseErrorCode = {}));
-function modify(text2, path, value, options) {
-  return setProperty(text2, path, value, options);
+function modify(text, path, value, options) {
+  return setProperty(text, path, value, options);
 }
-function applyEdits(text2, edits) {
+function applyEdits(text, edits) {
   let sortedEdits = edits.slice(0).sort((a, b) => {
     const diff = a.offset - b.offset;
     if (diff === 0) {
@@ -21216,17 +21379,17 @@ function applyEdits(text2, edits) {
     }
     return diff;
   });
-  let lastModifiedOffset = text2.length;
+  let lastModifiedOffset = text.length;
   for (let i = sortedEdits.length - 1; i >= 0; i--) {
     let e = sortedEdits[i];
     if (e.offset + e.length <= lastModifiedOffset) {
-      text2 = applyEdit(text2, e);
+      text = applyEdit(text, e);
     } else {
       throw new Error("Overlapping edit");
     }
     lastModifiedOffset = e.offset;
   }
-  return text2;
+  return text;
 }
 
 // core/merge/json-value.ts
@@ -21496,9 +21659,9 @@ function diff3Merge(a, o, b, options) {
 }
 
 // core/merge/text.ts
-function splitLines(text2) {
-  if (text2 === "") return [];
-  return text2.split(/(?<=\n)/);
+function splitLines(text) {
+  if (text === "") return [];
+  return text.split(/(?<=\n)/);
 }
 function mergeText(base, main, branch, sink) {
   const regions = diff3Merge(splitLines(main), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
@@ -21521,22 +21684,22 @@ function mergeText(base, main, branch, sink) {
 // core/merge/json.ts
 var NotJsonError = class extends Error {
 };
-function parseJson(text2, comments) {
-  if (text2.trim() === "") return void 0;
+function parseJson(text, comments) {
+  if (text.trim() === "") return void 0;
   if (!comments) {
     try {
-      return JSON.parse(text2);
+      return JSON.parse(text);
     } catch (e) {
       throw new NotJsonError(e.message);
     }
   }
   const errors = [];
-  const value = parse2(text2, errors, { allowTrailingComma: true, disallowComments: false });
+  const value = parse2(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
   return value;
 }
-function indentOf(text2) {
-  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
+function indentOf(text) {
+  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
 }
 function mergeJsonText(base, main, branch, comments, sink) {
   const merged = mergeJsonValues(parseJson(base, comments), parseJson(main, comments), parseJson(branch, comments), "", sink);
@@ -21550,26 +21713,26 @@ function mergeJsonText(base, main, branch, comments, sink) {
 }
 function cleanLineMerge(base, main, branch) {
   let clean = true;
-  const text2 = mergeText(base, main, branch, {
+  const text = mergeText(base, main, branch, {
     overlap: () => {
       clean = false;
       return "main";
     }
   });
-  return clean ? text2 : void 0;
+  return clean ? text : void 0;
 }
-function safeParse(text2) {
+function safeParse(text) {
   try {
-    return parseJson(text2, true);
+    return parseJson(text, true);
   } catch {
     return void 0;
   }
 }
-function editInto(text2, from, to) {
-  const insertSpaces = !indentOf(text2).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
-  if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text2)) + "\n";
-  let out = text2;
+function editInto(text, from, to) {
+  const insertSpaces = !indentOf(text).includes("	");
+  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
+  let out = text;
   const walk = (path, a, b) => {
     for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
     for (const [key, value] of Object.entries(b)) {
@@ -21588,10 +21751,15 @@ var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
 var same = (a, b) => identity(a) === identity(b);
 var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
 var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
-function parse3(text2) {
-  if (text2.trim() === "") return {};
-  const v = JSON.parse(text2);
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
+function parse3(text) {
+  if (text.trim() === "") return {};
+  let v;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new NotJsonError(e.message);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new NotJsonError("not a map of encrypted entries");
   return v;
 }
 function mergeEncryptedEntries(base, main, branch, sink) {
@@ -21621,15 +21789,19 @@ function mergeJsonl(base, main, branch) {
   const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
   return lines.length ? lines.join("\n") + "\n" : "";
 }
-function lineSet(text2) {
-  return splitLines(text2).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
+function lineSet(text) {
+  return splitLines(text).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
 }
 
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
-function asText(bytes) {
-  return bytes === null ? "" : decoder2.decode(bytes);
+function asTexts(...sides) {
+  try {
+    return sides.map((bytes) => bytes === null ? "" : decoder2.decode(bytes));
+  } catch {
+    return void 0;
+  }
 }
 function sameBytes(a, b) {
   if (a === null || b === null) return a === b;
@@ -21638,13 +21810,14 @@ function sameBytes(a, b) {
 function mergeContent(kind, base, main, branch, sink) {
   if (sameBytes(main, branch) || sameBytes(base, branch)) return main;
   if (sameBytes(base, main)) return branch;
+  const texts = asTexts(base, main, branch);
   try {
-    const text2 = mergeAsText(kind, asText(base), asText(main), asText(branch), sink);
-    if (text2 !== void 0) return encoder2.encode(text2);
+    const text = texts && mergeAsText(kind, texts[0], texts[1], texts[2], sink);
+    if (text !== void 0) return encoder2.encode(text);
   } catch (e) {
-    if (!(e instanceof NotJsonError) && !(e instanceof TypeError)) throw e;
+    if (!(e instanceof NotJsonError)) throw e;
   }
-  return sink.overlap("", asDisplay(main), asDisplay(branch)) === "main" ? main : branch;
+  return sink.overlap("", wholeValue(main).value, wholeValue(branch).value) === "main" ? main : branch;
 }
 function mergeAsText(kind, base, main, branch, sink) {
   switch (kind) {
@@ -21660,13 +21833,6 @@ function mergeAsText(kind, base, main, branch, sink) {
       return mergeJsonl(base, main, branch);
     case "opaque":
       return void 0;
-  }
-}
-function asDisplay(bytes) {
-  try {
-    return decoder2.decode(bytes);
-  } catch {
-    return `base64:${Buffer.from(bytes).toString("base64")}`;
   }
 }
 
@@ -21727,23 +21893,16 @@ function reconcileRecord(base, main, branch, strategy) {
 function mergeConcurrent(base, main, branch, strategy, comparison) {
   const conflicts = [];
   const sides = { main, branch };
-  const record = (side, value) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
-  const keep = (at, winner, value) => {
+  const whole = { main: wholeValue(live(main)), branch: wholeValue(live(branch)) };
+  const keep = (at, winner, values) => {
     const loser = winner === "main" ? "branch" : "main";
-    conflicts.push({
-      id: conflictId(main.path, at, value[winner], value[loser]),
-      path: main.path,
-      at,
-      strategy,
-      kept: record(winner, value[winner]),
-      lost: record(loser, value[loser]),
-      needsDecision: strategy === "ask"
-    });
+    const record = (side) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, ...values[side] });
+    conflicts.push({ id: conflictId(main.path, at, values[winner].value, values[loser].value), path: main.path, at, strategy, kept: record(winner), lost: record(loser), needsDecision: strategy === "ask" });
   };
   const sink = {
     overlap(at, mainValue, branchValue) {
       const winner = overlapWinner(strategy, sides);
-      keep(at, winner, { main: mainValue, branch: branchValue });
+      keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
       return winner;
     }
   };
@@ -21759,14 +21918,14 @@ function mergeConcurrent(base, main, branch, strategy, comparison) {
   if (main.deleted && branch.deleted) return finish(null, "deleted on both sides");
   if (main.deleted || branch.deleted) {
     const editedSide = main.deleted ? "branch" : "main";
-    keep("", editedSide, { main: text(main.content), branch: text(branch.content) });
+    keep("", editedSide, whole);
     return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
   }
   if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
     let overlaps = 0;
     const merged2 = mergeContent(main.kind, live(base), main.content, branch.content, { overlap: () => (overlaps++, "main") });
     if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
-    const winner = sink.overlap("", text(main.content), text(branch.content));
+    const winner = sink.overlap("", whole.main.value, whole.branch.value);
     return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
   }
   const merged = mergeContent(main.kind, live(base), main.content, branch.content, sink);
@@ -21775,11 +21934,8 @@ function mergeConcurrent(base, main, branch, strategy, comparison) {
 function live(r) {
   return r === void 0 || r.deleted ? null : r.content;
 }
-function text(bytes) {
-  return bytes === null ? null : new TextDecoder().decode(bytes);
-}
 
-// git/merge-branch.ts
+// git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
   return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
@@ -21799,6 +21955,8 @@ async function readRecordObjects(repo, objects, onDamaged) {
   });
   return out;
 }
+
+// git/merge-branch.ts
 async function mergeBranch(repo, main, branch, options) {
   if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
   if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null };
@@ -21817,147 +21975,51 @@ async function mergeBranch(repo, main, branch, options) {
   return { commit, fastForward: false, result };
 }
 var HISTORY_LIMIT = 50;
-var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
-var meet = (a, b) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => n > 0));
-var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
 async function useCommonVersions(repo, main, branch, b, m, r) {
   for (const [path, mv] of m) {
     const rv = r.get(path);
     if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
-    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
+    const common = (x) => x !== void 0 && atMost(x.vector, mv.vector) && atMost(x.vector, rv.vector);
     let best = b.get(path);
     if (!common(best)) best = void 0;
-    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
-    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
-    for (const c of commits) {
+    if (best && compareVectors(best.vector, meetVectors(mv.vector, rv.vector)) === "equal") continue;
+    for (const c of await repo.pathHistory([main, branch], path, HISTORY_LIMIT)) {
       const x = (await readRecords(repo, c, [path], () => {
       })).get(path);
-      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+      if (common(x) && (!best || vectorWeight(x.vector) > vectorWeight(best.vector))) best = x;
     }
     if (best) b.set(path, best);
     else b.delete(path);
   }
 }
 
-// git/run.ts
-import { spawn } from "node:child_process";
-var GitError = class extends Error {
-  constructor(kind, message, stderr) {
-    super(message);
-    this.kind = kind;
-    this.stderr = stderr;
-    this.name = "GitError";
-  }
-  kind;
-  stderr;
-};
-function gitEnv(auth, extra) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
-  return {
-    ...env,
-    LC_ALL: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    GIT_ASKPASS: "",
-    SSH_ASKPASS: "",
-    GIT_AUTHOR_NAME: "oc-sync",
-    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
-    GIT_COMMITTER_NAME: "oc-sync",
-    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
-    ...authEnv(auth),
-    ...extra
-  };
-}
-function classify(stderr) {
-  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
-  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
-  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
-  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
-  return "failed";
-}
-function runGit(args, options = {}) {
-  const secrets = secretForms(options.auth);
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
-    child.on("close", (code) => {
-      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
-      const exit = code ?? 1;
-      if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
-        return;
-      }
-      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
-      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
-    });
-    child.stdin.on("error", () => void 0);
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-// git/remote.ts
-async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, "+refs/heads/*:refs/remotes/sync/*"], { auth: remote.auth });
-}
-async function pushAtomic(repo, remote, updates) {
-  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=refs/heads/${u.ref}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:refs/heads/${u.ref}`));
-  let result;
-  try {
-    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
-  }
-  if (result.code === 0) return { ok: true };
-  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => l.split("	")[1]?.split(":")[1]?.replace(/^refs\/heads\//, "") ?? "");
-  const stale = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  const message = result.stderr.trim().split("\n").join(" | ") || "push refused";
-  return stale ? { ok: false, reason: "rejected", refs: refused, message } : { ok: false, reason: "failed", message };
-}
-
-// git/retry.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function backoffMs(attempt, baseMs, maxMs = 3e4) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
 // git/merge-all.ts
-var MACHINES = "refs/remotes/sync/machines/";
 async function mergeAllBranches(repo, remote, options) {
-  const attempts = options.attempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    await fetchRefs(repo, remote);
-    const before = await repo.revParse("refs/remotes/sync/main");
-    if (!before) return { before, after: before, machines: [], pushed: false, attempts: attempt };
-    let main = before;
-    const machines = [];
-    for (const { machine, oid } of await machineBranches(repo)) {
-      if (await repo.isAncestor(oid, main)) continue;
-      const touchesGithub = (await repo.diff(main, oid, [".github/"])).length > 0;
-      const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
-      if (!merged.commit) continue;
-      machines.push({ ...merged, machine, branchHead: oid });
-      main = merged.commit;
-    }
-    if (main === before || options.dryRun) return { before, after: main, machines, pushed: false, attempts: attempt };
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: main, expected: before }]);
-    if (pushed.ok) return { before, after: main, machines, pushed: true, attempts: attempt };
-    if (pushed.reason !== "rejected" || attempt >= attempts) throw new Error(`could not move main: ${pushed.message}`);
-    await sleep(backoffMs(attempt, 300, 5e3));
-  }
+  return compareAndSwap(
+    repo,
+    remote,
+    async (attempt) => {
+      const before = await repo.revParse(TRACKED_MAIN);
+      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
+      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
+      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
+      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
+    },
+    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
+  );
 }
-async function machineBranches(repo) {
-  const out = (await repo.git(["for-each-ref", "--format=%(objectname) %(refname)", MACHINES])).stdout.toString().trim();
-  return out ? out.split("\n").map((l) => l.split(" ")).map(([oid, ref]) => ({ oid, machine: ref.slice(MACHINES.length) })).sort((a, b) => a.machine.localeCompare(b.machine)) : [];
+async function foldBranches(repo, start, options) {
+  let main = start;
+  const machines = [];
+  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
+    if (await repo.isAncestor(oid, main)) continue;
+    const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
+    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    if (!merged.commit) continue;
+    machines.push({ ...merged, machine, branchHead: oid });
+    main = merged.commit;
+  }
+  return { main, machines };
 }
 
 // git/repo.ts
@@ -22023,9 +22085,9 @@ var ObjectReader = class {
   }
 };
 function batchHeader(line) {
-  const text2 = line.toString("utf8");
-  if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text2.split(" ");
+  const text = line.toString("utf8");
+  if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text.split(" ");
   return { size: Number(size), blob: type === "blob" };
 }
 
@@ -22132,6 +22194,28 @@ var GitRepo = class _GitRepo {
     const r = await this.git(["merge-base", a, b], { okCodes: [1] });
     return r.code === 0 ? r.stdout.toString().trim() : null;
   }
+  /** The full message of a commit. */
+  async commitMessage(commit) {
+    return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
+  }
+  /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
+  async hasFolders(commit, folders) {
+    return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
+  }
+  /** The commits without parents that `commit` descends from, oldest last. */
+  async rootCommits(commit) {
+    return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
+  }
+  /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
+  async pathHistory(tips, path, limit) {
+    return (await this.git(["log", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+  }
+  /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
+  async listRefs(prefix) {
+    const out = (await this.git(["for-each-ref", "--format=%(objectname) %(refname)", prefix])).stdout.toString().trim();
+    if (!out) return [];
+    return out.split("\n").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), name: line.slice(line.indexOf(" ") + 1 + prefix.length) })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
   /** Every blob under the given folders (or the whole tree) at `commit`. */
   async listTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
@@ -22184,7 +22268,7 @@ var GitRepo = class _GitRepo {
    * proportional to the changes, and it writes one pack instead of thousands of loose objects.
    */
   async commit(spec) {
-    const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
     const file = join2(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
@@ -22270,18 +22354,18 @@ var SUMMARY_BUDGET = 512 * 1024;
 var MAX_CONFLICT_ROWS = 200;
 async function logMachines(result) {
   for (const m of result.machines) {
-    await group(`machines/${m.machine} \u2192 ${m.fastForward ? "fast-forward" : "merge"} ${m.commit?.slice(0, 12)}`, async () => {
-      if (m.fastForward) info(`main was an ancestor of machines/${m.machine}: fast-forwarded`);
+    await group(`${machineBranch(m.machine)} \u2192 ${m.fastForward ? "fast-forward" : "merge"} ${m.commit?.slice(0, 12)}`, async () => {
+      if (m.fastForward) info(`main was an ancestor of ${machineBranch(m.machine)}: fast-forwarded`);
       for (const d of m.result?.decisions ?? []) info(`${d.path}: ${d.comparison} \u2192 ${d.action} (${d.why})`);
     });
     for (const c of m.result?.conflicts ?? []) {
-      warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in conflicts/${c.id}.json`);
+      warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in ${conflictPath(c.id)}`);
     }
   }
 }
 async function writeSummary(result, strategy) {
   const rows = result.machines.map((m) => [
-    `machines/${m.machine}`,
+    machineBranch(m.machine),
     m.fastForward ? "fast-forward" : "merge",
     String(m.result?.changed.length ?? "all"),
     String(m.result?.conflicts.length ?? 0)

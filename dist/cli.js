@@ -530,10 +530,10 @@ var require_light = __commonJS({
             return null;
           }
         }
-        conditionsCheck(weight2) {
+        conditionsCheck(weight) {
           var capacity;
           capacity = this.computeCapacity();
-          return capacity == null || weight2 <= capacity;
+          return capacity == null || weight <= capacity;
         }
         async __incrementReservoir__(incr) {
           var reservoir;
@@ -549,23 +549,23 @@ var require_light = __commonJS({
         isBlocked(now) {
           return this._unblockTime >= now;
         }
-        check(weight2, now) {
-          return this.conditionsCheck(weight2) && this._nextRequest - now <= 0;
+        check(weight, now) {
+          return this.conditionsCheck(weight) && this._nextRequest - now <= 0;
         }
-        async __check__(weight2) {
+        async __check__(weight) {
           var now;
           await this.yieldLoop();
           now = Date.now();
-          return this.check(weight2, now);
+          return this.check(weight, now);
         }
-        async __register__(index, weight2, expiration) {
+        async __register__(index, weight, expiration) {
           var now, wait;
           await this.yieldLoop();
           now = Date.now();
-          if (this.conditionsCheck(weight2)) {
-            this._running += weight2;
+          if (this.conditionsCheck(weight)) {
+            this._running += weight;
             if (this.storeOptions.reservoir != null) {
-              this.storeOptions.reservoir -= weight2;
+              this.storeOptions.reservoir -= weight;
             }
             wait = Math.max(this._nextRequest - now, 0);
             this._nextRequest = now + wait + this.storeOptions.minTime;
@@ -583,14 +583,14 @@ var require_light = __commonJS({
         strategyIsBlock() {
           return this.storeOptions.strategy === 3;
         }
-        async __submit__(queueLength, weight2) {
+        async __submit__(queueLength, weight) {
           var blocked, now, reachedHWM;
           await this.yieldLoop();
-          if (this.storeOptions.maxConcurrent != null && weight2 > this.storeOptions.maxConcurrent) {
-            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight2} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+          if (this.storeOptions.maxConcurrent != null && weight > this.storeOptions.maxConcurrent) {
+            throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
           }
           now = Date.now();
-          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight2, now);
+          reachedHWM = this.storeOptions.highWater != null && queueLength === this.storeOptions.highWater && !this.check(weight, now);
           blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
           if (blocked) {
             this._unblockTime = now + this.computePenalty();
@@ -603,10 +603,10 @@ var require_light = __commonJS({
             strategy: this.storeOptions.strategy
           };
         }
-        async __free__(index, weight2) {
+        async __free__(index, weight) {
           await this.yieldLoop();
-          this._running -= weight2;
-          this._done += weight2;
+          this._running -= weight;
+          this._done += weight;
           this.instance._drainAll(this.computeCapacity());
           return {
             running: this._running
@@ -1026,8 +1026,8 @@ var require_light = __commonJS({
           _randomIndex() {
             return Math.random().toString(36).slice(2);
           }
-          check(weight2 = 1) {
-            return this._store.__check__(weight2);
+          check(weight = 1) {
+            return this._store.__check__(weight);
           }
           _clearGlobalState(index) {
             if (this._scheduled[index] != null) {
@@ -1390,6 +1390,18 @@ function canonicalVector(v) {
   }
   return out;
 }
+function atMost(a, b) {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+function meetVectors(a, b) {
+  const out = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+function vectorWeight(v) {
+  return Object.values(v).reduce((s, n) => s + n, 0);
+}
 
 // core/record.ts
 var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
@@ -1463,43 +1475,405 @@ function sameVersion(a, b) {
   return a.hash === b.hash && a.deleted === b.deleted;
 }
 
-// core/layout.ts
-var FORMAT_PATH = ".oc-sync/format.json";
-var KEY_PATH = ".oc-sync/key.json";
-var FORMAT_VERSION = 1;
-var CONFLICTS_DIR = "conflicts/";
-var MERGE_WRITER = "merge";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function isRecordPath(path) {
-  return RECORD_ROOTS.some((root) => path.startsWith(root));
+// git/record-reader.ts
+async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
 }
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
-}
-function conflictRecord(c) {
-  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
-  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
-  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
-}
-
-// core/conflict.ts
-import { createHash } from "node:crypto";
-function conflictId(path, at, kept, lost) {
-  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+async function readRecordObjects(repo, objects, onDamaged) {
+  const out = /* @__PURE__ */ new Map();
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
+  return out;
 }
 
-// core/merge/json.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+// client/sources/source.ts
+function unchangedSinceScan(known, path, current) {
+  return current === scannedHash(known, path);
+}
+function scannedHash(known, path) {
+  const k = known(path);
+  return k && !k.deleted ? k.localHash : null;
+}
+var SourceError = class extends Error {
+  constructor(message, needsUser = false) {
+    super(message);
+    this.needsUser = needsUser;
+    this.name = "SourceError";
+  }
+  needsUser;
+};
+var ApplyIncomplete = class extends SourceError {
+  constructor(failures, applied) {
+    super(failures.join("; "));
+    this.failures = failures;
+    this.applied = applied;
+    this.name = "ApplyIncomplete";
+  }
+  failures;
+  applied;
+};
+
+// client/platform/sqlite.ts
+var isBun = typeof globalThis.Bun !== "undefined";
+async function openDatabase(path, options = {}) {
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
+  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+async function openNode(path, options) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return {
+        all: (...p) => s.all(...p),
+        get: (...p) => s.get(...p),
+        run: (...p) => void s.run(...p),
+        iterate: (...p) => s.iterate(...p)
+      };
+    },
+    close: () => db.close()
+  };
+}
+async function openBun(path, options) {
+  const specifier = "bun:sqlite";
+  const { Database: BunDatabase } = await import(specifier);
+  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
+    },
+    close: () => db.close()
+  };
+}
+function withStatementCache(db) {
+  const cache = /* @__PURE__ */ new Map();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    }
+  };
+}
+function transaction(db, fn) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+// client/state/sync-state.ts
+var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:" };
+var SyncState = class {
+  constructor(meta3) {
+    this.meta = meta3;
+  }
+  meta;
+  get base() {
+    return this.meta.get(KEY.base) ?? null;
+  }
+  get head() {
+    return this.meta.get(KEY.head) ?? this.base;
+  }
+  get lastSync() {
+    const raw = this.meta.get(KEY.lastSync);
+    return raw === void 0 ? null : JSON.parse(raw);
+  }
+  applied(category) {
+    return this.meta.get(KEY.applied + category) ?? null;
+  }
+  waiting(category) {
+    return JSON.parse(this.meta.get(KEY.waiting + category) ?? "[]");
+  }
+  seen(session) {
+    const raw = this.meta.get(KEY.seen + session);
+    return raw === void 0 ? void 0 : Number(raw);
+  }
+  /** Every session's scan mark, in one query (the scan visits every session row). */
+  allSeen() {
+    const out = /* @__PURE__ */ new Map();
+    for (const [k, v] of this.meta.withPrefix(KEY.seen)) out.set(k.slice(KEY.seen.length), Number(v));
+    return out;
+  }
+};
+function metaRows(patch) {
+  const rows = {};
+  if (patch.base !== void 0) rows[KEY.base] = patch.base;
+  if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
+  for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
+  for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
+  return rows;
+}
+
+// client/state/index-store.ts
+var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
+var SHALLOW_SEGMENTS = 4;
+var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
+var SCHEMA = `
+CREATE TABLE IF NOT EXISTS record (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
+  local_hash TEXT, stat TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+DROP INDEX IF EXISTS record_leaf;
+CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE ${SHALLOW};
+`;
+var IndexStore = class {
+  constructor(db) {
+    this.db = db;
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(SCHEMA);
+    this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
+  }
+  db;
+  /** The sync's own state (base, head, marks), saved in the same database. */
+  state;
+  get(path) {
+    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
+    return row ? toEntry(row) : void 0;
+  }
+  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
+  getMany(paths) {
+    const out = /* @__PURE__ */ new Map();
+    for (let i = 0; i < paths.length; i += 500) {
+      const slice = paths.slice(i, i + 500);
+      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
+    }
+    return out;
+  }
+  /** Live paths under a folder prefix, for noticing deletions. */
+  livePaths(prefix) {
+    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
+  }
+  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
+  entriesGlob(glob) {
+    const [where, params] = globWhere(glob, false);
+    const out = /* @__PURE__ */ new Map();
+    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
+    return out;
+  }
+  livePathsGlob(glob) {
+    const [where, params] = globWhere(glob, true);
+    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
+  }
+  countLiveGlob(glob) {
+    const [where, params] = globWhere(glob, true);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
+  }
+  countLive(prefix) {
+    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
+  }
+  /** Saves entries and a state change in one transaction: the index and the head it describes move together. */
+  save(entries, patch = {}) {
+    transaction(this.db, () => {
+      this.writeEntries(entries);
+      this.writeMeta(metaRows(patch));
+    });
+  }
+  /** Changes the sync state alone. */
+  update(patch) {
+    transaction(this.db, () => this.writeMeta(metaRows(patch)));
+  }
+  writeEntries(entries) {
+    const stmt = this.db.prepare(
+      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
+       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
+    );
+    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
+  }
+  metaWithPrefix(prefix) {
+    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uFFFF");
+    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+  }
+  getMeta(key) {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row ? String(row.value) : void 0;
+  }
+  writeMeta(values) {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
+    }
+  }
+  close() {
+    this.db.close();
+  }
+};
+function globWhere(glob, liveOnly) {
+  const live2 = liveOnly ? "deleted = 0 AND " : "";
+  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
+}
+function entryFor(record2, localHash, stat3) {
+  const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat3 };
+}
+function toEntry(row) {
+  return {
+    path: String(row.path),
+    kind: String(row.kind),
+    vector: JSON.parse(String(row.vector)),
+    hash: String(row.hash),
+    updatedAt: Number(row.updated_at),
+    writer: String(row.writer),
+    deleted: Number(row.deleted) === 1,
+    localHash: row.local_hash === null ? null : String(row.local_hash),
+    stat: row.stat === null ? null : String(row.stat)
+  };
+}
+
+// client/sync/local-commit.ts
+var MassDeleteError = class extends Error {
+  constructor(category, deletes, live2) {
+    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    this.category = category;
+    this.deletes = deletes;
+    this.live = live2;
+    this.name = "MassDeleteError";
+  }
+  category;
+  deletes;
+  live;
+};
+var MASS_DELETE_FLOOR = 10;
+async function commitLocalChanges(repo, index, sources, o) {
+  const entries = [];
+  const touched = [];
+  let changed = 0;
+  const ctx = {
+    index: (p) => index.get(p),
+    livePaths: (p) => index.livePaths(p),
+    countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
+    entriesGlob: (g) => index.entriesGlob(g),
+    state: index.state,
+    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
+  };
+  async function* records() {
+    for (const source of sources) {
+      const deletes = [];
+      for await (const change of scanOrWarn(source, ctx, o.warn)) {
+        const record2 = toRecord(change, index.get(change.path), o);
+        if (record2 === "touch") {
+          const known = index.get(change.path);
+          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
+          continue;
+        }
+        if (record2.deleted) {
+          deletes.push(record2);
+          continue;
+        }
+        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
+        changed++;
+        if (changed % 5e3 === 0) o.progress?.(changed);
+        yield [record2.path, encodeRecord(record2)];
+      }
+      guardMassDelete(source, deletes, index, o);
+      for (const record2 of deletes) {
+        entries.push(entryFor(record2, null, null));
+        changed++;
+        yield [record2.path, encodeRecord(record2)];
+      }
+    }
+  }
+  const probe = records();
+  const first = await probe.next();
+  if (first.done) return { commit: null, changed: 0, entries: touched, state: scanMarks(sources) };
+  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  return { commit, changed, entries: [...touched, ...entries], state: scanMarks(sources) };
+}
+function toRecord(change, known, o) {
+  if (change.type === "touch") return "touch";
+  if (change.type === "delete") {
+    if (!known || known.deleted) return "touch";
+    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
+  }
+  const vector = incrementVector(known?.vector ?? {}, o.machine);
+  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
+  if (known && !known.deleted && known.hash === record2.hash) return "touch";
+  return record2;
+}
+function guardMassDelete(source, deletes, index, o) {
+  if (o.allowMassDelete) return;
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of deletes) {
+    const g = source.groupOf(r.path);
+    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
+    entry.count++;
+    groups2.set(g.name, entry);
+  }
+  for (const [name, g] of groups2) {
+    if (g.count < MASS_DELETE_FLOOR) continue;
+    const live2 = index.countLiveGlob(g.glob);
+    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
+  }
+}
+function scanMarks(sources) {
+  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
+}
+async function* scanOrWarn(source, ctx, warn) {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
+}
+async function* prepend(first, rest) {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+}
+
+// client/sync/context.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { readFile as readFile2 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+
+// client/config/settings.ts
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text2, ignoreTrivia = false) {
-  const len = text2.length;
+function createScanner(text, ignoreTrivia = false) {
+  const len = text.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count || !exact) {
-      let ch = text2.charCodeAt(pos);
+      let ch = text.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -1526,35 +1900,35 @@ function createScanner(text2, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text2.charCodeAt(pos) === 48) {
+    if (text.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
+    if (pos < text.length && text.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text2.substring(start, pos);
+        return text.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
+    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
+      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -1562,30 +1936,30 @@ function createScanner(text2, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text2.substring(start, end);
+    return text.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text2.charCodeAt(pos);
+      const ch = text.charCodeAt(pos);
       if (ch === 34) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text2.substring(start, pos);
+        result += text.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text2.charCodeAt(pos++);
+        const ch2 = text.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -1627,7 +2001,7 @@ function createScanner(text2, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text2.substring(start, pos);
+          result += text.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -1648,19 +2022,19 @@ function createScanner(text2, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text2.charCodeAt(pos);
+    let code = text.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text2.charCodeAt(pos);
+        code = text.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text2.charCodeAt(pos) === 10) {
+      if (code === 13 && text.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -1696,31 +2070,31 @@ function createScanner(text2, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text2.charCodeAt(pos + 1) === 47) {
+        if (text.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text2.charCodeAt(pos))) {
+            if (isLineBreak(text.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text2.substring(start, pos);
+          value = text.substring(start, pos);
           return token = 12;
         }
-        if (text2.charCodeAt(pos + 1) === 42) {
+        if (text.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text2.charCodeAt(pos);
-            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
+            const ch = text.charCodeAt(pos);
+            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text2.charCodeAt(pos) === 10) {
+              if (ch === 13 && text.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -1731,7 +2105,7 @@ function createScanner(text2, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text2.substring(start, pos);
+          value = text.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -1741,7 +2115,7 @@ function createScanner(text2, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -1763,10 +2137,10 @@ function createScanner(text2, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text2.charCodeAt(pos);
+          code = text.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text2.substring(tokenOffset, pos);
+          value = text.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -2011,9 +2385,9 @@ function format(documentText, range, options) {
     return token;
   }
   const editOperations = [];
-  function addEdit(text2, startOffset, endOffset) {
-    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text2) {
-      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text2 });
+  function addEdit(text, startOffset, endOffset) {
+    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text) {
+      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text });
     }
   }
   let firstToken = scanNext();
@@ -2161,11 +2535,11 @@ function computeIndentLevel(content, options) {
   }
   return Math.floor(nChars / tabSize);
 }
-function getEOL(options, text2) {
-  for (let i = 0; i < text2.length; i++) {
-    const ch = text2.charAt(i);
+function getEOL(options, text) {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charAt(i);
     if (ch === "\r") {
-      if (i + 1 < text2.length && text2.charAt(i + 1) === "\n") {
+      if (i + 1 < text.length && text.charAt(i + 1) === "\n") {
         return "\r\n";
       }
       return "\r";
@@ -2175,8 +2549,8 @@ function getEOL(options, text2) {
   }
   return options && options.eol || "\n";
 }
-function isEOL(text2, offset) {
-  return "\r\n".indexOf(text2.charAt(offset)) !== -1;
+function isEOL(text, offset) {
+  return "\r\n".indexOf(text.charAt(offset)) !== -1;
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/parser.js
@@ -2186,7 +2560,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parse(text2, errors = [], options = ParseOptions.DEFAULT) {
+function parse(text, errors = [], options = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
   const previousParents = [];
@@ -2226,10 +2600,10 @@ function parse(text2, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit(text2, visitor, options);
+  visit(text, visitor, options);
   return currentParent[0];
 }
-function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -2280,7 +2654,7 @@ function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit(text2, visitor, options);
+  visit(text, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
@@ -2318,8 +2692,8 @@ function findNodeAtLocation(root, path) {
   }
   return node2;
 }
-function visit(text2, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text2, false);
+function visit(text, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -2645,10 +3019,10 @@ function getNodeType(value) {
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
-function setProperty(text2, originalPath, value, options) {
+function setProperty(text, originalPath, value, options) {
   const path = originalPath.slice();
   const errors = [];
-  const root = parseTree(text2, errors);
+  const root = parseTree(text, errors);
   let parent = void 0;
   let lastSegment = void 0;
   while (path.length > 0) {
@@ -2668,7 +3042,7 @@ function setProperty(text2, originalPath, value, options) {
     if (value === void 0) {
       throw new Error("Can not delete in empty document");
     }
-    return withFormatting(text2, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
+    return withFormatting(text, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
   } else if (parent.type === "object" && typeof lastSegment === "string" && Array.isArray(parent.children)) {
     const existing = findNodeAtLocation(parent, [lastSegment]);
     if (existing !== void 0) {
@@ -2689,9 +3063,9 @@ function setProperty(text2, originalPath, value, options) {
             removeEnd = next.offset;
           }
         }
-        return withFormatting(text2, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
+        return withFormatting(text, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
       } else {
-        return withFormatting(text2, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
+        return withFormatting(text, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
       }
     } else {
       if (value === void 0) {
@@ -2708,7 +3082,7 @@ function setProperty(text2, originalPath, value, options) {
       } else {
         edit = { offset: parent.offset + 1, length: 0, content: newProperty + "," };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     }
   } else if (parent.type === "array" && typeof lastSegment === "number" && Array.isArray(parent.children)) {
     const insertIndex = lastSegment;
@@ -2721,7 +3095,7 @@ function setProperty(text2, originalPath, value, options) {
         const previous = parent.children[parent.children.length - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else if (value === void 0 && parent.children.length >= 0) {
       const removalIndex = lastSegment;
       const toRemove = parent.children[removalIndex];
@@ -2736,7 +3110,7 @@ function setProperty(text2, originalPath, value, options) {
       } else {
         edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: "" };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else if (value !== void 0) {
       let edit;
       const newProperty = `${JSON.stringify(value)}`;
@@ -2750,7 +3124,7 @@ function setProperty(text2, originalPath, value, options) {
         const previous = parent.children[index - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options);
+      return withFormatting(text, edit, options);
     } else {
       throw new Error(`Can not ${value === void 0 ? "remove" : options.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
     }
@@ -2758,11 +3132,11 @@ function setProperty(text2, originalPath, value, options) {
     throw new Error(`Can not add ${typeof lastSegment !== "number" ? "index" : "property"} to parent of type ${parent.type}`);
   }
 }
-function withFormatting(text2, edit, options) {
+function withFormatting(text, edit, options) {
   if (!options.formattingOptions) {
     return [edit];
   }
-  let newText = applyEdit(text2, edit);
+  let newText = applyEdit(text, edit);
   let begin = edit.offset;
   let end = edit.offset + edit.content.length;
   if (edit.length === 0 || edit.content.length === 0) {
@@ -2781,11 +3155,11 @@ function withFormatting(text2, edit, options) {
     end = Math.max(end, edit2.offset + edit2.length);
     end += edit2.content.length - edit2.length;
   }
-  const editLength = text2.length - (newText.length - end) - begin;
+  const editLength = text.length - (newText.length - end) - begin;
   return [{ offset: begin, length: editLength, content: newText.substring(begin, end) }];
 }
-function applyEdit(text2, edit) {
-  return text2.substring(0, edit.offset) + edit.content + text2.substring(edit.offset + edit.length);
+function applyEdit(text, edit) {
+  return text.substring(0, edit.offset) + edit.content + text.substring(edit.offset + edit.length);
 }
 
 // node_modules/jsonc-parser/lib/esm/main.js
@@ -2876,10 +3250,10 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path, value, options) {
-  return setProperty(text2, path, value, options);
+function modify(text, path, value, options) {
+  return setProperty(text, path, value, options);
 }
-function applyEdits(text2, edits) {
+function applyEdits(text, edits) {
   let sortedEdits = edits.slice(0).sort((a, b) => {
     const diff = a.offset - b.offset;
     if (diff === 0) {
@@ -2887,946 +3261,18 @@ function applyEdits(text2, edits) {
     }
     return diff;
   });
-  let lastModifiedOffset = text2.length;
+  let lastModifiedOffset = text.length;
   for (let i = sortedEdits.length - 1; i >= 0; i--) {
     let e = sortedEdits[i];
     if (e.offset + e.length <= lastModifiedOffset) {
-      text2 = applyEdit(text2, e);
+      text = applyEdit(text, e);
     } else {
       throw new Error("Overlapping edit");
     }
     lastModifiedOffset = e.offset;
   }
-  return text2;
+  return text;
 }
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf(v) {
-  if (!isObject(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main2, branch, at, sink) {
-  if (isDeepStrictEqual(main2, branch)) return main2;
-  if (isDeepStrictEqual(base, main2)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main2;
-  if (isObject(main2) && isObject(branch) && (base === void 0 || isObject(base))) {
-    return mergeObjects(base ?? {}, main2, branch, at, sink);
-  }
-  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main2, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main2), show(branch));
-  return winner === "main" ? main2 : branch;
-}
-function mergeObjects(base, main2, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main2, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
-  const b = byId(base);
-  const m = byId(main2);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
-}
-
-// node_modules/node-diff3/dist/diff3.mjs
-function LCS(buffer1, buffer2) {
-  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
-  for (let j = 0; j < buffer2.length; j++) {
-    const item = buffer2[j];
-    if (equivalenceClasses[item]) {
-      equivalenceClasses[item].push(j);
-    } else {
-      equivalenceClasses[item] = [j];
-    }
-  }
-  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
-  let candidates = [NULLRESULT];
-  for (let i = 0; i < buffer1.length; i++) {
-    const item = buffer1[i];
-    const buffer2indices = equivalenceClasses[item] || [];
-    let r = 0;
-    let c = candidates[0];
-    for (const j of buffer2indices) {
-      let s;
-      for (s = r; s < candidates.length; s++) {
-        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
-          break;
-        }
-      }
-      if (s < candidates.length) {
-        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
-        if (r === candidates.length) {
-          candidates.push(c);
-        } else {
-          candidates[r] = c;
-        }
-        r = s + 1;
-        c = newCandidate;
-        if (r === candidates.length) {
-          break;
-        }
-      }
-    }
-    candidates[r] = c;
-  }
-  return candidates[candidates.length - 1];
-}
-function diffIndices(buffer1, buffer2) {
-  const lcs = LCS(buffer1, buffer2);
-  let result = [];
-  let tail1 = buffer1.length;
-  let tail2 = buffer2.length;
-  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
-    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
-    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
-    tail1 = candidate.buffer1index;
-    tail2 = candidate.buffer2index;
-    if (mismatchLength1 || mismatchLength2) {
-      result.push({
-        buffer1: [tail1 + 1, mismatchLength1],
-        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
-        buffer2: [tail2 + 1, mismatchLength2],
-        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
-      });
-    }
-  }
-  result.reverse();
-  return result;
-}
-function diff3MergeRegions(a, o, b) {
-  let hunks = [];
-  function addHunk(h, ab) {
-    hunks.push({
-      ab,
-      oStart: h.buffer1[0],
-      oLength: h.buffer1[1],
-      abStart: h.buffer2[0],
-      abLength: h.buffer2[1]
-    });
-  }
-  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
-  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
-  hunks.sort((x, y) => x.oStart - y.oStart);
-  let results = [];
-  let currOffset = 0;
-  function advanceTo(endOffset) {
-    if (endOffset > currOffset) {
-      results.push({
-        stable: true,
-        buffer: "o",
-        bufferStart: currOffset,
-        bufferLength: endOffset - currOffset,
-        bufferContent: o.slice(currOffset, endOffset)
-      });
-      currOffset = endOffset;
-    }
-  }
-  while (hunks.length) {
-    let hunk = hunks.shift();
-    let regionStart = hunk.oStart;
-    let regionEnd = hunk.oStart + hunk.oLength;
-    let regionHunks = [hunk];
-    advanceTo(regionStart);
-    while (hunks.length) {
-      const nextHunk = hunks[0];
-      const nextHunkStart = nextHunk.oStart;
-      if (nextHunkStart > regionEnd)
-        break;
-      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
-      regionHunks.push(hunks.shift());
-    }
-    if (regionHunks.length === 1) {
-      if (hunk.abLength > 0) {
-        const buffer = hunk.ab === "a" ? a : b;
-        results.push({
-          stable: true,
-          buffer: hunk.ab,
-          bufferStart: hunk.abStart,
-          bufferLength: hunk.abLength,
-          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
-        });
-      }
-    } else {
-      let bounds = {
-        a: [a.length, -1, o.length, -1],
-        b: [b.length, -1, o.length, -1]
-      };
-      while (regionHunks.length) {
-        hunk = regionHunks.shift();
-        const oStart = hunk.oStart;
-        const oEnd = oStart + hunk.oLength;
-        const abStart = hunk.abStart;
-        const abEnd = abStart + hunk.abLength;
-        let b2 = bounds[hunk.ab];
-        b2[0] = Math.min(abStart, b2[0]);
-        b2[1] = Math.max(abEnd, b2[1]);
-        b2[2] = Math.min(oStart, b2[2]);
-        b2[3] = Math.max(oEnd, b2[3]);
-      }
-      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
-      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
-      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
-      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
-      let result = {
-        stable: false,
-        aStart,
-        aLength: aEnd - aStart,
-        aContent: a.slice(aStart, aEnd),
-        oStart: regionStart,
-        oLength: regionEnd - regionStart,
-        oContent: o.slice(regionStart, regionEnd),
-        bStart,
-        bLength: bEnd - bStart,
-        bContent: b.slice(bStart, bEnd)
-      };
-      results.push(result);
-    }
-    currOffset = regionEnd;
-  }
-  advanceTo(o.length);
-  return results;
-}
-function diff3Merge(a, o, b, options) {
-  let defaults = {
-    excludeFalseConflicts: true,
-    stringSeparator: /\s+/
-  };
-  options = Object.assign(defaults, options);
-  if (typeof a === "string")
-    a = a.split(options.stringSeparator);
-  if (typeof o === "string")
-    o = o.split(options.stringSeparator);
-  if (typeof b === "string")
-    b = b.split(options.stringSeparator);
-  let results = [];
-  const regions = diff3MergeRegions(a, o, b);
-  let okBuffer = [];
-  function flushOk() {
-    if (okBuffer.length) {
-      results.push({ ok: okBuffer });
-    }
-    okBuffer = [];
-  }
-  function isFalseConflict(a2, b2) {
-    if (a2.length !== b2.length)
-      return false;
-    for (let i = 0; i < a2.length; i++) {
-      if (a2[i] !== b2[i])
-        return false;
-    }
-    return true;
-  }
-  regions.forEach((region) => {
-    if (region.stable) {
-      okBuffer.push(...region.bufferContent);
-    } else {
-      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
-        okBuffer.push(...region.aContent);
-      } else {
-        flushOk();
-        results.push({
-          conflict: {
-            a: region.aContent,
-            aIndex: region.aStart,
-            o: region.oContent,
-            oIndex: region.oStart,
-            b: region.bContent,
-            bIndex: region.bStart
-          }
-        });
-      }
-    }
-  });
-  flushOk();
-  return results;
-}
-
-// core/merge/text.ts
-function splitLines(text2) {
-  if (text2 === "") return [];
-  return text2.split(/(?<=\n)/);
-}
-function mergeText(base, main2, branch, sink) {
-  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
-  let out = "";
-  for (const region of regions) {
-    if (region.ok) {
-      out += region.ok.join("");
-      continue;
-    }
-    const c = region.conflict;
-    const mainText = c.a.join("");
-    const branchText = c.b.join("");
-    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
-    const winner = sink.overlap(at, mainText, branchText);
-    out += winner === "main" ? mainText : branchText;
-  }
-  return out;
-}
-
-// core/merge/json.ts
-var NotJsonError = class extends Error {
-};
-function parseJson(text2, comments) {
-  if (text2.trim() === "") return void 0;
-  if (!comments) {
-    try {
-      return JSON.parse(text2);
-    } catch (e) {
-      throw new NotJsonError(e.message);
-    }
-  }
-  const errors = [];
-  const value = parse2(text2, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
-  return value;
-}
-function indentOf(text2) {
-  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
-}
-function mergeJsonText(base, main2, branch, comments, sink) {
-  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
-  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
-  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
-  if (merged === void 0) return "";
-  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
-  const byLines = cleanLineMerge(base, main2, branch);
-  if (byLines !== void 0 && isDeepStrictEqual2(safeParse(byLines), merged)) return byLines;
-  return editInto(main2, parseJson(main2, true), merged);
-}
-function cleanLineMerge(base, main2, branch) {
-  let clean = true;
-  const text2 = mergeText(base, main2, branch, {
-    overlap: () => {
-      clean = false;
-      return "main";
-    }
-  });
-  return clean ? text2 : void 0;
-}
-function safeParse(text2) {
-  try {
-    return parseJson(text2, true);
-  } catch {
-    return void 0;
-  }
-}
-function editInto(text2, from, to) {
-  const insertSpaces = !indentOf(text2).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
-  if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text2)) + "\n";
-  let out = text2;
-  const walk = (path, a, b) => {
-    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
-    for (const [key, value] of Object.entries(b)) {
-      const old = a[key];
-      if (isDeepStrictEqual2(old, value)) continue;
-      if (isObject(old) && isObject(value)) walk([...path, key], old, value);
-      else out = applyEdits(out, modify(out, [...path, key], value, options));
-    }
-  };
-  walk([], from, to);
-  return out;
-}
-
-// core/merge/entries.ts
-var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
-var same = (a, b) => identity(a) === identity(b);
-var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
-function parse3(text2) {
-  if (text2.trim() === "") return {};
-  const v = JSON.parse(text2);
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
-  return v;
-}
-function mergeEncryptedEntries(base, main2, branch, sink) {
-  const [b, m, r] = [parse3(base), parse3(main2), parse3(branch)];
-  const out = {};
-  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
-    const [bv, mv, rv] = [b[key], m[key], r[key]];
-    let v;
-    if (same(mv, rv) || same(bv, rv)) v = mv;
-    else if (same(bv, mv)) v = rv;
-    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
-    if (v !== void 0) out[key] = v;
-  }
-  return JSON.stringify(out, null, 2) + "\n";
-}
-
-// core/merge/jsonl.ts
-function mergeJsonl(base, main2, branch) {
-  const baseLines = new Set(lineSet(base));
-  const mainLines = lineSet(main2);
-  const branchLines = lineSet(branch);
-  const inMain = new Set(mainLines);
-  const inBranch = new Set(branchLines);
-  const kept = mainLines.filter((l) => !(baseLines.has(l) && !inBranch.has(l)));
-  const added = branchLines.filter((l) => !inMain.has(l) && !baseLines.has(l));
-  const seen = /* @__PURE__ */ new Set();
-  const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
-  return lines.length ? lines.join("\n") + "\n" : "";
-}
-function lineSet(text2) {
-  return splitLines(text2).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
-}
-
-// core/merge/index.ts
-var decoder2 = new TextDecoder("utf-8", { fatal: true });
-var encoder2 = new TextEncoder();
-function asText(bytes) {
-  return bytes === null ? "" : decoder2.decode(bytes);
-}
-function sameBytes(a, b) {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-function mergeContent(kind, base, main2, branch, sink) {
-  if (sameBytes(main2, branch) || sameBytes(base, branch)) return main2;
-  if (sameBytes(base, main2)) return branch;
-  try {
-    const text2 = mergeAsText(kind, asText(base), asText(main2), asText(branch), sink);
-    if (text2 !== void 0) return encoder2.encode(text2);
-  } catch (e) {
-    if (!(e instanceof NotJsonError) && !(e instanceof TypeError)) throw e;
-  }
-  return sink.overlap("", asDisplay(main2), asDisplay(branch)) === "main" ? main2 : branch;
-}
-function mergeAsText(kind, base, main2, branch, sink) {
-  switch (kind) {
-    case "json":
-      return mergeJsonText(base, main2, branch, false, sink);
-    case "encrypted-entries":
-      return mergeEncryptedEntries(base, main2, branch, sink);
-    case "jsonc":
-      return mergeJsonText(base, main2, branch, true, sink);
-    case "text":
-      return mergeText(base, main2, branch, sink);
-    case "jsonl":
-      return mergeJsonl(base, main2, branch);
-    case "opaque":
-      return void 0;
-  }
-}
-function asDisplay(bytes) {
-  try {
-    return decoder2.decode(bytes);
-  } catch {
-    return `base64:${Buffer.from(bytes).toString("base64")}`;
-  }
-}
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-
-// core/reconcile.ts
-function reconcile(base, main2, branch, options) {
-  const records = new Map(main2);
-  const changed = [];
-  const conflicts = [];
-  const decisions = [];
-  for (const [path, b] of branch) {
-    const m = main2.get(path);
-    if (m === void 0) {
-      records.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
-      continue;
-    }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
-    if (outcome.record !== m) {
-      records.set(path, outcome.record);
-      changed.push(outcome.record);
-    }
-    conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
-  }
-  return { records, changed, conflicts, decisions };
-}
-function reconcileRecord(base, main2, branch, strategy) {
-  const comparison = compareVectors(branch.vector, main2.vector);
-  const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
-  if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
-  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main2, branch, strategy, comparison);
-}
-function mergeConcurrent(base, main2, branch, strategy, comparison) {
-  const conflicts = [];
-  const sides = { main: main2, branch };
-  const record2 = (side, value) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, value });
-  const keep = (at, winner, value) => {
-    const loser = winner === "main" ? "branch" : "main";
-    conflicts.push({
-      id: conflictId(main2.path, at, value[winner], value[loser]),
-      path: main2.path,
-      at,
-      strategy,
-      kept: record2(winner, value[winner]),
-      lost: record2(loser, value[loser]),
-      needsDecision: strategy === "ask"
-    });
-  };
-  const sink = {
-    overlap(at, mainValue, branchValue) {
-      const winner = overlapWinner(strategy, sides);
-      keep(at, winner, { main: mainValue, branch: branchValue });
-      return winner;
-    }
-  };
-  const vector = mergeVectors(main2.vector, branch.vector);
-  const newer = main2.updatedAt >= branch.updatedAt ? main2 : branch;
-  const finish = (content, why) => ({
-    record: makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
-    comparison,
-    action: "merged",
-    why,
-    conflicts
-  });
-  if (main2.deleted && branch.deleted) return finish(null, "deleted on both sides");
-  if (main2.deleted || branch.deleted) {
-    const editedSide = main2.deleted ? "branch" : "main";
-    keep("", editedSide, { main: text(main2.content), branch: text(branch.content) });
-    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
-  }
-  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
-    let overlaps = 0;
-    const merged2 = mergeContent(main2.kind, live(base), main2.content, branch.content, { overlap: () => (overlaps++, "main") });
-    if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
-    const winner = sink.overlap("", text(main2.content), text(branch.content));
-    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
-  }
-  const merged = mergeContent(main2.kind, live(base), main2.content, branch.content, sink);
-  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
-}
-function live(r) {
-  return r === void 0 || r.deleted ? null : r.content;
-}
-function text(bytes) {
-  return bytes === null ? null : new TextDecoder().decode(bytes);
-}
-
-// git/merge-branch.ts
-async function readRecords(repo, commit, paths, onDamaged) {
-  if (!commit) return /* @__PURE__ */ new Map();
-  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
-}
-async function readRecordObjects(repo, objects, onDamaged) {
-  const out = /* @__PURE__ */ new Map();
-  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
-  objects.forEach(([p], j) => {
-    const b = blobs[j];
-    if (!b) return;
-    try {
-      out.set(p, decodeRecord(p, b));
-    } catch (e) {
-      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-      onDamaged(e);
-    }
-  });
-  return out;
-}
-async function mergeBranch(repo, main2, branch, options) {
-  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null };
-  const base = await repo.mergeBase(main2, branch);
-  const paths = /* @__PURE__ */ new Set();
-  for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
-  await useCommonVersions(repo, main2, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
-  const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
-  for (const c of result.conflicts) {
-    const rec = conflictRecord(c);
-    if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
-  }
-  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
-}
-var HISTORY_LIMIT = 50;
-var atMost = (x, y) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
-var meet = (a, b) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => n > 0));
-var weight = (x) => Object.values(x.vector).reduce((s, n) => s + n, 0);
-async function useCommonVersions(repo, main2, branch, b, m, r) {
-  for (const [path, mv] of m) {
-    const rv = r.get(path);
-    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
-    const common = (x) => x !== void 0 && atMost(x, mv) && atMost(x, rv);
-    let best = b.get(path);
-    if (!common(best)) best = void 0;
-    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
-    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main2, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
-    for (const c of commits) {
-      const x = (await readRecords(repo, c, [path], () => {
-      })).get(path);
-      if (common(x) && (!best || weight(x) > weight(best))) best = x;
-    }
-    if (best) b.set(path, best);
-    else b.delete(path);
-  }
-}
-
-// client/sources/source.ts
-function unchangedSinceScan(known, path, current) {
-  return current === scannedHash(known, path);
-}
-function scannedHash(known, path) {
-  const k = known(path);
-  return k && !k.deleted ? k.localHash : null;
-}
-var waitingKey = (category) => `waiting:${category}`;
-var SourceError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "SourceError";
-  }
-};
-var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied) {
-    super(failures.join("; "));
-    this.failures = failures;
-    this.applied = applied;
-    this.name = "ApplyIncomplete";
-  }
-  failures;
-  applied;
-};
-
-// client/platform/sqlite.ts
-var isBun = typeof globalThis.Bun !== "undefined";
-async function openDatabase(path, options = {}) {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
-  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
-  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
-  return db;
-}
-async function openNode(path, options) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return {
-        all: (...p) => s.all(...p),
-        get: (...p) => s.get(...p),
-        run: (...p) => void s.run(...p),
-        iterate: (...p) => s.iterate(...p)
-      };
-    },
-    close: () => db.close()
-  };
-}
-async function openBun(path, options) {
-  const specifier = "bun:sqlite";
-  const { Database: BunDatabase } = await import(specifier);
-  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
-    },
-    close: () => db.close()
-  };
-}
-function withStatementCache(db) {
-  const cache = /* @__PURE__ */ new Map();
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
-      return stmt;
-    },
-    close: () => {
-      cache.clear();
-      db.close();
-    }
-  };
-}
-function transaction(db, fn) {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
-}
-
-// client/state/index-store.ts
-var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
-var SHALLOW_SEGMENTS = 4;
-var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
-var SCHEMA = `
-CREATE TABLE IF NOT EXISTS record (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
-  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
-  local_hash TEXT, stat TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-DROP INDEX IF EXISTS record_leaf;
-CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE ${SHALLOW};
-`;
-var IndexStore = class {
-  constructor(db) {
-    this.db = db;
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(SCHEMA);
-  }
-  db;
-  get(path) {
-    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
-    return row ? toEntry(row) : void 0;
-  }
-  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
-  getMany(paths) {
-    const out = /* @__PURE__ */ new Map();
-    for (let i = 0; i < paths.length; i += 500) {
-      const slice = paths.slice(i, i + 500);
-      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
-    }
-    return out;
-  }
-  /** Live paths under a folder prefix, for noticing deletions. */
-  livePaths(prefix) {
-    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
-  }
-  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
-  entriesGlob(glob) {
-    const [where, params] = globWhere(glob, false);
-    const out = /* @__PURE__ */ new Map();
-    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
-    return out;
-  }
-  livePathsGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
-  }
-  countLiveGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
-  }
-  countLive(prefix) {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
-  }
-  /** Saves entries and meta values in one transaction: the index and the head it describes move together. */
-  save(entries, meta3 = {}) {
-    transaction(this.db, () => {
-      this.writeEntries(entries);
-      this.writeMeta(meta3);
-    });
-  }
-  writeEntries(entries) {
-    const stmt = this.db.prepare(
-      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
-       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
-       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
-    );
-    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
-  }
-  /** Meta values whose key starts with `prefix`, by key. */
-  metaWithPrefix(prefix) {
-    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uFFFF");
-    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
-  }
-  getMeta(key) {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
-    return row ? String(row.value) : void 0;
-  }
-  setMeta(values) {
-    transaction(this.db, () => this.writeMeta(values));
-  }
-  writeMeta(values) {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
-      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
-    }
-  }
-  close() {
-    this.db.close();
-  }
-};
-function globWhere(glob, liveOnly) {
-  const live2 = liveOnly ? "deleted = 0 AND " : "";
-  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
-  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
-}
-function entryFor(record2, localHash, stat3) {
-  const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat3 };
-}
-function toEntry(row) {
-  return {
-    path: String(row.path),
-    kind: String(row.kind),
-    vector: JSON.parse(String(row.vector)),
-    hash: String(row.hash),
-    updatedAt: Number(row.updated_at),
-    writer: String(row.writer),
-    deleted: Number(row.deleted) === 1,
-    localHash: row.local_hash === null ? null : String(row.local_hash),
-    stat: row.stat === null ? null : String(row.stat)
-  };
-}
-
-// client/sync/local-commit.ts
-var MassDeleteError = class extends Error {
-  constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
-    this.category = category;
-    this.deletes = deletes;
-    this.live = live2;
-    this.name = "MassDeleteError";
-  }
-  category;
-  deletes;
-  live;
-};
-var MASS_DELETE_FLOOR = 10;
-async function commitLocalChanges(repo, index, sources, o) {
-  const entries = [];
-  const touched = [];
-  let changed = 0;
-  const ctx = {
-    index: (p) => index.get(p),
-    livePaths: (p) => index.livePaths(p),
-    countLive: (p) => index.countLive(p),
-    countLiveGlob: (g) => index.countLiveGlob(g),
-    livePathsGlob: (g) => index.livePathsGlob(g),
-    entriesGlob: (g) => index.entriesGlob(g),
-    meta: (k) => index.getMeta(k),
-    metaWithPrefix: (p) => index.metaWithPrefix(p),
-    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
-  };
-  async function* records() {
-    for (const source of sources) {
-      const deletes = [];
-      for await (const change of scanOrWarn(source, ctx, o.warn)) {
-        const record2 = toRecord(change, index.get(change.path), o);
-        if (record2 === "touch") {
-          const known = index.get(change.path);
-          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-          continue;
-        }
-        if (record2.deleted) {
-          deletes.push(record2);
-          continue;
-        }
-        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
-        changed++;
-        if (changed % 5e3 === 0) o.progress?.(changed);
-        yield [record2.path, encodeRecord(record2)];
-      }
-      guardMassDelete(source, deletes, index, o);
-      for (const record2 of deletes) {
-        entries.push(entryFor(record2, null, null));
-        changed++;
-        yield [record2.path, encodeRecord(record2)];
-      }
-    }
-  }
-  const probe = records();
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, meta: collectMeta(sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], meta: collectMeta(sources) };
-}
-function toRecord(change, known, o) {
-  if (change.type === "touch") return "touch";
-  if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
-  }
-  const vector = incrementVector(known?.vector ?? {}, o.machine);
-  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return "touch";
-  return record2;
-}
-function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete) return;
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of deletes) {
-    const g = source.groupOf(r.path);
-    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
-    entry.count++;
-    groups2.set(g.name, entry);
-  }
-  for (const [name, g] of groups2) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
-    const live2 = index.countLiveGlob(g.glob);
-    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
-  }
-}
-function collectMeta(sources) {
-  return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
-}
-async function* scanOrWarn(source, ctx, warn) {
-  try {
-    yield* source.scan(ctx);
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    warn(e.message);
-  }
-}
-async function* prepend(first, rest) {
-  yield first;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
-
-// client/sync/context.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-
-// client/config/settings.ts
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -4026,7 +3472,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse5,
+  parse: () => parse4,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -4047,7 +3493,7 @@ __export(external_exports, {
   safeDecodeAsync: () => safeDecodeAsync2,
   safeEncode: () => safeEncode2,
   safeEncodeAsync: () => safeEncodeAsync2,
-  safeParse: () => safeParse3,
+  safeParse: () => safeParse2,
   safeParseAsync: () => safeParseAsync2,
   set: () => set,
   setErrorMap: () => setErrorMap,
@@ -4378,7 +3824,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse4,
+  parse: () => parse3,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -4390,7 +3836,7 @@ __export(core_exports2, {
   safeDecodeAsync: () => safeDecodeAsync,
   safeEncode: () => safeEncode,
   safeEncodeAsync: () => safeEncodeAsync,
-  safeParse: () => safeParse2,
+  safeParse: () => safeParse,
   safeParseAsync: () => safeParseAsync,
   standardProps: () => standardProps,
   stripTabAndNewline: () => stripTabAndNewline,
@@ -4452,7 +3898,7 @@ __export(util_exports, {
   hexToUint8Array: () => hexToUint8Array,
   hide: () => hide,
   installLazyProp: () => installLazyProp,
-  isObject: () => isObject2,
+  isObject: () => isObject,
   isPlainObject: () => isPlainObject,
   issue: () => issue,
   joinValues: () => joinValues,
@@ -4677,7 +4123,7 @@ function slugify(input2) {
 }
 var captureStackTrace = "captureStackTrace" in Error ? Error.captureStackTrace : (..._args) => {
 };
-function isObject2(data) {
+function isObject(data) {
   return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 var allowsEval = /* @__PURE__ */ cached(() => {
@@ -4696,7 +4142,7 @@ var allowsEval = /* @__PURE__ */ cached(() => {
   }
 });
 function isPlainObject(o) {
-  if (isObject2(o) === false)
+  if (isObject(o) === false)
     return false;
   const ctor = o.constructor;
   if (ctor === void 0)
@@ -4704,7 +4150,7 @@ function isPlainObject(o) {
   if (typeof ctor !== "function")
     return true;
   const prot = ctor.prototype;
-  if (isObject2(prot) === false)
+  if (isObject(prot) === false)
     return false;
   if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
     return false;
@@ -5598,7 +5044,7 @@ var _parse = (_Err) => {
   };
   return fn;
 };
-var parse4 = /* @__PURE__ */ _parse($ZodRealError);
+var parse3 = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
   const fn = async (schema2, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -5623,7 +5069,7 @@ var _safeParse = (_Err) => (schema2, value, _ctx) => {
   }
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
-var safeParse2 = /* @__PURE__ */ _safeParse($ZodRealError);
+var safeParse = /* @__PURE__ */ _safeParse($ZodRealError);
 function failure(Err, issues, ctx) {
   let error62;
   return {
@@ -7390,7 +6836,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     return propValues;
   });
-  const isObject3 = isObject2;
+  const isObject3 = isObject;
   const catchall = def.catchall;
   let value;
   const memo2 = globalConfig.memoizer;
@@ -7534,7 +6980,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     return doc.compile();
   };
   let fastpass;
-  const isObject3 = isObject2;
+  const isObject3 = isObject;
   const jit = !globalConfig.jitless;
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
@@ -7751,7 +7197,7 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
   const disc = cached(() => discriminatorMap(def));
   inst._zod.parse = (payload, ctx) => {
     const input2 = payload.value;
-    if (!isObject2(input2)) {
+    if (!isObject(input2)) {
       payload.issues.push({
         code: "invalid_type",
         expected: "object",
@@ -8751,10 +8197,10 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
       throw new Error("implement() must be called with a function");
     }
     return Object.defineProperty(function(...args) {
-      const parsedArgs = inst._def.input ? parse4(inst._def.input, args) : args;
+      const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
       const result = Reflect.apply(func, this, parsedArgs);
       if (inst._def.output) {
-        return parse4(inst._def.output, result);
+        return parse3(inst._def.output, result);
       }
       return result;
     }, "_zod", { value: inst._zod, enumerable: false });
@@ -13178,8 +12624,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text2) => {
-  return text2.charAt(0).toUpperCase() + text2.slice(1);
+var capitalizeFirstCharacter = (text) => {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -21061,9 +20507,9 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse5 = /* @__PURE__ */ _parse(ZodRealError);
+var parse4 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
-var safeParse3 = /* @__PURE__ */ _safeParse(ZodRealError);
+var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
 var encode2 = /* @__PURE__ */ _encode(ZodRealError);
 var decode2 = /* @__PURE__ */ _decode(ZodRealError);
@@ -21198,13 +20644,13 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     util_exports.own(this, "~standard", value);
   },
   parse: function _parse2(data, params) {
-    return parse5(this, data, params, { callee: _parse2 });
+    return parse4(this, data, params, { callee: _parse2 });
   },
   parseAsync: async function _parseAsync2(data, params) {
     return await parseAsync2(this, data, params, { callee: _parseAsync2 });
   },
   safeParse(data, params) {
-    return safeParse3(this, data, params);
+    return safeParse2(this, data, params);
   },
   async safeParseAsync(data, params) {
     return safeParseAsync2(this, data, params);
@@ -23545,6 +22991,25 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
+
 // client/config/settings.ts
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
@@ -23577,10 +23042,10 @@ async function loadSettings(configDir, env) {
   let settingsFile;
   for (const name of SETTINGS_FILES) {
     const file2 = join(configDir, name);
-    const text2 = await readFile(file2, "utf8").catch(() => void 0);
-    if (text2 === void 0) continue;
+    const text = await readFile(file2, "utf8").catch(() => void 0);
+    if (text === void 0) continue;
     const errors = [];
-    raw = parse2(text2, errors, { allowTrailingComma: true });
+    raw = parse2(text, errors, { allowTrailingComma: true });
     if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
@@ -23619,6 +23084,7 @@ import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
 import { mkdir, open as open2, rm } from "node:fs/promises";
 import { basename, dirname, join as join2 } from "node:path";
+var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
 async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join2(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
@@ -23652,25 +23118,9 @@ async function writeFileAtomic(path, content, mode = 420, replaceIf) {
 import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 
-// git/auth.ts
-function basic(token) {
-  return Buffer.from(`x-access-token:${token}`).toString("base64");
-}
-function authEnv(auth2) {
-  if (!auth2) return {};
-  return {
-    GIT_CONFIG_COUNT: "1",
-    GIT_CONFIG_KEY_0: "http.extraHeader",
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic(auth2.token)}`
-  };
-}
-function secretForms(auth2) {
-  if (!auth2 || auth2.token === "") return [];
-  const t = auth2.token;
-  return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
-}
-function maskSecrets(text2, secrets) {
-  let out = text2;
+// core/mask.ts
+function maskSecrets(text, secrets) {
+  let out = text;
   for (const s of secrets) out = out.split(s).join("***");
   return out;
 }
@@ -23679,7 +23129,7 @@ function maskSecrets(text2, secrets) {
 var MAX_BYTES = 1024 * 1024;
 function createLogger(file2, echo) {
   const secrets = [];
-  const mask = (text2) => maskSecrets(text2, secrets);
+  const mask = (text) => maskSecrets(text, secrets);
   return {
     addSecret(secret) {
       if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
@@ -24433,7 +23883,7 @@ function expand(template, context) {
     return template.replace(/\/$/, "");
   }
 }
-function parse6(options) {
+function parse5(options) {
   let method = options.method.toUpperCase();
   let url2 = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -24497,7 +23947,7 @@ function parse6(options) {
   );
 }
 function endpointWithDefaults(defaults, route, options) {
-  return parse6(merge2(defaults, route, options));
+  return parse5(merge2(defaults, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge2(oldDefaults, newDefaults);
@@ -24506,7 +23956,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge2.bind(null, DEFAULTS2),
-    parse: parse6
+    parse: parse5
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -24552,7 +24002,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse7(header, options) {
+function parse6(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -24937,8 +24387,8 @@ var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context);
 };
-var JSONParseV2 = (text2, reviver) => {
-  return JSON.parse(text2, (key, value, context) => {
+var JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -24996,8 +24446,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text2) => {
-  return text2.replace(
+var serializeBigInts = (text) => {
+  return text.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -25011,18 +24461,18 @@ var serializeBigInts = (text2) => {
     }
   );
 };
-var JSONParse = (text2, reviver) => {
-  if (!text2) return originalParse(text2, reviver);
+var JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
-    const serializedData = serializeBigInts(text2);
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
+    const serializedData = serializeBigInts(text);
     return originalParse(
       serializedData,
       (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
     );
   } catch (error62) {
     if (error62 instanceof RangeError) {
-      const serializedData = serializeBigInts(text2);
+      const serializedData = serializeBigInts(text);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -25149,14 +24599,14 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop2);
   }
-  const mimetype = parse7(contentType);
+  const mimetype = parse6(contentType);
   if (isJSONResponse(mimetype)) {
-    let text2 = "";
+    let text = "";
     try {
-      text2 = await response.text();
-      return JSONParse(text2);
+      text = await response.text();
+      return JSONParse(text);
     } catch (err) {
-      return text2;
+      return text;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -28183,6 +27633,48 @@ async function machineId2(paths) {
   return id;
 }
 
+// core/conflict.ts
+import { createHash } from "node:crypto";
+var BASE64 = "base64:";
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function wholeValue(bytes) {
+  if (bytes === null) return { value: null };
+  try {
+    return { value: utf8.decode(bytes) };
+  } catch {
+    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
+  }
+}
+function sideBytes(side) {
+  if (side.value === null) return null;
+  if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
+  return new TextEncoder().encode(side.value);
+}
+function conflictId(path, at, kept, lost) {
+  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+}
+
+// core/layout.ts
+var FORMAT_PATH = ".oc-sync/format.json";
+var KEY_PATH = ".oc-sync/key.json";
+var FORMAT_VERSION = 1;
+var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+var GITHUB_DIR = ".github/";
+var CONFLICTS_DIR = "conflicts/";
+var MERGE_WRITER = "merge";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isRecordPath(path) {
+  return RECORD_ROOTS.some((root) => path.startsWith(root));
+}
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+function conflictRecord(c) {
+  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
+  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
+  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}
+
 // client/crypto/key-store.ts
 import { readFile as readFile3 } from "node:fs/promises";
 
@@ -28234,8 +27726,8 @@ async function unwrapKey(wrapped, passphrase) {
     throw new PassphraseError();
   }
 }
-function parseWrappedKey(text2) {
-  const k = JSON.parse(text2);
+function parseWrappedKey(text) {
+  const k = JSON.parse(text);
   if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
     throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
   }
@@ -28266,14 +27758,49 @@ async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
 }
 async function readCachedKey(file2) {
-  const text2 = await readFile3(file2, "utf8").catch(() => void 0);
-  if (!text2) return void 0;
-  const key = Buffer.from(text2.trim(), "base64");
+  const text = await readFile3(file2, "utf8").catch(() => void 0);
+  if (!text) return void 0;
+  const key = Buffer.from(text.trim(), "base64");
   return key.length === 32 ? key : void 0;
 }
 
+// git/repo.ts
+import { spawn as spawn4 } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile4, rm as rm3, writeFile } from "node:fs/promises";
+import { join as join6 } from "node:path";
+
+// git/background-read.ts
+import { spawn as spawn3 } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdir, rm as rm2, stat } from "node:fs/promises";
+import { join as join5 } from "node:path";
+
+// git/object-reader.ts
+import { spawn as spawn2 } from "node:child_process";
+
 // git/run.ts
 import { spawn } from "node:child_process";
+
+// git/auth.ts
+function basic(token) {
+  return Buffer.from(`x-access-token:${token}`).toString("base64");
+}
+function authEnv(auth2) {
+  if (!auth2) return {};
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic(auth2.token)}`
+  };
+}
+function secretForms(auth2) {
+  if (!auth2 || auth2.token === "") return [];
+  const t = auth2.token;
+  return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
+}
+
+// git/run.ts
 var GitError = class extends Error {
   constructor(kind, message, stderr) {
     super(message);
@@ -28334,51 +27861,7 @@ function runGit(args, options = {}) {
   });
 }
 
-// git/remote.ts
-async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, "+refs/heads/*:refs/remotes/sync/*"], { auth: remote.auth });
-}
-async function listRemoteHeads(repo, remote) {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
-  const heads = /* @__PURE__ */ new Map();
-  for (const line of out.split("\n").filter(Boolean)) {
-    const [oid, ref] = line.split("	");
-    if (oid && ref) heads.set(ref.replace(/^refs\/heads\//, ""), oid);
-  }
-  return heads;
-}
-async function pushAtomic(repo, remote, updates) {
-  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=refs/heads/${u.ref}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:refs/heads/${u.ref}`));
-  let result;
-  try {
-    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
-  }
-  if (result.code === 0) return { ok: true };
-  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => l.split("	")[1]?.split(":")[1]?.replace(/^refs\/heads\//, "") ?? "");
-  const stale = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  const message = result.stderr.trim().split("\n").join(" | ") || "push refused";
-  return stale ? { ok: false, reason: "rejected", refs: refused, message } : { ok: false, reason: "failed", message };
-}
-
-// git/repo.ts
-import { spawn as spawn4 } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, readFile as readFile4, rm as rm3, writeFile } from "node:fs/promises";
-import { join as join6 } from "node:path";
-
-// git/background-read.ts
-import { spawn as spawn3 } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm as rm2, stat } from "node:fs/promises";
-import { join as join5 } from "node:path";
-
 // git/object-reader.ts
-import { spawn as spawn2 } from "node:child_process";
 var ObjectReader = class {
   child;
   queue = [];
@@ -28428,9 +27911,9 @@ var ObjectReader = class {
   }
 };
 function batchHeader(line) {
-  const text2 = line.toString("utf8");
-  if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text2.split(" ");
+  const text = line.toString("utf8");
+  if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text.split(" ");
   return { size: Number(size), blob: type === "blob" };
 }
 
@@ -28496,6 +27979,17 @@ function parseBatch(out, count) {
   return objects;
 }
 
+// git/refs.ts
+var MAIN_BRANCH = "main";
+var MACHINES_PREFIX = "machines/";
+var TRACKING_PREFIX = "refs/remotes/sync/";
+var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
+var BUILD_PREFIX = "refs/oc-sync/build/";
+var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
+var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
+var TRACKED_MAIN = tracking(MAIN_BRANCH);
+var remoteRef = (branch) => `refs/heads/${branch}`;
+
 // git/repo.ts
 var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
@@ -28536,6 +28030,28 @@ var GitRepo = class _GitRepo {
   async mergeBase(a, b) {
     const r = await this.git(["merge-base", a, b], { okCodes: [1] });
     return r.code === 0 ? r.stdout.toString().trim() : null;
+  }
+  /** The full message of a commit. */
+  async commitMessage(commit) {
+    return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
+  }
+  /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
+  async hasFolders(commit, folders) {
+    return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
+  }
+  /** The commits without parents that `commit` descends from, oldest last. */
+  async rootCommits(commit) {
+    return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
+  }
+  /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
+  async pathHistory(tips, path, limit) {
+    return (await this.git(["log", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+  }
+  /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
+  async listRefs(prefix) {
+    const out = (await this.git(["for-each-ref", "--format=%(objectname) %(refname)", prefix])).stdout.toString().trim();
+    if (!out) return [];
+    return out.split("\n").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), name: line.slice(line.indexOf(" ") + 1 + prefix.length) })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   }
   /** Every blob under the given folders (or the whole tree) at `commit`. */
   async listTree(commit, prefixes = []) {
@@ -28589,7 +28105,7 @@ var GitRepo = class _GitRepo {
    * proportional to the changes, and it writes one pack instead of thousands of loose objects.
    */
   async commit(spec) {
-    const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
     const file2 = join6(this.gitDir, ref);
     const oid = (await readFile4(file2, "utf8").catch(() => "")).trim();
@@ -28670,199 +28186,114 @@ function pipeInto(args, chunks) {
   });
 }
 
-// git/retry.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function backoffMs(attempt, baseMs, maxMs = 3e4) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+// client/state/open-state.ts
+async function openState(paths) {
+  const repo = await GitRepo.open(paths.repo);
+  const index = new IndexStore(await openDatabase(paths.stateDb, { busyTimeoutMs: 1e4 }));
+  return { repo, index };
 }
-async function withRetry(fn, options) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (e) {
-      if (attempt + 1 >= options.attempts || !options.retryable(e)) throw e;
-      await sleep(backoffMs(attempt, options.baseMs, options.maxMs));
-    }
+function closeState(state) {
+  state.repo.close();
+  state.index.close();
+}
+async function withState(ctx, fn) {
+  const state = await openState(ctx.paths);
+  try {
+    return await fn(state);
+  } finally {
+    closeState(state);
   }
 }
 
-// client/platform/lock.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile5, rm as rm4, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
-var LockBusyError = class extends Error {
-  constructor(path, owner) {
-    super(`another oc-sync is syncing on this machine (pid ${owner}, lock ${path}); try again when it finishes`);
-    this.name = "LockBusyError";
-  }
+// client/sources/database-paths.ts
+var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
+var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+var TABLE_GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`
 };
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
+function recordPath(a) {
+  switch (a.table) {
+    case "project":
+      return `db/projects/${a.id}.json`;
+    case "permission":
+      return `db/permissions/${a.id}.json`;
+    case "session":
+      return `${sessionFolder(a.id)}session.json`;
+    case "todo":
+      return `${sessionFolder(a.id)}todos.json`;
+    case "message":
+      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
+    case "part":
+      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
   }
 }
-var EMPTY_LOCK_STALE_MS = 5e3;
-async function acquireLock(path, waitMs = 0) {
-  await mkdir3(dirname3(path), { recursive: true });
-  const deadline = Date.now() + waitMs;
-  const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
-  await writeFile2(mine, `${process.pid}
-`, { mode: 384 });
-  try {
-    for (; ; ) {
-      try {
-        await place(mine, path);
-        return { release: () => rm4(path, { force: true }) };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-      }
-      if (await isStale(path)) {
-        await rm4(path, { force: true });
-        continue;
-      }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile5(path, "utf8").catch(() => "")).trim() || "unknown");
-      await sleep(100);
-    }
-  } finally {
-    await rm4(mine, { force: true });
-  }
+function idOf(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
 }
-async function place(made, path) {
-  try {
-    await link(made, path);
-  } catch (e) {
-    const code = e.code;
-    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
-    await writeFile2(path, await readFile5(made), { flag: "wx", mode: 384 });
-  }
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : void 0;
 }
-async function isStale(path) {
-  const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
-  const pid = Number(owner);
-  return !Number.isInteger(pid) || !alive(pid);
+function parseRecordPath(path) {
+  const s = path.split("/");
+  if (s[0] !== "db") return void 0;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
+  return void 0;
 }
 
-// client/sync/crash-points.ts
-function crashPoint(point) {
-  if (process.env.OC_SYNC_CRASH_AT === point) process.exit(137);
-}
-
-// client/sync/apply-remote.ts
-var BATCH = 5e3;
-var FIRST_BATCH = 1e3;
-var appliedKey = (source) => `applied:${source.category}`;
-async function applyCommit(repo, index, sources, to) {
-  let applied = 0;
-  let skippedPending = 0;
-  let waitingTotal = 0;
-  let editedTotal = 0;
-  const bySource = {};
-  const problems = [];
+// client/sync/local-edit.ts
+async function writeLocally(index, sources, records) {
+  let written = 0;
   for (const source of sources) {
-    const from = index.getMeta(appliedKey(source)) ?? null;
-    const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]");
-    if (from === to && !waitedOn.length) continue;
-    const oids = /* @__PURE__ */ new Map();
-    if (from !== to) {
-      for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
-    }
-    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
-    let byPath = /* @__PURE__ */ new Map();
-    const remember = (done) => {
-      index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
-      applied += done.length;
-      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
-    };
-    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
-    const applyRecords = async (paths, records) => {
-      const known = index.getMany(paths);
-      const wanted = [];
-      for (const r of records.values()) {
-        const decision = needsApply(r, known.get(r.path));
-        if (decision === "pending") skippedPending++;
-        if (decision === "apply") wanted.push(r);
-      }
-      byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => known.get(p));
-      if (done.applied.length) crashPoint("mid-apply");
-      remember(done.applied);
-      if (done.checkpoint) index.setMeta(done.checkpoint);
-      return done;
-    };
-    try {
-      const parentless = [];
-      const edited = [];
-      for await (const [paths, records] of readAhead(batches(changed), read)) {
-        const done = await applyRecords(paths, records);
-        parentless.push(...done.waiting);
-        edited.push(...done.editedHere);
-      }
-      const again = parentless.length ? await applyRecords(parentless, await read(parentless)) : { waiting: [], editedHere: [] };
-      const waiting = [...again.waiting, ...again.editedHere, ...edited];
-      waitingTotal += waiting.length;
-      editedTotal += edited.length + again.editedHere.length;
-      index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
-    } catch (e) {
-      if (!(e instanceof SourceError)) throw e;
-      if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-    }
+    const mine = records.filter((r) => source.owns(r.path));
+    if (!mine.length) continue;
+    written += (await source.apply(mine)).applied.length;
   }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
+  const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
+  index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
+  return written;
 }
-function shallowFirst(paths) {
-  const byDepth = [];
-  for (const p of paths) {
-    let depth = 0;
-    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
-    (byDepth[depth] ??= []).push(p);
-  }
-  return byDepth.flatMap((bucket) => bucket ?? []);
+function sessionOf(path) {
+  const a = parseRecordPath(path);
+  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
-function batches(paths) {
-  const out = [];
-  for (let i = 0; i < paths.length; ) {
-    const size = out.length ? BATCH : FIRST_BATCH;
-    out.push(paths.slice(i, i + size));
-    i += size;
-  }
-  return out;
-}
-async function* readAhead(all, read) {
-  let next = all.length ? read(all[0]) : void 0;
-  try {
-    for (let i = 0; i < all.length; i++) {
-      const current = await next;
-      next = i + 1 < all.length ? read(all[i + 1]) : void 0;
-      yield [all[i], current];
-    }
-  } finally {
-    await next?.catch(() => void 0);
-  }
-}
-function needsApply(remote, local) {
-  if (!local) return remote.deleted ? "skip" : "apply";
-  switch (compareVectors(remote.vector, local.vector)) {
-    case "ahead":
-      return "apply";
-    case "equal":
-      return local.localHash === null && !remote.deleted ? "apply" : "skip";
-    default:
-      return "pending";
-  }
+async function commitRepoOnly(repo, index, machine, records, message) {
+  const parent = index.state.head;
+  const next = records.map((r) => {
+    const known = index.get(r.path);
+    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });
+  });
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
+  index.save(
+    next.map((r) => entryFor(r, null, null)),
+    { head: commit }
+  );
+  return commit;
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile7 } from "node:fs/promises";
+import { lstat as lstat2, readFile as readFile6 } from "node:fs/promises";
 import { join as join8 } from "node:path";
 
 // client/crypto/entries.ts
-import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes5 } from "node:crypto";
+import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes4 } from "node:crypto";
 var TamperedError = class extends Error {
   constructor(path, entry) {
     super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
@@ -28875,7 +28306,7 @@ function fingerprint(key, path, entry, plaintext) {
   return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
 }
 function encryptEntry(key, path, entry, plaintext) {
-  const nonce = randomBytes5(12);
+  const nonce = randomBytes4(12);
   const cipher = createCipheriv2("aes-256-gcm", key, nonce);
   cipher.setAAD(aad(path, entry));
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
@@ -28899,15 +28330,15 @@ function decryptEntry(key, path, entry, ciphertext) {
 
 // client/sources/files.ts
 import { lstatSync, readFileSync as readFileSync2, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile6 } from "node:fs/promises";
+import { lstat, readdir as readdir3, readFile as readFile5 } from "node:fs/promises";
 import { join as join7, sep as sep2 } from "node:path";
 
 // client/sources/file-kinds.ts
-var utf8 = new TextDecoder("utf-8", { fatal: true });
+var utf82 = new TextDecoder("utf-8", { fatal: true });
 function kindOf(path, content) {
   if (content.includes(0)) return "opaque";
   try {
-    utf8.decode(content);
+    utf82.decode(content);
   } catch {
     return "opaque";
   }
@@ -28917,13 +28348,13 @@ function kindOf(path, content) {
   return "text";
 }
 function jsonSyntaxError(content) {
-  const text2 = new TextDecoder().decode(content);
-  if (text2.trim() === "") return void 0;
+  const text = new TextDecoder().decode(content);
+  if (text.trim() === "") return void 0;
   const errors = [];
-  parse2(text2, errors, { allowTrailingComma: true });
+  parse2(text, errors, { allowTrailingComma: true });
   const e = errors[0];
   if (!e) return void 0;
-  const before = text2.slice(0, e.offset).split("\n");
+  const before = text.slice(0, e.offset).split("\n");
   return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
 }
 
@@ -28966,7 +28397,7 @@ var FileSource = class {
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
       try {
-        content = await readFile6(file2.abs);
+        content = await readFile5(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
@@ -29025,7 +28456,7 @@ var FileSource = class {
         return;
       }
       for (const name of names) {
-        if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
+        if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join7(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
@@ -29073,10 +28504,10 @@ var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var PREFIX2 = "credentials/";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
-function parseEntries(text2, where) {
+function parseEntries(text, where) {
   let v;
   try {
-    v = JSON.parse(text2);
+    v = JSON.parse(text);
   } catch {
     throw new SourceError(`${where} is not valid JSON; fix or remove it (oc-sync left it and the repo untouched)`);
   }
@@ -29114,7 +28545,7 @@ var CredentialSource = class {
       }
       const stat3 = statKey(s);
       if (known && !known.deleted && known.stat === stat3) continue;
-      const bytes = await readFile7(file2);
+      const bytes = await readFile6(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: stat3 };
@@ -29124,9 +28555,9 @@ var CredentialSource = class {
       const previous = await this.previousCiphertexts(ctx, path);
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
-        const text2 = JSON.stringify(value);
+        const text = JSON.stringify(value);
         const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
+        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat3 };
     }
@@ -29142,7 +28573,7 @@ var CredentialSource = class {
         try {
           plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
         } catch (e) {
-          throw new SourceError(e.message);
+          throw new SourceError(e.message, e instanceof TamperedError);
         }
       }
       return { r, file: join8(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
@@ -29173,49 +28604,6 @@ var CredentialSource = class {
 // client/sources/database.ts
 import { existsSync as existsSync3 } from "node:fs";
 
-// client/sources/database-paths.ts
-var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-function recordPath(a) {
-  switch (a.table) {
-    case "project":
-      return `db/projects/${a.id}.json`;
-    case "permission":
-      return `db/permissions/${a.id}.json`;
-    case "session":
-      return `db/sessions/${a.id}/session.json`;
-    case "todo":
-      return `db/sessions/${a.id}/todos.json`;
-    case "message":
-      return `db/sessions/${a.sessionId}/messages/${a.id}.json`;
-    case "part":
-      return `db/sessions/${a.sessionId}/parts/${a.messageId}/${a.id}.json`;
-  }
-}
-function idOf2(x) {
-  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
-}
-function jsonIdOf(x) {
-  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
-}
-function parseRecordPath(path) {
-  const s = path.split("/");
-  if (s[0] !== "db") return void 0;
-  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
-    const id2 = jsonIdOf(s[2]);
-    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
-  }
-  const sessionId = idOf2(s[2]);
-  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  const id = jsonIdOf(s[s.length - 1]);
-  if (id === void 0) return void 0;
-  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
-  const messageId = idOf2(s[4]);
-  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
-  return void 0;
-}
-
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
@@ -29236,9 +28624,9 @@ function rowToJson(row) {
   }
   return out;
 }
-function safeJson(text2) {
+function safeJson(text) {
   try {
-    return JSON.parse(text2);
+    return JSON.parse(text);
   } catch {
     return void 0;
   }
@@ -29255,14 +28643,14 @@ function jsonToSql(v) {
 var ROW_HASH = "row:";
 function rowHash(table, row) {
   const local = MACHINE_LOCAL[table];
-  let text2 = "";
+  let text = "";
   for (const name of Object.keys(row).sort()) {
     if (local?.includes(name)) continue;
     const v = row[name];
     const [type, body] = v === null ? ["z", ""] : typeof v === "string" ? ["s", v] : v instanceof Uint8Array ? ["b", Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")] : ["n", String(v)];
-    text2 += `${name}\0${type}${body.length}\0${body}`;
+    text += `${name}\0${type}${body.length}\0${body}`;
   }
-  return ROW_HASH + hash3("sha256", text2, "hex");
+  return ROW_HASH + hash3("sha256", text, "hex");
 }
 function rowRecord(table, row) {
   let json2;
@@ -29492,14 +28880,6 @@ var dbCategories = {
 };
 var RANK = { project: 0, permission: 1, session: 2, message: 3, part: 4, todo: 5 };
 var LOCK_BUDGET_MS = 100;
-var GLOBS = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: "db/sessions/*/session.json",
-  todo: "db/sessions/*/todos.json",
-  message: "db/sessions/*/messages/*",
-  part: "db/sessions/*/parts/*"
-};
 var SLACK_MS = 6e4;
 var enc3 = new TextEncoder();
 var dec2 = new TextDecoder();
@@ -29516,9 +28896,9 @@ var DatabaseSource = class {
   }
   groupOf(path) {
     const table = parseRecordPath(path)?.table;
-    return table ? { name: `${table} records`, glob: GLOBS[table] } : { name: "database records", glob: "db/*" };
+    return table ? { name: `${table} records`, glob: TABLE_GLOBS[table] } : { name: "database records", glob: "db/*" };
   }
-  checkpoint() {
+  scanMarks() {
     return this.marks;
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
@@ -29550,12 +28930,12 @@ var DatabaseSource = class {
         for (const row of db.prepare("SELECT * FROM permission").iterate()) yield* this.change(ctx, { table: "permission", id: String(row.id) }, rowRecord("permission", row));
       }
       const active = [];
-      const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
+      const rescan = waitingSessions(ctx.state.waiting(this.category));
       if (has("session")) {
         const live2 = /* @__PURE__ */ new Set();
         let known = 0;
-        const entries = ctx.entriesGlob(GLOBS.session);
-        const seenMarks = ctx.metaWithPrefix("seen:");
+        const entries = ctx.entriesGlob(TABLE_GLOBS.session);
+        const seenMarks = ctx.state.allSeen();
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
@@ -29573,17 +28953,17 @@ var DatabaseSource = class {
             changed ||= c.type === "put";
             yield c;
           }
-          const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
+          const seen = seenMarks.get(id) ?? -1;
           if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         const gone = /* @__PURE__ */ new Set();
-        if (ctx.countLiveGlob(GLOBS.session) > known) {
-          for (const path of ctx.livePathsGlob(GLOBS.session)) {
+        if (ctx.countLiveGlob(TABLE_GLOBS.session) > known) {
+          for (const path of ctx.livePathsGlob(TABLE_GLOBS.session)) {
             const a = parseRecordPath(path);
             if (a && !live2.has(a.id)) gone.add(a.id);
           }
         }
-        for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
+        for (const id of gone) for (const path of ctx.livePaths(sessionFolder(id))) yield { type: "delete", path, kind: "json" };
       }
       for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots, rescan.has(sessionId));
     } finally {
@@ -29591,8 +28971,9 @@ var DatabaseSource = class {
     }
   }
   async *scanSession(db, ctx, sessionId, has, roots, whole) {
-    const since = whole ? -1 : Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
-    let newest = Number(ctx.meta(`seen:${sessionId}`) ?? 0);
+    const mark = ctx.state.seen(sessionId);
+    const since = whole ? -1 : (mark ?? -1) - SLACK_MS;
+    let newest = mark ?? 0;
     const session = db.prepare("SELECT project_id, time_updated FROM session WHERE id = ?").get(sessionId);
     newest = Math.max(newest, Number(session?.time_updated ?? 0));
     const localRoot = roots.get(String(session?.project_id ?? ""));
@@ -29604,7 +28985,7 @@ var DatabaseSource = class {
         if (!SAFE_ID.test(address.id) || address.messageId !== void 0 && !SAFE_ID.test(address.messageId)) continue;
         yield* this.change(ctx, address, rowRecord(table, row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : void 0);
       }
-      const prefix = `db/sessions/${sessionId}/${table === "message" ? "messages" : "parts"}/`;
+      const prefix = sessionRows(sessionId, table);
       const count = Number(db.prepare(`SELECT count(*) AS n FROM ${table} WHERE session_id = ?`).get(sessionId)?.n ?? 0);
       if (count !== ctx.countLive(prefix)) {
         const ids = new Set(db.prepare(`SELECT id FROM ${table} WHERE session_id = ?`).all(sessionId).map((r) => String(r.id)));
@@ -29619,7 +29000,7 @@ var DatabaseSource = class {
       const path = recordPath({ table: "todo", id: sessionId });
       if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, todoRecord(items));
     }
-    this.marks[`seen:${sessionId}`] = String(newest);
+    this.marks[sessionId] = newest;
   }
   /**
    * Yields a put when the record differs from what the index knows (`known`: its entry, when already
@@ -29644,7 +29025,7 @@ var DatabaseSource = class {
     db.exec("PRAGMA cache_size = -64000");
     try {
       const newer = newerSchema(db);
-      if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`);
+      if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`, true);
       const columns = /* @__PURE__ */ new Map();
       const cols = (t) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t);
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
@@ -29659,8 +29040,8 @@ var DatabaseSource = class {
       const applied = [];
       const waiting = [];
       const editedHere = [];
-      const checkpoint = {};
-      const startedAt = String(Date.now());
+      const seen = {};
+      const startedAt = Date.now();
       for (let i = 0; i < ordered.length; ) {
         const start = i;
         try {
@@ -29669,13 +29050,13 @@ var DatabaseSource = class {
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
-          Object.assign(checkpoint, done.checkpoint);
+          Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
-      return { applied, waiting, editedHere, checkpoint };
+      return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
     }
@@ -29691,7 +29072,7 @@ var DatabaseSource = class {
     const applied = [];
     const waiting = [];
     const editedHere = [];
-    const checkpoint = {};
+    const seen = {};
     const deadline = performance.now() + LOCK_BUDGET_MS;
     let i = start;
     for (; i < items.length && (i === start || performance.now() < deadline); i++) {
@@ -29718,9 +29099,9 @@ var DatabaseSource = class {
         continue;
       }
       applied.push({ path: x.r.path, localHash, stat: null });
-      if (x.a.table === "session" && !x.r.deleted && expected === null) checkpoint[`seen:${x.a.id}`] = startedAt;
+      if (x.a.table === "session" && !x.r.deleted && expected === null) seen[x.a.id] = startedAt;
     }
-    return { applied, waiting, editedHere, checkpoint, next: i };
+    return { applied, waiting, editedHere, seen, next: i };
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
   toLocal(rows, a, value, roots) {
@@ -29734,8 +29115,7 @@ var DatabaseSource = class {
     return value;
   }
 };
-function waitingSessions(json2) {
-  const paths = json2 ? JSON.parse(json2) : [];
+function waitingSessions(paths) {
   return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : void 0)).filter((s) => s !== void 0));
 }
 function checkout(localRoot, portableRoot) {
@@ -29764,6 +29144,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 
 // client/sync/sources.ts
 var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+var STATE_LOCKS = "locks";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
@@ -29773,7 +29154,7 @@ var CONFIG_RULE = {
 var STATE_RULE = {
   files: ["model.json", "prompt-history.jsonl", "prompt-stash.jsonl", "session.json"],
   folders: [],
-  ignore: []
+  ignore: [STATE_LOCKS]
 };
 function buildSources(settings, opencode, key, warn) {
   const sources = [];
@@ -29786,6 +29167,946 @@ function buildSources(settings, opencode, key, warn) {
   return sources;
 }
 
+// client/sync/conflicts.ts
+var UnknownConflictError = class extends Error {
+  constructor(id) {
+    super(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
+    this.name = "UnknownConflictError";
+  }
+};
+var SideError = class extends Error {
+  constructor(c) {
+    super(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
+    this.name = "SideError";
+  }
+};
+async function listConflicts(repo, commit) {
+  if (!commit) return [];
+  const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
+  const records = await readRecords(repo, commit, paths);
+  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
+}
+async function currentConflicts(ctx) {
+  return withState(ctx, ({ repo, index }) => listConflicts(repo, index.state.base));
+}
+function describeConflict(c) {
+  return [
+    `${c.id}  ${c.path}${c.at ? ` at ${c.at}` : ""}${c.needsDecision ? "  [needs your decision]" : ""}`,
+    `    kept  ${c.kept.writer} (${new Date(c.kept.updatedAt).toISOString()}): ${preview(c.kept.value, c.kept.encoding)}`,
+    `    lost  ${c.lost.writer} (${new Date(c.lost.updatedAt).toISOString()}): ${preview(c.lost.value, c.lost.encoding)}`
+  ];
+}
+function preview(v, encoding) {
+  if (v === null) return "(deleted)";
+  if (encoding === "base64") return "(binary content)";
+  if (/^"?v[12]:/.test(v) || /"v[12]:/.test(v)) return "(encrypted value)";
+  const one = v.replace(/\s+/g, " ").trim();
+  return one.length > 100 ? one.slice(0, 97) + "..." : one;
+}
+function describeResolution({ conflict, side }) {
+  return `conflict ${conflict.id}: keeping the value from ${side === "lost" ? conflict.lost.writer : conflict.kept.writer}`;
+}
+async function resolveConflict(ctx, id, keep) {
+  return withState(ctx, async ({ repo, index }) => {
+    const base = index.state.base;
+    const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
+    if (!conflict) throw new UnknownConflictError(id);
+    const side = chooseSide(conflict, keep, ctx.machine);
+    if (side === "lost") {
+      const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
+      const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
+      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
+    }
+    const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
+    await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    return { conflict, side };
+  });
+}
+function chooseSide(c, keep, machine) {
+  if (keep === "local") {
+    if (c.kept.writer === machine) return "kept";
+    if (c.lost.writer === machine) return "lost";
+    throw new SideError(c);
+  }
+  if (keep === "remote") return c.kept.writer !== machine ? "kept" : "lost";
+  if (keep === c.kept.writer) return "kept";
+  if (keep === c.lost.writer) return "lost";
+  throw new SideError(c);
+}
+function withLostValue(current, c) {
+  if (!current) throw new Error(`record ${c.path} is not in the sync repo any more`);
+  if (c.at === "") return makeRecord({ ...current, content: sideBytes(c.lost) });
+  const text = current.content ? new TextDecoder().decode(current.content) : "";
+  const next = c.at.startsWith("/") ? applyEdits(text, modify(text, pointerPath(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {})) : replaceLines(text, c);
+  return makeRecord({ ...current, content: new TextEncoder().encode(next) });
+}
+function replaceLines(text, c) {
+  const line = Number(/^lines (\d+)/.exec(c.at)?.[1] ?? 1) - 1;
+  const kept = c.kept.value ?? "";
+  const lost = c.lost.value ?? "";
+  const starts = lineStarts(text);
+  const candidates = starts.map((offset, n) => ({ offset, n })).filter(({ offset }) => text.startsWith(kept, offset));
+  if (!candidates.length) return text + lost;
+  const at = candidates.reduce((best, x) => Math.abs(x.n - line) < Math.abs(best.n - line) ? x : best);
+  return text.slice(0, at.offset) + lost + text.slice(at.offset + kept.length);
+}
+function lineStarts(text) {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0 && i + 1 <= text.length; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return [...new Set(starts)];
+}
+function pointerPath(pointer2) {
+  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+// git/remote.ts
+async function fetchRefs(repo, remote) {
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+}
+async function listRemoteHeads(repo, remote) {
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const heads = /* @__PURE__ */ new Map();
+  for (const line of out.split("\n").filter(Boolean)) {
+    const [oid, ref] = line.split("	");
+    if (oid && ref) heads.set(ref.slice(remoteRef("").length), oid);
+  }
+  return heads;
+}
+var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
+async function pushAtomic(repo, remote, updates) {
+  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
+  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
+  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
+  let result;
+  try {
+    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+  }
+  if (result.code === 0) return { ok: true };
+  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
+  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
+  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
+  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
+  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
+}
+
+// git/retry.ts
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function backoffMs(attempt, baseMs, maxMs = 3e4) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+async function withRetry(fn, options) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (attempt + 1 >= options.attempts || !options.retryable(e)) throw e;
+      await sleep(backoffMs(attempt, options.baseMs, options.maxMs));
+    }
+  }
+}
+
+// git/cas.ts
+var PushError = class extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+    this.name = "PushError";
+  }
+  reason;
+};
+var CAS_ATTEMPTS = 7;
+var BASE_MS = 200;
+var MAX_MS = 5e3;
+async function compareAndSwap(repo, remote, step, options) {
+  const attempts = options.attempts ?? CAS_ATTEMPTS;
+  if (options.fetchFirst) await fetchRefs(repo, remote);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { moves, value } = await step(attempt);
+    if (!moves.length) return value;
+    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
+    const pushed = await pushAtomic(repo, remote, leased);
+    if (pushed.ok) {
+      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      return value;
+    }
+    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
+    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
+    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
+    await fetchRefs(repo, remote);
+  }
+  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
+}
+
+// core/merge/json.ts
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+
+// core/merge/json-value.ts
+import { isDeepStrictEqual } from "node:util";
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function idOf2(v) {
+  if (!isObject2(v)) return void 0;
+  const id = v.id;
+  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
+}
+function isIdArray(v) {
+  if (!Array.isArray(v)) return false;
+  const ids = v.map(idOf2);
+  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
+}
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show = (v) => v === void 0 ? null : JSON.stringify(v);
+function mergeJsonValues(base, main2, branch, at, sink) {
+  if (isDeepStrictEqual(main2, branch)) return main2;
+  if (isDeepStrictEqual(base, main2)) return branch;
+  if (isDeepStrictEqual(base, branch)) return main2;
+  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
+    return mergeObjects(base ?? {}, main2, branch, at, sink);
+  }
+  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
+    return mergeIdArrays(base ?? [], main2, branch, at, sink);
+  }
+  const winner = sink.overlap(at, show(main2), show(branch));
+  return winner === "main" ? main2 : branch;
+}
+function mergeObjects(base, main2, branch, at, sink) {
+  const out = {};
+  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
+  for (const key of keys) {
+    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
+    if (v !== void 0) out[key] = v;
+  }
+  return out;
+}
+function mergeIdArrays(base, main2, branch, at, sink) {
+  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
+  const b = byId(base);
+  const m = byId(main2);
+  const r = byId(branch);
+  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
+  const out = [];
+  for (const id of order) {
+    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
+    if (v !== void 0) out.push(v);
+  }
+  return out;
+}
+
+// node_modules/node-diff3/dist/diff3.mjs
+function LCS(buffer1, buffer2) {
+  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
+  for (let j = 0; j < buffer2.length; j++) {
+    const item = buffer2[j];
+    if (equivalenceClasses[item]) {
+      equivalenceClasses[item].push(j);
+    } else {
+      equivalenceClasses[item] = [j];
+    }
+  }
+  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
+  let candidates = [NULLRESULT];
+  for (let i = 0; i < buffer1.length; i++) {
+    const item = buffer1[i];
+    const buffer2indices = equivalenceClasses[item] || [];
+    let r = 0;
+    let c = candidates[0];
+    for (const j of buffer2indices) {
+      let s;
+      for (s = r; s < candidates.length; s++) {
+        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
+          break;
+        }
+      }
+      if (s < candidates.length) {
+        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
+        if (r === candidates.length) {
+          candidates.push(c);
+        } else {
+          candidates[r] = c;
+        }
+        r = s + 1;
+        c = newCandidate;
+        if (r === candidates.length) {
+          break;
+        }
+      }
+    }
+    candidates[r] = c;
+  }
+  return candidates[candidates.length - 1];
+}
+function diffIndices(buffer1, buffer2) {
+  const lcs = LCS(buffer1, buffer2);
+  let result = [];
+  let tail1 = buffer1.length;
+  let tail2 = buffer2.length;
+  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
+    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
+    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
+    tail1 = candidate.buffer1index;
+    tail2 = candidate.buffer2index;
+    if (mismatchLength1 || mismatchLength2) {
+      result.push({
+        buffer1: [tail1 + 1, mismatchLength1],
+        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
+        buffer2: [tail2 + 1, mismatchLength2],
+        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
+      });
+    }
+  }
+  result.reverse();
+  return result;
+}
+function diff3MergeRegions(a, o, b) {
+  let hunks = [];
+  function addHunk(h, ab) {
+    hunks.push({
+      ab,
+      oStart: h.buffer1[0],
+      oLength: h.buffer1[1],
+      abStart: h.buffer2[0],
+      abLength: h.buffer2[1]
+    });
+  }
+  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
+  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
+  hunks.sort((x, y) => x.oStart - y.oStart);
+  let results = [];
+  let currOffset = 0;
+  function advanceTo(endOffset) {
+    if (endOffset > currOffset) {
+      results.push({
+        stable: true,
+        buffer: "o",
+        bufferStart: currOffset,
+        bufferLength: endOffset - currOffset,
+        bufferContent: o.slice(currOffset, endOffset)
+      });
+      currOffset = endOffset;
+    }
+  }
+  while (hunks.length) {
+    let hunk = hunks.shift();
+    let regionStart = hunk.oStart;
+    let regionEnd = hunk.oStart + hunk.oLength;
+    let regionHunks = [hunk];
+    advanceTo(regionStart);
+    while (hunks.length) {
+      const nextHunk = hunks[0];
+      const nextHunkStart = nextHunk.oStart;
+      if (nextHunkStart > regionEnd)
+        break;
+      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
+      regionHunks.push(hunks.shift());
+    }
+    if (regionHunks.length === 1) {
+      if (hunk.abLength > 0) {
+        const buffer = hunk.ab === "a" ? a : b;
+        results.push({
+          stable: true,
+          buffer: hunk.ab,
+          bufferStart: hunk.abStart,
+          bufferLength: hunk.abLength,
+          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
+        });
+      }
+    } else {
+      let bounds = {
+        a: [a.length, -1, o.length, -1],
+        b: [b.length, -1, o.length, -1]
+      };
+      while (regionHunks.length) {
+        hunk = regionHunks.shift();
+        const oStart = hunk.oStart;
+        const oEnd = oStart + hunk.oLength;
+        const abStart = hunk.abStart;
+        const abEnd = abStart + hunk.abLength;
+        let b2 = bounds[hunk.ab];
+        b2[0] = Math.min(abStart, b2[0]);
+        b2[1] = Math.max(abEnd, b2[1]);
+        b2[2] = Math.min(oStart, b2[2]);
+        b2[3] = Math.max(oEnd, b2[3]);
+      }
+      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
+      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
+      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
+      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
+      let result = {
+        stable: false,
+        aStart,
+        aLength: aEnd - aStart,
+        aContent: a.slice(aStart, aEnd),
+        oStart: regionStart,
+        oLength: regionEnd - regionStart,
+        oContent: o.slice(regionStart, regionEnd),
+        bStart,
+        bLength: bEnd - bStart,
+        bContent: b.slice(bStart, bEnd)
+      };
+      results.push(result);
+    }
+    currOffset = regionEnd;
+  }
+  advanceTo(o.length);
+  return results;
+}
+function diff3Merge(a, o, b, options) {
+  let defaults = {
+    excludeFalseConflicts: true,
+    stringSeparator: /\s+/
+  };
+  options = Object.assign(defaults, options);
+  if (typeof a === "string")
+    a = a.split(options.stringSeparator);
+  if (typeof o === "string")
+    o = o.split(options.stringSeparator);
+  if (typeof b === "string")
+    b = b.split(options.stringSeparator);
+  let results = [];
+  const regions = diff3MergeRegions(a, o, b);
+  let okBuffer = [];
+  function flushOk() {
+    if (okBuffer.length) {
+      results.push({ ok: okBuffer });
+    }
+    okBuffer = [];
+  }
+  function isFalseConflict(a2, b2) {
+    if (a2.length !== b2.length)
+      return false;
+    for (let i = 0; i < a2.length; i++) {
+      if (a2[i] !== b2[i])
+        return false;
+    }
+    return true;
+  }
+  regions.forEach((region) => {
+    if (region.stable) {
+      okBuffer.push(...region.bufferContent);
+    } else {
+      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
+        okBuffer.push(...region.aContent);
+      } else {
+        flushOk();
+        results.push({
+          conflict: {
+            a: region.aContent,
+            aIndex: region.aStart,
+            o: region.oContent,
+            oIndex: region.oStart,
+            b: region.bContent,
+            bIndex: region.bStart
+          }
+        });
+      }
+    }
+  });
+  flushOk();
+  return results;
+}
+
+// core/merge/text.ts
+function splitLines(text) {
+  if (text === "") return [];
+  return text.split(/(?<=\n)/);
+}
+function mergeText(base, main2, branch, sink) {
+  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
+  let out = "";
+  for (const region of regions) {
+    if (region.ok) {
+      out += region.ok.join("");
+      continue;
+    }
+    const c = region.conflict;
+    const mainText = c.a.join("");
+    const branchText = c.b.join("");
+    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
+    const winner = sink.overlap(at, mainText, branchText);
+    out += winner === "main" ? mainText : branchText;
+  }
+  return out;
+}
+
+// core/merge/json.ts
+var NotJsonError = class extends Error {
+};
+function parseJson(text, comments) {
+  if (text.trim() === "") return void 0;
+  if (!comments) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new NotJsonError(e.message);
+    }
+  }
+  const errors = [];
+  const value = parse2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
+  return value;
+}
+function indentOf(text) {
+  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
+}
+function mergeJsonText(base, main2, branch, comments, sink) {
+  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
+  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
+  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
+  if (merged === void 0) return "";
+  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
+  const byLines = cleanLineMerge(base, main2, branch);
+  if (byLines !== void 0 && isDeepStrictEqual2(safeParse3(byLines), merged)) return byLines;
+  return editInto(main2, parseJson(main2, true), merged);
+}
+function cleanLineMerge(base, main2, branch) {
+  let clean = true;
+  const text = mergeText(base, main2, branch, {
+    overlap: () => {
+      clean = false;
+      return "main";
+    }
+  });
+  return clean ? text : void 0;
+}
+function safeParse3(text) {
+  try {
+    return parseJson(text, true);
+  } catch {
+    return void 0;
+  }
+}
+function editInto(text, from, to) {
+  const insertSpaces = !indentOf(text).includes("	");
+  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
+  let out = text;
+  const walk = (path, a, b) => {
+    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
+    for (const [key, value] of Object.entries(b)) {
+      const old = a[key];
+      if (isDeepStrictEqual2(old, value)) continue;
+      if (isObject2(old) && isObject2(value)) walk([...path, key], old, value);
+      else out = applyEdits(out, modify(out, [...path, key], value, options));
+    }
+  };
+  walk([], from, to);
+  return out;
+}
+
+// core/merge/entries.ts
+var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
+var same = (a, b) => identity(a) === identity(b);
+var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
+function parse7(text) {
+  if (text.trim() === "") return {};
+  let v;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new NotJsonError(e.message);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new NotJsonError("not a map of encrypted entries");
+  return v;
+}
+function mergeEncryptedEntries(base, main2, branch, sink) {
+  const [b, m, r] = [parse7(base), parse7(main2), parse7(branch)];
+  const out = {};
+  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
+    const [bv, mv, rv] = [b[key], m[key], r[key]];
+    let v;
+    if (same(mv, rv) || same(bv, rv)) v = mv;
+    else if (same(bv, mv)) v = rv;
+    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
+    if (v !== void 0) out[key] = v;
+  }
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
+// core/merge/jsonl.ts
+function mergeJsonl(base, main2, branch) {
+  const baseLines = new Set(lineSet(base));
+  const mainLines = lineSet(main2);
+  const branchLines = lineSet(branch);
+  const inMain = new Set(mainLines);
+  const inBranch = new Set(branchLines);
+  const kept = mainLines.filter((l) => !(baseLines.has(l) && !inBranch.has(l)));
+  const added = branchLines.filter((l) => !inMain.has(l) && !baseLines.has(l));
+  const seen = /* @__PURE__ */ new Set();
+  const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
+  return lines.length ? lines.join("\n") + "\n" : "";
+}
+function lineSet(text) {
+  return splitLines(text).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
+}
+
+// core/merge/index.ts
+var decoder2 = new TextDecoder("utf-8", { fatal: true });
+var encoder2 = new TextEncoder();
+function asTexts(...sides) {
+  try {
+    return sides.map((bytes) => bytes === null ? "" : decoder2.decode(bytes));
+  } catch {
+    return void 0;
+  }
+}
+function sameBytes(a, b) {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+function mergeContent(kind, base, main2, branch, sink) {
+  if (sameBytes(main2, branch) || sameBytes(base, branch)) return main2;
+  if (sameBytes(base, main2)) return branch;
+  const texts = asTexts(base, main2, branch);
+  try {
+    const text = texts && mergeAsText(kind, texts[0], texts[1], texts[2], sink);
+    if (text !== void 0) return encoder2.encode(text);
+  } catch (e) {
+    if (!(e instanceof NotJsonError)) throw e;
+  }
+  return sink.overlap("", wholeValue(main2).value, wholeValue(branch).value) === "main" ? main2 : branch;
+}
+function mergeAsText(kind, base, main2, branch, sink) {
+  switch (kind) {
+    case "json":
+      return mergeJsonText(base, main2, branch, false, sink);
+    case "encrypted-entries":
+      return mergeEncryptedEntries(base, main2, branch, sink);
+    case "jsonc":
+      return mergeJsonText(base, main2, branch, true, sink);
+    case "text":
+      return mergeText(base, main2, branch, sink);
+    case "jsonl":
+      return mergeJsonl(base, main2, branch);
+    case "opaque":
+      return void 0;
+  }
+}
+
+// core/reconcile.ts
+function reconcile(base, main2, branch, options) {
+  const records = new Map(main2);
+  const changed = [];
+  const conflicts = [];
+  const decisions = [];
+  for (const [path, b] of branch) {
+    const m = main2.get(path);
+    if (m === void 0) {
+      records.set(path, b);
+      changed.push(b);
+      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      continue;
+    }
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    if (outcome.record !== m) {
+      records.set(path, outcome.record);
+      changed.push(outcome.record);
+    }
+    conflicts.push(...outcome.conflicts);
+    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+  }
+  return { records, changed, conflicts, decisions };
+}
+function reconcileRecord(base, main2, branch, strategy) {
+  const comparison = compareVectors(branch.vector, main2.vector);
+  const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
+  if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
+  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
+  if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
+  return mergeConcurrent(base, main2, branch, strategy, comparison);
+}
+function mergeConcurrent(base, main2, branch, strategy, comparison) {
+  const conflicts = [];
+  const sides = { main: main2, branch };
+  const whole = { main: wholeValue(live(main2)), branch: wholeValue(live(branch)) };
+  const keep = (at, winner, values) => {
+    const loser = winner === "main" ? "branch" : "main";
+    const record2 = (side) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, ...values[side] });
+    conflicts.push({ id: conflictId(main2.path, at, values[winner].value, values[loser].value), path: main2.path, at, strategy, kept: record2(winner), lost: record2(loser), needsDecision: strategy === "ask" });
+  };
+  const sink = {
+    overlap(at, mainValue, branchValue) {
+      const winner = overlapWinner(strategy, sides);
+      keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
+      return winner;
+    }
+  };
+  const vector = mergeVectors(main2.vector, branch.vector);
+  const newer = main2.updatedAt >= branch.updatedAt ? main2 : branch;
+  const finish = (content, why) => ({
+    record: makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    comparison,
+    action: "merged",
+    why,
+    conflicts
+  });
+  if (main2.deleted && branch.deleted) return finish(null, "deleted on both sides");
+  if (main2.deleted || branch.deleted) {
+    const editedSide = main2.deleted ? "branch" : "main";
+    keep("", editedSide, whole);
+    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
+  }
+  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
+    let overlaps = 0;
+    const merged2 = mergeContent(main2.kind, live(base), main2.content, branch.content, { overlap: () => (overlaps++, "main") });
+    if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
+    const winner = sink.overlap("", whole.main.value, whole.branch.value);
+    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
+  }
+  const merged = mergeContent(main2.kind, live(base), main2.content, branch.content, sink);
+  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
+}
+function live(r) {
+  return r === void 0 || r.deleted ? null : r.content;
+}
+
+// git/merge-branch.ts
+async function mergeBranch(repo, main2, branch, options) {
+  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null };
+  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null };
+  const base = await repo.mergeBase(main2, branch);
+  const paths = /* @__PURE__ */ new Set();
+  for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
+  await useCommonVersions(repo, main2, branch, b, m, r);
+  const result = reconcile(b, m, r, { strategy: options.strategy });
+  const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
+  for (const c of result.conflicts) {
+    const rec = conflictRecord(c);
+    if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
+  }
+  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
+  return { commit, fastForward: false, result };
+}
+var HISTORY_LIMIT = 50;
+async function useCommonVersions(repo, main2, branch, b, m, r) {
+  for (const [path, mv] of m) {
+    const rv = r.get(path);
+    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
+    const common = (x) => x !== void 0 && atMost(x.vector, mv.vector) && atMost(x.vector, rv.vector);
+    let best = b.get(path);
+    if (!common(best)) best = void 0;
+    if (best && compareVectors(best.vector, meetVectors(mv.vector, rv.vector)) === "equal") continue;
+    for (const c of await repo.pathHistory([main2, branch], path, HISTORY_LIMIT)) {
+      const x = (await readRecords(repo, c, [path], () => {
+      })).get(path);
+      if (common(x) && (!best || vectorWeight(x.vector) > vectorWeight(best.vector))) best = x;
+    }
+    if (best) b.set(path, best);
+    else b.delete(path);
+  }
+}
+
+// client/platform/lock.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+import { link, mkdir as mkdir3, readFile as readFile7, rm as rm4, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname3 } from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+var LockBusyError = class extends Error {
+  constructor(path, owner) {
+    super(`another oc-sync is syncing on this machine (pid ${owner}, lock ${path}); try again when it finishes`);
+    this.name = "LockBusyError";
+  }
+};
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+var EMPTY_LOCK_STALE_MS = 5e3;
+async function acquireLock(path, waitMs = 0) {
+  await mkdir3(dirname3(path), { recursive: true });
+  const deadline = Date.now() + waitMs;
+  const mine = `${path}.${process.pid}-${randomBytes5(4).toString("hex")}.tmp`;
+  await writeFile2(mine, `${process.pid}
+`, { mode: 384 });
+  try {
+    for (; ; ) {
+      try {
+        await place(mine, path);
+        return { release: () => rm4(path, { force: true }) };
+      } catch (e) {
+        if (e.code !== "EEXIST") throw e;
+      }
+      if (await isStale(path)) {
+        await rm4(path, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile7(path, "utf8").catch(() => "")).trim() || "unknown");
+      await sleep2(100);
+    }
+  } finally {
+    await rm4(mine, { force: true });
+  }
+}
+async function place(made, path) {
+  try {
+    await link(made, path);
+  } catch (e) {
+    const code = e.code;
+    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
+    await writeFile2(path, await readFile7(made), { flag: "wx", mode: 384 });
+  }
+}
+async function isStale(path) {
+  const owner = (await readFile7(path, "utf8").catch(() => "")).trim();
+  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  const pid = Number(owner);
+  return !Number.isInteger(pid) || !alive(pid);
+}
+
+// client/sync/crash-points.ts
+function crashPoint(point) {
+  if (process.env.OC_SYNC_CRASH_AT === point) process.exit(137);
+}
+
+// client/sync/apply-remote.ts
+var BATCH = 5e3;
+var FIRST_BATCH = 1e3;
+async function applyCommit(repo, index, sources, to) {
+  let applied = 0;
+  let skippedPending = 0;
+  let waitingTotal = 0;
+  let editedTotal = 0;
+  const bySource = {};
+  const problems = [];
+  const needsUser = [];
+  for (const source of sources) {
+    const from = index.state.applied(source.category);
+    const waitedOn = index.state.waiting(source.category);
+    if (from === to && !waitedOn.length) continue;
+    const oids = /* @__PURE__ */ new Map();
+    if (from !== to) {
+      for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
+    }
+    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
+    let byPath = /* @__PURE__ */ new Map();
+    const remember = (done) => {
+      index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
+      applied += done.length;
+      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
+    };
+    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
+    const applyRecords = async (paths, records) => {
+      const known = index.getMany(paths);
+      const wanted = [];
+      for (const r of records.values()) {
+        const decision = needsApply(r, known.get(r.path));
+        if (decision === "pending") skippedPending++;
+        if (decision === "apply") wanted.push(r);
+      }
+      byPath = new Map(wanted.map((r) => [r.path, r]));
+      const done = await source.apply(wanted, (p) => known.get(p));
+      if (done.applied.length) crashPoint("mid-apply");
+      remember(done.applied);
+      if (done.seen) index.update({ seen: done.seen });
+      return done;
+    };
+    try {
+      const parentless = [];
+      const edited = [];
+      for await (const [paths, records] of readAhead(batches(changed), read)) {
+        const done = await applyRecords(paths, records);
+        parentless.push(...done.waiting);
+        edited.push(...done.editedHere);
+      }
+      const again = parentless.length ? await applyRecords(parentless, await read(parentless)) : { waiting: [], editedHere: [] };
+      const waiting = [...again.waiting, ...again.editedHere, ...edited];
+      waitingTotal += waiting.length;
+      editedTotal += edited.length + again.editedHere.length;
+      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
+    } catch (e) {
+      if (!(e instanceof SourceError)) throw e;
+      if (e instanceof ApplyIncomplete) remember(e.applied);
+      problems.push(e.message);
+      if (e.needsUser) needsUser.push(e.message);
+    }
+  }
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser };
+}
+function shallowFirst(paths) {
+  const byDepth = [];
+  for (const p of paths) {
+    let depth = 0;
+    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    (byDepth[depth] ??= []).push(p);
+  }
+  return byDepth.flatMap((bucket) => bucket ?? []);
+}
+function batches(paths) {
+  const out = [];
+  for (let i = 0; i < paths.length; ) {
+    const size = out.length ? BATCH : FIRST_BATCH;
+    out.push(paths.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}
+async function* readAhead(all, read) {
+  let next = all.length ? read(all[0]) : void 0;
+  try {
+    for (let i = 0; i < all.length; i++) {
+      const current = await next;
+      next = i + 1 < all.length ? read(all[i + 1]) : void 0;
+      yield [all[i], current];
+    }
+  } finally {
+    await next?.catch(() => void 0);
+  }
+}
+function needsApply(remote, local) {
+  if (!local) return remote.deleted ? "skip" : "apply";
+  switch (compareVectors(remote.vector, local.vector)) {
+    case "ahead":
+      return "apply";
+    case "equal":
+      return local.localHash === null && !remote.deleted ? "apply" : "skip";
+    default:
+      return "pending";
+  }
+}
+
+// client/sync/plan.ts
+var SKIP_CI = "[skip ci]";
+function planCommit(f) {
+  const seen = f.base ?? f.firstParent;
+  const earlierInMain = f.head === null || f.head === f.base || f.main !== null && f.headInMain;
+  const onNewerMain = earlierInMain && f.main !== null && f.main !== seen;
+  const own2 = earlierInMain ? seen : f.head;
+  return { parent: onNewerMain ? f.main : own2, own: own2, earlierInMain, onNewerMain, skipCi: f.mode === "local" || earlierInMain, skipCiIfRebased: f.mode === "local" };
+}
+function planIntegration(f) {
+  if (!f.mine || f.mineInMain) return { kind: "take-main", outcome: f.main === f.base ? "up-to-date" : "pulled" };
+  if (f.mainInMine) return { kind: "fast-forward" };
+  const mayMerge = f.mode === "local" || f.earlierInMain;
+  if (mayMerge && f.mergeConflicts === void 0) return { kind: "merge-first" };
+  if (mayMerge && (f.mode === "local" || f.mergeConflicts === 0)) return { kind: "push-merge" };
+  return { kind: "wait-for-action", pushBranch: !f.branchAtMine };
+}
+function outcomeOf(plan) {
+  switch (plan.kind) {
+    case "take-main":
+      return plan.outcome;
+    case "fast-forward":
+      return "fast-forward";
+    case "push-merge":
+      return "merged";
+    case "wait-for-action":
+      return "waiting-for-action";
+  }
+}
+function stateAfter(outcome, target, editedHere) {
+  return { ...editedHere ? {} : { base: target }, ...outcome === "waiting-for-action" ? {} : { head: target } };
+}
+
 // client/sync/sync-repo.ts
 var FormatError = class extends Error {
   constructor(message) {
@@ -29793,7 +30114,6 @@ var FormatError = class extends Error {
     this.name = "FormatError";
   }
 };
-var MAIN = "refs/remotes/sync/main";
 async function checkFormat(repo, commit) {
   if (!commit) return;
   const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
@@ -29808,175 +30128,75 @@ async function checkFormat(repo, commit) {
   if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
 }
 async function ensureRepoFiles(repo, remote, key) {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const main2 = await repo.revParse(MAIN);
-    const changes = [];
-    if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, Buffer.from(JSON.stringify({ format: FORMAT_VERSION }) + "\n")]);
-    if (key && !(main2 && await repo.readBlob(`${main2}:${KEY_PATH}`))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
-    if (main2 && changes.length === 0) return main2;
-    const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: commit, expected: main2 }]);
-    if (pushed.ok) {
-      await repo.updateRef(MAIN, commit);
-      return commit;
-    }
-    if (pushed.reason !== "rejected") throw new Error(`could not set up the sync repo: ${pushed.message}`);
-    await fetchRefs(repo, remote);
-  }
-  throw new Error("could not set up the sync repo: other machines kept changing it; try again");
+  return compareAndSwap(
+    repo,
+    remote,
+    async () => {
+      const main2 = await repo.revParse(TRACKED_MAIN);
+      const changes = [];
+      if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
+      if (key && !(main2 && await repo.readBlob(`${main2}:${KEY_PATH}`))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
+      if (main2 && changes.length === 0) return { moves: [], value: main2 };
+      const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
+    },
+    { what: "could not set up the sync repo" }
+  );
 }
 
 // client/sync/cycle.ts
-var SKIP_CI = "[skip ci]";
-var branchRef = (machine) => `machines/${machine}`;
-var remoteBranchRef = (machine) => `refs/remotes/sync/machines/${machine}`;
-async function openState(ctx) {
-  const repo = await GitRepo.open(ctx.paths.repo);
-  const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 1e4 }));
-  return { repo, index };
-}
-async function withState(ctx, fn) {
-  const state = await openState(ctx);
-  try {
-    return await fn(state);
-  } finally {
-    state.repo.close();
-    state.index.close();
-  }
-}
 async function runSync(ctx, options = {}) {
   const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
-  const { repo, index } = await openState(ctx);
   try {
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
-    return await cycle(ctx, repo, index, options);
+    return await withState(ctx, ({ repo, index }) => {
+      const problems = [];
+      const warn = (m) => {
+        ctx.log.log("warn", m);
+        problems.push(m);
+      };
+      return cycle({ ctx, repo, index, options, problems, warn });
+    });
   } finally {
-    repo.close();
-    index.close();
     await lock.release();
   }
 }
-async function cycle(ctx, repo, index, options) {
-  const { machine, log } = ctx;
-  const problems = [];
-  const warn = (m) => {
-    log.log("warn", m);
-    problems.push(m);
-  };
-  let offline = false;
+async function cycle(run2) {
+  const { ctx, repo, index } = run2;
+  const offline = await fetchOrOffline(run2);
+  crashPoint("after-fetch");
+  const { base, head } = index.state;
+  const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn);
+  const local = await commitLocal(run2, sources, base, head, main2);
+  crashPoint("after-commit");
+  const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
+  if (offline) {
+    index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
+    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: [] };
+  }
+  const { outcome, target } = await integrate(run2, sources, local);
+  const applied = await applyCommit(repo, index, sources, target);
+  for (const p of applied.problems) run2.warn(p);
+  index.update({ lastSync: { at: Date.now(), outcome }, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  await repo.maintain();
+  ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
+  return { ...report, ...appliedFigures(applied), outcome, main: target, conflicts: await listConflicts(repo, target) };
+}
+function appliedFigures(a) {
+  return { applied: a.applied, appliedConfig: a.bySource.config ?? 0, needsUser: a.needsUser };
+}
+async function fetchOrOffline({ ctx, repo, warn }) {
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
+    return false;
   } catch (e) {
-    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
+    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
     if (!(e instanceof GitError) || e.kind !== "network") throw e;
-    offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
-  }
-  crashPoint("after-fetch");
-  const base = index.getMeta("base") ?? null;
-  const head = index.getMeta("head") ?? base;
-  const { key, main: readyMain } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(MAIN), offline);
-  let main2 = readyMain;
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, warn);
-  const seen = base ?? await firstParent(repo, main2);
-  const merged = head === null || head === base || main2 !== null && await repo.isAncestor(head, main2);
-  const onMain = merged && main2 !== null && main2 !== seen;
-  const own2 = merged ? seen : head;
-  const message = (skip) => `oc-sync: ${machine} local changes${skip ? " " + SKIP_CI : ""}`;
-  const local = await commitLocalChanges(repo, index, sources, {
-    machine,
-    parent: onMain ? main2 : own2,
-    message: message(ctx.mode === "local" || merged),
-    massDeleteShare: ctx.settings.massDeleteShare,
-    allowMassDelete: options.allowMassDelete ?? false,
-    now: Date.now,
-    progress: (n) => options.progress?.(`committed ${n} records\u2026`),
-    warn
-  });
-  let mine = local.commit;
-  if (mine && onMain && await collides(repo, own2, main2, mine)) {
-    mine = await repo.rebase(mine, main2, own2, message(ctx.mode === "local"));
-  }
-  mine ??= merged ? null : head;
-  index.save(local.entries, { head: mine ?? head, ...local.meta });
-  if (local.changed) log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  crashPoint("after-commit");
-  const report = (outcome, applied, newMain) => ({
-    machine,
-    remote: log.mask(ctx.remote.url),
-    mode: ctx.mode,
-    committed: local.changed,
-    applied,
-    appliedConfig: 0,
-    outcome,
-    main: newMain,
-    conflicts: [],
-    credentials,
-    problems
-  });
-  if (offline) {
-    index.setMeta({ lastSync: JSON.stringify({ at: Date.now(), outcome: "offline" }) });
-    return report("offline", 0, base);
-  }
-  for (let attempt = 0; ; attempt++) {
-    main2 = await repo.revParse(MAIN);
-    const remoteBranch = await repo.revParse(remoteBranchRef(machine));
-    crashPoint("before-push");
-    let outcome;
-    let target;
-    let pushed = { ok: true };
-    if (!mine || main2 && (mine === main2 || await repo.isAncestor(mine, main2))) {
-      outcome = main2 === base ? "up-to-date" : "pulled";
-      target = main2;
-    } else if (!main2 || await repo.isAncestor(main2, mine)) {
-      outcome = "fast-forward";
-      target = mine;
-      pushed = await pushAtomic(repo, ctx.remote, [
-        { ref: "main", oid: mine, expected: main2 },
-        { ref: branchRef(machine), oid: mine, expected: remoteBranch }
-      ]);
-      if (pushed.ok && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
-    } else {
-      const merge3 = ctx.mode === "local" || merged ? await mergeBranch(repo, main2, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` }) : null;
-      if (merge3 && (ctx.mode === "local" || !merge3.result?.conflicts.length)) {
-        outcome = "merged";
-        target = merge3.commit;
-        pushed = await pushAtomic(repo, ctx.remote, [
-          { ref: "main", oid: target, expected: main2 },
-          { ref: branchRef(machine), oid: target, expected: remoteBranch }
-        ]);
-        if (pushed.ok) for (const c of merge3.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-      } else {
-        outcome = "waiting-for-action";
-        target = main2;
-        if (remoteBranch !== mine) {
-          mine = await withoutSkipCi(repo, mine, machine);
-          pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
-          if (pushed.ok) index.setMeta({ head: mine });
-        }
-      }
-    }
-    if (!pushed.ok) {
-      if (pushed.reason === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
-      if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
-      log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
-      await sleep(backoffMs(attempt, 200, 5e3));
-      await fetchRefs(repo, ctx.remote);
-      continue;
-    }
-    if (outcome !== "waiting-for-action") await repo.updateRef(MAIN, target);
-    const applied = await applyCommit(repo, index, sources, target);
-    for (const p of applied.problems) warn(p);
-    const lastSync = JSON.stringify({ at: Date.now(), outcome });
-    const meta3 = { lastSync };
-    if (!applied.editedHere) meta3.base = target;
-    if (outcome !== "waiting-for-action") meta3.head = target;
-    index.setMeta(meta3);
-    await repo.maintain();
-    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-    return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
+    return true;
   }
 }
 async function prepareRepo(ctx, repo, main2, offline) {
@@ -29993,72 +30213,110 @@ async function prepareRepo(ctx, repo, main2, offline) {
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
 }
+async function commitLocal(run2, sources, base, head, main2) {
+  const { ctx, repo, index, options } = run2;
+  const plan = planCommit({
+    mode: ctx.mode,
+    base,
+    head,
+    main: main2,
+    firstParent: base === null ? await firstParent(repo, main2) : null,
+    headInMain: head !== null && head !== base && main2 !== null && await repo.isAncestor(head, main2)
+  });
+  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`;
+  const local = await commitLocalChanges(repo, index, sources, {
+    machine: ctx.machine,
+    parent: plan.parent,
+    message: message(plan.skipCi),
+    massDeleteShare: ctx.settings.massDeleteShare,
+    allowMassDelete: options.allowMassDelete ?? false,
+    now: Date.now,
+    progress: (n) => options.progress?.(`committed ${n} records\u2026`),
+    warn: run2.warn
+  });
+  let mine = local.commit;
+  if (mine && plan.onNewerMain && await collides(repo, plan.own, main2, mine)) mine = await repo.rebase(mine, main2, plan.own, message(plan.skipCiIfRebased));
+  mine ??= plan.earlierInMain ? null : head;
+  const tip2 = mine ?? head;
+  index.save(local.entries, tip2 ? { ...local.state, head: tip2 } : local.state);
+  if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
+  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain };
+}
+async function integrate(run2, sources, local) {
+  const { ctx, repo, index } = run2;
+  let mine = local.mine;
+  const step = async () => {
+    crashPoint("before-push");
+    const main3 = await repo.revParse(TRACKED_MAIN);
+    const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
+    const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
+    const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
+    const first = planIntegration(facts);
+    let plan2;
+    let merge4;
+    if (first.kind === "merge-first") {
+      merge4 = await mergeBranch(repo, main3, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
+      plan2 = planIntegration({ ...facts, mergeConflicts: merge4.result?.conflicts.length ?? 0 });
+    } else plan2 = first;
+    if (plan2.kind === "wait-for-action" && plan2.pushBranch) mine = await withoutSkipCi(repo, mine, ctx.machine);
+    return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main3, merge: merge4 } };
+  };
+  const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
+  let done;
+  try {
+    done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
+  } catch (e) {
+    if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
+    throw e;
+  }
+  const { plan, main: main2, merge: merge3 } = done;
+  if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
+  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "wait-for-action" && plan.pushBranch) index.update({ head: mine });
+  const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
+  return { outcome: outcomeOf(plan), target };
+}
+function movesFor(plan, machine, mine, merge3) {
+  const both = (to) => [
+    { branch: MAIN_BRANCH, to },
+    { branch: machineBranch(machine), to }
+  ];
+  switch (plan.kind) {
+    case "fast-forward":
+      return both(mine);
+    case "push-merge":
+      return both(merge3.commit);
+    case "wait-for-action":
+      return plan.pushBranch ? [{ branch: machineBranch(machine), to: mine }] : [];
+    case "take-main":
+      return [];
+  }
+}
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
 async function markOwnChangesApplied(repo, index, sources, from, mine) {
-  const marks = {};
+  const applied = {};
   for (const s of sources) {
-    const mark = index.getMeta(appliedKey(s)) ?? null;
-    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) marks[appliedKey(s)] = mine;
+    const mark = index.state.applied(s.category);
+    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) applied[s.category] = mine;
   }
-  index.setMeta(marks);
+  index.update({ applied });
 }
 async function withoutSkipCi(repo, commit, machine) {
-  const message = (await repo.git(["log", "-1", "--format=%B", commit])).stdout.toString();
-  if (!message.includes(SKIP_CI)) return commit;
+  if (!(await repo.commitMessage(commit)).includes(SKIP_CI)) return commit;
   return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
-}
-async function holdsRecords(repo, commit) {
-  const folders = RECORD_ROOTS.map((root) => root.slice(0, -1));
-  return (await repo.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
 }
 async function collides(repo, seen, main2, mine) {
   const ours = new Set((await repo.diff(main2, mine)).map((c) => c.path));
   return (await repo.diff(seen, main2)).some((c) => ours.has(c.path));
 }
+var RECORD_FOLDERS = RECORD_ROOTS.map((root) => root.slice(0, -1));
 async function firstParent(repo, main2) {
   if (!main2) return null;
-  if (!await holdsRecords(repo, main2)) return main2;
-  const roots = (await repo.git(["rev-list", "--max-parents=0", main2])).stdout.toString().trim().split("\n");
-  const root = roots[roots.length - 1];
-  return root && !await holdsRecords(repo, root) ? root : null;
-}
-async function listConflicts(repo, commit) {
-  if (!commit) return [];
-  const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
-  const records = await readRecords(repo, commit, paths);
-  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
-}
-
-// client/sync/local-edit.ts
-async function writeLocally(index, sources, records) {
-  let written = 0;
-  for (const source of sources) {
-    const mine = records.filter((r) => source.owns(r.path));
-    if (!mine.length) continue;
-    written += (await source.apply(mine)).applied.length;
-  }
-  const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
-  index.setMeta(Object.fromEntries([...sessions].map((s) => [`seen:${s}`, null])));
-  return written;
-}
-function sessionOf(path) {
-  const a = parseRecordPath(path);
-  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
-}
-async function commitRepoOnly(repo, index, machine, records, message) {
-  const parent = index.getMeta("head") ?? index.getMeta("base") ?? null;
-  const next = records.map((r) => {
-    const known = index.get(r.path);
-    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });
-  });
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
-  index.save(
-    next.map((r) => entryFor(r, null, null)),
-    { head: commit }
-  );
-  return commit;
+  if (!await repo.hasFolders(main2, RECORD_FOLDERS)) return main2;
+  const root = (await repo.rootCommits(main2)).at(-1);
+  return root && !await repo.hasFolders(root, RECORD_FOLDERS) ? root : null;
 }
 
 // client/cli/output.ts
@@ -30074,11 +30332,11 @@ var EXIT = {
 function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
   return {
     json: json2,
-    line: (text2) => {
-      if (!json2) write(mask(text2));
+    line: (text) => {
+      if (!json2) write(mask(text));
     },
-    progress: (text2) => {
-      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text2)}`);
+    progress: (text) => {
+      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
     },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
@@ -30090,66 +30348,25 @@ var UsageError = class extends Error {
 
 // client/cli/commands/conflicts.ts
 async function conflictsCommand(ctx, out) {
-  return withState(ctx, async ({ repo, index }) => {
-    const conflicts = await listConflicts(repo, index.getMeta("base") ?? null);
-    if (!conflicts.length) out.line("no conflicts");
-    for (const c of conflicts) {
-      out.line(`${c.id}  ${c.path}${c.at ? ` at ${c.at}` : ""}${c.needsDecision ? "  [needs your decision]" : ""}`);
-      out.line(`    kept  ${c.kept.writer} (${new Date(c.kept.updatedAt).toISOString()}): ${preview(c.kept.value)}`);
-      out.line(`    lost  ${c.lost.writer} (${new Date(c.lost.updatedAt).toISOString()}): ${preview(c.lost.value)}`);
-    }
-    if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
-    out.result(conflicts);
-    return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
-  });
-}
-function preview(v) {
-  if (v === null) return "(deleted)";
-  if (/^"?v[12]:/.test(v) || /"v[12]:/.test(v)) return "(encrypted value)";
-  const one = v.replace(/\s+/g, " ").trim();
-  return one.length > 100 ? one.slice(0, 97) + "..." : one;
+  const conflicts = await currentConflicts(ctx);
+  if (!conflicts.length) out.line("no conflicts");
+  for (const c of conflicts) for (const line of describeConflict(c)) out.line(line);
+  if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
+  out.result(conflicts);
+  return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
 }
 async function resolveCommand(ctx, out, id, keep) {
-  await withState(ctx, async ({ repo, index }) => {
-    const base = index.getMeta("base") ?? null;
-    const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
-    if (!conflict) throw new UsageError(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
-    const side = chooseSide(conflict, keep, ctx.machine);
-    if (side === "lost") {
-      const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
-      const replaced = withValue(current, conflict);
-      const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [replaced]);
-    }
-    const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
-    await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
-    out.line(`conflict ${conflict.id}: keeping the ${side === "lost" ? `value from ${conflict.lost.writer}` : `value from ${conflict.kept.writer}`}`);
-  });
+  let resolution;
+  try {
+    resolution = await resolveConflict(ctx, id, keep);
+  } catch (e) {
+    if (e instanceof UnknownConflictError || e instanceof SideError) throw new UsageError(e.message);
+    throw e;
+  }
+  out.line(describeResolution(resolution));
   const report = await runSync(ctx);
   out.result({ resolved: id, keep, sync: report });
   return EXIT.ok;
-}
-function chooseSide(c, keep, machine) {
-  if (keep === "local") return c.kept.writer === machine ? "kept" : c.lost.writer === machine ? "lost" : fail();
-  if (keep === "remote") return c.kept.writer !== machine ? "kept" : "lost";
-  if (keep === c.kept.writer) return "kept";
-  if (keep === c.lost.writer) return "lost";
-  return fail();
-  function fail() {
-    throw new UsageError(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
-  }
-}
-function withValue(current, c) {
-  if (!current) throw new Error(`record ${c.path} is not in the sync repo any more`);
-  const text2 = current.content ? new TextDecoder().decode(current.content) : "";
-  let next;
-  if (c.at === "") next = c.lost.value;
-  else if (c.at.startsWith("/")) next = applyEdits(text2, modify(text2, pointerPath(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {}));
-  else next = c.kept.value !== null && text2.includes(c.kept.value) ? text2.replace(c.kept.value, c.lost.value ?? "") : text2 + (c.lost.value ?? "");
-  return makeRecord({ ...current, content: next === null ? null : new TextEncoder().encode(next) });
-}
-function pointerPath(pointer2) {
-  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // client/cli/commands/doctor.ts
@@ -30171,7 +30388,7 @@ async function doctorCommand(ctx, out) {
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
     });
     await check2("passphrase", async () => {
-      const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
+      const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
       if (!ctx.settings.passphrase) return existsSync4(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
@@ -30208,7 +30425,7 @@ var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clien
 name: oc-sync merge
 on:
   push:
-    branches: ["machines/**"]
+    branches: ["${MACHINES_PREFIX}**"]
   workflow_dispatch:
   # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
   # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
@@ -30278,25 +30495,26 @@ async function ensurePrivateRepo(api, owner, name) {
 }
 async function installWorkflow(repo, remote) {
   const files = await workflowFiles();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await fetchRefs(repo, remote);
-    const main2 = await repo.revParse(MAIN);
+  const step = async () => {
+    const main2 = await repo.revParse(TRACKED_MAIN);
     const changes = [];
     for (const [path, content] of files) {
       const current = main2 ? await repo.readBlob(`${main2}:${path}`) : null;
       if (!current || !current.equals(Buffer.from(content))) changes.push([path, content]);
     }
-    if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, Buffer.from(JSON.stringify({ format: FORMAT_VERSION }) + "\n")]);
-    if (!changes.length) return false;
+    if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
+    if (!changes.length) return { moves: [], value: false };
     const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: commit, expected: main2 }]);
-    if (pushed.ok) return true;
-    if (/without `?workflows?`? (scope|permission)/i.test(pushed.message)) {
+    return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
+  };
+  try {
+    return await compareAndSwap(repo, remote, step, { what: "could not install the merge workflow", fetchFirst: true });
+  } catch (e) {
+    if (e instanceof PushError && /without `?workflows?`? (scope|permission)/i.test(e.message)) {
       throw new Error(`GitHub refused to install the merge workflow: the token has no permission to write workflows. oc-sync needs ${REQUIRED_PERMISSIONS}`);
     }
-    if (pushed.reason !== "rejected") throw new Error(`could not install the merge workflow: ${pushed.message}`);
+    throw e;
   }
-  throw new Error("could not install the merge workflow: the repository kept changing; try again");
 }
 
 // client/cli/commands/github.ts
@@ -30330,33 +30548,32 @@ async function logCommand(ctx, out, limit) {
 }
 
 // git/merge-all.ts
-var MACHINES = "refs/remotes/sync/machines/";
 async function mergeAllBranches(repo, remote, options) {
-  const attempts = options.attempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    await fetchRefs(repo, remote);
-    const before = await repo.revParse("refs/remotes/sync/main");
-    if (!before) return { before, after: before, machines: [], pushed: false, attempts: attempt };
-    let main2 = before;
-    const machines = [];
-    for (const { machine, oid } of await machineBranches(repo)) {
-      if (await repo.isAncestor(oid, main2)) continue;
-      const touchesGithub = (await repo.diff(main2, oid, [".github/"])).length > 0;
-      const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
-      if (!merged.commit) continue;
-      machines.push({ ...merged, machine, branchHead: oid });
-      main2 = merged.commit;
-    }
-    if (main2 === before || options.dryRun) return { before, after: main2, machines, pushed: false, attempts: attempt };
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: main2, expected: before }]);
-    if (pushed.ok) return { before, after: main2, machines, pushed: true, attempts: attempt };
-    if (pushed.reason !== "rejected" || attempt >= attempts) throw new Error(`could not move main: ${pushed.message}`);
-    await sleep(backoffMs(attempt, 300, 5e3));
-  }
+  return compareAndSwap(
+    repo,
+    remote,
+    async (attempt) => {
+      const before = await repo.revParse(TRACKED_MAIN);
+      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
+      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
+      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
+      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
+    },
+    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
+  );
 }
-async function machineBranches(repo) {
-  const out = (await repo.git(["for-each-ref", "--format=%(objectname) %(refname)", MACHINES])).stdout.toString().trim();
-  return out ? out.split("\n").map((l) => l.split(" ")).map(([oid, ref]) => ({ oid, machine: ref.slice(MACHINES.length) })).sort((a, b) => a.machine.localeCompare(b.machine)) : [];
+async function foldBranches(repo, start, options) {
+  let main2 = start;
+  const machines = [];
+  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
+    if (await repo.isAncestor(oid, main2)) continue;
+    const touchesGithub = (await repo.diff(main2, oid, [GITHUB_DIR])).length > 0;
+    const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    if (!merged.commit) continue;
+    machines.push({ ...merged, machine, branchHead: oid });
+    main2 = merged.commit;
+  }
+  return { main: main2, machines };
 }
 
 // client/cli/commands/merge.ts
@@ -30364,7 +30581,7 @@ async function mergeCommand(ctx, out, dryRun) {
   return withState(ctx, async ({ repo }) => {
     const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})` });
     if (!result.machines.length) out.line("nothing to merge: every machine branch is already in main");
-    for (const m of result.machines) out.line(`machines/${m.machine}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
+    for (const m of result.machines) out.line(`${machineBranch(m.machine)}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
     if (result.machines.length) out.line(`${result.pushed ? "main moved" : "main would move (dry run)"} ${result.before?.slice(0, 12)} \u2192 ${result.after?.slice(0, 12)}`);
     out.result({ before: result.before, after: result.after, pushed: result.pushed, machines: result.machines.map((m) => ({ machine: m.machine, fastForward: m.fastForward, changed: m.result?.changed.length ?? 0, conflicts: m.result?.conflicts ?? [] })) });
     return EXIT.ok;
@@ -30372,24 +30589,29 @@ async function mergeCommand(ctx, out, dryRun) {
 }
 
 // client/cli/commands/history.ts
+var SESSION_ID = /^ses_[A-Za-z0-9]+$/;
 function targetPaths(target) {
-  if (/^ses_[A-Za-z0-9]+$/.test(target)) return `db/sessions/${target}`;
+  if (SESSION_ID.test(target)) return sessionFolder(target).slice(0, -1);
   return target.replace(/^\/+|\/+$/g, "");
 }
+function versionedRecord(path) {
+  const session = parseRecordPath(`${path}/session.json`);
+  return session?.table === "session" && sessionFolder(session.id) === `${path}/` ? recordPath(session) : path;
+}
 async function tip(repo, ctx) {
-  const t = await repo.revParse(MAIN) ?? ctx.base;
+  const t = await repo.revParse(TRACKED_MAIN) ?? ctx.base;
   if (!t) throw new UsageError("nothing synced yet: run 'oc-sync sync' first");
   return t;
 }
 async function historyCommand(ctx, out, target, limit) {
   return withState(ctx, async ({ repo, index }) => {
-    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const head = await tip(repo, { base: index.state.base });
     const path = targetPaths(target);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
       const [commit, date5, subject] = line.split("	");
-      const file2 = path.startsWith("db/sessions/") && !path.endsWith(".json") ? `${path}/session.json` : path;
+      const file2 = versionedRecord(path);
       const blob = await repo.readBlob(`${commit}:${file2}`);
       const rec = blob ? decodeRecord(file2, blob) : void 0;
       versions.push({ commit, date: date5, subject, writer: rec?.writer ?? null, deleted: rec?.deleted ?? null, vector: rec?.vector ?? null });
@@ -30402,7 +30624,7 @@ async function historyCommand(ctx, out, target, limit) {
 }
 async function restoreCommand(ctx, out, target, at) {
   const restored = await withState(ctx, async ({ repo, index }) => {
-    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const head = await tip(repo, { base: index.state.base });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
     const path = targetPaths(target);
@@ -30466,15 +30688,15 @@ async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
   const file2 = ctx.settings.settingsFile ?? join11(ctx.paths.settingsDir, SETTINGS_FILES[0]);
   const previous = await readFile9(file2, "utf8").catch(() => void 0);
-  let text2 = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
+  let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
   for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
-    if (value !== void 0) text2 = applyEdits(text2, modify(text2, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+    if (value !== void 0) text = applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
   const env = { ...ctx.env };
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
-  await writeFileAtomic(file2, text2);
+  await writeFileAtomic(file2, text);
   let next;
   try {
     next = await loadContext({ env });
@@ -30499,7 +30721,7 @@ async function verifyPassphrase(ctx) {
   if (!passphrase || ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
+    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
     if (wrapped) await unwrapKey(wrapped, passphrase);
   });
 }
@@ -30509,34 +30731,28 @@ async function passphraseChangeCommand(ctx, out) {
   const current = ctx.settings.passphrase ?? await promptSecret("Current passphrase: ");
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? await promptSecret("New passphrase: ");
   return withState(ctx, async ({ repo }) => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await fetchRefs(repo, ctx.remote);
-      const main2 = await repo.revParse(MAIN);
+    const step = async () => {
+      const main2 = await repo.revParse(TRACKED_MAIN);
       const wrapped = await readWrappedKey(repo, main2);
       if (!main2 || !wrapped) throw new Error("this sync repo has no key yet: set OC_SYNC_PASSPHRASE and run 'oc-sync sync' to create one");
-      const key = await unwrapKey(wrapped, current);
-      const rewrapped = await wrapKey(key, next);
-      const commit = await repo.commit({ parents: [main2], message: `oc-sync: ${ctx.machine} changed the passphrase [skip ci]`, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rewrapped, null, 2) + "\n")]] });
-      const pushed = await pushAtomic(repo, ctx.remote, [{ ref: "main", oid: commit, expected: main2 }]);
-      if (pushed.ok) {
-        await cacheKey(ctx.paths.dataKey, key);
-        out.line("passphrase changed; use the new one on every other machine (their cached key keeps working)");
-        out.result({ changed: true, commit });
-        return EXIT.ok;
-      }
-      if (pushed.reason !== "rejected") throw new Error(`could not push the new key: ${pushed.message}`);
-    }
-    throw new Error("other machines kept changing the sync repo; try again");
+      const key2 = await unwrapKey(wrapped, current);
+      const rewrapped = await wrapKey(key2, next);
+      const commit2 = await repo.commit({ parents: [main2], message: `oc-sync: ${ctx.machine} changed the passphrase [skip ci]`, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rewrapped, null, 2) + "\n")]] });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2 } };
+    };
+    const { key, commit } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
+    await cacheKey(ctx.paths.dataKey, key);
+    out.line("passphrase changed; use the new one on every other machine (their cached key keeps working)");
+    out.result({ changed: true, commit });
+    return EXIT.ok;
   });
 }
 
 // client/cli/commands/status.ts
 async function statusCommand(ctx, out) {
   return withState(ctx, async ({ repo, index }) => {
-    const base = index.getMeta("base") ?? null;
-    const head = index.getMeta("head") ?? base;
-    const last = index.getMeta("lastSync");
-    const remoteMain = await repo.revParse(MAIN);
+    const { base, head, lastSync } = index.state;
+    const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
     const conflicts = await listConflicts(repo, base);
     const status = {
@@ -30546,7 +30762,7 @@ async function statusCommand(ctx, out) {
       mode: ctx.mode,
       strategy: ctx.settings.strategy,
       settingsFile: ctx.settings.settingsFile ?? null,
-      lastSync: last ? JSON.parse(last) : null,
+      lastSync,
       base,
       head,
       pendingPush: Boolean(unpushed),

@@ -2,10 +2,12 @@
 // compare-and-swap; a lost race starts over from a fresh fetch. The Action runs this; so does
 // `oc-sync merge`. Running it again with nothing new changes nothing.
 import type { Strategy } from "../core/strategy.js";
+import { compareAndSwap } from "./cas.js";
+import { GITHUB_DIR } from "../core/layout.js";
 import { mergeBranch, type BranchMerge } from "./merge-branch.js";
-import { fetchRefs, pushAtomic, type Remote } from "./remote.js";
+import { MACHINES_PREFIX, MAIN_BRANCH, TRACKED_MAIN, tracking } from "./refs.js";
+import type { Remote } from "./remote.js";
 import type { GitRepo } from "./repo.js";
-import { backoffMs, sleep } from "./retry.js";
 
 export interface MachineMerge extends BranchMerge {
   readonly machine: string;
@@ -29,40 +31,33 @@ export interface MergeAllOptions {
   readonly who: string;
 }
 
-const MACHINES = "refs/remotes/sync/machines/";
-
 export async function mergeAllBranches(repo: GitRepo, remote: Remote, options: MergeAllOptions): Promise<MergeAllResult> {
-  const attempts = options.attempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    await fetchRefs(repo, remote);
-    const before = await repo.revParse("refs/remotes/sync/main");
-    if (!before) return { before, after: before, machines: [], pushed: false, attempts: attempt };
-    let main = before;
-    const machines: MachineMerge[] = [];
-    for (const { machine, oid } of await machineBranches(repo)) {
-      if (await repo.isAncestor(oid, main)) continue;
-      // GITHUB_TOKEN cannot move main onto a commit that changes workflows: merge instead of fast-forwarding then.
-      const touchesGithub = (await repo.diff(main, oid, [".github/"])).length > 0;
-      const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
-      if (!merged.commit) continue;
-      machines.push({ ...merged, machine, branchHead: oid });
-      main = merged.commit;
-    }
-    if (main === before || options.dryRun) return { before, after: main, machines, pushed: false, attempts: attempt };
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: main, expected: before }]);
-    if (pushed.ok) return { before, after: main, machines, pushed: true, attempts: attempt };
-    if (pushed.reason !== "rejected" || attempt >= attempts) throw new Error(`could not move main: ${pushed.message}`);
-    await sleep(backoffMs(attempt, 300, 5000));
-  }
+  return compareAndSwap(
+    repo,
+    remote,
+    async (attempt) => {
+      const before = await repo.revParse(TRACKED_MAIN);
+      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
+      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
+      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
+      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
+    },
+    { what: "could not move main", fetchFirst: true, attempts: options.attempts },
+  );
 }
 
-async function machineBranches(repo: GitRepo): Promise<{ machine: string; oid: string }[]> {
-  const out = (await repo.git(["for-each-ref", "--format=%(objectname) %(refname)", MACHINES])).stdout.toString().trim();
-  return out
-    ? out
-        .split("\n")
-        .map((l) => l.split(" "))
-        .map(([oid, ref]) => ({ oid: oid!, machine: ref!.slice(MACHINES.length) }))
-        .sort((a, b) => a.machine.localeCompare(b.machine))
-    : [];
+/** Each machine branch main lacks, reconciled onto main in turn (in code-unit order of machine ids). */
+async function foldBranches(repo: GitRepo, start: string, options: MergeAllOptions): Promise<{ main: string; machines: MachineMerge[] }> {
+  let main = start;
+  const machines: MachineMerge[] = [];
+  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
+    if (await repo.isAncestor(oid, main)) continue;
+    // GITHUB_TOKEN cannot move main onto a commit that changes workflows: merge instead of fast-forwarding then.
+    const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
+    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    if (!merged.commit) continue;
+    machines.push({ ...merged, machine, branchHead: oid });
+    main = merged.commit;
+  }
+  return { main, machines };
 }

@@ -1,10 +1,11 @@
 // Folds one machine branch into main with core/reconcile: the same code in the Action and in
 // the client's local-merge mode. Reads only the paths that changed on either side.
 import { conflictRecord, isRecordPath } from "../core/layout.js";
-import { decodeRecord, encodeRecord, RecordFormatError, type SyncRecord } from "../core/record.js";
+import { encodeRecord, type SyncRecord } from "../core/record.js";
 import { reconcile, type ReconcileResult } from "../core/reconcile.js";
 import type { Strategy } from "../core/strategy.js";
-import { compareVectors } from "../core/vector.js";
+import { atMost, compareVectors, meetVectors, vectorWeight } from "../core/vector.js";
+import { readRecords } from "./record-reader.js";
 import type { GitRepo } from "./repo.js";
 
 export interface BranchMerge {
@@ -12,36 +13,6 @@ export interface BranchMerge {
   readonly commit: string | null;
   readonly fastForward: boolean;
   readonly result: ReconcileResult | null;
-}
-
-/**
- * Records at `commit` for `paths` (absent paths are left out). A damaged record throws, unless
- * `onDamaged` is given: then it is reported there and left out.
- */
-export async function readRecords(repo: GitRepo, commit: string | null, paths: Iterable<string>, onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
-  if (!commit) return new Map();
-  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
-}
-
-/**
- * Records from their blobs, each given as `[path, object name]`: an oid when a diff or tree listing
- * already gave it (git then skips walking the trees from the commit to the path, which dominated a
- * first pull of 200,000 records), else `<commit>:<path>`.
- */
-export async function readRecordObjects(repo: GitRepo, objects: readonly (readonly [string, string])[], onDamaged?: (e: RecordFormatError) => void): Promise<Map<string, SyncRecord>> {
-  const out = new Map<string, SyncRecord>();
-  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
-  objects.forEach(([p], j) => {
-    const b = blobs[j];
-    if (!b) return;
-    try {
-      out.set(p, decodeRecord(p, b));
-    } catch (e) {
-      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-      onDamaged(e);
-    }
-  });
-  return out;
 }
 
 export interface MergeOptions {
@@ -71,9 +42,6 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
 }
 
 const HISTORY_LIMIT = 50;
-const atMost = (x: SyncRecord, y: SyncRecord) => ["behind", "equal"].includes(compareVectors(x.vector, y.vector));
-const meet = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, n]) => [k, Math.min(n, b[k] ?? 0)]).filter(([, n]) => (n as number) > 0));
-const weight = (x: SyncRecord) => Object.values(x.vector).reduce((s, n) => s + n, 0);
 
 /**
  * For a record both sides changed concurrently, the base of its three-way merge is the newest
@@ -86,15 +54,14 @@ async function useCommonVersions(repo: GitRepo, main: string, branch: string, b:
   for (const [path, mv] of m) {
     const rv = r.get(path);
     if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
-    const common = (x: SyncRecord | undefined): x is SyncRecord => x !== undefined && atMost(x, mv) && atMost(x, rv);
+    const common = (x: SyncRecord | undefined): x is SyncRecord => x !== undefined && atMost(x.vector, mv.vector) && atMost(x.vector, rv.vector);
     let best = b.get(path);
     if (!common(best)) best = undefined;
     // No common version can be newer than the meet of the two vectors: when the base is it, look no further.
-    if (best && compareVectors(best.vector, meet(mv.vector, rv.vector)) === "equal") continue;
-    const commits = (await repo.git(["log", "--format=%H", "-n", String(HISTORY_LIMIT), main, branch, "--", path])).stdout.toString().split("\n").filter(Boolean);
-    for (const c of commits) {
+    if (best && compareVectors(best.vector, meetVectors(mv.vector, rv.vector)) === "equal") continue;
+    for (const c of await repo.pathHistory([main, branch], path, HISTORY_LIMIT)) {
       const x = (await readRecords(repo, c, [path], () => {})).get(path);
-      if (common(x) && (!best || weight(x) > weight(best))) best = x;
+      if (common(x) && (!best || vectorWeight(x.vector) > vectorWeight(best.vector))) best = x;
     }
     if (best) b.set(path, best);
     else b.delete(path);

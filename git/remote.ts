@@ -2,6 +2,7 @@
 // compare-and-swap so that concurrent machines and Action runs never overwrite each other.
 import type { GitAuth } from "./auth.js";
 import type { GitRepo } from "./repo.js";
+import { FETCH_REFSPEC, remoteRef } from "./refs.js";
 import { GitError } from "./run.js";
 
 export interface Remote {
@@ -19,15 +20,16 @@ export interface RefUpdate {
 
 export type PushResult =
   | { readonly ok: true }
+  /** A lease did not hold: another writer moved a ref first (fetch and decide again). */
   | { readonly ok: false; readonly reason: "rejected"; readonly refs: readonly string[]; readonly message: string }
-  | { readonly ok: false; readonly reason: "auth" | "network" | "not-found" | "failed"; readonly message: string };
+  /** The server refused the push itself (a hook, a permission, a size limit): trying again changes nothing. */
+  | { readonly ok: false; readonly reason: "refused" | "auth" | "network" | "not-found" | "failed"; readonly message: string };
 
 /**
- * Fetches every remote head into `refs/remotes/sync/*` (the local view of the remote). A
- * wildcard, so an empty remote (no main yet) is not an error.
+ * Fetches every remote head into the tracking refs (the local view of the remote; see refs.ts).
  */
 export async function fetchRefs(repo: GitRepo, remote: Remote): Promise<void> {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, "+refs/heads/*:refs/remotes/sync/*"], { auth: remote.auth });
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
 
 /** Remote heads without downloading objects: one cheap request, no REST quota. */
@@ -36,19 +38,23 @@ export async function listRemoteHeads(repo: GitRepo, remote: Remote): Promise<Ma
   const heads = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {
     const [oid, ref] = line.split("\t");
-    if (oid && ref) heads.set(ref.replace(/^refs\/heads\//, ""), oid);
+    if (oid && ref) heads.set(ref.slice(remoteRef("").length), oid);
   }
   return heads;
 }
 
+/** How a server reports that another push moved a ref between its advertisement and our update: a lost race too. */
+const LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
+
 /**
  * One atomic push: every ref moves only if every ref still has its expected value on the
- * remote (`--force-with-lease` per ref, enforced by the server's receive-pack).
+ * remote (`--force-with-lease` per ref, enforced by the server's receive-pack). Called only by
+ * cas.ts, which owns the retry.
  */
 export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonly RefUpdate[]): Promise<PushResult> {
   const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=refs/heads/${u.ref}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:refs/heads/${u.ref}`));
+  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
+  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
   let result;
   try {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
@@ -57,13 +63,14 @@ export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonl
     return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
   }
   if (result.code === 0) return { ok: true };
-  // Porcelain lines on stdout: "<flag>\t<src>:<dst>\t<summary>"; "!" marks a refused ref.
+  // Porcelain lines on stdout: "<flag>\t<src>:<dst>\t<summary>"; "!" marks a ref not moved.
   const refused = result.stdout
     .toString()
     .split("\n")
     .filter((l) => l.startsWith("!\t"))
-    .map((l) => l.split("\t")[1]?.split(":")[1]?.replace(/^refs\/heads\//, "") ?? "");
-  const stale = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  const message = result.stderr.trim().split("\n").join(" | ") || "push refused";
-  return stale ? { ok: false, reason: "rejected", refs: refused, message } : { ok: false, reason: "failed", message };
+    .map((l) => ({ ref: l.split("\t")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("\t")[2] ?? "" }));
+  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
+  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
+  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
+  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
 }

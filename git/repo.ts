@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
+import { BUILD_PREFIX } from "./refs.js";
 import { gitEnv, GitError, runGit, type RunOptions } from "./run.js";
 
 export interface TreeEntry {
@@ -81,6 +82,36 @@ export class GitRepo {
     return r.code === 0 ? r.stdout.toString().trim() : null;
   }
 
+  /** The full message of a commit. */
+  async commitMessage(commit: string): Promise<string> {
+    return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
+  }
+
+  /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
+  async hasFolders(commit: string, folders: readonly string[]): Promise<boolean> {
+    return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
+  }
+
+  /** The commits without parents that `commit` descends from, oldest last. */
+  async rootCommits(commit: string): Promise<string[]> {
+    return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
+  }
+
+  /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
+  async pathHistory(tips: readonly string[], path: string, limit: number): Promise<string[]> {
+    return (await this.git(["log", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+  }
+
+  /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
+  async listRefs(prefix: string): Promise<{ name: string; oid: string }[]> {
+    const out = (await this.git(["for-each-ref", "--format=%(objectname) %(refname)", prefix])).stdout.toString().trim();
+    if (!out) return [];
+    return out
+      .split("\n")
+      .map((line) => ({ oid: line.slice(0, line.indexOf(" ")), name: line.slice(line.indexOf(" ") + 1 + prefix.length) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   /** Every blob under the given folders (or the whole tree) at `commit`. */
   async listTree(commit: string, prefixes: readonly string[] = []): Promise<TreeEntry[]> {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
@@ -141,7 +172,7 @@ export class GitRepo {
    * proportional to the changes, and it writes one pack instead of thousands of loose objects.
    */
   async commit(spec: CommitSpec): Promise<string> {
-    const ref = `refs/oc-sync/build/${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
     // fast-import leaves the new commit in a loose ref file of our own; read and drop it directly.
     const file = join(this.gitDir, ref);

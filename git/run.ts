@@ -1,7 +1,8 @@
 // Runs the system git with an argument array (no shell), a clean and predictable environment,
 // and errors that say what went wrong without leaking the token.
 import { spawn } from "node:child_process";
-import { authEnv, maskSecrets, secretForms, type GitAuth } from "./auth.js";
+import { maskSecrets } from "../core/mask.js";
+import { authEnv, secretForms, type GitAuth } from "./auth.js";
 
 export type GitFailure = "auth" | "network" | "rejected" | "not-found" | "failed";
 

@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadContext } from "../client/sync/context.js";
-import { listConflicts, runSync, withState } from "../client/sync/cycle.js";
+import { runSync } from "../client/sync/cycle.js";
+import { withState } from "../client/state/open-state.js";
+import { listConflicts } from "../client/sync/conflicts.js";
 import { runGit } from "../git/run.js";
 import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../test/support/opencode-home.js";
 
@@ -82,7 +84,7 @@ try {
   step("conflicts (the losing side is kept, never dropped)");
   const ctx = await loadContext({ env: B.env });
   await withState(ctx, async ({ repo, index }) => {
-    for (const c of await listConflicts(repo, index.getMeta("base") ?? null)) {
+    for (const c of await listConflicts(repo, index.state.base)) {
       say(`   ${c.id}  ${c.path} at ${c.at}: kept ${c.kept.writer}'s ${c.kept.value}, kept aside ${c.lost.writer}'s ${c.lost.value}`);
       say(`   → 'oc-sync resolve ${c.id} --keep ${c.lost.writer}' would switch to the other value`);
     }

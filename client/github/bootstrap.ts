@@ -1,9 +1,10 @@
 // init --github owner/name: create the repository private (or adopt it, refusing a public one),
 // then install or upgrade the workflow and the vendored Action with a git push.
-import { FORMAT_PATH, FORMAT_VERSION } from "../../core/layout.js";
-import { fetchRefs, pushAtomic, type Remote } from "../../git/remote.js";
+import { FORMAT_PATH, formatMarker } from "../../core/layout.js";
+import { compareAndSwap, PushError } from "../../git/cas.js";
+import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
+import type { Remote } from "../../git/remote.js";
 import type { GitRepo } from "../../git/repo.js";
-import { MAIN } from "../sync/sync-repo.js";
 import { explainGitHubError, type GitHub } from "./api.js";
 import { REQUIRED_PERMISSIONS } from "./token.js";
 import { workflowFiles } from "./workflow.js";
@@ -44,23 +45,24 @@ export async function ensurePrivateRepo(api: GitHub, owner: string, name: string
 /** Commits the workflow files onto main when they are missing or older; a no-op when current. */
 export async function installWorkflow(repo: GitRepo, remote: Remote): Promise<boolean> {
   const files = await workflowFiles();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await fetchRefs(repo, remote);
-    const main = await repo.revParse(MAIN);
+  const step = async () => {
+    const main = await repo.revParse(TRACKED_MAIN);
     const changes: [string, Uint8Array][] = [];
     for (const [path, content] of files) {
       const current = main ? await repo.readBlob(`${main}:${path}`) : null;
       if (!current || !current.equals(Buffer.from(content))) changes.push([path, content]);
     }
-    if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, Buffer.from(JSON.stringify({ format: FORMAT_VERSION }) + "\n")]);
-    if (!changes.length) return false;
+    if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, formatMarker()]);
+    if (!changes.length) return { moves: [], value: false };
     const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: commit, expected: main }]);
-    if (pushed.ok) return true;
-    if (/without `?workflows?`? (scope|permission)/i.test(pushed.message)) {
+    return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
+  };
+  try {
+    return await compareAndSwap(repo, remote, step, { what: "could not install the merge workflow", fetchFirst: true });
+  } catch (e) {
+    if (e instanceof PushError && /without `?workflows?`? (scope|permission)/i.test(e.message)) {
       throw new Error(`GitHub refused to install the merge workflow: the token has no permission to write workflows. oc-sync needs ${REQUIRED_PERMISSIONS}`);
     }
-    if (pushed.reason !== "rejected") throw new Error(`could not install the merge workflow: ${pushed.message}`);
+    throw e;
   }
-  throw new Error("could not install the merge workflow: the repository kept changing; try again");
 }

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MACHINES_PREFIX } from "../../git/refs.js";
 
 export const WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 export const ACTION_DIR = ".github/actions/oc-sync";
@@ -13,7 +14,7 @@ export const WORKFLOW = `# Installed by oc-sync. Merges machine branches into ma
 name: oc-sync merge
 on:
   push:
-    branches: ["machines/**"]
+    branches: ["${MACHINES_PREFIX}**"]
   workflow_dispatch:
   # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
   # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.

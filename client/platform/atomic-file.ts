@@ -4,6 +4,9 @@ import { renameSync, type Stats } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
+/** The temp files this module writes beside their target: never synced, never watched. */
+export const TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+
 /**
  * Returns the stat of what was written (the rename keeps it). `replaceIf`, when given, is asked
  * synchronously right before the rename, after the slow part (writing, fsync): when it says no the

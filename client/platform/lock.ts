@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { sleep } from "../../git/retry.js";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export class LockBusyError extends Error {
   constructor(path: string, owner: string) {

@@ -2,7 +2,7 @@
 // rotated at 1 MiB, with every known secret masked before it is written.
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { maskSecrets } from "../../git/auth.js";
+import { maskSecrets } from "../../core/mask.js";
 
 export type Level = "info" | "warn" | "error";
 

@@ -2,10 +2,11 @@
 // changes to synced files, on session activity, on an interval, and when the remote moves; slash
 // commands /sync, /sync-status, /sync-conflicts; and a tool `oc_sync` the agent can call.
 import { z } from "zod";
-import { conflictsCommand, resolveCommand } from "../cli/commands/conflicts.js";
 import { statusCommand } from "../cli/commands/status.js";
 import { printReport } from "../cli/commands/sync.js";
 import { createOutput } from "../cli/output.js";
+import { currentConflicts, describeConflict, describeResolution, resolveConflict } from "../sync/conflicts.js";
+import { runSync } from "../sync/cycle.js";
 import { SyncRuntime, type Toast } from "./runtime.js";
 
 interface OpenCodeClient {
@@ -65,11 +66,14 @@ export const OcSync = async (input: PluginInput) => {
           try {
             if (args.action === "sync") printReport(out, await rt.syncNow());
             else if (args.action === "status") await statusCommand(ctx, out);
-            else if (args.action === "conflicts") await conflictsCommand(ctx, out);
-            else if (args.action !== "resolve") return 'action must be one of "status", "sync", "conflicts", "resolve"';
+            else if (args.action === "conflicts") {
+              const conflicts = await currentConflicts(ctx);
+              lines.push(...(conflicts.length ? conflicts.flatMap(describeConflict) : ["no conflicts"]));
+            } else if (args.action !== "resolve") return 'action must be one of "status", "sync", "conflicts", "resolve"';
             else {
               if (!args.id || !args.keep) return "resolve needs id and keep (local, remote or a machine name)";
-              await resolveCommand(ctx, out, args.id, args.keep);
+              lines.push(describeResolution(await resolveConflict(ctx, args.id, args.keep)));
+              printReport(out, await runSync(ctx));
             }
           } catch (e) {
             lines.push(`failed: ${ctx.log.mask((e as Error).message)}`);

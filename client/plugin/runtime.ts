@@ -3,6 +3,7 @@
 // everything runs in the background, logs go to oc-sync's own log file, and a missing or broken
 // setup leaves it idle with one toast; the CLI is the recovery path.
 import { watch, type FSWatcher } from "chokidar";
+import { MAIN_BRANCH } from "../../git/refs.js";
 import { listRemoteHeads } from "../../git/remote.js";
 import { GitError } from "../../git/run.js";
 import { SettingsError } from "../config/settings.js";
@@ -11,8 +12,10 @@ import { PublicRepoError } from "../github/bootstrap.js";
 import { TokenError } from "../github/token.js";
 import { LockBusyError } from "../platform/lock.js";
 import { loadContext, type SyncContext } from "../sync/context.js";
-import { runSync, type SyncReport, withState } from "../sync/cycle.js";
+import { runSync, type SyncReport } from "../sync/cycle.js";
+import { withState } from "../state/open-state.js";
 import { MassDeleteError } from "../sync/local-commit.js";
+import { neverSynced } from "../sync/sources.js";
 import { SyncScheduler } from "./scheduler.js";
 
 export type ToastVariant = "info" | "success" | "warning" | "error";
@@ -22,8 +25,6 @@ export interface RuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly toast: Toast;
 }
-
-const GENERATED = /(^|[/\\])(node_modules|package\.json|package-lock\.json|bun\.lock|\.gitignore|locks)([/\\]|$)|\.oc-sync-.*\.tmp$/;
 
 export class SyncRuntime {
   readonly ready: Promise<SyncContext | null>;
@@ -89,7 +90,7 @@ export class SyncRuntime {
       },
     });
     this.scheduler.request("startup", true);
-    this.watcher = watch([ctx.opencode.config, ctx.opencode.state], { ignoreInitial: true, ignored: (p: string) => GENERATED.test(p), depth: 6 });
+    this.watcher = watch([ctx.opencode.config, ctx.opencode.state], { ignoreInitial: true, ignored: neverSynced, depth: 6 });
     this.watcher.on("all", () => this.scheduler?.request("file"));
     this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${(e as Error).message}`));
     this.every(s.interval * 1000, () => this.scheduler?.request("interval"));
@@ -108,8 +109,8 @@ export class SyncRuntime {
     try {
       await withState(ctx, async ({ repo, index }) => {
         const heads = await listRemoteHeads(repo, ctx.remote);
-        const main = heads.get("main");
-        if (main && main !== index.getMeta("base")) this.scheduler?.request("remote", true);
+        const main = heads.get(MAIN_BRANCH);
+        if (main && main !== index.state.base) this.scheduler?.request("remote", true);
       });
     } catch (e) {
       ctx.log.log("info", `remote check failed: ${(e as Error).message}`);
@@ -129,7 +130,7 @@ export class SyncRuntime {
       if (report.appliedConfig > 0) this.once(`config:${report.main}`, "oc-sync: config changed on another machine; restart OpenCode to use it", "info");
       const waiting = report.conflicts.filter((c) => c.needsDecision).length;
       if (waiting) this.once(`ask:${waiting}`, `oc-sync: ${waiting} conflict(s) need your decision: /sync-conflicts, or 'oc-sync conflicts' in a terminal`, "warning");
-      for (const p of report.problems) if (/newer than this oc-sync knows|fails authentication/.test(p)) this.once(p, `oc-sync: ${p}`, "error");
+      for (const p of report.needsUser) this.once(p, `oc-sync: ${p}`, "error");
       return report;
     } catch (e) {
       if (e instanceof LockBusyError) {
@@ -146,7 +147,7 @@ export class SyncRuntime {
 
   private async hasSyncedBefore(ctx: SyncContext): Promise<boolean> {
     return withState(ctx, async ({ index }) => {
-      return index.getMeta("lastSync") !== undefined;
+      return index.state.lastSync !== null;
     });
   }
 

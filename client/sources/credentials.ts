@@ -4,7 +4,7 @@
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contentHash, type SyncRecord } from "../../core/record.js";
-import { decryptEntry, encryptEntry } from "../crypto/entries.js";
+import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
 import { replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
@@ -92,7 +92,7 @@ export class CredentialSource implements Source {
         try {
           plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
         } catch (e) {
-          throw new SourceError((e as Error).message);
+          throw new SourceError((e as Error).message, e instanceof TamperedError);
         }
       }
       return { r, file: join(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };

@@ -12,6 +12,22 @@ export interface RecordAddress {
   readonly messageId?: string;
 }
 
+/** Everything of one session (its row, todos, messages and parts) lives below this folder. */
+export const sessionFolder = (sessionId: string): string => `db/sessions/${sessionId}/`;
+
+/** The folder of a session's messages or of its parts (by message below it). */
+export const sessionRows = (sessionId: string, table: "message" | "part"): string => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+
+/** A GLOB matching the record paths of each table. */
+export const TABLE_GLOBS: Readonly<Record<Table, string>> = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`,
+};
+
 export function recordPath(a: RecordAddress): string {
   switch (a.table) {
     case "project":
@@ -19,13 +35,13 @@ export function recordPath(a: RecordAddress): string {
     case "permission":
       return `db/permissions/${a.id}.json`;
     case "session":
-      return `db/sessions/${a.id}/session.json`;
+      return `${sessionFolder(a.id)}session.json`;
     case "todo":
-      return `db/sessions/${a.id}/todos.json`;
+      return `${sessionFolder(a.id)}todos.json`;
     case "message":
-      return `db/sessions/${a.sessionId}/messages/${a.id}.json`;
+      return `${sessionRows(a.sessionId!, "message")}${a.id}.json`;
     case "part":
-      return `db/sessions/${a.sessionId}/parts/${a.messageId}/${a.id}.json`;
+      return `${sessionRows(a.sessionId!, "part")}${a.messageId}/${a.id}.json`;
   }
 }
 

@@ -5,10 +5,10 @@
 import { existsSync } from "node:fs";
 import type { SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
-import { parseRecordPath, recordPath, SAFE_ID, type RecordAddress, type Table } from "./database-paths.js";
+import { parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
 import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
-import { ApplyIncomplete, scannedHash, SourceError, waitingKey, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 /** Settings categories → tables. Parts travel with messages. */
 export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
@@ -22,14 +22,6 @@ export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
 const RANK: Record<Table, number> = { project: 0, permission: 1, session: 2, message: 3, part: 4, todo: 5 };
 /** How long one apply transaction may hold the write lock OpenCode waits on (its busy timeout is 5 s). */
 const LOCK_BUDGET_MS = 100;
-const GLOBS: Record<Table, string> = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: "db/sessions/*/session.json",
-  todo: "db/sessions/*/todos.json",
-  message: "db/sessions/*/messages/*",
-  part: "db/sessions/*/parts/*",
-};
 const SLACK_MS = 60_000;
 
 const enc = new TextEncoder();
@@ -47,7 +39,7 @@ export interface DatabaseSourceOptions {
 export class DatabaseSource implements Source {
   readonly category = "database";
   readonly prefixes = ["db/"];
-  private readonly marks: Record<string, string> = {};
+  private readonly marks: Record<string, number> = {};
 
   constructor(private readonly o: DatabaseSourceOptions) {}
 
@@ -57,10 +49,10 @@ export class DatabaseSource implements Source {
 
   groupOf(path: string): { name: string; glob: string } {
     const table = parseRecordPath(path)?.table;
-    return table ? { name: `${table} records`, glob: GLOBS[table] } : { name: "database records", glob: "db/*" };
+    return table ? { name: `${table} records`, glob: TABLE_GLOBS[table] } : { name: "database records", glob: "db/*" };
   }
 
-  checkpoint(): Record<string, string> {
+  scanMarks(): Readonly<Record<string, number>> {
     return this.marks;
   }
 
@@ -96,13 +88,13 @@ export class DatabaseSource implements Source {
       const active: string[] = [];
       // Sessions with records waiting to be applied are read whole: a row changed here since the
       // last scan must be committed (and merged) even if the time window would pass over it.
-      const rescan = waitingSessions(ctx.meta(waitingKey(this.category)));
+      const rescan = waitingSessions(ctx.state.waiting(this.category));
       if (has("session")) {
         const live = new Set<string>();
         let known = 0;
         // Every session row is visited: what the index and the scan marks hold for them comes in two queries, not three lookups per session.
-        const entries = ctx.entriesGlob(GLOBS.session);
-        const seenMarks = ctx.metaWithPrefix("seen:");
+        const entries = ctx.entriesGlob(TABLE_GLOBS.session);
+        const seenMarks = ctx.state.allSeen();
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
@@ -120,19 +112,19 @@ export class DatabaseSource implements Source {
             changed ||= c.type === "put";
             yield c;
           }
-          const seen = Number(seenMarks.get(`seen:${id}`) ?? -1);
+          const seen = seenMarks.get(id) ?? -1;
           if (changed || seen < Number(row.time_updated) || rescan.has(id)) active.push(id);
         }
         // A deleted session takes its messages, parts and todos with it (OpenCode's delete cascades).
         // Only when the index knows more live sessions than the database has are the lists compared.
         const gone = new Set<string>();
-        if (ctx.countLiveGlob(GLOBS.session) > known) {
-          for (const path of ctx.livePathsGlob(GLOBS.session)) {
+        if (ctx.countLiveGlob(TABLE_GLOBS.session) > known) {
+          for (const path of ctx.livePathsGlob(TABLE_GLOBS.session)) {
             const a = parseRecordPath(path);
             if (a && !live.has(a.id)) gone.add(a.id);
           }
         }
-        for (const id of gone) for (const path of ctx.livePaths(`db/sessions/${id}/`)) yield { type: "delete", path, kind: "json" };
+        for (const id of gone) for (const path of ctx.livePaths(sessionFolder(id))) yield { type: "delete", path, kind: "json" };
       }
       for (const sessionId of active) yield* this.scanSession(db, ctx, sessionId, has, roots, rescan.has(sessionId));
     } finally {
@@ -141,8 +133,9 @@ export class DatabaseSource implements Source {
   }
 
   private async *scanSession(db: Database, ctx: ScanContext, sessionId: string, has: (t: Table) => boolean, roots: Map<string, string>, whole: boolean): AsyncIterable<LocalChange> {
-    const since = whole ? -1 : Number(ctx.meta(`seen:${sessionId}`) ?? -1) - SLACK_MS;
-    let newest = Number(ctx.meta(`seen:${sessionId}`) ?? 0);
+    const mark = ctx.state.seen(sessionId);
+    const since = whole ? -1 : (mark ?? -1) - SLACK_MS;
+    let newest = mark ?? 0;
     const session = db.prepare("SELECT project_id, time_updated FROM session WHERE id = ?").get(sessionId);
     newest = Math.max(newest, Number(session?.time_updated ?? 0));
     const localRoot = roots.get(String(session?.project_id ?? ""));
@@ -155,7 +148,7 @@ export class DatabaseSource implements Source {
         yield* this.change(ctx, address, rowRecord(table, row), table === "message" ? async (l, prev) => messageToPortable(l, prev, this.o.paths, localRoot) : undefined);
       }
       // Deletions: only when the counts disagree is the id set compared.
-      const prefix = `db/sessions/${sessionId}/${table === "message" ? "messages" : "parts"}/`;
+      const prefix = sessionRows(sessionId, table);
       const count = Number(db.prepare(`SELECT count(*) AS n FROM ${table} WHERE session_id = ?`).get(sessionId)?.n ?? 0);
       if (count !== ctx.countLive(prefix)) {
         const ids = new Set(db.prepare(`SELECT id FROM ${table} WHERE session_id = ?`).all(sessionId).map((r) => String(r.id)));
@@ -170,7 +163,7 @@ export class DatabaseSource implements Source {
       const path = recordPath({ table: "todo", id: sessionId });
       if (items.length || ctx.index(path)?.deleted === false) yield* this.change(ctx, { table: "todo", id: sessionId }, todoRecord(items));
     }
-    this.marks[`seen:${sessionId}`] = String(newest);
+    this.marks[sessionId] = newest;
   }
 
   /**
@@ -200,7 +193,7 @@ export class DatabaseSource implements Source {
     db.exec("PRAGMA cache_size = -64000");
     try {
       const newer = newerSchema(db);
-      if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`);
+      if (newer) throw new SourceError(`OpenCode's database has migration ${newer}, newer than this oc-sync knows (${KNOWN_LAST_MIGRATION}); it is left read-only until you upgrade oc-sync. Files still sync`, true);
       const columns = new Map<Table, Map<string, ColumnInfo>>();
       const cols = (t: Table) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t)!;
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
@@ -218,8 +211,8 @@ export class DatabaseSource implements Source {
       const applied: Applied[] = [];
       const waiting: string[] = [];
       const editedHere: string[] = [];
-      const checkpoint: Record<string, string> = {};
-      const startedAt = String(Date.now());
+      const seen: Record<string, number> = {};
+      const startedAt = Date.now();
       for (let i = 0; i < ordered.length; ) {
         const start = i;
         try {
@@ -228,13 +221,13 @@ export class DatabaseSource implements Source {
           applied.push(...done.applied);
           waiting.push(...done.waiting);
           editedHere.push(...done.editedHere);
-          Object.assign(checkpoint, done.checkpoint);
+          Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${(e as Error).message}`;
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
-      return { applied, waiting, editedHere, checkpoint };
+      return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
     }
@@ -247,11 +240,11 @@ export class DatabaseSource implements Source {
    * row between the check and the write: a row changed since the scan, or a child whose parent is
    * not here, waits.
    */
-  private writeChunk(rows: RowsInTransaction, items: readonly Item[], start: number, roots: Map<string, string>, known: KnownLocal | undefined, startedAt: string): ApplyResult & { next: number } {
+  private writeChunk(rows: RowsInTransaction, items: readonly Item[], start: number, roots: Map<string, string>, known: KnownLocal | undefined, startedAt: number): ApplyResult & { next: number } {
     const applied: Applied[] = [];
     const waiting: string[] = [];
     const editedHere: string[] = [];
-    const checkpoint: Record<string, string> = {};
+    const seen: Record<string, number> = {};
     const deadline = performance.now() + LOCK_BUDGET_MS;
     let i = start;
     for (; i < items.length && (i === start || performance.now() < deadline); i++) {
@@ -283,9 +276,9 @@ export class DatabaseSource implements Source {
       applied.push({ path: x.r.path, localHash, stat: null });
       // A session this apply creates holds nothing of this machine's older than now: the scan may
       // start its time window here instead of reading every row once (a first pull's next sync did).
-      if (x.a.table === "session" && !x.r.deleted && expected === null) checkpoint[`seen:${x.a.id}`] = startedAt;
+      if (x.a.table === "session" && !x.r.deleted && expected === null) seen[x.a.id] = startedAt;
     }
-    return { applied, waiting, editedHere, checkpoint, next: i };
+    return { applied, waiting, editedHere, seen, next: i };
   }
 
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
@@ -301,8 +294,7 @@ export class DatabaseSource implements Source {
   }
 }
 
-function waitingSessions(json: string | undefined): Set<string> {
-  const paths = json ? (JSON.parse(json) as string[]) : [];
+function waitingSessions(paths: readonly string[]): Set<string> {
   return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : undefined)).filter((s): s is string => s !== undefined));
 }
 

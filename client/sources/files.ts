@@ -4,7 +4,7 @@ import { lstatSync, readFileSync, rmSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
-import { writeFileAtomic } from "../platform/atomic-file.js";
+import { TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
 import { jsonSyntaxError, kindOf } from "./file-kinds.js";
 import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
@@ -130,7 +130,7 @@ export class FileSource implements Source {
         return;
       }
       for (const name of names) {
-        if (rule.ignore.includes(name) || name.includes(".oc-sync-")) continue;
+        if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;

@@ -2,6 +2,7 @@
 // find what changed since the index last saw it, and write records back.
 import type { RecordKind, SyncRecord } from "../../core/record.js";
 import type { IndexEntry } from "../state/index-store.js";
+import type { SyncState } from "../state/sync-state.js";
 
 /**
  * put: new or changed content (in repo form); delete: the local item is gone;
@@ -23,9 +24,8 @@ export interface ScanContext {
   livePathsGlob(glob: string): string[];
   /** index() of every path a GLOB matches, in one go (a scan that visits each of them). */
   entriesGlob(glob: string): Map<string, IndexEntry>;
-  meta(key: string): string | undefined;
-  /** meta() of every key starting with `prefix`, in one go. */
-  metaWithPrefix(prefix: string): Map<string, string>;
+  /** The sync's state: scan marks and records waiting to be placed. */
+  readonly state: SyncState;
 }
 
 
@@ -45,8 +45,8 @@ export interface ApplyResult {
    * tried again on the next sync, which commits the edit so the merge brings both together.
    */
   readonly editedHere: readonly string[];
-  /** Index meta to save with the applied records (the scan's marks for what the apply created). */
-  readonly checkpoint?: Readonly<Record<string, string>>;
+  /** Scan marks to save with the applied records, per session (for what the apply created). */
+  readonly seen?: Readonly<Record<string, number>>;
 }
 
 /** The local state the index last saw for a path (by the scan or an apply); undefined if none. */
@@ -63,9 +63,6 @@ export function scannedHash(known: KnownLocal, path: string): string | null {
   return k && !k.deleted ? k.localHash : null;
 }
 
-/** Index meta key holding a source's waiting record paths (JSON). */
-export const waitingKey = (category: string) => `waiting:${category}`;
-
 export interface Source {
   /** Category name as used in settings and messages. */
   readonly category: string;
@@ -80,12 +77,16 @@ export interface Source {
    * changed since the scan is left alone (waiting); without it (a restore the user asked for) it is overwritten.
    */
   apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult>;
-  /** Scan bookkeeping to keep once the scanned changes are committed. */
-  checkpoint?(): Record<string, string>;
+  /** Scan marks per session, to keep once the scanned changes are committed. */
+  scanMarks?(): Readonly<Record<string, number>>;
 }
 
 export class SourceError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Only the user can fix it (a newer database schema, a credential that fails authentication): worth a toast, not just a log line. */
+    readonly needsUser = false,
+  ) {
     super(message);
     this.name = "SourceError";
   }

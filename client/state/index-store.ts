@@ -4,6 +4,7 @@
 import { transaction, type Database } from "../platform/sqlite.js";
 import type { RecordKind, SyncRecord } from "../../core/record.js";
 import type { VersionVector } from "../../core/vector.js";
+import { metaRows, SyncState, type StatePatch } from "./sync-state.js";
 
 export interface IndexEntry {
   readonly path: string;
@@ -41,9 +42,13 @@ CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE
 `;
 
 export class IndexStore {
+  /** The sync's own state (base, head, marks), saved in the same database. */
+  readonly state: SyncState;
+
   constructor(private readonly db: Database) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(SCHEMA);
+    this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
   }
 
   get(path: string): IndexEntry | undefined {
@@ -94,12 +99,17 @@ export class IndexStore {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uffff")?.n ?? 0);
   }
 
-  /** Saves entries and meta values in one transaction: the index and the head it describes move together. */
-  save(entries: Iterable<IndexEntry>, meta: Record<string, string | null> = {}): void {
+  /** Saves entries and a state change in one transaction: the index and the head it describes move together. */
+  save(entries: Iterable<IndexEntry>, patch: StatePatch = {}): void {
     transaction(this.db, () => {
       this.writeEntries(entries);
-      this.writeMeta(meta);
+      this.writeMeta(metaRows(patch));
     });
+  }
+
+  /** Changes the sync state alone. */
+  update(patch: StatePatch): void {
+    transaction(this.db, () => this.writeMeta(metaRows(patch)));
   }
 
   private writeEntries(entries: Iterable<IndexEntry>): void {
@@ -111,19 +121,14 @@ export class IndexStore {
     for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
   }
 
-  /** Meta values whose key starts with `prefix`, by key. */
-  metaWithPrefix(prefix: string): Map<string, string> {
+  private metaWithPrefix(prefix: string): Map<string, string> {
     const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uffff");
     return new Map(rows.map((r) => [String(r.key), String(r.value)]));
   }
 
-  getMeta(key: string): string | undefined {
+  private getMeta(key: string): string | undefined {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
     return row ? String(row.value) : undefined;
-  }
-
-  setMeta(values: Record<string, string | null>): void {
-    transaction(this.db, () => this.writeMeta(values));
   }
 
   private writeMeta(values: Record<string, string | null>): void {

@@ -4,9 +4,9 @@
 // not write (no database yet, a newer schema, a busy database) catches up on a later run.
 import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
-import { readRecordObjects } from "../../git/merge-branch.js";
+import { readRecordObjects } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
-import { ApplyIncomplete, SourceError, waitingKey, type Applied, type ApplyResult, type Source } from "../sources/source.js";
+import { ApplyIncomplete, SourceError, type Applied, type ApplyResult, type Source } from "../sources/source.js";
 import { crashPoint } from "./crash-points.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
@@ -20,14 +20,14 @@ export interface ApplyReport {
   /** Records left alone because they were edited here during the sync (see ApplyResult.editedHere). */
   readonly editedHere: number;
   readonly problems: readonly string[];
+  /** Of those, the ones only the user can fix (SourceError.needsUser). */
+  readonly needsUser: readonly string[];
 }
 
 /** Records read and applied at a time: memory grows with it, and each read costs a git process. */
 const BATCH = 5000;
 /** The first batch is smaller: the apply starts sooner, while git reads the next one. */
 const FIRST_BATCH = 1000;
-
-export const appliedKey = (source: Source) => `applied:${source.category}`;
 
 export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string): Promise<ApplyReport> {
   let applied = 0;
@@ -36,9 +36,10 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
   let editedTotal = 0;
   const bySource: Record<string, number> = {};
   const problems: string[] = [];
+  const needsUser: string[] = [];
   for (const source of sources) {
-    const from = index.getMeta(appliedKey(source)) ?? null;
-    const waitedOn = JSON.parse(index.getMeta(waitingKey(source.category)) ?? "[]") as string[];
+    const from = index.state.applied(source.category);
+    const waitedOn = index.state.waiting(source.category);
     if (from === to && !waitedOn.length) continue;
     // Paths with the blob ids the diff gave: reading by id spares git a tree walk per record.
     const oids = new Map<string, string>();
@@ -66,7 +67,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
-      if (done.checkpoint) index.setMeta(done.checkpoint);
+      if (done.seen) index.update({ seen: done.seen });
       return done;
     };
     try {
@@ -82,14 +83,15 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
-      index.setMeta({ [appliedKey(source)]: to, [waitingKey(source.category)]: waiting.length ? JSON.stringify(waiting) : null });
+      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
       if (e instanceof ApplyIncomplete) remember(e.applied);
       problems.push(e.message);
+      if (e.needsUser) needsUser.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser };
 }
 
 /** Paths by their number of segments, fewest first, in their order otherwise (one pass: a first pull has a million). */

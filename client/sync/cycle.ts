@@ -1,24 +1,34 @@
-// One sync: lock → fetch → scan and commit local changes on the base → integrate with main
-// (fast-forward by CAS, or merge: locally, or by the Action) → apply → remember the new base.
+// One sync, top to bottom:
+//   1. lock this machine, fetch the remote (offline is not an error)
+//   2. check the repo's format, find the data key
+//   3. scan OpenCode's data → records → one commit on what this machine last integrated
+//   4. integrate with main: plan.ts decides (take main, fast-forward, merge here, wait for the
+//      Action); every ref move is one compare-and-swap (git/cas.ts), decided again after a lost race
+//   5. apply main here, remember the new base
 // Every step can be interrupted; the next run picks up from what was saved.
-import { CONFLICTS_DIR, RECORD_ROOTS } from "../../core/layout.js";
 import type { Conflict } from "../../core/conflict.js";
-import { mergeBranch, readRecords } from "../../git/merge-branch.js";
-import { fetchRefs, pushAtomic, type PushResult } from "../../git/remote.js";
+import { RECORD_ROOTS } from "../../core/layout.js";
+import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
+import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
+import { machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
+import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
-import { sleep, backoffMs, withRetry } from "../../git/retry.js";
+import { withRetry } from "../../git/retry.js";
 import { GitError } from "../../git/run.js";
 import { cacheKey, readWrappedKey, resolveKey } from "../crypto/key-store.js";
 import { acquireLock } from "../platform/lock.js";
-import { openDatabase } from "../platform/sqlite.js";
-import { IndexStore } from "../state/index-store.js";
 import type { Source } from "../sources/source.js";
-import { appliedKey, applyCommit } from "./apply-remote.js";
+import type { IndexStore } from "../state/index-store.js";
+import { withState } from "../state/open-state.js";
+import type { SyncOutcome } from "../state/sync-state.js";
+import { applyCommit, type ApplyReport } from "./apply-remote.js";
+import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
 import { commitLocalChanges } from "./local-commit.js";
+import { outcomeOf, planCommit, planIntegration, SKIP_CI, stateAfter, type SettledIntegration } from "./plan.js";
 import { buildSources } from "./sources.js";
-import { checkFormat, ensureRepoFiles, MAIN } from "./sync-repo.js";
+import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
 
 export interface SyncOptions {
   readonly allowMassDelete?: boolean;
@@ -37,185 +47,82 @@ export interface SyncReport {
   /** Config files applied from other machines: OpenCode reads them at start. */
   readonly appliedConfig: number;
   /** What happened to main: pushed (fast-forward), merged (locally), waiting (for the Action), pulled, none, offline. */
-  readonly outcome: "fast-forward" | "merged" | "waiting-for-action" | "pulled" | "up-to-date" | "offline";
+  readonly outcome: SyncOutcome;
   readonly main: string | null;
   readonly conflicts: readonly Conflict[];
   readonly credentials: "synced" | "skipped-no-passphrase" | "disabled";
   readonly problems: readonly string[];
+  /** Of the problems, those only the user can fix (a newer database schema, a credential that fails authentication). */
+  readonly needsUser: readonly string[];
 }
 
-const SKIP_CI = "[skip ci]";
-const branchRef = (machine: string) => `machines/${machine}`;
-const remoteBranchRef = (machine: string) => `refs/remotes/sync/machines/${machine}`;
-
-async function openState(ctx: SyncContext): Promise<{ repo: GitRepo; index: IndexStore }> {
-  const repo = await GitRepo.open(ctx.paths.repo);
-  const index = new IndexStore(await openDatabase(ctx.paths.stateDb, { busyTimeoutMs: 10_000 }));
-  return { repo, index };
-}
-
-/** Runs `fn` with the local repo and index open, and closes both however it ends. */
-export async function withState<T>(ctx: SyncContext, fn: (state: { repo: GitRepo; index: IndexStore }) => Promise<T>): Promise<T> {
-  const state = await openState(ctx);
-  try {
-    return await fn(state);
-  } finally {
-    state.repo.close();
-    state.index.close();
-  }
+/** One run's context, handed from step to step. */
+interface Run {
+  readonly ctx: SyncContext;
+  readonly repo: GitRepo;
+  readonly index: IndexStore;
+  readonly options: SyncOptions;
+  readonly problems: string[];
+  readonly warn: (message: string) => void;
 }
 
 export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
   const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 60_000);
-  const { repo, index } = await openState(ctx);
   try {
+    // The embedded default remote is a bare repo on disk that nobody else creates.
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
-    return await cycle(ctx, repo, index, options);
+    return await withState(ctx, ({ repo, index }) => {
+      const problems: string[] = [];
+      const warn = (m: string) => {
+        ctx.log.log("warn", m);
+        problems.push(m);
+      };
+      return cycle({ ctx, repo, index, options, problems, warn });
+    });
   } finally {
-    repo.close();
-    index.close();
     await lock.release();
   }
 }
 
-async function cycle(ctx: SyncContext, repo: GitRepo, index: IndexStore, options: SyncOptions): Promise<SyncReport> {
-  const { machine, log } = ctx;
-  const problems: string[] = [];
-  const warn = (m: string) => {
-    log.log("warn", m);
-    problems.push(m);
-  };
+async function cycle(run: Run): Promise<SyncReport> {
+  const { ctx, repo, index } = run;
+  const offline = await fetchOrOffline(run);
+  crashPoint("after-fetch");
+  const { base, head } = index.state;
+  const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn);
+  const local = await commitLocal(run, sources, base, head, main);
+  crashPoint("after-commit");
+  const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
+  if (offline) {
+    index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
+    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: [] };
+  }
+  const { outcome, target } = await integrate(run, sources, local);
+  const applied = await applyCommit(repo, index, sources, target);
+  for (const p of applied.problems) run.warn(p);
+  index.update({ lastSync: { at: Date.now(), outcome }, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  await repo.maintain();
+  ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
+  return { ...report, ...appliedFigures(applied), outcome, main: target, conflicts: await listConflicts(repo, target) };
+}
 
-  // 1. fetch (offline is not an error: local changes are committed and pushed next time)
-  let offline = false;
+function appliedFigures(a: ApplyReport): Pick<SyncReport, "applied" | "appliedConfig" | "needsUser"> {
+  return { applied: a.applied, appliedConfig: a.bySource.config ?? 0, needsUser: a.needsUser };
+}
+
+/** Fetches the remote; unreachable means offline (local changes are committed and pushed next time). */
+async function fetchOrOffline({ ctx, repo, warn }: Run): Promise<boolean> {
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
+    return false;
   } catch (e) {
-    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
+    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
     if (!(e instanceof GitError) || e.kind !== "network") throw e;
-    offline = true;
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
-  }
-  crashPoint("after-fetch");
-  const base = index.getMeta("base") ?? null;
-  const head = index.getMeta("head") ?? base;
-
-  const { key, main: readyMain } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(MAIN), offline);
-  let main = readyMain;
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, warn);
-
-  // 2. scan → records → commit
-  const seen = base ?? (await firstParent(repo, main));
-  const merged = head === null || head === base || (main !== null && (await repo.isAncestor(head, main)));
-  // Everything of ours is in main: build on main itself, so the push can fast-forward without a merge.
-  const onMain = merged && main !== null && main !== seen;
-  const own = merged ? seen : head;
-  const message = (skip: boolean) => `oc-sync: ${machine} local changes${skip ? " " + SKIP_CI : ""}`;
-  const local = await commitLocalChanges(repo, index, sources, {
-    machine,
-    parent: onMain ? main : own,
-    message: message(ctx.mode === "local" || merged),
-    massDeleteShare: ctx.settings.massDeleteShare,
-    allowMassDelete: options.allowMassDelete ?? false,
-    now: Date.now,
-    progress: (n) => options.progress?.(`committed ${n} records…`),
-    warn,
-  });
-  let mine = local.commit;
-  // A record we changed that main changed too must be merged, not overwritten: move our commit onto what we had seen.
-  if (mine && onMain && (await collides(repo, own, main!, mine))) {
-    mine = await repo.rebase(mine, main!, own, message(ctx.mode === "local"));
-  }
-  mine ??= merged ? null : head;
-  index.save(local.entries, { head: mine ?? head, ...local.meta });
-  if (local.changed) log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  crashPoint("after-commit");
-
-  const report = (outcome: SyncReport["outcome"], applied: number, newMain: string | null): SyncReport => ({
-    machine,
-    remote: log.mask(ctx.remote.url),
-    mode: ctx.mode,
-    committed: local.changed,
-    applied,
-    appliedConfig: 0,
-    outcome,
-    main: newMain,
-    conflicts: [],
-    credentials,
-    problems,
-  });
-  if (offline) {
-    index.setMeta({ lastSync: JSON.stringify({ at: Date.now(), outcome: "offline" }) });
-    return report("offline", 0, base);
-  }
-
-  // 3. integrate with main, retrying from a fresh fetch whenever another writer won the race
-  for (let attempt = 0; ; attempt++) {
-    main = await repo.revParse(MAIN);
-    const remoteBranch = await repo.revParse(remoteBranchRef(machine));
-    crashPoint("before-push");
-    let outcome: SyncReport["outcome"];
-    let target: string;
-    let pushed: PushResult = { ok: true };
-    if (!mine || (main && (mine === main || (await repo.isAncestor(mine, main))))) {
-      // Nothing of ours that main lacks: just take main.
-      outcome = main === base ? "up-to-date" : "pulled";
-      target = main!;
-    } else if (!main || (await repo.isAncestor(main, mine))) {
-      outcome = "fast-forward";
-      target = mine;
-      pushed = await pushAtomic(repo, ctx.remote, [
-        { ref: "main", oid: mine, expected: main },
-        { ref: branchRef(machine), oid: mine, expected: remoteBranch },
-      ]);
-      if (pushed.ok && main) await markOwnChangesApplied(repo, index, sources, main, mine);
-    } else {
-      // The same reconcile the Action runs. In Action mode it is done here only when all our earlier
-      // changes are in main and nothing conflicts: a new edit meeting main's newer version of a record
-      // would otherwise start a run on every sync. Conflicts, and branches still waiting, go to the
-      // Action, which decides by the repo's strategy and keeps the audit trail.
-      const merge = ctx.mode === "local" || merged ? await mergeBranch(repo, main, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${machine} merged into main ${SKIP_CI}` }) : null;
-      if (merge && (ctx.mode === "local" || !merge.result?.conflicts.length)) {
-        outcome = "merged";
-        target = merge.commit!;
-        pushed = await pushAtomic(repo, ctx.remote, [
-          { ref: "main", oid: target, expected: main },
-          { ref: branchRef(machine), oid: target, expected: remoteBranch },
-        ]);
-        if (pushed.ok) for (const c of merge.result?.conflicts ?? []) log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-      } else {
-        outcome = "waiting-for-action";
-        target = main;
-        if (remoteBranch !== mine) {
-          mine = await withoutSkipCi(repo, mine, machine);
-          pushed = await pushAtomic(repo, ctx.remote, [{ ref: branchRef(machine), oid: mine, expected: remoteBranch }]);
-          if (pushed.ok) index.setMeta({ head: mine });
-        }
-      }
-    }
-    if (!pushed.ok) {
-      if (pushed.reason === "auth") throw new Error(authFailed(log.mask(ctx.remote.url)));
-      if (pushed.reason !== "rejected" || attempt >= 6) throw new Error(`push to ${log.mask(ctx.remote.url)} failed: ${pushed.message}`);
-      log.log("info", `lost a race for ${pushed.refs.join(", ") || "main"}; fetching and trying again`);
-      await sleep(backoffMs(attempt, 200, 5000));
-      await fetchRefs(repo, ctx.remote);
-      continue;
-    }
-    if (outcome !== "waiting-for-action") await repo.updateRef(MAIN, target);
-    const applied = await applyCommit(repo, index, sources, target);
-    for (const p of applied.problems) warn(p);
-    const lastSync = JSON.stringify({ at: Date.now(), outcome });
-    // A record edited here during this sync still holds the version the old base had: keeping that
-    // base makes the next sync's commit of the edit collide with main and merge, not overwrite.
-    const meta: Record<string, string> = { lastSync };
-    if (!applied.editedHere) meta.base = target;
-    if (outcome !== "waiting-for-action") meta.head = target;
-    index.setMeta(meta);
-    await repo.maintain();
-    log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-    return { ...report(outcome, applied.applied, target), appliedConfig: applied.bySource.config ?? 0, conflicts: await listConflicts(repo, target) };
+    return true;
   }
 }
 
@@ -239,6 +146,104 @@ async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null,
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
 }
 
+interface LocalResult {
+  /** This machine's commits that main may lack (null: none). */
+  readonly mine: string | null;
+  readonly changed: number;
+  readonly earlierInMain: boolean;
+}
+
+/** Scans, commits what changed where planCommit says, and saves the index with the new head. */
+async function commitLocal(run: Run, sources: readonly Source[], base: string | null, head: string | null, main: string | null): Promise<LocalResult> {
+  const { ctx, repo, index, options } = run;
+  const plan = planCommit({
+    mode: ctx.mode,
+    base,
+    head,
+    main,
+    firstParent: base === null ? await firstParent(repo, main) : null,
+    headInMain: head !== null && head !== base && main !== null && (await repo.isAncestor(head, main)),
+  });
+  const message = (skip: boolean) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`;
+  const local = await commitLocalChanges(repo, index, sources, {
+    machine: ctx.machine,
+    parent: plan.parent,
+    message: message(plan.skipCi),
+    massDeleteShare: ctx.settings.massDeleteShare,
+    allowMassDelete: options.allowMassDelete ?? false,
+    now: Date.now,
+    progress: (n) => options.progress?.(`committed ${n} records…`),
+    warn: run.warn,
+  });
+  let mine = local.commit;
+  if (mine && plan.onNewerMain && (await collides(repo, plan.own, main!, mine))) mine = await repo.rebase(mine, main!, plan.own, message(plan.skipCiIfRebased));
+  mine ??= plan.earlierInMain ? null : head;
+  const tip = mine ?? head;
+  index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
+  if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
+  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain };
+}
+
+interface Integrated {
+  readonly outcome: SyncOutcome;
+  /** The main commit to apply here. */
+  readonly target: string;
+}
+
+/** Brings this machine's commits and main together by compare-and-swap; a lost race fetches and plans again. */
+async function integrate(run: Run, sources: readonly Source[], local: LocalResult): Promise<Integrated> {
+  const { ctx, repo, index } = run;
+  let mine = local.mine;
+  const step = async () => {
+    crashPoint("before-push");
+    const main = await repo.revParse(TRACKED_MAIN);
+    const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
+    const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
+    const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
+    const first = planIntegration(facts);
+    let plan: SettledIntegration;
+    let merge: BranchMerge | undefined;
+    if (first.kind === "merge-first") {
+      merge = await mergeBranch(repo, main!, mine!, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
+      plan = planIntegration({ ...facts, mergeConflicts: merge.result?.conflicts.length ?? 0 });
+    } else plan = first;
+    if (plan.kind === "wait-for-action" && plan.pushBranch) mine = await withoutSkipCi(repo, mine!, ctx.machine);
+    return { moves: movesFor(plan, ctx.machine, mine, merge), value: { plan, main, merge } };
+  };
+  const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
+  let done;
+  try {
+    done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
+  } catch (e) {
+    if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
+    throw e;
+  }
+  const { plan, main, merge } = done;
+  if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
+  if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "wait-for-action" && plan.pushBranch) index.update({ head: mine! });
+  const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
+  return { outcome: outcomeOf(plan), target };
+}
+
+/** The refs a plan moves: main and our branch together, or our branch alone. */
+function movesFor(plan: SettledIntegration, machine: string, mine: string | null, merge: BranchMerge | undefined): RefMove[] {
+  const both = (to: string): RefMove[] => [
+    { branch: MAIN_BRANCH, to },
+    { branch: machineBranch(machine), to },
+  ];
+  switch (plan.kind) {
+    case "fast-forward":
+      return both(mine!);
+    case "push-merge":
+      return both(merge!.commit!);
+    case "wait-for-action":
+      return plan.pushBranch ? [{ branch: machineBranch(machine), to: mine! }] : [];
+    case "take-main":
+      return [];
+  }
+}
+
 function authFailed(url: string): string {
   return `the remote ${url} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
 }
@@ -249,25 +254,18 @@ function authFailed(url: string): string {
  * back what we just pushed (on a first sync, every record).
  */
 async function markOwnChangesApplied(repo: GitRepo, index: IndexStore, sources: readonly Source[], from: string, mine: string): Promise<void> {
-  const marks: Record<string, string> = {};
+  const applied: Record<string, string> = {};
   for (const s of sources) {
-    const mark = index.getMeta(appliedKey(s)) ?? null;
-    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) marks[appliedKey(s)] = mine;
+    const mark = index.state.applied(s.category);
+    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) applied[s.category] = mine;
   }
-  index.setMeta(marks);
+  index.update({ applied });
 }
 
 /** A branch push must start a workflow run: its head commit must not say [skip ci]. */
 async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Promise<string> {
-  const message = (await repo.git(["log", "-1", "--format=%B", commit])).stdout.toString();
-  if (!message.includes(SKIP_CI)) return commit;
+  if (!(await repo.commitMessage(commit)).includes(SKIP_CI)) return commit;
   return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
-}
-
-/** Whether a record folder is at the commit's top (git keeps no empty folders): not a listing of every record. */
-async function holdsRecords(repo: GitRepo, commit: string): Promise<boolean> {
-  const folders = RECORD_ROOTS.map((root) => root.slice(0, -1));
-  return (await repo.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
 }
 
 /** Did main change any record that our commit (built on main) changes too, since what we had seen? */
@@ -275,6 +273,8 @@ async function collides(repo: GitRepo, seen: string | null, main: string, mine: 
   const ours = new Set((await repo.diff(main, mine)).map((c) => c.path));
   return (await repo.diff(seen, main)).some((c) => ours.has(c.path));
 }
+
+const RECORD_FOLDERS = RECORD_ROOTS.map((root) => root.slice(0, -1));
 
 /**
  * What a machine's first commit builds on. Not main itself once main holds records: this machine
@@ -284,15 +284,7 @@ async function collides(repo: GitRepo, seen: string | null, main: string, mine: 
  */
 async function firstParent(repo: GitRepo, main: string | null): Promise<string | null> {
   if (!main) return null;
-  if (!(await holdsRecords(repo, main))) return main;
-  const roots = (await repo.git(["rev-list", "--max-parents=0", main])).stdout.toString().trim().split("\n");
-  const root = roots[roots.length - 1];
-  return root && !(await holdsRecords(repo, root)) ? root : null;
-}
-
-export async function listConflicts(repo: GitRepo, commit: string | null): Promise<Conflict[]> {
-  if (!commit) return [];
-  const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
-  const records = await readRecords(repo, commit, paths);
-  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content!)) as Conflict);
+  if (!(await repo.hasFolders(main, RECORD_FOLDERS))) return main;
+  const root = (await repo.rootCommits(main)).at(-1);
+  return root && !(await repo.hasFolders(root, RECORD_FOLDERS)) ? root : null;
 }

@@ -2,10 +2,11 @@
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
-import { readRecords } from "../../git/merge-branch.js";
+import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
+import type { StatePatch } from "../state/sync-state.js";
 
 export class MassDeleteError extends Error {
   constructor(readonly category: string, readonly deletes: number, readonly live: number) {
@@ -32,7 +33,8 @@ export interface LocalCommit {
   readonly changed: number;
   /** Index updates to save together with the new head, in one transaction. */
   readonly entries: readonly IndexEntry[];
-  readonly meta: Record<string, string>;
+  /** The scan's marks, to save with them. */
+  readonly state: StatePatch;
 }
 
 /** Deletes below this many are never treated as a mass delete. */
@@ -49,8 +51,7 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
     countLiveGlob: (g) => index.countLiveGlob(g),
     livePathsGlob: (g) => index.livePathsGlob(g),
     entriesGlob: (g) => index.entriesGlob(g),
-    meta: (k) => index.getMeta(k),
-    metaWithPrefix: (p) => index.metaWithPrefix(p),
+    state: index.state,
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
   };
 
@@ -84,9 +85,9 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
 
   const probe = records();
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, meta: collectMeta(sources) };
+  if (first.done) return { commit: null, changed: 0, entries: touched, state: scanMarks(sources) };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], meta: collectMeta(sources) };
+  return { commit, changed, entries: [...touched, ...entries], state: scanMarks(sources) };
 }
 
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
@@ -118,8 +119,8 @@ function guardMassDelete(source: Source, deletes: readonly SyncRecord[], index: 
   }
 }
 
-function collectMeta(sources: readonly Source[]): Record<string, string> {
-  return Object.assign({}, ...sources.map((s) => s.checkpoint?.() ?? {}));
+function scanMarks(sources: readonly Source[]): StatePatch {
+  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) as Record<string, number> };
 }
 
 /** A source's changes; one that fails to read is reported and contributes nothing more (no deletions either). */

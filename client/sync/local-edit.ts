@@ -17,7 +17,7 @@ export async function writeLocally(index: IndexStore, sources: readonly Source[]
   }
   // Session rows are scanned by time window; a restored row may be older than the window.
   const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== undefined));
-  index.setMeta(Object.fromEntries([...sessions].map((s) => [`seen:${s}`, null])));
+  index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
 }
 
@@ -28,7 +28,7 @@ function sessionOf(path: string): string | undefined {
 
 /** Commits records that live only in the repo (conflict copies) as new versions on this machine's head. */
 export async function commitRepoOnly(repo: GitRepo, index: IndexStore, machine: string, records: readonly SyncRecord[], message: string): Promise<string> {
-  const parent = index.getMeta("head") ?? index.getMeta("base") ?? null;
+  const parent = index.state.head;
   const next = records.map((r) => {
     const known = index.get(r.path);
     return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });

@@ -1,6 +1,7 @@
 // Which sources a sync runs, from the settings: OpenCode's config and state files, encrypted
 // credentials (only with a key), and the database tables of the enabled categories.
 import type { Settings } from "../config/settings.js";
+import { TEMP_FILE } from "../platform/atomic-file.js";
 import type { OpenCodePaths } from "../platform/paths.js";
 import { CredentialSource } from "../sources/credentials.js";
 import type { Table } from "../sources/database-paths.js";
@@ -8,8 +9,10 @@ import { DatabaseSource, dbCategories } from "../sources/database.js";
 import { FileSource, type FileRule } from "../sources/files.js";
 import type { Source } from "../sources/source.js";
 
-/** What OpenCode generates inside its config folder: never synced. */
+/** What OpenCode (and the OS) generates inside its config folder: never synced. */
 const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+/** OpenCode's own lock folder in its state folder. */
+const STATE_LOCKS = "locks";
 
 export const CONFIG_RULE: FileRule = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
@@ -21,8 +24,14 @@ export const CONFIG_RULE: FileRule = {
 export const STATE_RULE: FileRule = {
   files: ["model.json", "prompt-history.jsonl", "prompt-stash.jsonl", "session.json"],
   folders: [],
-  ignore: [],
+  ignore: [STATE_LOCKS],
 };
+
+/** A path in OpenCode's folders that no sync reads: what OpenCode generates, its locks, oc-sync's own temp files. Not worth a sync when it changes. */
+export function neverSynced(path: string): boolean {
+  const names = path.split(/[/\\]/);
+  return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS) || TEMP_FILE.test(path);
+}
 
 export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void): Source[] {
   const sources: Source[] = [];

@@ -1,7 +1,9 @@
 // The sync repo's own files: the format marker (so an older oc-sync refuses a newer layout) and
 // the wrapped data key. Written by a compare-and-swap push to main like everything else.
-import { FORMAT_PATH, FORMAT_VERSION, KEY_PATH } from "../../core/layout.js";
-import { fetchRefs, pushAtomic, type Remote } from "../../git/remote.js";
+import { FORMAT_PATH, FORMAT_VERSION, formatMarker, KEY_PATH } from "../../core/layout.js";
+import { compareAndSwap } from "../../git/cas.js";
+import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
+import type { Remote } from "../../git/remote.js";
 import type { GitRepo } from "../../git/repo.js";
 import type { WrappedKey } from "../crypto/keys.js";
 
@@ -11,8 +13,6 @@ export class FormatError extends Error {
     this.name = "FormatError";
   }
 }
-
-export const MAIN = "refs/remotes/sync/main";
 
 export async function checkFormat(repo: GitRepo, commit: string | null): Promise<void> {
   if (!commit) return;
@@ -30,23 +30,21 @@ export async function checkFormat(repo: GitRepo, commit: string | null): Promise
 
 /**
  * Makes sure main exists with a format marker, and adds the wrapped key when asked.
- * Returns main's head after that (retries from a fresh fetch when another machine raced us).
+ * Returns main's head after that (decided again from a fresh fetch when another machine raced us).
  */
 export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: WrappedKey | undefined): Promise<string> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const main = await repo.revParse(MAIN);
-    const changes: [string, Uint8Array][] = [];
-    if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, Buffer.from(JSON.stringify({ format: FORMAT_VERSION }) + "\n")]);
-    if (key && !(main && (await repo.readBlob(`${main}:${KEY_PATH}`)))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
-    if (main && changes.length === 0) return main;
-    const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
-    const pushed = await pushAtomic(repo, remote, [{ ref: "main", oid: commit, expected: main }]);
-    if (pushed.ok) {
-      await repo.updateRef(MAIN, commit);
-      return commit;
-    }
-    if (pushed.reason !== "rejected") throw new Error(`could not set up the sync repo: ${pushed.message}`);
-    await fetchRefs(repo, remote);
-  }
-  throw new Error("could not set up the sync repo: other machines kept changing it; try again");
+  return compareAndSwap(
+    repo,
+    remote,
+    async () => {
+      const main = await repo.revParse(TRACKED_MAIN);
+      const changes: [string, Uint8Array][] = [];
+      if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, formatMarker()]);
+      if (key && !(main && (await repo.readBlob(`${main}:${KEY_PATH}`)))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
+      if (main && changes.length === 0) return { moves: [], value: main };
+      const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
+    },
+    { what: "could not set up the sync repo" },
+  );
 }

@@ -3,6 +3,7 @@
 // by the keyed fingerprint of their plaintext that `v2:` values carry ("v2:<fingerprint>:<data>"),
 // so re-encrypting an unchanged value is not an edit. Older `v1:` values compare whole.
 import type { OverlapSink } from "../conflict.js";
+import { NotJsonError } from "./json.js";
 
 type Entries = Record<string, string>;
 
@@ -13,8 +14,13 @@ const show = (v: string | undefined) => (v === undefined ? null : JSON.stringify
 
 function parse(text: string): Entries {
   if (text.trim() === "") return {};
-  const v = JSON.parse(text) as unknown;
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new TypeError("not a map of encrypted entries");
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new NotJsonError((e as Error).message);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new NotJsonError("not a map of encrypted entries");
   return v as Entries;
 }
 

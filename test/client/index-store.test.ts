@@ -50,11 +50,32 @@ describe("index store lookups by glob", () => {
     index.close();
   });
 
-  it("gives the meta values under a key prefix, and only those", async () => {
+  it("reads the sync state an earlier version wrote under its plain keys, and writes it back in the same form", async () => {
+    const { index, file } = await openIndex();
+    index.close();
+    const db = await openDatabase(file);
+    // What oc-sync before the typed state left in state.db.
+    const rows: [string, string][] = [["base", "c1"], ["head", "c2"], ["lastSync", '{"at":5,"outcome":"pulled"}'], ["applied:database", "c1"], ["waiting:database", '["db/sessions/s1/messages/m1.json"]'], ["seen:s1", "10"], ["seen:s2", "20"], ["seem", "x"], ["seen;", "y"]];
+    for (const [k, v] of rows) db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(k, v);
+    const upgraded = new IndexStore(db);
+    const state = upgraded.state;
+    expect([state.base, state.head, state.lastSync, state.applied("database"), state.applied("config")]).toEqual(["c1", "c2", { at: 5, outcome: "pulled" }, "c1", null]);
+    expect(state.waiting("database")).toEqual(["db/sessions/s1/messages/m1.json"]);
+    expect(state.allSeen()).toEqual(new Map([["s1", 10], ["s2", 20]]));
+    upgraded.update({ head: "c3", waiting: { database: [] }, seen: { s1: null, s3: 30 } });
+    expect([state.head, state.waiting("database"), state.seen("s1"), state.seen("s3")]).toEqual(["c3", [], undefined, 30]);
+    expect(db.prepare("SELECT key, value FROM meta WHERE key IN ('head', 'seen:s3', 'waiting:database') ORDER BY key").all()).toEqual([
+      { key: "head", value: "c3" },
+      { key: "seen:s3", value: "30" },
+    ]);
+    upgraded.close();
+  });
+
+  it("takes head to be base when no commit of this machine is pending", async () => {
     const { index } = await openIndex();
-    index.setMeta({ "seen:s1": "10", "seen:s2": "20", seem: "x", "seen;": "y", base: "c" });
-    expect(index.metaWithPrefix("seen:")).toEqual(new Map([["seen:s1", "10"], ["seen:s2", "20"]]));
-    expect(index.metaWithPrefix("nothing:")).toEqual(new Map());
+    expect([index.state.base, index.state.head, index.state.lastSync]).toEqual([null, null, null]);
+    index.update({ base: "c1" });
+    expect(index.state.head).toBe("c1");
     index.close();
   });
 

@@ -152,3 +152,30 @@ describe("encrypted entries compared by fingerprint", () => {
     expect(overlaps).toEqual([{ at: "/openai", main: JSON.stringify(v("b", "n2")), branch: JSON.stringify(v("c", "n3")) }]);
   });
 });
+
+describe("content that is not what its kind says", () => {
+  it("merges a record that is not valid UTF-8 as one whole value, shown as base64", () => {
+    const sink: OverlapSink & { seen: (string | null)[] } = { seen: [], overlap: (_at, m, b) => (sink.seen.push(m, b), "branch") };
+    const out = mergeContent("jsonc", enc("{}"), Uint8Array.from([0x7b, 0xff, 0x7d]), enc('{"a":1}'), sink);
+    expect(dec(out)).toBe('{"a":1}');
+    expect(sink.seen).toEqual([`base64:${Buffer.from([0x7b, 0xff, 0x7d]).toString("base64")}`, '{"a":1}']);
+  });
+
+  it("merges encrypted entries that do not parse as one whole value instead of failing the merge", () => {
+    const { out, overlaps } = merge("encrypted-entries", '{"a":"v1:x"}', "{ not json", '{"a":"v1:y"}', "branch");
+    expect(out).toBe('{"a":"v1:y"}');
+    expect(overlaps).toHaveLength(1);
+  });
+
+  it("lets an error inside a merge through instead of passing it off as a whole-record conflict", () => {
+    // It fails once: were the error swallowed, the whole-record fallback would ask it again and carry on.
+    let calls = 0;
+    const failing: OverlapSink = {
+      overlap: () => {
+        if (calls++ === 0) throw new TypeError("a bug in the sink");
+        return "main";
+      },
+    };
+    expect(() => mergeContent("jsonc", enc('{"a":0}'), enc('{"a":1}'), enc('{"a":2}'), failing)).toThrow("a bug in the sink");
+  });
+});

@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchRefs, listRemoteHeads, pushAtomic, type Remote } from "../../git/remote.js";
 import { decodeRecord, encodeRecord, makeRecord } from "../../core/record.js";
+import { compareAndSwap, PushError } from "../../git/cas.js";
+import { mergeAllBranches } from "../../git/merge-all.js";
 import { mergeBranch } from "../../git/merge-branch.js";
 import { GitRepo } from "../../git/repo.js";
 import { GitError, runGit } from "../../git/run.js";
@@ -117,6 +119,60 @@ describe("git layer against a bare repository on disk", () => {
     const c2 = await a.commit({ parents: [c1], message: "2", changes: new Map([["f", bytes("2")]]) });
     expect(await pushAtomic(a, disk, [{ ref: "main", oid: c2, expected: "0".repeat(40).replace(/0$/, "1") }])).toMatchObject({ ok: false, reason: "rejected" });
     expect(await pushAtomic(a, disk, [{ ref: "main", oid: c2, expected: c1 }])).toEqual({ ok: true });
+  });
+
+  it("reports a push the server refuses (a hook, a permission) as a refusal after one attempt, not as a lost race", async () => {
+    const dir = join(root, "hooked.git");
+    await runGit(["init", "--bare", "-q", dir]);
+    writeFileSync(join(dir, "hooks", "pre-receive"), "#!/bin/sh\necho 'refusing: file too large' >&2\nexit 1\n");
+    chmodSync(join(dir, "hooks", "pre-receive"), 0o755);
+    const a = await clone("hooked-client.git");
+    const c1 = await a.commit({ parents: [], message: "1", changes: new Map([["f", bytes("1")]]) });
+    let attempts = 0;
+    const moving = compareAndSwap(a, { url: dir }, async () => (attempts++, { moves: [{ branch: "main", to: c1 }], value: c1 }), { what: "could not push" });
+    await expect(moving).rejects.toThrow(PushError);
+    await expect(moving).rejects.toMatchObject({ reason: "refused", message: expect.stringMatching(/^could not push: .*refusing: file too large/) });
+    expect(attempts).toBe(1);
+  });
+
+  it("decides again from a fresh fetch when another writer moved the ref first, and moves the local view on success", async () => {
+    const dir = join(root, "cas-race.git");
+    await runGit(["init", "--bare", "-q", dir]);
+    const disk: Remote = { url: dir };
+    const [a, b] = [await clone("cas-a.git"), await clone("cas-b.git")];
+    const seed = await a.commit({ parents: [], message: "seed", changes: new Map([["f", bytes("0")]]) });
+    await compareAndSwap(a, disk, async () => ({ moves: [{ branch: "main", to: seed }], value: null }), { what: "seed" });
+    await fetchRefs(b, disk);
+    const theirs = await a.commit({ parents: [seed], message: "a", changes: new Map([["a", bytes("a")]]) });
+    await compareAndSwap(a, disk, async () => ({ moves: [{ branch: "main", to: theirs }], value: null }), { what: "a" });
+    // b still believes main is at seed: its first attempt loses, the second builds on what it fetched.
+    const seen: (string | null)[] = [];
+    const mine = await compareAndSwap(b, disk, async () => {
+      const main = await b.revParse("refs/remotes/sync/main");
+      seen.push(main);
+      const c = await b.commit({ parents: [main!], message: "b", changes: new Map([["b", bytes("b")]]) });
+      return { moves: [{ branch: "main", to: c }], value: c };
+    }, { what: "b" });
+    expect(seen).toEqual([seed, theirs]);
+    expect(await b.revParse("refs/remotes/sync/main")).toBe(mine);
+    expect((await listRemoteHeads(b, disk)).get("main")).toBe(mine);
+  });
+
+  it("folds machine branches in code-unit order of their ids, whatever the locale says", async () => {
+    const dir = join(root, "order.git");
+    await runGit(["init", "--bare", "-q", dir]);
+    const disk: Remote = { url: dir };
+    const a = await clone("order-client.git");
+    const seed = await a.commit({ parents: [], message: "seed", changes: new Map([[".oc-sync/format.json", bytes('{"format":1}\n')]]) });
+    const refs = [`${seed}:refs/heads/main`];
+    for (const machine of ["beta", "Zed", "alpha", "Alpha"]) {
+      const path = `config/${machine}.md`;
+      const rec = makeRecord({ path, kind: "text", content: bytes(machine), vector: { [machine]: 1 }, updatedAt: 1, writer: machine });
+      refs.push(`${await a.commit({ parents: [seed], message: machine, changes: [[path, encodeRecord(rec)]] })}:refs/heads/machines/${machine}`);
+    }
+    await runGit(["--git-dir", a.gitDir, "push", "-q", dir, ...refs]);
+    const result = await mergeAllBranches(a, disk, { strategy: "auto-merge", who: "test" });
+    expect(result.machines.map((m) => m.machine)).toEqual(["Alpha", "Zed", "alpha", "beta"]);
   });
 
   it("writes a bulk commit as one pack, not thousands of loose objects", async () => {

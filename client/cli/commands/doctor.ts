@@ -6,9 +6,9 @@ import { readWrappedKey } from "../../crypto/key-store.js";
 import { unwrapKey } from "../../crypto/keys.js";
 import { openDatabase } from "../../platform/sqlite.js";
 import { KNOWN_LAST_MIGRATION, newerSchema } from "../../sources/database-rows.js";
-import { withState } from "../../sync/cycle.js";
+import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
-import { MAIN } from "../../sync/sync-repo.js";
+import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, type Output } from "../output.js";
 
 interface Check {
@@ -34,7 +34,7 @@ export async function doctorCommand(ctx: SyncContext, out: Output): Promise<numb
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
     });
     await check("passphrase", async () => {
-      const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
+      const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
       if (!ctx.settings.passphrase) return existsSync(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);

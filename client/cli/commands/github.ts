@@ -3,7 +3,7 @@ import { createGitHub, explainGitHubError } from "../../github/api.js";
 import { ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
 import { githubToken } from "../../github/token.js";
 import type { SyncContext } from "../../sync/context.js";
-import { withState } from "../../sync/cycle.js";
+import { withState } from "../../state/open-state.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 
 export function splitRepo(full: string): [string, string] {

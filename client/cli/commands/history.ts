@@ -1,36 +1,46 @@
 // Every version of every record is in git: list them, and bring an old one back.
 import { decodeRecord } from "../../../core/record.js";
-import { readRecords } from "../../../git/merge-branch.js";
+import { readRecords } from "../../../git/record-reader.js";
 import type { GitRepo } from "../../../git/repo.js";
 import { resolveKey } from "../../crypto/key-store.js";
-import { runSync, withState } from "../../sync/cycle.js";
+import { runSync } from "../../sync/cycle.js";
+import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
 import { writeLocally } from "../../sync/local-edit.js";
+import { parseRecordPath, recordPath, sessionFolder } from "../../sources/database-paths.js";
 import { buildSources } from "../../sync/sources.js";
-import { MAIN } from "../../sync/sync-repo.js";
+import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, UsageError, type Output } from "../output.js";
+
+const SESSION_ID = /^ses_[A-Za-z0-9]+$/;
 
 /** A session id stands for all of its records; anything else is a repo path (or a folder of them). */
 export function targetPaths(target: string): string {
-  if (/^ses_[A-Za-z0-9]+$/.test(target)) return `db/sessions/${target}`;
+  if (SESSION_ID.test(target)) return sessionFolder(target).slice(0, -1);
   return target.replace(/^\/+|\/+$/g, "");
 }
 
+/** The record whose versions stand for a path: a session's own row for a session's folder. */
+function versionedRecord(path: string): string {
+  const session = parseRecordPath(`${path}/session.json`);
+  return session?.table === "session" && sessionFolder(session.id) === `${path}/` ? recordPath(session) : path;
+}
+
 async function tip(repo: GitRepo, ctx: { base: string | null }): Promise<string> {
-  const t = (await repo.revParse(MAIN)) ?? ctx.base;
+  const t = (await repo.revParse(TRACKED_MAIN)) ?? ctx.base;
   if (!t) throw new UsageError("nothing synced yet: run 'oc-sync sync' first");
   return t;
 }
 
 export async function historyCommand(ctx: SyncContext, out: Output, target: string, limit: number): Promise<number> {
   return withState(ctx, async ({ repo, index }) => {
-    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const head = await tip(repo, { base: index.state.base });
     const path = targetPaths(target);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
       const [commit, date, subject] = line.split("\t");
-      const file = path.startsWith("db/sessions/") && !path.endsWith(".json") ? `${path}/session.json` : path;
+      const file = versionedRecord(path);
       const blob = await repo.readBlob(`${commit}:${file}`);
       const rec = blob ? decodeRecord(file, blob) : undefined;
       versions.push({ commit: commit!, date: date!, subject: subject!, writer: rec?.writer ?? null, deleted: rec?.deleted ?? null, vector: rec?.vector ?? null });
@@ -44,7 +54,7 @@ export async function historyCommand(ctx: SyncContext, out: Output, target: stri
 
 export async function restoreCommand(ctx: SyncContext, out: Output, target: string, at: string): Promise<number> {
   const restored = await withState(ctx, async ({ repo, index }) => {
-    const head = await tip(repo, { base: index.getMeta("base") ?? null });
+    const head = await tip(repo, { base: index.state.base });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
     const path = targetPaths(target);

@@ -9,8 +9,9 @@ import { unwrapKey } from "../../crypto/keys.js";
 import { SETTINGS_FILES } from "../../config/settings.js";
 import { writeFileAtomic } from "../../platform/atomic-file.js";
 import { loadContext, type SyncContext } from "../../sync/context.js";
-import { runSync, withState } from "../../sync/cycle.js";
-import { MAIN } from "../../sync/sync-repo.js";
+import { runSync } from "../../sync/cycle.js";
+import { withState } from "../../state/open-state.js";
+import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
 import { setUpGitHubRepo } from "./github.js";
@@ -63,7 +64,7 @@ async function verifyPassphrase(ctx: SyncContext): Promise<void> {
   if (!passphrase || ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(MAIN));
+    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
     if (wrapped) await unwrapKey(wrapped, passphrase);
   });
 }

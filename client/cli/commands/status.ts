@@ -1,14 +1,13 @@
-import { listConflicts, withState } from "../../sync/cycle.js";
+import { withState } from "../../state/open-state.js";
+import { listConflicts } from "../../sync/conflicts.js";
 import type { SyncContext } from "../../sync/context.js";
-import { MAIN } from "../../sync/sync-repo.js";
+import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, type Output } from "../output.js";
 
 export async function statusCommand(ctx: SyncContext, out: Output): Promise<number> {
   return withState(ctx, async ({ repo, index }) => {
-    const base = index.getMeta("base") ?? null;
-    const head = index.getMeta("head") ?? base;
-    const last = index.getMeta("lastSync");
-    const remoteMain = await repo.revParse(MAIN);
+    const { base, head, lastSync } = index.state;
+    const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && (await repo.isAncestor(head, remoteMain)));
     const conflicts = await listConflicts(repo, base);
     const status = {
@@ -18,7 +17,7 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
       mode: ctx.mode,
       strategy: ctx.settings.strategy,
       settingsFile: ctx.settings.settingsFile ?? null,
-      lastSync: last ? (JSON.parse(last) as { at: number; outcome: string }) : null,
+      lastSync,
       base,
       head,
       pendingPush: Boolean(unpushed),

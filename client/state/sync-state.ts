@@ -1,0 +1,87 @@
+// The sync's own state, beside the index in state.db: named, typed fields, read and written only
+// here. On disk it is the index's meta table, under the keys earlier versions wrote (below), so an
+// upgraded machine keeps its base, head and marks as they were.
+
+export type SyncOutcome = "fast-forward" | "merged" | "waiting-for-action" | "pulled" | "up-to-date" | "offline";
+
+export interface LastSync {
+  readonly at: number;
+  readonly outcome: SyncOutcome;
+}
+
+/** A change to the state; absent fields stay as they are. */
+export interface StatePatch {
+  /** The main commit this machine last integrated: its next commit builds on it. */
+  readonly base?: string;
+  /** This machine's branch tip: its commits not yet known to be in main (base when none). */
+  readonly head?: string;
+  readonly lastSync?: LastSync;
+  /** Per source category: the main commit it last applied. */
+  readonly applied?: Readonly<Record<string, string>>;
+  /** Per source category: record paths it could not place yet, tried again next time (empty: none). */
+  readonly waiting?: Readonly<Record<string, readonly string[]>>;
+  /** Per session: the newest time_updated the scan has read (null: read it whole next time). */
+  readonly seen?: Readonly<Record<string, number | null>>;
+}
+
+/** What the state needs of its table: one value, or every value under a key prefix. */
+export interface MetaTable {
+  get(key: string): string | undefined;
+  withPrefix(prefix: string): Map<string, string>;
+}
+
+const KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:" } as const;
+
+export class SyncState {
+  constructor(private readonly meta: MetaTable) {}
+
+  get base(): string | null {
+    return this.meta.get(KEY.base) ?? null;
+  }
+
+  get head(): string | null {
+    return this.meta.get(KEY.head) ?? this.base;
+  }
+
+  get lastSync(): LastSync | null {
+    const raw = this.meta.get(KEY.lastSync);
+    return raw === undefined ? null : (JSON.parse(raw) as LastSync);
+  }
+
+  applied(category: string): string | null {
+    return this.meta.get(KEY.applied + category) ?? null;
+  }
+
+  waiting(category: string): string[] {
+    return JSON.parse(this.meta.get(KEY.waiting + category) ?? "[]") as string[];
+  }
+
+  seen(session: string): number | undefined {
+    const raw = this.meta.get(KEY.seen + session);
+    return raw === undefined ? undefined : Number(raw);
+  }
+
+  /** Every session's scan mark, in one query (the scan visits every session row). */
+  allSeen(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, v] of this.meta.withPrefix(KEY.seen)) out.set(k.slice(KEY.seen.length), Number(v));
+    return out;
+  }
+}
+
+/** The patch as meta rows to write (null: delete the row). */
+export function metaRows(patch: StatePatch): Record<string, string | null> {
+  const rows: Record<string, string | null> = {};
+  if (patch.base !== undefined) rows[KEY.base] = patch.base;
+  if (patch.head !== undefined) rows[KEY.head] = patch.head;
+  if (patch.lastSync !== undefined) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
+  for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
+  for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
+  return rows;
+}
+
+/** Two patches as one; the later one's fields win. */
+export function mergePatches(a: StatePatch, b: StatePatch): StatePatch {
+  return { ...a, ...b, applied: { ...a.applied, ...b.applied }, waiting: { ...a.waiting, ...b.waiting }, seen: { ...a.seen, ...b.seen } };
+}

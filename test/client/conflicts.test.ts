@@ -1,0 +1,84 @@
+// Choosing a conflict's other side gives back exactly what that side had: a binary file's bytes,
+// and the lines where the overlap was, not the first lines that happen to read the same.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Conflict } from "../../core/conflict.js";
+import { makeRecord } from "../../core/record.js";
+import { reconcile } from "../../core/reconcile.js";
+import { withLostValue } from "../../client/sync/conflicts.js";
+import { runCli } from "../support/cli.js";
+import type { TestHome } from "../support/opencode-home.js";
+import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+
+const bytes = (...b: number[]) => Uint8Array.from(b);
+const text = (s: string) => new TextEncoder().encode(s);
+
+describe("a conflict's losing side, put back", () => {
+  it("keeps the bytes of a binary record and gives them back", () => {
+    const rec = (writer: string, content: Uint8Array, at: number) => makeRecord({ path: "config/themes/logo.bin", kind: "opaque", content, vector: { [writer]: 1, base: 1 }, updatedAt: at, writer });
+    const base = makeRecord({ path: "config/themes/logo.bin", kind: "opaque", content: bytes(1, 2, 3), vector: { base: 1 }, updatedAt: 1, writer: "base" });
+    const main = rec("a", bytes(0xff, 0x00, 0xfe, 0x80), 2);
+    const branch = rec("b", bytes(0xc3, 0x28, 0x00, 0x01), 3);
+    const result = reconcile(new Map([[base.path, base]]), new Map([[main.path, main]]), new Map([[branch.path, branch]]), { strategy: "auto-merge" });
+    const [conflict] = result.conflicts;
+    expect(conflict).toMatchObject({ at: "", kept: { writer: "b", encoding: "base64" }, lost: { writer: "a", encoding: "base64" } });
+    expect(Buffer.from(withLostValue(result.records.get(main.path) ?? branch, conflict!).content!)).toEqual(Buffer.from(main.content!));
+  });
+
+  it("puts lost lines back where the overlap was, when the kept lines also stand earlier in the file", () => {
+    const current = makeRecord({ path: "config/AGENTS.md", kind: "text", content: text("intro\nX\nmid\nX\nend\n"), vector: { a: 2 }, updatedAt: 2, writer: "a" });
+    const conflict: Conflict = {
+      id: "c1",
+      path: current.path,
+      at: "lines 4-4",
+      strategy: "remote-wins",
+      kept: { side: "main", writer: "a", updatedAt: 2, value: "X\n" },
+      lost: { side: "branch", writer: "b", updatedAt: 3, value: "Z\n" },
+      needsDecision: false,
+    };
+    expect(new TextDecoder().decode(withLostValue(current, conflict).content!)).toBe("intro\nX\nmid\nZ\nend\n");
+  });
+
+  it("puts back lines whose kept side removed them", () => {
+    const current = makeRecord({ path: "config/AGENTS.md", kind: "text", content: text("a\nb\nd\n"), vector: { a: 2 }, updatedAt: 2, writer: "a" });
+    const conflict: Conflict = { id: "c2", path: current.path, at: "lines 3-3", strategy: "remote-wins", kept: { side: "main", writer: "a", updatedAt: 2, value: "" }, lost: { side: "branch", writer: "b", updatedAt: 3, value: "c\n" }, needsDecision: false };
+    expect(new TextDecoder().decode(withLostValue(current, conflict).content!)).toBe("a\nb\nc\nd\n");
+  });
+});
+
+describe("resolve through the CLI, between two machines", () => {
+  let world: SyncWorld;
+  let A: TestHome;
+  let B: TestHome;
+  const logo = (h: TestHome) => join(h.config, "themes", "logo.bin");
+
+  beforeAll(async () => {
+    world = await syncWorld();
+    A = world.machine("bin-a", false);
+    B = world.machine("bin-b", false);
+    mkdirSync(join(A.config, "themes"), { recursive: true });
+    writeFileSync(logo(A), bytes(1, 2, 3));
+    await sync(A);
+    await sync(B);
+  });
+
+  it("writes the other machine's exact bytes when the user keeps its side of a binary file", async () => {
+    const fromA = bytes(0xff, 0xd8, 0xff, 0x00, 0x9c, 0x80);
+    const fromB = bytes(0x89, 0x50, 0x4e, 0x47, 0x00, 0xfe);
+    writeFileSync(logo(A), fromA);
+    writeFileSync(logo(B), fromB);
+    await sync(A);
+    const merged = await sync(B);
+    const conflict = merged.conflicts.find((c) => c.path === "config/themes/logo.bin");
+    expect(conflict, JSON.stringify(merged.conflicts)).toBeDefined();
+    const keep = conflict!.kept.writer === "bin-a" ? "bin-b" : "bin-a";
+    const r = await runCli(B.env, ["resolve", conflict!.id, "--keep", keep]);
+    expect(r.code, r.stderr).toBe(0);
+    const chosen = keep === "bin-a" ? fromA : fromB;
+    expect(new Uint8Array(readFileSync(logo(B)))).toEqual(chosen);
+    await sync(A);
+    expect(new Uint8Array(readFileSync(logo(A)))).toEqual(chosen);
+    expect((await sync(A)).conflicts.filter((c) => c.id === conflict!.id)).toEqual([]);
+  });
+});
