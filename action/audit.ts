@@ -15,6 +15,7 @@ export async function logMachines(result: MergeAllResult): Promise<void> {
       if (m.fastForward) core.info(`main was an ancestor of ${machineBranch(m.machine)}: fast-forwarded`);
       for (const d of m.result?.decisions ?? []) core.info(`${d.path}: ${d.comparison} → ${d.action} (${d.why})`);
     });
+    for (const d of m.damaged) core.warning(`${machineBranch(m.machine)}: ${d}; left as main has it, the rest merged`);
     for (const c of m.result?.conflicts ?? []) {
       core.warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in ${conflictPath(c.id)}`);
     }

@@ -8,6 +8,11 @@ export const KEY_PATH = ".oc-sync/key.json";
 export const FORMAT_VERSION = 1;
 /** The format marker's bytes, as this version writes them. */
 export const formatMarker = (): Uint8Array => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+/**
+ * The largest record oc-sync commits (40 MiB): GitHub warns from 50 MB and refuses a file over 100 MB,
+ * and a blob it refuses would block every later push of this machine.
+ */
+export const RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 /** GitHub's folder (workflows, the vendored Action): a GITHUB_TOKEN push may not change it. */
 export const GITHUB_DIR = ".github/";
 export const CONFLICTS_DIR = "conflicts/";

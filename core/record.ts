@@ -53,7 +53,10 @@ export function makeRecord(fields: {
 }
 
 export class RecordFormatError extends Error {
-  constructor(path: string, why: string) {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
     super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
     this.name = "RecordFormatError";
   }

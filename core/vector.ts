@@ -30,8 +30,14 @@ export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector 
   return canonicalVector(out);
 }
 
-export function incrementVector(v: VersionVector, machine: string): VersionVector {
-  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
+/**
+ * The next version by `machine`. Its counter moves past its last one and, given the time, past the
+ * clock (as Syncthing does, here in milliseconds, so quick edits do not run the counter ahead of the
+ * clock): a machine whose own state was lost or restored from a backup starts from an older counter,
+ * and a plain +1 would make its new edit look older than what it wrote before, to be overwritten by it.
+ */
+export function incrementVector(v: VersionVector, machine: string, nowMs = 0): VersionVector {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
 }
 
 /** Sorted keys, zeros dropped: equal vectors always serialise to the same bytes. */

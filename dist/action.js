@@ -18726,7 +18726,7 @@ var require_eventsource = __commonJS({
     var experimentalWarned = false;
     var defaultReconnectionTime = 3e3;
     var CONNECTING = 0;
-    var OPEN = 1;
+    var OPEN2 = 1;
     var CLOSED = 2;
     var ANONYMOUS = "anonymous";
     var USE_CREDENTIALS = "use-credentials";
@@ -18858,7 +18858,7 @@ var require_eventsource = __commonJS({
             this.dispatchEvent(new Event("error"));
             return;
           }
-          this.#readyState = OPEN;
+          this.#readyState = OPEN2;
           this.dispatchEvent(new Event("open"));
           this.#state.origin = response.urlList[response.urlList.length - 1].origin;
           const eventSourceStream = new EventSourceStream({
@@ -18965,7 +18965,7 @@ var require_eventsource = __commonJS({
         __proto__: null,
         configurable: false,
         enumerable: true,
-        value: OPEN,
+        value: OPEN2,
         writable: false
       },
       CLOSED: {
@@ -19939,8 +19939,10 @@ function makeRecord(fields) {
 var RecordFormatError = class extends Error {
   constructor(path, why) {
     super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
     this.name = "RecordFormatError";
   }
+  path;
 };
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -19985,6 +19987,7 @@ function sameVersion(a, b) {
 }
 
 // core/layout.ts
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
@@ -21392,6 +21395,30 @@ function applyEdits(text, edits) {
   return text;
 }
 
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json, limit = MAX_NESTING) {
+  if (json.length <= limit) return false;
+  const at = typeof json === "string" ? (i) => json.charCodeAt(i) : (i) => json[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
+
 // core/merge/json-value.ts
 import { isDeepStrictEqual } from "node:util";
 function isObject(v) {
@@ -21686,6 +21713,7 @@ var NotJsonError = class extends Error {
 };
 function parseJson(text, comments) {
   if (text.trim() === "") return void 0;
+  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
   if (!comments) {
     try {
       return JSON.parse(text);
@@ -21958,12 +21986,15 @@ async function readRecordObjects(repo, objects, onDamaged) {
 
 // git/merge-branch.ts
 async function mergeBranch(repo, main, branch, options) {
-  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null };
+  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null, damaged: [] };
+  if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null, damaged: [] };
   const base = await repo.mergeBase(main, branch);
   const paths = /* @__PURE__ */ new Set();
   for (const c of [...await repo.diff(base, main), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  const damaged = /* @__PURE__ */ new Map();
+  const onDamaged = (e) => damaged.set(e.path, e.message);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
+  for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
@@ -21972,7 +22003,7 @@ async function mergeBranch(repo, main, branch, options) {
     if (!m.has(rec.path) && !await repo.readBlob(`${main}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
   }
   const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
+  return { commit, fastForward: false, result, damaged: [...damaged.values()] };
 }
 var HISTORY_LIMIT = 50;
 async function useCommonVersions(repo, main, branch, b, m, r) {
@@ -22358,6 +22389,7 @@ async function logMachines(result) {
       if (m.fastForward) info(`main was an ancestor of ${machineBranch(m.machine)}: fast-forwarded`);
       for (const d of m.result?.decisions ?? []) info(`${d.path}: ${d.comparison} \u2192 ${d.action} (${d.why})`);
     });
+    for (const d of m.damaged) warning(`${machineBranch(m.machine)}: ${d}; left as main has it, the rest merged`);
     for (const c of m.result?.conflicts ?? []) {
       warning(`conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}'s value (${c.strategy}), ${c.lost.writer}'s kept in ${conflictPath(c.id)}`);
     }

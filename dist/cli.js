@@ -486,8 +486,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve, reject) {
-            return setTimeout(resolve, t);
+          return new this.Promise(function(resolve2, reject) {
+            return setTimeout(resolve2, t);
           });
         }
         computePenalty() {
@@ -698,15 +698,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error62, reject, resolve, returned, task;
+          var args, cb, error62, reject, resolve2, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve2, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve(returned);
+                  return resolve2(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -721,13 +721,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve;
-          resolve = reject = null;
+          var promise2, reject, resolve2;
+          resolve2 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve = _resolve;
+            resolve2 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve, reject });
+          this._queue.push({ task, args, resolve: resolve2, reject });
           this._tryToRun();
           return promise2;
         }
@@ -1128,14 +1128,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve, reject) => {
+              return new this.Promise((resolve2, reject) => {
                 if (finished()) {
-                  return resolve();
+                  return resolve2();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve();
+                      return resolve2();
                     }
                   });
                 }
@@ -1228,9 +1228,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve, reject) {
+              return new this.Promise(function(resolve2, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve)(args3);
+                  return (args3[0] != null ? reject : resolve2)(args3);
                 });
               });
             };
@@ -1355,506 +1355,27 @@ var require_light = __commonJS({
 // client/cli/main.ts
 import { parseArgs } from "node:util";
 
-// core/record.ts
-import { hash } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function compareVectors(a, b) {
-  let aGreater = false;
-  let bGreater = false;
-  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[id] ?? 0;
-    const y = b[id] ?? 0;
-    if (x > y) aGreater = true;
-    else if (y > x) bGreater = true;
-    if (aGreater && bGreater) return "concurrent";
-  }
-  if (aGreater) return "ahead";
-  if (bGreater) return "behind";
-  return "equal";
-}
-function mergeVectors(a, b) {
-  const out = { ...a };
-  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
-  return canonicalVector(out);
-}
-function incrementVector(v, machine) {
-  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-function atMost(a, b) {
-  const o = compareVectors(a, b);
-  return o === "behind" || o === "equal";
-}
-function meetVectors(a, b) {
-  const out = {};
-  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
-  return canonicalVector(out);
-}
-function vectorWeight(v) {
-  return Object.values(v).reduce((s, n) => s + n, 0);
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return hash("sha256", content, "hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.name = "RecordFormatError";
-  }
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function isSafeRepoPath(path) {
-  if (path.length === 0 || path.length > 1024) return false;
-  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
-  if (/^[a-zA-Z]:/.test(path)) return false;
-  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-function sameVersion(a, b) {
-  return a.hash === b.hash && a.deleted === b.deleted;
-}
-
-// git/record-reader.ts
-async function readRecords(repo, commit, paths, onDamaged) {
-  if (!commit) return /* @__PURE__ */ new Map();
-  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
-}
-async function readRecordObjects(repo, objects, onDamaged) {
-  const out = /* @__PURE__ */ new Map();
-  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
-  objects.forEach(([p], j) => {
-    const b = blobs[j];
-    if (!b) return;
-    try {
-      out.set(p, decodeRecord(p, b));
-    } catch (e) {
-      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-      onDamaged(e);
-    }
-  });
-  return out;
-}
-
-// client/sources/source.ts
-function unchangedSinceScan(known, path, current) {
-  return current === scannedHash(known, path);
-}
-function scannedHash(known, path) {
-  const k = known(path);
-  return k && !k.deleted ? k.localHash : null;
-}
-var SourceError = class extends Error {
-  constructor(message, needsUser = false) {
+// client/sync/attention.ts
+var AttentionError = class extends Error {
+  constructor(message) {
     super(message);
-    this.needsUser = needsUser;
-    this.name = "SourceError";
-  }
-  needsUser;
-};
-var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied) {
-    super(failures.join("; "));
-    this.failures = failures;
-    this.applied = applied;
-    this.name = "ApplyIncomplete";
-  }
-  failures;
-  applied;
-};
-
-// client/platform/sqlite.ts
-var isBun = typeof globalThis.Bun !== "undefined";
-async function openDatabase(path, options = {}) {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
-  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
-  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
-  return db;
-}
-async function openNode(path, options) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return {
-        all: (...p) => s.all(...p),
-        get: (...p) => s.get(...p),
-        run: (...p) => void s.run(...p),
-        iterate: (...p) => s.iterate(...p)
-      };
-    },
-    close: () => db.close()
-  };
-}
-async function openBun(path, options) {
-  const specifier = "bun:sqlite";
-  const { Database: BunDatabase } = await import(specifier);
-  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const s = db.prepare(sql);
-      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
-    },
-    close: () => db.close()
-  };
-}
-function withStatementCache(db) {
-  const cache = /* @__PURE__ */ new Map();
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
-      return stmt;
-    },
-    close: () => {
-      cache.clear();
-      db.close();
-    }
-  };
-}
-function transaction(db, fn) {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
-}
-
-// client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:" };
-var SyncState = class {
-  constructor(meta3) {
-    this.meta = meta3;
-  }
-  meta;
-  get base() {
-    return this.meta.get(KEY.base) ?? null;
-  }
-  get head() {
-    return this.meta.get(KEY.head) ?? this.base;
-  }
-  get lastSync() {
-    const raw = this.meta.get(KEY.lastSync);
-    return raw === void 0 ? null : JSON.parse(raw);
-  }
-  applied(category) {
-    return this.meta.get(KEY.applied + category) ?? null;
-  }
-  waiting(category) {
-    return JSON.parse(this.meta.get(KEY.waiting + category) ?? "[]");
-  }
-  seen(session) {
-    const raw = this.meta.get(KEY.seen + session);
-    return raw === void 0 ? void 0 : Number(raw);
-  }
-  /** Every session's scan mark, in one query (the scan visits every session row). */
-  allSeen() {
-    const out = /* @__PURE__ */ new Map();
-    for (const [k, v] of this.meta.withPrefix(KEY.seen)) out.set(k.slice(KEY.seen.length), Number(v));
-    return out;
+    this.name = new.target.name;
   }
 };
-function metaRows(patch) {
-  const rows = {};
-  if (patch.base !== void 0) rows[KEY.base] = patch.base;
-  if (patch.head !== void 0) rows[KEY.head] = patch.head;
-  if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
-  for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
-  for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
-  for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
-  return rows;
-}
-
-// client/state/index-store.ts
-var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
-var SHALLOW_SEGMENTS = 4;
-var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
-var SCHEMA = `
-CREATE TABLE IF NOT EXISTS record (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
-  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
-  local_hash TEXT, stat TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-DROP INDEX IF EXISTS record_leaf;
-CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE ${SHALLOW};
-`;
-var IndexStore = class {
-  constructor(db) {
-    this.db = db;
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(SCHEMA);
-    this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
-  }
-  db;
-  /** The sync's own state (base, head, marks), saved in the same database. */
-  state;
-  get(path) {
-    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
-    return row ? toEntry(row) : void 0;
-  }
-  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
-  getMany(paths) {
-    const out = /* @__PURE__ */ new Map();
-    for (let i = 0; i < paths.length; i += 500) {
-      const slice = paths.slice(i, i + 500);
-      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
-    }
-    return out;
-  }
-  /** Live paths under a folder prefix, for noticing deletions. */
-  livePaths(prefix) {
-    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
-  }
-  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
-  entriesGlob(glob) {
-    const [where, params] = globWhere(glob, false);
-    const out = /* @__PURE__ */ new Map();
-    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
-    return out;
-  }
-  livePathsGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
-  }
-  countLiveGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
-  }
-  countLive(prefix) {
-    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
-  }
-  /** Saves entries and a state change in one transaction: the index and the head it describes move together. */
-  save(entries, patch = {}) {
-    transaction(this.db, () => {
-      this.writeEntries(entries);
-      this.writeMeta(metaRows(patch));
-    });
-  }
-  /** Changes the sync state alone. */
-  update(patch) {
-    transaction(this.db, () => this.writeMeta(metaRows(patch)));
-  }
-  writeEntries(entries) {
-    const stmt = this.db.prepare(
-      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
-       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
-       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
+var RewrittenMainError = class extends AttentionError {
+  constructor(remote, base) {
+    super(
+      `main on ${remote} no longer contains ${base.slice(0, 12)}, the commit this machine last synced: it was reset, force-pushed or recreated. Nothing was changed here. To put everything this machine has back into it (merged with what is there now), run 'oc-sync sync --repush'`
     );
-    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
-  }
-  metaWithPrefix(prefix) {
-    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uFFFF");
-    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
-  }
-  getMeta(key) {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
-    return row ? String(row.value) : void 0;
-  }
-  writeMeta(values) {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
-      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
-    }
-  }
-  close() {
-    this.db.close();
   }
 };
-function globWhere(glob, liveOnly) {
-  const live2 = liveOnly ? "deleted = 0 AND " : "";
-  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
-  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
-}
-function entryFor(record2, localHash, stat3) {
-  const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat3 };
-}
-function toEntry(row) {
-  return {
-    path: String(row.path),
-    kind: String(row.kind),
-    vector: JSON.parse(String(row.vector)),
-    hash: String(row.hash),
-    updatedAt: Number(row.updated_at),
-    writer: String(row.writer),
-    deleted: Number(row.deleted) === 1,
-    localHash: row.local_hash === null ? null : String(row.local_hash),
-    stat: row.stat === null ? null : String(row.stat)
-  };
-}
-
-// client/sync/local-commit.ts
-var MassDeleteError = class extends Error {
-  constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
-    this.category = category;
-    this.deletes = deletes;
-    this.live = live2;
-    this.name = "MassDeleteError";
+var SharedMachineIdError = class extends AttentionError {
+  constructor(machine) {
+    super(
+      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed or changed here. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync`
+    );
   }
-  category;
-  deletes;
-  live;
 };
-var MASS_DELETE_FLOOR = 10;
-async function commitLocalChanges(repo, index, sources, o) {
-  const entries = [];
-  const touched = [];
-  let changed = 0;
-  const ctx = {
-    index: (p) => index.get(p),
-    livePaths: (p) => index.livePaths(p),
-    countLive: (p) => index.countLive(p),
-    countLiveGlob: (g) => index.countLiveGlob(g),
-    livePathsGlob: (g) => index.livePathsGlob(g),
-    entriesGlob: (g) => index.entriesGlob(g),
-    state: index.state,
-    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
-  };
-  async function* records() {
-    for (const source of sources) {
-      const deletes = [];
-      for await (const change of scanOrWarn(source, ctx, o.warn)) {
-        const record2 = toRecord(change, index.get(change.path), o);
-        if (record2 === "touch") {
-          const known = index.get(change.path);
-          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-          continue;
-        }
-        if (record2.deleted) {
-          deletes.push(record2);
-          continue;
-        }
-        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
-        changed++;
-        if (changed % 5e3 === 0) o.progress?.(changed);
-        yield [record2.path, encodeRecord(record2)];
-      }
-      guardMassDelete(source, deletes, index, o);
-      for (const record2 of deletes) {
-        entries.push(entryFor(record2, null, null));
-        changed++;
-        yield [record2.path, encodeRecord(record2)];
-      }
-    }
-  }
-  const probe = records();
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, state: scanMarks(sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], state: scanMarks(sources) };
-}
-function toRecord(change, known, o) {
-  if (change.type === "touch") return "touch";
-  if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
-  }
-  const vector = incrementVector(known?.vector ?? {}, o.machine);
-  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return "touch";
-  return record2;
-}
-function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete) return;
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of deletes) {
-    const g = source.groupOf(r.path);
-    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
-    entry.count++;
-    groups2.set(g.name, entry);
-  }
-  for (const [name, g] of groups2) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
-    const live2 = index.countLiveGlob(g.glob);
-    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
-  }
-}
-function scanMarks(sources) {
-  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
-}
-async function* scanOrWarn(source, ctx, warn) {
-  try {
-    yield* source.scan(ctx);
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    warn(e.message);
-  }
-}
-async function* prepend(first, rest) {
-  yield first;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
 
 // client/sync/context.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
@@ -3416,7 +2937,7 @@ __export(external_exports, {
   gt: () => _gt,
   gte: () => _gte,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -8341,7 +7862,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -8351,7 +7872,7 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -8362,7 +7883,7 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -8426,7 +7947,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -20355,7 +19876,7 @@ __export(schemas_exports2, {
   float64: () => float64,
   function: () => _function,
   guid: () => guid2,
-  hash: () => hash2,
+  hash: () => hash,
   hex: () => hex2,
   hostname: () => hostname2,
   httpUrl: () => httpUrl,
@@ -21055,7 +20576,7 @@ function hex2(_params) {
 function currencyCode2(_params) {
   return _stringFormat(ZodCustomStringFormat, "currency_code", currencyCode, _params);
 }
-function hash2(alg, params) {
+function hash(alg, params) {
   const enc4 = params?.enc ?? "hex";
   const format2 = `${alg}_${enc4}`;
   const regex2 = regexes_exports[format2];
@@ -27654,11 +27175,134 @@ function conflictId(path, at, kept, lost) {
   return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
+// core/record.ts
+import { hash as hash2 } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function compareVectors(a, b) {
+  let aGreater = false;
+  let bGreater = false;
+  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[id] ?? 0;
+    const y = b[id] ?? 0;
+    if (x > y) aGreater = true;
+    else if (y > x) bGreater = true;
+    if (aGreater && bGreater) return "concurrent";
+  }
+  if (aGreater) return "ahead";
+  if (bGreater) return "behind";
+  return "equal";
+}
+function mergeVectors(a, b) {
+  const out = { ...a };
+  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
+  return canonicalVector(out);
+}
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+function atMost(a, b) {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+function meetVectors(a, b) {
+  const out = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+function vectorWeight(v) {
+  return Object.values(v).reduce((s, n) => s + n, 0);
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return hash2("sha256", content, "hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
+    this.name = "RecordFormatError";
+  }
+  path;
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function isSafeRepoPath(path) {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+function sameVersion(a, b) {
+  return a.hash === b.hash && a.deleted === b.deleted;
+}
+
 // core/layout.ts
 var FORMAT_PATH = ".oc-sync/format.json";
 var KEY_PATH = ".oc-sync/key.json";
 var FORMAT_VERSION = 1;
 var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
@@ -27673,6 +27317,27 @@ function conflictRecord(c) {
   const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
   const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
   return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}
+
+// git/record-reader.ts
+async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+async function readRecordObjects(repo, objects, onDamaged) {
+  const out = /* @__PURE__ */ new Map();
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
+  return out;
 }
 
 // client/crypto/key-store.ts
@@ -27690,7 +27355,7 @@ var WRAP_AAD = Buffer.from("oc-sync data key v1");
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
-    (resolve, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve(key))
+    (resolve2, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve2(key))
   );
 }
 function keyId(dataKey) {
@@ -27838,7 +27503,7 @@ function classify(stderr) {
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -27849,7 +27514,7 @@ function runGit(args, options = {}) {
       const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
       const exit = code ?? 1;
       if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
+        resolve2({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
       const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
@@ -27883,8 +27548,8 @@ var ObjectReader = class {
   read(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject });
+    return new Promise((resolve2, reject) => {
+      this.queue.push({ resolve: resolve2, reject });
       this.child.stdin.write(object2 + "\n");
     });
   }
@@ -27938,7 +27603,7 @@ function readInBackground(gitDir, names) {
     cleanUp();
     return Promise.reject(e);
   }
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => stderr += d.toString());
@@ -27946,7 +27611,7 @@ function readInBackground(gitDir, names) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
       try {
-        resolve(parseBatch(readFileSync(output2), names.length));
+        resolve2(parseBatch(readFileSync(output2), names.length));
       } catch (e) {
         reject(e);
       }
@@ -28162,7 +27827,7 @@ data ${content.length}
   yield Buffer.from("\ndone\n");
 }
 function pipeInto(args, chunks) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted2;
@@ -28170,7 +27835,7 @@ function pipeInto(args, chunks) {
     child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
-      else if (code === 0) resolve();
+      else if (code === 0) resolve2();
       else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
     });
     child.stdin.on("error", () => void 0);
@@ -28184,6 +27849,261 @@ function pipeInto(args, chunks) {
       }
     })();
   });
+}
+
+// client/platform/sqlite.ts
+var isBun = typeof globalThis.Bun !== "undefined";
+async function openDatabase(path, options = {}) {
+  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
+  if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+async function openNode(path, options) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return {
+        all: (...p) => s.all(...p),
+        get: (...p) => s.get(...p),
+        run: (...p) => void s.run(...p),
+        iterate: (...p) => s.iterate(...p)
+      };
+    },
+    close: () => db.close()
+  };
+}
+async function openBun(path, options) {
+  const specifier = "bun:sqlite";
+  const { Database: BunDatabase } = await import(specifier);
+  const db = new BunDatabase(path, options.readOnly ? { readonly: true } : { create: true });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const s = db.prepare(sql);
+      return { all: (...p) => s.all(...p), get: (...p) => s.get(...p) ?? void 0, run: (...p) => s.run(...p), iterate: (...p) => s.iterate(...p) };
+    },
+    close: () => db.close()
+  };
+}
+function withStatementCache(db) {
+  const cache = /* @__PURE__ */ new Map();
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, stmt = db.prepare(sql));
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    }
+  };
+}
+function transaction(db, fn) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+// client/state/sync-state.ts
+var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var SyncState = class {
+  constructor(meta3) {
+    this.meta = meta3;
+  }
+  meta;
+  get base() {
+    return this.meta.get(KEY.base) ?? null;
+  }
+  get head() {
+    return this.meta.get(KEY.head) ?? this.base;
+  }
+  get lastSync() {
+    const raw = this.meta.get(KEY.lastSync);
+    return raw === void 0 ? null : JSON.parse(raw);
+  }
+  get remote() {
+    return this.meta.get(KEY.remote) ?? null;
+  }
+  get rejoin() {
+    return this.meta.get(KEY.rejoin) === "1";
+  }
+  applied(category) {
+    return this.meta.get(KEY.applied + category) ?? null;
+  }
+  waiting(category) {
+    return JSON.parse(this.meta.get(KEY.waiting + category) ?? "[]");
+  }
+  seen(session) {
+    const raw = this.meta.get(KEY.seen + session);
+    return raw === void 0 ? void 0 : Number(raw);
+  }
+  /** Every session's scan mark, in one query (the scan visits every session row). */
+  allSeen() {
+    const out = /* @__PURE__ */ new Map();
+    for (const [k, v] of this.meta.withPrefix(KEY.seen)) out.set(k.slice(KEY.seen.length), Number(v));
+    return out;
+  }
+};
+function metaRows(patch) {
+  const rows = {};
+  if (patch.base !== void 0) rows[KEY.base] = patch.base;
+  if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
+  if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
+  if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
+  for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
+  for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
+  return rows;
+}
+
+// client/state/index-store.ts
+var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
+var SHALLOW_SEGMENTS = 4;
+var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
+var SCHEMA = `
+CREATE TABLE IF NOT EXISTS record (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
+  local_hash TEXT, stat TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+DROP INDEX IF EXISTS record_leaf;
+CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE ${SHALLOW};
+`;
+var IndexStore = class {
+  constructor(db) {
+    this.db = db;
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(SCHEMA);
+    this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
+  }
+  db;
+  /** The sync's own state (base, head, marks), saved in the same database. */
+  state;
+  get(path) {
+    const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
+    return row ? toEntry(row) : void 0;
+  }
+  /** Entries for many paths in a few queries (an apply batch), by path; absent paths are left out. */
+  getMany(paths) {
+    const out = /* @__PURE__ */ new Map();
+    for (let i = 0; i < paths.length; i += 500) {
+      const slice = paths.slice(i, i + 500);
+      for (const row of this.db.prepare(`SELECT * FROM record WHERE path IN (${slice.map(() => "?").join(",")})`).all(...slice)) out.set(String(row.path), toEntry(row));
+    }
+    return out;
+  }
+  /** Live paths under a folder prefix, for noticing deletions. */
+  livePaths(prefix) {
+    return this.db.prepare("SELECT path FROM record WHERE path >= ? AND path < ? AND deleted = 0").all(prefix, prefix + "\uFFFF").map((r) => String(r.path));
+  }
+  /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
+  entriesGlob(glob) {
+    const [where, params] = globWhere(glob, false);
+    const out = /* @__PURE__ */ new Map();
+    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
+    return out;
+  }
+  livePathsGlob(glob) {
+    const [where, params] = globWhere(glob, true);
+    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
+  }
+  countLiveGlob(glob) {
+    const [where, params] = globWhere(glob, true);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
+  }
+  countLive(prefix) {
+    return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
+  }
+  /** Saves entries and a state change in one transaction: the index and the head it describes move together. */
+  save(entries, patch = {}) {
+    transaction(this.db, () => {
+      this.writeEntries(entries);
+      this.writeMeta(metaRows(patch));
+    });
+  }
+  /**
+   * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
+   * marks the next sync to upload every version this machine has. The records' versions stay: they
+   * are this machine's history, and its counters must not go back.
+   */
+  rejoin(remote) {
+    transaction(this.db, () => {
+      for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
+      this.writeMeta(metaRows({ remote, rejoin: true }));
+    });
+  }
+  /** Deleted entries under a folder: tombstones this machine holds. */
+  deletedEntries(prefix) {
+    return this.db.prepare("SELECT * FROM record WHERE path >= ? AND path < ? AND deleted = 1").all(prefix, prefix + "\uFFFF").map(toEntry);
+  }
+  /** Changes the sync state alone. */
+  update(patch) {
+    transaction(this.db, () => this.writeMeta(metaRows(patch)));
+  }
+  writeEntries(entries) {
+    const stmt = this.db.prepare(
+      `INSERT INTO record (path, kind, vector, hash, updated_at, writer, deleted, local_hash, stat) VALUES (?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(path) DO UPDATE SET kind=excluded.kind, vector=excluded.vector, hash=excluded.hash, updated_at=excluded.updated_at,
+       writer=excluded.writer, deleted=excluded.deleted, local_hash=excluded.local_hash, stat=excluded.stat`
+    );
+    for (const e of entries) stmt.run(e.path, e.kind, JSON.stringify(e.vector), e.hash, e.updatedAt, e.writer, e.deleted ? 1 : 0, e.localHash, e.stat);
+  }
+  metaWithPrefix(prefix) {
+    const rows = this.db.prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?").all(prefix, prefix + "\uFFFF");
+    return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+  }
+  getMeta(key) {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row ? String(row.value) : void 0;
+  }
+  writeMeta(values) {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === null) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      else this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(k, v);
+    }
+  }
+  close() {
+    this.db.close();
+  }
+};
+function globWhere(glob, liveOnly) {
+  const live2 = liveOnly ? "deleted = 0 AND " : "";
+  const leaf = glob.slice(glob.lastIndexOf("/") + 1);
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
+}
+function entryFor(record2, localHash, stat4) {
+  const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat4 };
+}
+function toEntry(row) {
+  return {
+    path: String(row.path),
+    kind: String(row.kind),
+    vector: JSON.parse(String(row.vector)),
+    hash: String(row.hash),
+    updatedAt: Number(row.updated_at),
+    writer: String(row.writer),
+    deleted: Number(row.deleted) === 1,
+    localHash: row.local_hash === null ? null : String(row.local_hash),
+    stat: row.stat === null ? null : String(row.stat)
+  };
 }
 
 // client/state/open-state.ts
@@ -28257,16 +28177,27 @@ function parseRecordPath(path) {
   if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
+function identityMismatch(a, row) {
+  const says = [
+    ["id", a.table === "todo" ? void 0 : a.id],
+    ["session_id", a.sessionId],
+    ["message_id", a.messageId]
+  ];
+  for (const [column, expected] of says) {
+    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
+  }
+  return void 0;
+}
 
 // client/sync/local-edit.ts
-async function writeLocally(index, sources, records) {
+async function writeLocally(index, sources, records2) {
   let written = 0;
   for (const source of sources) {
-    const mine = records.filter((r) => source.owns(r.path));
+    const mine = records2.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
     written += (await source.apply(mine)).applied.length;
   }
-  const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
+  const sessions = new Set(records2.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
 }
@@ -28274,11 +28205,11 @@ function sessionOf(path) {
   const a = parseRecordPath(path);
   return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
-async function commitRepoOnly(repo, index, machine, records, message) {
+async function commitRepoOnly(repo, index, machine, records2, message) {
   const parent = index.state.head;
-  const next = records.map((r) => {
+  const next = records2.map((r) => {
     const known = index.get(r.path);
-    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });
+    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
   const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
   index.save(
@@ -28329,9 +28260,33 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstatSync, readFileSync as readFileSync2, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile5 } from "node:fs/promises";
-import { join as join7, sep as sep2 } from "node:path";
+import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { lstat, readdir as readdir3, readFile as readFile5, realpath, stat as stat2 } from "node:fs/promises";
+import { basename as basename2, dirname as dirname3, join as join7, sep as sep2 } from "node:path";
+
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json2, limit = MAX_NESTING) {
+  if (json2.length <= limit) return false;
+  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json2.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
 
 // client/sources/file-kinds.ts
 var utf82 = new TextDecoder("utf-8", { fatal: true });
@@ -28347,6 +28302,22 @@ function kindOf(path, content) {
   if (path.endsWith(".jsonl")) return "jsonl";
   return "text";
 }
+var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
+var JSON_FILE = /\.jsonc?$/i;
+function corruptContent(path, content) {
+  if (!TEXT_FILE.test(path)) return void 0;
+  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
+  if (!JSON_FILE.test(path)) return void 0;
+  try {
+    utf82.decode(content);
+  } catch {
+    return "is not valid UTF-8";
+  }
+  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
+  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
+  const invalid = jsonSyntaxError(content);
+  return invalid ? `is not valid JSON (${invalid})` : void 0;
+}
 function jsonSyntaxError(content) {
   const text = new TextDecoder().decode(content);
   if (text.trim() === "") return void 0;
@@ -28358,8 +28329,34 @@ function jsonSyntaxError(content) {
   return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
 }
 
+// client/sources/source.ts
+function unchangedSinceScan(known, path, current) {
+  return current === scannedHash(known, path);
+}
+function scannedHash(known, path) {
+  const k = known(path);
+  return k && !k.deleted ? k.localHash : null;
+}
+var SourceError = class extends Error {
+  constructor(message, needsUser = false) {
+    super(message);
+    this.needsUser = needsUser;
+    this.name = "SourceError";
+  }
+  needsUser;
+};
+var ApplyIncomplete = class extends SourceError {
+  constructor(failures, applied, needsUser = false) {
+    super(failures.join("; "), needsUser);
+    this.failures = failures;
+    this.applied = applied;
+    this.name = "ApplyIncomplete";
+  }
+  failures;
+  applied;
+};
+
 // client/sources/files.ts
-var MAX_FILE_BYTES = 5 * 1024 * 1024;
 function statKey(s) {
   return `${s.size}:${Math.round(s.mtimeMs)}:${s.ino}`;
 }
@@ -28389,10 +28386,14 @@ var FileSource = class {
     return allowed ? join7(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
-    const seen = /* @__PURE__ */ new Set();
+    const present = /* @__PURE__ */ new Set();
     for await (const file2 of this.walk()) {
       const path = `${this.o.prefix}/${file2.rel}`;
-      seen.add(path);
+      present.add(path);
+      if (file2.skip) {
+        this.o.warn(`skipped ${file2.abs}: ${file2.skip}; it stays as it is here and in the sync repo`);
+        continue;
+      }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
@@ -28407,35 +28408,34 @@ var FileSource = class {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      const kind = kindOf(path, content);
-      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : void 0;
-      if (invalid) {
-        this.o.warn(`skipped ${file2.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+      const corrupt = corruptContent(path, content);
+      if (corrupt) {
+        this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind, content, localHash, stat: file2.stat };
+      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
+      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
-  async apply(records, known) {
+  async apply(records2, known) {
     const applied = [];
     const editedHere = [];
     const failures = [];
-    for (const r of records) {
+    for (const r of records2) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content) : void 0;
-      if (invalid) {
-        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`);
+      const refusal = this.refusal(r, file2);
+      if (refusal) {
+        failures.push(refusal);
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, file2, r.deleted ? null : r.content, this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, writeTarget(file2), r.deleted ? null : r.content, this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -28445,12 +28445,24 @@ var FileSource = class {
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
   }
+  /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
+  refusal(r, file2) {
+    const corrupt = r.deleted ? void 0 : corruptContent(r.path, r.content);
+    if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const target = writeTarget(file2);
+    if (target === file2 || this.o.writableRoots.some((root) => isInside(target, root))) return void 0;
+    return `${file2} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
   async *walk() {
     const { root, rule } = this.o;
+    const visited = /* @__PURE__ */ new Set();
     const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
         names = (await readdir3(dir)).sort();
+        const real = await realpath(dir);
+        if (visited.has(real)) return;
+        visited.add(real);
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
@@ -28460,22 +28472,42 @@ var FileSource = class {
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join7(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
-        const s = await lstat(abs).catch(() => void 0);
-        if (!s) continue;
-        if (s.isSymbolicLink()) {
-          this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
+        const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
+        const s = await stat2(abs).catch(() => void 0);
+        if (!s) {
+          if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
           if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
-          if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+          const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
+          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
-          else yield { rel: childRel, abs, stat: statKey(s) };
+          else yield found;
         }
       }
     };
     yield* visit3.call(this, root, "", 0);
   }
 };
+function writeTarget(file2) {
+  try {
+    return realpathSync(file2);
+  } catch {
+    try {
+      return join7(realpathSync(dirname3(file2)), basename2(file2));
+    } catch {
+      return file2;
+    }
+  }
+}
+function isInside(path, root) {
+  let real = root;
+  try {
+    real = realpathSync(root);
+  } catch {
+  }
+  return path === real || path.startsWith(real + sep2);
+}
 function localFileHash(file2) {
   let s;
   try {
@@ -28543,12 +28575,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat3 = statKey(s);
-      if (known && !known.deleted && known.stat === stat3) continue;
+      const stat4 = statKey(s);
+      if (known && !known.deleted && known.stat === stat4) continue;
       const bytes = await readFile6(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat3 };
+        yield { type: "touch", path, localHash, stat: stat4 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -28559,11 +28591,11 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat3 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat4 };
     }
   }
-  async apply(records, known) {
-    const plans = records.map((r) => {
+  async apply(records2, known) {
+    const plans = records2.map((r) => {
       const name = r.path.slice(PREFIX2.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
       if (r.deleted) return { r, file: join8(this.dataDir, name), bytes: null };
@@ -28654,7 +28686,8 @@ function rowHash(table, row) {
 }
 function rowRecord(table, row) {
   let json2;
-  return { hash: rowHash(table, row), json: () => json2 ??= localForm(table, row) };
+  const editedAt = typeof row.time_updated === "number" || typeof row.time_updated === "bigint" ? Number(row.time_updated) : void 0;
+  return { hash: rowHash(table, row), editedAt, json: () => json2 ??= localForm(table, row) };
 }
 function todoRecord(items) {
   const json2 = { items };
@@ -29017,9 +29050,11 @@ var DatabaseSource = class {
       const prev = known ? await ctx.previous(path) : void 0;
       repoForm = await toRepo(repoForm, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    yield { type: "put", path, kind: "json", content: enc3.encode(canonical2(repoForm) + "\n"), localHash: local.hash, stat: null };
+    const content = repoBytes(repoForm);
+    if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
+    else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
-  async apply(records, known) {
+  async apply(records2, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     db.exec("PRAGMA cache_size = -64000");
@@ -29029,10 +29064,16 @@ var DatabaseSource = class {
       const columns = /* @__PURE__ */ new Map();
       const cols = (t) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t);
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
-      const items = records.map((r) => ({ r, a: parseRecordPath(r.path) })).filter((x) => {
-        if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
-        return x.a !== void 0 && present.has(x.a.table);
-      });
+      const refused = [];
+      const items = [];
+      for (const r of records2) {
+        const a = parseRecordPath(r.path);
+        if (!a) this.o.warn(`refused ${r.path}: not a database record path`);
+        if (!a || !present.has(a.table)) continue;
+        const parsed = r.deleted ? void 0 : parseRow(r, a);
+        if (typeof parsed === "string") refused.push(`refused record ${r.path}: ${parsed}; it is skipped and the rest applies (it came from ${r.writer}: fix it there, or delete it from the sync repo)`);
+        else items.push({ r, a, value: parsed });
+      }
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);
       const upserts = items.filter((x) => !x.r.deleted).sort((x, y) => RANK[x.a.table] - RANK[y.a.table]);
       const ordered = [...deletes, ...upserts];
@@ -29056,6 +29097,7 @@ var DatabaseSource = class {
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
+      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
@@ -29090,7 +29132,7 @@ var DatabaseSource = class {
       let localHash = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec2.decode(x.r.content)), roots), onlyNew);
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, x.value, roots), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
       }
@@ -29115,6 +29157,27 @@ var DatabaseSource = class {
     return value;
   }
 };
+function repoBytes(row) {
+  let text;
+  try {
+    text = canonical2(row);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return nestsDeeper(text) ? null : enc3.encode(text + "\n");
+}
+function parseRow(r, a) {
+  if (nestsDeeper(r.content)) return `it is nested deeper than ${MAX_NESTING} levels`;
+  let value;
+  try {
+    value = JSON.parse(dec2.decode(r.content));
+  } catch {
+    return "it is not JSON";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a JSON object";
+  return identityMismatch(a, value) ?? value;
+}
 function waitingSessions(paths) {
   return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : void 0)).filter((s) => s !== void 0));
 }
@@ -29143,7 +29206,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 }
 
 // client/sync/sources.ts
-var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
 var STATE_LOCKS = "locks";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
@@ -29159,8 +29222,9 @@ var STATE_RULE = {
 function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, warn }));
+  const writableRoots = [opencode.config, opencode.state, opencode.data];
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
@@ -29183,8 +29247,8 @@ var SideError = class extends Error {
 async function listConflicts(repo, commit) {
   if (!commit) return [];
   const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
-  const records = await readRecords(repo, commit, paths);
-  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
+  const records2 = await readRecords(repo, commit, paths);
+  return [...records2.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
 }
 async function currentConflicts(ctx) {
   return withState(ctx, ({ repo, index }) => listConflicts(repo, index.state.base));
@@ -29258,6 +29322,9 @@ function lineStarts(text) {
 function pointerPath(pointer2) {
   return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
+
+// client/sync/cycle.ts
+import { resolve } from "node:path";
 
 // git/remote.ts
 async function fetchRefs(repo, remote) {
@@ -29638,6 +29705,7 @@ var NotJsonError = class extends Error {
 };
 function parseJson(text, comments) {
   if (text.trim() === "") return void 0;
+  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
   if (!comments) {
     try {
       return JSON.parse(text);
@@ -29790,27 +29858,27 @@ function mergeAsText(kind, base, main2, branch, sink) {
 
 // core/reconcile.ts
 function reconcile(base, main2, branch, options) {
-  const records = new Map(main2);
+  const records2 = new Map(main2);
   const changed = [];
   const conflicts = [];
   const decisions = [];
   for (const [path, b] of branch) {
     const m = main2.get(path);
     if (m === void 0) {
-      records.set(path, b);
+      records2.set(path, b);
       changed.push(b);
       decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
       continue;
     }
     const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
     if (outcome.record !== m) {
-      records.set(path, outcome.record);
+      records2.set(path, outcome.record);
       changed.push(outcome.record);
     }
     conflicts.push(...outcome.conflicts);
     decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  return { records, changed, conflicts, decisions };
+  return { records: records2, changed, conflicts, decisions };
 }
 function reconcileRecord(base, main2, branch, strategy) {
   const comparison = compareVectors(branch.vector, main2.vector);
@@ -29867,12 +29935,15 @@ function live(r) {
 
 // git/merge-branch.ts
 async function mergeBranch(repo, main2, branch, options) {
-  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null };
+  if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null, damaged: [] };
+  if (options.fastForward !== false && await repo.isAncestor(main2, branch)) return { commit: branch, fastForward: true, result: null, damaged: [] };
   const base = await repo.mergeBase(main2, branch);
   const paths = /* @__PURE__ */ new Set();
   for (const c of [...await repo.diff(base, main2), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main2, paths), readRecords(repo, branch, paths)]);
+  const damaged = /* @__PURE__ */ new Map();
+  const onDamaged = (e) => damaged.set(e.path, e.message);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main2, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
+  for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main2, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
@@ -29881,7 +29952,7 @@ async function mergeBranch(repo, main2, branch, options) {
     if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
   }
   const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
+  return { commit, fastForward: false, result, damaged: [...damaged.values()] };
 }
 var HISTORY_LIMIT = 50;
 async function useCommonVersions(repo, main2, branch, b, m, r) {
@@ -29904,8 +29975,8 @@ async function useCommonVersions(repo, main2, branch, b, m, r) {
 
 // client/platform/lock.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile7, rm as rm4, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
+import { link, mkdir as mkdir3, readFile as readFile7, rm as rm4, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname4 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -29923,7 +29994,7 @@ function alive(pid) {
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
 async function acquireLock(path, waitMs = 0) {
-  await mkdir3(dirname3(path), { recursive: true });
+  await mkdir3(dirname4(path), { recursive: true });
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes5(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
@@ -29958,7 +30029,7 @@ async function place(made, path) {
 }
 async function isStale(path) {
   const owner = (await readFile7(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if (owner === "") return Date.now() - ((await stat3(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
   const pid = Number(owner);
   return !Number.isInteger(pid) || !alive(pid);
 }
@@ -29994,11 +30065,15 @@ async function applyCommit(repo, index, sources, to) {
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
-    const applyRecords = async (paths, records) => {
+    const damaged = (e) => {
+      problems.push(`${e.message}; skipped`);
+      needsUser.push(`${e.message}; skipped`);
+    };
+    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
+    const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
       const wanted = [];
-      for (const r of records.values()) {
+      for (const r of records2.values()) {
         const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
         if (decision === "apply") wanted.push(r);
@@ -30013,8 +30088,8 @@ async function applyCommit(repo, index, sources, to) {
     try {
       const parentless = [];
       const edited = [];
-      for await (const [paths, records] of readAhead(batches(changed), read)) {
-        const done = await applyRecords(paths, records);
+      for await (const [paths, records2] of readAhead(batches(changed), read)) {
+        const done = await applyRecords(paths, records2);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }
@@ -30072,6 +30147,112 @@ function needsApply(remote, local) {
     default:
       return "pending";
   }
+}
+
+// client/sync/local-commit.ts
+var MassDeleteError = class extends AttentionError {
+  constructor(category, deletes, live2) {
+    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    this.category = category;
+    this.deletes = deletes;
+    this.live = live2;
+  }
+  category;
+  deletes;
+  live;
+};
+var MASS_DELETE_FLOOR = 10;
+async function commitLocalChanges(repo, index, sources, o) {
+  const run2 = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const probe = records(run2, sources);
+  const first = await probe.next();
+  if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: scanMarks(sources) };
+  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: scanMarks(sources) };
+}
+function scanContext(repo, index, o) {
+  const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
+  return {
+    index: (p) => view(index.get(p)),
+    livePaths: (p) => index.livePaths(p),
+    countLive: (p) => index.countLive(p),
+    countLiveGlob: (g) => index.countLiveGlob(g),
+    livePathsGlob: (g) => index.livePathsGlob(g),
+    entriesGlob: (g) => o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)])) : index.entriesGlob(g),
+    state: index.state,
+    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
+  };
+}
+async function* records(run2, sources) {
+  const { index, o } = run2;
+  const emit = (record2, localHash, stat4) => {
+    run2.entries.push(entryFor(record2, localHash, stat4));
+    if (++run2.changed % 5e3 === 0) o.progress?.(run2.changed);
+    return [record2.path, encodeRecord(record2)];
+  };
+  for (const source of sources) {
+    const deletes = [];
+    const offered = /* @__PURE__ */ new Set();
+    for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
+      offered.add(change.path);
+      const record2 = toRecord(change, index.get(change.path), o);
+      if (record2 === "touch") {
+        if (change.type !== "delete") run2.touched.push({ ...index.get(change.path), localHash: change.localHash, stat: change.stat });
+      } else if (record2.deleted) deletes.push(record2);
+      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record2.path, change.content.length));
+      else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
+    }
+    guardMassDelete(source, deletes, index, o);
+    for (const record2 of deletes) yield emit(record2, null, null);
+    if (o.rejoin) {
+      for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
+    }
+  }
+}
+function tooLarge(path, bytes) {
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
+}
+function toRecord(change, known, o) {
+  if (change.type === "touch") return "touch";
+  if (change.type === "delete") {
+    if (!known || known.deleted) return "touch";
+    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
+  }
+  const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
+  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
+  if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
+  return record2;
+}
+function guardMassDelete(source, deletes, index, o) {
+  if (o.allowMassDelete) return;
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of deletes) {
+    const g = source.groupOf(r.path);
+    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
+    entry.count++;
+    groups2.set(g.name, entry);
+  }
+  for (const [name, g] of groups2) {
+    if (g.count < MASS_DELETE_FLOOR) continue;
+    const live2 = index.countLiveGlob(g.glob);
+    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
+  }
+}
+function scanMarks(sources) {
+  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
+}
+async function* scanOrWarn(source, ctx, warn) {
+  try {
+    yield* source.scan(ctx);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    warn(e.message);
+  }
+}
+async function* prepend(first, rest) {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
 
 // client/sync/plan.ts
@@ -30155,7 +30336,7 @@ async function runSync(ctx, options = {}) {
         ctx.log.log("warn", m);
         problems.push(m);
       };
-      return cycle({ ctx, repo, index, options, problems, warn });
+      return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
     });
   } finally {
     await lock.release();
@@ -30165,6 +30346,7 @@ async function cycle(run2) {
   const { ctx, repo, index } = run2;
   const offline = await fetchOrOffline(run2);
   crashPoint("after-fetch");
+  await joinRemote(run2, offline);
   const { base, head } = index.state;
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
@@ -30175,18 +30357,16 @@ async function cycle(run2) {
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
   if (offline) {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
-    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: [] };
+    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run2.needsUser };
   }
   const { outcome, target } = await integrate(run2, sources, local);
   const applied = await applyCommit(repo, index, sources, target);
   for (const p of applied.problems) run2.warn(p);
-  index.update({ lastSync: { at: Date.now(), outcome }, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  run2.needsUser.push(...applied.needsUser);
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, ...appliedFigures(applied), outcome, main: target, conflicts: await listConflicts(repo, target) };
-}
-function appliedFigures(a) {
-  return { applied: a.applied, appliedConfig: a.bySource.config ?? 0, needsUser: a.needsUser };
+  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
 }
 async function fetchOrOffline({ ctx, repo, warn }) {
   try {
@@ -30198,6 +30378,24 @@ async function fetchOrOffline({ ctx, repo, warn }) {
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
     return true;
   }
+}
+function remoteIdentity(url2) {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url2) ? url2.replace(/\/\/[^/@]*@/, "//") : resolve(url2);
+}
+async function joinRemote({ ctx, repo, index, options }, offline) {
+  const id = remoteIdentity(ctx.remote.url);
+  const { remote, base } = index.state;
+  if (remote === null) index.update({ remote: id });
+  else if (remote !== id) {
+    ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
+    return index.rejoin(id);
+  }
+  if (offline || base === null) return;
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  if (main2 !== null && (main2 === base || await repo.isAncestor(base, main2))) return;
+  if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
+  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  index.rejoin(id);
 }
 async function prepareRepo(ctx, repo, main2, offline) {
   await checkFormat(repo, main2);
@@ -30231,6 +30429,7 @@ async function commitLocal(run2, sources, base, head, main2) {
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
+    rejoin: index.state.rejoin,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run2.warn
   });
@@ -30240,7 +30439,7 @@ async function commitLocal(run2, sources, base, head, main2) {
   const tip2 = mine ?? head;
   index.save(local.entries, tip2 ? { ...local.state, head: tip2 } : local.state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain };
+  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
 async function integrate(run2, sources, local) {
   const { ctx, repo, index } = run2;
@@ -30249,6 +30448,7 @@ async function integrate(run2, sources, local) {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
     const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
     const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -30258,7 +30458,10 @@ async function integrate(run2, sources, local) {
       merge4 = await mergeBranch(repo, main3, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
       plan2 = planIntegration({ ...facts, mergeConflicts: merge4.result?.conflicts.length ?? 0 });
     } else plan2 = first;
-    if (plan2.kind === "wait-for-action" && plan2.pushBranch) mine = await withoutSkipCi(repo, mine, ctx.machine);
+    if (plan2.kind === "wait-for-action" && plan2.pushBranch) {
+      mine = await withoutSkipCi(repo, mine, ctx.machine);
+      index.update({ head: mine });
+    }
     return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main3, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
@@ -30272,7 +30475,7 @@ async function integrate(run2, sources, local) {
   const { plan, main: main2, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
   if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-  if (plan.kind === "wait-for-action" && plan.pushBranch) index.update({ head: mine });
+  for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
   return { outcome: outcomeOf(plan), target };
 }
@@ -30291,6 +30494,11 @@ function movesFor(plan, machine, mine, merge3) {
     case "take-main":
       return [];
   }
+}
+async function refuseForeignBranch(repo, machine, branch, ours) {
+  if (branch === null || ours.includes(branch)) return;
+  for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return;
+  throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
@@ -30382,10 +30590,19 @@ async function doctorCommand(ctx, out) {
   };
   await check2("git", async () => (await runGit(["--version"])).stdout.toString().trim());
   await check2("settings", async () => ctx.settings.settingsFile ?? "no settings file (defaults; embedded remote)");
-  await withState(ctx, async ({ repo }) => {
+  await withState(ctx, async ({ repo, index }) => {
+    let main2;
     await check2("remote", async () => {
       const heads = await listRemoteHeads(repo, ctx.remote);
+      main2 = heads.get(MAIN_BRANCH);
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
+    });
+    await check2("history", async () => {
+      const base = index.state.base;
+      if (!base || !main2 || main2 === base) return base ? "main is where this machine last synced" : "not synced with this remote yet";
+      if (!await repo.revParse(main2)) return "main has moved on since this machine last synced (the next sync fetches it)";
+      if (await repo.isAncestor(base, main2)) return "main descends from what this machine last synced";
+      throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
     });
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
@@ -30416,7 +30633,7 @@ async function doctorCommand(ctx, out) {
 // client/github/workflow.ts
 import { readFile as readFile8 } from "node:fs/promises";
 import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname4, join as join10 } from "node:path";
+import { dirname as dirname5, join as join10 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 var ACTION_DIR = ".github/actions/oc-sync";
@@ -30448,11 +30665,11 @@ jobs:
       - uses: ./${ACTION_DIR}
 `;
 function packageRoot() {
-  let dir = dirname4(fileURLToPath(import.meta.url));
+  let dir = dirname5(fileURLToPath(import.meta.url));
   for (; ; ) {
     const pkg = join10(dir, "package.json");
     if (existsSync5(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
-    const up = dirname4(dir);
+    const up = dirname5(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
   }
@@ -30582,9 +30799,11 @@ async function mergeCommand(ctx, out, dryRun) {
     const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})` });
     if (!result.machines.length) out.line("nothing to merge: every machine branch is already in main");
     for (const m of result.machines) out.line(`${machineBranch(m.machine)}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
+    const damaged = result.machines.flatMap((m) => m.damaged);
+    for (const d of damaged) out.line(`needs you: ${d}; left as main has it`);
     if (result.machines.length) out.line(`${result.pushed ? "main moved" : "main would move (dry run)"} ${result.before?.slice(0, 12)} \u2192 ${result.after?.slice(0, 12)}`);
-    out.result({ before: result.before, after: result.after, pushed: result.pushed, machines: result.machines.map((m) => ({ machine: m.machine, fastForward: m.fastForward, changed: m.result?.changed.length ?? 0, conflicts: m.result?.conflicts ?? [] })) });
-    return EXIT.ok;
+    out.result({ before: result.before, after: result.after, pushed: result.pushed, machines: result.machines.map((m) => ({ machine: m.machine, fastForward: m.fastForward, changed: m.result?.changed.length ?? 0, conflicts: m.result?.conflicts ?? [], damaged: m.damaged })) });
+    return damaged.length ? EXIT.attention : EXIT.ok;
   });
 }
 
@@ -30654,7 +30873,7 @@ async function promptSecret(question) {
   process.stderr.write(question);
   out._writeToOutput = () => void 0;
   try {
-    return await new Promise((resolve) => rl.question("", resolve));
+    return await new Promise((resolve2) => rl.question("", resolve2));
   } finally {
     rl.close();
     process.stderr.write("\n");
@@ -30663,10 +30882,10 @@ async function promptSecret(question) {
 
 // client/cli/commands/sync.ts
 async function syncCommand(ctx, out, flags) {
-  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, progress: (m) => out.progress(m) });
+  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, repush: flags.repush, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
-  return report.conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
+  return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
 }
 function printReport(out, r) {
   const what = {
@@ -30680,6 +30899,7 @@ function printReport(out, r) {
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
+  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
 
@@ -30789,7 +31009,8 @@ var HELP = `oc-sync \u2014 keep OpenCode's config, credentials and sessions the 
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--allow-mass-delete]        sync now
+  sync [--allow-mass-delete] [--repush]
+                                    sync now (--repush: put everything this machine has back into a main that was reset or rewritten)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -30803,7 +31024,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output), --help
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
 async function main(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -30812,6 +31033,7 @@ async function main(argv) {
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       "allow-mass-delete": { type: "boolean", default: false },
+      repush: { type: "boolean", default: false },
       keep: { type: "string" },
       at: { type: "string" },
       machine: { type: "string" },
@@ -30836,7 +31058,7 @@ async function main(argv) {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"] });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
@@ -30867,7 +31089,7 @@ async function run(argv = process.argv.slice(2)) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`oc-sync: ${message}
 `);
-    process.exitCode = e instanceof UsageError || e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String(e.code)) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : EXIT.failed;
+    process.exitCode = e instanceof UsageError || e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String(e.code)) ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
   }
 }
 

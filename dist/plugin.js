@@ -486,8 +486,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve3, reject) {
-            return setTimeout(resolve3, t);
+          return new this.Promise(function(resolve4, reject) {
+            return setTimeout(resolve4, t);
           });
         }
         computePenalty() {
@@ -698,15 +698,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error62, reject, resolve3, returned, task;
+          var args, cb, error62, reject, resolve4, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve4, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve3(returned);
+                  return resolve4(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -721,13 +721,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve3;
-          resolve3 = reject = null;
+          var promise2, reject, resolve4;
+          resolve4 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve3 = _resolve;
+            resolve4 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve3, reject });
+          this._queue.push({ task, args, resolve: resolve4, reject });
           this._tryToRun();
           return promise2;
         }
@@ -1128,14 +1128,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve3, reject) => {
+              return new this.Promise((resolve4, reject) => {
                 if (finished()) {
-                  return resolve3();
+                  return resolve4();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve3();
+                      return resolve4();
                     }
                   });
                 }
@@ -1228,9 +1228,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve3, reject) {
+              return new this.Promise(function(resolve4, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve3)(args3);
+                  return (args3[0] != null ? reject : resolve4)(args3);
                 });
               });
             };
@@ -6419,7 +6419,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve3) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -6429,7 +6429,7 @@ function isRecursive(inst, stack, resolve3) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve3);
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -6440,7 +6440,7 @@ function isRecursive(inst, stack, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -6504,7 +6504,7 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -21150,7 +21150,7 @@ function classify(stderr) {
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -21161,7 +21161,7 @@ function runGit(args, options = {}) {
       const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
       const exit = code ?? 1;
       if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve3({ stdout: Buffer.concat(out), stderr, code: exit });
+        resolve4({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
       const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
@@ -21195,8 +21195,8 @@ var ObjectReader = class {
   read(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
-    return new Promise((resolve3, reject) => {
-      this.queue.push({ resolve: resolve3, reject });
+    return new Promise((resolve4, reject) => {
+      this.queue.push({ resolve: resolve4, reject });
       this.child.stdin.write(object2 + "\n");
     });
   }
@@ -21250,7 +21250,7 @@ function readInBackground(gitDir, names) {
     cleanUp();
     return Promise.reject(e);
   }
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => stderr += d.toString());
@@ -21258,7 +21258,7 @@ function readInBackground(gitDir, names) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
       try {
-        resolve3(parseBatch(readFileSync(output2), names.length));
+        resolve4(parseBatch(readFileSync(output2), names.length));
       } catch (e) {
         reject(e);
       }
@@ -21474,7 +21474,7 @@ data ${content.length}
   yield Buffer.from("\ndone\n");
 }
 function pipeInto(args, chunks) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted2;
@@ -21482,7 +21482,7 @@ function pipeInto(args, chunks) {
     child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
-      else if (code === 0) resolve3();
+      else if (code === 0) resolve4();
       else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
     });
     child.stdin.on("error", () => void 0);
@@ -21564,7 +21564,8 @@ function transaction(db, fn) {
 }
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:" };
+var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -21579,6 +21580,12 @@ var SyncState = class {
   get lastSync() {
     const raw = this.meta.get(KEY.lastSync);
     return raw === void 0 ? null : JSON.parse(raw);
+  }
+  get remote() {
+    return this.meta.get(KEY.remote) ?? null;
+  }
+  get rejoin() {
+    return this.meta.get(KEY.rejoin) === "1";
   }
   applied(category) {
     return this.meta.get(KEY.applied + category) ?? null;
@@ -21602,6 +21609,8 @@ function metaRows(patch) {
   if (patch.base !== void 0) rows[KEY.base] = patch.base;
   if (patch.head !== void 0) rows[KEY.head] = patch.head;
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
+  if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
+  if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
@@ -21674,6 +21683,22 @@ var IndexStore = class {
       this.writeMeta(metaRows(patch));
     });
   }
+  /**
+   * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
+   * marks the next sync to upload every version this machine has. The records' versions stay: they
+   * are this machine's history, and its counters must not go back.
+   */
+  rejoin(remote) {
+    transaction(this.db, () => {
+      for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
+      this.writeMeta(metaRows({ remote, rejoin: true }));
+    });
+  }
+  /** Deleted entries under a folder: tombstones this machine holds. */
+  deletedEntries(prefix) {
+    return this.db.prepare("SELECT * FROM record WHERE path >= ? AND path < ? AND deleted = 1").all(prefix, prefix + "\uFFFF").map(toEntry);
+  }
   /** Changes the sync state alone. */
   update(patch) {
     transaction(this.db, () => this.writeMeta(metaRows(patch)));
@@ -21710,9 +21735,9 @@ function globWhere(glob, liveOnly) {
   if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat6) {
+function entryFor(record2, localHash, stat7) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat6 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
 }
 function toEntry(row) {
   return {
@@ -23201,8 +23226,8 @@ function mergeVectors(a, b) {
   for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
   return canonicalVector(out);
 }
-function incrementVector(v, machine) {
-  return canonicalVector({ ...v, [machine]: (v[machine] ?? 0) + 1 });
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
 }
 function canonicalVector(v) {
   const out = {};
@@ -23246,8 +23271,10 @@ function makeRecord(fields) {
 var RecordFormatError = class extends Error {
   constructor(path, why) {
     super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
     this.name = "RecordFormatError";
   }
+  path;
 };
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -23302,6 +23329,7 @@ var FORMAT_PATH = ".oc-sync/format.json";
 var KEY_PATH = ".oc-sync/key.json";
 var FORMAT_VERSION = 1;
 var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
@@ -23388,7 +23416,7 @@ var WRAP_AAD = Buffer.from("oc-sync data key v1");
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
-    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
+    (resolve4, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve4(key))
   );
 }
 function keyId(dataKey) {
@@ -23514,16 +23542,27 @@ function parseRecordPath(path) {
   if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
+function identityMismatch(a, row) {
+  const says = [
+    ["id", a.table === "todo" ? void 0 : a.id],
+    ["session_id", a.sessionId],
+    ["message_id", a.messageId]
+  ];
+  for (const [column, expected] of says) {
+    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
+  }
+  return void 0;
+}
 
 // client/sync/local-edit.ts
-async function writeLocally(index, sources, records) {
+async function writeLocally(index, sources, records2) {
   let written = 0;
   for (const source of sources) {
-    const mine = records.filter((r) => source.owns(r.path));
+    const mine = records2.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
     written += (await source.apply(mine)).applied.length;
   }
-  const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
+  const sessions = new Set(records2.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
 }
@@ -23531,11 +23570,11 @@ function sessionOf(path) {
   const a = parseRecordPath(path);
   return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
-async function commitRepoOnly(repo, index, machine, records, message) {
+async function commitRepoOnly(repo, index, machine, records2, message) {
   const parent = index.state.head;
-  const next = records.map((r) => {
+  const next = records2.map((r) => {
     const known = index.get(r.path);
-    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });
+    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
   const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
   index.save(
@@ -23586,9 +23625,33 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstatSync, readFileSync as readFileSync2, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
-import { join as join4, sep } from "node:path";
+import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat2 } from "node:fs/promises";
+import { basename as basename2, dirname as dirname2, join as join4, sep } from "node:path";
+
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json2, limit = MAX_NESTING) {
+  if (json2.length <= limit) return false;
+  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json2.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
 
 // client/sources/file-kinds.ts
 var utf82 = new TextDecoder("utf-8", { fatal: true });
@@ -23603,6 +23666,22 @@ function kindOf(path, content) {
   if (path.endsWith(".json")) return "jsonc";
   if (path.endsWith(".jsonl")) return "jsonl";
   return "text";
+}
+var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
+var JSON_FILE = /\.jsonc?$/i;
+function corruptContent(path, content) {
+  if (!TEXT_FILE.test(path)) return void 0;
+  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
+  if (!JSON_FILE.test(path)) return void 0;
+  try {
+    utf82.decode(content);
+  } catch {
+    return "is not valid UTF-8";
+  }
+  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
+  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
+  const invalid = jsonSyntaxError(content);
+  return invalid ? `is not valid JSON (${invalid})` : void 0;
 }
 function jsonSyntaxError(content) {
   const text = new TextDecoder().decode(content);
@@ -23632,8 +23711,8 @@ var SourceError = class extends Error {
   needsUser;
 };
 var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied) {
-    super(failures.join("; "));
+  constructor(failures, applied, needsUser = false) {
+    super(failures.join("; "), needsUser);
     this.failures = failures;
     this.applied = applied;
     this.name = "ApplyIncomplete";
@@ -23643,7 +23722,6 @@ var ApplyIncomplete = class extends SourceError {
 };
 
 // client/sources/files.ts
-var MAX_FILE_BYTES = 5 * 1024 * 1024;
 function statKey(s) {
   return `${s.size}:${Math.round(s.mtimeMs)}:${s.ino}`;
 }
@@ -23673,10 +23751,14 @@ var FileSource = class {
     return allowed ? join4(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
-    const seen = /* @__PURE__ */ new Set();
+    const present = /* @__PURE__ */ new Set();
     for await (const file2 of this.walk()) {
       const path = `${this.o.prefix}/${file2.rel}`;
-      seen.add(path);
+      present.add(path);
+      if (file2.skip) {
+        this.o.warn(`skipped ${file2.abs}: ${file2.skip}; it stays as it is here and in the sync repo`);
+        continue;
+      }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
@@ -23691,35 +23773,34 @@ var FileSource = class {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      const kind = kindOf(path, content);
-      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : void 0;
-      if (invalid) {
-        this.o.warn(`skipped ${file2.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+      const corrupt = corruptContent(path, content);
+      if (corrupt) {
+        this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind, content, localHash, stat: file2.stat };
+      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
+      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
-  async apply(records, known) {
+  async apply(records2, known) {
     const applied = [];
     const editedHere = [];
     const failures = [];
-    for (const r of records) {
+    for (const r of records2) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content) : void 0;
-      if (invalid) {
-        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`);
+      const refusal = this.refusal(r, file2);
+      if (refusal) {
+        failures.push(refusal);
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, file2, r.deleted ? null : r.content, this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, writeTarget(file2), r.deleted ? null : r.content, this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -23729,12 +23810,24 @@ var FileSource = class {
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
   }
+  /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
+  refusal(r, file2) {
+    const corrupt = r.deleted ? void 0 : corruptContent(r.path, r.content);
+    if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const target = writeTarget(file2);
+    if (target === file2 || this.o.writableRoots.some((root) => isInside(target, root))) return void 0;
+    return `${file2} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
   async *walk() {
     const { root, rule } = this.o;
+    const visited = /* @__PURE__ */ new Set();
     const visit3 = async function* (dir, rel, depth) {
       let names;
       try {
         names = (await readdir3(dir)).sort();
+        const real = await realpath(dir);
+        if (visited.has(real)) return;
+        visited.add(real);
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
@@ -23744,22 +23837,42 @@ var FileSource = class {
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
-        const s = await lstat(abs).catch(() => void 0);
-        if (!s) continue;
-        if (s.isSymbolicLink()) {
-          this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
+        const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
+        const s = await stat2(abs).catch(() => void 0);
+        if (!s) {
+          if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
           if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
-          if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+          const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
+          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
-          else yield { rel: childRel, abs, stat: statKey(s) };
+          else yield found;
         }
       }
     };
     yield* visit3.call(this, root, "", 0);
   }
 };
+function writeTarget(file2) {
+  try {
+    return realpathSync(file2);
+  } catch {
+    try {
+      return join4(realpathSync(dirname2(file2)), basename2(file2));
+    } catch {
+      return file2;
+    }
+  }
+}
+function isInside(path, root) {
+  let real = root;
+  try {
+    real = realpathSync(root);
+  } catch {
+  }
+  return path === real || path.startsWith(real + sep);
+}
 function localFileHash(file2) {
   let s;
   try {
@@ -23827,12 +23940,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat6 = statKey(s);
-      if (known && !known.deleted && known.stat === stat6) continue;
+      const stat7 = statKey(s);
+      if (known && !known.deleted && known.stat === stat7) continue;
       const bytes = await readFile4(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat6 };
+        yield { type: "touch", path, localHash, stat: stat7 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -23843,11 +23956,11 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat6 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
   }
-  async apply(records, known) {
-    const plans = records.map((r) => {
+  async apply(records2, known) {
+    const plans = records2.map((r) => {
       const name = r.path.slice(PREFIX2.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
       if (r.deleted) return { r, file: join5(this.dataDir, name), bytes: null };
@@ -23938,7 +24051,8 @@ function rowHash(table, row) {
 }
 function rowRecord(table, row) {
   let json2;
-  return { hash: rowHash(table, row), json: () => json2 ??= localForm(table, row) };
+  const editedAt = typeof row.time_updated === "number" || typeof row.time_updated === "bigint" ? Number(row.time_updated) : void 0;
+  return { hash: rowHash(table, row), editedAt, json: () => json2 ??= localForm(table, row) };
 }
 function todoRecord(items) {
   const json2 = { items };
@@ -24301,9 +24415,11 @@ var DatabaseSource = class {
       const prev = known ? await ctx.previous(path) : void 0;
       repoForm = await toRepo(repoForm, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    yield { type: "put", path, kind: "json", content: enc3.encode(canonical2(repoForm) + "\n"), localHash: local.hash, stat: null };
+    const content = repoBytes(repoForm);
+    if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
+    else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
-  async apply(records, known) {
+  async apply(records2, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     db.exec("PRAGMA cache_size = -64000");
@@ -24313,10 +24429,16 @@ var DatabaseSource = class {
       const columns = /* @__PURE__ */ new Map();
       const cols = (t) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t);
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
-      const items = records.map((r) => ({ r, a: parseRecordPath(r.path) })).filter((x) => {
-        if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
-        return x.a !== void 0 && present.has(x.a.table);
-      });
+      const refused = [];
+      const items = [];
+      for (const r of records2) {
+        const a = parseRecordPath(r.path);
+        if (!a) this.o.warn(`refused ${r.path}: not a database record path`);
+        if (!a || !present.has(a.table)) continue;
+        const parsed = r.deleted ? void 0 : parseRow(r, a);
+        if (typeof parsed === "string") refused.push(`refused record ${r.path}: ${parsed}; it is skipped and the rest applies (it came from ${r.writer}: fix it there, or delete it from the sync repo)`);
+        else items.push({ r, a, value: parsed });
+      }
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);
       const upserts = items.filter((x) => !x.r.deleted).sort((x, y) => RANK[x.a.table] - RANK[y.a.table]);
       const ordered = [...deletes, ...upserts];
@@ -24340,6 +24462,7 @@ var DatabaseSource = class {
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
+      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
@@ -24374,7 +24497,7 @@ var DatabaseSource = class {
       let localHash = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec2.decode(x.r.content)), roots), onlyNew);
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, x.value, roots), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
       }
@@ -24399,6 +24522,27 @@ var DatabaseSource = class {
     return value;
   }
 };
+function repoBytes(row) {
+  let text;
+  try {
+    text = canonical2(row);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return nestsDeeper(text) ? null : enc3.encode(text + "\n");
+}
+function parseRow(r, a) {
+  if (nestsDeeper(r.content)) return `it is nested deeper than ${MAX_NESTING} levels`;
+  let value;
+  try {
+    value = JSON.parse(dec2.decode(r.content));
+  } catch {
+    return "it is not JSON";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a JSON object";
+  return identityMismatch(a, value) ?? value;
+}
 function waitingSessions(paths) {
   return new Set(paths.map((p) => parseRecordPath(p)).map((a) => a?.sessionId ?? (a?.table === "session" ? a.id : void 0)).filter((s) => s !== void 0));
 }
@@ -24427,7 +24571,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 }
 
 // client/sync/sources.ts
-var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
 var STATE_LOCKS = "locks";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
@@ -24447,8 +24591,9 @@ function neverSynced(path) {
 function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, warn }));
+  const writableRoots = [opencode.config, opencode.state, opencode.data];
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
@@ -24471,8 +24616,8 @@ var SideError = class extends Error {
 async function listConflicts(repo, commit) {
   if (!commit) return [];
   const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
-  const records = await readRecords(repo, commit, paths);
-  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
+  const records2 = await readRecords(repo, commit, paths);
+  return [...records2.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
 }
 async function currentConflicts(ctx) {
   return withState(ctx, ({ repo, index }) => listConflicts(repo, index.state.base));
@@ -24606,6 +24751,9 @@ async function statusCommand(ctx, out) {
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
 }
+
+// client/sync/cycle.ts
+import { resolve } from "node:path";
 
 // git/remote.ts
 async function fetchRefs(repo, remote) {
@@ -24986,6 +25134,7 @@ var NotJsonError = class extends Error {
 };
 function parseJson(text, comments) {
   if (text.trim() === "") return void 0;
+  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
   if (!comments) {
     try {
       return JSON.parse(text);
@@ -25157,27 +25306,27 @@ function overlapWinner(strategy, sides) {
 
 // core/reconcile.ts
 function reconcile(base, main, branch, options) {
-  const records = new Map(main);
+  const records2 = new Map(main);
   const changed = [];
   const conflicts = [];
   const decisions = [];
   for (const [path, b] of branch) {
     const m = main.get(path);
     if (m === void 0) {
-      records.set(path, b);
+      records2.set(path, b);
       changed.push(b);
       decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
       continue;
     }
     const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
     if (outcome.record !== m) {
-      records.set(path, outcome.record);
+      records2.set(path, outcome.record);
       changed.push(outcome.record);
     }
     conflicts.push(...outcome.conflicts);
     decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  return { records, changed, conflicts, decisions };
+  return { records: records2, changed, conflicts, decisions };
 }
 function reconcileRecord(base, main, branch, strategy) {
   const comparison = compareVectors(branch.vector, main.vector);
@@ -25234,12 +25383,15 @@ function live(r) {
 
 // git/merge-branch.ts
 async function mergeBranch(repo, main, branch, options) {
-  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null };
+  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null, damaged: [] };
+  if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null, damaged: [] };
   const base = await repo.mergeBase(main, branch);
   const paths = /* @__PURE__ */ new Set();
   for (const c of [...await repo.diff(base, main), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  const damaged = /* @__PURE__ */ new Map();
+  const onDamaged = (e) => damaged.set(e.path, e.message);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
+  for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
@@ -25248,7 +25400,7 @@ async function mergeBranch(repo, main, branch, options) {
     if (!m.has(rec.path) && !await repo.readBlob(`${main}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
   }
   const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
+  return { commit, fastForward: false, result, damaged: [...damaged.values()] };
 }
 var HISTORY_LIMIT = 50;
 async function useCommonVersions(repo, main, branch, b, m, r) {
@@ -25271,8 +25423,8 @@ async function useCommonVersions(repo, main, branch, b, m, r) {
 
 // client/platform/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile5, rm as rm4, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname2 } from "node:path";
+import { link, mkdir as mkdir3, readFile as readFile5, rm as rm4, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname3 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -25290,7 +25442,7 @@ function alive(pid) {
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
 async function acquireLock(path, waitMs = 0) {
-  await mkdir3(dirname2(path), { recursive: true });
+  await mkdir3(dirname3(path), { recursive: true });
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
@@ -25325,10 +25477,32 @@ async function place(made, path) {
 }
 async function isStale(path) {
   const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if (owner === "") return Date.now() - ((await stat3(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
   const pid = Number(owner);
   return !Number.isInteger(pid) || !alive(pid);
 }
+
+// client/sync/attention.ts
+var AttentionError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = new.target.name;
+  }
+};
+var RewrittenMainError = class extends AttentionError {
+  constructor(remote, base) {
+    super(
+      `main on ${remote} no longer contains ${base.slice(0, 12)}, the commit this machine last synced: it was reset, force-pushed or recreated. Nothing was changed here. To put everything this machine has back into it (merged with what is there now), run 'oc-sync sync --repush'`
+    );
+  }
+};
+var SharedMachineIdError = class extends AttentionError {
+  constructor(machine) {
+    super(
+      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed or changed here. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync`
+    );
+  }
+};
 
 // client/sync/crash-points.ts
 function crashPoint(point) {
@@ -25361,11 +25535,15 @@ async function applyCommit(repo, index, sources, to) {
       applied += done.length;
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
-    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
-    const applyRecords = async (paths, records) => {
+    const damaged = (e) => {
+      problems.push(`${e.message}; skipped`);
+      needsUser.push(`${e.message}; skipped`);
+    };
+    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
+    const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
       const wanted = [];
-      for (const r of records.values()) {
+      for (const r of records2.values()) {
         const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
         if (decision === "apply") wanted.push(r);
@@ -25380,8 +25558,8 @@ async function applyCommit(repo, index, sources, to) {
     try {
       const parentless = [];
       const edited = [];
-      for await (const [paths, records] of readAhead(batches(changed), read)) {
-        const done = await applyRecords(paths, records);
+      for await (const [paths, records2] of readAhead(batches(changed), read)) {
+        const done = await applyRecords(paths, records2);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }
@@ -25442,13 +25620,12 @@ function needsApply(remote, local) {
 }
 
 // client/sync/local-commit.ts
-var MassDeleteError = class extends Error {
+var MassDeleteError = class extends AttentionError {
   constructor(category, deletes, live2) {
     super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
     this.category = category;
     this.deletes = deletes;
     this.live = live2;
-    this.name = "MassDeleteError";
   }
   category;
   deletes;
@@ -25456,61 +25633,65 @@ var MassDeleteError = class extends Error {
 };
 var MASS_DELETE_FLOOR = 10;
 async function commitLocalChanges(repo, index, sources, o) {
-  const entries = [];
-  const touched = [];
-  let changed = 0;
-  const ctx = {
-    index: (p) => index.get(p),
+  const run = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const probe = records(run, sources);
+  const first = await probe.next();
+  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: scanMarks(sources) };
+  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: scanMarks(sources) };
+}
+function scanContext(repo, index, o) {
+  const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
+  return {
+    index: (p) => view(index.get(p)),
     livePaths: (p) => index.livePaths(p),
     countLive: (p) => index.countLive(p),
     countLiveGlob: (g) => index.countLiveGlob(g),
     livePathsGlob: (g) => index.livePathsGlob(g),
-    entriesGlob: (g) => index.entriesGlob(g),
+    entriesGlob: (g) => o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)])) : index.entriesGlob(g),
     state: index.state,
     previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
   };
-  async function* records() {
-    for (const source of sources) {
-      const deletes = [];
-      for await (const change of scanOrWarn(source, ctx, o.warn)) {
-        const record2 = toRecord(change, index.get(change.path), o);
-        if (record2 === "touch") {
-          const known = index.get(change.path);
-          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-          continue;
-        }
-        if (record2.deleted) {
-          deletes.push(record2);
-          continue;
-        }
-        entries.push(entryFor(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
-        changed++;
-        if (changed % 5e3 === 0) o.progress?.(changed);
-        yield [record2.path, encodeRecord(record2)];
-      }
-      guardMassDelete(source, deletes, index, o);
-      for (const record2 of deletes) {
-        entries.push(entryFor(record2, null, null));
-        changed++;
-        yield [record2.path, encodeRecord(record2)];
-      }
+}
+async function* records(run, sources) {
+  const { index, o } = run;
+  const emit = (record2, localHash, stat7) => {
+    run.entries.push(entryFor(record2, localHash, stat7));
+    if (++run.changed % 5e3 === 0) o.progress?.(run.changed);
+    return [record2.path, encodeRecord(record2)];
+  };
+  for (const source of sources) {
+    const deletes = [];
+    const offered = /* @__PURE__ */ new Set();
+    for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
+      offered.add(change.path);
+      const record2 = toRecord(change, index.get(change.path), o);
+      if (record2 === "touch") {
+        if (change.type !== "delete") run.touched.push({ ...index.get(change.path), localHash: change.localHash, stat: change.stat });
+      } else if (record2.deleted) deletes.push(record2);
+      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record2.path, change.content.length));
+      else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
+    }
+    guardMassDelete(source, deletes, index, o);
+    for (const record2 of deletes) yield emit(record2, null, null);
+    if (o.rejoin) {
+      for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
     }
   }
-  const probe = records();
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, state: scanMarks(sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], state: scanMarks(sources) };
+}
+function tooLarge(path, bytes) {
+  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
 }
 function toRecord(change, known, o) {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
     if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
+    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
-  const vector = incrementVector(known?.vector ?? {}, o.machine);
-  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return "touch";
+  const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
+  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
+  if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record2;
 }
 function guardMassDelete(source, deletes, index, o) {
@@ -25625,7 +25806,7 @@ async function runSync(ctx, options = {}) {
         ctx.log.log("warn", m);
         problems.push(m);
       };
-      return cycle({ ctx, repo, index, options, problems, warn });
+      return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
     });
   } finally {
     await lock.release();
@@ -25635,6 +25816,7 @@ async function cycle(run) {
   const { ctx, repo, index } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
+  await joinRemote(run, offline);
   const { base, head } = index.state;
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
@@ -25645,18 +25827,16 @@ async function cycle(run) {
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems };
   if (offline) {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
-    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: [] };
+    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
   const { outcome, target } = await integrate(run, sources, local);
   const applied = await applyCommit(repo, index, sources, target);
   for (const p of applied.problems) run.warn(p);
-  index.update({ lastSync: { at: Date.now(), outcome }, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  run.needsUser.push(...applied.needsUser);
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, ...appliedFigures(applied), outcome, main: target, conflicts: await listConflicts(repo, target) };
-}
-function appliedFigures(a) {
-  return { applied: a.applied, appliedConfig: a.bySource.config ?? 0, needsUser: a.needsUser };
+  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
 }
 async function fetchOrOffline({ ctx, repo, warn }) {
   try {
@@ -25668,6 +25848,24 @@ async function fetchOrOffline({ ctx, repo, warn }) {
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
     return true;
   }
+}
+function remoteIdentity(url2) {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url2) ? url2.replace(/\/\/[^/@]*@/, "//") : resolve(url2);
+}
+async function joinRemote({ ctx, repo, index, options }, offline) {
+  const id = remoteIdentity(ctx.remote.url);
+  const { remote, base } = index.state;
+  if (remote === null) index.update({ remote: id });
+  else if (remote !== id) {
+    ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
+    return index.rejoin(id);
+  }
+  if (offline || base === null) return;
+  const main = await repo.revParse(TRACKED_MAIN);
+  if (main !== null && (main === base || await repo.isAncestor(base, main))) return;
+  if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
+  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  index.rejoin(id);
 }
 async function prepareRepo(ctx, repo, main, offline) {
   await checkFormat(repo, main);
@@ -25701,6 +25899,7 @@ async function commitLocal(run, sources, base, head, main) {
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
+    rejoin: index.state.rejoin,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run.warn
   });
@@ -25710,7 +25909,7 @@ async function commitLocal(run, sources, base, head, main) {
   const tip = mine ?? head;
   index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain };
+  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
 async function integrate(run, sources, local) {
   const { ctx, repo, index } = run;
@@ -25719,6 +25918,7 @@ async function integrate(run, sources, local) {
     crashPoint("before-push");
     const main2 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
     const mineInMain = !mine || main2 !== null && (mine === main2 || await repo.isAncestor(mine, main2));
     const facts = { mode: ctx.mode, base: index.state.base, main: main2, mine, mineInMain, mainInMine: !mineInMain && (main2 === null || await repo.isAncestor(main2, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -25728,7 +25928,10 @@ async function integrate(run, sources, local) {
       merge4 = await mergeBranch(repo, main2, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
       plan2 = planIntegration({ ...facts, mergeConflicts: merge4.result?.conflicts.length ?? 0 });
     } else plan2 = first;
-    if (plan2.kind === "wait-for-action" && plan2.pushBranch) mine = await withoutSkipCi(repo, mine, ctx.machine);
+    if (plan2.kind === "wait-for-action" && plan2.pushBranch) {
+      mine = await withoutSkipCi(repo, mine, ctx.machine);
+      index.update({ head: mine });
+    }
     return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main2, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
@@ -25742,7 +25945,7 @@ async function integrate(run, sources, local) {
   const { plan, main, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine);
   if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-  if (plan.kind === "wait-for-action" && plan.pushBranch) index.update({ head: mine });
+  for (const d of merge3?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main;
   return { outcome: outcomeOf(plan), target };
 }
@@ -25761,6 +25964,11 @@ function movesFor(plan, machine, mine, merge3) {
     case "take-main":
       return [];
   }
+}
+async function refuseForeignBranch(repo, machine, branch, ours) {
+  if (branch === null || ours.includes(branch)) return;
+  for (const tip of ours) if (tip && await repo.isAncestor(branch, tip)) return;
+  throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
@@ -25802,17 +26010,18 @@ function printReport(out, r) {
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
+  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
 
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir5, stat as stat5 } from "node:fs/promises";
+import { readdir as readdir5, stat as stat6 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir4, realpath, stat as stat3 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir4, realpath as realpath2, stat as stat4 } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -25902,7 +26111,7 @@ var ReaddirpStream = class extends Readable {
     const type = opts.type ?? defaultOptions.type;
     this._fileFilter = normalizeFilter(opts.fileFilter);
     this._directoryFilter = normalizeFilter(opts.directoryFilter);
-    const statMethod = opts.lstat ? lstat3 : stat3;
+    const statMethod = opts.lstat ? lstat3 : stat4;
     if (wantBigintFsStats) {
       this._stat = (path) => statMethod(path, { bigint: true });
     } else {
@@ -26003,9 +26212,9 @@ var ReaddirpStream = class extends Readable {
   }
   // Synchronous in dirent mode; returns a promise only when stats are needed.
   _formatEntry(dirent, path) {
-    const basename4 = this._isDirent ? dirent.name : dirent;
-    const fullPath = pjoin(path, basename4);
-    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename4 };
+    const basename5 = this._isDirent ? dirent.name : dirent;
+    const fullPath = pjoin(path, basename5);
+    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename5 };
     if (this._isDirent) {
       entry.dirent = dirent;
       return entry;
@@ -26043,7 +26252,7 @@ var ReaddirpStream = class extends Readable {
   async _getSymlinkEntryType(entry) {
     const full = entry.fullPath;
     try {
-      const entryRealPath = await realpath(full);
+      const entryRealPath = await realpath2(full);
       const entryRealPathStats = await lstat3(entryRealPath);
       if (entryRealPathStats.isFile()) {
         return "file";
@@ -26087,7 +26296,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat4 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat5 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -26114,7 +26323,7 @@ var EVENTS = {
 };
 var EV = EVENTS;
 var THROTTLE_MODE_WATCH = "watch";
-var statMethods = { lstat: lstat4, stat: stat4 };
+var statMethods = { lstat: lstat4, stat: stat5 };
 var KEY_LISTENERS = "listeners";
 var KEY_ERR = "errHandlers";
 var KEY_RAW = "rawEmitters";
@@ -26557,9 +26766,9 @@ var NodeFsHandler = class {
   _watchWithNodeFs(path, listener) {
     const opts = this.fsw.options;
     const directory = sp.dirname(path);
-    const basename4 = sp.basename(path);
+    const basename5 = sp.basename(path);
     const parent = this.fsw._getWatchedDir(directory);
-    parent.add(basename4);
+    parent.add(basename5);
     const absolutePath = sp.resolve(path);
     const options = {
       persistent: opts.persistent
@@ -26569,7 +26778,7 @@ var NodeFsHandler = class {
     let closer;
     if (opts.usePolling) {
       const enableBin = opts.interval !== opts.binaryInterval;
-      options.interval = enableBin && isBinaryPath(basename4) ? opts.binaryInterval : opts.interval;
+      options.interval = enableBin && isBinaryPath(basename5) ? opts.binaryInterval : opts.interval;
       closer = setFsWatchFileListener(path, absolutePath, options, {
         listener,
         rawEmitter: this.fsw._emitRaw
@@ -26591,18 +26800,18 @@ var NodeFsHandler = class {
     if (this.fsw.closed) {
       return;
     }
-    const dirname6 = sp.dirname(file2);
-    const basename4 = sp.basename(file2);
-    const parent = this.fsw._getWatchedDir(dirname6);
+    const dirname7 = sp.dirname(file2);
+    const basename5 = sp.basename(file2);
+    const parent = this.fsw._getWatchedDir(dirname7);
     let prevStats = stats;
-    if (parent.has(basename4))
+    if (parent.has(basename5))
       return;
     const listener = async (path, newStats) => {
       if (!this.fsw._throttle(THROTTLE_MODE_WATCH, file2, 5))
         return;
       if (!newStats || newStats.mtimeMs === 0) {
         try {
-          const newStats2 = await stat4(file2);
+          const newStats2 = await stat5(file2);
           if (this.fsw.closed)
             return;
           const at = newStats2.atimeMs;
@@ -26620,9 +26829,9 @@ var NodeFsHandler = class {
             prevStats = newStats2;
           }
         } catch (error62) {
-          this.fsw._remove(dirname6, basename4);
+          this.fsw._remove(dirname7, basename5);
         }
-      } else if (parent.has(basename4)) {
+      } else if (parent.has(basename5)) {
         const at = newStats.atimeMs;
         const mt = newStats.mtimeMs;
         if (!at || at <= mt || mt !== prevStats.mtimeMs) {
@@ -26717,7 +26926,7 @@ var NodeFsHandler = class {
         this._addToNodeFs(path, initialAdd, wh, depth + 1);
       }
     }).on(EV.ERROR, this._boundHandleError);
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       if (!stream)
         return reject();
       stream.once(STR_END, () => {
@@ -26726,7 +26935,7 @@ var NodeFsHandler = class {
           return;
         }
         const wasThrottled = throttler ? throttler.clear() : false;
-        resolve3(void 0);
+        resolve4(void 0);
         previous.getChildren().filter((item) => {
           return item !== directory && !current.has(item);
         }).forEach((item) => {
@@ -26749,7 +26958,7 @@ var NodeFsHandler = class {
    * @param realpath
    * @returns closer for the watcher instance.
    */
-  async _handleDir(dir, stats, initialAdd, depth, target, wh, realpath2) {
+  async _handleDir(dir, stats, initialAdd, depth, target, wh, realpath3) {
     const parentDir = this.fsw._getWatchedDir(sp.dirname(dir));
     const tracked = parentDir.has(sp.basename(dir));
     if (!(initialAdd && this.fsw.options.ignoreInitial) && !target && !tracked) {
@@ -26760,7 +26969,7 @@ var NodeFsHandler = class {
     let throttler;
     let closer;
     const oDepth = this.fsw.options.depth;
-    if ((oDepth == null || depth <= oDepth) && !this.fsw._symlinkPaths.has(realpath2)) {
+    if ((oDepth == null || depth <= oDepth) && !this.fsw._symlinkPaths.has(realpath3)) {
       if (!target) {
         await this._handleRead(dir, initialAdd, wh, target, dir, depth, throttler);
         if (this.fsw.closed)
@@ -27326,7 +27535,7 @@ var FSWatcher = class extends EventEmitter {
       const fullPath = opts.cwd ? sp2.join(opts.cwd, path) : path;
       let stats2;
       try {
-        stats2 = await stat5(fullPath);
+        stats2 = await stat6(fullPath);
       } catch (err) {
       }
       if (!stats2 || this.closed)
@@ -27453,8 +27662,8 @@ var FSWatcher = class extends EventEmitter {
     }
     return this._userIgnored(path, stats);
   }
-  _isntIgnored(path, stat6) {
-    return !this._isIgnored(path, stat6);
+  _isntIgnored(path, stat7) {
+    return !this._isIgnored(path, stat7);
   }
   /**
    * Provides a set of common helpers and properties relating to symlink handling.
@@ -32075,7 +32284,7 @@ import { hostname as hostname3 } from "node:os";
 
 // client/platform/log.ts
 import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
-import { dirname as dirname5 } from "node:path";
+import { dirname as dirname6 } from "node:path";
 var MAX_BYTES = 1024 * 1024;
 function createLogger2(file2, echo) {
   const secrets = [];
@@ -32089,7 +32298,7 @@ function createLogger2(file2, echo) {
       const line = mask(message);
       echo?.(level, line);
       try {
-        mkdirSync(dirname5(file2), { recursive: true });
+        mkdirSync(dirname6(file2), { recursive: true });
         if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
         appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
 `, { mode: 384 });
@@ -32327,7 +32536,7 @@ var SyncRuntime = class {
     const message = ctx ? ctx.log.mask(e.message ?? String(e)) : String(e.message ?? e);
     this.lastError = message;
     ctx?.log.log("error", message);
-    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof MassDeleteError || e instanceof GitError && e.kind === "auth";
+    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
     if (fixable) this.once(message, `oc-sync: ${message}`, "error");
   }
   once(key, message, variant) {

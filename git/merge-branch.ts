@@ -1,7 +1,7 @@
 // Folds one machine branch into main with core/reconcile: the same code in the Action and in
 // the client's local-merge mode. Reads only the paths that changed on either side.
 import { conflictRecord, isRecordPath } from "../core/layout.js";
-import { encodeRecord, type SyncRecord } from "../core/record.js";
+import { encodeRecord, type RecordFormatError, type SyncRecord } from "../core/record.js";
 import { reconcile, type ReconcileResult } from "../core/reconcile.js";
 import type { Strategy } from "../core/strategy.js";
 import { atMost, compareVectors, meetVectors, vectorWeight } from "../core/vector.js";
@@ -13,6 +13,8 @@ export interface BranchMerge {
   readonly commit: string | null;
   readonly fastForward: boolean;
   readonly result: ReconcileResult | null;
+  /** Records that could not be read (damaged, or not of their kind): left as main has them, named here. */
+  readonly damaged: readonly string[];
 }
 
 export interface MergeOptions {
@@ -23,12 +25,16 @@ export interface MergeOptions {
 }
 
 export async function mergeBranch(repo: GitRepo, main: string, branch: string, options: MergeOptions): Promise<BranchMerge> {
-  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null };
-  if (options.fastForward !== false && (await repo.isAncestor(main, branch))) return { commit: branch, fastForward: true, result: null };
+  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null, damaged: [] };
+  if (options.fastForward !== false && (await repo.isAncestor(main, branch))) return { commit: branch, fastForward: true, result: null, damaged: [] };
   const base = await repo.mergeBase(main, branch);
   const paths = new Set<string>();
   for (const c of [...(await repo.diff(base, main)), ...(await repo.diff(base, branch))]) if (isRecordPath(c.path)) paths.add(c.path);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths), readRecords(repo, main, paths), readRecords(repo, branch, paths)]);
+  // One damaged record must not stop the merge of every other: it is named and left as main has it.
+  const damaged = new Map<string, string>();
+  const onDamaged = (e: RecordFormatError) => damaged.set(e.path, e.message);
+  const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
+  for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main, branch, b, m, r);
   const result = reconcile(b, m, r, { strategy: options.strategy });
   const changes: [string, Uint8Array][] = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
@@ -38,7 +44,7 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
   }
   // A merge commit even when nothing changes: it marks the branch as folded in, so no later run redoes it.
   const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
-  return { commit, fastForward: false, result };
+  return { commit, fastForward: false, result, damaged: [...damaged.values()] };
 }
 
 const HISTORY_LIMIT = 50;

@@ -1,6 +1,6 @@
 // The oc-sync command line: parse, dispatch, print, exit with a meaningful code.
 import { parseArgs } from "node:util";
-import { MassDeleteError } from "../sync/local-commit.js";
+import { AttentionError } from "../sync/attention.js";
 import { loadContext } from "../sync/context.js";
 import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -18,7 +18,8 @@ const HELP = `oc-sync — keep OpenCode's config, credentials and sessions the s
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--allow-mass-delete]        sync now
+  sync [--allow-mass-delete] [--repush]
+                                    sync now (--repush: put everything this machine has back into a main that was reset or rewritten)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -32,7 +33,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output), --help
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       "allow-mass-delete": { type: "boolean", default: false },
+      repush: { type: "boolean", default: false },
       keep: { type: "string" },
       at: { type: "string" },
       machine: { type: "string" },
@@ -65,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"] });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
@@ -96,6 +98,6 @@ export async function run(argv = process.argv.slice(2)): Promise<void> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`oc-sync: ${message}\n`);
-    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof MassDeleteError ? EXIT.attention : EXIT.failed;
+    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
   }
 }

@@ -14,7 +14,7 @@ import { LockBusyError } from "../platform/lock.js";
 import { loadContext, type SyncContext } from "../sync/context.js";
 import { runSync, type SyncReport } from "../sync/cycle.js";
 import { withState } from "../state/open-state.js";
-import { MassDeleteError } from "../sync/local-commit.js";
+import { AttentionError } from "../sync/attention.js";
 import { neverSynced } from "../sync/sources.js";
 import { SyncScheduler } from "./scheduler.js";
 
@@ -155,7 +155,7 @@ export class SyncRuntime {
     const message = ctx ? ctx.log.mask((e as Error).message ?? String(e)) : String((e as Error).message ?? e);
     this.lastError = message;
     ctx?.log.log("error", message);
-    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof MassDeleteError || (e instanceof GitError && e.kind === "auth");
+    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || (e instanceof GitError && e.kind === "auth");
     if (fixable) this.once(message, `oc-sync: ${message}`, "error");
   }
 

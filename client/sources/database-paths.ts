@@ -73,3 +73,19 @@ export function parseRecordPath(path: string): RecordAddress | undefined {
   if (s.length === 6 && s[3] === "parts" && messageId !== undefined) return { table: "part", id, sessionId, messageId };
   return undefined;
 }
+
+/**
+ * The record's path is its identity: what its content says of its own id (and of its session and
+ * message) must agree, or the record could overwrite a row that is not its own. Undefined when it does.
+ */
+export function identityMismatch(a: RecordAddress, row: Readonly<Record<string, unknown>>): string | undefined {
+  const says: [string, string | undefined][] = [
+    ["id", a.table === "todo" ? undefined : a.id],
+    ["session_id", a.sessionId],
+    ["message_id", a.messageId],
+  ];
+  for (const [column, expected] of says) {
+    if (expected !== undefined && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
+  }
+  return undefined;
+}

@@ -79,12 +79,15 @@ function rowHash(table: Table, row: Row): string {
 /** A record as it is in this database: its fingerprint, and its JSON form (built only when asked for). */
 export interface LocalRecord {
   readonly hash: string;
+  /** When OpenCode last changed the row (its time_updated), when it has one. */
+  readonly editedAt?: number;
   json(): Obj;
 }
 
 export function rowRecord(table: Table, row: Row): LocalRecord {
   let json: Obj | undefined;
-  return { hash: rowHash(table, row), json: () => (json ??= localForm(table, row)) };
+  const editedAt = typeof row.time_updated === "number" || typeof row.time_updated === "bigint" ? Number(row.time_updated) : undefined;
+  return { hash: rowHash(table, row), editedAt, json: () => (json ??= localForm(table, row)) };
 }
 
 /** A session's todo list is several rows: its fingerprint is the hash of their JSON form. */

@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import type { SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
-import { parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
+import { MAX_NESTING, nestsDeeper } from "../../core/nesting.js";
+import { identityMismatch, parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
 import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
 import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
@@ -27,7 +28,8 @@ const SLACK_MS = 60_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-type Item = { readonly r: SyncRecord; readonly a: RecordAddress };
+/** A record to write, its row address, and (unless it is a tombstone) its content parsed once. */
+type Item = { readonly r: SyncRecord; readonly a: RecordAddress; readonly value?: Obj };
 
 export interface DatabaseSourceOptions {
   readonly path: string;
@@ -182,7 +184,10 @@ export class DatabaseSource implements Source {
       const prev = known ? await ctx.previous(path) : undefined;
       repoForm = await toRepo(repoForm, prev && !prev.deleted ? (JSON.parse(dec.decode(prev.content!)) as Obj) : undefined);
     }
-    yield { type: "put", path, kind: "json", content: enc.encode(canonical(repoForm) + "\n"), localHash: local.hash, stat: null };
+    const content = repoBytes(repoForm);
+    // Skipped, not deleted: the row stays here, and every other machine keeps what it had.
+    if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
+    else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
 
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
@@ -197,12 +202,16 @@ export class DatabaseSource implements Source {
       const columns = new Map<Table, Map<string, ColumnInfo>>();
       const cols = (t: Table) => columns.get(t) ?? columns.set(t, tableColumns(db, t)).get(t)!;
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
-      const items = records
-        .map((r) => ({ r, a: parseRecordPath(r.path) }))
-        .filter((x): x is Item => {
-          if (!x.a) this.o.warn(`refused ${x.r.path}: not a database record path`);
-          return x.a !== undefined && present.has(x.a.table);
-        });
+      const refused: string[] = [];
+      const items: Item[] = [];
+      for (const r of records) {
+        const a = parseRecordPath(r.path);
+        if (!a) this.o.warn(`refused ${r.path}: not a database record path`);
+        if (!a || !present.has(a.table)) continue;
+        const parsed = r.deleted ? undefined : parseRow(r, a);
+        if (typeof parsed === "string") refused.push(`refused record ${r.path}: ${parsed}; it is skipped and the rest applies (it came from ${r.writer}: fix it there, or delete it from the sync repo)`);
+        else items.push({ r, a, value: parsed });
+      }
       // Deletes children first, then upserts parents first, so every chunk leaves foreign keys valid.
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);
       const upserts = items.filter((x) => !x.r.deleted).sort((x, y) => RANK[x.a.table] - RANK[y.a.table]);
@@ -227,6 +236,7 @@ export class DatabaseSource implements Source {
           throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
         }
       }
+      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
@@ -265,7 +275,7 @@ export class DatabaseSource implements Source {
       let localHash: string | null = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, JSON.parse(dec.decode(x.r.content!)) as Obj, roots), onlyNew);
+        else localHash = rows.write(x.a, this.toLocal(rows, x.a, x.value!, roots), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
       }
@@ -292,6 +302,31 @@ export class DatabaseSource implements Source {
     }
     return value;
   }
+}
+
+/** A row's repo form as bytes; null when it nests too deep to sync (printing it may not even fit the stack). */
+function repoBytes(row: Obj): Uint8Array | null {
+  let text: string;
+  try {
+    text = canonical(row);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return nestsDeeper(text) ? null : enc.encode(text + "\n");
+}
+
+/** A record's row, or why it must not be written at all (named and skipped: never a reason to stop the batch). */
+function parseRow(r: SyncRecord, a: RecordAddress): Obj | string {
+  if (nestsDeeper(r.content!)) return `it is nested deeper than ${MAX_NESTING} levels`;
+  let value: unknown;
+  try {
+    value = JSON.parse(dec.decode(r.content!));
+  } catch {
+    return "it is not JSON";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a JSON object";
+  return identityMismatch(a, value as Obj) ?? (value as Obj);
 }
 
 function waitingSessions(paths: readonly string[]): Set<string> {

@@ -1,11 +1,12 @@
 // Plain files in OpenCode's folders (config, state). A stat cache means unchanged files are not
 // read; writes are atomic; repo paths are checked so a hostile repo cannot write elsewhere.
-import { lstatSync, readFileSync, rmSync } from "node:fs";
-import { lstat, readdir, readFile } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { lstatSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { basename, dirname, join, sep } from "node:path";
+import { RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
-import { jsonSyntaxError, kindOf } from "./file-kinds.js";
+import { corruptContent, kindOf } from "./file-kinds.js";
 import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
 export interface FileRule {
@@ -16,15 +17,24 @@ export interface FileRule {
   readonly ignore: readonly string[];
 }
 
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
-
 export interface FileSourceOptions {
   readonly category: string;
   readonly prefix: string;
   readonly root: string;
   readonly rule: FileRule;
   readonly mode?: number;
+  /** OpenCode's folders: a link that leads elsewhere (a dotfiles checkout) is read, but never written through. */
+  readonly writableRoots: readonly string[];
   readonly warn: (message: string) => void;
+}
+
+/** A file the walk found: its content can be offered, or it is there but cannot (`skip` says why; never a deletion). */
+interface Found {
+  readonly rel: string;
+  readonly abs: string;
+  readonly stat: string;
+  readonly mtimeMs: number;
+  readonly skip?: string;
 }
 
 export function statKey(s: { size: number; mtimeMs: number; ino: number }): string {
@@ -60,10 +70,15 @@ export class FileSource implements Source {
   }
 
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
-    const seen = new Set<string>();
+    // Every path that is still there, offered or skipped: only what is gone becomes a deletion.
+    const present = new Set<string>();
     for await (const file of this.walk()) {
       const path = `${this.o.prefix}/${file.rel}`;
-      seen.add(path);
+      present.add(path);
+      if (file.skip) {
+        this.o.warn(`skipped ${file.abs}: ${file.skip}; it stays as it is here and in the sync repo`);
+        continue;
+      }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file.stat) continue;
       let content: Buffer;
@@ -78,17 +93,16 @@ export class FileSource implements Source {
         yield { type: "touch", path, localHash, stat: file.stat };
         continue;
       }
-      const kind = kindOf(path, content);
-      // A config file mid-edit must not break OpenCode on every other machine: it waits until it parses.
-      const invalid = kind === "jsonc" ? jsonSyntaxError(content) : undefined;
-      if (invalid) {
-        this.o.warn(`skipped ${file.abs}: not valid JSON (${invalid}); fix it and it syncs on the next run`);
+      // A config file mid-edit, or what a power loss leaves (NULs, nothing), must not reach OpenCode on every other machine.
+      const corrupt = corruptContent(path, content);
+      if (corrupt) {
+        this.o.warn(`skipped ${file.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind, content, localHash, stat: file.stat };
+      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file.stat, editedAt: Math.round(file.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!seen.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
+      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
     }
   }
 
@@ -102,13 +116,13 @@ export class FileSource implements Source {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
         continue;
       }
-      const invalid = !r.deleted && r.kind === "jsonc" ? jsonSyntaxError(r.content!) : undefined;
-      if (invalid) {
-        failures.push(`${r.path} in the sync repo is not valid JSON (${invalid}): left ${file} as it is; fix the file on the machine that wrote it (${r.writer})`);
+      const refusal = this.refusal(r, file);
+      if (refusal) {
+        failures.push(refusal);
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, file, r.deleted ? null : r.content!, this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, writeTarget(file), r.deleted ? null : r.content!, this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -119,12 +133,26 @@ export class FileSource implements Source {
     return { applied, waiting: [], editedHere };
   }
 
-  private async *walk(): AsyncIterable<{ rel: string; abs: string; stat: string }> {
+  /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
+  private refusal(r: SyncRecord, file: string): string | undefined {
+    const corrupt = r.deleted ? undefined : corruptContent(r.path, r.content!);
+    if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const target = writeTarget(file);
+    if (target === file || this.o.writableRoots.some((root) => isInside(target, root))) return undefined;
+    return `${file} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
+
+  private async *walk(): AsyncIterable<Found> {
     const { root, rule } = this.o;
-    const visit = async function* (this: FileSource, dir: string, rel: string, depth: number): AsyncIterable<{ rel: string; abs: string; stat: string }> {
+    const visited = new Set<string>();
+    const visit = async function* (this: FileSource, dir: string, rel: string, depth: number): AsyncIterable<Found> {
       let names: string[];
       try {
         names = (await readdir(dir)).sort();
+        // A folder reached twice through links is walked once (a link loop ends here).
+        const real = await realpath(dir);
+        if (visited.has(real)) return;
+        visited.add(real);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${(e as Error).message}`);
         return;
@@ -134,21 +162,46 @@ export class FileSource implements Source {
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
-        const s = await lstat(abs).catch(() => undefined);
-        if (!s) continue;
-        if (s.isSymbolicLink()) {
-          this.o.warn(`skipped symlink ${abs}: oc-sync does not follow links`);
+        const link = (await lstat(abs).catch(() => undefined))?.isSymbolicLink() ?? false;
+        // Links are followed (GNU stow, home-manager, chezmoi keep config as links into a dotfiles folder).
+        const s = await stat(abs).catch(() => undefined);
+        if (!s) {
+          if (link) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
           if (depth > 0 || rule.folders.includes(name)) yield* visit.call(this, abs, childRel, depth + 1);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
-          if (s.size > MAX_FILE_BYTES) this.o.warn(`skipped ${abs}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+          const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
+          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
-          else yield { rel: childRel, abs, stat: statKey(s) };
+          else yield found;
         }
       }
     };
     yield* visit.call(this, root, "", 0);
   }
+}
+
+/** Where a write to `file` lands: through a link at the file or at a folder above it. */
+function writeTarget(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    try {
+      return join(realpathSync(dirname(file)), basename(file));
+    } catch {
+      return file;
+    }
+  }
+}
+
+function isInside(path: string, root: string): boolean {
+  let real = root;
+  try {
+    real = realpathSync(root);
+  } catch {
+    // A root that does not exist yet holds nothing.
+  }
+  return path === real || path.startsWith(real + sep);
 }
 
 /**

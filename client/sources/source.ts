@@ -5,12 +5,13 @@ import type { IndexEntry } from "../state/index-store.js";
 import type { SyncState } from "../state/sync-state.js";
 
 /**
- * put: new or changed content (in repo form); delete: the local item is gone;
+ * put: new or changed content (in repo form), `editedAt` when the edit's own time is known (a file's
+ * mtime, a row's time_updated: "newest" is the edit's time, not the scan's); delete: the local item is gone;
  * touch: same content as the index knows, only its stat or the form of its local hash moved (no
  * new version).
  */
 export type LocalChange =
-  | { readonly type: "put"; readonly path: string; readonly kind: RecordKind; readonly content: Uint8Array; readonly localHash: string; readonly stat: string | null }
+  | { readonly type: "put"; readonly path: string; readonly kind: RecordKind; readonly content: Uint8Array; readonly localHash: string; readonly stat: string | null; readonly editedAt?: number }
   | { readonly type: "delete"; readonly path: string; readonly kind: RecordKind }
   | { readonly type: "touch"; readonly path: string; readonly localHash: string; readonly stat: string | null };
 
@@ -100,8 +101,9 @@ export class ApplyIncomplete extends SourceError {
   constructor(
     readonly failures: readonly string[],
     readonly applied: readonly Applied[],
+    needsUser = false,
   ) {
-    super(failures.join("; "));
+    super(failures.join("; "), needsUser);
     this.name = "ApplyIncomplete";
   }
 }

@@ -4,7 +4,7 @@
 import { transaction, type Database } from "../platform/sqlite.js";
 import type { RecordKind, SyncRecord } from "../../core/record.js";
 import type { VersionVector } from "../../core/vector.js";
-import { metaRows, SyncState, type StatePatch } from "./sync-state.js";
+import { metaRows, REJOIN_FORGETS, SyncState, type StatePatch } from "./sync-state.js";
 
 export interface IndexEntry {
   readonly path: string;
@@ -105,6 +105,27 @@ export class IndexStore {
       this.writeEntries(entries);
       this.writeMeta(metaRows(patch));
     });
+  }
+
+  /**
+   * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
+   * marks the next sync to upload every version this machine has. The records' versions stay: they
+   * are this machine's history, and its counters must not go back.
+   */
+  rejoin(remote: string): void {
+    transaction(this.db, () => {
+      for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
+      for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uffff");
+      this.writeMeta(metaRows({ remote, rejoin: true }));
+    });
+  }
+
+  /** Deleted entries under a folder: tombstones this machine holds. */
+  deletedEntries(prefix: string): IndexEntry[] {
+    return this.db
+      .prepare("SELECT * FROM record WHERE path >= ? AND path < ? AND deleted = 1")
+      .all(prefix, prefix + "\uffff")
+      .map(toEntry);
   }
 
   /** Changes the sync state alone. */

@@ -22,6 +22,10 @@ export interface StatePatch {
   readonly waiting?: Readonly<Record<string, readonly string[]>>;
   /** Per session: the newest time_updated the scan has read (null: read it whole next time). */
   readonly seen?: Readonly<Record<string, number | null>>;
+  /** The remote this state belongs to (its URL without credentials, or its path). */
+  readonly remote?: string;
+  /** The next sync uploads every version this machine has (a new remote, a rewritten main), not only changes. */
+  readonly rejoin?: boolean;
 }
 
 /** What the state needs of its table: one value, or every value under a key prefix. */
@@ -30,7 +34,10 @@ export interface MetaTable {
   withPrefix(prefix: string): Map<string, string>;
 }
 
-const KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:" } as const;
+const KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" } as const;
+
+/** What a rejoin forgets: everything that describes the old remote's history, and the scan marks (so every row is read). */
+export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
 
 export class SyncState {
   constructor(private readonly meta: MetaTable) {}
@@ -46,6 +53,14 @@ export class SyncState {
   get lastSync(): LastSync | null {
     const raw = this.meta.get(KEY.lastSync);
     return raw === undefined ? null : (JSON.parse(raw) as LastSync);
+  }
+
+  get remote(): string | null {
+    return this.meta.get(KEY.remote) ?? null;
+  }
+
+  get rejoin(): boolean {
+    return this.meta.get(KEY.rejoin) === "1";
   }
 
   applied(category: string): string | null {
@@ -75,6 +90,8 @@ export function metaRows(patch: StatePatch): Record<string, string | null> {
   if (patch.base !== undefined) rows[KEY.base] = patch.base;
   if (patch.head !== undefined) rows[KEY.head] = patch.head;
   if (patch.lastSync !== undefined) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
+  if (patch.remote !== undefined) rows[KEY.remote] = patch.remote;
+  if (patch.rejoin !== undefined) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);

@@ -54,7 +54,11 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
     };
     // A damaged record is named and skipped: it must not hold back every other record.
-    const read = (paths: readonly string[]) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), (e) => problems.push(`${e.message}; skipped`));
+    const damaged = (e: Error) => {
+      problems.push(`${e.message}; skipped`);
+      needsUser.push(`${e.message}; skipped`);
+    };
+    const read = (paths: readonly string[]) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
     const applyRecords = async (paths: readonly string[], records: Map<string, SyncRecord>): Promise<ApplyResult> => {
       const known = index.getMany(paths);
       const wanted: SyncRecord[] = [];

@@ -6,6 +6,7 @@
 //      Action); every ref move is one compare-and-swap (git/cas.ts), decided again after a lost race
 //   5. apply main here, remember the new base
 // Every step can be interrupted; the next run picks up from what was saved.
+import { resolve } from "node:path";
 import type { Conflict } from "../../core/conflict.js";
 import { RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
@@ -20,8 +21,9 @@ import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
 import { withState } from "../state/open-state.js";
+import { RewrittenMainError, SharedMachineIdError } from "./attention.js";
 import type { SyncOutcome } from "../state/sync-state.js";
-import { applyCommit, type ApplyReport } from "./apply-remote.js";
+import { applyCommit } from "./apply-remote.js";
 import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
@@ -32,6 +34,8 @@ import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
 
 export interface SyncOptions {
   readonly allowMassDelete?: boolean;
+  /** Main was reset or rewritten: put everything this machine has back into it (see RewrittenMainError). */
+  readonly repush?: boolean;
   readonly progress?: (message: string) => void;
   /** How long to wait for another sync on this machine to finish (ms). */
   readonly lockWaitMs?: number;
@@ -63,6 +67,8 @@ interface Run {
   readonly index: IndexStore;
   readonly options: SyncOptions;
   readonly problems: string[];
+  /** Of the problems, those only the user can fix. */
+  readonly needsUser: string[];
   readonly warn: (message: string) => void;
 }
 
@@ -77,7 +83,7 @@ export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Prom
         ctx.log.log("warn", m);
         problems.push(m);
       };
-      return cycle({ ctx, repo, index, options, problems, warn });
+      return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
     });
   } finally {
     await lock.release();
@@ -88,6 +94,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const { ctx, repo, index } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
+  await joinRemote(run, offline);
   const { base, head } = index.state;
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
@@ -98,19 +105,16 @@ async function cycle(run: Run): Promise<SyncReport> {
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
   if (offline) {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
-    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: [] };
+    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
   const { outcome, target } = await integrate(run, sources, local);
   const applied = await applyCommit(repo, index, sources, target);
   for (const p of applied.problems) run.warn(p);
-  index.update({ lastSync: { at: Date.now(), outcome }, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  run.needsUser.push(...applied.needsUser);
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, ...appliedFigures(applied), outcome, main: target, conflicts: await listConflicts(repo, target) };
-}
-
-function appliedFigures(a: ApplyReport): Pick<SyncReport, "applied" | "appliedConfig" | "needsUser"> {
-  return { applied: a.applied, appliedConfig: a.bySource.config ?? 0, needsUser: a.needsUser };
+  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
 }
 
 /** Fetches the remote; unreachable means offline (local changes are committed and pushed next time). */
@@ -124,6 +128,32 @@ async function fetchOrOffline({ ctx, repo, warn }: Run): Promise<boolean> {
     warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
     return true;
   }
+}
+
+/** The remote as this machine's state knows it: its URL without credentials, or its path. */
+function remoteIdentity(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/\/\/[^/@]*@/, "//") : resolve(url);
+}
+
+/**
+ * The state belongs to one remote and one history of its main. A new remote: start over with it,
+ * uploading every version this machine has. Main no longer holding what this machine last synced
+ * (reset, force-pushed, recreated): stop, unless the user asked to put everything back (--repush).
+ */
+async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean): Promise<void> {
+  const id = remoteIdentity(ctx.remote.url);
+  const { remote, base } = index.state;
+  if (remote === null) index.update({ remote: id });
+  else if (remote !== id) {
+    ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
+    return index.rejoin(id);
+  }
+  if (offline || base === null) return;
+  const main = await repo.revParse(TRACKED_MAIN);
+  if (main !== null && (main === base || (await repo.isAncestor(base, main)))) return;
+  if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
+  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  index.rejoin(id);
 }
 
 /**
@@ -151,6 +181,8 @@ interface LocalResult {
   readonly mine: string | null;
   readonly changed: number;
   readonly earlierInMain: boolean;
+  /** Commits known to be this machine's: its base, its head before this sync, its new commit. */
+  readonly ours: readonly (string | null)[];
 }
 
 /** Scans, commits what changed where planCommit says, and saves the index with the new head. */
@@ -172,6 +204,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     massDeleteShare: ctx.settings.massDeleteShare,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
+    rejoin: index.state.rejoin,
     progress: (n) => options.progress?.(`committed ${n} records…`),
     warn: run.warn,
   });
@@ -181,7 +214,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
   const tip = mine ?? head;
   index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain };
+  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
 
 interface Integrated {
@@ -198,6 +231,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -207,7 +241,11 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
       merge = await mergeBranch(repo, main!, mine!, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
       plan = planIntegration({ ...facts, mergeConflicts: merge.result?.conflicts.length ?? 0 });
     } else plan = first;
-    if (plan.kind === "wait-for-action" && plan.pushBranch) mine = await withoutSkipCi(repo, mine!, ctx.machine);
+    if (plan.kind === "wait-for-action" && plan.pushBranch) {
+      mine = await withoutSkipCi(repo, mine!, ctx.machine);
+      // Saved before the push: whatever the push's fate, the branch holds only commits this machine knows as its own.
+      index.update({ head: mine });
+    }
     return { moves: movesFor(plan, ctx.machine, mine, merge), value: { plan, main, merge } };
   };
   const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
@@ -221,7 +259,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
   const { plan, main, merge } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
   if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-  if (plan.kind === "wait-for-action" && plan.pushBranch) index.update({ head: mine! });
+  for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
   return { outcome: outcomeOf(plan), target };
 }
@@ -242,6 +280,17 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
     case "take-main":
       return [];
   }
+}
+
+/**
+ * This machine's branch on the remote is always a commit it pushed, so one of its own commits holds
+ * it; anything else was pushed by another machine with the same id. Not asked on a first sync with
+ * a remote (no base): this machine's state may be new while its id pushed before (a lost state.db).
+ */
+async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
+  if (branch === null || ours.includes(branch)) return;
+  for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return;
+  throw new SharedMachineIdError(machine);
 }
 
 function authFailed(url: string): string {

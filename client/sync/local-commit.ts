@@ -1,17 +1,18 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
+import { RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
+import { AttentionError } from "./attention.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 import type { StatePatch } from "../state/sync-state.js";
 
-export class MassDeleteError extends Error {
+export class MassDeleteError extends AttentionError {
   constructor(readonly category: string, readonly deletes: number, readonly live: number) {
     super(`refusing to sync: ${deletes} of ${live} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
-    this.name = "MassDeleteError";
   }
 }
 
@@ -22,6 +23,8 @@ export interface LocalCommitOptions {
   readonly massDeleteShare: number;
   readonly allowMassDelete: boolean;
   readonly now: () => number;
+  /** Offer every version this machine has, not only changes (a new remote, a rewritten main). */
+  readonly rejoin?: boolean;
   readonly progress?: (records: number) => void;
   /** A source that cannot be read (a broken auth.json, an unreadable database) is reported here and skipped. */
   readonly warn: (message: string) => void;
@@ -41,65 +44,83 @@ export interface LocalCommit {
 const MASS_DELETE_FLOOR = 10;
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const entries: IndexEntry[] = [];
-  const touched: IndexEntry[] = [];
-  let changed = 0;
-  const ctx: ScanContext = {
-    index: (p) => index.get(p),
+  const run: CommitRun = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const probe = records(run, sources);
+  const first = await probe.next();
+  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: scanMarks(sources) };
+  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: scanMarks(sources) };
+}
+
+interface CommitRun {
+  readonly index: IndexStore;
+  readonly o: LocalCommitOptions;
+  readonly ctx: ScanContext;
+  readonly entries: IndexEntry[];
+  readonly touched: IndexEntry[];
+  changed: number;
+}
+
+/**
+ * What the sources see of the index. On a rejoin nothing counts as already synced (no local hash,
+ * no stat), so every source reads and offers everything it has.
+ */
+function scanContext(repo: GitRepo, index: IndexStore, o: LocalCommitOptions): ScanContext {
+  const view = (e: IndexEntry | undefined) => (e && o.rejoin ? { ...e, localHash: null, stat: null } : e);
+  return {
+    index: (p) => view(index.get(p)),
     livePaths: (p) => index.livePaths(p),
     countLive: (p) => index.countLive(p),
     countLiveGlob: (g) => index.countLiveGlob(g),
     livePathsGlob: (g) => index.livePathsGlob(g),
-    entriesGlob: (g) => index.entriesGlob(g),
+    entriesGlob: (g) => (o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)!])) : index.entriesGlob(g)),
     state: index.state,
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
   };
+}
 
-  async function* records(): AsyncGenerator<readonly [string, Uint8Array | null]> {
-    for (const source of sources) {
-      const deletes: SyncRecord[] = [];
-      for await (const change of scanOrWarn(source, ctx, o.warn)) {
-        const record = toRecord(change, index.get(change.path), o);
-        if (record === "touch") {
-          const known = index.get(change.path)!;
-          if (change.type === "touch" || change.type === "put") touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-          continue;
-        }
-        if (record.deleted) {
-          deletes.push(record);
-          continue;
-        }
-        entries.push(entryFor(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null));
-        changed++;
-        if (changed % 5000 === 0) o.progress?.(changed);
-        yield [record.path, encodeRecord(record)];
-      }
-      guardMassDelete(source, deletes, index, o);
-      for (const record of deletes) {
-        entries.push(entryFor(record, null, null));
-        changed++;
-        yield [record.path, encodeRecord(record)];
-      }
+async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenerator<readonly [string, Uint8Array | null]> {
+  const { index, o } = run;
+  const emit = (record: SyncRecord, localHash: string | null, stat: string | null): readonly [string, Uint8Array] => {
+    run.entries.push(entryFor(record, localHash, stat));
+    if (++run.changed % 5000 === 0) o.progress?.(run.changed);
+    return [record.path, encodeRecord(record)];
+  };
+  for (const source of sources) {
+    const deletes: SyncRecord[] = [];
+    const offered = new Set<string>();
+    for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
+      offered.add(change.path);
+      const record = toRecord(change, index.get(change.path), o);
+      if (record === "touch") {
+        if (change.type !== "delete") run.touched.push({ ...index.get(change.path)!, localHash: change.localHash, stat: change.stat });
+      } else if (record.deleted) deletes.push(record);
+      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record.path, change.content.length));
+      else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
+    guardMassDelete(source, deletes, index, o);
+    for (const record of deletes) yield emit(record, null, null);
+    // A rejoin also hands the new remote the deletions this machine knows, as the versions they are.
+    if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
   }
+}
 
-  const probe = records();
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: touched, state: scanMarks(sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed, entries: [...touched, ...entries], state: scanMarks(sources) };
+function tooLarge(path: string, bytes: number): string {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
 }
 
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
     if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine), updatedAt: o.now(), writer: o.machine });
+    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
-  const vector = incrementVector(known?.vector ?? {}, o.machine);
-  const record = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: o.now(), writer: o.machine });
+  const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
+  const record = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
   // Same repo content as the version already known (e.g. only a translated path moved): no new version.
-  if (known && !known.deleted && known.hash === record.hash) return "touch";
+  // On a rejoin that version is offered as it is: the new remote may not have it.
+  if (known && !known.deleted && known.hash === record.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record;
 }
 

@@ -31,7 +31,7 @@ export async function commitRepoOnly(repo: GitRepo, index: IndexStore, machine: 
   const parent = index.state.head;
   const next = records.map((r) => {
     const known = index.get(r.path);
-    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine), updatedAt: Date.now(), writer: machine });
+    return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
   const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)] as const) });
   index.save(

@@ -9,8 +9,8 @@ import { DatabaseSource, dbCategories } from "../sources/database.js";
 import { FileSource, type FileRule } from "../sources/files.js";
 import type { Source } from "../sources/source.js";
 
-/** What OpenCode (and the OS) generates inside its config folder: never synced. */
-const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
+/** What OpenCode (and the OS) generates inside its config folder, and git control folders (their config can run commands): never synced. */
+const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
 /** OpenCode's own lock folder in its state folder. */
 const STATE_LOCKS = "locks";
 
@@ -36,8 +36,9 @@ export function neverSynced(path: string): boolean {
 export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void): Source[] {
   const sources: Source[] = [];
   const c = settings.categories;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, warn }));
+  const writableRoots = [opencode.config, opencode.state, opencode.data];
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));

@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { applyEdits, modify, parse, type ParseError } from "jsonc-parser";
 import type { OverlapSink } from "../conflict.js";
+import { MAX_NESTING, nestsDeeper } from "../nesting.js";
 import { isObject, mergeJsonValues, type Json } from "./json-value.js";
 import { mergeText } from "./text.js";
 
@@ -11,6 +12,8 @@ export class NotJsonError extends Error {}
 
 export function parseJson(text: string, comments: boolean): Json | undefined {
   if (text.trim() === "") return undefined;
+  // Merged as one whole value instead: the structural merge recurses.
+  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
   if (!comments) {
     try {
       return JSON.parse(text) as Json;

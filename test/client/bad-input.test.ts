@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FORMAT_PATH, KEY_PATH } from "../../core/layout.js";
+import { FORMAT_PATH, KEY_PATH, RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
@@ -121,38 +121,75 @@ describe("bad local files", () => {
     expect(Buffer.compare(readFileSync(join(B.config, file)), bytes)).toBe(0);
   });
 
-  it("a file over the size limit is skipped with a message naming it and the limit", async () => {
+  it("a file over the size limit is skipped with a message naming it and the limit, and is not deleted anywhere", async () => {
     const w = await syncWorld();
-    const A = w.machine("a");
-    write(join(A.config, "agent", "huge.md"), Buffer.alloc(6 * 1024 * 1024, 0x61));
+    const { A, B } = await pair(w, (a) => write(join(a.config, "agent", "huge.md"), "small at first\n"));
+    write(join(A.config, "agent", "huge.md"), Buffer.alloc(RECORD_SIZE_LIMIT + 1, 0x61));
     write(join(A.config, "agent", "small.md"), "fine\n");
     const r = await sync(A);
-    expect(problems(r)).toMatch(/skipped .*agent\/huge\.md: 6291456 bytes is over the 5242880-byte limit/);
+    expect(problems(r)).toMatch(new RegExp(`skipped .*agent/huge\\.md: ${RECORD_SIZE_LIMIT + 1} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record`));
     expect(await remoteFiles(w)).toContain("config/agent/small.md");
-    expect(await remoteFiles(w)).not.toContain("config/agent/huge.md");
+    expect(await remoteText(w, "config/agent/huge.md")).toContain("small at first");
+    await sync(B);
+    expect(readFileSync(join(B.config, "agent", "huge.md"), "utf8")).toBe("small at first\n");
   });
 
-  it("a symlink to a file outside OpenCode's folders is not followed: its target never reaches the repo", async () => {
+  it("a symlinked file (a dotfiles manager's) syncs its content; another machine's change is not written through a link that leads out of OpenCode's folders", async () => {
     const w = await syncWorld();
-    const A = w.machine("a");
-    const secret = join(A.home, "private-key");
-    writeFileSync(secret, "PRIVATE-CANARY-7f3a\n");
-    mkdirSync(join(A.config, "agent"), { recursive: true });
-    symlinkSync(secret, join(A.config, "agent", "key.md"));
+    const { A, B } = await pair(w, (a) => write(join(a.config, "AGENTS.md"), "rules v1\n"));
+    const dotfile = join(A.home, "dotfiles", "AGENTS.md");
+    write(dotfile, "rules v1\n");
+    rmSync(join(A.config, "AGENTS.md"));
+    symlinkSync(dotfile, join(A.config, "AGENTS.md"));
+    expect(problems(await sync(A))).toBe("");
+    await sync(B);
+    expect(readFileSync(join(B.config, "AGENTS.md"), "utf8")).toBe("rules v1\n");
+    writeFileSync(dotfile, "rules v2, edited in the dotfiles\n");
+    await sync(A);
+    await sync(B);
+    expect(readFileSync(join(B.config, "AGENTS.md"), "utf8")).toBe("rules v2, edited in the dotfiles\n");
+    writeFileSync(join(B.config, "AGENTS.md"), "rules v3 from b\n");
+    await sync(B);
     const r = await sync(A);
-    expect(problems(r)).toMatch(/skipped symlink .*agent\/key\.md: oc-sync does not follow links/);
-    expect(await allRemoteObjects(w)).not.toContain("PRIVATE-CANARY-7f3a");
+    expect(problems(r)).toMatch(/AGENTS\.md leads to .*dotfiles\/AGENTS\.md, outside OpenCode's folders: .*held in the sync repo/);
+    expect(lstatSync(join(A.config, "AGENTS.md")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(dotfile, "utf8")).toBe("rules v2, edited in the dotfiles\n");
+    expect(await remoteText(w, "config/AGENTS.md")).toContain("rules v3 from b");
   });
 
-  it("a symlinked folder is not followed", async () => {
+  it("a symlinked folder is read through, and a change to a file in it syncs", async () => {
     const w = await syncWorld();
     const A = w.machine("a");
-    const elsewhere = join(A.home, "elsewhere");
-    write(join(elsewhere, "x.md"), "OUTSIDE-CANARY-1b2c\n");
+    const elsewhere = join(A.home, "dotfiles", "command");
+    write(join(elsewhere, "x.md"), "command from the dotfiles\n");
     symlinkSync(elsewhere, join(A.config, "command"));
-    const r = await sync(A);
-    expect(problems(r)).toMatch(/skipped symlink .*\/command: oc-sync does not follow links/);
-    expect(await allRemoteObjects(w)).not.toContain("OUTSIDE-CANARY-1b2c");
+    expect(problems(await sync(A))).toBe("");
+    expect(await remoteText(w, "config/command/x.md")).toContain("command from the dotfiles");
+  });
+
+  it("a file that becomes a link to nothing is skipped, not deleted on the other machines", async () => {
+    const w = await syncWorld();
+    const { A, B } = await pair(w, (a) => write(join(a.config, "AGENTS.md"), "rules\n"));
+    rmSync(join(A.config, "AGENTS.md"));
+    symlinkSync(join(A.home, "not-there"), join(A.config, "AGENTS.md"));
+    expect(problems(await sync(A))).toMatch(/skipped .*AGENTS\.md: it is a link to nothing/);
+    await sync(B);
+    expect(readFileSync(join(B.config, "AGENTS.md"), "utf8")).toBe("rules\n");
+  });
+
+  it("a nested .git folder is never synced, and a repo record into one is refused", async () => {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    write(join(A.config, "agent", ".git", "config"), "[core]\n\tfsmonitor = touch /tmp/pwned\n");
+    write(join(A.config, "agent", "review.md"), "synced\n");
+    await sync(A);
+    expect(await remoteFiles(w)).toContain("config/agent/review.md");
+    expect((await remoteFiles(w)).filter((f) => f.includes(".git/"))).toEqual([]);
+    const B = w.machine("b");
+    await plantOnMain(w.remoteDir, [foreignRecord("config/command/.git/config", "[core]\n\tfsmonitor = touch /tmp/pwned\n")]);
+    const r = await sync(B);
+    expect(problems(r)).toMatch(/refused to write config\/command\/\.git\/config/);
+    expect(existsSync(join(B.config, "command", ".git"))).toBe(false);
   });
 
   it("a file whose name cannot be stored portably is skipped with a message", async () => {
@@ -315,7 +352,7 @@ describe("a broken or hostile sync repo", () => {
     expect(fingerprint(B)).toEqual(before);
   });
 
-  it("a database record with invalid JSON: no row of its batch is written, files still apply", async () => {
+  it("a database record with invalid JSON is named and skipped; the rest of its session and the files apply", async () => {
     const w = await syncWorld();
     const A = w.machine("a");
     const db = openDb(A);
@@ -325,10 +362,11 @@ describe("a broken or hostile sync repo", () => {
     const B = w.machine("b");
     await plantOnMain(w.remoteDir, [foreignRecord(`db/sessions/${s.id}/messages/msg_bad.json`, "{ nope", "json"), foreignRecord("config/AGENTS.md", "files still apply\n")]);
     const r = await sync(B);
-    expect(problems(r)).toMatch(/could not write record db\/sessions\/.*msg_bad\.json.*no row of this batch was written/);
+    expect(problems(r)).toMatch(/refused record db\/sessions\/.*msg_bad\.json: it is not JSON; it is skipped and the rest applies/);
+    expect(r.needsUser.join("\n")).toMatch(/msg_bad\.json/);
     expect(readFileSync(join(B.config, "AGENTS.md"), "utf8")).toBe("files still apply\n");
     const check = openDb(B);
-    expect(check.prepare("SELECT count(*) AS n FROM message").get()).toEqual({ n: 0 });
+    expect(check.prepare("SELECT id FROM message").all()).toEqual([{ id: s.messages[0] }]);
     check.close();
   });
 

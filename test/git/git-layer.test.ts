@@ -232,4 +232,17 @@ describe("mergeBranch", () => {
     expect(JSON.parse(Buffer.from(rec.content!).toString())).toEqual({ shared: "s", m3: "second", m2: "x" });
     repo.close();
   });
+
+  it("names a record it cannot read, leaves it as main has it, and merges every other record", async () => {
+    const repo = await GitRepo.open(join(root, "merge-damaged.git"));
+    const rec = (path: string, value: string, vector: Record<string, number>) => encodeRecord(makeRecord({ path, kind: "text", content: bytes(value), vector, updatedAt: 1, writer: "w" }));
+    const base = await repo.commit({ parents: [], message: "base", changes: [["config/a.md", rec("config/a.md", "a0", { m: 1 })], ["config/b.md", rec("config/b.md", "b0", { m: 1 })]] });
+    const main = await repo.commit({ parents: [base], message: "main", changes: [["config/a.md", rec("config/a.md", "a-main", { m: 2 })]] });
+    const branch = await repo.commit({ parents: [base], message: "branch", changes: [["config/a.md", bytes("no header at all")], ["config/b.md", rec("config/b.md", "b-branch", { m: 1, x: 1 })]] });
+    const r = await mergeBranch(repo, main, branch, { strategy: "auto-merge", message: "merge" });
+    expect(r.damaged).toEqual([expect.stringMatching(/^sync repo record config\/a\.md is malformed/)]);
+    expect(decodeRecord("config/a.md", (await repo.readBlob(`${r.commit}:config/a.md`))!).content).toEqual(Buffer.from("a-main"));
+    expect(decodeRecord("config/b.md", (await repo.readBlob(`${r.commit}:config/b.md`))!).content).toEqual(Buffer.from("b-branch"));
+    repo.close();
+  });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGit } from "../../git/run.js";
 import { startGitServer, type GitServer } from "../support/git-http-server.js";
-import { runHistory } from "../support/history/run-history.js";
+import { FAULTS, runHistory } from "../support/history/run-history.js";
 import { PASSPHRASE, TOKEN } from "../support/sync-env.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -23,6 +23,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe(`${COUNT} random histories from seed ${FIRST}`, () => {
+  const met = new Map<string, number>();
   const seeds = Array.from({ length: COUNT }, (_, i) => FIRST + i);
   it.for(seeds)("history seed %i: no acknowledged write lost, machines identical, no deleted session back", { timeout: 240_000 }, async (seed) => {
     const dir = join(root, `h${seed}`);
@@ -32,6 +33,13 @@ describe(`${COUNT} random histories from seed ${FIRST}`, () => {
     const url = server.url(`h${seed}.git`);
     const result = await runHistory(seed, { root: dir, url, remoteDir, env: { OC_SYNC_REMOTE: url, OC_SYNC_TOKEN: TOKEN, OC_SYNC_PASSPHRASE: PASSPHRASE } });
     const replay = `replay with OC_SYNC_HISTORY_SEED=${seed} OC_SYNC_HISTORIES=1 npx vitest run test/reliability/history.test.ts`;
+    for (const f of result.faults) met.set(f, (met.get(f) ?? 0) + 1);
     expect(result.violations, `seed ${seed} (${result.machines} machines, ${result.mode} merge, ${result.kills} kills): ${replay}\n${result.log.join("\n")}`).toEqual([]);
+  });
+
+  // Tests of a file run in order: this one sees every history above. Each fault must have taken effect.
+  it.runIf(COUNT >= 2 * FAULTS.length)("the histories met every fault of DESIGN.md §7 they model", () => {
+    expect(Object.fromEntries(FAULTS.map((f) => [f, (met.get(f) ?? 0) > 0]))).toEqual(Object.fromEntries(FAULTS.map((f) => [f, true])));
+    console.log(`faults met: ${JSON.stringify(Object.fromEntries(met))}`);
   });
 });

@@ -8,7 +8,8 @@ import { openDatabase } from "../../platform/sqlite.js";
 import { KNOWN_LAST_MIGRATION, newerSchema } from "../../sources/database-rows.js";
 import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
-import { TRACKED_MAIN } from "../../../git/refs.js";
+import { MAIN_BRANCH, TRACKED_MAIN } from "../../../git/refs.js";
+import { RewrittenMainError } from "../../sync/attention.js";
 import { EXIT, type Output } from "../output.js";
 
 interface Check {
@@ -28,10 +29,19 @@ export async function doctorCommand(ctx: SyncContext, out: Output): Promise<numb
   };
   await check("git", async () => (await runGit(["--version"])).stdout.toString().trim());
   await check("settings", async () => ctx.settings.settingsFile ?? "no settings file (defaults; embedded remote)");
-  await withState(ctx, async ({ repo }) => {
+  await withState(ctx, async ({ repo, index }) => {
+    let main: string | undefined;
     await check("remote", async () => {
       const heads = await listRemoteHeads(repo, ctx.remote);
+      main = heads.get(MAIN_BRANCH);
       return `${ctx.log.mask(ctx.remote.url)} reachable, ${heads.size} branch(es)`;
+    });
+    await check("history", async () => {
+      const base = index.state.base;
+      if (!base || !main || main === base) return base ? "main is where this machine last synced" : "not synced with this remote yet";
+      if (!(await repo.revParse(main))) return "main has moved on since this machine last synced (the next sync fetches it)";
+      if (await repo.isAncestor(base, main)) return "main descends from what this machine last synced";
+      throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
     });
     await check("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));

@@ -2,11 +2,11 @@ import { runSync, type SyncReport } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { EXIT, type Output } from "../output.js";
 
-export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean }): Promise<number> {
-  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, progress: (m) => out.progress(m) });
+export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean }): Promise<number> {
+  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, repush: flags.repush, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
-  return report.conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
+  return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
 }
 
 export function printReport(out: Output, r: SyncReport): void {
@@ -21,5 +21,6 @@ export function printReport(out: Output, r: SyncReport): void {
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
+  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }

@@ -1,10 +1,10 @@
 // One machine of a history: an isolated home with OpenCode's folders and database, the edits a
 // user makes there, and a snapshot of everything oc-sync syncs (paths made machine-independent).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyEdits, modify, parse } from "jsonc-parser";
 import { addMessage, addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../opencode-home.js";
-import type { Env } from "../../../client/platform/paths.js";
+import { ocSyncPaths, type Env } from "../../../client/platform/paths.js";
 
 export class Machine {
   readonly home: TestHome;
@@ -96,6 +96,33 @@ export class Machine {
     } finally {
       db.close();
     }
+  }
+
+  /** oc-sync's own state is lost (deleted, or a reinstall): its index and sync marks are gone, the user's data is not. */
+  loseSyncState(): void {
+    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(this.home.env).data, f), { force: true });
+  }
+
+  /** The config folder moves into a dotfiles checkout and is linked back (GNU stow, home-manager); false if it already is. */
+  linkConfigFolder(): boolean {
+    if (lstatSync(this.home.config).isSymbolicLink()) return false;
+    const dotfiles = join(this.home.home, "dotfiles", "opencode");
+    mkdirSync(join(dotfiles, ".."), { recursive: true });
+    renameSync(this.home.config, dotfiles);
+    symlinkSync(dotfiles, this.home.config);
+    return true;
+  }
+
+  /** A power loss zeroes opencode.jsonc: returns what it held, to put back once the user notices. */
+  zeroConfig(): string | null {
+    if (!existsSync(this.configFile)) return null;
+    const before = readFileSync(this.configFile, "utf8");
+    writeFileSync(this.configFile, Buffer.alloc(before.length, 0));
+    return before;
+  }
+
+  restoreConfig(text: string): void {
+    writeFileSync(this.configFile, text);
   }
 
   sessionIds(): string[] {

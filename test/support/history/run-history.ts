@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { runSync } from "../../../client/sync/cycle.js";
 import { listConflicts } from "../../../client/sync/conflicts.js";
 import { loadContext } from "../../../client/sync/context.js";
+import { RewrittenMainError } from "../../../client/sync/attention.js";
 import { MassDeleteError } from "../../../client/sync/local-commit.js";
+import { foreignRecord, plantOnMain } from "../hostile-repo.js";
 import { fetchRefs } from "../../../git/remote.js";
 import { GitRepo } from "../../../git/repo.js";
 import { sleep } from "../../../git/retry.js";
@@ -20,6 +22,10 @@ import { HistoryModel, unaccounted, type SessionModel } from "./model.js";
 import { seeded } from "./random.js";
 
 const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
+
+/** The faults a history injects, as operations among the edits and syncs. */
+export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison"] as const;
+type Fault = (typeof FAULTS)[number];
 
 export interface HistoryWorld {
   /** A folder for this history's homes. */
@@ -36,6 +42,8 @@ export interface HistoryResult {
   readonly mode: "local" | "action";
   readonly operations: number;
   readonly kills: number;
+  /** The faults that took effect (a fault with nothing to act on, e.g. a force-push before main has history, does not count). */
+  readonly faults: readonly string[];
   readonly violations: string[];
   readonly log: readonly string[];
 }
@@ -56,17 +64,25 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
   const failures: string[] = [];
   let counter = 0;
   let kills = 0;
+  const faults: string[] = [];
   const unique = (m: Machine, what: string) => `${what}-${m.name}-${++counter}`;
 
-  const syncInProcess = async (m: Machine) => {
+  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean } = {}): Promise<void> => {
     const ctx = await loadContext({ env: m.home.env });
     try {
-      await runSync(ctx);
+      await runSync(ctx, options);
     } catch (e) {
       // The guard asks before a large share of records is deleted; the user says yes.
-      if (!(e instanceof MassDeleteError)) throw e;
-      model.note(`${m.name}: mass-delete guard (${e.message.slice(0, 60)}…), confirmed`);
-      await runSync(ctx, { allowMassDelete: true });
+      if (e instanceof MassDeleteError) {
+        model.note(`${m.name}: mass-delete guard (${e.message.slice(0, 60)}…), confirmed`);
+        return syncInProcess(m, { ...options, allowMassDelete: true });
+      }
+      // Main was rewritten: the user does what the message says and puts everything back.
+      if (e instanceof RewrittenMainError && !options.repush) {
+        model.note(`${m.name}: main was rewritten, sync --repush`);
+        return syncInProcess(m, { ...options, repush: true });
+      }
+      throw e;
     }
   };
 
@@ -176,12 +192,71 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     model.note(`${m.name}: ${op}`);
   }
 
+  /** The bad luck of DESIGN.md §7, one at a time. */
+  async function fault(kind: Fault, m: Machine): Promise<void> {
+    const applied = await injectFault(kind, m);
+    model.note(`${m.name}: fault ${kind}${applied ? "" : " (nothing to act on)"}`);
+    if (applied) faults.push(kind);
+  }
+
+  async function injectFault(kind: Fault, m: Machine): Promise<boolean> {
+    switch (kind) {
+      case "lose-state":
+        await settle(m);
+        m.loseSyncState();
+        return true;
+      case "link-config":
+        await settle(m);
+        return m.linkConfigFolder();
+      case "zero-config": {
+        // A power loss zeroes the file; a sync runs before the user notices and puts it back.
+        await settle(m);
+        const before = m.zeroConfig();
+        if (before === null) return false;
+        await syncInProcess(m);
+        // Damage never spreads: whatever the sync did, main holds no zeroed config.
+        const remote = await runGit(["--git-dir", world.remoteDir, "cat-file", "-p", "main:config/opencode.jsonc"], { okCodes: [128] });
+        if (remote.stdout.includes(0)) failures.push(`${m.name}: its zeroed opencode.jsonc reached main`);
+        m.restoreConfig(before);
+        return true;
+      }
+      case "force-push": {
+        await Promise.all([...machines, reconciler].map(settle));
+        const history = (await runGit(["--git-dir", world.remoteDir, "rev-list", "--first-parent", "main"], { okCodes: [128] })).stdout.toString().trim().split("\n").filter(Boolean);
+        if (history.length < 2) return false;
+        const older = history[rnd.int(1, history.length - 1)]!;
+        await runGit(["--git-dir", world.remoteDir, "update-ref", "refs/heads/main", older]);
+        model.note(`remote: main reset ${history.indexOf(older)} commit(s) back`);
+        return true;
+      }
+      case "poison": {
+        // Planted while nothing else writes main (the planting is no compare-and-swap of ours).
+        await Promise.all([...machines, reconciler].map(settle));
+        if (!(await runGit(["--git-dir", world.remoteDir, "rev-parse", "-q", "--verify", "main"], { okCodes: [1, 128] })).stdout.length) return false;
+        const deep = "[".repeat(5000) + "]".repeat(5000);
+        const ids = liveSessions(m);
+        const n = ++counter;
+        // A message nested too deep under a session every machine has, or a config file nested too deep.
+        const poison = ids.length
+          ? foreignRecord(`db/sessions/${ids[0]}/messages/msg_poison${n}.json`, `{"id":"msg_poison${n}","session_id":"${ids[0]}","time_created":1,"time_updated":1,"data":${deep}}\n`, "json")
+          : foreignRecord(`config/agent/poison${n}.json`, `{"a":${deep}}\n`, "jsonc");
+        await plantOnMain(world.remoteDir, [poison]);
+        model.note(`remote: planted ${poison.path}`);
+        return true;
+      }
+    }
+  }
+
   const steps = rnd.int(14, 22);
+  // Every history meets one fault for sure (by its seed, so 50 seeds meet each of them), and maybe more.
+  const forced = { step: rnd.int(Math.floor(steps / 2), steps - 2), kind: FAULTS[seed % FAULTS.length]! };
   try {
     for (let step = 0; step < steps; step++) {
       const m = rnd.pick(machines);
       const r = rnd.next();
-      if (r < 0.45) edit(m);
+      if (step === forced.step) await fault(forced.kind, m);
+      if (r < 0.06) await fault(rnd.pick(FAULTS), m);
+      else if (r < 0.45) edit(m);
       else if (r < 0.75) {
         await settle(m);
         model.note(`${m.name}: sync`);
@@ -195,7 +270,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     await Promise.all([...machines, reconciler].map(settle));
   }
   const violations = failures.length ? failures : await check();
-  return { seed, machines: machines.length, mode, operations: model.log.length, kills, violations, log: model.log };
+  return { seed, machines: machines.length, mode, operations: model.log.length, kills, faults, violations, log: model.log };
 
   /** Stop writing; sync everything until nothing moves. */
   async function quiesce(): Promise<void> {

@@ -1,0 +1,238 @@
+// The edges a user's ordinary bad luck brings (DESIGN.md §7), each checked as the user would: a
+// value is gone only when a user replaced or deleted it knowingly on some machine. Real git against
+// a loopback server, real SQLite, real files; every case has its own remote.
+import { cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ocSyncPaths } from "../../client/platform/paths.js";
+import { runGit } from "../../git/run.js";
+import { runCli } from "../support/cli.js";
+import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
+import { addSession, openDb, type TestHome } from "../support/opencode-home.js";
+import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+
+const problems = (r: { problems: readonly string[] }) => r.problems.join("\n");
+const config = (h: TestHome) => join(h.config, "opencode.json");
+const readConfig = (h: TestHome) => JSON.parse(readFileSync(config(h), "utf8")) as Record<string, unknown>;
+const rows = (h: TestHome, sql: string, ...p: string[]) => {
+  const db = openDb(h);
+  try {
+    return db.prepare(sql).all(...p) as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+};
+const remoteText = async (w: SyncWorld, path: string) => (await runGit(["--git-dir", w.remoteDir, "cat-file", "-p", `main:${path}`], { okCodes: [128] })).stdout.toString();
+/** The same machine (same folders, same id) pointed at another remote, as `init REMOTE` or the settings would. */
+const pointedAt = (h: TestHome, w: SyncWorld): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_REMOTE: w.url } });
+
+describe("switching remote", () => {
+  it("uploads everything this machine has to the new remote and merges it with what is there", async () => {
+    const [old, fresh] = [await syncWorld(), await syncWorld()];
+    const A = old.machine("switch-a");
+    writeFileSync(config(A), '{ "theme": "dark" }\n');
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 7 });
+    db.close();
+    await sync(A);
+    const B = fresh.machine("switch-b");
+    writeFileSync(config(B), '{ "model": "fakellm/fake-model" }\n');
+    await sync(B);
+
+    const moved = pointedAt(A, fresh);
+    const r = await sync(moved);
+    expect(r.committed).toBeGreaterThanOrEqual(1 + 7 * 3);
+    await sync(B);
+    expect(rows(B, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 7 }]);
+    expect(readConfig(B)).toEqual({ model: "fakellm/fake-model", theme: "dark" });
+    await sync(moved);
+    expect(readConfig(A)).toEqual({ model: "fakellm/fake-model", theme: "dark" });
+    // The switch is done once: the next sync has nothing to upload.
+    expect((await sync(moved)).committed).toBe(0);
+  });
+});
+
+describe("oc-sync's own state lost", () => {
+  it("an edit after state.db was deleted wins over main's older value, and nothing else is lost", async () => {
+    const w = await syncWorld();
+    const A = w.machine("lost-a");
+    const B = w.machine("lost-b");
+    for (const theme of ["one", "two", "three", "four", "five"]) {
+      writeFileSync(config(A), JSON.stringify({ theme }) + "\n");
+      await sync(A);
+    }
+    await sync(B);
+    writeFileSync(join(B.config, "AGENTS.md"), "from b\n");
+    await sync(B);
+    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    writeFileSync(config(A), JSON.stringify({ theme: "six, after the state was lost" }) + "\n");
+    await sync(A);
+    await sync(B);
+    expect(readConfig(B)).toEqual({ theme: "six, after the state was lost" });
+    expect(readConfig(A)).toEqual({ theme: "six, after the state was lost" });
+    expect(readFileSync(join(A.config, "AGENTS.md"), "utf8")).toBe("from b\n");
+  });
+});
+
+describe("a config file damaged on disk", () => {
+  it.each([
+    ["filled with NUL bytes (a power loss)", Buffer.alloc(64, 0), /holds NUL bytes/],
+    ["empty", Buffer.alloc(0), /is empty/],
+    ["with a byte that is not UTF-8", Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0x7d]), /is not valid UTF-8/],
+  ])("%s is not uploaded: the last good version stays everywhere", async (_what, bytes, message) => {
+    const w = await syncWorld();
+    const A = w.machine("damaged-a");
+    writeFileSync(config(A), '{ "theme": "good" }\n');
+    await sync(A);
+    const B = w.machine("damaged-b");
+    await sync(B);
+    writeFileSync(config(A), bytes);
+    const r = await sync(A);
+    expect(problems(r)).toMatch(message);
+    expect(problems(r)).toMatch(/opencode\.json/);
+    expect(await remoteText(w, "config/opencode.json")).toContain('"theme": "good"');
+    await sync(B);
+    expect(readConfig(B)).toEqual({ theme: "good" });
+  });
+
+  it("a repo record that claims to be plain text is still checked as the JSON its path says", async () => {
+    const w = await syncWorld();
+    const B = w.machine("claims-b");
+    writeFileSync(config(B), '{ "theme": "good" }\n');
+    await sync(B);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/opencode.json", "not { json", "text")]);
+    const r = await sync(B);
+    expect(problems(r)).toMatch(/config\/opencode\.json in the sync repo is not valid JSON/);
+    expect(readConfig(B)).toEqual({ theme: "good" });
+  });
+});
+
+describe("one poison record", () => {
+  const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+
+  it("a record nested 20,000 deep is named and skipped; the honest records around it apply, and the CLI says it needs attention", async () => {
+    const w = await syncWorld();
+    const A = w.machine("poison-a");
+    const db = openDb(A);
+    const first = addSession(db, A, { messages: 1 });
+    db.close();
+    await sync(A);
+    const poison = `db/sessions/${first.id}/messages/msg_deep.json`;
+    await plantOnMain(w.remoteDir, [foreignRecord(poison, `{"id":"msg_deep","session_id":"${first.id}","time_created":1,"time_updated":1,"data":${deep(20_000)}}\n`, "json")]);
+    const again = openDb(A);
+    const honest = addSession(again, A, { messages: 2 });
+    again.close();
+    await sync(A);
+    const B = w.machine("poison-b");
+    const r = await runCli(B.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toMatch(/msg_deep\.json: it is nested deeper than 512 levels; it is skipped and the rest applies/);
+    expect(rows(B, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([first.id, honest.id].sort());
+    expect(rows(B, "SELECT count(*) AS n FROM message")).toEqual([{ n: 3 }]);
+  });
+
+  it("a record whose content names another row is refused; that other row is untouched", async () => {
+    const w = await syncWorld();
+    const A = w.machine("identity-a");
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 1 });
+    db.close();
+    await sync(A);
+    const B = w.machine("identity-b");
+    await sync(B);
+    const [message] = s.messages;
+    const [, victim] = s.parts;
+    const before = rows(B, "SELECT data FROM part WHERE id = ?", victim!);
+    const forged = `{"id":"${victim}","message_id":"${message}","session_id":"${s.id}","time_created":1,"time_updated":1,"data":{"type":"text","text":"overwritten"}}\n`;
+    await plantOnMain(w.remoteDir, [foreignRecord(`db/sessions/${s.id}/parts/${message}/prt_other.json`, forged, "json")]);
+    const r = await sync(B);
+    expect(problems(r)).toMatch(new RegExp(`prt_other\\.json: its content says id "${victim}", its path says prt_other`));
+    expect(rows(B, "SELECT data FROM part WHERE id = ?", victim!)).toEqual(before);
+  });
+
+  it("oc-sync merge finishes when two machines changed a record nested too deep to merge structurally", async () => {
+    const w = await syncWorld();
+    const A = w.machine("deep-a", false);
+    const B = w.machine("deep-b", false);
+    writeFileSync(join(A.config, "tui.json"), '{"a":1}\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(join(A.config, "tui.json"), `{"a":${deep(600)}}\n`);
+    writeFileSync(join(B.config, "tui.json"), `{"b":${deep(600)}}\n`);
+    // Nested deeper than a config file may be: neither is uploaded, and neither machine loses its file.
+    expect(problems(await sync(A))).toMatch(/tui\.json: it is nested deeper than 512 levels/);
+    const merged = await runCli(B.env, ["merge"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(readFileSync(join(B.config, "tui.json"), "utf8")).toBe(`{"b":${deep(600)}}\n`);
+  });
+});
+
+describe("a force-pushed main", () => {
+  it("is not adopted: the sync stops with exit 3, changes nothing, and --repush puts everything back", async () => {
+    const w = await syncWorld();
+    const A = w.machine("force-a");
+    writeFileSync(config(A), '{ "theme": "kept" }\n');
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 3 });
+    db.close();
+    await sync(A);
+    const root = (await runGit(["--git-dir", w.remoteDir, "rev-list", "--max-parents=0", "main"])).stdout.toString().trim();
+    await runGit(["--git-dir", w.remoteDir, "update-ref", "refs/heads/main", root]);
+    const stopped = await runCli(A.env, ["sync"]);
+    expect(stopped.code).toBe(3);
+    expect(stopped.stderr).toMatch(/main on .* no longer contains [0-9a-f]{12}.*reset, force-pushed or recreated.*oc-sync sync --repush/);
+    expect(readConfig(A)).toEqual({ theme: "kept" });
+    expect(await remoteText(w, "config/opencode.json")).toBe("");
+    const doctor = await runCli(A.env, ["doctor"]);
+    expect(doctor.stdout).toMatch(/history .*no longer contains/);
+
+    const repushed = await runCli(A.env, ["sync", "--repush"]);
+    expect(repushed.code, repushed.stderr).toBe(0);
+    const C = w.machine("force-c");
+    await sync(C);
+    expect(readConfig(C)).toEqual({ theme: "kept" });
+    expect(rows(C, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 3 }]);
+  });
+});
+
+describe("two machines with one id (a copied home)", () => {
+  it("the second to push is stopped and asked to take a new id; neither loses its edit", async () => {
+    const w = await syncWorld();
+    const A = w.machine("twin");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const copy = join(w.root, "twin-copy");
+    cpSync(A.home, copy, { recursive: true });
+    const rebase = (p: string) => p.replace(A.home, copy);
+    const A2: TestHome = { ...A, home: copy, config: rebase(A.config), state: rebase(A.state), data: rebase(A.data), db: rebase(A.db), repo: rebase(A.repo), env: { ...A.env, HOME: copy } };
+    writeFileSync(config(A), '{ "theme": "edited on the original" }\n');
+    await sync(A);
+    writeFileSync(config(A2), '{ "theme": "edited on the copy" }\n');
+    const r = await runCli(A2.env, ["sync"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/another machine syncs as 'twin'.*oc-sync init --machine/);
+    expect(readConfig(A2)).toEqual({ theme: "edited on the copy" });
+    expect(await remoteText(w, "config/opencode.json")).toContain("edited on the original");
+  });
+});
+
+describe("newest is the edit's own time", () => {
+  it("a machine joining with an old default does not win over the edits made since", async () => {
+    const w = await syncWorld();
+    const A = w.machine("newest-a");
+    writeFileSync(config(A), '{ "theme": "opencode" }\n');
+    await sync(A);
+    for (const theme of ["tokyonight", "gruvbox", "nord", "catppuccin"]) {
+      writeFileSync(config(A), JSON.stringify({ theme }) + "\n");
+      await sync(A);
+    }
+    const B = w.machine("newest-b");
+    writeFileSync(config(B), '{ "theme": "opencode" }\n');
+    const monthAgo = new Date(Date.now() - 30 * 86_400_000);
+    utimesSync(config(B), monthAgo, monthAgo);
+    await sync(B);
+    await sync(A);
+    expect(readConfig(B)).toEqual({ theme: "catppuccin" });
+    expect(readConfig(A)).toEqual({ theme: "catppuccin" });
+  });
+});
