@@ -19708,7 +19708,7 @@ function group(name, fn) {
 }
 
 // action/run.ts
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 
 // git/auth.ts
 function basic(token) {
@@ -19738,6 +19738,10 @@ var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
 var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
 var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
+
+// git/remote.ts
+import { rm as rm2, stat as stat2 } from "node:fs/promises";
+import { join } from "node:path";
 
 // git/run.ts
 import { spawn } from "node:child_process";
@@ -19814,8 +19818,18 @@ function runGit(args, options = {}) {
 async function fetchRefs(repo, remote) {
   await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
+var STALE_REF_LOCK_MS = 6e4;
+async function clearStaleRefLocks(remote, branches) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat2(lock).catch(() => void 0);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm2(lock, { force: true });
+  }
+}
 var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
 async function pushAtomic(repo, remote, updates) {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
   const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
   for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
   args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
@@ -22056,14 +22070,14 @@ async function foldBranches(repo, start, options) {
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
 
 // git/background-read.ts
 import { spawn as spawn3 } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir as readdir2, rm as rm2, stat as stat2 } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir as readdir2, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { join as join2 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -22128,9 +22142,9 @@ var STALE_MS = 36e5;
 function readInBackground(gitDir, names) {
   const bad = names.find((n) => /[\n\r]/.test(n));
   if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
-  const dir = mkdtempSync(join(gitDir, PREFIX));
-  const input = join(dir, "names");
-  const output = join(dir, "objects");
+  const dir = mkdtempSync(join2(gitDir, PREFIX));
+  const input = join2(dir, "names");
+  const output = join2(dir, "objects");
   const fds = [];
   const cleanUp = () => {
     for (const fd of fds) closeSync(fd);
@@ -22160,9 +22174,9 @@ function readInBackground(gitDir, names) {
 }
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir2(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
-    const dir = join(gitDir, name);
-    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
+    const dir = join2(gitDir, name);
+    const age = Date.now() - (await stat3(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm3(dir, { recursive: true, force: true });
   }
 }
 function parseBatch(out, count) {
@@ -22193,13 +22207,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync2(join2(gitDir, "HEAD")) && existsSync2(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync2(join3(gitDir, "HEAD")) && existsSync2(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile2(join2(gitDir, "oc-sync-ready"), "");
+    await writeFile2(join3(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -22301,9 +22315,9 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
-    const file = join2(this.gitDir, ref);
+    const file = join3(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
-    await rm3(file, { force: true });
+    await rm4(file, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -22315,9 +22329,9 @@ var GitRepo = class _GitRepo {
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
     await removeStaleReads(this.gitDir);
-    const objects = join2(this.gitDir, "objects");
-    const packs = (await readdir3(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir3(join2(objects, "00")).catch(() => [])).length;
+    const objects = join3(this.gitDir, "objects");
+    const packs = (await readdir3(join3(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir3(join3(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -22454,7 +22468,7 @@ async function run() {
     const inputs = readInputs();
     const auth = { token: inputs.token };
     for (const s of secretForms(auth)) setSecret(s);
-    const repo = new GitRepo(join3(inputs.workspace, ".git"));
+    const repo = new GitRepo(join4(inputs.workspace, ".git"));
     const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
     try {
       const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });

@@ -22603,9 +22603,17 @@ function describe3(issue2) {
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
-import { mkdir, open as open2, rm } from "node:fs/promises";
+import { mkdir, open as open2, rm, stat } from "node:fs/promises";
 import { basename, dirname, join as join2 } from "node:path";
 var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+var LEFTOVER_MS = 6e4;
+async function removeLeftover(file2) {
+  if (!TEMP_FILE.test(file2)) return false;
+  const s = await stat(file2).catch(() => void 0);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm(file2, { force: true });
+  return true;
+}
 async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join2(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
@@ -27438,7 +27446,7 @@ import { join as join6 } from "node:path";
 // git/background-read.ts
 import { spawn as spawn3 } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm as rm2, stat } from "node:fs/promises";
+import { readdir, rm as rm2, stat as stat2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
 // git/object-reader.ts
@@ -27621,7 +27629,7 @@ function readInBackground(gitDir, names) {
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
     const dir = join5(gitDir, name);
-    const age = Date.now() - (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
     if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
   }
 }
@@ -28088,9 +28096,9 @@ function globWhere(glob, liveOnly) {
   if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat4) {
+function entryFor(record2, localHash, stat6) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat4 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat6 };
 }
 function toEntry(row) {
   return {
@@ -28220,7 +28228,7 @@ async function commitRepoOnly(repo, index, machine, records2, message) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile6 } from "node:fs/promises";
+import { lstat as lstat2, readdir as readdir4, readFile as readFile6 } from "node:fs/promises";
 import { join as join8 } from "node:path";
 
 // client/crypto/entries.ts
@@ -28261,7 +28269,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 
 // client/sources/files.ts
 import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile5, realpath, stat as stat2 } from "node:fs/promises";
+import { lstat, readdir as readdir3, readFile as readFile5, realpath, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname3, join as join7, sep as sep2 } from "node:path";
 
 // core/nesting.ts
@@ -28468,12 +28476,13 @@ var FileSource = class {
         return;
       }
       for (const name of names) {
+        if (TEMP_FILE.test(name)) await removeLeftover(join7(dir, name));
         if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join7(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
-        const s = await stat2(abs).catch(() => void 0);
+        const s = await stat3(abs).catch(() => void 0);
         if (!s) {
           if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
@@ -28566,6 +28575,7 @@ var CredentialSource = class {
     return { name: "credentials", glob: `${PREFIX2}*` };
   }
   async *scan(ctx) {
+    for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join8(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX2 + name;
       const file2 = join8(this.dataDir, name);
@@ -28575,12 +28585,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat4 = statKey(s);
-      if (known && !known.deleted && known.stat === stat4) continue;
+      const stat6 = statKey(s);
+      if (known && !known.deleted && known.stat === stat6) continue;
       const bytes = await readFile6(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat4 };
+        yield { type: "touch", path, localHash, stat: stat6 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -28591,7 +28601,7 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat4 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat6 };
     }
   }
   async apply(records2, known) {
@@ -28928,8 +28938,11 @@ var DatabaseSource = class {
     return path.startsWith("db/");
   }
   groupOf(path) {
-    const table = parseRecordPath(path)?.table;
-    return table ? { name: `${table} records`, glob: TABLE_GLOBS[table] } : { name: "database records", glob: "db/*" };
+    const a = parseRecordPath(path);
+    if (!a) return { name: "database records", glob: "db/*" };
+    const group = { name: a.table === "session" ? "sessions" : `${a.table} records`, glob: TABLE_GLOBS[a.table] };
+    const session = a.sessionId ?? (a.table === "todo" ? a.id : void 0);
+    return session ? { ...group, coveredBy: recordPath({ table: "session", id: session }) } : group;
   }
   scanMarks() {
     return this.marks;
@@ -29327,6 +29340,8 @@ function pointerPath(pointer2) {
 import { resolve } from "node:path";
 
 // git/remote.ts
+import { rm as rm4, stat as stat4 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 async function fetchRefs(repo, remote) {
   await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
@@ -29339,8 +29354,18 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
+var STALE_REF_LOCK_MS = 6e4;
+async function clearStaleRefLocks(remote, branches) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join10(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat4(lock).catch(() => void 0);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
+  }
+}
 var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
 async function pushAtomic(repo, remote, updates) {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
   const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
   for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
   args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
@@ -29975,8 +30000,8 @@ async function useCommonVersions(repo, main2, branch, b, m, r) {
 
 // client/platform/lock.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile7, rm as rm4, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname4 } from "node:path";
+import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname4, join as join11 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -30003,19 +30028,27 @@ async function acquireLock(path, waitMs = 0) {
     for (; ; ) {
       try {
         await place(mine, path);
-        return { release: () => rm4(path, { force: true }) };
+        await removeDeadOwnersFiles(path);
+        return { release: () => rm5(path, { force: true }) };
       } catch (e) {
         if (e.code !== "EEXIST") throw e;
       }
       if (await isStale(path)) {
-        await rm4(path, { force: true });
+        await rm5(path, { force: true });
         continue;
       }
       if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile7(path, "utf8").catch(() => "")).trim() || "unknown");
       await sleep2(100);
     }
   } finally {
-    await rm4(mine, { force: true });
+    await rm5(mine, { force: true });
+  }
+}
+async function removeDeadOwnersFiles(path) {
+  const prefix = `${basename3(path)}.`;
+  for (const name of await readdir5(dirname4(path)).catch(() => [])) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
+    if (pid && !alive(Number(pid))) await rm5(join11(dirname4(path), name), { force: true });
   }
 }
 async function place(made, path) {
@@ -30029,7 +30062,7 @@ async function place(made, path) {
 }
 async function isStale(path) {
   const owner = (await readFile7(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat3(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if (owner === "") return Date.now() - ((await stat5(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
   const pid = Number(owner);
   return !Number.isInteger(pid) || !alive(pid);
 }
@@ -30152,7 +30185,7 @@ function needsApply(remote, local) {
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    super(`refusing to sync: ${deletes} of ${live2} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
     this.category = category;
     this.deletes = deletes;
     this.live = live2;
@@ -30161,14 +30194,14 @@ var MassDeleteError = class extends AttentionError {
   deletes;
   live;
 };
-var MASS_DELETE_FLOOR = 10;
+var MASS_DELETE_FLOOR = 5;
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
   const probe = records(run2, sources);
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: scanMarks(sources) };
+  if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: { ...scanMarks(sources), waiting: run2.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: scanMarks(sources) };
+  return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: { ...scanMarks(sources), waiting: run2.waiting } };
 }
 function scanContext(repo, index, o) {
   const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
@@ -30185,8 +30218,8 @@ function scanContext(repo, index, o) {
 }
 async function* records(run2, sources) {
   const { index, o } = run2;
-  const emit = (record2, localHash, stat4) => {
-    run2.entries.push(entryFor(record2, localHash, stat4));
+  const emit = (record2, localHash, stat6) => {
+    run2.entries.push(entryFor(record2, localHash, stat6));
     if (++run2.changed % 5e3 === 0) o.progress?.(run2.changed);
     return [record2.path, encodeRecord(record2)];
   };
@@ -30203,11 +30236,16 @@ async function* records(run2, sources) {
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
     guardMassDelete(source, deletes, index, o);
-    for (const record2 of deletes) yield emit(record2, null, null);
+    if (o.restoreMissing) markMissing(run2, source, deletes);
+    else for (const record2 of deletes) yield emit(record2, null, null);
     if (o.rejoin) {
       for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
     }
   }
+}
+function markMissing(run2, source, deletes) {
+  for (const r of deletes) run2.touched.push({ ...run2.index.get(r.path), localHash: null, stat: null });
+  run2.waiting[source.category] = [...run2.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
 function tooLarge(path, bytes) {
   const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -30225,10 +30263,12 @@ function toRecord(change, known, o) {
   return record2;
 }
 function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete) return;
+  if (o.allowMassDelete || o.restoreMissing) return;
+  const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
@@ -30430,6 +30470,7 @@ async function commitLocal(run2, sources, base, head, main2) {
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
+    restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run2.warn
   });
@@ -30633,7 +30674,7 @@ async function doctorCommand(ctx, out) {
 // client/github/workflow.ts
 import { readFile as readFile8 } from "node:fs/promises";
 import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname5, join as join10 } from "node:path";
+import { dirname as dirname5, join as join12 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 var ACTION_DIR = ".github/actions/oc-sync";
@@ -30667,7 +30708,7 @@ jobs:
 function packageRoot() {
   let dir = dirname5(fileURLToPath(import.meta.url));
   for (; ; ) {
-    const pkg = join10(dir, "package.json");
+    const pkg = join12(dir, "package.json");
     if (existsSync5(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname5(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
@@ -30678,8 +30719,8 @@ async function workflowFiles() {
   const root = packageRoot();
   return /* @__PURE__ */ new Map([
     [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
-    [`${ACTION_DIR}/action.yml`, await readFile8(join10(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile8(join10(root, "dist", "action.js"))]
+    [`${ACTION_DIR}/action.yml`, await readFile8(join12(root, "action.yml"))],
+    [`${ACTION_DIR}/dist/action.js`, await readFile8(join12(root, "dist", "action.js"))]
   ]);
 }
 
@@ -30861,8 +30902,8 @@ async function restoreCommand(ctx, out, target, at) {
 }
 
 // client/cli/commands/init.ts
-import { readFile as readFile9, rm as rm5 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { readFile as readFile9, rm as rm6 } from "node:fs/promises";
+import { join as join13 } from "node:path";
 
 // client/cli/prompt.ts
 import { createInterface } from "node:readline";
@@ -30882,7 +30923,7 @@ async function promptSecret(question) {
 
 // client/cli/commands/sync.ts
 async function syncCommand(ctx, out, flags) {
-  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, repush: flags.repush, progress: (m) => out.progress(m) });
+  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
   return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
@@ -30906,7 +30947,7 @@ function printReport(out, r) {
 // client/cli/commands/init.ts
 async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
-  const file2 = ctx.settings.settingsFile ?? join11(ctx.paths.settingsDir, SETTINGS_FILES[0]);
+  const file2 = ctx.settings.settingsFile ?? join13(ctx.paths.settingsDir, SETTINGS_FILES[0]);
   const previous = await readFile9(file2, "utf8").catch(() => void 0);
   let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
   for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
@@ -30933,7 +30974,7 @@ async function initCommand(ctx, out, flags) {
   return EXIT.ok;
 }
 async function restoreSettings(file2, previous) {
-  if (previous === void 0) await rm5(file2, { force: true });
+  if (previous === void 0) await rm6(file2, { force: true });
   else await writeFileAtomic(file2, previous);
 }
 async function verifyPassphrase(ctx) {
@@ -31009,8 +31050,9 @@ var HELP = `oc-sync \u2014 keep OpenCode's config, credentials and sessions the 
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--allow-mass-delete] [--repush]
-                                    sync now (--repush: put everything this machine has back into a main that was reset or rewritten)
+  sync [--restore-missing] [--allow-mass-delete] [--repush]
+                                    sync now (--restore-missing: what is missing here was lost, not deleted: bring it back;
+                                    --repush: put everything this machine has back into a main that was reset or rewritten)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -31034,6 +31076,7 @@ async function main(argv) {
       help: { type: "boolean", short: "h", default: false },
       "allow-mass-delete": { type: "boolean", default: false },
       repush: { type: "boolean", default: false },
+      "restore-missing": { type: "boolean", default: false },
       keep: { type: "string" },
       at: { type: "string" },
       machine: { type: "string" },
@@ -31058,7 +31101,7 @@ async function main(argv) {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"] });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":

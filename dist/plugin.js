@@ -21735,9 +21735,9 @@ function globWhere(glob, liveOnly) {
   if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat7) {
+function entryFor(record2, localHash, stat9) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat9 };
 }
 function toEntry(row) {
   return {
@@ -23372,9 +23372,17 @@ import { readFile as readFile2 } from "node:fs/promises";
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
-import { mkdir as mkdir2, open as open2, rm as rm3 } from "node:fs/promises";
+import { mkdir as mkdir2, open as open2, rm as rm3, stat as stat2 } from "node:fs/promises";
 import { basename, dirname, join as join3 } from "node:path";
 var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+var LEFTOVER_MS = 6e4;
+async function removeLeftover(file2) {
+  if (!TEMP_FILE.test(file2)) return false;
+  const s = await stat2(file2).catch(() => void 0);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm3(file2, { force: true });
+  return true;
+}
 async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir2(dirname(path), { recursive: true });
   const tmp = join3(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
@@ -23585,7 +23593,7 @@ async function commitRepoOnly(repo, index, machine, records2, message) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readFile as readFile4 } from "node:fs/promises";
+import { lstat as lstat2, readdir as readdir4, readFile as readFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
 // client/crypto/entries.ts
@@ -23626,7 +23634,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 
 // client/sources/files.ts
 import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat2 } from "node:fs/promises";
+import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join4, sep } from "node:path";
 
 // core/nesting.ts
@@ -23833,12 +23841,13 @@ var FileSource = class {
         return;
       }
       for (const name of names) {
+        if (TEMP_FILE.test(name)) await removeLeftover(join4(dir, name));
         if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
-        const s = await stat2(abs).catch(() => void 0);
+        const s = await stat3(abs).catch(() => void 0);
         if (!s) {
           if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
@@ -23931,6 +23940,7 @@ var CredentialSource = class {
     return { name: "credentials", glob: `${PREFIX2}*` };
   }
   async *scan(ctx) {
+    for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join5(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX2 + name;
       const file2 = join5(this.dataDir, name);
@@ -23940,12 +23950,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat7 = statKey(s);
-      if (known && !known.deleted && known.stat === stat7) continue;
+      const stat9 = statKey(s);
+      if (known && !known.deleted && known.stat === stat9) continue;
       const bytes = await readFile4(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat7 };
+        yield { type: "touch", path, localHash, stat: stat9 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -23956,7 +23966,7 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat9 };
     }
   }
   async apply(records2, known) {
@@ -24293,8 +24303,11 @@ var DatabaseSource = class {
     return path.startsWith("db/");
   }
   groupOf(path) {
-    const table = parseRecordPath(path)?.table;
-    return table ? { name: `${table} records`, glob: TABLE_GLOBS[table] } : { name: "database records", glob: "db/*" };
+    const a = parseRecordPath(path);
+    if (!a) return { name: "database records", glob: "db/*" };
+    const group = { name: a.table === "session" ? "sessions" : `${a.table} records`, glob: TABLE_GLOBS[a.table] };
+    const session = a.sessionId ?? (a.table === "todo" ? a.id : void 0);
+    return session ? { ...group, coveredBy: recordPath({ table: "session", id: session }) } : group;
   }
   scanMarks() {
     return this.marks;
@@ -24756,6 +24769,8 @@ async function statusCommand(ctx, out) {
 import { resolve } from "node:path";
 
 // git/remote.ts
+import { rm as rm4, stat as stat4 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 async function fetchRefs(repo, remote) {
   await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
@@ -24768,8 +24783,18 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
+var STALE_REF_LOCK_MS = 6e4;
+async function clearStaleRefLocks(remote, branches) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join7(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat4(lock).catch(() => void 0);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
+  }
+}
 var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
 async function pushAtomic(repo, remote, updates) {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
   const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
   for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
   args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
@@ -25423,8 +25448,8 @@ async function useCommonVersions(repo, main, branch, b, m, r) {
 
 // client/platform/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { link, mkdir as mkdir3, readFile as readFile5, rm as rm4, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
+import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname3, join as join8 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -25451,19 +25476,27 @@ async function acquireLock(path, waitMs = 0) {
     for (; ; ) {
       try {
         await place(mine, path);
-        return { release: () => rm4(path, { force: true }) };
+        await removeDeadOwnersFiles(path);
+        return { release: () => rm5(path, { force: true }) };
       } catch (e) {
         if (e.code !== "EEXIST") throw e;
       }
       if (await isStale(path)) {
-        await rm4(path, { force: true });
+        await rm5(path, { force: true });
         continue;
       }
       if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile5(path, "utf8").catch(() => "")).trim() || "unknown");
       await sleep2(100);
     }
   } finally {
-    await rm4(mine, { force: true });
+    await rm5(mine, { force: true });
+  }
+}
+async function removeDeadOwnersFiles(path) {
+  const prefix = `${basename3(path)}.`;
+  for (const name of await readdir5(dirname3(path)).catch(() => [])) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
+    if (pid && !alive(Number(pid))) await rm5(join8(dirname3(path), name), { force: true });
   }
 }
 async function place(made, path) {
@@ -25477,7 +25510,7 @@ async function place(made, path) {
 }
 async function isStale(path) {
   const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat3(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  if (owner === "") return Date.now() - ((await stat5(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
   const pid = Number(owner);
   return !Number.isInteger(pid) || !alive(pid);
 }
@@ -25622,7 +25655,7 @@ function needsApply(remote, local) {
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    super(`refusing to sync: ${deletes} of ${live2} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
     this.category = category;
     this.deletes = deletes;
     this.live = live2;
@@ -25631,14 +25664,14 @@ var MassDeleteError = class extends AttentionError {
   deletes;
   live;
 };
-var MASS_DELETE_FLOOR = 10;
+var MASS_DELETE_FLOOR = 5;
 async function commitLocalChanges(repo, index, sources, o) {
-  const run = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const run = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
   const probe = records(run, sources);
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: scanMarks(sources) };
+  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: scanMarks(sources) };
+  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: { ...scanMarks(sources), waiting: run.waiting } };
 }
 function scanContext(repo, index, o) {
   const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
@@ -25655,8 +25688,8 @@ function scanContext(repo, index, o) {
 }
 async function* records(run, sources) {
   const { index, o } = run;
-  const emit = (record2, localHash, stat7) => {
-    run.entries.push(entryFor(record2, localHash, stat7));
+  const emit = (record2, localHash, stat9) => {
+    run.entries.push(entryFor(record2, localHash, stat9));
     if (++run.changed % 5e3 === 0) o.progress?.(run.changed);
     return [record2.path, encodeRecord(record2)];
   };
@@ -25673,11 +25706,16 @@ async function* records(run, sources) {
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
     guardMassDelete(source, deletes, index, o);
-    for (const record2 of deletes) yield emit(record2, null, null);
+    if (o.restoreMissing) markMissing(run, source, deletes);
+    else for (const record2 of deletes) yield emit(record2, null, null);
     if (o.rejoin) {
       for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
     }
   }
+}
+function markMissing(run, source, deletes) {
+  for (const r of deletes) run.touched.push({ ...run.index.get(r.path), localHash: null, stat: null });
+  run.waiting[source.category] = [...run.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
 function tooLarge(path, bytes) {
   const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -25695,10 +25733,12 @@ function toRecord(change, known, o) {
   return record2;
 }
 function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete) return;
+  if (o.allowMassDelete || o.restoreMissing) return;
+  const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
@@ -25900,6 +25940,7 @@ async function commitLocal(run, sources, base, head, main) {
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
+    restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run.warn
   });
@@ -26017,11 +26058,11 @@ function printReport(out, r) {
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir5, stat as stat6 } from "node:fs/promises";
+import { readdir as readdir7, stat as stat8 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir4, realpath as realpath2, stat as stat4 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir6, realpath as realpath2, stat as stat6 } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -26111,7 +26152,7 @@ var ReaddirpStream = class extends Readable {
     const type = opts.type ?? defaultOptions.type;
     this._fileFilter = normalizeFilter(opts.fileFilter);
     this._directoryFilter = normalizeFilter(opts.directoryFilter);
-    const statMethod = opts.lstat ? lstat3 : stat4;
+    const statMethod = opts.lstat ? lstat3 : stat6;
     if (wantBigintFsStats) {
       this._stat = (path) => statMethod(path, { bigint: true });
     } else {
@@ -26204,7 +26245,7 @@ var ReaddirpStream = class extends Readable {
   async _exploreDir(path, depth) {
     let files;
     try {
-      files = await readdir4(path, this._rdOptions);
+      files = await readdir6(path, this._rdOptions);
     } catch (error62) {
       this._onError(error62);
     }
@@ -26212,9 +26253,9 @@ var ReaddirpStream = class extends Readable {
   }
   // Synchronous in dirent mode; returns a promise only when stats are needed.
   _formatEntry(dirent, path) {
-    const basename5 = this._isDirent ? dirent.name : dirent;
-    const fullPath = pjoin(path, basename5);
-    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename5 };
+    const basename6 = this._isDirent ? dirent.name : dirent;
+    const fullPath = pjoin(path, basename6);
+    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename6 };
     if (this._isDirent) {
       entry.dirent = dirent;
       return entry;
@@ -26296,7 +26337,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat5 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat7 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -26323,7 +26364,7 @@ var EVENTS = {
 };
 var EV = EVENTS;
 var THROTTLE_MODE_WATCH = "watch";
-var statMethods = { lstat: lstat4, stat: stat5 };
+var statMethods = { lstat: lstat4, stat: stat7 };
 var KEY_LISTENERS = "listeners";
 var KEY_ERR = "errHandlers";
 var KEY_RAW = "rawEmitters";
@@ -26766,9 +26807,9 @@ var NodeFsHandler = class {
   _watchWithNodeFs(path, listener) {
     const opts = this.fsw.options;
     const directory = sp.dirname(path);
-    const basename5 = sp.basename(path);
+    const basename6 = sp.basename(path);
     const parent = this.fsw._getWatchedDir(directory);
-    parent.add(basename5);
+    parent.add(basename6);
     const absolutePath = sp.resolve(path);
     const options = {
       persistent: opts.persistent
@@ -26778,7 +26819,7 @@ var NodeFsHandler = class {
     let closer;
     if (opts.usePolling) {
       const enableBin = opts.interval !== opts.binaryInterval;
-      options.interval = enableBin && isBinaryPath(basename5) ? opts.binaryInterval : opts.interval;
+      options.interval = enableBin && isBinaryPath(basename6) ? opts.binaryInterval : opts.interval;
       closer = setFsWatchFileListener(path, absolutePath, options, {
         listener,
         rawEmitter: this.fsw._emitRaw
@@ -26801,17 +26842,17 @@ var NodeFsHandler = class {
       return;
     }
     const dirname7 = sp.dirname(file2);
-    const basename5 = sp.basename(file2);
+    const basename6 = sp.basename(file2);
     const parent = this.fsw._getWatchedDir(dirname7);
     let prevStats = stats;
-    if (parent.has(basename5))
+    if (parent.has(basename6))
       return;
     const listener = async (path, newStats) => {
       if (!this.fsw._throttle(THROTTLE_MODE_WATCH, file2, 5))
         return;
       if (!newStats || newStats.mtimeMs === 0) {
         try {
-          const newStats2 = await stat5(file2);
+          const newStats2 = await stat7(file2);
           if (this.fsw.closed)
             return;
           const at = newStats2.atimeMs;
@@ -26829,9 +26870,9 @@ var NodeFsHandler = class {
             prevStats = newStats2;
           }
         } catch (error62) {
-          this.fsw._remove(dirname7, basename5);
+          this.fsw._remove(dirname7, basename6);
         }
-      } else if (parent.has(basename5)) {
+      } else if (parent.has(basename6)) {
         const at = newStats.atimeMs;
         const mt = newStats.mtimeMs;
         if (!at || at <= mt || mt !== prevStats.mtimeMs) {
@@ -27185,7 +27226,7 @@ var DirEntry = class {
       return;
     const dir = this.path;
     try {
-      await readdir5(dir);
+      await readdir7(dir);
     } catch (err) {
       if (this._removeWatcher) {
         this._removeWatcher(sp2.dirname(dir), sp2.basename(dir));
@@ -27535,7 +27576,7 @@ var FSWatcher = class extends EventEmitter {
       const fullPath = opts.cwd ? sp2.join(opts.cwd, path) : path;
       let stats2;
       try {
-        stats2 = await stat6(fullPath);
+        stats2 = await stat8(fullPath);
       } catch (err) {
       }
       if (!stats2 || this.closed)
@@ -27662,8 +27703,8 @@ var FSWatcher = class extends EventEmitter {
     }
     return this._userIgnored(path, stats);
   }
-  _isntIgnored(path, stat7) {
-    return !this._isIgnored(path, stat7);
+  _isntIgnored(path, stat9) {
+    return !this._isIgnored(path, stat9);
   }
   /**
    * Provides a set of common helpers and properties relating to symlink handling.
@@ -27788,7 +27829,7 @@ function watch(paths, options = {}) {
 
 // client/config/settings.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join11 } from "node:path";
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
 var schema = external_exports.object({
@@ -27819,7 +27860,7 @@ async function loadSettings(configDir, env) {
   let raw = {};
   let settingsFile;
   for (const name of SETTINGS_FILES) {
-    const file2 = join9(configDir, name);
+    const file2 = join11(configDir, name);
     const text = await readFile6(file2, "utf8").catch(() => void 0);
     if (text === void 0) continue;
     const errors = [];
@@ -32310,40 +32351,40 @@ function createLogger2(file2, echo) {
 
 // client/platform/paths.ts
 import { homedir } from "node:os";
-import { join as join10 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join10(home, fallback);
+import { join as join12 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join12(home, fallback);
 function homeOf(env) {
   return env.HOME || env.USERPROFILE || homedir();
 }
 function openCodePaths(env = process.env) {
   const home = homeOf(env);
-  const data = join10(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  const data = join12(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
   return {
     home,
-    config: join10(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    config: join12(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
     data,
-    state: join10(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join10(data, "opencode.db")
+    state: join12(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join12(data, "opencode.db")
   };
 }
 function ocSyncPaths(env = process.env) {
   const home = homeOf(env);
-  const data = join10(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  const data = join12(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
   return {
-    settingsDir: join10(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    settingsDir: join12(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     data,
-    repo: join10(data, "repo.git"),
-    stateDb: join10(data, "state.db"),
-    lock: join10(data, "sync.lock"),
-    dataKey: join10(data, "data-key"),
-    log: join10(data, "log", "oc-sync.log"),
-    defaultRemote: join10(data, "default-remote.git")
+    repo: join12(data, "repo.git"),
+    stateDb: join12(data, "state.db"),
+    lock: join12(data, "sync.lock"),
+    dataKey: join12(data, "data-key"),
+    log: join12(data, "log", "oc-sync.log"),
+    defaultRemote: join12(data, "default-remote.git")
   };
 }
 
 // client/sync/context.ts
-import { join as join11 } from "node:path";
+import { join as join13 } from "node:path";
 async function loadContext(options = {}) {
   const env = options.env ?? process.env;
   const opencode = openCodePaths(env);
@@ -32361,7 +32402,7 @@ async function loadContext(options = {}) {
   return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
 }
 async function machineId2(paths) {
-  const file2 = join11(paths.data, "machine-id");
+  const file2 = join13(paths.data, "machine-id");
   const existing = (await readFile7(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";

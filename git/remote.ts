@@ -2,6 +2,8 @@
 // compare-and-swap so that concurrent machines and Action runs never overwrite each other.
 import type { GitAuth } from "./auth.js";
 import type { GitRepo } from "./repo.js";
+import { rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { FETCH_REFSPEC, remoteRef } from "./refs.js";
 import { GitError } from "./run.js";
 
@@ -43,6 +45,22 @@ export async function listRemoteHeads(repo: GitRepo, remote: Remote): Promise<Ma
   return heads;
 }
 
+/** A ref lock older than this in a repository on disk is a killed push's leftover (a push holds it for milliseconds). */
+const STALE_REF_LOCK_MS = 60_000;
+
+/**
+ * A push to a repository on disk that was killed mid-way leaves git's `<ref>.lock` behind, and every
+ * later push of that ref fails on it until someone removes it by hand. Removed here once it is stale.
+ */
+async function clearStaleRefLocks(remote: Remote, branches: readonly string[]): Promise<void> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat(lock).catch(() => undefined);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm(lock, { force: true });
+  }
+}
+
 /** How a server reports that another push moved a ref between its advertisement and our update: a lost race too. */
 const LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
 
@@ -52,6 +70,7 @@ const LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lo
  * cas.ts, which owns the retry.
  */
 export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonly RefUpdate[]): Promise<PushResult> {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
   const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
   for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
   args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));

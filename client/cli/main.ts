@@ -18,8 +18,9 @@ const HELP = `oc-sync — keep OpenCode's config, credentials and sessions the s
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--allow-mass-delete] [--repush]
-                                    sync now (--repush: put everything this machine has back into a main that was reset or rewritten)
+  sync [--restore-missing] [--allow-mass-delete] [--repush]
+                                    sync now (--restore-missing: what is missing here was lost, not deleted: bring it back;
+                                    --repush: put everything this machine has back into a main that was reset or rewritten)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h", default: false },
       "allow-mass-delete": { type: "boolean", default: false },
       repush: { type: "boolean", default: false },
+      "restore-missing": { type: "boolean", default: false },
       keep: { type: "string" },
       at: { type: "string" },
       machine: { type: "string" },
@@ -67,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"] });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":

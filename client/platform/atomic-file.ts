@@ -1,11 +1,23 @@
 // Files are replaced whole or not at all: write a temp file beside the target, fsync, rename.
 import { randomBytes } from "node:crypto";
 import { renameSync, type Stats } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** The temp files this module writes beside their target: never synced, never watched. */
 export const TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+
+/** A temp file this old is a killed write's leftover (a write takes milliseconds); it may hold plaintext credentials. */
+const LEFTOVER_MS = 60_000;
+
+/** Removes `file` if it is one of this module's temp files and a killed write left it. */
+export async function removeLeftover(file: string): Promise<boolean> {
+  if (!TEMP_FILE.test(file)) return false;
+  const s = await stat(file).catch(() => undefined);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm(file, { force: true });
+  return true;
+}
 
 /**
  * Returns the stat of what was written (the rename keeps it). `replaceIf`, when given, is asked

@@ -3,8 +3,8 @@
 // The file is made whole, pid inside, then linked into place: a process killed while taking the
 // lock cannot leave an empty lock behind that nobody could ever prove stale.
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export class LockBusyError extends Error {
@@ -40,6 +40,7 @@ export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
     for (;;) {
       try {
         await place(mine, path);
+        await removeDeadOwnersFiles(path);
         return { release: () => rm(path, { force: true }) };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
@@ -53,6 +54,15 @@ export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
     }
   } finally {
     await rm(mine, { force: true });
+  }
+}
+
+/** The half-made lock files (`<lock>.<pid>-<hex>.tmp`) of processes that were killed while taking the lock. */
+async function removeDeadOwnersFiles(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid && !alive(Number(pid))) await rm(join(dirname(path), name), { force: true });
   }
 }
 

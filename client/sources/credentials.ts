@@ -1,10 +1,11 @@
 // auth.json and mcp-auth.json: each top-level entry (one provider) encrypted on its own, so two
 // machines adding different providers merge entry by entry without ever decrypting in the repo.
 // Files are written back with mode 0600. Without a key the category is skipped, never uploaded.
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
+import { removeLeftover } from "../platform/atomic-file.js";
 import { replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
@@ -50,6 +51,8 @@ export class CredentialSource implements Source {
   }
 
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
+    // A write killed before its rename leaves plaintext credentials beside auth.json: not for long.
+    for (const name of await readdir(this.dataDir).catch(() => [] as string[])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
       const path = PREFIX + name;
       const file = join(this.dataDir, name);

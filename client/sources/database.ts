@@ -49,9 +49,13 @@ export class DatabaseSource implements Source {
     return path.startsWith("db/");
   }
 
-  groupOf(path: string): { name: string; glob: string } {
-    const table = parseRecordPath(path)?.table;
-    return table ? { name: `${table} records`, glob: TABLE_GLOBS[table] } : { name: "database records", glob: "db/*" };
+  groupOf(path: string): { name: string; glob: string; coveredBy?: string } {
+    const a = parseRecordPath(path);
+    if (!a) return { name: "database records", glob: "db/*" };
+    const group = { name: a.table === "session" ? "sessions" : `${a.table} records`, glob: TABLE_GLOBS[a.table] };
+    // A session's messages, parts and todos go with it: deleting one session is one deletion, not dozens.
+    const session = a.sessionId ?? (a.table === "todo" ? a.id : undefined);
+    return session ? { ...group, coveredBy: recordPath({ table: "session", id: session }) } : group;
   }
 
   scanMarks(): Readonly<Record<string, number>> {

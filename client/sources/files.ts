@@ -5,7 +5,7 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
-import { TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
+import { removeLeftover, TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
 import { corruptContent, kindOf } from "./file-kinds.js";
 import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
 
@@ -158,6 +158,7 @@ export class FileSource implements Source {
         return;
       }
       for (const name of names) {
+        if (TEMP_FILE.test(name)) await removeLeftover(join(dir, name));
         if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join(dir, name);

@@ -70,8 +70,11 @@ export interface Source {
   /** Repo folder(s) this source owns. */
   readonly prefixes: readonly string[];
   owns(path: string): boolean;
-  /** The group a record counts in for the mass-delete guard, and a GLOB matching all of that group's paths. */
-  groupOf(path: string): { readonly name: string; readonly glob: string };
+  /**
+   * The group a record counts in for the mass-delete guard, a GLOB matching all of that group's paths,
+   * and the record whose deletion takes this one with it (a message's session): then it does not count.
+   */
+  groupOf(path: string): { readonly name: string; readonly glob: string; readonly coveredBy?: string };
   scan(ctx: ScanContext): AsyncIterable<LocalChange>;
   /**
    * Writes records (tombstones included) in dependency order. With `known`, a local item that

@@ -36,6 +36,8 @@ export interface SyncOptions {
   readonly allowMassDelete?: boolean;
   /** Main was reset or rewritten: put everything this machine has back into it (see RewrittenMainError). */
   readonly repush?: boolean;
+  /** What is missing here was lost, not deleted (OpenCode reinstalled, its database wiped): bring it back from main. */
+  readonly restoreMissing?: boolean;
   readonly progress?: (message: string) => void;
   /** How long to wait for another sync on this machine to finish (ms). */
   readonly lockWaitMs?: number;
@@ -205,6 +207,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
+    restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records…`),
     warn: run.warn,
   });

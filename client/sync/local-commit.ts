@@ -12,7 +12,7 @@ import type { StatePatch } from "../state/sync-state.js";
 
 export class MassDeleteError extends AttentionError {
   constructor(readonly category: string, readonly deletes: number, readonly live: number) {
-    super(`refusing to sync: ${deletes} of ${live} ${category} records would be deleted (a wiped or replaced database or folder?). Nothing was changed. If the deletions are intended, run 'oc-sync sync --allow-mass-delete'`);
+    super(`refusing to sync: ${deletes} of ${live} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
   }
 }
 
@@ -25,6 +25,8 @@ export interface LocalCommitOptions {
   readonly now: () => number;
   /** Offer every version this machine has, not only changes (a new remote, a rewritten main). */
   readonly rejoin?: boolean;
+  /** What is missing here was lost, not deleted (OpenCode reinstalled): no tombstones; the apply puts it back. */
+  readonly restoreMissing?: boolean;
   readonly progress?: (records: number) => void;
   /** A source that cannot be read (a broken auth.json, an unreadable database) is reported here and skipped. */
   readonly warn: (message: string) => void;
@@ -40,16 +42,16 @@ export interface LocalCommit {
   readonly state: StatePatch;
 }
 
-/** Deletes below this many are never treated as a mass delete. */
-const MASS_DELETE_FLOOR = 10;
+/** Deletions (sessions, files; a session's messages count with it) below this many are never a mass delete. */
+const MASS_DELETE_FLOOR = 5;
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { index, o, entries: [], touched: [], changed: 0, ctx: scanContext(repo, index, o) };
+  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
   const probe = records(run, sources);
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: scanMarks(sources) };
+  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: scanMarks(sources) };
+  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: { ...scanMarks(sources), waiting: run.waiting } };
 }
 
 interface CommitRun {
@@ -58,6 +60,8 @@ interface CommitRun {
   readonly ctx: ScanContext;
   readonly entries: IndexEntry[];
   readonly touched: IndexEntry[];
+  /** Per source: paths the apply must (re)place from main. */
+  readonly waiting: Record<string, readonly string[]>;
   changed: number;
 }
 
@@ -99,10 +103,17 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
     guardMassDelete(source, deletes, index, o);
-    for (const record of deletes) yield emit(record, null, null);
+    if (o.restoreMissing) markMissing(run, source, deletes);
+    else for (const record of deletes) yield emit(record, null, null);
     // A rejoin also hands the new remote the deletions this machine knows, as the versions they are.
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
   }
+}
+
+/** Missing here, kept everywhere: known as never written here, and waiting, so the apply writes it back from main. */
+function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecord[]): void {
+  for (const r of deletes) run.touched.push({ ...run.index.get(r.path)!, localHash: null, stat: null });
+  run.waiting[source.category] = [...run.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
 
 function tooLarge(path: string, bytes: number): string {
@@ -125,10 +136,12 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
 }
 
 function guardMassDelete(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): void {
-  if (o.allowMassDelete) return;
+  if (o.allowMassDelete || o.restoreMissing) return;
+  const deleted = new Set(deletes.map((r) => r.path));
   const groups = new Map<string, { glob: string; count: number }>();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups.set(g.name, entry);

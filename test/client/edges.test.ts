@@ -1,15 +1,16 @@
 // The edges a user's ordinary bad luck brings (DESIGN.md §7), each checked as the user would: a
 // value is gone only when a user replaced or deleted it knowingly on some machine. Real git against
 // a loopback server, real SQLite, real files; every case has its own remote.
-import { cpSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ocSyncPaths } from "../../client/platform/paths.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
-import { addSession, openDb, type TestHome } from "../support/opencode-home.js";
-import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { addSession, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
+import { PASSPHRASE, sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { tempDir } from "../support/tmp.js";
 
 const problems = (r: { problems: readonly string[] }) => r.problems.join("\n");
 const config = (h: TestHome) => join(h.config, "opencode.json");
@@ -234,5 +235,78 @@ describe("newest is the edit's own time", () => {
     await sync(A);
     expect(readConfig(B)).toEqual({ theme: "catppuccin" });
     expect(readConfig(A)).toEqual({ theme: "catppuccin" });
+  });
+});
+
+describe("a wiped database (OpenCode reinstalled)", () => {
+  it("the guard offers to bring everything back first; --restore-missing does, and deletes nothing anywhere", async () => {
+    const w = await syncWorld();
+    const A = w.machine("wiped-a");
+    const db = openDb(A);
+    const made = Array.from({ length: 6 }, () => addSession(db, A, { messages: 2 }));
+    db.close();
+    writeFileSync(config(A), '{ "theme": "kept" }\n');
+    await sync(A);
+    const B = w.machine("wiped-b");
+    await sync(B);
+    const wipe = openDb(A);
+    wipe.prepare("DELETE FROM session").run();
+    wipe.close();
+    rmSync(config(A));
+    const halted = await runCli(A.env, ["sync"]);
+    expect(halted.code).toBe(3);
+    expect(halted.stderr).toMatch(/6 of 6 sessions would be deleted on every machine.*'oc-sync sync --restore-missing'.*Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'/s);
+    const restored = await runCli(A.env, ["sync", "--restore-missing"]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(rows(A, "SELECT count(*) AS n FROM message")).toEqual([{ n: 12 }]);
+    expect(readConfig(A)).toEqual({ theme: "kept" });
+    expect((await sync(A)).committed).toBe(0);
+    await sync(B);
+    expect(rows(B, "SELECT id FROM session ORDER BY id").map((r) => r.id)).toEqual(made.map((s) => s.id).sort());
+  });
+
+  it("deleting one of two sessions is an ordinary delete, not a mass delete", async () => {
+    const w = await syncWorld();
+    const A = w.machine("one-of-two");
+    const db = openDb(A);
+    const [keep, gone] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 10 })];
+    db.close();
+    await sync(A);
+    const del = openDb(A);
+    del.prepare("DELETE FROM session WHERE id = ?").run(gone.id);
+    del.close();
+    const r = await runCli(A.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(0);
+    const B = w.machine("one-of-two-b");
+    await sync(B);
+    expect(rows(B, "SELECT id FROM session").map((x) => x.id)).toEqual([keep.id]);
+  });
+});
+
+describe("a killed sync's leftovers", () => {
+  it("are cleaned up by the next run: a ref lock in a disk remote, temp files with plaintext, half-made lock files", async () => {
+    const root = await tempDir();
+    const remoteDir = join(root, "disk.git");
+    await runGit(["init", "--bare", "-q", "-b", "main", remoteDir]);
+    const A = makeUsedHome(root, "leftover-a", { OC_SYNC_REMOTE: remoteDir, OC_SYNC_PASSPHRASE: PASSPHRASE });
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const old = new Date(Date.now() - 3_600_000);
+    const leftovers = [
+      join(remoteDir, "refs", "heads", "machines", "leftover-a.lock"),
+      join(A.config, ".opencode.json.oc-sync-1a2b3c4d.tmp"),
+      join(A.data, ".auth.json.oc-sync-5e6f7a8b.tmp"),
+      join(ocSyncPaths(A.env).data, "sync.lock.999999-0badf00d.tmp"),
+    ];
+    for (const f of leftovers) {
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, f.includes("auth") ? '{"openai":{"key":"sk-LEFTOVER-CANARY"}}' : "x");
+      utimesSync(f, old, old);
+    }
+    writeFileSync(config(A), '{ "theme": "second" }\n');
+    const r = await runCli(A.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(leftovers.filter((f) => existsSync(f))).toEqual([]);
+    expect(await runGit(["--git-dir", remoteDir, "cat-file", "-p", "main:config/opencode.json"]).then((x) => x.stdout.toString())).toContain("second");
   });
 });

@@ -2,8 +2,8 @@ import { runSync, type SyncReport } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { EXIT, type Output } from "../output.js";
 
-export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean }): Promise<number> {
-  const report = await runSync(ctx, { allowMassDelete: flags.allowMassDelete, repush: flags.repush, progress: (m) => out.progress(m) });
+export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean; restoreMissing: boolean }): Promise<number> {
+  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
   return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;

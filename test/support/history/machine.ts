@@ -103,6 +103,14 @@ export class Machine {
     for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(this.home.env).data, f), { force: true });
   }
 
+  /** OpenCode reinstalled: its database starts empty again (the project row it writes when opened). */
+  wipeDatabase(): void {
+    for (const f of ["", "-wal", "-shm"]) rmSync(this.home.db + f, { force: true });
+    const db = createDatabase(this.home);
+    addProject(db, this.home);
+    db.close();
+  }
+
   /** The config folder moves into a dotfiles checkout and is linked back (GNU stow, home-manager); false if it already is. */
   linkConfigFolder(): boolean {
     if (lstatSync(this.home.config).isSymbolicLink()) return false;

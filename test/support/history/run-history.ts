@@ -24,7 +24,7 @@ import { seeded } from "./random.js";
 const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
 
 /** The faults a history injects, as operations among the edits and syncs. */
-export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison"] as const;
+export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison", "wipe-db"] as const;
 type Fault = (typeof FAULTS)[number];
 
 export interface HistoryWorld {
@@ -67,7 +67,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
   const faults: string[] = [];
   const unique = (m: Machine, what: string) => `${what}-${m.name}-${++counter}`;
 
-  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean } = {}): Promise<void> => {
+  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean } = {}): Promise<void> => {
     const ctx = await loadContext({ env: m.home.env });
     try {
       await runSync(ctx, options);
@@ -218,6 +218,14 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         const remote = await runGit(["--git-dir", world.remoteDir, "cat-file", "-p", "main:config/opencode.jsonc"], { okCodes: [128] });
         if (remote.stdout.includes(0)) failures.push(`${m.name}: its zeroed opencode.jsonc reached main`);
         m.restoreConfig(before);
+        return true;
+      }
+      case "wipe-db": {
+        // OpenCode reinstalled; the user notices and asks oc-sync to bring everything back before anything else syncs.
+        await settle(m);
+        if (!m.sessionIds().length) return false;
+        m.wipeDatabase();
+        await syncInProcess(m, { restoreMissing: true });
         return true;
       }
       case "force-push": {
