@@ -21177,7 +21177,11 @@ function runGit(args, options = {}) {
 var ObjectReader = class {
   child;
   queue = [];
-  buf = Buffer.alloc(0);
+  /** Output not yet parsed, as it came, and its length. */
+  chunks = [];
+  length = 0;
+  /** Bytes the object being received needs in all (0: not known yet). */
+  need = 0;
   failed;
   constructor(gitDir) {
     this.child = spawn2("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: ["pipe", "pipe", "pipe"] });
@@ -21204,22 +21208,31 @@ var ObjectReader = class {
     this.child.stdin.end();
   }
   onData(d) {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.chunks.push(d);
+    this.length += d.length;
+    if (this.length < this.need) return;
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+    this.need = 0;
     for (; ; ) {
-      const nl = this.buf.indexOf(10);
-      if (nl < 0) return;
-      const header = batchHeader(this.buf.subarray(0, nl));
+      const nl = buf.indexOf(10);
+      if (nl < 0) break;
+      const header = batchHeader(buf.subarray(0, nl));
       if (!header) {
-        this.buf = this.buf.subarray(nl + 1);
+        buf = buf.subarray(nl + 1);
         this.queue.shift()?.resolve(null);
         continue;
       }
-      const { size, blob } = header;
-      if (this.buf.length < nl + 1 + size + 1) return;
-      const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
-      this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.queue.shift()?.resolve(blob ? body : null);
+      const end = nl + 1 + header.size + 1;
+      if (buf.length < end) {
+        this.need = end;
+        break;
+      }
+      const body = Buffer.from(buf.subarray(nl + 1, end - 1));
+      buf = buf.subarray(end);
+      this.queue.shift()?.resolve(header.blob ? body : null);
     }
+    this.chunks = buf.length ? [buf] : [];
+    this.length = buf.length;
   }
 };
 function batchHeader(line) {

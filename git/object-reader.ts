@@ -10,7 +10,11 @@ interface Pending {
 export class ObjectReader {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly queue: Pending[] = [];
-  private buf: Buffer = Buffer.alloc(0);
+  /** Output not yet parsed, as it came, and its length. */
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Bytes the object being received needs in all (0: not known yet). */
+  private need = 0;
   private failed: Error | undefined;
 
   constructor(gitDir: string) {
@@ -41,22 +45,33 @@ export class ObjectReader {
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.chunks.push(d);
+    this.length += d.length;
+    // A large object arrives in many chunks: they are joined once it is all here, not at every chunk
+    // (joining at every chunk made a 60 MB record take 14 s).
+    if (this.length < this.need) return;
+    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+    this.need = 0;
     for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl < 0) return;
-      const header = batchHeader(this.buf.subarray(0, nl));
+      const nl = buf.indexOf(10);
+      if (nl < 0) break;
+      const header = batchHeader(buf.subarray(0, nl));
       if (!header) {
-        this.buf = this.buf.subarray(nl + 1);
+        buf = buf.subarray(nl + 1);
         this.queue.shift()?.resolve(null);
         continue;
       }
-      const { size, blob } = header;
-      if (this.buf.length < nl + 1 + size + 1) return;
-      const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
-      this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.queue.shift()?.resolve(blob ? body : null);
+      const end = nl + 1 + header.size + 1;
+      if (buf.length < end) {
+        this.need = end;
+        break;
+      }
+      const body = Buffer.from(buf.subarray(nl + 1, end - 1));
+      buf = buf.subarray(end);
+      this.queue.shift()?.resolve(header.blob ? body : null);
     }
+    this.chunks = buf.length ? [buf] : [];
+    this.length = buf.length;
   }
 }
 

@@ -175,6 +175,17 @@ describe("git layer against a bare repository on disk", () => {
     expect(result.machines.map((m) => m.machine)).toEqual(["Alpha", "Zed", "alpha", "beta"]);
   });
 
+  it("reads a record of many megabytes, and the small ones queued behind it, byte for byte", async () => {
+    const a = await clone("big-blob.git");
+    const big = Buffer.alloc(12 * 1024 * 1024 + 7, 0x61);
+    big.write("\nline breaks and a header-like line\nabc blob 3\n", 1000);
+    const commit = await a.commit({ parents: [], message: "big", changes: [["big", big], ["small", bytes("s")]] });
+    const [got, small, missing, again] = await Promise.all([a.readBlob(`${commit}:big`), a.readBlob(`${commit}:small`), a.readBlob(`${commit}:absent`), a.readBlob(`${commit}:small`)]);
+    expect(got!.equals(big)).toBe(true);
+    expect([small!.toString(), missing, again!.toString()]).toEqual(["s", null, "s"]);
+    a.close();
+  });
+
   it("writes a bulk commit as one pack, not thousands of loose objects", async () => {
     const a = await clone("bulk.git");
     const changes = new Map<string, Uint8Array>();
