@@ -222,8 +222,10 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
       }
       case "wipe-db": {
         // OpenCode reinstalled; the user notices and asks oc-sync to bring everything back before anything else syncs.
+        // What never left the machine is lost by the reinstall itself, not by a sync: it syncs first.
         await settle(m);
         if (!m.sessionIds().length) return false;
+        await syncInProcess(m);
         m.wipeDatabase();
         await syncInProcess(m, { restoreMissing: true });
         return true;
