@@ -30502,7 +30502,7 @@ async function integrate(run2, sources, local) {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
     const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
     const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -30549,9 +30549,10 @@ function movesFor(plan, machine, mine, merge3) {
       return [];
   }
 }
-async function refuseForeignBranch(repo, machine, branch, ours) {
+async function refuseForeignBranch(repo, machine, branch, ours, pending) {
   if (branch === null || ours.includes(branch)) return;
   for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return;
+  for (const tip2 of pending) if (tip2 && await repo.isAncestor(tip2, branch)) return;
   throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {

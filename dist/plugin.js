@@ -25972,7 +25972,7 @@ async function integrate(run, sources, local) {
     crashPoint("before-push");
     const main2 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
     const mineInMain = !mine || main2 !== null && (mine === main2 || await repo.isAncestor(mine, main2));
     const facts = { mode: ctx.mode, base: index.state.base, main: main2, mine, mineInMain, mainInMine: !mineInMain && (main2 === null || await repo.isAncestor(main2, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -26019,9 +26019,10 @@ function movesFor(plan, machine, mine, merge3) {
       return [];
   }
 }
-async function refuseForeignBranch(repo, machine, branch, ours) {
+async function refuseForeignBranch(repo, machine, branch, ours, pending) {
   if (branch === null || ours.includes(branch)) return;
   for (const tip of ours) if (tip && await repo.isAncestor(branch, tip)) return;
+  for (const tip of pending) if (tip && await repo.isAncestor(tip, branch)) return;
   throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {

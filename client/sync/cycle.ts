@@ -234,7 +234,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1]! : null, mine]);
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -286,13 +286,16 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
 }
 
 /**
- * This machine's branch on the remote is always a commit it pushed, so one of its own commits holds
- * it; anything else was pushed by another machine with the same id. Not asked on a first sync with
- * a remote (no base): this machine's state may be new while its id pushed before (a lost state.db).
+ * This machine's branch on the remote is always a commit it pushed: one of its own commits holds it,
+ * or it is a merge this machine made of its pending work (`pending`: its head when that was not yet in
+ * main, its new commit) and pushed before it was killed. Anything else was pushed by another machine
+ * with the same id. Not asked on a first sync with a remote (no base): this machine's state may be new
+ * while its id pushed before (a lost state.db).
  */
-async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
+async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[], pending: readonly (string | null)[]): Promise<void> {
   if (branch === null || ours.includes(branch)) return;
   for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return;
+  for (const tip of pending) if (tip && (await repo.isAncestor(tip, branch))) return;
   throw new SharedMachineIdError(machine);
 }
 
