@@ -28476,14 +28476,14 @@ var FileSource = class {
   }
   async *walk() {
     const { root, rule } = this.o;
-    const visited = /* @__PURE__ */ new Set();
-    const visit3 = async function* (dir, rel, depth) {
+    const visit3 = async function* (dir, rel, depth, above) {
       let names;
+      let inside;
       try {
         names = (await readdir3(dir)).sort();
         const real = await realpath(dir);
-        if (visited.has(real)) return;
-        visited.add(real);
+        if (above.has(real)) return;
+        inside = /* @__PURE__ */ new Set([...above, real]);
       } catch (e) {
         if (e.code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${e.message}`);
         return;
@@ -28499,7 +28499,7 @@ var FileSource = class {
         if (!s) {
           if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
-          if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1);
+          if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
           if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
@@ -28508,7 +28508,7 @@ var FileSource = class {
         }
       }
     };
-    yield* visit3.call(this, root, "", 0);
+    yield* visit3.call(this, root, "", 0, /* @__PURE__ */ new Set());
   }
 };
 function writeTarget(file2) {

@@ -144,15 +144,16 @@ export class FileSource implements Source {
 
   private async *walk(): AsyncIterable<Found> {
     const { root, rule } = this.o;
-    const visited = new Set<string>();
-    const visit = async function* (this: FileSource, dir: string, rel: string, depth: number): AsyncIterable<Found> {
+    const visit = async function* (this: FileSource, dir: string, rel: string, depth: number, above: ReadonlySet<string>): AsyncIterable<Found> {
       let names: string[];
+      let inside: ReadonlySet<string>;
       try {
         names = (await readdir(dir)).sort();
-        // A folder reached twice through links is walked once (a link loop ends here).
+        // A link back to a folder above ends the walk (a loop); two links to one folder are both walked,
+        // or the files under the second would count as gone.
         const real = await realpath(dir);
-        if (visited.has(real)) return;
-        visited.add(real);
+        if (above.has(real)) return;
+        inside = new Set([...above, real]);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.o.warn(`cannot read ${dir}: ${(e as Error).message}`);
         return;
@@ -169,7 +170,7 @@ export class FileSource implements Source {
         if (!s) {
           if (link) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
-          if (depth > 0 || rule.folders.includes(name)) yield* visit.call(this, abs, childRel, depth + 1);
+          if (depth > 0 || rule.folders.includes(name)) yield* visit.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
           if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
@@ -178,7 +179,7 @@ export class FileSource implements Source {
         }
       }
     };
-    yield* visit.call(this, root, "", 0);
+    yield* visit.call(this, root, "", 0, new Set());
   }
 }
 

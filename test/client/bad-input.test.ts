@@ -167,6 +167,20 @@ describe("bad local files", () => {
     expect(await remoteText(w, "config/command/x.md")).toContain("command from the dotfiles");
   });
 
+  it("two folder names linked to one dotfiles folder both sync, and a link loop ends the walk", async () => {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    const shared = join(A.home, "dotfiles", "commands");
+    write(join(shared, "x.md"), "one command, two names\n");
+    symlinkSync(shared, join(A.config, "command"));
+    symlinkSync(shared, join(A.config, "commands"));
+    symlinkSync(shared, join(shared, "loop"));
+    await sync(A);
+    const files = await remoteFiles(w);
+    expect(files).toEqual(expect.arrayContaining(["config/command/x.md", "config/commands/x.md"]));
+    expect(files.filter((f) => f.includes("/loop/loop/"))).toEqual([]);
+  });
+
   it("a file that becomes a link to nothing is skipped, not deleted on the other machines", async () => {
     const w = await syncWorld();
     const { A, B } = await pair(w, (a) => write(join(a.config, "AGENTS.md"), "rules\n"));
