@@ -9,10 +9,19 @@ export const FORMAT_VERSION = 1;
 /** The format marker's bytes, as this version writes them. */
 export const formatMarker = (): Uint8Array => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
 /**
- * The largest record oc-sync commits (40 MiB): GitHub warns from 50 MB and refuses a file over 100 MB,
- * and a blob it refuses would block every later push of this machine.
+ * The largest record oc-sync commits by default (40 MiB; the setting `recordLimitMB`, at most
+ * RECORD_SIZE_CEILING): GitHub warns from 50 MB and refuses a file over 100 MB, and a blob it
+ * refuses would block every later push of this machine.
  */
 export const RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+export const RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+export const MIB = 1024 * 1024;
+
+/** Why a record over the limit is not committed. */
+export function overRecordLimit(bytes: number, limit: number): string {
+  const mb = (n: number) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
+  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+}
 /** GitHub's folder (workflows, the vendored Action): a GITHUB_TOKEN push may not change it. */
 export const GITHUB_DIR = ".github/";
 export const CONFLICTS_DIR = "conflicts/";

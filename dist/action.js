@@ -19783,11 +19783,22 @@ function gitEnv(auth, extra) {
   };
 }
 function classify(stderr) {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
   if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
   if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
   if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
   if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
   return "failed";
+}
+function gitFailure(args, stderr, exit) {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -19805,9 +19816,7 @@ function runGit(args, options = {}) {
         resolve({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
-      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
-      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
     });
     child.stdin.on("error", () => void 0);
     child.stdin.end(options.input ?? "");
@@ -19838,7 +19847,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -20002,6 +20011,8 @@ function sameVersion(a, b) {
 
 // core/layout.ts
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
 var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
@@ -22256,6 +22267,22 @@ var GitRepo = class _GitRepo {
   async commitMessage(commit) {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   }
+  /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
+  async pathsChangedByCommitsWith(from, to, text) {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+    return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
+  }
+  /** For each path, the newest commit in from..to that changed it (merges aside). */
+  async lastChangedIn(from, to, paths) {
+    const out = (await this.git(["log", "--no-merges", "--format=%x00%H", "--name-only", `${from}..${to}`, "--", ...paths])).stdout.toString("utf8");
+    const by = /* @__PURE__ */ new Map();
+    let commit = "";
+    for (const line of out.split("\n")) {
+      if (line.startsWith("\0")) commit = line.slice(1);
+      else if (line && !by.has(line)) by.set(line, commit);
+    }
+    return by;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -22327,7 +22354,13 @@ var GitRepo = class _GitRepo {
    */
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
+      for (const f of await readdir3(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm4(join3(this.gitDir, f), { force: true });
+      const packs = join3(this.gitDir, "objects", "pack");
+      for (const f of await readdir3(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm4(join3(packs, f), { force: true });
+      await rm4(join3(this.gitDir, ref), { force: true });
+      throw e;
+    });
     const file = join3(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
     await rm4(file, { force: true });
@@ -22392,7 +22425,7 @@ function pipeInto(args, chunks) {
     child.on("close", (code) => {
       if (aborted !== void 0) reject(aborted);
       else if (code === 0) resolve();
-      else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
+      else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => void 0);
     (async () => {

@@ -22512,6 +22512,156 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// core/record.ts
+import { hash as hash2 } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function compareVectors(a, b) {
+  let aGreater = false;
+  let bGreater = false;
+  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[id] ?? 0;
+    const y = b[id] ?? 0;
+    if (x > y) aGreater = true;
+    else if (y > x) bGreater = true;
+    if (aGreater && bGreater) return "concurrent";
+  }
+  if (aGreater) return "ahead";
+  if (bGreater) return "behind";
+  return "equal";
+}
+function mergeVectors(a, b) {
+  const out = { ...a };
+  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
+  return canonicalVector(out);
+}
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+function atMost(a, b) {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+function meetVectors(a, b) {
+  const out = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+function vectorWeight(v) {
+  return Object.values(v).reduce((s, n) => s + n, 0);
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return hash2("sha256", content, "hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
+    this.name = "RecordFormatError";
+  }
+  path;
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function isSafeRepoPath(path) {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+function sameVersion(a, b) {
+  return a.hash === b.hash && a.deleted === b.deleted;
+}
+
+// core/layout.ts
+var FORMAT_PATH = ".oc-sync/format.json";
+var KEY_PATH = ".oc-sync/key.json";
+var FORMAT_VERSION = 1;
+var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
+function overRecordLimit(bytes, limit) {
+  const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
+  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+}
+var GITHUB_DIR = ".github/";
+var CONFLICTS_DIR = "conflicts/";
+var MERGE_WRITER = "merge";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isRecordPath(path) {
+  return RECORD_ROOTS.some((root) => path.startsWith(root));
+}
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+function conflictRecord(c) {
+  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
+  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
+  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}
+
 // core/strategy.ts
 var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
 function newerSide(sides) {
@@ -22543,6 +22693,8 @@ var schema = external_exports.object({
   categories: external_exports.partialRecord(external_exports.enum(categoryNames), external_exports.boolean()).default({}),
   pathMap: external_exports.record(external_exports.string(), external_exports.string()).default({}),
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
+  /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
+  recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
   /** Plugin: seconds between syncs while OpenCode is open. */
   interval: external_exports.number().int().min(5).default(300),
   /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -22585,8 +22737,10 @@ async function loadSettings(configDir, env) {
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true]));
+  const { recordLimitMB, ...rest } = s;
   return {
-    ...s,
+    ...rest,
+    recordLimit: Math.floor(recordLimitMB * MIB),
     strategy: s.strategy,
     categories,
     settingsFile,
@@ -22596,7 +22750,7 @@ async function loadSettings(configDir, env) {
 }
 function describe3(issue2) {
   if (issue2.code === "invalid_value") return `must be one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
+  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: ${Object.keys(schema.shape).join(", ")}`;
   return issue2.message;
 }
 
@@ -22605,6 +22759,27 @@ import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
 import { mkdir, open as open2, rm, stat } from "node:fs/promises";
 import { basename, dirname, join as join2 } from "node:path";
+
+// client/platform/disk-full.ts
+var DiskFullError = class extends Error {
+  constructor(where) {
+    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where;
+    this.name = "DiskFullError";
+  }
+  where;
+};
+function isDiskFull(e) {
+  const code = e?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+}
+function namingDiskFull(where) {
+  return (e) => {
+    throw isDiskFull(e) ? new DiskFullError(where) : e;
+  };
+}
+
+// client/platform/atomic-file.ts
 var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
 var LEFTOVER_MS = 6e4;
 async function removeLeftover(file2) {
@@ -22627,7 +22802,7 @@ async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
-    throw e;
+    return namingDiskFull(path)(e);
   }
   await fh.close();
   try {
@@ -27183,150 +27358,6 @@ function conflictId(path, at, kept, lost) {
   return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
-// core/record.ts
-import { hash as hash2 } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function compareVectors(a, b) {
-  let aGreater = false;
-  let bGreater = false;
-  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[id] ?? 0;
-    const y = b[id] ?? 0;
-    if (x > y) aGreater = true;
-    else if (y > x) bGreater = true;
-    if (aGreater && bGreater) return "concurrent";
-  }
-  if (aGreater) return "ahead";
-  if (bGreater) return "behind";
-  return "equal";
-}
-function mergeVectors(a, b) {
-  const out = { ...a };
-  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
-  return canonicalVector(out);
-}
-function incrementVector(v, machine, nowMs = 0) {
-  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-function atMost(a, b) {
-  const o = compareVectors(a, b);
-  return o === "behind" || o === "equal";
-}
-function meetVectors(a, b) {
-  const out = {};
-  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
-  return canonicalVector(out);
-}
-function vectorWeight(v) {
-  return Object.values(v).reduce((s, n) => s + n, 0);
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return hash2("sha256", content, "hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.path = path;
-    this.name = "RecordFormatError";
-  }
-  path;
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function isSafeRepoPath(path) {
-  if (path.length === 0 || path.length > 1024) return false;
-  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
-  if (/^[a-zA-Z]:/.test(path)) return false;
-  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-function sameVersion(a, b) {
-  return a.hash === b.hash && a.deleted === b.deleted;
-}
-
-// core/layout.ts
-var FORMAT_PATH = ".oc-sync/format.json";
-var KEY_PATH = ".oc-sync/key.json";
-var FORMAT_VERSION = 1;
-var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
-var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
-var GITHUB_DIR = ".github/";
-var CONFLICTS_DIR = "conflicts/";
-var MERGE_WRITER = "merge";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function isRecordPath(path) {
-  return RECORD_ROOTS.some((root) => path.startsWith(root));
-}
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
-}
-function conflictRecord(c) {
-  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
-  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
-  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
-}
-
 // git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
@@ -27503,11 +27534,22 @@ function gitEnv(auth2, extra) {
   };
 }
 function classify(stderr) {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
   if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
   if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
   if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
   if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
   return "failed";
+}
+function gitFailure(args, stderr, exit) {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -27525,9 +27567,7 @@ function runGit(args, options = {}) {
         resolve2({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
-      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
-      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
     });
     child.stdin.on("error", () => void 0);
     child.stdin.end(options.input ?? "");
@@ -27721,6 +27761,22 @@ var GitRepo = class _GitRepo {
   async commitMessage(commit) {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   }
+  /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
+  async pathsChangedByCommitsWith(from, to, text) {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+    return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
+  }
+  /** For each path, the newest commit in from..to that changed it (merges aside). */
+  async lastChangedIn(from, to, paths) {
+    const out = (await this.git(["log", "--no-merges", "--format=%x00%H", "--name-only", `${from}..${to}`, "--", ...paths])).stdout.toString("utf8");
+    const by = /* @__PURE__ */ new Map();
+    let commit = "";
+    for (const line of out.split("\n")) {
+      if (line.startsWith("\0")) commit = line.slice(1);
+      else if (line && !by.has(line)) by.set(line, commit);
+    }
+    return by;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -27792,7 +27848,13 @@ var GitRepo = class _GitRepo {
    */
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
+      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm3(join6(this.gitDir, f), { force: true });
+      const packs = join6(this.gitDir, "objects", "pack");
+      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm3(join6(packs, f), { force: true });
+      await rm3(join6(this.gitDir, ref), { force: true });
+      throw e;
+    });
     const file2 = join6(this.gitDir, ref);
     const oid = (await readFile4(file2, "utf8").catch(() => "")).trim();
     await rm3(file2, { force: true });
@@ -27857,7 +27919,7 @@ function pipeInto(args, chunks) {
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
       else if (code === 0) resolve2();
-      else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
+      else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => void 0);
     (async () => {
@@ -27875,7 +27937,7 @@ function pipeInto(args, chunks) {
 // client/platform/sqlite.ts
 var isBun = typeof globalThis.Bun !== "undefined";
 async function openDatabase(path, options = {}) {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  const db = withStatementCache(path, isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
@@ -27910,9 +27972,10 @@ async function openBun(path, options) {
     close: () => db.close()
   };
 }
-function withStatementCache(db) {
+function withStatementCache(path, db) {
   const cache = /* @__PURE__ */ new Map();
   return {
+    path,
     exec: (sql) => db.exec(sql),
     prepare: (sql) => {
       let stmt = cache.get(sql);
@@ -27932,8 +27995,11 @@ function transaction(db, fn) {
     db.exec("COMMIT");
     return out;
   } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+    }
+    return namingDiskFull(db.path)(e);
   }
 }
 
@@ -28393,8 +28459,8 @@ var FileSource = class {
   owns(path) {
     return path.startsWith(this.o.prefix + "/");
   }
-  groupOf() {
-    return { name: this.category, glob: `${this.o.prefix}/*` };
+  groupOf(path) {
+    return { name: this.category, glob: `${this.o.prefix}/*`, whole: this.o.rule.wholeFiles?.includes(path.slice(this.o.prefix.length + 1)) ?? false };
   }
   /** Local file for a repo path, or undefined when the path is not one this source may write. */
   localPath(path) {
@@ -28502,7 +28568,7 @@ var FileSource = class {
           if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
-          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
+          if (s.size > this.o.recordLimit) yield { ...found, skip: overRecordLimit(s.size, this.o.recordLimit) };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield found;
         }
@@ -28585,7 +28651,7 @@ var CredentialSource = class {
     return path.startsWith(PREFIX2);
   }
   groupOf() {
-    return { name: "credentials", glob: `${PREFIX2}*` };
+    return { name: "credentials", glob: `${PREFIX2}*`, whole: true };
   }
   async *scan(ctx) {
     for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join8(this.dataDir, name));
@@ -29238,7 +29304,8 @@ var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
   folders: ["agent", "agents", "command", "commands", "mode", "modes", "plugin", "plugins", "tool", "tools", "skill", "skills", "themes"],
-  ignore: GENERATED
+  ignore: GENERATED,
+  wholeFiles: ["opencode.json", "opencode.jsonc"]
 };
 var STATE_RULE = {
   files: ["model.json", "prompt-history.jsonl", "prompt-stash.jsonl", "session.json"],
@@ -29249,8 +29316,8 @@ function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
@@ -29387,7 +29454,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -30011,6 +30078,13 @@ async function useCommonVersions(repo, main2, branch, b, m, r) {
   }
 }
 
+// core/deletion-guard.ts
+var MASS_DELETE_FLOOR = 5;
+function isMassDelete(count, live2, share) {
+  return count >= MASS_DELETE_FLOOR && count > live2 * share;
+}
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
 // client/platform/lock.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
@@ -30036,7 +30110,10 @@ async function acquireLock(path, waitMs = 0) {
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes5(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
-`, { mode: 384 });
+`, { mode: 384 }).catch(async (e) => {
+    await rm5(mine, { force: true });
+    return namingDiskFull(dirname4(path))(e);
+  });
   try {
     for (; ; ) {
       try {
@@ -30088,8 +30165,9 @@ function crashPoint(point) {
 // client/sync/apply-remote.ts
 var BATCH = 5e3;
 var FIRST_BATCH = 1e3;
-async function applyCommit(repo, index, sources, to) {
+async function applyCommit(repo, index, sources, to, guard) {
   let applied = 0;
+  let held = 0;
   let skippedPending = 0;
   let waitingTotal = 0;
   let editedTotal = 0;
@@ -30105,6 +30183,13 @@ async function applyCommit(repo, index, sources, to) {
       for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
     }
     const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
+    const holding = from === null || guard.allow ? /* @__PURE__ */ new Set() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
+    if (holding.size) {
+      const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
+      const message = `${holding.size} ${what} deleted on another machine (${[...holding].slice(0, 3).join(", ")}${holding.size > 3 ? ", \u2026" : ""}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
+      problems.push(message);
+      needsUser.push(message);
+    }
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -30119,17 +30204,20 @@ async function applyCommit(repo, index, sources, to) {
     const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
       const wanted = [];
+      const kept = [];
       for (const r of records2.values()) {
         const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
-        if (decision === "apply") wanted.push(r);
+        if (decision === "apply" && r.deleted && (holding.has(r.path) || holding.has(source.groupOf(r.path).coveredBy ?? ""))) kept.push(r.path);
+        else if (decision === "apply") wanted.push(r);
       }
+      held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
-      return done;
+      return { ...done, waiting: [...done.waiting, ...kept] };
     };
     try {
       const parentless = [];
@@ -30151,7 +30239,28 @@ async function applyCommit(repo, index, sources, to) {
       if (e.needsUser) needsUser.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+async function heldDeletions(repo, index, source, changed, from, to, share) {
+  const known = index.getMany(changed.filter((p) => source.groupOf(p).coveredBy === void 0));
+  const live2 = [...known.values()].filter((e) => !e.deleted).map((e) => e.path);
+  if (!live2.length) return /* @__PURE__ */ new Set();
+  const incoming = await readRecordObjects(repo, live2.map((p) => [p, `${to}:${p}`]), () => void 0);
+  const gone = [...incoming.values()].filter((r) => r.deleted && compareVectors(r.vector, known.get(r.path).vector) === "ahead");
+  if (!gone.length) return /* @__PURE__ */ new Set();
+  const confirmed = await repo.pathsChangedByCommitsWith(from, to, CONFIRMED_DELETIONS);
+  const commitOf = await repo.lastChangedIn(from, to, gone.map((r) => r.path));
+  const held = /* @__PURE__ */ new Set();
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of gone) {
+    if (confirmed.has(r.path)) continue;
+    const g = source.groupOf(r.path);
+    const key = `${commitOf.get(r.path) ?? ""} ${g.name}`;
+    if (g.whole) held.add(r.path);
+    else groups2.set(key, { glob: g.glob, paths: [...groups2.get(key)?.paths ?? [], r.path] });
+  }
+  for (const g of groups2.values()) if (isMassDelete(g.paths.length, index.countLiveGlob(g.glob), share)) for (const p of g.paths) held.add(p);
+  return held;
 }
 function shallowFirst(paths) {
   const byDepth = [];
@@ -30197,17 +30306,13 @@ function needsApply(remote, local) {
 
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
-  constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
-    this.category = category;
-    this.deletes = deletes;
-    this.live = live2;
+  /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
+  constructor(what) {
+    super(`refusing to sync: ${what} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
+    this.what = what;
   }
-  category;
-  deletes;
-  live;
+  what;
 };
-var MASS_DELETE_FLOOR = 5;
 async function commitLocalChanges(repo, index, sources, o) {
   const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
   const probe = records(run2, sources);
@@ -30236,6 +30341,7 @@ async function* records(run2, sources) {
     if (++run2.changed % 5e3 === 0) o.progress?.(run2.changed);
     return [record2.path, encodeRecord(record2)];
   };
+  const refused = [];
   for (const source of sources) {
     const deletes = [];
     const offered = /* @__PURE__ */ new Set();
@@ -30245,24 +30351,23 @@ async function* records(run2, sources) {
       if (record2 === "touch") {
         if (change.type !== "delete") run2.touched.push({ ...index.get(change.path), localHash: change.localHash, stat: change.stat });
       } else if (record2.deleted) deletes.push(record2);
-      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record2.path, change.content.length));
+      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    guardMassDelete(source, deletes, index, o);
+    const asked = massDeletes(source, deletes, index, o);
+    refused.push(...asked);
+    if (asked.length) continue;
     if (o.restoreMissing) markMissing(run2, source, deletes);
     else for (const record2 of deletes) yield emit(record2, null, null);
     if (o.rejoin) {
       for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
     }
   }
+  if (refused.length) throw new MassDeleteError(refused.join(", "));
 }
 function markMissing(run2, source, deletes) {
   for (const r of deletes) run2.touched.push({ ...run2.index.get(r.path), localHash: null, stat: null });
   run2.waiting[source.category] = [...run2.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
-}
-function tooLarge(path, bytes) {
-  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
 }
 function toRecord(change, known, o) {
   if (change.type === "touch") return "touch";
@@ -30275,22 +30380,27 @@ function toRecord(change, known, o) {
   if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record2;
 }
-function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete || o.restoreMissing) return;
+function massDeletes(source, deletes, index, o) {
+  if (o.allowMassDelete || o.restoreMissing) return [];
+  const asked = [];
   const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.whole) {
+      asked.push(r.path);
+      continue;
+    }
     if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
   }
   for (const [name, g] of groups2) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
     const live2 = index.countLiveGlob(g.glob);
-    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
+    if (isMassDelete(g.count, live2, o.massDeleteShare)) asked.push(`${g.count} of ${live2} ${name}`);
   }
+  return asked;
 }
 function scanMarks(sources) {
   return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
@@ -30396,11 +30506,12 @@ async function runSync(ctx, options = {}) {
   }
 }
 async function cycle(run2) {
-  const { ctx, repo, index } = run2;
+  const { ctx, repo, index, options } = run2;
   const offline = await fetchOrOffline(run2);
   crashPoint("after-fetch");
   await joinRemote(run2, offline);
   const { base, head } = index.state;
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
@@ -30413,7 +30524,7 @@ async function cycle(run2) {
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run2.needsUser };
   }
   const { outcome, target } = await integrate(run2, sources, local);
-  const applied = await applyCommit(repo, index, sources, target);
+  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
@@ -30474,12 +30585,16 @@ async function commitLocal(run2, sources, base, head, main2) {
     firstParent: base === null ? await firstParent(repo, main2) : null,
     headInMain: head !== null && head !== base && main2 !== null && await repo.isAncestor(head, main2)
   });
-  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`;
+  const confirmed = options.allowMassDelete ? `
+
+${CONFIRMED_DELETIONS}` : "";
+  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
+    recordLimit: ctx.settings.recordLimit,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,

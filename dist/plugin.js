@@ -21142,11 +21142,22 @@ function gitEnv(auth2, extra) {
   };
 }
 function classify(stderr) {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
   if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
   if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
   if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
   if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
   return "failed";
+}
+function gitFailure(args, stderr, exit) {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -21164,9 +21175,7 @@ function runGit(args, options = {}) {
         resolve4({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
-      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
-      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
     });
     child.stdin.on("error", () => void 0);
     child.stdin.end(options.input ?? "");
@@ -21360,6 +21369,22 @@ var GitRepo = class _GitRepo {
   async commitMessage(commit) {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   }
+  /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
+  async pathsChangedByCommitsWith(from, to, text) {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+    return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
+  }
+  /** For each path, the newest commit in from..to that changed it (merges aside). */
+  async lastChangedIn(from, to, paths) {
+    const out = (await this.git(["log", "--no-merges", "--format=%x00%H", "--name-only", `${from}..${to}`, "--", ...paths])).stdout.toString("utf8");
+    const by = /* @__PURE__ */ new Map();
+    let commit = "";
+    for (const line of out.split("\n")) {
+      if (line.startsWith("\0")) commit = line.slice(1);
+      else if (line && !by.has(line)) by.set(line, commit);
+    }
+    return by;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -21431,7 +21456,13 @@ var GitRepo = class _GitRepo {
    */
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
+      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm2(join2(this.gitDir, f), { force: true });
+      const packs = join2(this.gitDir, "objects", "pack");
+      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm2(join2(packs, f), { force: true });
+      await rm2(join2(this.gitDir, ref), { force: true });
+      throw e;
+    });
     const file2 = join2(this.gitDir, ref);
     const oid = (await readFile(file2, "utf8").catch(() => "")).trim();
     await rm2(file2, { force: true });
@@ -21496,7 +21527,7 @@ function pipeInto(args, chunks) {
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
       else if (code === 0) resolve4();
-      else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
+      else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => void 0);
     (async () => {
@@ -21511,10 +21542,29 @@ function pipeInto(args, chunks) {
   });
 }
 
+// client/platform/disk-full.ts
+var DiskFullError = class extends Error {
+  constructor(where) {
+    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where;
+    this.name = "DiskFullError";
+  }
+  where;
+};
+function isDiskFull(e) {
+  const code = e?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+}
+function namingDiskFull(where) {
+  return (e) => {
+    throw isDiskFull(e) ? new DiskFullError(where) : e;
+  };
+}
+
 // client/platform/sqlite.ts
 var isBun = typeof globalThis.Bun !== "undefined";
 async function openDatabase(path, options = {}) {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  const db = withStatementCache(path, isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5e3}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
@@ -21549,9 +21599,10 @@ async function openBun(path, options) {
     close: () => db.close()
   };
 }
-function withStatementCache(db) {
+function withStatementCache(path, db) {
   const cache = /* @__PURE__ */ new Map();
   return {
+    path,
     exec: (sql) => db.exec(sql),
     prepare: (sql) => {
       let stmt = cache.get(sql);
@@ -21571,8 +21622,11 @@ function transaction(db, fn) {
     db.exec("COMMIT");
     return out;
   } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+    }
+    return namingDiskFull(db.path)(e);
   }
 }
 
@@ -23343,6 +23397,12 @@ var KEY_PATH = ".oc-sync/key.json";
 var FORMAT_VERSION = 1;
 var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
+function overRecordLimit(bytes, limit) {
+  const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
+  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+}
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
@@ -23409,7 +23469,7 @@ async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   } catch (e) {
     await fh.close();
     await rm3(tmp, { force: true });
-    throw e;
+    return namingDiskFull(path)(e);
   }
   await fh.close();
   try {
@@ -23758,8 +23818,8 @@ var FileSource = class {
   owns(path) {
     return path.startsWith(this.o.prefix + "/");
   }
-  groupOf() {
-    return { name: this.category, glob: `${this.o.prefix}/*` };
+  groupOf(path) {
+    return { name: this.category, glob: `${this.o.prefix}/*`, whole: this.o.rule.wholeFiles?.includes(path.slice(this.o.prefix.length + 1)) ?? false };
   }
   /** Local file for a repo path, or undefined when the path is not one this source may write. */
   localPath(path) {
@@ -23867,7 +23927,7 @@ var FileSource = class {
           if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
-          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
+          if (s.size > this.o.recordLimit) yield { ...found, skip: overRecordLimit(s.size, this.o.recordLimit) };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield found;
         }
@@ -23950,7 +24010,7 @@ var CredentialSource = class {
     return path.startsWith(PREFIX2);
   }
   groupOf() {
-    return { name: "credentials", glob: `${PREFIX2}*` };
+    return { name: "credentials", glob: `${PREFIX2}*`, whole: true };
   }
   async *scan(ctx) {
     for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join5(this.dataDir, name));
@@ -24603,7 +24663,8 @@ var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
   folders: ["agent", "agents", "command", "commands", "mode", "modes", "plugin", "plugins", "tool", "tools", "skill", "skills", "themes"],
-  ignore: GENERATED
+  ignore: GENERATED,
+  wholeFiles: ["opencode.json", "opencode.jsonc"]
 };
 var STATE_RULE = {
   files: ["model.json", "prompt-history.jsonl", "prompt-stash.jsonl", "session.json"],
@@ -24618,8 +24679,8 @@ function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
@@ -24816,7 +24877,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -25459,6 +25520,13 @@ async function useCommonVersions(repo, main, branch, b, m, r) {
   }
 }
 
+// core/deletion-guard.ts
+var MASS_DELETE_FLOOR = 5;
+function isMassDelete(count, live2, share) {
+  return count >= MASS_DELETE_FLOOR && count > live2 * share;
+}
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
 // client/platform/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
@@ -25484,7 +25552,10 @@ async function acquireLock(path, waitMs = 0) {
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
-`, { mode: 384 });
+`, { mode: 384 }).catch(async (e) => {
+    await rm5(mine, { force: true });
+    return namingDiskFull(dirname3(path))(e);
+  });
   try {
     for (; ; ) {
       try {
@@ -25558,8 +25629,9 @@ function crashPoint(point) {
 // client/sync/apply-remote.ts
 var BATCH = 5e3;
 var FIRST_BATCH = 1e3;
-async function applyCommit(repo, index, sources, to) {
+async function applyCommit(repo, index, sources, to, guard) {
   let applied = 0;
+  let held = 0;
   let skippedPending = 0;
   let waitingTotal = 0;
   let editedTotal = 0;
@@ -25575,6 +25647,13 @@ async function applyCommit(repo, index, sources, to) {
       for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
     }
     const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
+    const holding = from === null || guard.allow ? /* @__PURE__ */ new Set() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
+    if (holding.size) {
+      const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
+      const message = `${holding.size} ${what} deleted on another machine (${[...holding].slice(0, 3).join(", ")}${holding.size > 3 ? ", \u2026" : ""}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
+      problems.push(message);
+      needsUser.push(message);
+    }
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -25589,17 +25668,20 @@ async function applyCommit(repo, index, sources, to) {
     const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
       const wanted = [];
+      const kept = [];
       for (const r of records2.values()) {
         const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
-        if (decision === "apply") wanted.push(r);
+        if (decision === "apply" && r.deleted && (holding.has(r.path) || holding.has(source.groupOf(r.path).coveredBy ?? ""))) kept.push(r.path);
+        else if (decision === "apply") wanted.push(r);
       }
+      held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
-      return done;
+      return { ...done, waiting: [...done.waiting, ...kept] };
     };
     try {
       const parentless = [];
@@ -25621,7 +25703,28 @@ async function applyCommit(repo, index, sources, to) {
       if (e.needsUser) needsUser.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+async function heldDeletions(repo, index, source, changed, from, to, share) {
+  const known = index.getMany(changed.filter((p) => source.groupOf(p).coveredBy === void 0));
+  const live2 = [...known.values()].filter((e) => !e.deleted).map((e) => e.path);
+  if (!live2.length) return /* @__PURE__ */ new Set();
+  const incoming = await readRecordObjects(repo, live2.map((p) => [p, `${to}:${p}`]), () => void 0);
+  const gone = [...incoming.values()].filter((r) => r.deleted && compareVectors(r.vector, known.get(r.path).vector) === "ahead");
+  if (!gone.length) return /* @__PURE__ */ new Set();
+  const confirmed = await repo.pathsChangedByCommitsWith(from, to, CONFIRMED_DELETIONS);
+  const commitOf = await repo.lastChangedIn(from, to, gone.map((r) => r.path));
+  const held = /* @__PURE__ */ new Set();
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of gone) {
+    if (confirmed.has(r.path)) continue;
+    const g = source.groupOf(r.path);
+    const key = `${commitOf.get(r.path) ?? ""} ${g.name}`;
+    if (g.whole) held.add(r.path);
+    else groups2.set(key, { glob: g.glob, paths: [...groups2.get(key)?.paths ?? [], r.path] });
+  }
+  for (const g of groups2.values()) if (isMassDelete(g.paths.length, index.countLiveGlob(g.glob), share)) for (const p of g.paths) held.add(p);
+  return held;
 }
 function shallowFirst(paths) {
   const byDepth = [];
@@ -25667,17 +25770,13 @@ function needsApply(remote, local) {
 
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
-  constructor(category, deletes, live2) {
-    super(`refusing to sync: ${deletes} of ${live2} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
-    this.category = category;
-    this.deletes = deletes;
-    this.live = live2;
+  /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
+  constructor(what) {
+    super(`refusing to sync: ${what} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
+    this.what = what;
   }
-  category;
-  deletes;
-  live;
+  what;
 };
-var MASS_DELETE_FLOOR = 5;
 async function commitLocalChanges(repo, index, sources, o) {
   const run = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
   const probe = records(run, sources);
@@ -25706,6 +25805,7 @@ async function* records(run, sources) {
     if (++run.changed % 5e3 === 0) o.progress?.(run.changed);
     return [record2.path, encodeRecord(record2)];
   };
+  const refused = [];
   for (const source of sources) {
     const deletes = [];
     const offered = /* @__PURE__ */ new Set();
@@ -25715,24 +25815,23 @@ async function* records(run, sources) {
       if (record2 === "touch") {
         if (change.type !== "delete") run.touched.push({ ...index.get(change.path), localHash: change.localHash, stat: change.stat });
       } else if (record2.deleted) deletes.push(record2);
-      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record2.path, change.content.length));
+      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    guardMassDelete(source, deletes, index, o);
+    const asked = massDeletes(source, deletes, index, o);
+    refused.push(...asked);
+    if (asked.length) continue;
     if (o.restoreMissing) markMissing(run, source, deletes);
     else for (const record2 of deletes) yield emit(record2, null, null);
     if (o.rejoin) {
       for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
     }
   }
+  if (refused.length) throw new MassDeleteError(refused.join(", "));
 }
 function markMissing(run, source, deletes) {
   for (const r of deletes) run.touched.push({ ...run.index.get(r.path), localHash: null, stat: null });
   run.waiting[source.category] = [...run.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
-}
-function tooLarge(path, bytes) {
-  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
 }
 function toRecord(change, known, o) {
   if (change.type === "touch") return "touch";
@@ -25745,22 +25844,27 @@ function toRecord(change, known, o) {
   if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record2;
 }
-function guardMassDelete(source, deletes, index, o) {
-  if (o.allowMassDelete || o.restoreMissing) return;
+function massDeletes(source, deletes, index, o) {
+  if (o.allowMassDelete || o.restoreMissing) return [];
+  const asked = [];
   const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.whole) {
+      asked.push(r.path);
+      continue;
+    }
     if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
   }
   for (const [name, g] of groups2) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
     const live2 = index.countLiveGlob(g.glob);
-    if (g.count > live2 * o.massDeleteShare) throw new MassDeleteError(name, g.count, live2);
+    if (isMassDelete(g.count, live2, o.massDeleteShare)) asked.push(`${g.count} of ${live2} ${name}`);
   }
+  return asked;
 }
 function scanMarks(sources) {
   return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
@@ -25866,11 +25970,12 @@ async function runSync(ctx, options = {}) {
   }
 }
 async function cycle(run) {
-  const { ctx, repo, index } = run;
+  const { ctx, repo, index, options } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
   await joinRemote(run, offline);
   const { base, head } = index.state;
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
@@ -25883,7 +25988,7 @@ async function cycle(run) {
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
   const { outcome, target } = await integrate(run, sources, local);
-  const applied = await applyCommit(repo, index, sources, target);
+  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
@@ -25944,12 +26049,16 @@ async function commitLocal(run, sources, base, head, main) {
     firstParent: base === null ? await firstParent(repo, main) : null,
     headInMain: head !== null && head !== base && main !== null && await repo.isAncestor(head, main)
   });
-  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`;
+  const confirmed = options.allowMassDelete ? `
+
+${CONFIRMED_DELETIONS}` : "";
+  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
+    recordLimit: ctx.settings.recordLimit,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
@@ -27855,6 +27964,8 @@ var schema = external_exports.object({
   categories: external_exports.partialRecord(external_exports.enum(categoryNames), external_exports.boolean()).default({}),
   pathMap: external_exports.record(external_exports.string(), external_exports.string()).default({}),
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
+  /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
+  recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
   /** Plugin: seconds between syncs while OpenCode is open. */
   interval: external_exports.number().int().min(5).default(300),
   /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -27897,8 +28008,10 @@ async function loadSettings(configDir, env) {
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true]));
+  const { recordLimitMB, ...rest } = s;
   return {
-    ...s,
+    ...rest,
+    recordLimit: Math.floor(recordLimitMB * MIB),
     strategy: s.strategy,
     categories,
     settingsFile,
@@ -27908,7 +28021,7 @@ async function loadSettings(configDir, env) {
 }
 function describe3(issue2) {
   if (issue2.code === "invalid_value") return `must be one of ${issue2.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
+  if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: ${Object.keys(schema.shape).join(", ")}`;
   return issue2.message;
 }
 

@@ -79,7 +79,7 @@ export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonl
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
   }
   if (result.code === 0) return { ok: true };
   // Porcelain lines on stdout: "<flag>\t<src>:<dst>\t<summary>"; "!" marks a ref not moved.

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
 import { BUILD_PREFIX } from "./refs.js";
-import { gitEnv, GitError, runGit, type RunOptions } from "./run.js";
+import { gitEnv, GitError, gitFailure, runGit, type RunOptions } from "./run.js";
 
 export interface TreeEntry {
   readonly mode: string;
@@ -85,6 +85,24 @@ export class GitRepo {
   /** The full message of a commit. */
   async commitMessage(commit: string): Promise<string> {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
+  }
+
+  /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
+  async pathsChangedByCommitsWith(from: string, to: string, text: string): Promise<Set<string>> {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+    return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
+  }
+
+  /** For each path, the newest commit in from..to that changed it (merges aside). */
+  async lastChangedIn(from: string, to: string, paths: readonly string[]): Promise<Map<string, string>> {
+    const out = (await this.git(["log", "--no-merges", "--format=%x00%H", "--name-only", `${from}..${to}`, "--", ...paths])).stdout.toString("utf8");
+    const by = new Map<string, string>();
+    let commit = "";
+    for (const line of out.split("\n")) {
+      if (line.startsWith("\0")) commit = line.slice(1);
+      else if (line && !by.has(line)) by.set(line, commit);
+    }
+    return by;
   }
 
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
@@ -173,7 +191,14 @@ export class GitRepo {
    */
   async commit(spec: CommitSpec): Promise<string> {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec));
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e: unknown) => {
+      // A fast-import that died (a full disk) leaves a crash report and maybe its half-made ref: not ours to keep.
+      for (const f of await readdir(this.gitDir).catch(() => [] as string[])) if (f.startsWith("fast_import_crash_")) await rm(join(this.gitDir, f), { force: true });
+      const packs = join(this.gitDir, "objects", "pack");
+      for (const f of await readdir(packs).catch(() => [] as string[])) if (f.startsWith("tmp_pack_")) await rm(join(packs, f), { force: true });
+      await rm(join(this.gitDir, ref), { force: true });
+      throw e;
+    });
     // fast-import leaves the new commit in a loose ref file of our own; read and drop it directly.
     const file = join(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
@@ -240,7 +265,7 @@ function pipeInto(args: string[], chunks: AsyncIterable<Buffer>): Promise<void> 
     child.on("close", (code) => {
       if (aborted !== undefined) reject(aborted);
       else if (code === 0) resolve();
-      else reject(new GitError("failed", `git fast-import failed: ${stderr.trim()}`, stderr));
+      else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => undefined);
     (async () => {

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { maskSecrets } from "../core/mask.js";
 import { authEnv, secretForms, type GitAuth } from "./auth.js";
 
-export type GitFailure = "auth" | "network" | "rejected" | "not-found" | "failed";
+export type GitFailure = "auth" | "network" | "rejected" | "not-found" | "disk-full" | "failed";
 
 export class GitError extends Error {
   constructor(
@@ -52,11 +52,24 @@ export function gitEnv(auth?: GitAuth, extra?: Readonly<Record<string, string>>)
 }
 
 export function classify(stderr: string): GitFailure {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
   if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
   if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
   if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
   if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
   return "failed";
+}
+
+/** The error for a git command that failed: its kind, and a message that says what to do when the user can. */
+export function gitFailure(args: readonly string[], stderr: string, exit: number): GitError {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
 }
 
 export function runGit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -75,9 +88,7 @@ export function runGit(args: readonly string[], options: RunOptions = {}): Promi
         resolve({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
-      const what = `git ${maskSecrets(args.slice(0, 2).join(" "), secrets)}`;
-      const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-      reject(new GitError(classify(stderr), `${what} failed: ${first || `exit code ${exit}`}`, stderr));
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { z } from "zod";
+import { MIB, RECORD_SIZE_CEILING, RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { strategies } from "../../core/strategy.js";
 import type { Env } from "../platform/paths.js";
 
@@ -22,6 +23,8 @@ const schema = z
     categories: z.partialRecord(z.enum(categoryNames), z.boolean()).default({}),
     pathMap: z.record(z.string(), z.string()).default({}),
     massDeleteShare: z.number().min(0).max(1).default(0.5),
+    /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
+    recordLimitMB: z.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
     /** Plugin: seconds between syncs while OpenCode is open. */
     interval: z.number().int().min(5).default(300),
     /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -34,7 +37,9 @@ const schema = z
 
 export type FileSettings = z.infer<typeof schema>;
 
-export interface Settings extends Omit<FileSettings, "categories" | "strategy"> {
+export interface Settings extends Omit<FileSettings, "categories" | "strategy" | "recordLimitMB"> {
+  /** The largest record committed, in bytes (the setting recordLimitMB). */
+  readonly recordLimit: number;
   readonly strategy: (typeof strategies)[number];
   readonly categories: Readonly<Record<CategoryName, boolean>>;
   readonly settingsFile: string | undefined;
@@ -78,8 +83,10 @@ export async function loadSettings(configDir: string, env: Env): Promise<Setting
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true])) as Record<CategoryName, boolean>;
+  const { recordLimitMB, ...rest } = s;
   return {
-    ...s,
+    ...rest,
+    recordLimit: Math.floor(recordLimitMB * MIB),
     strategy: s.strategy as Settings["strategy"],
     categories,
     settingsFile,
@@ -90,6 +97,6 @@ export async function loadSettings(configDir: string, env: Env): Promise<Setting
 
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: remote, github, machine, merge, strategy, categories, pathMap, massDeleteShare, interval, remoteCheck, debounceMs, maxWaitMs`;
+  if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: ${Object.keys(schema.shape).join(", ")}`;
   return issue.message;
 }

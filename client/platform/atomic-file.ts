@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { renameSync, type Stats } from "node:fs";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { namingDiskFull } from "./disk-full.js";
 
 /** The temp files this module writes beside their target: never synced, never watched. */
 export const TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
@@ -38,7 +39,7 @@ export async function writeFileAtomic(path: string, content: Uint8Array | string
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
-    throw e;
+    return namingDiskFull(path)(e);
   }
   await fh.close();
   try {

@@ -3,6 +3,7 @@
 // The file is made whole, pid inside, then linked into place: a process killed while taking the
 // lock cannot leave an empty lock behind that nobody could ever prove stale.
 import { randomBytes } from "node:crypto";
+import { namingDiskFull } from "./disk-full.js";
 import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -35,7 +36,10 @@ export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
   await mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+  await writeFile(mine, `${process.pid}\n`, { mode: 0o600 }).catch(async (e: unknown) => {
+    await rm(mine, { force: true });
+    return namingDiskFull(dirname(path))(e);
+  });
   try {
     for (;;) {
       try {

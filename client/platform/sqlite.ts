@@ -1,6 +1,8 @@
 // One small SQLite interface over `node:sqlite` (Node ≥ 22.13) and `bun:sqlite` (OpenCode runs
 // plugins under Bun). No native addon: OpenCode installs plugins with install scripts disabled.
 
+import { namingDiskFull } from "./disk-full.js";
+
 export type SqlValue = string | number | bigint | null | Uint8Array;
 export type Row = Record<string, SqlValue>;
 
@@ -12,6 +14,8 @@ export interface Statement {
 }
 
 export interface Database {
+  /** The file, to name in errors. */
+  readonly path: string;
   exec(sql: string): void;
   prepare(sql: string): Statement;
   close(): void;
@@ -26,13 +30,13 @@ export interface OpenOptions {
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
-  const db = withStatementCache(isBun ? await openBun(path, options) : await openNode(path, options));
+  const db = withStatementCache(path, isBun ? await openBun(path, options) : await openNode(path, options));
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readOnly) db.exec("PRAGMA foreign_keys = ON");
   return db;
 }
 
-async function openNode(path: string, options: OpenOptions): Promise<Database> {
+async function openNode(path: string, options: OpenOptions): Promise<Omit<Database, "path">> {
   const { DatabaseSync } = await import("node:sqlite");
   const db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
   return {
@@ -57,7 +61,7 @@ interface BunStatement {
   iterate(...p: SqlValue[]): IterableIterator<Row>;
 }
 
-async function openBun(path: string, options: OpenOptions): Promise<Database> {
+async function openBun(path: string, options: OpenOptions): Promise<Omit<Database, "path">> {
   const specifier = "bun:sqlite";
   const { Database: BunDatabase } = (await import(specifier)) as {
     Database: new (p: string, o: { readonly?: boolean; create?: boolean }) => { exec(s: string): void; prepare(s: string): BunStatement; close(): void };
@@ -74,9 +78,10 @@ async function openBun(path: string, options: OpenOptions): Promise<Database> {
 }
 
 /** Compiling a statement costs more than running it: reuse each one (callers prepare per row). */
-function withStatementCache(db: Database): Database {
+function withStatementCache(path: string, db: Omit<Database, "path">): Database {
   const cache = new Map<string, Statement>();
   return {
+    path,
     exec: (sql) => db.exec(sql),
     prepare: (sql) => {
       let stmt = cache.get(sql);
@@ -98,7 +103,13 @@ export function transaction<T>(db: Database, fn: () => T): T {
     db.exec("COMMIT");
     return out;
   } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
+    // A full disk ends the transaction itself (SQLite rolls back): a ROLLBACK then fails and must not hide why.
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      /* already rolled back */
+    }
+    return namingDiskFull(db.path)(e);
   }
 }
+

@@ -7,7 +7,7 @@ import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
 import { removeLeftover } from "../platform/atomic-file.js";
 import { replaceUnlessEdited, statKey } from "./files.js";
-import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 const PREFIX = "credentials/";
@@ -46,8 +46,8 @@ export class CredentialSource implements Source {
     return path.startsWith(PREFIX);
   }
 
-  groupOf(): { name: string; glob: string } {
-    return { name: "credentials", glob: `${PREFIX}*` };
+  groupOf(): RecordGroup {
+    return { name: "credentials", glob: `${PREFIX}*`, whole: true };
   }
 
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {

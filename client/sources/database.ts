@@ -9,7 +9,7 @@ import { MAX_NESTING, nestsDeeper } from "../../core/nesting.js";
 import { identityMismatch, parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
 import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
 import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
-import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 /** Settings categories → tables. Parts travel with messages. */
 export const dbCategories: Readonly<Record<string, readonly Table[]>> = {
@@ -49,7 +49,7 @@ export class DatabaseSource implements Source {
     return path.startsWith("db/");
   }
 
-  groupOf(path: string): { name: string; glob: string; coveredBy?: string } {
+  groupOf(path: string): RecordGroup {
     const a = parseRecordPath(path);
     if (!a) return { name: "database records", glob: "db/*" };
     const group = { name: a.table === "session" ? "sessions" : `${a.table} records`, glob: TABLE_GLOBS[a.table] };

@@ -3,11 +3,11 @@
 import { lstatSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
-import { RECORD_SIZE_LIMIT } from "../../core/layout.js";
+import { overRecordLimit } from "../../core/layout.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { removeLeftover, TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
 import { corruptContent, kindOf } from "./file-kinds.js";
-import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, unchangedSinceScan, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export interface FileRule {
   /** Top-level names: a file, or a folder synced recursively. */
@@ -15,6 +15,8 @@ export interface FileRule {
   readonly folders: readonly string[];
   /** Names never synced at any depth (what OpenCode generates). */
   readonly ignore: readonly string[];
+  /** Top-level files whose deletion is asked about on its own (see RecordGroup.whole). */
+  readonly wholeFiles?: readonly string[];
 }
 
 export interface FileSourceOptions {
@@ -25,6 +27,8 @@ export interface FileSourceOptions {
   readonly mode?: number;
   /** OpenCode's folders: a link that leads elsewhere (a dotfiles checkout) is read, but never written through. */
   readonly writableRoots: readonly string[];
+  /** The largest file offered, in bytes: a bigger one is there, skipped and reported (never a deletion). */
+  readonly recordLimit: number;
   readonly warn: (message: string) => void;
 }
 
@@ -54,8 +58,8 @@ export class FileSource implements Source {
     return path.startsWith(this.o.prefix + "/");
   }
 
-  groupOf(): { name: string; glob: string } {
-    return { name: this.category, glob: `${this.o.prefix}/*` };
+  groupOf(path: string): RecordGroup {
+    return { name: this.category, glob: `${this.o.prefix}/*`, whole: this.o.rule.wholeFiles?.includes(path.slice(this.o.prefix.length + 1)) ?? false };
   }
 
   /** Local file for a repo path, or undefined when the path is not one this source may write. */
@@ -173,7 +177,7 @@ export class FileSource implements Source {
           if (depth > 0 || rule.folders.includes(name)) yield* visit.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
           const found = { rel: childRel, abs, stat: statKey(s), mtimeMs: s.mtimeMs };
-          if (s.size > RECORD_SIZE_LIMIT) yield { ...found, skip: `${s.size} bytes is over the ${RECORD_SIZE_LIMIT}-byte limit for one record` };
+          if (s.size > this.o.recordLimit) yield { ...found, skip: overRecordLimit(s.size, this.o.recordLimit) };
           else if (!childRel.split("/").every(isPortableName)) this.o.warn(`skipped ${abs}: its name cannot be stored portably`);
           else yield found;
         }

@@ -64,6 +64,13 @@ export function scannedHash(known: KnownLocal, path: string): string | null {
   return k && !k.deleted ? k.localHash : null;
 }
 
+export interface RecordGroup {
+  readonly name: string;
+  readonly glob: string;
+  readonly coveredBy?: string;
+  readonly whole?: boolean;
+}
+
 export interface Source {
   /** Category name as used in settings and messages. */
   readonly category: string;
@@ -73,8 +80,10 @@ export interface Source {
   /**
    * The group a record counts in for the mass-delete guard, a GLOB matching all of that group's paths,
    * and the record whose deletion takes this one with it (a message's session): then it does not count.
+   * `whole`: a whole file a user rarely means to delete everywhere (the main config, a credentials file):
+   * its deletion alone is asked about.
    */
-  groupOf(path: string): { readonly name: string; readonly glob: string; readonly coveredBy?: string };
+  groupOf(path: string): RecordGroup;
   scan(ctx: ScanContext): AsyncIterable<LocalChange>;
   /**
    * Writes records (tombstones included) in dependency order. With `known`, a local item that

@@ -2,6 +2,7 @@
 // source. A record whose local version is ahead of or concurrent with it is left alone (it is
 // pending a push or a merge). Each source remembers the commit it last applied, so one that could
 // not write (no database yet, a newer schema, a busy database) catches up on a later run.
+import { CONFIRMED_DELETIONS, isMassDelete } from "../../core/deletion-guard.js";
 import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
 import { readRecordObjects } from "../../git/record-reader.js";
@@ -22,6 +23,15 @@ export interface ApplyReport {
   readonly problems: readonly string[];
   /** Of those, the ones only the user can fix (SourceError.needsUser). */
   readonly needsUser: readonly string[];
+  /** Deletions from other machines held back for the user's yes (see heldDeletions). */
+  readonly held: number;
+}
+
+/** The mass-delete guard's settings for deletions arriving from the remote. */
+export interface DeletionGuard {
+  readonly share: number;
+  /** The user said yes (`sync --allow-mass-delete`). */
+  readonly allow: boolean;
 }
 
 /** Records read and applied at a time: memory grows with it, and each read costs a git process. */
@@ -29,8 +39,9 @@ const BATCH = 5000;
 /** The first batch is smaller: the apply starts sooner, while git reads the next one. */
 const FIRST_BATCH = 1000;
 
-export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string): Promise<ApplyReport> {
+export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string, guard: DeletionGuard): Promise<ApplyReport> {
   let applied = 0;
+  let held = 0;
   let skippedPending = 0;
   let waitingTotal = 0;
   let editedTotal = 0;
@@ -47,6 +58,13 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     // Shallow paths first: a record's parent lives on a shorter path (a session before its messages,
     // a message before its parts), so a batch rarely holds a child whose parent is still to come.
     const changed = shallowFirst(new Set([...oids.keys(), ...waitedOn]));
+    const holding = from === null || guard.allow ? new Set<string>() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
+    if (holding.size) {
+      const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
+      const message = `${holding.size} ${what} deleted on another machine (${[...holding].slice(0, 3).join(", ")}${holding.size > 3 ? ", …" : ""}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
+      problems.push(message);
+      needsUser.push(message);
+    }
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
@@ -62,17 +80,21 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     const applyRecords = async (paths: readonly string[], records: Map<string, SyncRecord>): Promise<ApplyResult> => {
       const known = index.getMany(paths);
       const wanted: SyncRecord[] = [];
+      const kept: string[] = [];
       for (const r of records.values()) {
         const decision = needsApply(r, known.get(r.path));
         if (decision === "pending") skippedPending++;
-        if (decision === "apply") wanted.push(r);
+        if (decision === "apply" && r.deleted && (holding.has(r.path) || holding.has(source.groupOf(r.path).coveredBy ?? ""))) kept.push(r.path);
+        else if (decision === "apply") wanted.push(r);
       }
+      held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
       const done = await source.apply(wanted, (p) => known.get(p));
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
-      return done;
+      // Held deletions wait: each sync asks again until the user says yes.
+      return { ...done, waiting: [...done.waiting, ...kept] };
     };
     try {
       const parentless: string[] = [];
@@ -95,7 +117,37 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       if (e.needsUser) needsUser.push(e.message);
     }
   }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser };
+  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+
+/**
+ * Deletions arriving from the remote that the mass-delete guard holds: a whole config or credentials
+ * file, or more of a group (sessions, files) in one commit than the guard lets a machine delete at
+ * once (an older client, a bug, a hostile push), unless the commit that deleted them says its user
+ * confirmed. Returns the held records' paths (a session's
+ * messages and parts are held with it, see Source.groupOf).
+ */
+async function heldDeletions(repo: GitRepo, index: IndexStore, source: Source, changed: readonly string[], from: string, to: string, share: number): Promise<Set<string>> {
+  const known = index.getMany(changed.filter((p) => source.groupOf(p).coveredBy === undefined));
+  const live = [...known.values()].filter((e) => !e.deleted).map((e) => e.path);
+  if (!live.length) return new Set();
+  const incoming = await readRecordObjects(repo, live.map((p) => [p, `${to}:${p}`]), () => undefined);
+  const gone = [...incoming.values()].filter((r) => r.deleted && compareVectors(r.vector, known.get(r.path)!.vector) === "ahead");
+  if (!gone.length) return new Set();
+  const confirmed = await repo.pathsChangedByCommitsWith(from, to, CONFIRMED_DELETIONS);
+  const commitOf = await repo.lastChangedIn(from, to, gone.map((r) => r.path));
+  const held = new Set<string>();
+  // Counted per commit, as the deleting machine's own guard counted them.
+  const groups = new Map<string, { glob: string; paths: string[] }>();
+  for (const r of gone) {
+    if (confirmed.has(r.path)) continue;
+    const g = source.groupOf(r.path);
+    const key = `${commitOf.get(r.path) ?? ""} ${g.name}`;
+    if (g.whole) held.add(r.path);
+    else groups.set(key, { glob: g.glob, paths: [...(groups.get(key)?.paths ?? []), r.path] });
+  }
+  for (const g of groups.values()) if (isMassDelete(g.paths.length, index.countLiveGlob(g.glob), share)) for (const p of g.paths) held.add(p);
+  return held;
 }
 
 /** Paths by their number of segments, fewest first, in their order otherwise (one pass: a first pull has a million). */

@@ -11,6 +11,7 @@ import type { Conflict } from "../../core/conflict.js";
 import { RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
+import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
 import { machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
 import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
@@ -93,11 +94,13 @@ export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Prom
 }
 
 async function cycle(run: Run): Promise<SyncReport> {
-  const { ctx, repo, index } = run;
+  const { ctx, repo, index, options } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
   await joinRemote(run, offline);
   const { base, head } = index.state;
+  // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
@@ -110,7 +113,7 @@ async function cycle(run: Run): Promise<SyncReport> {
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
   const { outcome, target } = await integrate(run, sources, local);
-  const applied = await applyCommit(repo, index, sources, target);
+  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
@@ -198,12 +201,14 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     firstParent: base === null ? await firstParent(repo, main) : null,
     headInMain: head !== null && head !== base && main !== null && (await repo.isAncestor(head, main)),
   });
-  const message = (skip: boolean) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`;
+  const confirmed = options.allowMassDelete ? `\n\n${CONFIRMED_DELETIONS}` : "";
+  const message = (skip: boolean) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
+    recordLimit: ctx.settings.recordLimit,
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,

@@ -1,6 +1,7 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
-import { RECORD_SIZE_LIMIT } from "../../core/layout.js";
+import { isMassDelete } from "../../core/deletion-guard.js";
+import { overRecordLimit } from "../../core/layout.js";
 import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
@@ -11,8 +12,9 @@ import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store
 import type { StatePatch } from "../state/sync-state.js";
 
 export class MassDeleteError extends AttentionError {
-  constructor(readonly category: string, readonly deletes: number, readonly live: number) {
-    super(`refusing to sync: ${deletes} of ${live} ${category} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
+  /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
+  constructor(readonly what: string) {
+    super(`refusing to sync: ${what} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
   }
 }
 
@@ -21,6 +23,8 @@ export interface LocalCommitOptions {
   readonly parent: string | null;
   readonly message: string;
   readonly massDeleteShare: number;
+  /** The largest record committed, in bytes. */
+  readonly recordLimit: number;
   readonly allowMassDelete: boolean;
   readonly now: () => number;
   /** Offer every version this machine has, not only changes (a new remote, a rewritten main). */
@@ -42,8 +46,6 @@ export interface LocalCommit {
   readonly state: StatePatch;
 }
 
-/** Deletions (sessions, files; a session's messages count with it) below this many are never a mass delete. */
-const MASS_DELETE_FLOOR = 5;
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
   const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
@@ -90,6 +92,8 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     if (++run.changed % 5000 === 0) o.progress?.(run.changed);
     return [record.path, encodeRecord(record)];
   };
+  // Every deletion the guard asks about, from every source, in one question.
+  const refused: string[] = [];
   for (const source of sources) {
     const deletes: SyncRecord[] = [];
     const offered = new Set<string>();
@@ -99,15 +103,18 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       if (record === "touch") {
         if (change.type !== "delete") run.touched.push({ ...index.get(change.path)!, localHash: change.localHash, stat: change.stat });
       } else if (record.deleted) deletes.push(record);
-      else if (change.type === "put" && change.content.length > RECORD_SIZE_LIMIT) o.warn(tooLarge(record.path, change.content.length));
+      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    guardMassDelete(source, deletes, index, o);
+    const asked = massDeletes(source, deletes, index, o);
+    refused.push(...asked);
+    if (asked.length) continue;
     if (o.restoreMissing) markMissing(run, source, deletes);
     else for (const record of deletes) yield emit(record, null, null);
     // A rejoin also hands the new remote the deletions this machine knows, as the versions they are.
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
   }
+  if (refused.length) throw new MassDeleteError(refused.join(", "));
 }
 
 /** Missing here, kept everywhere: known as never written here, and waiting, so the apply writes it back from main. */
@@ -116,10 +123,6 @@ function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecor
   run.waiting[source.category] = [...run.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
 
-function tooLarge(path: string, bytes: number): string {
-  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${path} is ${mb(bytes)}, over the ${mb(RECORD_SIZE_LIMIT)} limit for one record (GitHub warns from 50 MB and refuses 100 MB): it is not uploaded and stays as it is on this machine; the rest syncs`;
-}
 
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
@@ -135,22 +138,28 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
   return record;
 }
 
-function guardMassDelete(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): void {
-  if (o.allowMassDelete || o.restoreMissing) return;
+/** What of a source's deletions the guard asks about first: whole files, and groups mostly deleted. */
+function massDeletes(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): string[] {
+  if (o.allowMassDelete || o.restoreMissing) return [];
+  const asked: string[] = [];
   const deleted = new Set(deletes.map((r) => r.path));
   const groups = new Map<string, { glob: string; count: number }>();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
+    if (g.whole) {
+      asked.push(r.path);
+      continue;
+    }
     if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups.set(g.name, entry);
   }
   for (const [name, g] of groups) {
-    if (g.count < MASS_DELETE_FLOOR) continue;
     const live = index.countLiveGlob(g.glob);
-    if (g.count > live * o.massDeleteShare) throw new MassDeleteError(name, g.count, live);
+    if (isMassDelete(g.count, live, o.massDeleteShare)) asked.push(`${g.count} of ${live} ${name}`);
   }
+  return asked;
 }
 
 function scanMarks(sources: readonly Source[]): StatePatch {

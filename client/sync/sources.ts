@@ -19,6 +19,7 @@ export const CONFIG_RULE: FileRule = {
   // OpenCode reads both the singular and the plural folder names.
   folders: ["agent", "agents", "command", "commands", "mode", "modes", "plugin", "plugins", "tool", "tools", "skill", "skills", "themes"],
   ignore: GENERATED,
+  wholeFiles: ["opencode.json", "opencode.jsonc"],
 };
 
 export const STATE_RULE: FileRule = {
@@ -37,8 +38,8 @@ export function buildSources(settings: Settings, opencode: OpenCodePaths, key: B
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, warn }));
-  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, warn }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));

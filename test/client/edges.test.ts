@@ -1,10 +1,14 @@
 // The edges a user's ordinary bad luck brings (DESIGN.md §7), each checked as the user would: a
 // value is gone only when a user replaced or deleted it knowingly on some machine. Real git against
 // a loopback server, real SQLite, real files; every case has its own remote.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ocSyncPaths } from "../../client/platform/paths.js";
+import { loadContext } from "../../client/sync/context.js";
+import { runSync } from "../../client/sync/cycle.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
@@ -168,6 +172,38 @@ describe("one poison record", () => {
   });
 });
 
+describe("a record over the size limit", () => {
+  it("a tool output over recordLimitMB stays on its machine and is named; the rest of its session syncs, and it does once it is small again", async () => {
+    const w = await syncWorld();
+    const A = w.machine("big-a");
+    writeFileSync(join(A.config, "opencode-sync.jsonc"), '{ "recordLimitMB": 0.05 } // 50 KiB\n');
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 2 });
+    const big = s.parts[1]!;
+    db.prepare("UPDATE part SET data = ? WHERE id = ?").run(JSON.stringify({ type: "text", text: "x".repeat(60_000) }), big);
+    db.close();
+    const r = await sync(A);
+    expect(problems(r)).toMatch(new RegExp(`db/sessions/${s.id}/parts/${s.messages[0]}/${big}\\.json: 0\\.057 MB \\(\\d+ bytes\\) is over the 0\\.050 MB \\(52428 bytes\\) limit for one record \\(the setting recordLimitMB.*it is not uploaded and stays as it is on this machine; the rest syncs`));
+    const B = w.machine("big-b");
+    await sync(B);
+    expect(rows(B, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 2 }]);
+    expect(rows(B, "SELECT id FROM part WHERE session_id = ? ORDER BY id", s.id).map((x) => x.id)).toEqual(s.parts.filter((p) => p !== big).sort());
+    // Still there on A after another sync: never a deletion (it is reported when it is scanned, i.e. when it changes).
+    await sync(A);
+    expect(rows(A, "SELECT count(*) AS n FROM part WHERE id = ?", big)).toEqual([{ n: 1 }]);
+    const again = openDb(A);
+    again.prepare("UPDATE part SET data = ?, time_updated = ? WHERE id = ?").run(JSON.stringify({ type: "text", text: "compacted" }), Date.now(), big);
+    // OpenCode touches the session whenever one of its parts changes.
+    again.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(Date.now(), s.id);
+    again.close();
+    const shrunk = await sync(A);
+    expect(problems(shrunk)).not.toContain(big);
+    expect(shrunk.committed, JSON.stringify(shrunk)).toBe(2); // the part, and its session (touched)
+    await sync(B);
+    expect(rows(B, "SELECT data FROM part WHERE id = ?", big)).toEqual([{ data: JSON.stringify({ type: "text", text: "compacted" }) }]);
+  });
+});
+
 describe("a force-pushed main", () => {
   it("is not adopted: the sync stops with exit 3, changes nothing, and --repush puts everything back", async () => {
     const w = await syncWorld();
@@ -214,6 +250,17 @@ describe("two machines with one id (a copied home)", () => {
     expect(r.stderr).toMatch(/another machine syncs as 'twin'.*oc-sync init --machine/);
     expect(readConfig(A2)).toEqual({ theme: "edited on the copy" });
     expect(await remoteText(w, "config/opencode.json")).toContain("edited on the original");
+    // The copy takes an id of its own, as the message says: its edit arrives, as the value or as a conflict beside the original's.
+    const own = { ...A2.env, OC_SYNC_MACHINE: undefined };
+    const renamed = await runCli(own, ["init", "--machine", "twin-copy"]);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    const after = await runCli(own, ["sync"]);
+    expect(after.code, after.stderr).toBe(0);
+    const main = await remoteText(w, "config/opencode.json");
+    const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString();
+    const kept = [main, ...(await Promise.all(conflicts.split("\n").filter(Boolean).map((p) => remoteText(w, p))))].join("\n");
+    expect(kept).toContain("edited on the original");
+    expect(kept).toContain("edited on the copy");
   });
 });
 
@@ -255,7 +302,7 @@ describe("a wiped database (OpenCode reinstalled)", () => {
     rmSync(config(A));
     const halted = await runCli(A.env, ["sync"]);
     expect(halted.code).toBe(3);
-    expect(halted.stderr).toMatch(/6 of 6 sessions would be deleted on every machine.*'oc-sync sync --restore-missing'.*Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'/s);
+    expect(halted.stderr).toMatch(/config\/opencode\.json, 6 of 6 sessions would be deleted on every machine.*'oc-sync sync --restore-missing'.*Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'/s);
     const restored = await runCli(A.env, ["sync", "--restore-missing"]);
     expect(restored.code, restored.stderr).toBe(0);
     expect(rows(A, "SELECT count(*) AS n FROM message")).toEqual([{ n: 12 }]);
@@ -280,6 +327,122 @@ describe("a wiped database (OpenCode reinstalled)", () => {
     const B = w.machine("one-of-two-b");
     await sync(B);
     expect(rows(B, "SELECT id FROM session").map((x) => x.id)).toEqual([keep.id]);
+  });
+});
+
+describe("deleting a whole config or credentials file", () => {
+  it.for([
+    ["opencode.json", (h: TestHome) => config(h), "config/opencode.json"],
+    ["auth.json", (h: TestHome) => join(h.data, "auth.json"), "credentials/auth.json"],
+  ] as const)("%s: asked about, kept everywhere until confirmed, then deleted everywhere", async ([, file, record]) => {
+    const w = await syncWorld();
+    const A = w.machine(`whole-${record.length}`);
+    writeFileSync(config(A), '{ "theme": "kept" }\n');
+    writeFileSync(join(A.data, "auth.json"), JSON.stringify({ openai: { type: "api", key: "sk-kept" } }), { mode: 0o600 });
+    await sync(A);
+    const B = w.machine(`whole-${record.length}-b`);
+    await sync(B);
+    rmSync(file(A));
+    const halted = await runCli(A.env, ["sync"]);
+    expect(halted.code).toBe(3);
+    expect(halted.stderr).toContain(`${record} would be deleted on every machine`);
+    await sync(B);
+    expect(existsSync(file(B))).toBe(true);
+    const confirmed = await runCli(A.env, ["sync", "--allow-mass-delete"]);
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    await sync(B);
+    expect(existsSync(file(B))).toBe(false);
+  });
+});
+
+describe("deletions arriving from the remote", () => {
+  const sessionIds = (h: TestHome) => rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id);
+  const deleteSessions = (h: TestHome, ids: readonly string[]) => {
+    const db = openDb(h);
+    for (const id of ids) db.prepare("DELETE FROM session WHERE id = ?").run(id);
+    db.close();
+  };
+  const eightSessions = async (name: string) => {
+    const w = await syncWorld();
+    const A = w.machine(`${name}-a`);
+    const db = openDb(A);
+    const made = Array.from({ length: 8 }, () => addSession(db, A, { messages: 1 }).id);
+    db.close();
+    await sync(A);
+    const B = w.machine(`${name}-b`);
+    await sync(B);
+    return { A, B, made };
+  };
+
+  it("many sessions deleted in one commit nobody confirmed (an older client, a hostile push) are kept until this machine's user says yes", async () => {
+    const { A, B, made } = await eightSessions("remote-mass");
+    // What a client without the guard pushes: six of eight sessions deleted at once, no confirmation.
+    deleteSessions(A, made.slice(0, 6));
+    const ctx = await loadContext({ env: A.env });
+    const sneak = await runSync({ ...ctx, settings: { ...ctx.settings, massDeleteShare: 1 } });
+    expect(sneak.outcome).not.toBe("up-to-date");
+    const r = await runCli(B.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toMatch(/6 sessions deleted on another machine \(db\/sessions\/.*\) are kept here.*'oc-sync sync --allow-mass-delete'/s);
+    expect(sessionIds(B)).toEqual([...made].sort());
+    // Asked again on the next sync, not forgotten.
+    expect((await runCli(B.env, ["sync"])).code).toBe(3);
+    const yes = await runCli(B.env, ["sync", "--allow-mass-delete"]);
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(sessionIds(B)).toEqual(made.slice(6).sort());
+    expect(rows(B, "SELECT count(*) AS n FROM message")).toEqual([{ n: 2 }]);
+  });
+
+  it("a mass delete its user confirmed is applied everywhere without asking again; a few deletions never ask", async () => {
+    const { A, B, made } = await eightSessions("remote-confirmed");
+    deleteSessions(A, made.slice(0, 6));
+    expect((await runCli(A.env, ["sync", "--allow-mass-delete"])).code).toBe(0);
+    const r = await runCli(B.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sessionIds(B)).toEqual(made.slice(6).sort());
+    deleteSessions(A, made.slice(6, 7));
+    await sync(A);
+    expect((await runCli(B.env, ["sync"])).code).toBe(0);
+    expect(sessionIds(B)).toEqual(made.slice(7));
+  });
+});
+
+describe("a full disk", () => {
+  // A real full filesystem: a 4 MiB tmpfs holds oc-sync's folder (needs root, as here and in CI).
+  const mountTmpfs = (dir: string) => spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir]).status === 0;
+
+  it("says which disk is full and what to do; nothing is half-written, and the next sync after freeing space sends everything", async () => {
+    const w = await syncWorld();
+    const A = w.machine("full-a");
+    const data = ocSyncPaths(A.env).data;
+    mkdirSync(data, { recursive: true });
+    expect(mountTmpfs(data), "mount a tmpfs (run the tests as root)").toBe(true);
+    try {
+      await sync(A);
+      const db = openDb(A);
+      const s = addSession(db, A, { messages: 3 });
+      // A tool output git cannot compress much: the commit needs more room than is left.
+      db.prepare("UPDATE part SET data = ? WHERE id = ?").run(JSON.stringify({ type: "text", text: randomBytes(600_000).toString("base64") }), s.parts[1]!);
+      db.close();
+      // Room for the lock, the log and the state, not for the commit.
+      const free = Number(spawnSync("df", ["--output=avail", "-B1", data]).stdout.toString().split("\n")[1]);
+      writeFileSync(join(data, "filler"), Buffer.alloc(free - 160 * 1024));
+      const r = await runCli(A.env, ["sync"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`the disk holding ${join(data, "repo.git")} is full`);
+      expect(r.stderr).toContain("free some space and sync again");
+      expect(r.stderr).not.toMatch(/cannot rollback/);
+      expect(readdirSync(join(data, "repo.git")).filter((f) => f.startsWith("fast_import_crash_"))).toEqual([]);
+      expect(readdirSync(join(data, "repo.git", "objects", "pack")).filter((f) => f.startsWith("tmp_pack_"))).toEqual([]);
+      rmSync(join(data, "filler"));
+      const again = await runCli(A.env, ["sync"]);
+      expect(again.code, again.stderr).toBe(0);
+      const B = w.machine("full-b");
+      await sync(B);
+      expect(rows(B, "SELECT count(*) AS n FROM part WHERE session_id = ?", s.id)).toEqual([{ n: 6 }]);
+    } finally {
+      spawnSync("umount", ["-l", data]);
+    }
   });
 });
 

@@ -1,22 +1,80 @@
 // One machine of a history: an isolated home with OpenCode's folders and database, the edits a
 // user makes there, and a snapshot of everything oc-sync syncs (paths made machine-independent).
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyEdits, modify, parse } from "jsonc-parser";
 import { addMessage, addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../opencode-home.js";
+
+/** Every machine of a history commits records of at most 50 KiB (the setting recordLimitMB), so a history can grow one past it cheaply. */
+export const HISTORY_RECORD_LIMIT = 50 * 1024;
 import { ocSyncPaths, type Env } from "../../../client/platform/paths.js";
 
 export class Machine {
-  readonly home: TestHome;
+  home: TestHome;
   constructor(
     readonly name: string,
     root: string,
     env: Env,
+    copyOf?: Machine,
   ) {
+    if (copyOf) copyHome(copyOf.home.home, join(root, name));
     this.home = makeHome(root, name, env);
+    if (copyOf) {
+      // The same paths as on the machine it was copied from (a copied home keeps its absolute paths).
+      const db = openDb(this.home);
+      db.prepare("UPDATE project SET worktree = replace(worktree, ?, ?), sandboxes = replace(sandboxes, ?, ?)").run(copyOf.home.home, this.home.home, copyOf.home.home, this.home.home);
+      db.prepare("UPDATE session SET directory = replace(directory, ?, ?)").run(copyOf.home.home, this.home.home);
+      db.prepare("UPDATE message SET data = replace(data, ?, ?)").run(copyOf.home.home, this.home.home);
+      db.close();
+      return;
+    }
     const db = createDatabase(this.home);
     addProject(db, this.home);
     db.close();
+    writeFileSync(join(this.home.config, "opencode-sync.jsonc"), `{ "recordLimitMB": ${HISTORY_RECORD_LIMIT / 1024 / 1024} }\n`);
+  }
+
+  /** Points this machine at another remote or gives it another id, as `init` would. */
+  setEnv(patch: Env): void {
+    this.home = { ...this.home, env: { ...this.home.env, ...patch } };
+  }
+
+  private get backupDir(): string {
+    return `${this.home.home}.backup`;
+  }
+
+  /** A backup of the whole home (OpenCode's folders, its database, oc-sync's state). */
+  backUp(): void {
+    rmSync(this.backupDir, { recursive: true, force: true });
+    copyHome(this.home.home, this.backupDir);
+  }
+
+  /** The home as the backup had it; false when there is none. */
+  restoreBackup(): boolean {
+    if (!existsSync(this.backupDir)) return false;
+    rmSync(this.home.home, { recursive: true, force: true });
+    copyHome(this.backupDir, this.home.home);
+    return true;
+  }
+
+  /** A message whose tool output is over the record limit; undefined when this machine lacks the session. */
+  addOversizedMessage(sessionId: string): { id: string; parts: string[] } | undefined {
+    const made = this.addMessage(sessionId, "a huge tool output follows");
+    if (!made) return undefined;
+    this.setPart(sessionId, made.parts[1]!, "x".repeat(HISTORY_RECORD_LIMIT + 1024));
+    return made;
+  }
+
+  /** Replaces a part's output, and touches its session as OpenCode does (the user compacts a session). */
+  setPart(sessionId: string, partId: string, output: string): void {
+    const db = openDb(this.home);
+    try {
+      const now = Date.now();
+      db.prepare("UPDATE part SET data = ?, time_updated = ? WHERE id = ?").run(JSON.stringify({ type: "tool", tool: "bash", callID: `call-${partId}`, state: { status: "completed", input: {}, output } }), now, partId);
+      db.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(now, sessionId);
+    } finally {
+      db.close();
+    }
   }
 
   private get configFile(): string {
@@ -171,6 +229,17 @@ export interface MachineSnapshot {
   readonly messages: readonly { id: string; session_id: string; data: string }[];
   readonly parts: readonly { id: string; message_id: string; data: string }[];
   readonly todos: readonly unknown[];
+}
+
+/** Copies a home as `cp -a` would; a link into the home (a dotfiles folder) points into the copy. */
+function copyHome(from: string, to: string): void {
+  cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+  const config = join(to, ".config", "opencode");
+  if (lstatSync(config, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    const target = readlinkSync(config);
+    rmSync(config);
+    symlinkSync(target.split(from).join(to), config);
+  }
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { parse } from "jsonc-parser";
 import { fileURLToPath } from "node:url";
-import { runSync } from "../../../client/sync/cycle.js";
+import { runSync, type SyncReport } from "../../../client/sync/cycle.js";
 import { listConflicts } from "../../../client/sync/conflicts.js";
 import { loadContext } from "../../../client/sync/context.js";
-import { RewrittenMainError } from "../../../client/sync/attention.js";
+import { RewrittenMainError, SharedMachineIdError } from "../../../client/sync/attention.js";
 import { MassDeleteError } from "../../../client/sync/local-commit.js";
 import { foreignRecord, plantOnMain } from "../hostile-repo.js";
 import { fetchRefs } from "../../../git/remote.js";
@@ -24,7 +24,7 @@ import { seeded } from "./random.js";
 const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
 
 /** The faults a history injects, as operations among the edits and syncs. */
-export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison", "wipe-db"] as const;
+export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison", "wipe-db", "oversized", "remote-switch", "restore-backup", "clone-home"] as const;
 type Fault = (typeof FAULTS)[number];
 
 export interface HistoryWorld {
@@ -67,11 +67,23 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
   const faults: string[] = [];
   const unique = (m: Machine, what: string) => `${what}-${m.name}-${++counter}`;
 
-  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean } = {}): Promise<void> => {
+  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean } = {}): Promise<SyncReport> => {
     const ctx = await loadContext({ env: m.home.env });
     try {
-      await runSync(ctx, options);
+      const report = await runSync(ctx, options);
+      // Deletions from another machine held for this user's yes (see heldDeletions); the user says yes.
+      const held = report.needsUser.find((m) => m.includes("deleted on another machine"));
+      if (!held || options.allowMassDelete) return report;
+      model.note(`${m.name}: deletions held (${held.slice(0, 60)}…), confirmed`);
+      return syncInProcess(m, { ...options, allowMassDelete: true });
     } catch (e) {
+      // Another machine pushes under this one's id (a copied home, a restored backup): the user gives this one an id of its own.
+      if (e instanceof SharedMachineIdError) {
+        const id = `${m.name}-id${++counter}`;
+        model.note(`${m.name}: its id is shared, now ${id}`);
+        m.setEnv({ OC_SYNC_MACHINE: id });
+        return syncInProcess(m, options);
+      }
       // The guard asks before a large share of records is deleted; the user says yes.
       if (e instanceof MassDeleteError) {
         model.note(`${m.name}: mass-delete guard (${e.message.slice(0, 60)}…), confirmed`);
@@ -127,6 +139,12 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
 
   const liveSessions = (m: Machine) => m.sessionIds().filter((id) => model.sessions.has(id));
 
+  function startSession(m: Machine): string {
+    const s = m.newSession();
+    model.sessions.set(s.id, { id: s.id, creator: m.name, titles: [{ machine: m.name, value: s.title, prev: undefined }], messages: new Map(s.messages.map((x) => [x.id, { machine: m.name, parts: x.parts }])), deletes: [] });
+    return s.id;
+  }
+
   function edit(m: Machine): void {
     const op = rnd.pick(["config-own", "config-shared", "cred-own", "cred-shared", "prompt", "session", "message", "message", "rename", "delete"] as const);
     switch (op) {
@@ -158,11 +176,9 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         model.prompts.add(input);
         break;
       }
-      case "session": {
-        const s = m.newSession();
-        model.sessions.set(s.id, { id: s.id, creator: m.name, titles: [{ machine: m.name, value: s.title, prev: undefined }], messages: new Map(s.messages.map((x) => [x.id, { machine: m.name, parts: x.parts }])), deletes: [] });
+      case "session":
+        startSession(m);
         break;
-      }
       case "message": {
         const ids = liveSessions(m);
         if (!ids.length) return;
@@ -237,6 +253,55 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         const older = history[rnd.int(1, history.length - 1)]!;
         await runGit(["--git-dir", world.remoteDir, "update-ref", "refs/heads/main", older]);
         model.note(`remote: main reset ${history.indexOf(older)} commit(s) back`);
+        return true;
+      }
+      case "oversized": {
+        // A tool output grows past the record limit: it stays here, the rest syncs; the user compacts it and then it syncs.
+        await settle(m);
+        const id = liveSessions(m)[0] ?? startSession(m);
+        const made = m.addOversizedMessage(id)!;
+        const report = await syncInProcess(m);
+        if (!report.problems.some((p) => p.includes(made.parts[1]!))) failures.push(`${m.name}: the oversized part ${made.parts[1]} was not reported`);
+        const tree = (await runGit(["--git-dir", world.remoteDir, "ls-tree", "-r", "--name-only", "main"])).stdout.toString();
+        if (tree.includes(made.parts[1]!)) failures.push(`${m.name}: the oversized part ${made.parts[1]} reached main`);
+        m.setPart(id, made.parts[1]!, "compacted");
+        model.sessions.get(id)!.messages.set(made.id, { machine: m.name, parts: made.parts });
+        return true;
+      }
+      case "remote-switch": {
+        // A detour: the user points this machine at another remote for a while, edits there, and comes back.
+        await settle(m);
+        const detour = `-detour${++counter}.git`;
+        await runGit(["init", "--bare", "-q", "-b", "main", world.remoteDir.replace(/\.git$/, detour)]);
+        m.setEnv({ OC_SYNC_REMOTE: world.url.replace(/\.git$/, detour) });
+        await syncInProcess(m);
+        for (let i = rnd.int(1, 3); i > 0; i--) edit(m);
+        await syncInProcess(m);
+        m.setEnv({ OC_SYNC_REMOTE: world.url });
+        await syncInProcess(m);
+        return true;
+      }
+      case "restore-backup": {
+        // A backup of the home, synced edits after it, then the backup is restored (what was synced comes back from main).
+        await settle(m);
+        await syncInProcess(m);
+        m.backUp();
+        for (let i = rnd.int(1, 3); i > 0; i--) edit(m);
+        await syncInProcess(m);
+        return m.restoreBackup();
+      }
+      case "clone-home": {
+        // The home is copied to a new machine, id and all, after a sync (edits the copy carries unsynced
+        // become concurrent with the original's: kept as conflicts, see edges.test.ts); both go on editing and syncing.
+        await settle(m);
+        await syncInProcess(m);
+        const copy = new Machine(`${m.name}c${++counter}`, world.root, { ...world.env, OC_SYNC_MERGE: mode, OC_SYNC_MACHINE: m.home.env.OC_SYNC_MACHINE }, m);
+        machines.push(copy);
+        names.push(copy.name);
+        edit(m);
+        await syncInProcess(m);
+        edit(copy);
+        await syncInProcess(copy);
         return true;
       }
       case "poison": {
