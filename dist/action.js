@@ -19764,9 +19764,10 @@ var GitError = class extends Error {
   kind;
   stderr;
 };
+var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
 function gitEnv(auth, extra) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
   return {
     ...env,
     LC_ALL: "C",
@@ -22283,6 +22284,10 @@ var GitRepo = class _GitRepo {
     }
     return by;
   }
+  /** Whether any ref under the prefix points at a commit that `commit` does not contain. */
+  async refsNotIn(prefix, commit) {
+    return (await this.git(["for-each-ref", "--count=1", "--format=%(refname)", `--no-merged=${commit}`, prefix])).stdout.length > 0;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -22367,9 +22372,9 @@ var GitRepo = class _GitRepo {
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
-  /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
-  async rebase(from, oldParent, newParent, message) {
-    const changes = (await this.diff(oldParent, from)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
+  async rebase(from, oldParent, newParent, message, omit = []) {
+    const changes = (await this.diff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */

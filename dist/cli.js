@@ -27515,9 +27515,10 @@ var GitError = class extends Error {
   kind;
   stderr;
 };
+var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
 function gitEnv(auth2, extra) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
   return {
     ...env,
     LC_ALL: "C",
@@ -27777,6 +27778,10 @@ var GitRepo = class _GitRepo {
     }
     return by;
   }
+  /** Whether any ref under the prefix points at a commit that `commit` does not contain. */
+  async refsNotIn(prefix, commit) {
+    return (await this.git(["for-each-ref", "--count=1", "--format=%(refname)", `--no-merged=${commit}`, prefix])).stdout.length > 0;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -27861,9 +27866,9 @@ var GitRepo = class _GitRepo {
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
-  /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
-  async rebase(from, oldParent, newParent, message) {
-    const changes = (await this.diff(oldParent, from)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
+  async rebase(from, oldParent, newParent, message, omit3 = []) {
+    const changes = (await this.diff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -27931,6 +27936,18 @@ function pipeInto(args, chunks) {
         child.kill("SIGKILL");
       }
     })();
+  });
+}
+
+// client/platform/private-dir.ts
+import { chmod, mkdir as mkdir3 } from "node:fs/promises";
+async function ensurePrivateDir(dir) {
+  await mkdir3(dir, { recursive: true, mode: 448 });
+  await chmod(dir, 448);
+}
+async function makePrivate(file2) {
+  await chmod(file2, 384).catch((e) => {
+    if (e.code !== "ENOENT") throw e;
   });
 }
 
@@ -28195,8 +28212,11 @@ function toEntry(row) {
 
 // client/state/open-state.ts
 async function openState(paths) {
+  await ensurePrivateDir(paths.data);
   const repo = await GitRepo.open(paths.repo);
+  await ensurePrivateDir(paths.repo);
   const index = new IndexStore(await openDatabase(paths.stateDb, { busyTimeoutMs: 1e4 }));
+  for (const f of ["", "-wal", "-shm"]) await makePrivate(paths.stateDb + f);
   return { repo, index };
 }
 function closeState(state) {
@@ -30085,9 +30105,46 @@ function isMassDelete(count, live2, share) {
 }
 var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
 
+// git/merge-all.ts
+async function mergeAllBranches(repo, remote, options) {
+  return compareAndSwap(
+    repo,
+    remote,
+    async (attempt) => {
+      const before = await repo.revParse(TRACKED_MAIN);
+      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
+      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
+      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
+      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
+    },
+    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
+  );
+}
+async function foldBranches(repo, start, options) {
+  let main2 = start;
+  const machines = [];
+  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
+    if (await repo.isAncestor(oid, main2)) continue;
+    const touchesGithub = (await repo.diff(main2, oid, [GITHUB_DIR])).length > 0;
+    const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    if (!merged.commit) continue;
+    machines.push({ ...merged, machine, branchHead: oid });
+    main2 = merged.commit;
+  }
+  return { main: main2, machines };
+}
+
+// git/push-refusal.ts
+var TOO_LARGE = /File (\S+) is [\d.]+ MB; this exceeds GitHub's file size limit/g;
+var SECRET_AT = /path: (\S+?):\d+/g;
+function refusedPaths(serverText) {
+  const paths = [...serverText.matchAll(TOO_LARGE), ...serverText.matchAll(SECRET_AT)].map((m) => m[1]);
+  return [...new Set(paths)];
+}
+
 // client/platform/lock.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
+import { link, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname4, join as join11 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
@@ -30106,7 +30163,7 @@ function alive(pid) {
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
 async function acquireLock(path, waitMs = 0) {
-  await mkdir3(dirname4(path), { recursive: true });
+  await ensurePrivateDir(dirname4(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes5(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
@@ -30509,7 +30566,7 @@ async function cycle(run2) {
   const { ctx, repo, index, options } = run2;
   const offline = await fetchOrOffline(run2);
   crashPoint("after-fetch");
-  await joinRemote(run2, offline);
+  const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
@@ -30523,7 +30580,10 @@ async function cycle(run2) {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run2.needsUser };
   }
-  const { outcome, target } = await integrate(run2, sources, local);
+  const integrated = await integrate(run2, sources, local);
+  const { outcome } = integrated;
+  const orphans = repushing || ctx.mode === "local" && await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target);
+  const target = orphans ? await putBackBranches(run2, integrated.target) : integrated.target;
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
@@ -30552,14 +30612,21 @@ async function joinRemote({ ctx, repo, index, options }, offline) {
   if (remote === null) index.update({ remote: id });
   else if (remote !== id) {
     ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
-    return index.rejoin(id);
+    index.rejoin(id);
+    return false;
   }
-  if (offline || base === null) return;
+  if (offline || base === null) return false;
   const main2 = await repo.revParse(TRACKED_MAIN);
-  if (main2 !== null && (main2 === base || await repo.isAncestor(base, main2))) return;
+  if (main2 !== null && (main2 === base || await repo.isAncestor(base, main2))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
   ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
+  return true;
+}
+async function putBackBranches({ ctx, repo }, main2) {
+  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
+  for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
+  return r.after ?? main2;
 }
 async function prepareRepo(ctx, repo, main2, offline) {
   await checkFormat(repo, main2);
@@ -30634,12 +30701,25 @@ async function integrate(run2, sources, local) {
     return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main3, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
+  const dropped = /* @__PURE__ */ new Set();
   let done;
-  try {
-    done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
-  } catch (e) {
-    if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-    throw e;
+  for (; ; ) {
+    try {
+      done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
+      break;
+    } catch (e) {
+      if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
+      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
+      if (!refused.length) throw e;
+      mine = await withoutRecords(repo, mine, refused);
+      index.update({ head: mine });
+      for (const path of refused) {
+        dropped.add(path);
+        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
+        run2.warn(message);
+        run2.needsUser.push(message);
+      }
+    }
   }
   const { plan, main: main2, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
@@ -30647,6 +30727,20 @@ async function integrate(run2, sources, local) {
   for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
   return { outcome: outcomeOf(plan), target };
+}
+async function pendingFrom(repo, mine) {
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  return main2 ? repo.mergeBase(mine, main2) : null;
+}
+async function refusedOfOurs(repo, serverText, mine, dropped) {
+  const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
+  if (!named.length) return [];
+  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
+  return named.filter((p) => ours.has(p));
+}
+async function withoutRecords(repo, mine, refused) {
+  const from = await pendingFrom(repo, mine);
+  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [
@@ -30934,35 +31028,6 @@ async function logCommand(ctx, out, limit) {
   return EXIT.ok;
 }
 
-// git/merge-all.ts
-async function mergeAllBranches(repo, remote, options) {
-  return compareAndSwap(
-    repo,
-    remote,
-    async (attempt) => {
-      const before = await repo.revParse(TRACKED_MAIN);
-      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
-      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
-      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
-      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
-    },
-    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
-  );
-}
-async function foldBranches(repo, start, options) {
-  let main2 = start;
-  const machines = [];
-  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
-    if (await repo.isAncestor(oid, main2)) continue;
-    const touchesGithub = (await repo.diff(main2, oid, [GITHUB_DIR])).length > 0;
-    const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
-    if (!merged.commit) continue;
-    machines.push({ ...merged, machine, branchHead: oid });
-    main2 = merged.commit;
-  }
-  return { main: main2, machines };
-}
-
 // client/cli/commands/merge.ts
 async function mergeCommand(ctx, out, dryRun) {
   return withState(ctx, async ({ repo }) => {
@@ -31086,7 +31151,7 @@ async function initCommand(ctx, out, flags) {
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
-  await writeFileAtomic(file2, text);
+  await writeFileAtomic(file2, text, 384);
   let next;
   try {
     next = await loadContext({ env });
@@ -31104,7 +31169,7 @@ async function initCommand(ctx, out, flags) {
 }
 async function restoreSettings(file2, previous) {
   if (previous === void 0) await rm6(file2, { force: true });
-  else await writeFileAtomic(file2, previous);
+  else await writeFileAtomic(file2, previous, 384);
 }
 async function verifyPassphrase(ctx) {
   const passphrase = ctx.settings.passphrase;

@@ -21123,9 +21123,10 @@ var GitError = class extends Error {
   kind;
   stderr;
 };
+var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
 function gitEnv(auth2, extra) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
   return {
     ...env,
     LC_ALL: "C",
@@ -21385,6 +21386,10 @@ var GitRepo = class _GitRepo {
     }
     return by;
   }
+  /** Whether any ref under the prefix points at a commit that `commit` does not contain. */
+  async refsNotIn(prefix, commit) {
+    return (await this.git(["for-each-ref", "--count=1", "--format=%(refname)", `--no-merged=${commit}`, prefix])).stdout.length > 0;
+  }
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -21469,9 +21474,9 @@ var GitRepo = class _GitRepo {
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
-  /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
-  async rebase(from, oldParent, newParent, message) {
-    const changes = (await this.diff(oldParent, from)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
+  async rebase(from, oldParent, newParent, message, omit3 = []) {
+    const changes = (await this.diff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -21539,6 +21544,18 @@ function pipeInto(args, chunks) {
         child.kill("SIGKILL");
       }
     })();
+  });
+}
+
+// client/platform/private-dir.ts
+import { chmod, mkdir as mkdir2 } from "node:fs/promises";
+async function ensurePrivateDir(dir) {
+  await mkdir2(dir, { recursive: true, mode: 448 });
+  await chmod(dir, 448);
+}
+async function makePrivate(file2) {
+  await chmod(file2, 384).catch((e) => {
+    if (e.code !== "ENOENT") throw e;
   });
 }
 
@@ -21822,8 +21839,11 @@ function toEntry(row) {
 
 // client/state/open-state.ts
 async function openState(paths) {
+  await ensurePrivateDir(paths.data);
   const repo = await GitRepo.open(paths.repo);
+  await ensurePrivateDir(paths.repo);
   const index = new IndexStore(await openDatabase(paths.stateDb, { busyTimeoutMs: 1e4 }));
+  for (const f of ["", "-wal", "-shm"]) await makePrivate(paths.stateDb + f);
   return { repo, index };
 }
 function closeState(state) {
@@ -23403,6 +23423,7 @@ function overRecordLimit(bytes, limit) {
   const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
   return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
 }
+var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
@@ -23445,7 +23466,7 @@ import { readFile as readFile2 } from "node:fs/promises";
 // client/platform/atomic-file.ts
 import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
-import { mkdir as mkdir2, open as open2, rm as rm3, stat as stat2 } from "node:fs/promises";
+import { mkdir as mkdir3, open as open2, rm as rm3, stat as stat2 } from "node:fs/promises";
 import { basename, dirname, join as join3 } from "node:path";
 var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
 var LEFTOVER_MS = 6e4;
@@ -23457,7 +23478,7 @@ async function removeLeftover(file2) {
   return true;
 }
 async function writeFileAtomic(path, content, mode = 420, replaceIf) {
-  await mkdir2(dirname(path), { recursive: true });
+  await mkdir3(dirname(path), { recursive: true });
   const tmp = join3(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
   const fh = await open2(tmp, "wx", mode);
   let stats;
@@ -25527,9 +25548,46 @@ function isMassDelete(count, live2, share) {
 }
 var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
 
+// git/merge-all.ts
+async function mergeAllBranches(repo, remote, options) {
+  return compareAndSwap(
+    repo,
+    remote,
+    async (attempt) => {
+      const before = await repo.revParse(TRACKED_MAIN);
+      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
+      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
+      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
+      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
+    },
+    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
+  );
+}
+async function foldBranches(repo, start, options) {
+  let main = start;
+  const machines = [];
+  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
+    if (await repo.isAncestor(oid, main)) continue;
+    const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
+    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    if (!merged.commit) continue;
+    machines.push({ ...merged, machine, branchHead: oid });
+    main = merged.commit;
+  }
+  return { main, machines };
+}
+
+// git/push-refusal.ts
+var TOO_LARGE = /File (\S+) is [\d.]+ MB; this exceeds GitHub's file size limit/g;
+var SECRET_AT = /path: (\S+?):\d+/g;
+function refusedPaths(serverText) {
+  const paths = [...serverText.matchAll(TOO_LARGE), ...serverText.matchAll(SECRET_AT)].map((m) => m[1]);
+  return [...new Set(paths)];
+}
+
 // client/platform/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { link, mkdir as mkdir3, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
+import { link, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname3, join as join8 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
@@ -25548,7 +25606,7 @@ function alive(pid) {
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
 async function acquireLock(path, waitMs = 0) {
-  await mkdir3(dirname3(path), { recursive: true });
+  await ensurePrivateDir(dirname3(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
   await writeFile2(mine, `${process.pid}
@@ -25973,7 +26031,7 @@ async function cycle(run) {
   const { ctx, repo, index, options } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
-  await joinRemote(run, offline);
+  const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
@@ -25987,7 +26045,10 @@ async function cycle(run) {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
-  const { outcome, target } = await integrate(run, sources, local);
+  const integrated = await integrate(run, sources, local);
+  const { outcome } = integrated;
+  const orphans = repushing || ctx.mode === "local" && await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target);
+  const target = orphans ? await putBackBranches(run, integrated.target) : integrated.target;
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
@@ -26016,14 +26077,21 @@ async function joinRemote({ ctx, repo, index, options }, offline) {
   if (remote === null) index.update({ remote: id });
   else if (remote !== id) {
     ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
-    return index.rejoin(id);
+    index.rejoin(id);
+    return false;
   }
-  if (offline || base === null) return;
+  if (offline || base === null) return false;
   const main = await repo.revParse(TRACKED_MAIN);
-  if (main !== null && (main === base || await repo.isAncestor(base, main))) return;
+  if (main !== null && (main === base || await repo.isAncestor(base, main))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
   ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
+  return true;
+}
+async function putBackBranches({ ctx, repo }, main) {
+  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
+  for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
+  return r.after ?? main;
 }
 async function prepareRepo(ctx, repo, main, offline) {
   await checkFormat(repo, main);
@@ -26098,12 +26166,25 @@ async function integrate(run, sources, local) {
     return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main2, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
+  const dropped = /* @__PURE__ */ new Set();
   let done;
-  try {
-    done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
-  } catch (e) {
-    if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-    throw e;
+  for (; ; ) {
+    try {
+      done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
+      break;
+    } catch (e) {
+      if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
+      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
+      if (!refused.length) throw e;
+      mine = await withoutRecords(repo, mine, refused);
+      index.update({ head: mine });
+      for (const path of refused) {
+        dropped.add(path);
+        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
+        run.warn(message);
+        run.needsUser.push(message);
+      }
+    }
   }
   const { plan, main, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine);
@@ -26111,6 +26192,20 @@ async function integrate(run, sources, local) {
   for (const d of merge3?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main;
   return { outcome: outcomeOf(plan), target };
+}
+async function pendingFrom(repo, mine) {
+  const main = await repo.revParse(TRACKED_MAIN);
+  return main ? repo.mergeBase(mine, main) : null;
+}
+async function refusedOfOurs(repo, serverText, mine, dropped) {
+  const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
+  if (!named.length) return [];
+  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
+  return named.filter((p) => ours.has(p));
+}
+async function withoutRecords(repo, mine, refused) {
+  const from = await pendingFrom(repo, mine);
+  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [

@@ -105,6 +105,11 @@ export class GitRepo {
     return by;
   }
 
+  /** Whether any ref under the prefix points at a commit that `commit` does not contain. */
+  async refsNotIn(prefix: string, commit: string): Promise<boolean> {
+    return (await this.git(["for-each-ref", "--count=1", "--format=%(refname)", `--no-merged=${commit}`, prefix])).stdout.length > 0;
+  }
+
   /** Whether any of these folders is at the commit's top (git keeps no empty folders): not a listing of everything below. */
   async hasFolders(commit: string, folders: readonly string[]): Promise<boolean> {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
@@ -207,9 +212,9 @@ export class GitRepo {
     return oid;
   }
 
-  /** The changes `from` made on top of `oldParent`, replayed as one commit on `newParent` (blobs reused). */
-  async rebase(from: string, oldParent: string, newParent: string | null, message: string): Promise<string> {
-    const changes = (await this.diff(oldParent, from)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
+  async rebase(from: string, oldParent: string | null, newParent: string | null, message: string, omit: readonly string[] = []): Promise<string> {
+    const changes = (await this.diff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
 

@@ -32,9 +32,15 @@ export interface RunResult {
   readonly code: number;
 }
 
+/**
+ * What of this process's environment a git child gets: what git needs to run, reach the remote and
+ * trace itself, never oc-sync's settings, a token or the passphrase (a remote's hooks run with it).
+ */
+const PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
+
 export function gitEnv(auth?: GitAuth, extra?: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_CONFIG_") || k === "GIT_DIR" || k === "GIT_INDEX_FILE" || k === "GIT_WORK_TREE") delete env[k];
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
   return {
     ...env,
     LC_ALL: "C",

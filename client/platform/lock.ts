@@ -4,7 +4,8 @@
 // lock cannot leave an empty lock behind that nobody could ever prove stale.
 import { randomBytes } from "node:crypto";
 import { namingDiskFull } from "./disk-full.js";
-import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { ensurePrivateDir } from "./private-dir.js";
+import { link, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -33,7 +34,7 @@ const EMPTY_LOCK_STALE_MS = 5000;
 
 /** Takes the lock, waiting up to `waitMs` for a live owner to finish. */
 export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
-  await mkdir(dirname(path), { recursive: true });
+  await ensurePrivateDir(dirname(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(mine, `${process.pid}\n`, { mode: 0o600 }).catch(async (e: unknown) => {

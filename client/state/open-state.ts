@@ -2,6 +2,7 @@
 // the index (state.db), opened together and closed together.
 import { GitRepo } from "../../git/repo.js";
 import type { OcSyncPaths } from "../platform/paths.js";
+import { ensurePrivateDir, makePrivate } from "../platform/private-dir.js";
 import { openDatabase } from "../platform/sqlite.js";
 import { IndexStore } from "./index-store.js";
 
@@ -11,8 +12,11 @@ export interface LocalState {
 }
 
 export async function openState(paths: OcSyncPaths): Promise<LocalState> {
+  await ensurePrivateDir(paths.data);
   const repo = await GitRepo.open(paths.repo);
+  await ensurePrivateDir(paths.repo);
   const index = new IndexStore(await openDatabase(paths.stateDb, { busyTimeoutMs: 10_000 }));
+  for (const f of ["", "-wal", "-shm"]) await makePrivate(paths.stateDb + f);
   return { repo, index };
 }
 

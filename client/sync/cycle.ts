@@ -12,7 +12,9 @@ import { RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
 import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
-import { machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
+import { mergeAllBranches } from "../../git/merge-all.js";
+import { refusedPaths } from "../../git/push-refusal.js";
+import { MACHINES_PREFIX, machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
 import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
 import { withRetry } from "../../git/retry.js";
@@ -97,7 +99,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const { ctx, repo, index, options } = run;
   const offline = await fetchOrOffline(run);
   crashPoint("after-fetch");
-  await joinRemote(run, offline);
+  const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
@@ -112,7 +114,11 @@ async function cycle(run: Run): Promise<SyncReport> {
     index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
     return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
   }
-  const { outcome, target } = await integrate(run, sources, local);
+  const integrated = await integrate(run, sources, local);
+  const { outcome } = integrated;
+  // In local mode no Action folds a branch main lacks (main rewritten, a machine that took a new id): every sync does.
+  const orphans = repushing || (ctx.mode === "local" && (await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target)));
+  const target = orphans ? await putBackBranches(run, integrated.target) : integrated.target;
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
@@ -144,21 +150,34 @@ function remoteIdentity(url: string): string {
  * The state belongs to one remote and one history of its main. A new remote: start over with it,
  * uploading every version this machine has. Main no longer holding what this machine last synced
  * (reset, force-pushed, recreated): stop, unless the user asked to put everything back (--repush).
+ * Returns whether this sync puts everything back.
  */
-async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean): Promise<void> {
+async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean): Promise<boolean> {
   const id = remoteIdentity(ctx.remote.url);
   const { remote, base } = index.state;
   if (remote === null) index.update({ remote: id });
   else if (remote !== id) {
     ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
-    return index.rejoin(id);
+    index.rejoin(id);
+    return false;
   }
-  if (offline || base === null) return;
+  if (offline || base === null) return false;
   const main = await repo.revParse(TRACKED_MAIN);
-  if (main !== null && (main === base || (await repo.isAncestor(base, main)))) return;
+  if (main !== null && (main === base || (await repo.isAncestor(base, main)))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
   ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
+  return true;
+}
+
+/**
+ * What every machine branch holds that main lacks goes into main: after a rewritten main, a record
+ * main lost may be on no machine any more (restored from a backup since), only on its branch.
+ */
+async function putBackBranches({ ctx, repo }: Run, main: string): Promise<string> {
+  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
+  for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
+  return r.after ?? main;
 }
 
 /**
@@ -257,12 +276,25 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     return { moves: movesFor(plan, ctx.machine, mine, merge), value: { plan, main, merge } };
   };
   const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
+  const dropped = new Set<string>();
   let done;
-  try {
-    done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
-  } catch (e) {
-    if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-    throw e;
+  for (;;) {
+    try {
+      done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
+      break;
+    } catch (e) {
+      if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
+      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
+      if (!refused.length) throw e;
+      mine = await withoutRecords(repo, mine!, refused);
+      index.update({ head: mine });
+      for (const path of refused) {
+        dropped.add(path);
+        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
+        run.warn(message);
+        run.needsUser.push(message);
+      }
+    }
   }
   const { plan, main, merge } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
@@ -270,6 +302,30 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
   for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
   return { outcome: outcomeOf(plan), target };
+}
+
+/** Where this machine's pending changes start: where its commit meets main (or nothing, on an empty remote). */
+async function pendingFrom(repo: GitRepo, mine: string): Promise<string | null> {
+  const main = await repo.revParse(TRACKED_MAIN);
+  return main ? repo.mergeBase(mine, main) : null;
+}
+
+/** The records a server's refusal names that this machine's pending changes hold (and were not dropped already). */
+async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dropped: ReadonlySet<string>): Promise<string[]> {
+  const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
+  if (!named.length) return [];
+  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
+  return named.filter((p) => ours.has(p));
+}
+
+/**
+ * This machine's pending changes again as one commit, without the records the server refused: their
+ * blobs are in no commit to push any more. The index keeps their versions as this machine's own (a
+ * version only here), so the apply leaves them alone and a later edit offers them again.
+ */
+async function withoutRecords(repo: GitRepo, mine: string, refused: readonly string[]): Promise<string> {
+  const from = await pendingFrom(repo, mine);
+  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
 }
 
 /** The refs a plan moves: main and our branch together, or our branch alone. */

@@ -11,6 +11,7 @@ import { loadContext } from "../../client/sync/context.js";
 import { runSync } from "../../client/sync/cycle.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
+import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
 import { addSession, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { PASSPHRASE, sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
@@ -204,6 +205,42 @@ describe("a record over the size limit", () => {
   });
 });
 
+describe("a push the server refuses for one record (GitHub push protection)", () => {
+  it("is rebuilt without that record: everything else syncs, the record stays here and is named; once the secret is gone it syncs", async () => {
+    const w = await syncWorld();
+    installPushLimits(w.remoteDir);
+    const A = w.machine("protected-a");
+    writeFileSync(config(A), '{ "theme": "synced" }\n');
+    const db = openDb(A);
+    const leaky = addSession(db, A, { messages: 1 });
+    const honest = addSession(db, A, { messages: 2 });
+    const secret = leaky.parts[1]!;
+    db.prepare("UPDATE part SET data = ? WHERE id = ?").run(JSON.stringify({ type: "tool", tool: "read", state: { status: "completed", output: "STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc" } }), secret);
+    db.close();
+    const r = await runCli(A.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    const path = `db/sessions/${leaky.id}/parts/${leaky.messages[0]}/${secret}.json`;
+    expect(r.stdout + r.stderr).toContain(`${path}: the server refused it`);
+    expect(r.stdout + r.stderr).toMatch(/GH013: Repository rule violations found/);
+    expect(r.stdout + r.stderr).toContain("it stays as it is on this machine and is not uploaded, everything else syncs");
+    const B = w.machine("protected-b");
+    await sync(B);
+    expect(readConfig(B)).toEqual({ theme: "synced" });
+    expect(rows(B, "SELECT count(*) AS n FROM message WHERE session_id = ?", honest.id)).toEqual([{ n: 2 }]);
+    expect(rows(B, "SELECT count(*) AS n FROM part WHERE id = ?", secret)).toEqual([{ n: 0 }]);
+    expect(rows(A, "SELECT count(*) AS n FROM part WHERE id = ?", secret)).toEqual([{ n: 1 }]);
+    // The next sync does not push it again; the user removes the secret, and then it syncs.
+    expect((await runCli(A.env, ["sync"])).code).toBe(0);
+    const fix = openDb(A);
+    fix.prepare("UPDATE part SET data = ?, time_updated = ? WHERE id = ?").run(JSON.stringify({ type: "tool", tool: "read", state: { status: "completed", output: "STRIPE_KEY=<redacted>" } }), Date.now(), secret);
+    fix.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(Date.now(), leaky.id);
+    fix.close();
+    expect((await runCli(A.env, ["sync"])).code).toBe(0);
+    await sync(B);
+    expect(rows(B, "SELECT data FROM part WHERE id = ?", secret)[0]?.data).toContain("<redacted>");
+  });
+});
+
 describe("a force-pushed main", () => {
   it("is not adopted: the sync stops with exit 3, changes nothing, and --repush puts everything back", async () => {
     const w = await syncWorld();
@@ -229,6 +266,34 @@ describe("a force-pushed main", () => {
     await sync(C);
     expect(readConfig(C)).toEqual({ theme: "kept" });
     expect(rows(C, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 3 }]);
+  });
+});
+
+describe("a record main lost that only a machine branch still holds", () => {
+  it("comes back: a backup restored after the sync that pushed it, then main reset past that sync", async () => {
+    const w = await syncWorld();
+    const A = w.machine("orphan");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const before = (await runGit(["--git-dir", w.remoteDir, "rev-parse", "main"])).stdout.toString().trim();
+    const backup = join(w.root, "orphan-backup");
+    cpSync(A.home, backup, { recursive: true });
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 2 });
+    db.close();
+    await sync(A);
+    rmSync(A.home, { recursive: true });
+    cpSync(backup, A.home, { recursive: true });
+    await runGit(["--git-dir", w.remoteDir, "update-ref", "refs/heads/main", before]);
+    // Its branch holds a commit its restored state does not know: it takes a new id, as it is asked to.
+    expect((await runCli(A.env, ["sync"])).code).toBe(3);
+    const renamed = { ...A.env, OC_SYNC_MACHINE: "orphan-restored" };
+    const r = await runCli(renamed, ["sync"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(A, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 2 }]);
+    const B = w.machine("orphan-b");
+    await sync(B);
+    expect(rows(B, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 2 }]);
   });
 });
 

@@ -36,7 +36,7 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
   // Check the passphrase against the remote before writing settings or touching any file.
-  await writeFileAtomic(file, text);
+  await writeFileAtomic(file, text, 0o600);
   let next: SyncContext;
   try {
     next = await loadContext({ env });
@@ -56,7 +56,7 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
 /** A failed init leaves the settings as they were. */
 async function restoreSettings(file: string, previous: string | undefined): Promise<void> {
   if (previous === undefined) await rm(file, { force: true });
-  else await writeFileAtomic(file, previous);
+  else await writeFileAtomic(file, previous, 0o600);
 }
 
 async function verifyPassphrase(ctx: SyncContext): Promise<void> {
