@@ -25836,12 +25836,26 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
+  const run = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
   return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: { ...scanMarks(sources), waiting: run.waiting } };
+}
+function deletedSinceIn(repo, main) {
+  let inMain;
+  return async (change) => {
+    if (!main) return void 0;
+    inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
+    if (!(await inMain).has(change.path) || !(await readRecords(repo, main, [change.path])).get(change.path)?.deleted) return void 0;
+    const hash4 = contentHash(change.content);
+    for (const commit of await repo.pathHistory([main], change.path, 20)) {
+      const old = (await readRecords(repo, commit, [change.path])).get(change.path);
+      if (old && !old.deleted && old.hash === hash4) return entryFor(old, null, null);
+    }
+    return void 0;
+  };
 }
 function scanContext(repo, index, o) {
   const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
@@ -25869,9 +25883,10 @@ async function* records(run, sources) {
     const offered = /* @__PURE__ */ new Set();
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
-      const record2 = toRecord(change, index.get(change.path), o);
+      const known = index.get(change.path) ?? (change.type === "put" ? await run.deletedSince(change) : void 0);
+      const record2 = toRecord(change, known, o);
       if (record2 === "touch") {
-        if (change.type !== "delete") run.touched.push({ ...index.get(change.path), localHash: change.localHash, stat: change.stat });
+        if (change.type !== "delete") run.touched.push({ ...known, localHash: change.localHash, stat: change.stat });
       } else if (record2.deleted) deletes.push(record2);
       else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
@@ -26124,6 +26139,7 @@ ${CONFIRMED_DELETIONS}` : "";
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
+    main,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
     recordLimit: ctx.settings.recordLimit,

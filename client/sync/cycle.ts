@@ -225,6 +225,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
+    main,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
     recordLimit: ctx.settings.recordLimit,

@@ -1,8 +1,8 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { isMassDelete } from "../../core/deletion-guard.js";
-import { overRecordLimit } from "../../core/layout.js";
-import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
+import { overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
+import { contentHash, encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
@@ -21,6 +21,8 @@ export class MassDeleteError extends AttentionError {
 export interface LocalCommitOptions {
   readonly machine: string;
   readonly parent: string | null;
+  /** Main as fetched (see deletedSinceIn). */
+  readonly main: string | null;
   readonly message: string;
   readonly massDeleteShare: number;
   /** The largest record committed, in bytes. */
@@ -48,7 +50,7 @@ export interface LocalCommit {
 
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o) };
+  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
@@ -64,7 +66,30 @@ interface CommitRun {
   readonly touched: IndexEntry[];
   /** Per source: paths the apply must (re)place from main. */
   readonly waiting: Record<string, readonly string[]>;
+  /** See deletedSince. */
+  readonly deletedSince: (change: LocalChange & { type: "put" }) => Promise<IndexEntry | undefined>;
   changed: number;
+}
+
+/**
+ * For a record this machine's state does not know (oc-sync's state lost, a new machine with old
+ * data): if main deleted it and the local copy is a version main had before, that version is what
+ * this machine holds. The deletion, newer, then applies here, instead of the copy coming back as
+ * an edit. Main's paths are listed once, and only those are looked up.
+ */
+function deletedSinceIn(repo: GitRepo, main: string | null): CommitRun["deletedSince"] {
+  let inMain: Promise<Set<string>> | undefined;
+  return async (change) => {
+    if (!main) return undefined;
+    inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
+    if (!(await inMain).has(change.path) || !(await readRecords(repo, main, [change.path])).get(change.path)?.deleted) return undefined;
+    const hash = contentHash(change.content);
+    for (const commit of await repo.pathHistory([main], change.path, 20)) {
+      const old = (await readRecords(repo, commit, [change.path])).get(change.path);
+      if (old && !old.deleted && old.hash === hash) return entryFor(old, null, null);
+    }
+    return undefined;
+  };
 }
 
 /**
@@ -99,9 +124,10 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     const offered = new Set<string>();
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
-      const record = toRecord(change, index.get(change.path), o);
+      const known = index.get(change.path) ?? (change.type === "put" ? await run.deletedSince(change) : undefined);
+      const record = toRecord(change, known, o);
       if (record === "touch") {
-        if (change.type !== "delete") run.touched.push({ ...index.get(change.path)!, localHash: change.localHash, stat: change.stat });
+        if (change.type !== "delete") run.touched.push({ ...known!, localHash: change.localHash, stat: change.stat });
       } else if (record.deleted) deletes.push(record);
       else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);

@@ -80,6 +80,29 @@ describe("oc-sync's own state lost", () => {
   });
 });
 
+describe("oc-sync's own state lost, and a session deleted elsewhere meanwhile", () => {
+  it("the copy still here is the version that was deleted: the deletion applies, the session does not come back", async () => {
+    const w = await syncWorld();
+    const A = w.machine("lost-del-a");
+    const B = w.machine("lost-del-b");
+    const db = openDb(A);
+    const [gone, kept] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 1 })];
+    db.close();
+    await sync(A);
+    await sync(B);
+    const del = openDb(B);
+    del.prepare("DELETE FROM session WHERE id = ?").run(gone.id);
+    del.close();
+    await sync(B);
+    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    const r = await sync(A);
+    expect(r.conflicts).toEqual([]);
+    await sync(B);
+    for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
+    expect(rows(A, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
+  });
+});
+
 describe("a config file damaged on disk", () => {
   it.each([
     ["filled with NUL bytes (a power loss)", Buffer.alloc(64, 0), /holds NUL bytes/],
