@@ -27321,11 +27321,22 @@ async function loadContext(options = {}) {
   log.addSecret(settings.passphrase);
   const machine = settings.machine ?? await machineId2(paths);
   const url2 = settings.remote ?? (settings.github ? `${githubGitUrl(env)}/${settings.github}.git` : void 0);
-  const token = settings.token ?? (settings.github ? githubToken(env) : void 0);
+  const inUrl = url2 ? withoutCredentials(url2) : void 0;
+  const token = inUrl?.secret ?? settings.token ?? (settings.github ? githubToken(env) : void 0);
   log.addSecret(token);
-  const remote = { url: url2 ?? paths.defaultRemote, ...token && url2 && /^https?:/.test(url2) ? { auth: { token } } : {} };
+  const clean = inUrl?.url;
+  const remote = { url: clean ?? paths.defaultRemote, ...token && clean && /^https?:/.test(clean) ? { auth: { token } } : {} };
   const mode = settings.merge ?? (settings.github || /github\.com/.test(url2 ?? "") ? "action" : "local");
   return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
+}
+function withoutCredentials(url2) {
+  if (!/^https?:\/\//i.test(url2)) return { url: url2 };
+  const u = new URL(url2);
+  const secret = decodeURIComponent(u.password || u.username);
+  if (!secret) return { url: url2 };
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), secret };
 }
 async function machineId2(paths) {
   const file2 = join4(paths.data, "machine-id");
@@ -30241,12 +30252,7 @@ async function applyCommit(repo, index, sources, to, guard) {
     }
     const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
     const holding = from === null || guard.allow ? /* @__PURE__ */ new Set() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
-    if (holding.size) {
-      const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
-      const message = `${holding.size} ${what} deleted on another machine (${[...holding].slice(0, 3).join(", ")}${holding.size > 3 ? ", \u2026" : ""}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
-      problems.push(message);
-      needsUser.push(message);
-    }
+    if (holding.size) for (const list of [problems, needsUser]) list.push(heldMessage(source, holding));
     let byPath = /* @__PURE__ */ new Map();
     const remember = (done) => {
       index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
@@ -30297,6 +30303,11 @@ async function applyCommit(repo, index, sources, to, guard) {
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+function heldMessage(source, holding) {
+  const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
+  const some = [...holding].slice(0, 3).join(", ") + (holding.size > 3 ? ", \u2026" : "");
+  return `${holding.size} ${what} deleted on another machine (${some}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
 }
 async function heldDeletions(repo, index, source, changed, from, to, share) {
   const known = index.getMany(changed.filter((p) => source.groupOf(p).coveredBy === void 0));

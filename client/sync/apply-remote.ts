@@ -59,12 +59,7 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     // a message before its parts), so a batch rarely holds a child whose parent is still to come.
     const changed = shallowFirst(new Set([...oids.keys(), ...waitedOn]));
     const holding = from === null || guard.allow ? new Set<string>() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
-    if (holding.size) {
-      const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
-      const message = `${holding.size} ${what} deleted on another machine (${[...holding].slice(0, 3).join(", ")}${holding.size > 3 ? ", …" : ""}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
-      problems.push(message);
-      needsUser.push(message);
-    }
+    if (holding.size) for (const list of [problems, needsUser]) list.push(heldMessage(source, holding));
     let byPath = new Map<string, SyncRecord>();
     const remember = (done: readonly Applied[]) => {
       index.save(done.map((a): IndexEntry => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
@@ -118,6 +113,12 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+
+function heldMessage(source: Source, holding: ReadonlySet<string>): string {
+  const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
+  const some = [...holding].slice(0, 3).join(", ") + (holding.size > 3 ? ", …" : "");
+  return `${holding.size} ${what} deleted on another machine (${some}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
 }
 
 /**

@@ -41,11 +41,28 @@ export async function loadContext(options: ContextOptions = {}): Promise<SyncCon
   log.addSecret(settings.passphrase);
   const machine = settings.machine ?? (await machineId(paths));
   const url = settings.remote ?? (settings.github ? `${githubGitUrl(env)}/${settings.github}.git` : undefined);
-  const token = settings.token ?? (settings.github ? githubToken(env) : undefined);
+  const inUrl = url ? withoutCredentials(url) : undefined;
+  const token = inUrl?.secret ?? settings.token ?? (settings.github ? githubToken(env) : undefined);
   log.addSecret(token);
-  const remote: Remote = { url: url ?? paths.defaultRemote, ...(token && url && /^https?:/.test(url) ? { auth: { token } } : {}) };
+  const clean = inUrl?.url;
+  const remote: Remote = { url: clean ?? paths.defaultRemote, ...(token && clean && /^https?:/.test(clean) ? { auth: { token } } : {}) };
   const mode: MergeMode = settings.merge ?? (settings.github || /github\.com/.test(url ?? "") ? "action" : "local");
   return { env, opencode, paths, settings, machine, remote, embedded: url === undefined, mode, log };
+}
+
+/**
+ * A remote URL with a secret in it (`https://user:TOKEN@host/…`, `https://TOKEN@host/…`): the URL
+ * git is given has none, and the secret goes to git as the token does (never an argument, a log line
+ * or printed).
+ */
+export function withoutCredentials(url: string): { url: string; secret?: string } {
+  if (!/^https?:\/\//i.test(url)) return { url };
+  const u = new URL(url);
+  const secret = decodeURIComponent(u.password || u.username);
+  if (!secret) return { url };
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), secret };
 }
 
 /** A stable id for this machine, made once from the host name plus a random suffix. */
