@@ -26166,6 +26166,7 @@ async function integrate(run, sources, local) {
     const main2 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
     if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
+    mine = await keepingBranch(repo, ctx, branch, main2, mine);
     const mineInMain = !mine || main2 !== null && (mine === main2 || await repo.isAncestor(mine, main2));
     const facts = { mode: ctx.mode, base: index.state.base, main: main2, mine, mineInMain, mainInMine: !mineInMain && (main2 === null || await repo.isAncestor(main2, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -26222,6 +26223,11 @@ async function refusedOfOurs(repo, serverText, mine, dropped) {
 async function withoutRecords(repo, mine, refused) {
   const from = await pendingFrom(repo, mine);
   return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
+}
+async function keepingBranch(repo, ctx, branch, main, mine) {
+  if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main !== null && await repo.isAncestor(branch, main)) return mine;
+  ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [

@@ -260,6 +260,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
     if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1]! : null, mine]);
+    mine = await keepingBranch(repo, ctx, branch, main, mine);
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -327,6 +328,17 @@ async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dr
 async function withoutRecords(repo: GitRepo, mine: string, refused: readonly string[]): Promise<string> {
   const from = await pendingFrom(repo, mine);
   return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
+}
+
+/**
+ * Our branch may hold work this machine no longer knows (a merge of its own pushed before it was
+ * killed, commits of a backup restored since) that main lacks: the commit that moves the branch must
+ * contain it, or the push would drop it.
+ */
+async function keepingBranch(repo: GitRepo, ctx: SyncContext, branch: string | null, main: string | null, mine: string | null): Promise<string | null> {
+  if (!mine || !branch || branch === mine || (await repo.isAncestor(branch, mine)) || (main !== null && (await repo.isAncestor(branch, main)))) return mine;
+  ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
 }
 
 /** The refs a plan moves: main and our branch together, or our branch alone. */
