@@ -19,7 +19,7 @@ describe("what git's children are given", () => {
     const seen = join(root, "hook-env.txt");
     writeFileSync(join(remote, "hooks", "pre-receive"), `#!/bin/sh\nenv >> '${seen}'\n`);
     chmodSync(join(remote, "hooks", "pre-receive"), 0o755);
-    const token = "ghp_canaryTokenForTheHookTest0123456789";
+    const token = "canary-token-for-the-hook-test";
     const A = makeUsedHome(root, "trust-a", { OC_SYNC_REMOTE: remote, OC_SYNC_PASSPHRASE: PASSPHRASE, OC_SYNC_TOKEN: token, GITHUB_TOKEN: token, OC_SYNC_STRATEGY: "auto-merge" });
     writeFileSync(join(A.data, "auth.json"), JSON.stringify({ openai: { type: "api", key: "sk-canary-in-auth" } }), { mode: 0o600 });
     const r = await runCli(A.env, ["sync"]);
