@@ -21847,6 +21847,32 @@ function lineSet(text) {
   return splitLines(text).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
 }
 
+// core/line-endings.ts
+function lineEndingOf(text) {
+  const breaks = text.split("\n").length - 1;
+  if (breaks === 0) return void 0;
+  const crlf = text.split("\r\n").length - 1;
+  if (crlf === breaks) return "crlf";
+  return crlf === 0 ? "lf" : void 0;
+}
+function withLineEnding(text, ending) {
+  const lf = text.replace(/\r\n/g, "\n");
+  return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
+}
+function mergedLineEnding(base, main, branch) {
+  if (main === branch) return main;
+  return base === main ? branch : main;
+}
+function commonLineEndings(base, main, branch) {
+  const [b, m, r] = [base, main, branch].map(lineEndingOf);
+  const mixed = (text, ending2) => ending2 === void 0 && text.includes("\n");
+  if (mixed(base, b) || mixed(main, m) || mixed(branch, r)) return void 0;
+  const present = [b, m, r].filter((e) => e !== void 0);
+  if (present.every((e) => e === present[0])) return void 0;
+  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
+  return { sides: [withLineEnding(base, "lf"), withLineEnding(main, "lf"), withLineEnding(branch, "lf")], ending };
+}
+
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
@@ -21866,12 +21892,18 @@ function mergeContent(kind, base, main, branch, sink) {
   if (sameBytes(base, main)) return branch;
   const texts = asTexts(base, main, branch);
   try {
-    const text = texts && mergeAsText(kind, texts[0], texts[1], texts[2], sink);
+    const text = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
     if (text !== void 0) return encoder2.encode(text);
   } catch (e) {
     if (!(e instanceof NotJsonError)) throw e;
   }
   return sink.overlap("", wholeValue(main).value, wholeValue(branch).value) === "main" ? main : branch;
+}
+function mergeLines(kind, base, main, branch, sink) {
+  const common = kind === "opaque" || kind === "encrypted-entries" ? void 0 : commonLineEndings(base, main, branch);
+  if (!common) return mergeAsText(kind, base, main, branch, sink);
+  const merged = mergeAsText(kind, ...common.sides, sink);
+  return merged === void 0 ? void 0 : withLineEnding(merged, common.ending);
 }
 function mergeAsText(kind, base, main, branch, sink) {
   switch (kind) {

@@ -28378,9 +28378,57 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
 import { lstat, readdir as readdir3, readFile as readFile5, realpath, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname3, join as join7, sep as sep2 } from "node:path";
+
+// core/file-names.ts
+var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
+var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
+function windowsNameProblem(name) {
+  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
+  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
+  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
+  return void 0;
+}
+function windowsPathProblem(rel) {
+  for (const segment of rel.split("/")) {
+    const problem = windowsNameProblem(segment);
+    if (problem) return problem;
+  }
+  return void 0;
+}
+function caseTwin(name, resolves, entries) {
+  if (!resolves || entries.includes(name)) return void 0;
+  const folded = name.toLowerCase();
+  return entries.find((e) => e.toLowerCase() === folded);
+}
+
+// core/line-endings.ts
+function lineEndingOf(text) {
+  const breaks = text.split("\n").length - 1;
+  if (breaks === 0) return void 0;
+  const crlf = text.split("\r\n").length - 1;
+  if (crlf === breaks) return "crlf";
+  return crlf === 0 ? "lf" : void 0;
+}
+function withLineEnding(text, ending) {
+  const lf = text.replace(/\r\n/g, "\n");
+  return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
+}
+function mergedLineEnding(base, main2, branch) {
+  if (main2 === branch) return main2;
+  return base === main2 ? branch : main2;
+}
+function commonLineEndings(base, main2, branch) {
+  const [b, m, r] = [base, main2, branch].map(lineEndingOf);
+  const mixed = (text, ending2) => ending2 === void 0 && text.includes("\n");
+  if (mixed(base, b) || mixed(main2, m) || mixed(branch, r)) return void 0;
+  const present = [b, m, r].filter((e) => e !== void 0);
+  if (present.every((e) => e === present[0])) return void 0;
+  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
+  return { sides: [withLineEnding(base, "lf"), withLineEnding(main2, "lf"), withLineEnding(branch, "lf")], ending };
+}
 
 // core/nesting.ts
 var MAX_NESTING = 512;
@@ -28553,7 +28601,8 @@ var FileSource = class {
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, writeTarget(file2), r.deleted ? null : r.content, this.o.mode, known);
+        const target = writeTarget(file2);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -28567,9 +28616,27 @@ var FileSource = class {
   refusal(r, file2) {
     const corrupt = r.deleted ? void 0 : corruptContent(r.path, r.content);
     if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const unfit = this.unfitName(r.path, file2);
+    if (unfit) return `${r.path} is not written here: ${unfit}. It stays in the sync repo and syncs on to your other machines ('oc-sync history ${r.path}'); rename it on ${r.writer} to have it here`;
     const target = writeTarget(file2);
     if (target === file2 || this.o.writableRoots.some((root) => isInside(target, root))) return void 0;
     return `${file2} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
+  /** Why this filesystem cannot hold the record's file as a file of its own: a name Windows refuses, or a case twin. */
+  unfitName(path, file2) {
+    if ((this.o.platform ?? process.platform) === "win32") {
+      const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
+      if (problem) return problem;
+    }
+    const folder = dirname3(file2);
+    let entries;
+    try {
+      entries = readdirSync(folder);
+    } catch {
+      return void 0;
+    }
+    const twin = caseTwin(basename2(file2), existsSync2(file2), entries);
+    return twin && `this filesystem does not tell case apart and ${join7(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
   async *walk() {
     const { root, rule } = this.o;
@@ -28608,6 +28675,19 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0, /* @__PURE__ */ new Set());
   }
 };
+function inLocalLineEndings(path, file2, content) {
+  if (kindOf(path, content) === "opaque") return content;
+  let local;
+  try {
+    local = readFileSync2(file2, "utf8");
+  } catch {
+    return content;
+  }
+  const here = lineEndingOf(local);
+  const incoming = new TextDecoder().decode(content);
+  const there = lineEndingOf(incoming);
+  return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
+}
 function writeTarget(file2) {
   try {
     return realpathSync(file2);
@@ -28754,11 +28834,69 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
+
+// client/sources/path-translation.ts
+import { posix, win32 } from "node:path";
+var WINDOWS_PATH = /^(?:[A-Za-z]:(?:[\\/]|$)|\\\\[^\\/]|\/\/[^/])/;
+function isWindowsPath(p) {
+  return WINDOWS_PATH.test(p);
+}
+function canonicalPath(p) {
+  if (!isWindowsPath(p) && !/^~\\/.test(p)) return p;
+  const slashed = p.replace(/\\/g, "/");
+  return /^[a-z]:/.test(slashed) ? slashed[0].toUpperCase() + slashed.slice(1) : slashed;
+}
+function nativePath(p, ctx) {
+  return isWindowsPath(p) && isWindowsPath(ctx.home) ? p.replace(/\//g, "\\") : p;
+}
+function under(p, root) {
+  const fold = isWindowsPath(root) ? (s) => s.toLowerCase() : (s) => s;
+  const [path, top] = [fold(p), fold(root)];
+  return path === top || path.startsWith(top.endsWith("/") ? top : top + "/");
+}
+function mapRoot(p, pathMap) {
+  for (const [from, to] of Object.entries(pathMap)) {
+    const root = canonicalPath(from);
+    if (under(p, root)) return canonicalPath(to) + p.slice(root.length);
+  }
+  return void 0;
+}
+function canonicalHome(home) {
+  const h = canonicalPath(home);
+  return h.length > 1 && h.endsWith("/") && !/^[A-Z]:\/$/.test(h) ? h.slice(0, -1) : h;
+}
+function compressHome(p, home) {
+  const [path, top] = [canonicalPath(p), canonicalHome(home)];
+  return under(path, top) ? "~" + path.slice(top.length) : path;
+}
+function expandPortable(p, ctx) {
+  const portable = canonicalPath(p);
+  const direct = mapRoot(portable, ctx.pathMap);
+  if (direct !== void 0) return nativePath(direct, ctx);
+  const abs = portable === "~" || portable.startsWith("~/") ? canonicalHome(ctx.home) + portable.slice(1) : portable;
+  return nativePath(mapRoot(abs, ctx.pathMap) ?? abs, ctx);
+}
+function toLocalPath(portable, ctx, project) {
+  const path = canonicalPath(portable);
+  const root = project && canonicalPath(project.portableRoot);
+  if (project && root !== "/" && under(path, root)) {
+    const rest = path.slice(root.length).replace(/^\//, "");
+    const family = isWindowsPath(project.localRoot) ? win32 : posix;
+    return rest ? family.join(project.localRoot, rest) : project.localRoot;
+  }
+  return expandPortable(path, ctx);
+}
+function toPortablePath(local, previous, ctx, project) {
+  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
+  return compressHome(local, ctx.home);
+}
+
+// client/sources/database-rows.ts
 var KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
 var MACHINE_LOCAL = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
 var enc2 = new TextEncoder();
@@ -28842,7 +28980,8 @@ function projectRoots(db) {
   if (!tableExists(db, "project")) return out;
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
+    const checkable = isWindowsPath(w) === (process.platform === "win32");
+    if (w && w !== "/" && (!checkable || existsSync3(w))) out.set(String(r.id), w);
   }
   return out;
 }
@@ -28999,30 +29138,6 @@ var RowsInTransaction = class {
   }
 };
 
-// client/sources/path-translation.ts
-import { join as join9 } from "node:path";
-var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
-function compressHome(p, home) {
-  return under(p, home) ? "~" + p.slice(home.length) : p;
-}
-function expandPortable(p, ctx) {
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(p, from)) return to + p.slice(from.length);
-  const abs = p === "~" || p.startsWith("~/") ? ctx.home + p.slice(1) : p;
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(abs, from)) return to + abs.slice(from.length);
-  return abs;
-}
-function toLocalPath(portable, ctx, project) {
-  if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
-    const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
-    return rest ? join9(project.localRoot, rest) : project.localRoot;
-  }
-  return expandPortable(portable, ctx);
-}
-function toPortablePath(local, previous, ctx, project) {
-  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
-  return compressHome(local, ctx.home);
-}
-
 // client/sources/database.ts
 var dbCategories = {
   projects: ["project"],
@@ -29059,7 +29174,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync3(this.o.path)) return null;
+    if (!existsSync4(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -29308,8 +29423,8 @@ function checkout(localRoot, portableRoot) {
   return localRoot && portableRoot ? { portableRoot, localRoot } : void 0;
 }
 function sessionRoot(session) {
-  const dir = String(session.directory);
-  const rel = typeof session.path === "string" ? session.path : "";
+  const dir = canonicalPath(String(session.directory));
+  const rel = typeof session.path === "string" ? canonicalPath(session.path) : "";
   return rel && dir.endsWith("/" + rel) ? dir.slice(0, -(rel.length + 1)) : dir;
 }
 function mapMessagePaths(value, map2) {
@@ -29452,7 +29567,7 @@ import { resolve } from "node:path";
 
 // git/remote.ts
 import { rm as rm4, stat as stat4 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join9 } from "node:path";
 async function fetchRefs(repo, remote) {
   await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
@@ -29469,7 +29584,7 @@ var STALE_REF_LOCK_MS = 6e4;
 async function clearStaleRefLocks(remote, branches) {
   if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
   for (const branch of branches) {
-    const lock = join10(remote.url, remoteRef(branch) + ".lock");
+    const lock = join9(remote.url, remoteRef(branch) + ".lock");
     const s = await stat4(lock).catch(() => void 0);
     if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
   }
@@ -29968,12 +30083,18 @@ function mergeContent(kind, base, main2, branch, sink) {
   if (sameBytes(base, main2)) return branch;
   const texts = asTexts(base, main2, branch);
   try {
-    const text = texts && mergeAsText(kind, texts[0], texts[1], texts[2], sink);
+    const text = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
     if (text !== void 0) return encoder2.encode(text);
   } catch (e) {
     if (!(e instanceof NotJsonError)) throw e;
   }
   return sink.overlap("", wholeValue(main2).value, wholeValue(branch).value) === "main" ? main2 : branch;
+}
+function mergeLines(kind, base, main2, branch, sink) {
+  const common = kind === "opaque" || kind === "encrypted-entries" ? void 0 : commonLineEndings(base, main2, branch);
+  if (!common) return mergeAsText(kind, base, main2, branch, sink);
+  const merged = mergeAsText(kind, ...common.sides, sink);
+  return merged === void 0 ? void 0 : withLineEnding(merged, common.ending);
 }
 function mergeAsText(kind, base, main2, branch, sink) {
   switch (kind) {
@@ -30156,7 +30277,7 @@ function refusedPaths(serverText) {
 // client/platform/lock.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { link, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname4, join as join11 } from "node:path";
+import { basename as basename3, dirname as dirname4, join as join10 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -30206,7 +30327,7 @@ async function removeDeadOwnersFiles(path) {
   const prefix = `${basename3(path)}.`;
   for (const name of await readdir5(dirname4(path)).catch(() => [])) {
     const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
-    if (pid && !alive(Number(pid))) await rm5(join11(dirname4(path), name), { force: true });
+    if (pid && !alive(Number(pid))) await rm5(join10(dirname4(path), name), { force: true });
   }
 }
 async function place(made, path) {
@@ -30875,7 +30996,7 @@ async function resolveCommand(ctx, out, id, keep) {
 }
 
 // client/cli/commands/doctor.ts
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -30904,12 +31025,12 @@ async function doctorCommand(ctx, out) {
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
-      if (!ctx.settings.passphrase) return existsSync4(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
+      if (!ctx.settings.passphrase) return existsSync5(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
       return "unlocks the sync repo's key";
     });
     await check2("database", async () => {
-      if (!existsSync4(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
+      if (!existsSync5(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
       const db = await openDatabase(ctx.opencode.database, { readOnly: true });
       try {
         const newer = newerSchema(db);
@@ -30919,8 +31040,8 @@ async function doctorCommand(ctx, out) {
         db.close();
       }
     });
-    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync4(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
-    await check2("lock", async () => existsSync4(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
+    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync5(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("lock", async () => existsSync5(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
@@ -30929,8 +31050,8 @@ async function doctorCommand(ctx, out) {
 
 // client/github/workflow.ts
 import { readFile as readFile8 } from "node:fs/promises";
-import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname5, join as join12 } from "node:path";
+import { existsSync as existsSync6, readFileSync as readFileSync3 } from "node:fs";
+import { dirname as dirname5, join as join11 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 var ACTION_DIR = ".github/actions/oc-sync";
@@ -30964,8 +31085,8 @@ jobs:
 function packageRoot() {
   let dir = dirname5(fileURLToPath(import.meta.url));
   for (; ; ) {
-    const pkg = join12(dir, "package.json");
-    if (existsSync5(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
+    const pkg = join11(dir, "package.json");
+    if (existsSync6(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname5(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
@@ -30975,8 +31096,8 @@ async function workflowFiles() {
   const root = packageRoot();
   return /* @__PURE__ */ new Map([
     [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
-    [`${ACTION_DIR}/action.yml`, await readFile8(join12(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile8(join12(root, "dist", "action.js"))]
+    [`${ACTION_DIR}/action.yml`, await readFile8(join11(root, "action.yml"))],
+    [`${ACTION_DIR}/dist/action.js`, await readFile8(join11(root, "dist", "action.js"))]
   ]);
 }
 
@@ -31130,7 +31251,7 @@ async function restoreCommand(ctx, out, target, at) {
 
 // client/cli/commands/init.ts
 import { readFile as readFile9, rm as rm6 } from "node:fs/promises";
-import { join as join13 } from "node:path";
+import { join as join12 } from "node:path";
 
 // client/cli/prompt.ts
 import { createInterface } from "node:readline";
@@ -31174,7 +31295,7 @@ function printReport(out, r) {
 // client/cli/commands/init.ts
 async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
-  const file2 = ctx.settings.settingsFile ?? join13(ctx.paths.settingsDir, SETTINGS_FILES[0]);
+  const file2 = ctx.settings.settingsFile ?? join12(ctx.paths.settingsDir, SETTINGS_FILES[0]);
   const previous = await readFile9(file2, "utf8").catch(() => void 0);
   let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
   for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {

@@ -23727,9 +23727,57 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { lstatSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
 import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join4, sep } from "node:path";
+
+// core/file-names.ts
+var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
+var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
+function windowsNameProblem(name) {
+  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
+  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
+  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
+  return void 0;
+}
+function windowsPathProblem(rel) {
+  for (const segment of rel.split("/")) {
+    const problem = windowsNameProblem(segment);
+    if (problem) return problem;
+  }
+  return void 0;
+}
+function caseTwin(name, resolves, entries) {
+  if (!resolves || entries.includes(name)) return void 0;
+  const folded = name.toLowerCase();
+  return entries.find((e) => e.toLowerCase() === folded);
+}
+
+// core/line-endings.ts
+function lineEndingOf(text) {
+  const breaks = text.split("\n").length - 1;
+  if (breaks === 0) return void 0;
+  const crlf = text.split("\r\n").length - 1;
+  if (crlf === breaks) return "crlf";
+  return crlf === 0 ? "lf" : void 0;
+}
+function withLineEnding(text, ending) {
+  const lf = text.replace(/\r\n/g, "\n");
+  return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
+}
+function mergedLineEnding(base, main, branch) {
+  if (main === branch) return main;
+  return base === main ? branch : main;
+}
+function commonLineEndings(base, main, branch) {
+  const [b, m, r] = [base, main, branch].map(lineEndingOf);
+  const mixed = (text, ending2) => ending2 === void 0 && text.includes("\n");
+  if (mixed(base, b) || mixed(main, m) || mixed(branch, r)) return void 0;
+  const present = [b, m, r].filter((e) => e !== void 0);
+  if (present.every((e) => e === present[0])) return void 0;
+  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
+  return { sides: [withLineEnding(base, "lf"), withLineEnding(main, "lf"), withLineEnding(branch, "lf")], ending };
+}
 
 // core/nesting.ts
 var MAX_NESTING = 512;
@@ -23902,7 +23950,8 @@ var FileSource = class {
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, writeTarget(file2), r.deleted ? null : r.content, this.o.mode, known);
+        const target = writeTarget(file2);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -23916,9 +23965,27 @@ var FileSource = class {
   refusal(r, file2) {
     const corrupt = r.deleted ? void 0 : corruptContent(r.path, r.content);
     if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file2} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const unfit = this.unfitName(r.path, file2);
+    if (unfit) return `${r.path} is not written here: ${unfit}. It stays in the sync repo and syncs on to your other machines ('oc-sync history ${r.path}'); rename it on ${r.writer} to have it here`;
     const target = writeTarget(file2);
     if (target === file2 || this.o.writableRoots.some((root) => isInside(target, root))) return void 0;
     return `${file2} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
+  /** Why this filesystem cannot hold the record's file as a file of its own: a name Windows refuses, or a case twin. */
+  unfitName(path, file2) {
+    if ((this.o.platform ?? process.platform) === "win32") {
+      const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
+      if (problem) return problem;
+    }
+    const folder = dirname2(file2);
+    let entries;
+    try {
+      entries = readdirSync(folder);
+    } catch {
+      return void 0;
+    }
+    const twin = caseTwin(basename2(file2), existsSync2(file2), entries);
+    return twin && `this filesystem does not tell case apart and ${join4(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
   async *walk() {
     const { root, rule } = this.o;
@@ -23957,6 +24024,19 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0, /* @__PURE__ */ new Set());
   }
 };
+function inLocalLineEndings(path, file2, content) {
+  if (kindOf(path, content) === "opaque") return content;
+  let local;
+  try {
+    local = readFileSync2(file2, "utf8");
+  } catch {
+    return content;
+  }
+  const here = lineEndingOf(local);
+  const incoming = new TextDecoder().decode(content);
+  const there = lineEndingOf(incoming);
+  return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
+}
 function writeTarget(file2) {
   try {
     return realpathSync(file2);
@@ -24103,11 +24183,69 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
+
+// client/sources/path-translation.ts
+import { posix, win32 } from "node:path";
+var WINDOWS_PATH = /^(?:[A-Za-z]:(?:[\\/]|$)|\\\\[^\\/]|\/\/[^/])/;
+function isWindowsPath(p) {
+  return WINDOWS_PATH.test(p);
+}
+function canonicalPath(p) {
+  if (!isWindowsPath(p) && !/^~\\/.test(p)) return p;
+  const slashed = p.replace(/\\/g, "/");
+  return /^[a-z]:/.test(slashed) ? slashed[0].toUpperCase() + slashed.slice(1) : slashed;
+}
+function nativePath(p, ctx) {
+  return isWindowsPath(p) && isWindowsPath(ctx.home) ? p.replace(/\//g, "\\") : p;
+}
+function under(p, root) {
+  const fold = isWindowsPath(root) ? (s) => s.toLowerCase() : (s) => s;
+  const [path, top] = [fold(p), fold(root)];
+  return path === top || path.startsWith(top.endsWith("/") ? top : top + "/");
+}
+function mapRoot(p, pathMap) {
+  for (const [from, to] of Object.entries(pathMap)) {
+    const root = canonicalPath(from);
+    if (under(p, root)) return canonicalPath(to) + p.slice(root.length);
+  }
+  return void 0;
+}
+function canonicalHome(home) {
+  const h = canonicalPath(home);
+  return h.length > 1 && h.endsWith("/") && !/^[A-Z]:\/$/.test(h) ? h.slice(0, -1) : h;
+}
+function compressHome(p, home) {
+  const [path, top] = [canonicalPath(p), canonicalHome(home)];
+  return under(path, top) ? "~" + path.slice(top.length) : path;
+}
+function expandPortable(p, ctx) {
+  const portable = canonicalPath(p);
+  const direct = mapRoot(portable, ctx.pathMap);
+  if (direct !== void 0) return nativePath(direct, ctx);
+  const abs = portable === "~" || portable.startsWith("~/") ? canonicalHome(ctx.home) + portable.slice(1) : portable;
+  return nativePath(mapRoot(abs, ctx.pathMap) ?? abs, ctx);
+}
+function toLocalPath(portable, ctx, project) {
+  const path = canonicalPath(portable);
+  const root = project && canonicalPath(project.portableRoot);
+  if (project && root !== "/" && under(path, root)) {
+    const rest = path.slice(root.length).replace(/^\//, "");
+    const family = isWindowsPath(project.localRoot) ? win32 : posix;
+    return rest ? family.join(project.localRoot, rest) : project.localRoot;
+  }
+  return expandPortable(path, ctx);
+}
+function toPortablePath(local, previous, ctx, project) {
+  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
+  return compressHome(local, ctx.home);
+}
+
+// client/sources/database-rows.ts
 var KNOWN_LAST_MIGRATION = "20260622202450_simplify_session_input";
 var MACHINE_LOCAL = { project: ["worktree", "sandboxes", "time_created", "time_updated", "time_initialized"] };
 var enc2 = new TextEncoder();
@@ -24191,7 +24329,8 @@ function projectRoots(db) {
   if (!tableExists(db, "project")) return out;
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync2(w)) out.set(String(r.id), w);
+    const checkable = isWindowsPath(w) === (process.platform === "win32");
+    if (w && w !== "/" && (!checkable || existsSync3(w))) out.set(String(r.id), w);
   }
   return out;
 }
@@ -24348,30 +24487,6 @@ var RowsInTransaction = class {
   }
 };
 
-// client/sources/path-translation.ts
-import { join as join6 } from "node:path";
-var under = (p, root) => p === root || p.startsWith(root.endsWith("/") ? root : root + "/");
-function compressHome(p, home) {
-  return under(p, home) ? "~" + p.slice(home.length) : p;
-}
-function expandPortable(p, ctx) {
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(p, from)) return to + p.slice(from.length);
-  const abs = p === "~" || p.startsWith("~/") ? ctx.home + p.slice(1) : p;
-  for (const [from, to] of Object.entries(ctx.pathMap)) if (under(abs, from)) return to + abs.slice(from.length);
-  return abs;
-}
-function toLocalPath(portable, ctx, project) {
-  if (project && project.portableRoot !== "/" && under(portable, project.portableRoot)) {
-    const rest = portable.slice(project.portableRoot.length).replace(/^\//, "");
-    return rest ? join6(project.localRoot, rest) : project.localRoot;
-  }
-  return expandPortable(portable, ctx);
-}
-function toPortablePath(local, previous, ctx, project) {
-  if (previous !== void 0 && toLocalPath(previous, ctx, project) === local) return previous;
-  return compressHome(local, ctx.home);
-}
-
 // client/sources/database.ts
 var dbCategories = {
   projects: ["project"],
@@ -24408,7 +24523,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync3(this.o.path)) return null;
+    if (!existsSync4(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -24657,8 +24772,8 @@ function checkout(localRoot, portableRoot) {
   return localRoot && portableRoot ? { portableRoot, localRoot } : void 0;
 }
 function sessionRoot(session) {
-  const dir = String(session.directory);
-  const rel = typeof session.path === "string" ? session.path : "";
+  const dir = canonicalPath(String(session.directory));
+  const rel = typeof session.path === "string" ? canonicalPath(session.path) : "";
   return rel && dir.endsWith("/" + rel) ? dir.slice(0, -(rel.length + 1)) : dir;
 }
 function mapMessagePaths(value, map2) {
@@ -24865,7 +24980,7 @@ import { resolve } from "node:path";
 
 // git/remote.ts
 import { rm as rm4, stat as stat4 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { join as join6 } from "node:path";
 async function fetchRefs(repo, remote) {
   await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
 }
@@ -24882,7 +24997,7 @@ var STALE_REF_LOCK_MS = 6e4;
 async function clearStaleRefLocks(remote, branches) {
   if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
   for (const branch of branches) {
-    const lock = join7(remote.url, remoteRef(branch) + ".lock");
+    const lock = join6(remote.url, remoteRef(branch) + ".lock");
     const s = await stat4(lock).catch(() => void 0);
     if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
   }
@@ -25381,12 +25496,18 @@ function mergeContent(kind, base, main, branch, sink) {
   if (sameBytes(base, main)) return branch;
   const texts = asTexts(base, main, branch);
   try {
-    const text = texts && mergeAsText(kind, texts[0], texts[1], texts[2], sink);
+    const text = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
     if (text !== void 0) return encoder2.encode(text);
   } catch (e) {
     if (!(e instanceof NotJsonError)) throw e;
   }
   return sink.overlap("", wholeValue(main).value, wholeValue(branch).value) === "main" ? main : branch;
+}
+function mergeLines(kind, base, main, branch, sink) {
+  const common = kind === "opaque" || kind === "encrypted-entries" ? void 0 : commonLineEndings(base, main, branch);
+  if (!common) return mergeAsText(kind, base, main, branch, sink);
+  const merged = mergeAsText(kind, ...common.sides, sink);
+  return merged === void 0 ? void 0 : withLineEnding(merged, common.ending);
 }
 function mergeAsText(kind, base, main, branch, sink) {
   switch (kind) {
@@ -25588,7 +25709,7 @@ function refusedPaths(serverText) {
 // client/platform/lock.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { link, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname3, join as join8 } from "node:path";
+import { basename as basename3, dirname as dirname3, join as join7 } from "node:path";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
@@ -25638,7 +25759,7 @@ async function removeDeadOwnersFiles(path) {
   const prefix = `${basename3(path)}.`;
   for (const name of await readdir5(dirname3(path)).catch(() => [])) {
     const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
-    if (pid && !alive(Number(pid))) await rm5(join8(dirname3(path), name), { force: true });
+    if (pid && !alive(Number(pid))) await rm5(join7(dirname3(path), name), { force: true });
   }
 }
 async function place(made, path) {
@@ -28069,7 +28190,7 @@ function watch(paths, options = {}) {
 
 // client/config/settings.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join10 } from "node:path";
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
 var schema = external_exports.object({
@@ -28102,7 +28223,7 @@ async function loadSettings(configDir, env) {
   let raw = {};
   let settingsFile;
   for (const name of SETTINGS_FILES) {
-    const file2 = join11(configDir, name);
+    const file2 = join10(configDir, name);
     const text = await readFile6(file2, "utf8").catch(() => void 0);
     if (text === void 0) continue;
     const errors = [];
@@ -32595,40 +32716,40 @@ function createLogger2(file2, echo) {
 
 // client/platform/paths.ts
 import { homedir } from "node:os";
-import { join as join12 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join12(home, fallback);
+import { join as join11 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join11(home, fallback);
 function homeOf(env) {
   return env.HOME || env.USERPROFILE || homedir();
 }
 function openCodePaths(env = process.env) {
   const home = homeOf(env);
-  const data = join12(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  const data = join11(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
   return {
     home,
-    config: join12(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    config: join11(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
     data,
-    state: join12(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join12(data, "opencode.db")
+    state: join11(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join11(data, "opencode.db")
   };
 }
 function ocSyncPaths(env = process.env) {
   const home = homeOf(env);
-  const data = join12(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  const data = join11(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
   return {
-    settingsDir: join12(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    settingsDir: join11(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
     data,
-    repo: join12(data, "repo.git"),
-    stateDb: join12(data, "state.db"),
-    lock: join12(data, "sync.lock"),
-    dataKey: join12(data, "data-key"),
-    log: join12(data, "log", "oc-sync.log"),
-    defaultRemote: join12(data, "default-remote.git")
+    repo: join11(data, "repo.git"),
+    stateDb: join11(data, "state.db"),
+    lock: join11(data, "sync.lock"),
+    dataKey: join11(data, "data-key"),
+    log: join11(data, "log", "oc-sync.log"),
+    defaultRemote: join11(data, "default-remote.git")
   };
 }
 
 // client/sync/context.ts
-import { join as join13 } from "node:path";
+import { join as join12 } from "node:path";
 async function loadContext(options = {}) {
   const env = options.env ?? process.env;
   const opencode = openCodePaths(env);
@@ -32657,7 +32778,7 @@ function withoutCredentials(url2) {
   return { url: u.toString(), secret };
 }
 async function machineId2(paths) {
-  const file2 = join13(paths.data, "machine-id");
+  const file2 = join12(paths.data, "machine-id");
   const existing = (await readFile7(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { contentHash } from "../../core/record.js";
 import type { Database, Row, SqlValue } from "../platform/sqlite.js";
 import type { RecordAddress, Table } from "./database-paths.js";
+import { isWindowsPath } from "./path-translation.js";
 
 export type Obj = Record<string, unknown>;
 
@@ -150,7 +151,9 @@ export function projectRoots(db: Database): Map<string, string> {
   if (!tableExists(db, "project")) return out;
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
-    if (w && w !== "/" && existsSync(w)) out.set(String(r.id), w);
+    // A checkout gone from this disk is no place to map sessions into; a worktree of the other OS family cannot be looked up here.
+    const checkable = isWindowsPath(w) === (process.platform === "win32");
+    if (w && w !== "/" && (!checkable || existsSync(w))) out.set(String(r.id), w);
   }
   return out;
 }

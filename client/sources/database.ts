@@ -8,7 +8,7 @@ import { openDatabase, transaction, type Database } from "../platform/sqlite.js"
 import { MAX_NESTING, nestsDeeper } from "../../core/nesting.js";
 import { identityMismatch, parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
 import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
-import { toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
+import { canonicalPath, toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
 import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 /** Settings categories → tables. Parts travel with messages. */
@@ -344,8 +344,8 @@ function checkout(localRoot: string | undefined, portableRoot: string | undefine
 
 /** The project root a session's directory is in: `directory` minus its repo-relative `path`. */
 function sessionRoot(session: Obj): string {
-  const dir = String(session.directory);
-  const rel = typeof session.path === "string" ? session.path : "";
+  const dir = canonicalPath(String(session.directory));
+  const rel = typeof session.path === "string" ? canonicalPath(session.path) : "";
   return rel && dir.endsWith("/" + rel) ? dir.slice(0, -(rel.length + 1)) : dir;
 }
 

@@ -1,9 +1,11 @@
 // Plain files in OpenCode's folders (config, state). A stat cache means unchanged files are not
 // read; writes are atomic; repo paths are checked so a hostile repo cannot write elsewhere.
-import { lstatSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { overRecordLimit } from "../../core/layout.js";
+import { caseTwin, windowsPathProblem } from "../../core/file-names.js";
+import { lineEndingOf, withLineEnding } from "../../core/line-endings.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { removeLeftover, TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
 import { corruptContent, kindOf } from "./file-kinds.js";
@@ -30,6 +32,8 @@ export interface FileSourceOptions {
   /** The largest file offered, in bytes: a bigger one is there, skipped and reported (never a deletion). */
   readonly recordLimit: number;
   readonly warn: (message: string) => void;
+  /** The OS whose names this machine's files must have (Windows refuses some that sync elsewhere). */
+  readonly platform?: NodeJS.Platform;
 }
 
 /** A file the walk found: its content can be offered, or it is there but cannot (`skip` says why; never a deletion). */
@@ -126,7 +130,8 @@ export class FileSource implements Source {
         continue;
       }
       try {
-        const done = await replaceUnlessEdited(r.path, writeTarget(file), r.deleted ? null : r.content!, this.o.mode, known);
+        const target = writeTarget(file);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content!), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -141,9 +146,28 @@ export class FileSource implements Source {
   private refusal(r: SyncRecord, file: string): string | undefined {
     const corrupt = r.deleted ? undefined : corruptContent(r.path, r.content!);
     if (corrupt) return `${r.path} in the sync repo ${corrupt}: left ${file} as it is; fix the file on the machine that wrote it (${r.writer})`;
+    const unfit = this.unfitName(r.path, file);
+    if (unfit) return `${r.path} is not written here: ${unfit}. It stays in the sync repo and syncs on to your other machines ('oc-sync history ${r.path}'); rename it on ${r.writer} to have it here`;
     const target = writeTarget(file);
     if (target === file || this.o.writableRoots.some((root) => isInside(target, root))) return undefined;
     return `${file} leads to ${target}, outside OpenCode's folders: oc-sync reads through such a link but does not write there. ${r.writer}'s version is held in the sync repo ('oc-sync history ${r.path}'); copy it over yourself or replace the link with a file`;
+  }
+
+  /** Why this filesystem cannot hold the record's file as a file of its own: a name Windows refuses, or a case twin. */
+  private unfitName(path: string, file: string): string | undefined {
+    if ((this.o.platform ?? process.platform) === "win32") {
+      const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
+      if (problem) return problem;
+    }
+    const folder = dirname(file);
+    let entries: string[];
+    try {
+      entries = readdirSync(folder);
+    } catch {
+      return undefined;
+    }
+    const twin = caseTwin(basename(file), existsSync(file), entries);
+    return twin && `this filesystem does not tell case apart and ${join(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
 
   private async *walk(): AsyncIterable<Found> {
@@ -185,6 +209,25 @@ export class FileSource implements Source {
     };
     yield* visit.call(this, root, "", 0, new Set());
   }
+}
+
+/**
+ * `content` with the line endings the local file has (a CRLF file on Windows stays CRLF when an
+ * LF edit from macOS arrives). The index keeps the hash of what was written, so the next scan
+ * does not see the converted file as a change of its own.
+ */
+function inLocalLineEndings(path: string, file: string, content: Uint8Array): Uint8Array {
+  if (kindOf(path, content) === "opaque") return content;
+  let local: string;
+  try {
+    local = readFileSync(file, "utf8");
+  } catch {
+    return content;
+  }
+  const here = lineEndingOf(local);
+  const incoming = new TextDecoder().decode(content);
+  const there = lineEndingOf(incoming);
+  return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
 }
 
 /** Where a write to `file` lands: through a link at the file or at a folder above it. */

@@ -5,6 +5,7 @@ import { mergeJsonText, NotJsonError } from "./json.js";
 import { mergeEncryptedEntries } from "./entries.js";
 import { mergeJsonl } from "./jsonl.js";
 import { mergeText } from "./text.js";
+import { commonLineEndings, withLineEnding } from "../line-endings.js";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -33,13 +34,21 @@ export function mergeContent(kind: RecordKind, base: Uint8Array | null, main: Ui
   if (sameBytes(base, main)) return branch;
   const texts = asTexts(base, main, branch);
   try {
-    const text = texts && mergeAsText(kind, texts[0]!, texts[1]!, texts[2]!, sink);
+    const text = texts && mergeLines(kind, texts[0]!, texts[1]!, texts[2]!, sink);
     if (text !== undefined) return encoder.encode(text);
   } catch (e) {
     // Only "this is not the kind it claims": a bug in a merge must not pass for a whole-record conflict.
     if (!(e instanceof NotJsonError)) throw e;
   }
   return sink.overlap("", wholeValue(main).value, wholeValue(branch).value) === "main" ? main : branch;
+}
+
+/** A text merge that does not see CRLF against LF as a change of every line. */
+function mergeLines(kind: RecordKind, base: string, main: string, branch: string, sink: OverlapSink): string | undefined {
+  const common = kind === "opaque" || kind === "encrypted-entries" ? undefined : commonLineEndings(base, main, branch);
+  if (!common) return mergeAsText(kind, base, main, branch, sink);
+  const merged = mergeAsText(kind, ...common.sides, sink);
+  return merged === undefined ? undefined : withLineEnding(merged, common.ending);
 }
 
 function mergeAsText(kind: RecordKind, base: string, main: string, branch: string, sink: OverlapSink): string | undefined {

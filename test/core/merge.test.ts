@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OverlapSink } from "../../core/conflict.js";
+import { mergedLineEnding } from "../../core/line-endings.js";
 import { mergeContent } from "../../core/merge/index.js";
 import type { RecordKind } from "../../core/record.js";
 import type { Side } from "../../core/strategy.js";
@@ -177,5 +178,45 @@ describe("content that is not what its kind says", () => {
       },
     };
     expect(() => mergeContent("jsonc", enc('{"a":0}'), enc('{"a":1}'), enc('{"a":2}'), failing)).toThrow("a bug in the sink");
+  });
+});
+
+describe("line endings", () => {
+  const crlf = (s: string) => s.replace(/\n/g, "\r\n");
+  const doc = "# Review\n\nBe thorough.\nCheck tests.\nBe kind.\n";
+
+  it("a CRLF edit and an LF edit of other lines merge cleanly; the side that kept the base's endings does not decide them", () => {
+    const base = crlf(doc);
+    const windows = crlf(doc.replace("Be thorough.", "Be very thorough."));
+    const mac = doc.replace("Be kind.", "Be kind and brief.");
+    const { out, overlaps } = merge("text", base, windows, mac);
+    expect(overlaps).toEqual([]);
+    expect(out).toBe("# Review\n\nBe very thorough.\nCheck tests.\nBe kind and brief.\n");
+    // Both sides in CRLF: the result too.
+    expect(merge("text", base, windows, crlf(mac)).out).toBe(crlf("# Review\n\nBe very thorough.\nCheck tests.\nBe kind and brief.\n"));
+  });
+
+  it("JSONC with CRLF merges by key with an LF edit and keeps its comments", () => {
+    const base = crlf(`{\n  // models\n  "model": "a/b",\n  "theme": "dark"\n}\n`);
+    const main = base.replace('"dark"', '"light"');
+    const branch = `{\n  // models\n  "model": "c/d",\n  "theme": "dark"\n}\n`;
+    const { out, overlaps } = merge("jsonc", base, main, branch);
+    expect(overlaps).toEqual([]);
+    expect(out.replace(/\r\n/g, "\n")).toBe(`{\n  // models\n  "model": "c/d",\n  "theme": "light"\n}\n`);
+  });
+
+  it("a file that mixes endings is merged as it is", () => {
+    const base = "a\r\nb\nc\n";
+    const { out } = merge("text", base, "a\r\nb\nc\nd\n", "z\na\r\nb\nc\n");
+    expect(out).toBe("z\na\r\nb\nc\nd\n");
+  });
+
+  it.each([
+    ["crlf", "crlf", "lf", "lf"],
+    ["crlf", "lf", "crlf", "lf"],
+    ["lf", "crlf", "crlf", "crlf"],
+    [undefined, "crlf", "lf", "crlf"],
+  ] as const)("base %s, main %s, branch %s: the merge ends lines with %s", (base, main, branch, expected) => {
+    expect(mergedLineEnding(base, main, branch)).toBe(expected);
   });
 });
