@@ -1,7 +1,8 @@
 // Paths of both OS families through the repo's one form: what a session's directory and a
 // message's cwd become in the repo, and on each machine that applies them.
-import { posix, win32 } from "node:path";
+import { join, posix, win32 } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ocSyncPaths, openCodePaths } from "../../client/platform/paths.js";
 import { canonicalPath, compressHome, expandPortable, isWindowsPath, toLocalPath, toPortablePath, type PathContext } from "../../client/sources/path-translation.js";
 
 const windows: PathContext = { home: "C:\\Users\\ana", pathMap: {} };
@@ -95,5 +96,16 @@ describe("round trips", () => {
     const project = { portableRoot: "~/code/demo", localRoot: "/home/ana/work/demo" };
     const local = toLocalPath("~/code/demo", linux, project);
     expect(toPortablePath(local, "~/code/demo", linux, project)).toBe("~/code/demo");
+  });
+});
+
+describe("OpenCode's folders on every OS", () => {
+  it("a Windows-style home (USERPROFILE, no HOME) and XDG overrides resolve as OpenCode resolves them", () => {
+    const byProfile = openCodePaths({ USERPROFILE: "/profiles/ana" });
+    expect(byProfile.config).toBe(join("/profiles/ana", ".config", "opencode"));
+    expect(byProfile.database).toBe(join("/profiles/ana", ".local", "share", "opencode", "opencode.db"));
+    const overridden = openCodePaths({ HOME: "/home/ana", USERPROFILE: "/profiles/ana", XDG_CONFIG_HOME: "/cfg", XDG_DATA_HOME: "/data", XDG_STATE_HOME: "/state" });
+    expect([overridden.home, overridden.config, overridden.data, overridden.state]).toEqual(["/home/ana", join("/cfg", "opencode"), join("/data", "opencode"), join("/state", "opencode")]);
+    expect(ocSyncPaths({ USERPROFILE: "/profiles/ana", XDG_DATA_HOME: "/data" }).repo).toBe(join("/data", "oc-sync", "repo.git"));
   });
 });
