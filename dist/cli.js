@@ -486,8 +486,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve2, reject) {
-            return setTimeout(resolve2, t);
+          return new this.Promise(function(resolve3, reject) {
+            return setTimeout(resolve3, t);
           });
         }
         computePenalty() {
@@ -698,15 +698,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error62, reject, resolve2, returned, task;
+          var args, cb, error62, reject, resolve3, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve2, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve2(returned);
+                  return resolve3(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -721,13 +721,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve2;
-          resolve2 = reject = null;
+          var promise2, reject, resolve3;
+          resolve3 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve2 = _resolve;
+            resolve3 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve2, reject });
+          this._queue.push({ task, args, resolve: resolve3, reject });
           this._tryToRun();
           return promise2;
         }
@@ -1128,14 +1128,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve2, reject) => {
+              return new this.Promise((resolve3, reject) => {
                 if (finished()) {
-                  return resolve2();
+                  return resolve3();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve2();
+                      return resolve3();
                     }
                   });
                 }
@@ -1228,9 +1228,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve2, reject) {
+              return new this.Promise(function(resolve3, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve2)(args3);
+                  return (args3[0] != null ? reject : resolve3)(args3);
                 });
               });
             };
@@ -1354,6 +1354,77 @@ var require_light = __commonJS({
 
 // client/cli/main.ts
 import { parseArgs } from "node:util";
+
+// package.json
+var package_default = {
+  name: "oc-sync",
+  version: "0.1.0",
+  description: "Sync OpenCode config, state, credentials and sessions across machines through a private git repository",
+  type: "module",
+  license: "MIT",
+  keywords: [
+    "opencode",
+    "opencode-plugin",
+    "sync"
+  ],
+  main: "dist/plugin.js",
+  exports: {
+    ".": "./dist/plugin.js",
+    "./server": "./dist/plugin.js",
+    "./cli": "./dist/cli.js",
+    "./package.json": "./package.json"
+  },
+  bin: {
+    "oc-sync": "bin/oc-sync.js"
+  },
+  files: [
+    "dist",
+    "bin",
+    "action.yml",
+    "README.md"
+  ],
+  engines: {
+    node: ">=22.13"
+  },
+  scripts: {
+    build: "tsc -p tsconfig.json --noEmit && node scripts/bundle.mjs",
+    test: "vitest run --project unit && vitest run --project heavy",
+    lint: "tsc -p tsconfig.json --noEmit && eslint .",
+    bench: "node scripts/bundle.mjs && tsx bench/run.ts",
+    demo: "tsx scripts/demo.ts",
+    sync: "tsx client/cli/entry.ts sync",
+    "oc-sync": "tsx client/cli/entry.ts",
+    "check-dist": "node scripts/bundle.mjs && git diff --exit-code --stat -- dist/",
+    "test:cross-os": "vitest run --project unit test/client/path-translation.test.ts test/client/cross-os.test.ts test/core/merge.test.ts",
+    "test:soak": "bash scripts/property-soak.sh",
+    "test:histories": "OC_SYNC_HISTORIES=1000 OC_SYNC_HISTORY_SEED=random vitest run --project heavy test/reliability/history.test.ts"
+  },
+  allowScripts: {
+    node: true,
+    esbuild: true
+  },
+  devDependencies: {
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
+    "@octokit/rest": "22.0.1",
+    "@types/node": "24.19.2",
+    chokidar: "5.0.0",
+    esbuild: "0.28.2",
+    eslint: "9.39.5",
+    "fast-check": "4.10.2",
+    "jsonc-parser": "3.3.1",
+    node: "24.21.0",
+    "node-diff3": "3.2.1",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.73.0",
+    vitest: "4.1.12",
+    yaml: "2.9.1",
+    zod: "4.6.7"
+  }
+};
 
 // client/sync/attention.ts
 var AttentionError = class extends Error {
@@ -2162,11 +2233,11 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       onValue({ type: getNodeType(value), offset, length, parent: currentParent, value });
       ensurePropertyComplete(offset + length);
     },
-    onSeparator: (sep3, offset, length) => {
+    onSeparator: (sep4, offset, length) => {
       if (currentParent.type === "property") {
-        if (sep3 === ":") {
+        if (sep4 === ":") {
           currentParent.colonOffset = offset;
-        } else if (sep3 === ",") {
+        } else if (sep4 === ",") {
           ensurePropertyComplete(offset);
         }
       }
@@ -7862,7 +7933,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve2) {
+function isRecursive(inst, stack, resolve3) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -7872,7 +7943,7 @@ function isRecursive(inst, stack, resolve2) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+      const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
         result = answer;
     }
@@ -7883,7 +7954,7 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -7947,7 +8018,7 @@ function isRecursive(inst, stack, resolve2) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
       merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -27405,7 +27476,7 @@ var WRAP_AAD = Buffer.from("oc-sync data key v1");
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
-    (resolve2, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve2(key))
+    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
   );
 }
 function keyId(dataKey) {
@@ -27565,7 +27636,7 @@ function gitFailure(args, stderr, exit) {
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -27576,7 +27647,7 @@ function runGit(args, options = {}) {
       const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
       const exit = code ?? 1;
       if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve2({ stdout: Buffer.concat(out), stderr, code: exit });
+        resolve3({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
       reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
@@ -27612,8 +27683,8 @@ var ObjectReader = class {
   read(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
-    return new Promise((resolve2, reject) => {
-      this.queue.push({ resolve: resolve2, reject });
+    return new Promise((resolve3, reject) => {
+      this.queue.push({ resolve: resolve3, reject });
       this.child.stdin.write(object2 + "\n");
     });
   }
@@ -27676,7 +27747,7 @@ function readInBackground(gitDir, names) {
     cleanUp();
     return Promise.reject(e);
   }
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => stderr += d.toString());
@@ -27684,7 +27755,7 @@ function readInBackground(gitDir, names) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
       try {
-        resolve2(parseBatch(readFileSync(output2), names.length));
+        resolve3(parseBatch(readFileSync(output2), names.length));
       } catch (e) {
         reject(e);
       }
@@ -27926,7 +27997,7 @@ data ${content.length}
   yield Buffer.from("\ndone\n");
 }
 function pipeInto(args, chunks) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted2;
@@ -27934,7 +28005,7 @@ function pipeInto(args, chunks) {
     child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
-      else if (code === 0) resolve2();
+      else if (code === 0) resolve3();
       else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => void 0);
@@ -28732,7 +28803,8 @@ function isPortableName(name) {
 
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
-var PREFIX2 = "credentials/";
+var CREDENTIALS_PREFIX = "credentials/";
+var PREFIX2 = CREDENTIALS_PREFIX;
 var enc = new TextEncoder();
 var dec = new TextDecoder();
 function parseEntries(text, where) {
@@ -31197,10 +31269,18 @@ async function mergeCommand(ctx, out, dryRun) {
 }
 
 // client/cli/commands/history.ts
+import { basename as basename4, dirname as dirname6, isAbsolute, relative, resolve as resolve2, sep as sep3 } from "node:path";
 var SESSION_ID = /^ses_[A-Za-z0-9]+$/;
-function targetPaths(target) {
+function targetPaths(target, opencode) {
   if (SESSION_ID.test(target)) return sessionFolder(target).slice(0, -1);
-  return target.replace(/^\/+|\/+$/g, "");
+  if (!isAbsolute(target) && !/^~(\/|$)|^\.{1,2}(\/|$)/.test(target)) return target.replace(/^\/+|\/+$/g, "");
+  const file2 = resolve2(target.replace(/^~(?=\/|$)/, opencode.home));
+  for (const [root, prefix] of [[opencode.config, "config"], [opencode.state, "state"]]) {
+    const rel = relative(root, file2);
+    if (!rel.startsWith("..") && !isAbsolute(rel)) return rel ? `${prefix}/${rel.split(sep3).join("/")}` : prefix;
+  }
+  if (dirname6(file2) === opencode.data && CREDENTIAL_FILES.includes(basename4(file2))) return CREDENTIALS_PREFIX + basename4(file2);
+  throw new UsageError(`${target} is not a file oc-sync syncs: it syncs OpenCode's config folder ${opencode.config}, its state folder ${opencode.state} and the credentials in ${opencode.data}; give a file there, a record path (see 'oc-sync status') or a session id`);
 }
 function versionedRecord(path) {
   const session = parseRecordPath(`${path}/session.json`);
@@ -31214,7 +31294,7 @@ async function tip(repo, ctx) {
 async function historyCommand(ctx, out, target, limit) {
   return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.state.base });
-    const path = targetPaths(target);
+    const path = targetPaths(target, ctx.opencode);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
@@ -31235,7 +31315,7 @@ async function restoreCommand(ctx, out, target, at) {
     const head = await tip(repo, { base: index.state.base });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
-    const path = targetPaths(target);
+    const path = targetPaths(target, ctx.opencode);
     const paths = (await repo.listTree(commit, [path])).map((e) => e.path);
     if (!paths.length) throw new UsageError(`${path} did not exist at ${commit.slice(0, 12)}; see 'oc-sync history ${target}'`);
     const restored2 = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);
@@ -31262,7 +31342,7 @@ async function promptSecret(question) {
   process.stderr.write(question);
   out._writeToOutput = () => void 0;
   try {
-    return await new Promise((resolve2) => rl.question("", resolve2));
+    return await new Promise((resolve3) => rl.question("", resolve3));
   } finally {
     rl.close();
     process.stderr.write("\n");
@@ -31412,28 +31492,48 @@ usage: oc-sync <command> [options]
   doctor                            check git, remote, passphrase, database, paths, lock
   passphrase change                 rewrap the data key with a new passphrase
 
-options: --json (machine-readable output), --help
+options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
 exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
+var OPTIONS = {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "v", default: false },
+  "allow-mass-delete": { type: "boolean", default: false },
+  repush: { type: "boolean", default: false },
+  "restore-missing": { type: "boolean", default: false },
+  keep: { type: "string" },
+  at: { type: "string" },
+  machine: { type: "string" },
+  github: { type: "string" },
+  limit: { type: "string", default: "20" },
+  "dry-run": { type: "boolean", default: false }
+};
+var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
+function parseCommandLine(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (e) {
+    const code = e.code ?? "";
+    if (!code.startsWith("ERR_PARSE_ARGS")) throw e;
+    const flag = /'(-[^' ]*)/.exec(e.message)?.[1];
+    const why = code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? `option ${flag ?? ""} needs a value` : `unknown option ${flag ?? ""}`;
+    throw new UsageError(`${why.trim()}; see 'oc-sync --help'`);
+  }
+  const [command, ...args] = parsed.positionals;
+  const takes = command === void 0 ? void 0 : ARGUMENTS[command];
+  if (takes !== void 0 && args.length > takes) {
+    throw new UsageError(`'${command}' takes ${takes === 0 ? "no arguments" : "one argument"}, not '${args.slice(takes).join(" ")}'; see 'oc-sync --help'`);
+  }
+  return { values: parsed.values, command, args };
+}
 async function main(argv) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      "allow-mass-delete": { type: "boolean", default: false },
-      repush: { type: "boolean", default: false },
-      "restore-missing": { type: "boolean", default: false },
-      keep: { type: "string" },
-      at: { type: "string" },
-      machine: { type: "string" },
-      github: { type: "string" },
-      limit: { type: "string", default: "20" },
-      "dry-run": { type: "boolean", default: false }
-    }
-  });
-  const [command, ...args] = positionals;
+  const { values, command, args } = parseCommandLine(argv);
+  if (values.version) {
+    process.stdout.write((values.json ? JSON.stringify({ version: package_default.version }) : `oc-sync ${package_default.version}`) + "\n");
+    return EXIT.ok;
+  }
   if (values.help || !command) {
     process.stdout.write(HELP + "\n");
     return command || values.help ? EXIT.ok : EXIT.usage;
@@ -31478,9 +31578,11 @@ async function run(argv = process.argv.slice(2)) {
     process.exitCode = await main(argv);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`oc-sync: ${message}
+    const exitCode = e instanceof UsageError ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode } }, null, 2) + "\n");
+    else process.stderr.write(`oc-sync: ${message}
 `);
-    process.exitCode = e instanceof UsageError || e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String(e.code)) ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
+    process.exitCode = exitCode;
   }
 }
 

@@ -24081,7 +24081,8 @@ function isPortableName(name) {
 
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
-var PREFIX2 = "credentials/";
+var CREDENTIALS_PREFIX = "credentials/";
+var PREFIX2 = CREDENTIALS_PREFIX;
 var enc = new TextEncoder();
 var dec = new TextDecoder();
 function parseEntries(text, where) {

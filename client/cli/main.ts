@@ -1,5 +1,6 @@
 // The oc-sync command line: parse, dispatch, print, exit with a meaningful code.
 import { parseArgs } from "node:util";
+import pkg from "../../package.json" with { type: "json" };
 import { AttentionError } from "../sync/attention.js";
 import { loadContext } from "../sync/context.js";
 import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
@@ -32,29 +33,54 @@ usage: oc-sync <command> [options]
   doctor                            check git, remote, passphrase, database, paths, lock
   passphrase change                 rewrap the data key with a new passphrase
 
-options: --json (machine-readable output), --help
+options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
 exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
 
+const OPTIONS = {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "v", default: false },
+  "allow-mass-delete": { type: "boolean", default: false },
+  repush: { type: "boolean", default: false },
+  "restore-missing": { type: "boolean", default: false },
+  keep: { type: "string" },
+  at: { type: "string" },
+  machine: { type: "string" },
+  github: { type: "string" },
+  limit: { type: "string", default: "20" },
+  "dry-run": { type: "boolean", default: false },
+} as const;
+
+/** How many arguments each command takes after its name. */
+const ARGUMENTS: Readonly<Record<string, number>> = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
+
+/** The command line, or a UsageError in oc-sync's words (Node's parser speaks of positionals and quotes). */
+function parseCommandLine(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    if (!code.startsWith("ERR_PARSE_ARGS")) throw e;
+    const flag = /'(-[^' ]*)/.exec((e as Error).message)?.[1];
+    const why = code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? `option ${flag ?? ""} needs a value` : `unknown option ${flag ?? ""}`;
+    throw new UsageError(`${why.trim()}; see 'oc-sync --help'`);
+  }
+  const [command, ...args] = parsed.positionals;
+  const takes = command === undefined ? undefined : ARGUMENTS[command];
+  if (takes !== undefined && args.length > takes) {
+    throw new UsageError(`'${command}' takes ${takes === 0 ? "no arguments" : "one argument"}, not '${args.slice(takes).join(" ")}'; see 'oc-sync --help'`);
+  }
+  return { values: parsed.values, command, args };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      "allow-mass-delete": { type: "boolean", default: false },
-      repush: { type: "boolean", default: false },
-      "restore-missing": { type: "boolean", default: false },
-      keep: { type: "string" },
-      at: { type: "string" },
-      machine: { type: "string" },
-      github: { type: "string" },
-      limit: { type: "string", default: "20" },
-      "dry-run": { type: "boolean", default: false },
-    },
-  });
-  const [command, ...args] = positionals;
+  const { values, command, args } = parseCommandLine(argv);
+  if (values.version) {
+    process.stdout.write((values.json ? JSON.stringify({ version: pkg.version }) : `oc-sync ${pkg.version}`) + "\n");
+    return EXIT.ok;
+  }
   if (values.help || !command) {
     process.stdout.write(HELP + "\n");
     return command || values.help ? EXIT.ok : EXIT.usage;
@@ -99,7 +125,10 @@ export async function run(argv = process.argv.slice(2)): Promise<void> {
     process.exitCode = await main(argv);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`oc-sync: ${message}\n`);
-    process.exitCode = e instanceof UsageError || (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code))) ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
+    const exitCode = e instanceof UsageError ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
+    // Under --json a script reads stdout: the error is a JSON document there, with the same exit code.
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode } }, null, 2) + "\n");
+    else process.stderr.write(`oc-sync: ${message}\n`);
+    process.exitCode = exitCode;
   }
 }

@@ -10,7 +10,8 @@ import { replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
-const PREFIX = "credentials/";
+export const CREDENTIALS_PREFIX = "credentials/";
+const PREFIX = CREDENTIALS_PREFIX;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 

@@ -1,4 +1,5 @@
 // Every version of every record is in git: list them, and bring an old one back.
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { decodeRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/record-reader.js";
 import type { GitRepo } from "../../../git/repo.js";
@@ -8,16 +9,28 @@ import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
 import { writeLocally } from "../../sync/local-edit.js";
 import { parseRecordPath, recordPath, sessionFolder } from "../../sources/database-paths.js";
+import { CREDENTIAL_FILES, CREDENTIALS_PREFIX } from "../../sources/credentials.js";
+import type { OpenCodePaths } from "../../platform/paths.js";
 import { buildSources } from "../../sync/sources.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 
 const SESSION_ID = /^ses_[A-Za-z0-9]+$/;
 
-/** A session id stands for all of its records; anything else is a repo path (or a folder of them). */
-export function targetPaths(target: string): string {
+/**
+ * What the user named, as a repo path: a session id stands for all of its records; a file's own
+ * path (absolute, `~/…` or `./…`) for its record; anything else is a repo path (or a folder of them).
+ */
+export function targetPaths(target: string, opencode: OpenCodePaths): string {
   if (SESSION_ID.test(target)) return sessionFolder(target).slice(0, -1);
-  return target.replace(/^\/+|\/+$/g, "");
+  if (!isAbsolute(target) && !/^~(\/|$)|^\.{1,2}(\/|$)/.test(target)) return target.replace(/^\/+|\/+$/g, "");
+  const file = resolve(target.replace(/^~(?=\/|$)/, opencode.home));
+  for (const [root, prefix] of [[opencode.config, "config"], [opencode.state, "state"]] as const) {
+    const rel = relative(root, file);
+    if (!rel.startsWith("..") && !isAbsolute(rel)) return rel ? `${prefix}/${rel.split(sep).join("/")}` : prefix;
+  }
+  if (dirname(file) === opencode.data && (CREDENTIAL_FILES as readonly string[]).includes(basename(file))) return CREDENTIALS_PREFIX + basename(file);
+  throw new UsageError(`${target} is not a file oc-sync syncs: it syncs OpenCode's config folder ${opencode.config}, its state folder ${opencode.state} and the credentials in ${opencode.data}; give a file there, a record path (see 'oc-sync status') or a session id`);
 }
 
 /** The record whose versions stand for a path: a session's own row for a session's folder. */
@@ -35,7 +48,7 @@ async function tip(repo: GitRepo, ctx: { base: string | null }): Promise<string>
 export async function historyCommand(ctx: SyncContext, out: Output, target: string, limit: number): Promise<number> {
   return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.state.base });
-    const path = targetPaths(target);
+    const path = targetPaths(target, ctx.opencode);
     const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
@@ -57,7 +70,7 @@ export async function restoreCommand(ctx: SyncContext, out: Output, target: stri
     const head = await tip(repo, { base: index.state.base });
     const commit = /^[0-9a-f]{7,40}$/.test(at) ? await repo.revParse(at) : (await repo.git(["rev-list", "-1", `--before=${at}`, head])).stdout.toString().trim() || null;
     if (!commit) throw new UsageError(`--at ${at}: no such commit, or nothing synced before that date`);
-    const path = targetPaths(target);
+    const path = targetPaths(target, ctx.opencode);
     const paths = (await repo.listTree(commit, [path])).map((e) => e.path);
     if (!paths.length) throw new UsageError(`${path} did not exist at ${commit.slice(0, 12)}; see 'oc-sync history ${target}'`);
     const restored = [...(await readRecords(repo, commit, paths)).values()].filter((r) => !r.deleted);

@@ -1,0 +1,58 @@
+// The command line as a user meets it: its version, its own words for a bad command line, JSON
+// errors under --json, and files named by their real paths.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import type { TestHome } from "../support/opencode-home.js";
+import { sync, syncWorld } from "../support/sync-env.js";
+
+let A: TestHome;
+beforeAll(async () => {
+  const world = await syncWorld();
+  A = world.machine("cli-user");
+  writeFileSync(join(A.config, "opencode.json"), JSON.stringify({ theme: "dark" }, null, 2));
+  await sync(A);
+  writeFileSync(join(A.config, "opencode.json"), JSON.stringify({ theme: "light" }, null, 2));
+  await sync(A);
+});
+
+describe("the command line", () => {
+  it("--version prints the package's version", async () => {
+    const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+    const r = await runCli(A.env, ["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: `oc-sync ${version}\n` });
+  });
+
+  it.each([
+    [["sync", "--bogus"], "oc-sync: unknown option --bogus; see 'oc-sync --help'\n"],
+    [["history", "--limit"], "oc-sync: option --limit needs a value; see 'oc-sync --help'\n"],
+    [["status", "extra"], "oc-sync: 'status' takes no arguments, not 'extra'; see 'oc-sync --help'\n"],
+    [["history", "config/opencode.json", "more"], "oc-sync: 'history' takes one argument, not 'more'; see 'oc-sync --help'\n"],
+  ])("%j is refused in oc-sync's words, exit 2", async (args, message) => {
+    const r = await runCli(A.env, args);
+    expect(r).toMatchObject({ code: 2, stderr: message, stdout: "" });
+  });
+
+  it("under --json an error is a JSON document on stdout, with the same exit code", async () => {
+    const r = await runCli(A.env, ["--json", "resolve", "no-such-id", "--keep", "local"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("");
+    const doc = JSON.parse(r.stdout) as { error: { message: string; exitCode: number } };
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.message).toContain("no-such-id");
+    const usage = await runCli(A.env, ["--json", "status", "extra"]);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { message: "'status' takes no arguments, not 'extra'; see 'oc-sync --help'", exitCode: 2 } });
+  });
+
+  it("history takes a file's own path as well as its record path", async () => {
+    const byRecord = JSON.parse((await runCli(A.env, ["--json", "history", "config/opencode.json"])).stdout) as { path: string; versions: unknown[] };
+    const byFile = JSON.parse((await runCli(A.env, ["--json", "history", join(A.config, "opencode.json")])).stdout) as { path: string; versions: unknown[] };
+    expect(byRecord.versions).toHaveLength(2);
+    expect(byFile).toEqual(byRecord);
+    const outside = await runCli(A.env, ["history", join(A.home, "notes.txt")]);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain(`${join(A.home, "notes.txt")} is not a file oc-sync syncs`);
+  });
+});
