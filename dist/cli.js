@@ -1395,7 +1395,7 @@ var package_default = {
     sync: "tsx client/cli/entry.ts sync",
     "oc-sync": "tsx client/cli/entry.ts",
     "check-dist": "node scripts/bundle.mjs && git diff --exit-code --stat -- dist/",
-    "test:cross-os": "vitest run --project unit test/client/path-translation.test.ts test/client/cross-os.test.ts test/core/merge.test.ts",
+    "test:cross-os": 'vitest run --project unit test/client/path-translation.test.ts test/core/merge.test.ts && vitest run --project unit test/client/cross-os.test.ts -t "line endings|byte order"',
     "test:soak": "bash scripts/property-soak.sh",
     "test:histories": "OC_SYNC_HISTORIES=1000 OC_SYNC_HISTORY_SEED=random vitest run --project heavy test/reliability/history.test.ts"
   },
@@ -28660,7 +28660,7 @@ var FileSource = class {
     const applied = [];
     const editedHere = [];
     const failures = [];
-    for (const r of records2) {
+    for (const r of [...records2.filter((x) => x.deleted), ...records2.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
@@ -28699,6 +28699,7 @@ var FileSource = class {
       const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
       if (problem) return problem;
     }
+    if (!existsSync2(file2)) return void 0;
     const folder = dirname3(file2);
     let entries;
     try {
@@ -28706,7 +28707,7 @@ var FileSource = class {
     } catch {
       return void 0;
     }
-    const twin = caseTwin(basename2(file2), existsSync2(file2), entries);
+    const twin = caseTwin(basename2(file2), true, entries);
     return twin && `this filesystem does not tell case apart and ${join7(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
   async *walk() {
@@ -28755,7 +28756,7 @@ function inLocalLineEndings(path, file2, content) {
     return content;
   }
   const here = lineEndingOf(local);
-  const incoming = new TextDecoder().decode(content);
+  const incoming = new TextDecoder("utf-8", { ignoreBOM: true }).decode(content);
   const there = lineEndingOf(incoming);
   return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
 }
@@ -28931,32 +28932,39 @@ function under(p, root) {
   const [path, top] = [fold(p), fold(root)];
   return path === top || path.startsWith(top.endsWith("/") ? top : top + "/");
 }
+function trimRoot(root) {
+  return root.length > 1 && root.endsWith("/") && !/^[A-Z]:\/$/.test(root) ? root.slice(0, -1) : root;
+}
+function rebase(p, root, to) {
+  const rest = p.slice(root.length).replace(/^\//, "");
+  if (!rest) return to;
+  return to.endsWith("/") ? to + rest : `${to}/${rest}`;
+}
+function isTop(root) {
+  return root === "/" || root === "~" || /^[A-Z]:\/?$/.test(root) || /^\/\/[^/]+\/[^/]+\/?$/.test(root);
+}
 function mapRoot(p, pathMap) {
   for (const [from, to] of Object.entries(pathMap)) {
-    const root = canonicalPath(from);
-    if (under(p, root)) return canonicalPath(to) + p.slice(root.length);
+    const root = trimRoot(canonicalPath(from));
+    if (under(p, root)) return rebase(p, root, trimRoot(canonicalPath(to)));
   }
   return void 0;
 }
-function canonicalHome(home) {
-  const h = canonicalPath(home);
-  return h.length > 1 && h.endsWith("/") && !/^[A-Z]:\/$/.test(h) ? h.slice(0, -1) : h;
-}
 function compressHome(p, home) {
-  const [path, top] = [canonicalPath(p), canonicalHome(home)];
-  return under(path, top) ? "~" + path.slice(top.length) : path;
+  const [path, top] = [canonicalPath(p), trimRoot(canonicalPath(home))];
+  return under(path, top) ? rebase(path, top, "~") : path;
 }
 function expandPortable(p, ctx) {
   const portable = canonicalPath(p);
   const direct = mapRoot(portable, ctx.pathMap);
   if (direct !== void 0) return nativePath(direct, ctx);
-  const abs = portable === "~" || portable.startsWith("~/") ? canonicalHome(ctx.home) + portable.slice(1) : portable;
+  const abs = portable === "~" || portable.startsWith("~/") ? rebase(portable, "~", trimRoot(canonicalPath(ctx.home))) : portable;
   return nativePath(mapRoot(abs, ctx.pathMap) ?? abs, ctx);
 }
 function toLocalPath(portable, ctx, project) {
   const path = canonicalPath(portable);
   const root = project && canonicalPath(project.portableRoot);
-  if (project && root !== "/" && under(path, root)) {
+  if (project && !isTop(root) && under(path, root)) {
     const rest = path.slice(root.length).replace(/^\//, "");
     const family = isWindowsPath(project.localRoot) ? win32 : posix;
     return rest ? family.join(project.localRoot, rest) : project.localRoot;
@@ -29496,7 +29504,7 @@ function checkout(localRoot, portableRoot) {
 }
 function sessionRoot(session) {
   const dir = canonicalPath(String(session.directory));
-  const rel = typeof session.path === "string" ? canonicalPath(session.path) : "";
+  const rel = typeof session.path === "string" ? session.path.replace(/\\/g, "/") : "";
   return rel && dir.endsWith("/" + rel) ? dir.slice(0, -(rel.length + 1)) : dir;
 }
 function mapMessagePaths(value, map2) {

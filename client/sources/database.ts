@@ -345,7 +345,8 @@ function checkout(localRoot: string | undefined, portableRoot: string | undefine
 /** The project root a session's directory is in: `directory` minus its repo-relative `path`. */
 function sessionRoot(session: Obj): string {
   const dir = canonicalPath(String(session.directory));
-  const rel = typeof session.path === "string" ? canonicalPath(session.path) : "";
+  // OpenCode on Windows may write the subfolder with backslashes, as its directory.
+  const rel = typeof session.path === "string" ? session.path.replace(/\\/g, "/") : "";
   return rel && dir.endsWith("/" + rel) ? dir.slice(0, -(rel.length + 1)) : dir;
 }
 

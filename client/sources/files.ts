@@ -118,7 +118,8 @@ export class FileSource implements Source {
     const applied: Applied[] = [];
     const editedHere: string[] = [];
     const failures: string[] = [];
-    for (const r of records) {
+    // Deletions first: a rename that changes only case must not find its old name in the way.
+    for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file = this.localPath(r.path);
       if (!file) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
@@ -159,6 +160,7 @@ export class FileSource implements Source {
       const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
       if (problem) return problem;
     }
+    if (!existsSync(file)) return undefined;
     const folder = dirname(file);
     let entries: string[];
     try {
@@ -166,7 +168,7 @@ export class FileSource implements Source {
     } catch {
       return undefined;
     }
-    const twin = caseTwin(basename(file), existsSync(file), entries);
+    const twin = caseTwin(basename(file), true, entries);
     return twin && `this filesystem does not tell case apart and ${join(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
 
@@ -225,7 +227,7 @@ function inLocalLineEndings(path: string, file: string, content: Uint8Array): Ui
     return content;
   }
   const here = lineEndingOf(local);
-  const incoming = new TextDecoder().decode(content);
+  const incoming = new TextDecoder("utf-8", { ignoreBOM: true }).decode(content);
   const there = lineEndingOf(incoming);
   return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
 }

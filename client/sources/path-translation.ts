@@ -39,30 +39,41 @@ function under(p: string, root: string): boolean {
   return path === top || path.startsWith(top.endsWith("/") ? top : top + "/");
 }
 
+/** A canonical root without a trailing separator, unless it is a top (`/`, `C:/`). */
+function trimRoot(root: string): string {
+  return root.length > 1 && root.endsWith("/") && !/^[A-Z]:\/$/.test(root) ? root.slice(0, -1) : root;
+}
+
+/** `p` (under `root`) moved under `to`, with exactly one separator between. */
+function rebase(p: string, root: string, to: string): string {
+  const rest = p.slice(root.length).replace(/^\//, "");
+  if (!rest) return to;
+  return to.endsWith("/") ? to + rest : `${to}/${rest}`;
+}
+
+/** A folder too wide to be a project's root: a whole drive, share or home. */
+function isTop(root: string): boolean {
+  return root === "/" || root === "~" || /^[A-Z]:\/?$/.test(root) || /^\/\/[^/]+\/[^/]+\/?$/.test(root);
+}
+
 function mapRoot(p: string, pathMap: PathContext["pathMap"]): string | undefined {
   for (const [from, to] of Object.entries(pathMap)) {
-    const root = canonicalPath(from);
-    if (under(p, root)) return canonicalPath(to) + p.slice(root.length);
+    const root = trimRoot(canonicalPath(from));
+    if (under(p, root)) return rebase(p, root, trimRoot(canonicalPath(to)));
   }
   return undefined;
 }
 
-/** The home in the repo's form, without a trailing separator. */
-function canonicalHome(home: string): string {
-  const h = canonicalPath(home);
-  return h.length > 1 && h.endsWith("/") && !/^[A-Z]:\/$/.test(h) ? h.slice(0, -1) : h;
-}
-
 export function compressHome(p: string, home: string): string {
-  const [path, top] = [canonicalPath(p), canonicalHome(home)];
-  return under(path, top) ? "~" + path.slice(top.length) : path;
+  const [path, top] = [canonicalPath(p), trimRoot(canonicalPath(home))];
+  return under(path, top) ? rebase(path, top, "~") : path;
 }
 
 export function expandPortable(p: string, ctx: PathContext): string {
   const portable = canonicalPath(p);
   const direct = mapRoot(portable, ctx.pathMap);
   if (direct !== undefined) return nativePath(direct, ctx);
-  const abs = portable === "~" || portable.startsWith("~/") ? canonicalHome(ctx.home) + portable.slice(1) : portable;
+  const abs = portable === "~" || portable.startsWith("~/") ? rebase(portable, "~", trimRoot(canonicalPath(ctx.home))) : portable;
   return nativePath(mapRoot(abs, ctx.pathMap) ?? abs, ctx);
 }
 
@@ -73,7 +84,7 @@ export function expandPortable(p: string, ctx: PathContext): string {
 export function toLocalPath(portable: string, ctx: PathContext, project?: { portableRoot: string; localRoot: string }): string {
   const path = canonicalPath(portable);
   const root = project && canonicalPath(project.portableRoot);
-  if (project && root !== "/" && under(path, root!)) {
+  if (project && !isTop(root!) && under(path, root!)) {
     const rest = path.slice(root!.length).replace(/^\//, "");
     const family = isWindowsPath(project.localRoot) ? win32 : posix;
     return rest ? family.join(project.localRoot, rest) : project.localRoot;

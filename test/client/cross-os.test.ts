@@ -130,6 +130,14 @@ describe("names one OS cannot hold", () => {
     expect(readFileSync(join(linux, "agent", "what?.md"), "utf8")).toBe("question");
   });
 
+  it("a text file converted to this machine's line endings keeps its byte order mark", async () => {
+    const root = mkdtempSync(join(world.root, "bom-"));
+    mkdirSync(join(root, "agent"));
+    writeFileSync(join(root, "agent", "bom.md"), "old\r\ntext\r\n");
+    await source(root, "linux").apply([record("config/agent/bom.md", "\uFEFFnew\ntext\n")]);
+    expect(readFileSync(join(root, "agent", "bom.md"))).toEqual(Buffer.from("\uFEFFnew\r\ntext\r\n"));
+  });
+
   it.each([
     ["CON", true],
     ["con.md", true],

@@ -45,6 +45,13 @@ describe("into the repo", () => {
   it("a home with a trailing separator or a lower-case drive still compresses", () => {
     expect(compressHome("C:\\Users\\ana\\x", "c:\\Users\\ana\\")).toBe("~/x");
   });
+
+  it("a home or a pathMap root that is a whole drive keeps one separator", () => {
+    expect(compressHome("C:\\git\\x", "C:\\")).toBe("~/git/x");
+    expect(expandPortable("~/git/x", { home: "C:\\", pathMap: {} })).toBe("C:\\git\\x");
+    expect(expandPortable("C:/git/x", { home: "/home/ana", pathMap: { "C:\\": "/mnt/c" } })).toBe("/mnt/c/git/x");
+    expect(expandPortable("C:/git/x", { home: "/home/ana", pathMap: { "C:\\git": "/home/ana/src/" } })).toBe("/home/ana/src/x");
+  });
 });
 
 describe("out of the repo", () => {
@@ -66,6 +73,12 @@ describe("out of the repo", () => {
     const onWindows: PathContext = { home: "C:\\Users\\ana", pathMap: { "/Users/ana/code": "D:\\code", "~/src": "E:\\src" } };
     expect(expandPortable("/Users/ana/code/x", onWindows)).toBe("D:\\code\\x");
     expect(expandPortable("~/src/y", onWindows)).toBe("E:\\src\\y");
+  });
+
+  it("a session whose folder is a whole drive, share or home maps nothing into a checkout", () => {
+    for (const portableRoot of ["C:/", "~", "//nas/share", "/"]) {
+      expect(toLocalPath("C:/Users/ana/other", linux, { portableRoot, localRoot: "/home/ana/demo" })).toBe("C:/Users/ana/other");
+    }
   });
 
   it("a path under the project's root lands in this machine's checkout, joined the way its family joins", () => {
