@@ -28805,7 +28805,6 @@ function isPortableName(name) {
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var CREDENTIALS_PREFIX = "credentials/";
-var PREFIX2 = CREDENTIALS_PREFIX;
 var enc = new TextEncoder();
 var dec = new TextDecoder();
 function parseEntries(text, where) {
@@ -28830,17 +28829,17 @@ var CredentialSource = class {
   dataDir;
   key;
   category = "credentials";
-  prefixes = [PREFIX2];
+  prefixes = [CREDENTIALS_PREFIX];
   owns(path) {
-    return path.startsWith(PREFIX2);
+    return path.startsWith(CREDENTIALS_PREFIX);
   }
   groupOf() {
-    return { name: "credentials", glob: `${PREFIX2}*`, whole: true };
+    return { name: "credentials", glob: `${CREDENTIALS_PREFIX}*`, whole: true };
   }
   async *scan(ctx) {
     for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join8(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
-      const path = PREFIX2 + name;
+      const path = CREDENTIALS_PREFIX + name;
       const file2 = join8(this.dataDir, name);
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
@@ -28869,7 +28868,7 @@ var CredentialSource = class {
   }
   async apply(records2, known) {
     const plans = records2.map((r) => {
-      const name = r.path.slice(PREFIX2.length);
+      const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
       if (r.deleted) return { r, file: join8(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);

@@ -11,7 +11,6 @@ import { SourceError, type Applied, type ApplyResult, type KnownLocal, type Loca
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 export const CREDENTIALS_PREFIX = "credentials/";
-const PREFIX = CREDENTIALS_PREFIX;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -36,7 +35,7 @@ function canonical(entries: Record<string, string>): Uint8Array {
 
 export class CredentialSource implements Source {
   readonly category = "credentials";
-  readonly prefixes = [PREFIX];
+  readonly prefixes = [CREDENTIALS_PREFIX];
 
   constructor(
     private readonly dataDir: string,
@@ -44,18 +43,18 @@ export class CredentialSource implements Source {
   ) {}
 
   owns(path: string): boolean {
-    return path.startsWith(PREFIX);
+    return path.startsWith(CREDENTIALS_PREFIX);
   }
 
   groupOf(): RecordGroup {
-    return { name: "credentials", glob: `${PREFIX}*`, whole: true };
+    return { name: "credentials", glob: `${CREDENTIALS_PREFIX}*`, whole: true };
   }
 
   async *scan(ctx: ScanContext): AsyncIterable<LocalChange> {
     // A write killed before its rename leaves plaintext credentials beside auth.json: not for long.
     for (const name of await readdir(this.dataDir).catch(() => [] as string[])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
-      const path = PREFIX + name;
+      const path = CREDENTIALS_PREFIX + name;
       const file = join(this.dataDir, name);
       const s = await lstat(file).catch(() => undefined);
       const known = ctx.index(path);
@@ -87,7 +86,7 @@ export class CredentialSource implements Source {
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
     // Decrypt everything first: a wrong key or tampered entry must leave every local file untouched.
     const plans = records.map((r) => {
-      const name = r.path.slice(PREFIX.length);
+      const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!(CREDENTIAL_FILES as readonly string[]).includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
       if (r.deleted) return { r, file: join(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content!), `sync repo record ${r.path}`);
