@@ -3,13 +3,13 @@
 // once startup has settled: resident memory (the median of samples every 5 s, one sample is at the
 // mercy of the garbage collector), and CPU over an idle window, the process's own plus that of the
 // children it waited for (the plugin's git processes).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runGit } from "../git/run.js";
 import { median } from "./median.js";
-import { ensureOpenCode, prepareHome, serve, startFakeLlm } from "../test/support/opencode-real.js";
+import { ensureOpenCode, prepareHome, serve, startFakeLlm, withoutPlugin } from "../test/support/opencode-real.js";
 
 export interface Overhead {
   readonly rssMb: { with: number; without: number };
@@ -37,10 +37,7 @@ export async function measurePluginOverhead(settleS = 20, windowS = 120, rounds 
     await runGit(["init", "--bare", "-q", "-b", "main", remote]);
     const withPlugin = await prepareHome(root, "with", llm.port, { remote });
     const without = await prepareHome(root, "without", llm.port, { remote });
-    const cfgFile = join(without.config, "opencode.json");
-    const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as Record<string, unknown>;
-    delete cfg.plugin;
-    writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+    withoutPlugin(without);
 
     const measure = async (h: typeof withPlugin) => {
       const s = await serve(bin, h);

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | S M L] [--only=sizes,reconcile,growth,actions,plugin]: oc-sync against the loopback git server at realistic sizes.
+// npm run bench [-- --quick | S M L] [--only=sizes,reconcile,growth,actions,stall,plugin]: oc-sync against the loopback git server at realistic sizes.
 // Every figure is measured in this one run; speed targets are ratios to a plain-git lower bound
 // measured beside it, because this machine is shared and noisy.
 import { execFile, spawn } from "node:child_process";
@@ -18,6 +18,7 @@ import { createDatabase, DEMO_PROJECT, makeHome, type TestHome } from "../test/s
 import { replayMonth } from "./actions-minutes.js";
 import { median } from "./median.js";
 import { measurePluginOverhead } from "./plugin-overhead.js";
+import { measurePluginStall } from "../test/support/plugin-stall.js";
 import { addMessage, generate, SIZES, type Size } from "./generate.js";
 
 const run = promisify(execFile);
@@ -244,10 +245,16 @@ async function benchPluginOverhead(windowS: number, rounds: number): Promise<voi
   row("-", "plugin in real OpenCode, idle", `${extra < 0 ? "−" : "+"}${Math.abs(extra).toFixed(0)} MB`, `medians of ${o.rounds} alternating runs: RSS ${o.rssMb.with.toFixed(0)} vs ${o.rssMb.without.toFixed(0)} MB without; CPU over ${o.windowS} s idle: ${o.idleCpuMs.with.toFixed(0)} vs ${o.idleCpuMs.without.toFixed(0)} ms`, "idle CPU ~0");
 }
 
+async function benchStall(size: Size): Promise<void> {
+  const s = await measurePluginStall(size);
+  row(size.name, "plugin first pull in real OpenCode: worst answer", `${s.worstMs.toFixed(0)} ms`, `${s.requests} session-list requests every 100 ms over the ${secs(s.pullMs)} pull of ${s.sessions} sessions; ${(s.worstMs / s.withoutMs).toFixed(2)}× the worst without the plugin (${s.withoutMs.toFixed(0)} ms, same requests)`, "< 500 ms; OpenCode's loop never blocked > 100 ms");
+}
+
 if (part("sizes")) for (const s of sizes) await benchSize(SIZES[s]!);
 if (part("reconcile")) await benchReconcile();
 if (part("growth")) await benchGrowth(args.includes("--quick") ? 50 : 1000);
 if (part("actions")) await benchActionsMinutes(args.includes("--quick") ? 3 : 22);
+if (part("stall")) for (const s of sizes.filter((n) => n === "R" || n === "M")) await benchStall(SIZES[s]!);
 if (part("plugin")) await benchPluginOverhead(args.includes("--quick") ? 30 : 60, args.includes("--quick") ? 1 : 3);
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -486,8 +486,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve4, reject) {
-            return setTimeout(resolve4, t);
+          return new this.Promise(function(resolve3, reject) {
+            return setTimeout(resolve3, t);
           });
         }
         computePenalty() {
@@ -698,15 +698,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error62, reject, resolve4, returned, task;
+          var args, cb, error62, reject, resolve3, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve4, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve3, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve4(returned);
+                  return resolve3(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -721,13 +721,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve4;
-          resolve4 = reject = null;
+          var promise2, reject, resolve3;
+          resolve3 = reject = null;
           promise2 = new this.Promise(function(_resolve, _reject) {
-            resolve4 = _resolve;
+            resolve3 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve4, reject });
+          this._queue.push({ task, args, resolve: resolve3, reject });
           this._tryToRun();
           return promise2;
         }
@@ -1128,14 +1128,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve4, reject) => {
+              return new this.Promise((resolve3, reject) => {
                 if (finished()) {
-                  return resolve4();
+                  return resolve3();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve4();
+                      return resolve3();
                     }
                   });
                 }
@@ -1228,9 +1228,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve4, reject) {
+              return new this.Promise(function(resolve3, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve4)(args3);
+                  return (args3[0] != null ? reject : resolve3)(args3);
                 });
               });
             };
@@ -3210,18 +3210,18 @@ var validateAsync = async (schema2, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse8 = _parse(_Err);
+  const parse7 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse8(schema2, value, ctx, finalizeParams(fn, _params));
+    return parse7(schema2, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse8 = _parse(_Err);
+  const parse7 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
-    return parse8(schema2, value, _ctx, finalizeParams(fn, _params));
+    return parse7(schema2, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -4716,7 +4716,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse8 = inst._zod.parse;
+  const parse7 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -4730,7 +4730,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse8(payload, ctx);
+    return parse7(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -6419,7 +6419,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve3) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -6429,7 +6429,7 @@ function isRecursive(inst, stack, resolve4) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
         result = answer;
     }
@@ -6440,7 +6440,7 @@ function isRecursive(inst, stack, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -6504,7 +6504,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
       merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -9249,8 +9249,8 @@ var error20 = () => {
       case "invalid_union":
         return "\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF";
       case "invalid_element": {
-        const place2 = withDefinite(issue2.origin ?? "array");
-        return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place2}`;
+        const place = withDefinite(issue2.origin ?? "array");
+        return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF \u05D1${place}`;
       }
       default:
         return `\u05E7\u05DC\u05D8 \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF`;
@@ -21162,7 +21162,7 @@ function gitFailure(args, stderr, exit) {
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -21173,7 +21173,7 @@ function runGit(args, options = {}) {
       const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
       const exit = code ?? 1;
       if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve4({ stdout: Buffer.concat(out), stderr, code: exit });
+        resolve3({ stdout: Buffer.concat(out), stderr, code: exit });
         return;
       }
       reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
@@ -21209,8 +21209,8 @@ var ObjectReader = class {
   read(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
-    return new Promise((resolve4, reject) => {
-      this.queue.push({ resolve: resolve4, reject });
+    return new Promise((resolve3, reject) => {
+      this.queue.push({ resolve: resolve3, reject });
       this.child.stdin.write(object2 + "\n");
     });
   }
@@ -21273,7 +21273,7 @@ function readInBackground(gitDir, names) {
     cleanUp();
     return Promise.reject(e);
   }
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn3("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env: gitEnv(), stdio: [fds[0], fds[1], "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => stderr += d.toString());
@@ -21281,7 +21281,7 @@ function readInBackground(gitDir, names) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
       try {
-        resolve4(parseBatch(readFileSync(output2), names.length));
+        resolve3(parseBatch(readFileSync(output2), names.length));
       } catch (e) {
         reject(e);
       }
@@ -21320,7 +21320,6 @@ var MACHINES_PREFIX = "machines/";
 var TRACKING_PREFIX = "refs/remotes/sync/";
 var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
 var BUILD_PREFIX = "refs/oc-sync/build/";
-var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
 var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
 var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
@@ -21523,7 +21522,7 @@ data ${content.length}
   yield Buffer.from("\ndone\n");
 }
 function pipeInto(args, chunks) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn4("git", args, { env: gitEnv(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     let aborted2;
@@ -21531,7 +21530,7 @@ function pipeInto(args, chunks) {
     child.on("error", (e) => reject(new GitError("failed", `could not run git: ${e.message}`, "")));
     child.on("close", (code) => {
       if (aborted2 !== void 0) reject(aborted2);
-      else if (code === 0) resolve4();
+      else if (code === 0) resolve3();
       else reject(gitFailure(args, stderr, code ?? 1));
     });
     child.stdin.on("error", () => void 0);
@@ -21814,14 +21813,14 @@ var IndexStore = class {
   }
 };
 function globWhere(glob, liveOnly) {
-  const live2 = liveOnly ? "deleted = 0 AND " : "";
+  const live = liveOnly ? "deleted = 0 AND " : "";
   const leaf = glob.slice(glob.lastIndexOf("/") + 1);
-  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
-  return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
+  if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live}path GLOB ?`, [glob]];
+  return [`${SHALLOW} AND ${LEAF} = ? AND ${live}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat9) {
+function entryFor(record2, localHash, stat7) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat9 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
 }
 function toEntry(row) {
   return {
@@ -23269,24 +23268,12 @@ function applyEdits(text, edits) {
 }
 
 // core/conflict.ts
-import { createHash } from "node:crypto";
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
-function wholeValue(bytes) {
-  if (bytes === null) return { value: null };
-  try {
-    return { value: utf8.decode(bytes) };
-  } catch {
-    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
-  }
-}
 function sideBytes(side) {
   if (side.value === null) return null;
   if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
   return new TextEncoder().encode(side.value);
-}
-function conflictId(path, at, kept, lost) {
-  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
 // core/record.ts
@@ -23294,25 +23281,6 @@ import { hash as hash2 } from "node:crypto";
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
-function compareVectors(a, b) {
-  let aGreater = false;
-  let bGreater = false;
-  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[id] ?? 0;
-    const y = b[id] ?? 0;
-    if (x > y) aGreater = true;
-    else if (y > x) bGreater = true;
-    if (aGreater && bGreater) return "concurrent";
-  }
-  if (aGreater) return "ahead";
-  if (bGreater) return "behind";
-  return "equal";
-}
-function mergeVectors(a, b) {
-  const out = { ...a };
-  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
-  return canonicalVector(out);
-}
 function incrementVector(v, machine, nowMs = 0) {
   return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
 }
@@ -23323,18 +23291,6 @@ function canonicalVector(v) {
     if (n > 0) out[id] = n;
   }
   return out;
-}
-function atMost(a, b) {
-  const o = compareVectors(a, b);
-  return o === "behind" || o === "equal";
-}
-function meetVectors(a, b) {
-  const out = {};
-  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
-  return canonicalVector(out);
-}
-function vectorWeight(v) {
-  return Object.values(v).reduce((s, n) => s + n, 0);
 }
 
 // core/record.ts
@@ -23407,15 +23363,9 @@ function isSafeRepoPath(path) {
   if (/^[a-zA-Z]:/.test(path)) return false;
   return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
 }
-function sameVersion(a, b) {
-  return a.hash === b.hash && a.deleted === b.deleted;
-}
 
 // core/layout.ts
-var FORMAT_PATH = ".oc-sync/format.json";
 var KEY_PATH = ".oc-sync/key.json";
-var FORMAT_VERSION = 1;
-var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 var MIB = 1024 * 1024;
@@ -23423,20 +23373,10 @@ function overRecordLimit(bytes, limit) {
   const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
   return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
 }
-var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
-var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function isRecordPath(path) {
-  return RECORD_ROOTS.some((root) => path.startsWith(root));
-}
 function conflictPath(id) {
   return `${CONFLICTS_DIR}${id}.json`;
-}
-function conflictRecord(c) {
-  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
-  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
-  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
 }
 
 // git/record-reader.ts
@@ -23507,7 +23447,7 @@ async function writeFileAtomic(path, content, mode = 420, replaceIf) {
 }
 
 // client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash as createHash2, randomBytes as randomBytes2, scrypt } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
 var PassphraseError = class extends Error {
   constructor() {
     super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
@@ -23518,11 +23458,11 @@ var WRAP_AAD = Buffer.from("oc-sync data key v1");
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
-    (resolve4, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve4(key))
+    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
   );
 }
 function keyId(dataKey) {
-  return createHash2("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
 }
 function newDataKey() {
   return randomBytes2(32);
@@ -23657,14 +23597,14 @@ function identityMismatch(a, row) {
 }
 
 // client/sync/local-edit.ts
-async function writeLocally(index, sources, records2) {
+async function writeLocally(index, sources, records) {
   let written = 0;
   for (const source of sources) {
-    const mine = records2.filter((r) => source.owns(r.path));
+    const mine = records.filter((r) => source.owns(r.path));
     if (!mine.length) continue;
     written += (await source.apply(mine)).applied.length;
   }
-  const sessions = new Set(records2.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
+  const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
 }
@@ -23672,9 +23612,9 @@ function sessionOf(path) {
   const a = parseRecordPath(path);
   return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
-async function commitRepoOnly(repo, index, machine, records2, message) {
+async function commitRepoOnly(repo, index, machine, records, message) {
   const parent = index.state.head;
-  const next = records2.map((r) => {
+  const next = records.map((r) => {
     const known = index.get(r.path);
     return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
@@ -23764,19 +23704,6 @@ function lineEndingOf(text) {
 function withLineEnding(text, ending) {
   const lf = text.replace(/\r\n/g, "\n");
   return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
-}
-function mergedLineEnding(base, main, branch) {
-  if (main === branch) return main;
-  return base === main ? branch : main;
-}
-function commonLineEndings(base, main, branch) {
-  const [b, m, r] = [base, main, branch].map(lineEndingOf);
-  const mixed = (text, ending2) => ending2 === void 0 && text.includes("\n");
-  if (mixed(base, b) || mixed(main, m) || mixed(branch, r)) return void 0;
-  const present = [b, m, r].filter((e) => e !== void 0);
-  if (present.every((e) => e === present[0])) return void 0;
-  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
-  return { sides: [withLineEnding(base, "lf"), withLineEnding(main, "lf"), withLineEnding(branch, "lf")], ending };
 }
 
 // core/nesting.ts
@@ -23934,11 +23861,11 @@ var FileSource = class {
       if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
-  async apply(records2, known) {
+  async apply(records, known) {
     const applied = [];
     const editedHere = [];
     const failures = [];
-    for (const r of [...records2.filter((x) => x.deleted), ...records2.filter((x) => !x.deleted)]) {
+    for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
         this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
@@ -24008,10 +23935,10 @@ var FileSource = class {
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
-        const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
+        const link = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
         const s = await stat3(abs).catch(() => void 0);
         if (!s) {
-          if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
+          if (link) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
           if (depth > 0 || rule.folders.includes(name)) yield* visit3.call(this, abs, childRel, depth + 1, inside);
         } else if (s.isFile() && (depth > 0 || rule.files.includes(name))) {
@@ -24125,12 +24052,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat9 = statKey(s);
-      if (known && !known.deleted && known.stat === stat9) continue;
+      const stat7 = statKey(s);
+      if (known && !known.deleted && known.stat === stat7) continue;
       const bytes = await readFile4(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat9 };
+        yield { type: "touch", path, localHash, stat: stat7 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -24141,11 +24068,11 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat9 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
   }
-  async apply(records2, known) {
-    const plans = records2.map((r) => {
+  async apply(records, known) {
+    const plans = records.map((r) => {
       const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
       if (r.deleted) return { r, file: join5(this.dataDir, name), bytes: null };
@@ -24560,14 +24487,14 @@ var DatabaseSource = class {
       const active = [];
       const rescan = waitingSessions(ctx.state.waiting(this.category));
       if (has("session")) {
-        const live2 = /* @__PURE__ */ new Set();
+        const live = /* @__PURE__ */ new Set();
         let known = 0;
         const entries = ctx.entriesGlob(TABLE_GLOBS.session);
         const seenMarks = ctx.state.allSeen();
         for (const row of db.prepare("SELECT * FROM session").iterate()) {
           const id = String(row.id);
           if (!SAFE_ID.test(id)) continue;
-          live2.add(id);
+          live.add(id);
           const address = { table: "session", id };
           const entry = entries.get(recordPath(address));
           if (entry?.deleted === false) known++;
@@ -24588,7 +24515,7 @@ var DatabaseSource = class {
         if (ctx.countLiveGlob(TABLE_GLOBS.session) > known) {
           for (const path of ctx.livePathsGlob(TABLE_GLOBS.session)) {
             const a = parseRecordPath(path);
-            if (a && !live2.has(a.id)) gone.add(a.id);
+            if (a && !live.has(a.id)) gone.add(a.id);
           }
         }
         for (const id of gone) for (const path of ctx.livePaths(sessionFolder(id))) yield { type: "delete", path, kind: "json" };
@@ -24649,7 +24576,7 @@ var DatabaseSource = class {
     if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
     else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
-  async apply(records2, known) {
+  async apply(records, known) {
     const db = await this.open(false);
     if (!db) throw new SourceError(`OpenCode's database ${this.o.path} does not exist yet; session records will be applied once OpenCode has created it`);
     db.exec("PRAGMA cache_size = -64000");
@@ -24661,7 +24588,7 @@ var DatabaseSource = class {
       const present = new Set(this.o.tables.filter((t) => tableExists(db, t)));
       const refused = [];
       const items = [];
-      for (const r of records2) {
+      for (const r of records) {
         const a = parseRecordPath(r.path);
         if (!a) this.o.warn(`refused ${r.path}: not a database record path`);
         if (!a || !present.has(a.table)) continue;
@@ -24847,8 +24774,8 @@ var SideError = class extends Error {
 async function listConflicts(repo, commit) {
   if (!commit) return [];
   const paths = (await repo.listTree(commit, [CONFLICTS_DIR])).map((e) => e.path);
-  const records2 = await readRecords(repo, commit, paths);
-  return [...records2.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
+  const records = await readRecords(repo, commit, paths);
+  return [...records.values()].filter((r) => !r.deleted).map((r) => JSON.parse(new TextDecoder().decode(r.content)));
 }
 async function currentConflicts(ctx) {
   return withState(ctx, ({ repo, index }) => listConflicts(repo, index.state.base));
@@ -24919,8 +24846,8 @@ function lineStarts(text) {
   for (let i = text.indexOf("\n"); i >= 0 && i + 1 <= text.length; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
   return [...new Set(starts)];
 }
-function pointerPath(pointer2) {
-  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+function pointerPath(pointer) {
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // client/cli/output.ts
@@ -24983,15 +24910,7 @@ async function statusCommand(ctx, out) {
   });
 }
 
-// client/sync/cycle.ts
-import { resolve } from "node:path";
-
 // git/remote.ts
-import { rm as rm4, stat as stat4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
-async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
-}
 async function listRemoteHeads(repo, remote) {
   const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
   const heads = /* @__PURE__ */ new Map();
@@ -25001,790 +24920,21 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
-var STALE_REF_LOCK_MS = 6e4;
-async function clearStaleRefLocks(remote, branches) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
-  for (const branch of branches) {
-    const lock = join6(remote.url, remoteRef(branch) + ".lock");
-    const s = await stat4(lock).catch(() => void 0);
-    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
-  }
-}
-var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
-async function pushAtomic(repo, remote, updates) {
-  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
-  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
-  let result;
-  try {
-    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
-  }
-  if (result.code === 0) return { ok: true };
-  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
-  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
-  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
-  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
-}
-
-// git/retry.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function backoffMs(attempt, baseMs, maxMs = 3e4) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-async function withRetry(fn, options) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (e) {
-      if (attempt + 1 >= options.attempts || !options.retryable(e)) throw e;
-      await sleep(backoffMs(attempt, options.baseMs, options.maxMs));
-    }
-  }
-}
-
-// git/cas.ts
-var PushError = class extends Error {
-  constructor(reason, message) {
-    super(message);
-    this.reason = reason;
-    this.name = "PushError";
-  }
-  reason;
-};
-var CAS_ATTEMPTS = 7;
-var BASE_MS = 200;
-var MAX_MS = 5e3;
-async function compareAndSwap(repo, remote, step, options) {
-  const attempts = options.attempts ?? CAS_ATTEMPTS;
-  if (options.fetchFirst) await fetchRefs(repo, remote);
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const { moves, value } = await step(attempt);
-    if (!moves.length) return value;
-    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
-    const pushed = await pushAtomic(repo, remote, leased);
-    if (pushed.ok) {
-      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
-      return value;
-    }
-    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
-    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
-    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
-    await fetchRefs(repo, remote);
-  }
-  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
-}
-
-// core/merge/json.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf2(v) {
-  if (!isObject2(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf2);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main, branch, at, sink) {
-  if (isDeepStrictEqual(main, branch)) return main;
-  if (isDeepStrictEqual(base, main)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main;
-  if (isObject2(main) && isObject2(branch) && (base === void 0 || isObject2(base))) {
-    return mergeObjects(base ?? {}, main, branch, at, sink);
-  }
-  if (isIdArray(main) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main), show(branch));
-  return winner === "main" ? main : branch;
-}
-function mergeObjects(base, main, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main), ...Object.keys(branch).filter((k) => !(k in main))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
-  const b = byId(base);
-  const m = byId(main);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
-}
-
-// node_modules/node-diff3/dist/diff3.mjs
-function LCS(buffer1, buffer2) {
-  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
-  for (let j = 0; j < buffer2.length; j++) {
-    const item = buffer2[j];
-    if (equivalenceClasses[item]) {
-      equivalenceClasses[item].push(j);
-    } else {
-      equivalenceClasses[item] = [j];
-    }
-  }
-  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
-  let candidates = [NULLRESULT];
-  for (let i = 0; i < buffer1.length; i++) {
-    const item = buffer1[i];
-    const buffer2indices = equivalenceClasses[item] || [];
-    let r = 0;
-    let c = candidates[0];
-    for (const j of buffer2indices) {
-      let s;
-      for (s = r; s < candidates.length; s++) {
-        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
-          break;
-        }
-      }
-      if (s < candidates.length) {
-        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
-        if (r === candidates.length) {
-          candidates.push(c);
-        } else {
-          candidates[r] = c;
-        }
-        r = s + 1;
-        c = newCandidate;
-        if (r === candidates.length) {
-          break;
-        }
-      }
-    }
-    candidates[r] = c;
-  }
-  return candidates[candidates.length - 1];
-}
-function diffIndices(buffer1, buffer2) {
-  const lcs = LCS(buffer1, buffer2);
-  let result = [];
-  let tail1 = buffer1.length;
-  let tail2 = buffer2.length;
-  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
-    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
-    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
-    tail1 = candidate.buffer1index;
-    tail2 = candidate.buffer2index;
-    if (mismatchLength1 || mismatchLength2) {
-      result.push({
-        buffer1: [tail1 + 1, mismatchLength1],
-        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
-        buffer2: [tail2 + 1, mismatchLength2],
-        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
-      });
-    }
-  }
-  result.reverse();
-  return result;
-}
-function diff3MergeRegions(a, o, b) {
-  let hunks = [];
-  function addHunk(h, ab) {
-    hunks.push({
-      ab,
-      oStart: h.buffer1[0],
-      oLength: h.buffer1[1],
-      abStart: h.buffer2[0],
-      abLength: h.buffer2[1]
-    });
-  }
-  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
-  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
-  hunks.sort((x, y) => x.oStart - y.oStart);
-  let results = [];
-  let currOffset = 0;
-  function advanceTo(endOffset) {
-    if (endOffset > currOffset) {
-      results.push({
-        stable: true,
-        buffer: "o",
-        bufferStart: currOffset,
-        bufferLength: endOffset - currOffset,
-        bufferContent: o.slice(currOffset, endOffset)
-      });
-      currOffset = endOffset;
-    }
-  }
-  while (hunks.length) {
-    let hunk = hunks.shift();
-    let regionStart = hunk.oStart;
-    let regionEnd = hunk.oStart + hunk.oLength;
-    let regionHunks = [hunk];
-    advanceTo(regionStart);
-    while (hunks.length) {
-      const nextHunk = hunks[0];
-      const nextHunkStart = nextHunk.oStart;
-      if (nextHunkStart > regionEnd)
-        break;
-      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
-      regionHunks.push(hunks.shift());
-    }
-    if (regionHunks.length === 1) {
-      if (hunk.abLength > 0) {
-        const buffer = hunk.ab === "a" ? a : b;
-        results.push({
-          stable: true,
-          buffer: hunk.ab,
-          bufferStart: hunk.abStart,
-          bufferLength: hunk.abLength,
-          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
-        });
-      }
-    } else {
-      let bounds = {
-        a: [a.length, -1, o.length, -1],
-        b: [b.length, -1, o.length, -1]
-      };
-      while (regionHunks.length) {
-        hunk = regionHunks.shift();
-        const oStart = hunk.oStart;
-        const oEnd = oStart + hunk.oLength;
-        const abStart = hunk.abStart;
-        const abEnd = abStart + hunk.abLength;
-        let b2 = bounds[hunk.ab];
-        b2[0] = Math.min(abStart, b2[0]);
-        b2[1] = Math.max(abEnd, b2[1]);
-        b2[2] = Math.min(oStart, b2[2]);
-        b2[3] = Math.max(oEnd, b2[3]);
-      }
-      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
-      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
-      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
-      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
-      let result = {
-        stable: false,
-        aStart,
-        aLength: aEnd - aStart,
-        aContent: a.slice(aStart, aEnd),
-        oStart: regionStart,
-        oLength: regionEnd - regionStart,
-        oContent: o.slice(regionStart, regionEnd),
-        bStart,
-        bLength: bEnd - bStart,
-        bContent: b.slice(bStart, bEnd)
-      };
-      results.push(result);
-    }
-    currOffset = regionEnd;
-  }
-  advanceTo(o.length);
-  return results;
-}
-function diff3Merge(a, o, b, options) {
-  let defaults = {
-    excludeFalseConflicts: true,
-    stringSeparator: /\s+/
-  };
-  options = Object.assign(defaults, options);
-  if (typeof a === "string")
-    a = a.split(options.stringSeparator);
-  if (typeof o === "string")
-    o = o.split(options.stringSeparator);
-  if (typeof b === "string")
-    b = b.split(options.stringSeparator);
-  let results = [];
-  const regions = diff3MergeRegions(a, o, b);
-  let okBuffer = [];
-  function flushOk() {
-    if (okBuffer.length) {
-      results.push({ ok: okBuffer });
-    }
-    okBuffer = [];
-  }
-  function isFalseConflict(a2, b2) {
-    if (a2.length !== b2.length)
-      return false;
-    for (let i = 0; i < a2.length; i++) {
-      if (a2[i] !== b2[i])
-        return false;
-    }
-    return true;
-  }
-  regions.forEach((region) => {
-    if (region.stable) {
-      okBuffer.push(...region.bufferContent);
-    } else {
-      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
-        okBuffer.push(...region.aContent);
-      } else {
-        flushOk();
-        results.push({
-          conflict: {
-            a: region.aContent,
-            aIndex: region.aStart,
-            o: region.oContent,
-            oIndex: region.oStart,
-            b: region.bContent,
-            bIndex: region.bStart
-          }
-        });
-      }
-    }
-  });
-  flushOk();
-  return results;
-}
-
-// core/merge/text.ts
-function splitLines(text) {
-  if (text === "") return [];
-  return text.split(/(?<=\n)/);
-}
-function mergeText(base, main, branch, sink) {
-  const regions = diff3Merge(splitLines(main), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
-  let out = "";
-  for (const region of regions) {
-    if (region.ok) {
-      out += region.ok.join("");
-      continue;
-    }
-    const c = region.conflict;
-    const mainText = c.a.join("");
-    const branchText = c.b.join("");
-    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
-    const winner = sink.overlap(at, mainText, branchText);
-    out += winner === "main" ? mainText : branchText;
-  }
-  return out;
-}
-
-// core/merge/json.ts
-var NotJsonError = class extends Error {
-};
-function parseJson(text, comments) {
-  if (text.trim() === "") return void 0;
-  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
-  if (!comments) {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new NotJsonError(e.message);
-    }
-  }
-  const errors = [];
-  const value = parse4(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
-  return value;
-}
-function indentOf(text) {
-  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
-}
-function mergeJsonText(base, main, branch, comments, sink) {
-  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main, comments), parseJson(branch, comments), "", sink);
-  if (isDeepStrictEqual2(merged, parseJson(main, comments))) return main;
-  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
-  if (merged === void 0) return "";
-  if (!comments) return JSON.stringify(merged, null, indentOf(main)) + (main.endsWith("\n") ? "\n" : "");
-  const byLines = cleanLineMerge(base, main, branch);
-  if (byLines !== void 0 && isDeepStrictEqual2(safeParse3(byLines), merged)) return byLines;
-  return editInto(main, parseJson(main, true), merged);
-}
-function cleanLineMerge(base, main, branch) {
-  let clean = true;
-  const text = mergeText(base, main, branch, {
-    overlap: () => {
-      clean = false;
-      return "main";
-    }
-  });
-  return clean ? text : void 0;
-}
-function safeParse3(text) {
-  try {
-    return parseJson(text, true);
-  } catch {
-    return void 0;
-  }
-}
-function editInto(text, from, to) {
-  const insertSpaces = !indentOf(text).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
-  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
-  let out = text;
-  const walk = (path, a, b) => {
-    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
-    for (const [key, value] of Object.entries(b)) {
-      const old = a[key];
-      if (isDeepStrictEqual2(old, value)) continue;
-      if (isObject2(old) && isObject2(value)) walk([...path, key], old, value);
-      else out = applyEdits(out, modify(out, [...path, key], value, options));
-    }
-  };
-  walk([], from, to);
-  return out;
-}
-
-// core/merge/entries.ts
-var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
-var same = (a, b) => identity(a) === identity(b);
-var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
-function parse5(text) {
-  if (text.trim() === "") return {};
-  let v;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new NotJsonError(e.message);
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) throw new NotJsonError("not a map of encrypted entries");
-  return v;
-}
-function mergeEncryptedEntries(base, main, branch, sink) {
-  const [b, m, r] = [parse5(base), parse5(main), parse5(branch)];
-  const out = {};
-  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(m), ...Object.keys(r)])].sort()) {
-    const [bv, mv, rv] = [b[key], m[key], r[key]];
-    let v;
-    if (same(mv, rv) || same(bv, rv)) v = mv;
-    else if (same(bv, mv)) v = rv;
-    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
-    if (v !== void 0) out[key] = v;
-  }
-  return JSON.stringify(out, null, 2) + "\n";
-}
-
-// core/merge/jsonl.ts
-function mergeJsonl(base, main, branch) {
-  const baseLines = new Set(lineSet(base));
-  const mainLines = lineSet(main);
-  const branchLines = lineSet(branch);
-  const inMain = new Set(mainLines);
-  const inBranch = new Set(branchLines);
-  const kept = mainLines.filter((l) => !(baseLines.has(l) && !inBranch.has(l)));
-  const added = branchLines.filter((l) => !inMain.has(l) && !baseLines.has(l));
-  const seen = /* @__PURE__ */ new Set();
-  const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
-  return lines.length ? lines.join("\n") + "\n" : "";
-}
-function lineSet(text) {
-  return splitLines(text).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
-}
 
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
-function asTexts(...sides) {
-  try {
-    return sides.map((bytes) => bytes === null ? "" : decoder2.decode(bytes));
-  } catch {
-    return void 0;
-  }
-}
-function sameBytes(a, b) {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-function mergeContent(kind, base, main, branch, sink) {
-  if (sameBytes(main, branch) || sameBytes(base, branch)) return main;
-  if (sameBytes(base, main)) return branch;
-  const texts = asTexts(base, main, branch);
-  try {
-    const text = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
-    if (text !== void 0) return encoder2.encode(text);
-  } catch (e) {
-    if (!(e instanceof NotJsonError)) throw e;
-  }
-  return sink.overlap("", wholeValue(main).value, wholeValue(branch).value) === "main" ? main : branch;
-}
-function mergeLines(kind, base, main, branch, sink) {
-  const common = kind === "opaque" || kind === "encrypted-entries" ? void 0 : commonLineEndings(base, main, branch);
-  if (!common) return mergeAsText(kind, base, main, branch, sink);
-  const merged = mergeAsText(kind, ...common.sides, sink);
-  return merged === void 0 ? void 0 : withLineEnding(merged, common.ending);
-}
-function mergeAsText(kind, base, main, branch, sink) {
-  switch (kind) {
-    case "json":
-      return mergeJsonText(base, main, branch, false, sink);
-    case "encrypted-entries":
-      return mergeEncryptedEntries(base, main, branch, sink);
-    case "jsonc":
-      return mergeJsonText(base, main, branch, true, sink);
-    case "text":
-      return mergeText(base, main, branch, sink);
-    case "jsonl":
-      return mergeJsonl(base, main, branch);
-    case "opaque":
-      return void 0;
-  }
-}
 
 // core/strategy.ts
 var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-
-// core/reconcile.ts
-function reconcile(base, main, branch, options) {
-  const records2 = new Map(main);
-  const changed = [];
-  const conflicts = [];
-  const decisions = [];
-  for (const [path, b] of branch) {
-    const m = main.get(path);
-    if (m === void 0) {
-      records2.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
-      continue;
-    }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
-    if (outcome.record !== m) {
-      records2.set(path, outcome.record);
-      changed.push(outcome.record);
-    }
-    conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
-  }
-  return { records: records2, changed, conflicts, decisions };
-}
-function reconcileRecord(base, main, branch, strategy) {
-  const comparison = compareVectors(branch.vector, main.vector);
-  const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
-  if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
-  if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main, branch, strategy, comparison);
-}
-function mergeConcurrent(base, main, branch, strategy, comparison) {
-  const conflicts = [];
-  const sides = { main, branch };
-  const whole = { main: wholeValue(live(main)), branch: wholeValue(live(branch)) };
-  const keep = (at, winner, values) => {
-    const loser = winner === "main" ? "branch" : "main";
-    const record2 = (side) => ({ side, writer: sides[side].writer, updatedAt: sides[side].updatedAt, ...values[side] });
-    conflicts.push({ id: conflictId(main.path, at, values[winner].value, values[loser].value), path: main.path, at, strategy, kept: record2(winner), lost: record2(loser), needsDecision: strategy === "ask" });
-  };
-  const sink = {
-    overlap(at, mainValue, branchValue) {
-      const winner = overlapWinner(strategy, sides);
-      keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
-      return winner;
-    }
-  };
-  const vector = mergeVectors(main.vector, branch.vector);
-  const newer = main.updatedAt >= branch.updatedAt ? main : branch;
-  const finish = (content, why) => ({
-    record: makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
-    comparison,
-    action: "merged",
-    why,
-    conflicts
-  });
-  if (main.deleted && branch.deleted) return finish(null, "deleted on both sides");
-  if (main.deleted || branch.deleted) {
-    const editedSide = main.deleted ? "branch" : "main";
-    keep("", editedSide, whole);
-    return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
-  }
-  if (strategy === "newest-wins" || strategy === "local-wins" || strategy === "remote-wins") {
-    let overlaps = 0;
-    const merged2 = mergeContent(main.kind, live(base), main.content, branch.content, { overlap: () => (overlaps++, "main") });
-    if (overlaps === 0) return finish(merged2, "concurrent edits that do not overlap");
-    const winner = sink.overlap("", whole.main.value, whole.branch.value);
-    return finish(sides[winner].content, `overlapping edits: ${strategy} keeps the ${winner} version`);
-  }
-  const merged = mergeContent(main.kind, live(base), main.content, branch.content, sink);
-  return finish(merged, conflicts.length ? `merged; ${conflicts.length} overlapping change(s) decided by ${strategy}` : "concurrent edits merged");
-}
-function live(r) {
-  return r === void 0 || r.deleted ? null : r.content;
-}
-
-// git/merge-branch.ts
-async function mergeBranch(repo, main, branch, options) {
-  if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null, damaged: [] };
-  if (options.fastForward !== false && await repo.isAncestor(main, branch)) return { commit: branch, fastForward: true, result: null, damaged: [] };
-  const base = await repo.mergeBase(main, branch);
-  const paths = /* @__PURE__ */ new Set();
-  for (const c of [...await repo.diff(base, main), ...await repo.diff(base, branch)]) if (isRecordPath(c.path)) paths.add(c.path);
-  const damaged = /* @__PURE__ */ new Map();
-  const onDamaged = (e) => damaged.set(e.path, e.message);
-  const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
-  for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
-  await useCommonVersions(repo, main, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
-  const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
-  for (const c of result.conflicts) {
-    const rec = conflictRecord(c);
-    if (!m.has(rec.path) && !await repo.readBlob(`${main}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
-  }
-  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
-  return { commit, fastForward: false, result, damaged: [...damaged.values()] };
-}
-var HISTORY_LIMIT = 50;
-async function useCommonVersions(repo, main, branch, b, m, r) {
-  for (const [path, mv] of m) {
-    const rv = r.get(path);
-    if (!rv || compareVectors(rv.vector, mv.vector) !== "concurrent") continue;
-    const common = (x) => x !== void 0 && atMost(x.vector, mv.vector) && atMost(x.vector, rv.vector);
-    let best = b.get(path);
-    if (!common(best)) best = void 0;
-    if (best && compareVectors(best.vector, meetVectors(mv.vector, rv.vector)) === "equal") continue;
-    for (const c of await repo.pathHistory([main, branch], path, HISTORY_LIMIT)) {
-      const x = (await readRecords(repo, c, [path], () => {
-      })).get(path);
-      if (common(x) && (!best || vectorWeight(x.vector) > vectorWeight(best.vector))) best = x;
-    }
-    if (best) b.set(path, best);
-    else b.delete(path);
-  }
-}
-
-// core/deletion-guard.ts
-var MASS_DELETE_FLOOR = 5;
-function isMassDelete(count, live2, share) {
-  return count >= MASS_DELETE_FLOOR && count > live2 * share;
-}
-var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
-
-// git/merge-all.ts
-async function mergeAllBranches(repo, remote, options) {
-  return compareAndSwap(
-    repo,
-    remote,
-    async (attempt) => {
-      const before = await repo.revParse(TRACKED_MAIN);
-      const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
-      const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
-      if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
-      return { moves: [{ branch: MAIN_BRANCH, to: folded.main }], value: { ...result, pushed: true } };
-    },
-    { what: "could not move main", fetchFirst: true, attempts: options.attempts }
-  );
-}
-async function foldBranches(repo, start, options) {
-  let main = start;
-  const machines = [];
-  for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
-    if (await repo.isAncestor(oid, main)) continue;
-    const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
-    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
-    if (!merged.commit) continue;
-    machines.push({ ...merged, machine, branchHead: oid });
-    main = merged.commit;
-  }
-  return { main, machines };
-}
-
-// git/push-refusal.ts
-var TOO_LARGE = /File (\S+) is [\d.]+ MB; this exceeds GitHub's file size limit/g;
-var SECRET_AT = /path: (\S+?):\d+/g;
-function refusedPaths(serverText) {
-  const paths = [...serverText.matchAll(TOO_LARGE), ...serverText.matchAll(SECRET_AT)].map((m) => m[1]);
-  return [...new Set(paths)];
-}
 
 // client/platform/lock.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { link, readdir as readdir5, readFile as readFile5, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname3, join as join7 } from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
 var LockBusyError = class extends Error {
   constructor(path, owner) {
     super(`another oc-sync is syncing on this machine (pid ${owner}, lock ${path}); try again when it finishes`);
     this.name = "LockBusyError";
   }
 };
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
-var EMPTY_LOCK_STALE_MS = 5e3;
-async function acquireLock(path, waitMs = 0) {
-  await ensurePrivateDir(dirname3(path));
-  const deadline = Date.now() + waitMs;
-  const mine = `${path}.${process.pid}-${randomBytes4(4).toString("hex")}.tmp`;
-  await writeFile2(mine, `${process.pid}
-`, { mode: 384 }).catch(async (e) => {
-    await rm5(mine, { force: true });
-    return namingDiskFull(dirname3(path))(e);
-  });
-  try {
-    for (; ; ) {
-      try {
-        await place(mine, path);
-        await removeDeadOwnersFiles(path);
-        return { release: () => rm5(path, { force: true }) };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-      }
-      if (await isStale(path)) {
-        await rm5(path, { force: true });
-        continue;
-      }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile5(path, "utf8").catch(() => "")).trim() || "unknown");
-      await sleep2(100);
-    }
-  } finally {
-    await rm5(mine, { force: true });
-  }
-}
-async function removeDeadOwnersFiles(path) {
-  const prefix = `${basename3(path)}.`;
-  for (const name of await readdir5(dirname3(path)).catch(() => [])) {
-    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
-    if (pid && !alive(Number(pid))) await rm5(join7(dirname3(path), name), { force: true });
-  }
-}
-async function place(made, path) {
-  try {
-    await link(made, path);
-  } catch (e) {
-    const code = e.code;
-    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
-    await writeFile2(path, await readFile5(made), { flag: "wx", mode: 384 });
-  }
-}
-async function isStale(path) {
-  const owner = (await readFile5(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat5(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
-  const pid = Number(owner);
-  return !Number.isInteger(pid) || !alive(pid);
-}
 
 // client/sync/attention.ts
 var AttentionError = class extends Error {
@@ -25793,619 +24943,9 @@ var AttentionError = class extends Error {
     this.name = new.target.name;
   }
 };
-var RewrittenMainError = class extends AttentionError {
-  constructor(remote, base) {
-    super(
-      `main on ${remote} no longer contains ${base.slice(0, 12)}, the commit this machine last synced: it was reset, force-pushed or recreated. Nothing was changed here. To put everything this machine has back into it (merged with what is there now), run 'oc-sync sync --repush'`
-    );
-  }
-};
-var SharedMachineIdError = class extends AttentionError {
-  constructor(machine) {
-    super(
-      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed or changed here. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync`
-    );
-  }
-};
-
-// client/sync/crash-points.ts
-function crashPoint(point) {
-  if (process.env.OC_SYNC_CRASH_AT === point) process.exit(137);
-}
-
-// client/sync/apply-remote.ts
-var BATCH = 5e3;
-var FIRST_BATCH = 1e3;
-async function applyCommit(repo, index, sources, to, guard) {
-  let applied = 0;
-  let held = 0;
-  let skippedPending = 0;
-  let waitingTotal = 0;
-  let editedTotal = 0;
-  const bySource = {};
-  const problems = [];
-  const needsUser = [];
-  for (const source of sources) {
-    const from = index.state.applied(source.category);
-    const waitedOn = index.state.waiting(source.category);
-    if (from === to && !waitedOn.length) continue;
-    const oids = /* @__PURE__ */ new Map();
-    if (from !== to) {
-      for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
-    }
-    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
-    const holding = from === null || guard.allow ? /* @__PURE__ */ new Set() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
-    if (holding.size) for (const list of [problems, needsUser]) list.push(heldMessage(source, holding));
-    let byPath = /* @__PURE__ */ new Map();
-    const remember = (done) => {
-      index.save(done.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
-      applied += done.length;
-      bySource[source.category] = (bySource[source.category] ?? 0) + done.length;
-    };
-    const damaged = (e) => {
-      problems.push(`${e.message}; skipped`);
-      needsUser.push(`${e.message}; skipped`);
-    };
-    const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
-    const applyRecords = async (paths, records2) => {
-      const known = index.getMany(paths);
-      const wanted = [];
-      const kept = [];
-      for (const r of records2.values()) {
-        const decision = needsApply(r, known.get(r.path));
-        if (decision === "pending") skippedPending++;
-        if (decision === "apply" && r.deleted && (holding.has(r.path) || holding.has(source.groupOf(r.path).coveredBy ?? ""))) kept.push(r.path);
-        else if (decision === "apply") wanted.push(r);
-      }
-      held += kept.length;
-      byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => known.get(p));
-      if (done.applied.length) crashPoint("mid-apply");
-      remember(done.applied);
-      if (done.seen) index.update({ seen: done.seen });
-      return { ...done, waiting: [...done.waiting, ...kept] };
-    };
-    try {
-      const parentless = [];
-      const edited = [];
-      for await (const [paths, records2] of readAhead(batches(changed), read)) {
-        const done = await applyRecords(paths, records2);
-        parentless.push(...done.waiting);
-        edited.push(...done.editedHere);
-      }
-      const again = parentless.length ? await applyRecords(parentless, await read(parentless)) : { waiting: [], editedHere: [] };
-      const waiting = [...again.waiting, ...again.editedHere, ...edited];
-      waitingTotal += waiting.length;
-      editedTotal += edited.length + again.editedHere.length;
-      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
-    } catch (e) {
-      if (!(e instanceof SourceError)) throw e;
-      if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-      if (e.needsUser) needsUser.push(e.message);
-    }
-  }
-  return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
-}
-function heldMessage(source, holding) {
-  const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
-  const some = [...holding].slice(0, 3).join(", ") + (holding.size > 3 ? ", \u2026" : "");
-  return `${holding.size} ${what} deleted on another machine (${some}) are kept here: so many at once, unconfirmed, looks more like a wiped machine or an older oc-sync than a choice. If they were deleted on purpose: 'oc-sync sync --allow-mass-delete'`;
-}
-async function heldDeletions(repo, index, source, changed, from, to, share) {
-  const known = index.getMany(changed.filter((p) => source.groupOf(p).coveredBy === void 0));
-  const live2 = [...known.values()].filter((e) => !e.deleted).map((e) => e.path);
-  if (!live2.length) return /* @__PURE__ */ new Set();
-  const incoming = await readRecordObjects(repo, live2.map((p) => [p, `${to}:${p}`]), () => void 0);
-  const gone = [...incoming.values()].filter((r) => r.deleted && compareVectors(r.vector, known.get(r.path).vector) === "ahead");
-  if (!gone.length) return /* @__PURE__ */ new Set();
-  const confirmed = await repo.pathsChangedByCommitsWith(from, to, CONFIRMED_DELETIONS);
-  const commitOf = await repo.lastChangedIn(from, to, gone.map((r) => r.path));
-  const held = /* @__PURE__ */ new Set();
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of gone) {
-    if (confirmed.has(r.path)) continue;
-    const g = source.groupOf(r.path);
-    const key = `${commitOf.get(r.path) ?? ""} ${g.name}`;
-    if (g.whole) held.add(r.path);
-    else groups2.set(key, { glob: g.glob, paths: [...groups2.get(key)?.paths ?? [], r.path] });
-  }
-  for (const g of groups2.values()) if (isMassDelete(g.paths.length, index.countLiveGlob(g.glob), share)) for (const p of g.paths) held.add(p);
-  return held;
-}
-function shallowFirst(paths) {
-  const byDepth = [];
-  for (const p of paths) {
-    let depth = 0;
-    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
-    (byDepth[depth] ??= []).push(p);
-  }
-  return byDepth.flatMap((bucket) => bucket ?? []);
-}
-function batches(paths) {
-  const out = [];
-  for (let i = 0; i < paths.length; ) {
-    const size = out.length ? BATCH : FIRST_BATCH;
-    out.push(paths.slice(i, i + size));
-    i += size;
-  }
-  return out;
-}
-async function* readAhead(all, read) {
-  let next = all.length ? read(all[0]) : void 0;
-  try {
-    for (let i = 0; i < all.length; i++) {
-      const current = await next;
-      next = i + 1 < all.length ? read(all[i + 1]) : void 0;
-      yield [all[i], current];
-    }
-  } finally {
-    await next?.catch(() => void 0);
-  }
-}
-function needsApply(remote, local) {
-  if (!local) return remote.deleted ? "skip" : "apply";
-  switch (compareVectors(remote.vector, local.vector)) {
-    case "ahead":
-      return "apply";
-    case "equal":
-      return local.localHash === null && !remote.deleted ? "apply" : "skip";
-    default:
-      return "pending";
-  }
-}
-
-// client/sync/local-commit.ts
-var MassDeleteError = class extends AttentionError {
-  /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
-  constructor(what) {
-    super(`refusing to sync: ${what} would be deleted on every machine (a wiped or replaced database or folder?). Nothing was changed. If OpenCode was reinstalled or its data lost, bring them back from the sync repo: 'oc-sync sync --restore-missing'. Only if you deleted them on purpose: 'oc-sync sync --allow-mass-delete'`);
-    this.what = what;
-  }
-  what;
-};
-async function commitLocalChanges(repo, index, sources, o) {
-  const run = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
-  const probe = records(run, sources);
-  const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: { ...scanMarks(sources), waiting: run.waiting } };
-}
-function deletedSinceIn(repo, main) {
-  let inMain;
-  return async (change) => {
-    if (!main) return void 0;
-    inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path) || !(await readRecords(repo, main, [change.path])).get(change.path)?.deleted) return void 0;
-    const hash4 = contentHash(change.content);
-    for (const commit of await repo.pathHistory([main], change.path, 20)) {
-      const old = (await readRecords(repo, commit, [change.path])).get(change.path);
-      if (old && !old.deleted && old.hash === hash4) return entryFor(old, null, null);
-    }
-    return void 0;
-  };
-}
-function scanContext(repo, index, o) {
-  const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
-  return {
-    index: (p) => view(index.get(p)),
-    livePaths: (p) => index.livePaths(p),
-    countLive: (p) => index.countLive(p),
-    countLiveGlob: (g) => index.countLiveGlob(g),
-    livePathsGlob: (g) => index.livePathsGlob(g),
-    entriesGlob: (g) => o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)])) : index.entriesGlob(g),
-    state: index.state,
-    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
-  };
-}
-async function* records(run, sources) {
-  const { index, o } = run;
-  const emit = (record2, localHash, stat9) => {
-    run.entries.push(entryFor(record2, localHash, stat9));
-    if (++run.changed % 5e3 === 0) o.progress?.(run.changed);
-    return [record2.path, encodeRecord(record2)];
-  };
-  const refused = [];
-  for (const source of sources) {
-    const deletes = [];
-    const offered = /* @__PURE__ */ new Set();
-    for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
-      offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run.deletedSince(change) : void 0);
-      const record2 = toRecord(change, known, o);
-      if (record2 === "touch") {
-        if (change.type !== "delete") run.touched.push({ ...known, localHash: change.localHash, stat: change.stat });
-      } else if (record2.deleted) deletes.push(record2);
-      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
-      else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
-    }
-    const asked = massDeletes(source, deletes, index, o);
-    refused.push(...asked);
-    if (asked.length) continue;
-    if (o.restoreMissing) markMissing(run, source, deletes);
-    else for (const record2 of deletes) yield emit(record2, null, null);
-    if (o.rejoin) {
-      for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
-    }
-  }
-  if (refused.length) throw new MassDeleteError(refused.join(", "));
-}
-function markMissing(run, source, deletes) {
-  for (const r of deletes) run.touched.push({ ...run.index.get(r.path), localHash: null, stat: null });
-  run.waiting[source.category] = [...run.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
-}
-function toRecord(change, known, o) {
-  if (change.type === "touch") return "touch";
-  if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
-    return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
-  }
-  const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
-  const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
-  return record2;
-}
-function massDeletes(source, deletes, index, o) {
-  if (o.allowMassDelete || o.restoreMissing) return [];
-  const asked = [];
-  const deleted = new Set(deletes.map((r) => r.path));
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of deletes) {
-    const g = source.groupOf(r.path);
-    if (g.whole) {
-      asked.push(r.path);
-      continue;
-    }
-    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
-    const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
-    entry.count++;
-    groups2.set(g.name, entry);
-  }
-  for (const [name, g] of groups2) {
-    const live2 = index.countLiveGlob(g.glob);
-    if (isMassDelete(g.count, live2, o.massDeleteShare)) asked.push(`${g.count} of ${live2} ${name}`);
-  }
-  return asked;
-}
-function scanMarks(sources) {
-  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
-}
-async function* scanOrWarn(source, ctx, warn) {
-  try {
-    yield* source.scan(ctx);
-  } catch (e) {
-    if (!(e instanceof SourceError)) throw e;
-    warn(e.message);
-  }
-}
-async function* prepend(first, rest) {
-  yield first;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
-
-// client/sync/plan.ts
-var SKIP_CI = "[skip ci]";
-function planCommit(f) {
-  const seen = f.base ?? f.firstParent;
-  const earlierInMain = f.head === null || f.head === f.base || f.main !== null && f.headInMain;
-  const onNewerMain = earlierInMain && f.main !== null && f.main !== seen;
-  const own2 = earlierInMain ? seen : f.head;
-  return { parent: onNewerMain ? f.main : own2, own: own2, earlierInMain, onNewerMain, skipCi: f.mode === "local" || earlierInMain, skipCiIfRebased: f.mode === "local" };
-}
-function planIntegration(f) {
-  if (!f.mine || f.mineInMain) return { kind: "take-main", outcome: f.main === f.base ? "up-to-date" : "pulled" };
-  if (f.mainInMine) return { kind: "fast-forward" };
-  const mayMerge = f.mode === "local" || f.earlierInMain;
-  if (mayMerge && f.mergeConflicts === void 0) return { kind: "merge-first" };
-  if (mayMerge && (f.mode === "local" || f.mergeConflicts === 0)) return { kind: "push-merge" };
-  return { kind: "wait-for-action", pushBranch: !f.branchAtMine };
-}
-function outcomeOf(plan) {
-  switch (plan.kind) {
-    case "take-main":
-      return plan.outcome;
-    case "fast-forward":
-      return "fast-forward";
-    case "push-merge":
-      return "merged";
-    case "wait-for-action":
-      return "waiting-for-action";
-  }
-}
-function stateAfter(outcome, target, editedHere) {
-  return { ...editedHere ? {} : { base: target }, ...outcome === "waiting-for-action" ? {} : { head: target } };
-}
-
-// client/sync/sync-repo.ts
-var FormatError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "FormatError";
-  }
-};
-async function checkFormat(repo, commit) {
-  if (!commit) return;
-  const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
-  if (!blob) throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
-  let format2;
-  try {
-    format2 = JSON.parse(blob.toString("utf8")).format;
-  } catch {
-    throw new FormatError(`${FORMAT_PATH} in the sync repo is not valid JSON; restore it from history`);
-  }
-  if (typeof format2 !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
-  if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
-}
-async function ensureRepoFiles(repo, remote, key) {
-  return compareAndSwap(
-    repo,
-    remote,
-    async () => {
-      const main = await repo.revParse(TRACKED_MAIN);
-      const changes = [];
-      if (!main || !await repo.readBlob(`${main}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
-      if (key && !(main && await repo.readBlob(`${main}:${KEY_PATH}`))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
-      if (main && changes.length === 0) return { moves: [], value: main };
-      const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
-      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
-    },
-    { what: "could not set up the sync repo" }
-  );
-}
 
 // client/sync/cycle.ts
-async function runSync(ctx, options = {}) {
-  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
-  try {
-    if (ctx.embedded) await GitRepo.open(ctx.remote.url);
-    return await withState(ctx, ({ repo, index }) => {
-      const problems = [];
-      const warn = (m) => {
-        ctx.log.log("warn", m);
-        problems.push(m);
-      };
-      return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
-    });
-  } finally {
-    await lock.release();
-  }
-}
-async function cycle(run) {
-  const { ctx, repo, index, options } = run;
-  const offline = await fetchOrOffline(run);
-  crashPoint("after-fetch");
-  const repushing = await joinRemote(run, offline);
-  const { base, head } = index.state;
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
-  const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn);
-  const local = await commitLocal(run, sources, base, head, main);
-  crashPoint("after-commit");
-  const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems };
-  if (offline) {
-    index.update({ lastSync: { at: Date.now(), outcome: "offline" } });
-    return { ...report, applied: 0, appliedConfig: 0, outcome: "offline", main: base, conflicts: [], needsUser: run.needsUser };
-  }
-  const integrated = await integrate(run, sources, local);
-  const { outcome } = integrated;
-  const orphans = repushing || ctx.mode === "local" && await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target);
-  const target = orphans ? await putBackBranches(run, integrated.target) : integrated.target;
-  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
-  for (const p of applied.problems) run.warn(p);
-  run.needsUser.push(...applied.needsUser);
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
-  await repo.maintain();
-  ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
-}
-async function fetchOrOffline({ ctx, repo, warn }) {
-  try {
-    await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });
-    return false;
-  } catch (e) {
-    if (e instanceof GitError && e.kind === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-    if (!(e instanceof GitError) || e.kind !== "network") throw e;
-    warn(`remote unreachable (${e.message}); local changes are kept and will be pushed on the next sync`);
-    return true;
-  }
-}
-function remoteIdentity(url2) {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url2) ? url2.replace(/\/\/[^/@]*@/, "//") : resolve(url2);
-}
-async function joinRemote({ ctx, repo, index, options }, offline) {
-  const id = remoteIdentity(ctx.remote.url);
-  const { remote, base } = index.state;
-  if (remote === null) index.update({ remote: id });
-  else if (remote !== id) {
-    ctx.log.log("info", `remote changed from ${remote} to ${id}: this machine uploads everything it has, merged with what is there`);
-    index.rejoin(id);
-    return false;
-  }
-  if (offline || base === null) return false;
-  const main = await repo.revParse(TRACKED_MAIN);
-  if (main !== null && (main === base || await repo.isAncestor(base, main))) return false;
-  if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
-  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
-  index.rejoin(id);
-  return true;
-}
-async function putBackBranches({ ctx, repo }, main) {
-  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
-  for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
-  return r.after ?? main;
-}
-async function prepareRepo(ctx, repo, main, offline) {
-  await checkFormat(repo, main);
-  const keyed = await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase);
-  if (offline) return { key: keyed.create ? null : keyed.key, main };
-  if (main && !keyed.create) return { key: keyed.key, main };
-  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create);
-  if (!keyed.create) return { key: keyed.key, main: ready };
-  const published = await readWrappedKey(repo, ready);
-  if (published?.keyId === keyed.create.keyId) {
-    await cacheKey(ctx.paths.dataKey, keyed.key);
-    return { key: keyed.key, main: ready };
-  }
-  return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
-}
-async function commitLocal(run, sources, base, head, main) {
-  const { ctx, repo, index, options } = run;
-  const plan = planCommit({
-    mode: ctx.mode,
-    base,
-    head,
-    main,
-    firstParent: base === null ? await firstParent(repo, main) : null,
-    headInMain: head !== null && head !== base && main !== null && await repo.isAncestor(head, main)
-  });
-  const confirmed = options.allowMassDelete ? `
-
-${CONFIRMED_DELETIONS}` : "";
-  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
-  const local = await commitLocalChanges(repo, index, sources, {
-    machine: ctx.machine,
-    parent: plan.parent,
-    main,
-    message: message(plan.skipCi),
-    massDeleteShare: ctx.settings.massDeleteShare,
-    recordLimit: ctx.settings.recordLimit,
-    allowMassDelete: options.allowMassDelete ?? false,
-    now: Date.now,
-    rejoin: index.state.rejoin,
-    restoreMissing: options.restoreMissing ?? false,
-    progress: (n) => options.progress?.(`committed ${n} records\u2026`),
-    warn: run.warn
-  });
-  let mine = local.commit;
-  if (mine && plan.onNewerMain && await collides(repo, plan.own, main, mine)) mine = await repo.rebase(mine, main, plan.own, message(plan.skipCiIfRebased));
-  mine ??= plan.earlierInMain ? null : head;
-  const tip = mine ?? head;
-  index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
-  if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
-  return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
-}
-async function integrate(run, sources, local) {
-  const { ctx, repo, index } = run;
-  let mine = local.mine;
-  const step = async () => {
-    crashPoint("before-push");
-    const main2 = await repo.revParse(TRACKED_MAIN);
-    const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
-    mine = await keepingBranch(repo, ctx, branch, main2, mine);
-    const mineInMain = !mine || main2 !== null && (mine === main2 || await repo.isAncestor(mine, main2));
-    const facts = { mode: ctx.mode, base: index.state.base, main: main2, mine, mineInMain, mainInMine: !mineInMain && (main2 === null || await repo.isAncestor(main2, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
-    const first = planIntegration(facts);
-    let plan2;
-    let merge4;
-    if (first.kind === "merge-first") {
-      merge4 = await mergeBranch(repo, main2, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
-      plan2 = planIntegration({ ...facts, mergeConflicts: merge4.result?.conflicts.length ?? 0 });
-    } else plan2 = first;
-    if (plan2.kind === "wait-for-action" && plan2.pushBranch) {
-      mine = await withoutSkipCi(repo, mine, ctx.machine);
-      index.update({ head: mine });
-    }
-    return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main2, merge: merge4 } };
-  };
-  const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
-  const dropped = /* @__PURE__ */ new Set();
-  let done;
-  for (; ; ) {
-    try {
-      done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
-      break;
-    } catch (e) {
-      if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
-      if (!refused.length) throw e;
-      mine = await withoutRecords(repo, mine, refused);
-      index.update({ head: mine });
-      for (const path of refused) {
-        dropped.add(path);
-        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
-        run.warn(message);
-        run.needsUser.push(message);
-      }
-    }
-  }
-  const { plan, main, merge: merge3 } = done;
-  if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine);
-  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
-  for (const d of merge3?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
-  const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main;
-  return { outcome: outcomeOf(plan), target };
-}
-async function pendingFrom(repo, mine) {
-  const main = await repo.revParse(TRACKED_MAIN);
-  return main ? repo.mergeBase(mine, main) : null;
-}
-async function refusedOfOurs(repo, serverText, mine, dropped) {
-  const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
-  if (!named.length) return [];
-  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
-  return named.filter((p) => ours.has(p));
-}
-async function withoutRecords(repo, mine, refused) {
-  const from = await pendingFrom(repo, mine);
-  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
-}
-async function keepingBranch(repo, ctx, branch, main, mine) {
-  if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main !== null && await repo.isAncestor(branch, main)) return mine;
-  ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
-}
-function movesFor(plan, machine, mine, merge3) {
-  const both = (to) => [
-    { branch: MAIN_BRANCH, to },
-    { branch: machineBranch(machine), to }
-  ];
-  switch (plan.kind) {
-    case "fast-forward":
-      return both(mine);
-    case "push-merge":
-      return both(merge3.commit);
-    case "wait-for-action":
-      return plan.pushBranch ? [{ branch: machineBranch(machine), to: mine }] : [];
-    case "take-main":
-      return [];
-  }
-}
-async function refuseForeignBranch(repo, machine, branch, ours, pending) {
-  if (branch === null || ours.includes(branch)) return;
-  for (const tip of ours) if (tip && await repo.isAncestor(branch, tip)) return;
-  for (const tip of pending) if (tip && await repo.isAncestor(tip, branch)) return;
-  throw new SharedMachineIdError(machine);
-}
-function authFailed(url2) {
-  return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;
-}
-async function markOwnChangesApplied(repo, index, sources, from, mine) {
-  const applied = {};
-  for (const s of sources) {
-    const mark = index.state.applied(s.category);
-    if (mark === from || (await repo.diff(mark, from, s.prefixes)).length === 0) applied[s.category] = mine;
-  }
-  index.update({ applied });
-}
-async function withoutSkipCi(repo, commit, machine) {
-  if (!(await repo.commitMessage(commit)).includes(SKIP_CI)) return commit;
-  return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
-}
-async function collides(repo, seen, main, mine) {
-  const ours = new Set((await repo.diff(main, mine)).map((c) => c.path));
-  return (await repo.diff(seen, main)).some((c) => ours.has(c.path));
-}
 var RECORD_FOLDERS = RECORD_ROOTS.map((root) => root.slice(0, -1));
-async function firstParent(repo, main) {
-  if (!main) return null;
-  if (!await repo.hasFolders(main, RECORD_FOLDERS)) return main;
-  const root = (await repo.rootCommits(main)).at(-1);
-  return root && !await repo.hasFolders(root, RECORD_FOLDERS) ? root : null;
-}
 
 // client/cli/commands/sync.ts
 function printReport(out, r) {
@@ -26427,11 +24967,11 @@ function printReport(out, r) {
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir7, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat6 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir6, realpath as realpath2, stat as stat6 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir5, realpath as realpath2, stat as stat4 } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -26521,7 +25061,7 @@ var ReaddirpStream = class extends Readable {
     const type = opts.type ?? defaultOptions.type;
     this._fileFilter = normalizeFilter(opts.fileFilter);
     this._directoryFilter = normalizeFilter(opts.directoryFilter);
-    const statMethod = opts.lstat ? lstat3 : stat6;
+    const statMethod = opts.lstat ? lstat3 : stat4;
     if (wantBigintFsStats) {
       this._stat = (path) => statMethod(path, { bigint: true });
     } else {
@@ -26614,7 +25154,7 @@ var ReaddirpStream = class extends Readable {
   async _exploreDir(path, depth) {
     let files;
     try {
-      files = await readdir6(path, this._rdOptions);
+      files = await readdir5(path, this._rdOptions);
     } catch (error62) {
       this._onError(error62);
     }
@@ -26622,9 +25162,9 @@ var ReaddirpStream = class extends Readable {
   }
   // Synchronous in dirent mode; returns a promise only when stats are needed.
   _formatEntry(dirent, path) {
-    const basename6 = this._isDirent ? dirent.name : dirent;
-    const fullPath = pjoin(path, basename6);
-    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename6 };
+    const basename5 = this._isDirent ? dirent.name : dirent;
+    const fullPath = pjoin(path, basename5);
+    const entry = { path: fullPath.slice(this._relStart), fullPath, basename: basename5 };
     if (this._isDirent) {
       entry.dirent = dirent;
       return entry;
@@ -26706,7 +25246,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat7 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat5 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -26733,7 +25273,7 @@ var EVENTS = {
 };
 var EV = EVENTS;
 var THROTTLE_MODE_WATCH = "watch";
-var statMethods = { lstat: lstat4, stat: stat7 };
+var statMethods = { lstat: lstat4, stat: stat5 };
 var KEY_LISTENERS = "listeners";
 var KEY_ERR = "errHandlers";
 var KEY_RAW = "rawEmitters";
@@ -27176,9 +25716,9 @@ var NodeFsHandler = class {
   _watchWithNodeFs(path, listener) {
     const opts = this.fsw.options;
     const directory = sp.dirname(path);
-    const basename6 = sp.basename(path);
+    const basename5 = sp.basename(path);
     const parent = this.fsw._getWatchedDir(directory);
-    parent.add(basename6);
+    parent.add(basename5);
     const absolutePath = sp.resolve(path);
     const options = {
       persistent: opts.persistent
@@ -27188,7 +25728,7 @@ var NodeFsHandler = class {
     let closer;
     if (opts.usePolling) {
       const enableBin = opts.interval !== opts.binaryInterval;
-      options.interval = enableBin && isBinaryPath(basename6) ? opts.binaryInterval : opts.interval;
+      options.interval = enableBin && isBinaryPath(basename5) ? opts.binaryInterval : opts.interval;
       closer = setFsWatchFileListener(path, absolutePath, options, {
         listener,
         rawEmitter: this.fsw._emitRaw
@@ -27210,18 +25750,18 @@ var NodeFsHandler = class {
     if (this.fsw.closed) {
       return;
     }
-    const dirname7 = sp.dirname(file2);
-    const basename6 = sp.basename(file2);
-    const parent = this.fsw._getWatchedDir(dirname7);
+    const dirname6 = sp.dirname(file2);
+    const basename5 = sp.basename(file2);
+    const parent = this.fsw._getWatchedDir(dirname6);
     let prevStats = stats;
-    if (parent.has(basename6))
+    if (parent.has(basename5))
       return;
     const listener = async (path, newStats) => {
       if (!this.fsw._throttle(THROTTLE_MODE_WATCH, file2, 5))
         return;
       if (!newStats || newStats.mtimeMs === 0) {
         try {
-          const newStats2 = await stat7(file2);
+          const newStats2 = await stat5(file2);
           if (this.fsw.closed)
             return;
           const at = newStats2.atimeMs;
@@ -27239,9 +25779,9 @@ var NodeFsHandler = class {
             prevStats = newStats2;
           }
         } catch (error62) {
-          this.fsw._remove(dirname7, basename6);
+          this.fsw._remove(dirname6, basename5);
         }
-      } else if (parent.has(basename6)) {
+      } else if (parent.has(basename5)) {
         const at = newStats.atimeMs;
         const mt = newStats.mtimeMs;
         if (!at || at <= mt || mt !== prevStats.mtimeMs) {
@@ -27336,7 +25876,7 @@ var NodeFsHandler = class {
         this._addToNodeFs(path, initialAdd, wh, depth + 1);
       }
     }).on(EV.ERROR, this._boundHandleError);
-    return new Promise((resolve4, reject) => {
+    return new Promise((resolve3, reject) => {
       if (!stream)
         return reject();
       stream.once(STR_END, () => {
@@ -27345,7 +25885,7 @@ var NodeFsHandler = class {
           return;
         }
         const wasThrottled = throttler ? throttler.clear() : false;
-        resolve4(void 0);
+        resolve3(void 0);
         previous.getChildren().filter((item) => {
           return item !== directory && !current.has(item);
         }).forEach((item) => {
@@ -27505,11 +26045,11 @@ function normalizePath(path) {
     throw new Error("string expected");
   path = sp2.normalize(path);
   path = path.replace(/\\/g, "/");
-  let prepend2 = false;
+  let prepend = false;
   if (path.startsWith("//"))
-    prepend2 = true;
+    prepend = true;
   path = path.replace(DOUBLE_SLASH_RE, "/");
-  if (prepend2)
+  if (prepend)
     path = "/" + path;
   return path;
 }
@@ -27545,12 +26085,12 @@ var unifyPaths = (paths_) => {
 };
 var toUnix = (string4) => {
   let str = string4.replace(BACK_SLASH_RE, SLASH);
-  let prepend2 = false;
+  let prepend = false;
   if (str.startsWith(SLASH_SLASH)) {
-    prepend2 = true;
+    prepend = true;
   }
   str = str.replace(DOUBLE_SLASH_RE, SLASH);
-  if (prepend2) {
+  if (prepend) {
     str = SLASH + str;
   }
   return str;
@@ -27595,7 +26135,7 @@ var DirEntry = class {
       return;
     const dir = this.path;
     try {
-      await readdir7(dir);
+      await readdir6(dir);
     } catch (err) {
       if (this._removeWatcher) {
         this._removeWatcher(sp2.dirname(dir), sp2.basename(dir));
@@ -27945,7 +26485,7 @@ var FSWatcher = class extends EventEmitter {
       const fullPath = opts.cwd ? sp2.join(opts.cwd, path) : path;
       let stats2;
       try {
-        stats2 = await stat8(fullPath);
+        stats2 = await stat6(fullPath);
       } catch (err) {
       }
       if (!stats2 || this.closed)
@@ -28072,8 +26612,8 @@ var FSWatcher = class extends EventEmitter {
     }
     return this._userIgnored(path, stats);
   }
-  _isntIgnored(path, stat9) {
-    return !this._isIgnored(path, stat9);
+  _isntIgnored(path, stat7) {
+    return !this._isIgnored(path, stat7);
   }
   /**
    * Provides a set of common helpers and properties relating to symlink handling.
@@ -28196,9 +26736,14 @@ function watch(paths, options = {}) {
   return watcher;
 }
 
-// client/config/settings.ts
+// client/sync/context.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { hostname as hostname3 } from "node:os";
+
+// client/config/settings.ts
+import { readFile as readFile5 } from "node:fs/promises";
+import { join as join8 } from "node:path";
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
 var schema = external_exports.object({
@@ -28231,8 +26776,8 @@ async function loadSettings(configDir, env) {
   let raw = {};
   let settingsFile;
   for (const name of SETTINGS_FILES) {
-    const file2 = join10(configDir, name);
-    const text = await readFile6(file2, "utf8").catch(() => void 0);
+    const file2 = join8(configDir, name);
+    const text = await readFile5(file2, "utf8").catch(() => void 0);
     if (text === void 0) continue;
     const errors = [];
     raw = parse4(text, errors, { allowTrailingComma: true });
@@ -28270,6 +26815,69 @@ function describe3(issue2) {
   if (issue2.code === "unrecognized_keys") return `unknown setting(s) ${issue2.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed: ${Object.keys(schema.shape).join(", ")}`;
   return issue2.message;
 }
+
+// client/platform/log.ts
+import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
+import { dirname as dirname5 } from "node:path";
+var MAX_BYTES = 1024 * 1024;
+function createLogger(file2, echo) {
+  const secrets = [];
+  const mask = (text) => maskSecrets(text, secrets);
+  return {
+    addSecret(secret) {
+      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
+    },
+    mask,
+    log(level, message) {
+      const line = mask(message);
+      echo?.(level, line);
+      try {
+        mkdirSync(dirname5(file2), { recursive: true });
+        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+      } catch {
+      }
+    }
+  };
+}
+
+// client/platform/paths.ts
+import { homedir } from "node:os";
+import { join as join9 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join9(home, fallback);
+function homeOf(env) {
+  return env.HOME || env.USERPROFILE || homedir();
+}
+function openCodePaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  return {
+    home,
+    config: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
+    data,
+    state: join9(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join9(data, "opencode.db")
+  };
+}
+function ocSyncPaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join9(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  return {
+    settingsDir: join9(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    data,
+    repo: join9(data, "repo.git"),
+    stateDb: join9(data, "state.db"),
+    lock: join9(data, "sync.lock"),
+    dataKey: join9(data, "data-key"),
+    log: join9(data, "log", "oc-sync.log"),
+    defaultRemote: join9(data, "default-remote.git")
+  };
+}
+
+// client/sync/context.ts
+import { join as join10 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -28968,7 +27576,7 @@ function expand(template, context) {
     return template.replace(/\/$/, "");
   }
 }
-function parse6(options) {
+function parse5(options) {
   let method = options.method.toUpperCase();
   let url2 = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -29032,7 +27640,7 @@ function parse6(options) {
   );
 }
 function endpointWithDefaults(defaults, route, options) {
-  return parse6(merge2(defaults, route, options));
+  return parse5(merge2(defaults, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge2(oldDefaults, newDefaults);
@@ -29041,7 +27649,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge2.bind(null, DEFAULTS2),
-    parse: parse6
+    parse: parse5
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -29087,7 +27695,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse7(header, options) {
+function parse6(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -29684,7 +28292,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop2);
   }
-  const mimetype = parse7(contentType);
+  const mimetype = parse6(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -29910,7 +28518,7 @@ var noop3 = () => {
 };
 var consoleWarn = console.warn.bind(console);
 var consoleError = console.error.bind(console);
-function createLogger(logger = {}) {
+function createLogger2(logger = {}) {
   if (typeof logger.debug !== "function") {
     logger.debug = noop3;
   }
@@ -29992,7 +28600,7 @@ var Octokit = class {
     }
     this.request = request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger(options.log);
+    this.log = createLogger2(options.log);
     this.hook = hook2;
     if (!options.authStrategy) {
       if (!options.auth) {
@@ -32653,6 +31261,99 @@ function githubGitUrl(env) {
   return env.OC_SYNC_GITHUB_URL || "https://github.com";
 }
 
+// client/sync/context.ts
+async function loadContext(options = {}) {
+  const env = options.env ?? process.env;
+  const opencode = openCodePaths(env);
+  const paths = ocSyncPaths(env);
+  const settings = await loadSettings(paths.settingsDir, env);
+  const log = createLogger(paths.log, options.echo);
+  log.addSecret(settings.token);
+  log.addSecret(settings.passphrase);
+  const machine = settings.machine ?? await machineId2(paths);
+  const url2 = settings.remote ?? (settings.github ? `${githubGitUrl(env)}/${settings.github}.git` : void 0);
+  const inUrl = url2 ? withoutCredentials(url2) : void 0;
+  const token = inUrl?.secret ?? settings.token ?? (settings.github ? githubToken(env) : void 0);
+  log.addSecret(token);
+  const clean = inUrl?.url;
+  const remote = { url: clean ?? paths.defaultRemote, ...token && clean && /^https?:/.test(clean) ? { auth: { token } } : {} };
+  const mode = settings.merge ?? (settings.github || /github\.com/.test(url2 ?? "") ? "action" : "local");
+  return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
+}
+function withoutCredentials(url2) {
+  if (!/^https?:\/\//i.test(url2)) return { url: url2 };
+  const u = new URL(url2);
+  const secret = decodeURIComponent(u.password || u.username);
+  if (!secret) return { url: url2 };
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), secret };
+}
+async function machineId2(paths) {
+  const file2 = join10(paths.data, "machine-id");
+  const existing = (await readFile6(file2, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
+  const id = `${host}-${randomBytes4(3).toString("hex")}`;
+  await writeFileAtomic(file2, id + "\n");
+  return id;
+}
+
+// client/plugin/scheduler.ts
+var SyncScheduler = class {
+  constructor(o) {
+    this.o = o;
+  }
+  o;
+  timer;
+  firstRequest = 0;
+  reasons = /* @__PURE__ */ new Set();
+  running;
+  stopped = false;
+  /** Asks for a sync; requests in a burst become one run. */
+  request(reason, immediately = false) {
+    if (this.stopped) return;
+    this.reasons.add(reason);
+    const now = Date.now();
+    if (!this.timer) this.firstRequest = now;
+    const wait = immediately ? 0 : Math.max(0, Math.min(this.o.debounceMs, this.firstRequest + this.o.maxWaitMs - now));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.fire(), wait);
+    this.timer.unref?.();
+  }
+  /**
+   * Runs `fn` as soon as the current run (if any) has finished, ahead of pending requests and not
+   * held back by `paused`: a sync the user asked for from inside a busy session must not wait for
+   * that session to go idle, which it cannot do while it waits.
+   */
+  async now(fn) {
+    while (this.running) await this.running;
+    const result = fn();
+    this.running = result.then(
+      () => void 0,
+      () => void 0
+    ).finally(() => this.running = void 0);
+    return result;
+  }
+  stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = void 0;
+  }
+  async fire() {
+    this.timer = void 0;
+    if (this.running || this.o.paused?.()) {
+      this.timer = setTimeout(() => void this.fire(), 1e3);
+      this.timer.unref?.();
+      return;
+    }
+    const reasons = [...this.reasons];
+    this.reasons.clear();
+    this.running = this.o.run(reasons).finally(() => this.running = void 0);
+    await this.running;
+  }
+};
+
 // client/github/workflow.ts
 var ACTION_DIR = ".github/actions/oc-sync";
 var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
@@ -32691,157 +31392,40 @@ var PublicRepoError = class extends Error {
   }
 };
 
-// client/sync/context.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { readFile as readFile7 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
-
-// client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
-import { dirname as dirname6 } from "node:path";
-var MAX_BYTES = 1024 * 1024;
-function createLogger2(file2, echo) {
-  const secrets = [];
-  const mask = (text) => maskSecrets(text, secrets);
-  return {
-    addSecret(secret) {
-      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
-    },
-    mask,
-    log(level, message) {
-      const line = mask(message);
-      echo?.(level, line);
-      try {
-        mkdirSync(dirname6(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
-    }
-  };
+// client/plugin/sync-failure.ts
+function describeFailure(e, mask = (t) => t) {
+  const message = mask(e instanceof Error ? e.message : String(e));
+  const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  return { message, lockBusy: e instanceof LockBusyError, fixable, network: e instanceof GitError && e.kind === "network" };
 }
-
-// client/platform/paths.ts
-import { homedir } from "node:os";
-import { join as join11 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join11(home, fallback);
-function homeOf(env) {
-  return env.HOME || env.USERPROFILE || homedir();
-}
-function openCodePaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join11(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
-  return {
-    home,
-    config: join11(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
-    data,
-    state: join11(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join11(data, "opencode.db")
-  };
-}
-function ocSyncPaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join11(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
-  return {
-    settingsDir: join11(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    data,
-    repo: join11(data, "repo.git"),
-    stateDb: join11(data, "state.db"),
-    lock: join11(data, "sync.lock"),
-    dataKey: join11(data, "data-key"),
-    log: join11(data, "log", "oc-sync.log"),
-    defaultRemote: join11(data, "default-remote.git")
-  };
-}
-
-// client/sync/context.ts
-import { join as join12 } from "node:path";
-async function loadContext(options = {}) {
-  const env = options.env ?? process.env;
-  const opencode = openCodePaths(env);
-  const paths = ocSyncPaths(env);
-  const settings = await loadSettings(paths.settingsDir, env);
-  const log = createLogger2(paths.log, options.echo);
-  log.addSecret(settings.token);
-  log.addSecret(settings.passphrase);
-  const machine = settings.machine ?? await machineId2(paths);
-  const url2 = settings.remote ?? (settings.github ? `${githubGitUrl(env)}/${settings.github}.git` : void 0);
-  const inUrl = url2 ? withoutCredentials(url2) : void 0;
-  const token = inUrl?.secret ?? settings.token ?? (settings.github ? githubToken(env) : void 0);
-  log.addSecret(token);
-  const clean = inUrl?.url;
-  const remote = { url: clean ?? paths.defaultRemote, ...token && clean && /^https?:/.test(clean) ? { auth: { token } } : {} };
-  const mode = settings.merge ?? (settings.github || /github\.com/.test(url2 ?? "") ? "action" : "local");
-  return { env, opencode, paths, settings, machine, remote, embedded: url2 === void 0, mode, log };
-}
-function withoutCredentials(url2) {
-  if (!/^https?:\/\//i.test(url2)) return { url: url2 };
-  const u = new URL(url2);
-  const secret = decodeURIComponent(u.password || u.username);
-  if (!secret) return { url: url2 };
-  u.username = "";
-  u.password = "";
-  return { url: u.toString(), secret };
-}
-async function machineId2(paths) {
-  const file2 = join12(paths.data, "machine-id");
-  const existing = (await readFile7(file2, "utf8").catch(() => "")).trim();
-  if (existing) return existing;
-  const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
-  const id = `${host}-${randomBytes5(3).toString("hex")}`;
-  await writeFileAtomic(file2, id + "\n");
-  return id;
-}
-
-// client/plugin/scheduler.ts
-var SyncScheduler = class {
-  constructor(o) {
-    this.o = o;
+var SyncFailed = class extends Error {
+  constructor(failure2) {
+    super(failure2.message);
+    this.failure = failure2;
+    this.name = "SyncFailed";
   }
-  o;
-  timer;
-  firstRequest = 0;
-  reasons = /* @__PURE__ */ new Set();
-  running;
-  stopped = false;
-  /** Asks for a sync; requests in a burst become one run. */
-  request(reason, immediately = false) {
-    if (this.stopped) return;
-    this.reasons.add(reason);
-    const now = Date.now();
-    if (!this.timer) this.firstRequest = now;
-    const wait = immediately ? 0 : Math.max(0, Math.min(this.o.debounceMs, this.firstRequest + this.o.maxWaitMs - now));
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fire(), wait);
-    this.timer.unref?.();
-  }
-  /** Resolves when the current run (if any) has finished. */
-  async settled() {
-    while (this.running || this.timer) {
-      if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  stop() {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = void 0;
-  }
-  async fire() {
-    this.timer = void 0;
-    if (this.running || this.o.paused?.()) {
-      this.timer = setTimeout(() => void this.fire(), 1e3);
-      this.timer.unref?.();
-      return;
-    }
-    const reasons = [...this.reasons];
-    this.reasons.clear();
-    this.running = this.o.run(reasons).finally(() => this.running = void 0);
-    await this.running;
-  }
+  failure;
 };
+
+// client/plugin/worker-sync.ts
+import { Worker } from "node:worker_threads";
+var WORKER_URL = new URL("./sync-worker.js", import.meta.url);
+var crashed = (message) => new SyncFailed({ message, lockBusy: false, fixable: false, network: false });
+function syncInWorker(env, options) {
+  return new Promise((resolve3, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: { env: { ...env }, options } });
+    let replied = false;
+    worker.once("message", (reply) => {
+      replied = true;
+      if (reply.ok) resolve3(reply.report);
+      else reject(new SyncFailed(reply.failure));
+    });
+    worker.once("error", (e) => reject(crashed(`the sync worker failed: ${e.message}`)));
+    worker.once("exit", (code) => {
+      if (!replied) reject(crashed(`the sync worker stopped (exit code ${code}) before it finished`));
+    });
+  });
+}
 
 // client/plugin/runtime.ts
 var SyncRuntime = class {
@@ -32876,8 +31460,8 @@ var SyncRuntime = class {
   async syncNow() {
     const ctx = await this.ready;
     if (!ctx) throw new Error(this.lastError ?? "oc-sync is not set up");
-    await this.scheduler?.settled();
-    return this.sync(ctx, ["tool"]);
+    const sync = () => this.sync(ctx, ["tool"]);
+    return this.scheduler ? this.scheduler.now(sync) : sync();
   }
   async stop() {
     this.scheduler?.stop();
@@ -32889,7 +31473,7 @@ var SyncRuntime = class {
     try {
       ctx = await loadContext({ env });
     } catch (e) {
-      this.fail(e);
+      this.fail(describeFailure(e));
       return null;
     }
     const s = ctx.settings;
@@ -32930,7 +31514,7 @@ var SyncRuntime = class {
     const firstEver = !await this.hasSyncedBefore(ctx);
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await runSync(ctx, { lockWaitMs: 0 });
+      const report = await syncInWorker(ctx.env, { lockWaitMs: 0 });
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = void 0;
@@ -32942,13 +31526,14 @@ var SyncRuntime = class {
       for (const p of report.needsUser) this.once(p, `oc-sync: ${p}`, "error");
       return report;
     } catch (e) {
-      if (e instanceof LockBusyError) {
+      const failure2 = e instanceof SyncFailed ? e.failure : describeFailure(e, ctx.log.mask);
+      if (failure2.lockBusy) {
         ctx.log.log("info", `another process is syncing this machine; skipped in pid ${process.pid}`);
         throw e;
       }
-      this.fail(e, ctx);
+      this.fail(failure2, ctx);
       this.failures++;
-      if (e instanceof GitError && e.kind === "network") setTimeout(() => this.scheduler?.request("retry"), Math.min(3e5, 15e3 * 2 ** this.failures)).unref?.();
+      if (failure2.network) setTimeout(() => this.scheduler?.request("retry"), Math.min(3e5, 15e3 * 2 ** this.failures)).unref?.();
       throw e;
     }
   }
@@ -32957,12 +31542,10 @@ var SyncRuntime = class {
       return index.state.lastSync !== null;
     });
   }
-  fail(e, ctx) {
-    const message = ctx ? ctx.log.mask(e.message ?? String(e)) : String(e.message ?? e);
-    this.lastError = message;
-    ctx?.log.log("error", message);
-    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
-    if (fixable) this.once(message, `oc-sync: ${message}`, "error");
+  fail(failure2, ctx) {
+    this.lastError = failure2.message;
+    ctx?.log.log("error", failure2.message);
+    if (failure2.fixable) this.once(failure2.message, `oc-sync: ${failure2.message}`, "error");
   }
   once(key, message, variant) {
     if (this.told.has(key)) return;
@@ -33020,7 +31603,7 @@ var OcSync = async (input2) => {
             else {
               if (!args.id || !args.keep) return "resolve needs id and keep (local, remote or a machine name)";
               lines.push(describeResolution(await resolveConflict(ctx, args.id, args.keep)));
-              printReport(out, await runSync(ctx));
+              printReport(out, await rt.syncNow());
             }
           } catch (e) {
             lines.push(`failed: ${ctx.log.mask(e.message)}`);

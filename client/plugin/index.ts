@@ -6,7 +6,6 @@ import { statusCommand } from "../cli/commands/status.js";
 import { printReport } from "../cli/commands/sync.js";
 import { createOutput } from "../cli/output.js";
 import { currentConflicts, describeConflict, describeResolution, resolveConflict } from "../sync/conflicts.js";
-import { runSync } from "../sync/cycle.js";
 import { SyncRuntime, type Toast } from "./runtime.js";
 
 interface OpenCodeClient {
@@ -73,7 +72,7 @@ export const OcSync = async (input: PluginInput) => {
             else {
               if (!args.id || !args.keep) return "resolve needs id and keep (local, remote or a machine name)";
               lines.push(describeResolution(await resolveConflict(ctx, args.id, args.keep)));
-              printReport(out, await runSync(ctx));
+              printReport(out, await rt.syncNow());
             }
           } catch (e) {
             lines.push(`failed: ${ctx.log.mask((e as Error).message)}`);

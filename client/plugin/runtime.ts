@@ -1,22 +1,17 @@
 // One sync loop per OpenCode process, however many directories OpenCode opens (it starts the
 // plugin once per directory): started on first load, shared after. It never blocks OpenCode:
-// everything runs in the background, logs go to oc-sync's own log file, and a missing or broken
+// each sync runs in a worker thread, logs go to oc-sync's own log file, and a missing or broken
 // setup leaves it idle with one toast; the CLI is the recovery path.
 import { watch, type FSWatcher } from "chokidar";
 import { MAIN_BRANCH } from "../../git/refs.js";
 import { listRemoteHeads } from "../../git/remote.js";
-import { GitError } from "../../git/run.js";
-import { SettingsError } from "../config/settings.js";
-import { PassphraseError } from "../crypto/keys.js";
-import { PublicRepoError } from "../github/bootstrap.js";
-import { TokenError } from "../github/token.js";
-import { LockBusyError } from "../platform/lock.js";
 import { loadContext, type SyncContext } from "../sync/context.js";
-import { runSync, type SyncReport } from "../sync/cycle.js";
+import type { SyncReport } from "../sync/cycle.js";
 import { withState } from "../state/open-state.js";
-import { AttentionError } from "../sync/attention.js";
 import { neverSynced } from "../sync/sources.js";
 import { SyncScheduler } from "./scheduler.js";
+import { describeFailure, SyncFailed, type SyncFailure } from "./sync-failure.js";
+import { syncInWorker } from "./worker-sync.js";
 
 export type ToastVariant = "info" | "success" | "warning" | "error";
 export type Toast = (message: string, variant: ToastVariant) => void;
@@ -62,8 +57,8 @@ export class SyncRuntime {
   async syncNow(): Promise<SyncReport> {
     const ctx = await this.ready;
     if (!ctx) throw new Error(this.lastError ?? "oc-sync is not set up");
-    await this.scheduler?.settled();
-    return this.sync(ctx, ["tool"]);
+    const sync = () => this.sync(ctx, ["tool"]);
+    return this.scheduler ? this.scheduler.now(sync) : sync();
   }
 
   async stop(): Promise<void> {
@@ -77,7 +72,7 @@ export class SyncRuntime {
     try {
       ctx = await loadContext({ env });
     } catch (e) {
-      this.fail(e);
+      this.fail(describeFailure(e));
       return null;
     }
     const s = ctx.settings;
@@ -121,7 +116,7 @@ export class SyncRuntime {
     const firstEver = !(await this.hasSyncedBefore(ctx));
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await runSync(ctx, { lockWaitMs: 0 });
+      const report = await syncInWorker(ctx.env, { lockWaitMs: 0 });
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = undefined;
@@ -133,14 +128,15 @@ export class SyncRuntime {
       for (const p of report.needsUser) this.once(p, `oc-sync: ${p}`, "error");
       return report;
     } catch (e) {
-      if (e instanceof LockBusyError) {
+      const failure = e instanceof SyncFailed ? e.failure : describeFailure(e, ctx.log.mask);
+      if (failure.lockBusy) {
         ctx.log.log("info", `another process is syncing this machine; skipped in pid ${process.pid}`);
         throw e;
       }
-      this.fail(e, ctx);
+      this.fail(failure, ctx);
       this.failures++;
       // Offline or flaky: try again with backoff, well before the next interval.
-      if (e instanceof GitError && e.kind === "network") setTimeout(() => this.scheduler?.request("retry"), Math.min(300_000, 15_000 * 2 ** this.failures)).unref?.();
+      if (failure.network) setTimeout(() => this.scheduler?.request("retry"), Math.min(300_000, 15_000 * 2 ** this.failures)).unref?.();
       throw e;
     }
   }
@@ -151,12 +147,10 @@ export class SyncRuntime {
     });
   }
 
-  private fail(e: unknown, ctx?: SyncContext): void {
-    const message = ctx ? ctx.log.mask((e as Error).message ?? String(e)) : String((e as Error).message ?? e);
-    this.lastError = message;
-    ctx?.log.log("error", message);
-    const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || (e instanceof GitError && e.kind === "auth");
-    if (fixable) this.once(message, `oc-sync: ${message}`, "error");
+  private fail(failure: SyncFailure, ctx?: SyncContext): void {
+    this.lastError = failure.message;
+    ctx?.log.log("error", failure.message);
+    if (failure.fixable) this.once(failure.message, `oc-sync: ${failure.message}`, "error");
   }
 
   private once(key: string, message: string, variant: ToastVariant): void {

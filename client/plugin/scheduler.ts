@@ -30,12 +30,19 @@ export class SyncScheduler {
     this.timer.unref?.();
   }
 
-  /** Resolves when the current run (if any) has finished. */
-  async settled(): Promise<void> {
-    while (this.running || this.timer) {
-      if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, 50));
-    }
+  /**
+   * Runs `fn` as soon as the current run (if any) has finished, ahead of pending requests and not
+   * held back by `paused`: a sync the user asked for from inside a busy session must not wait for
+   * that session to go idle, which it cannot do while it waits.
+   */
+  async now<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    const result = fn();
+    this.running = result.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => (this.running = undefined));
+    return result;
   }
 
   stop(): void {

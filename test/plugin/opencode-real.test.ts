@@ -94,6 +94,14 @@ describe("the oc-sync plugin in real OpenCode", () => {
     expect(readFileSync(join(A.config, "command", "hello.md"), "utf8")).toContain("Say hello");
   }, 180_000);
 
+  it("the oc_sync tool (what /sync calls) answers inside the busy session that called it", async () => {
+    // The session is busy while its tool runs, and the plugin holds scheduled syncs while a session is busy.
+    const id = await servers[0]!.prompt('Sync now. [[tool:oc_sync {"action":"sync"}]]');
+    const [call] = query<{ data: string }>(A, "SELECT data FROM part WHERE session_id = ? AND json_extract(data, '$.tool') = 'oc_sync'", id).map((r) => JSON.parse(r.data) as { state: { status: string; output?: string } });
+    expect(call?.state.status).toBe("completed");
+    expect(call?.state.output).toMatch(/^oc-a: (pushed to main|merged|pulled|already up to date) \(\d+ local change/m);
+  }, 120_000);
+
   it("two OpenCode processes on one machine never sync at the same time", async () => {
     const extra = await serve(bin, A);
     servers.push(extra);

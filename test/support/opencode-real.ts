@@ -85,6 +85,14 @@ export async function prepareHome(root: string, name: string, llmPort: number, s
   return { name, home, repo: join(home, "work", "demo-repo"), config, db: join(home, ".local", "share", "opencode", "opencode.db"), log: join(home, ".local", "share", "oc-sync", "log", "oc-sync.log"), env };
 }
 
+/** The same home with the plugin taken out of OpenCode's config. */
+export function withoutPlugin(h: OcHome): void {
+  const file = join(h.config, "opencode.json");
+  const cfg = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  delete cfg.plugin;
+  writeFileSync(file, JSON.stringify(cfg, null, 2));
+}
+
 /** Runs an opencode command in the home's demo repo; stdin is closed (`run` would wait on a pipe). */
 export function opencode(bin: string, h: OcHome, args: string[], timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
