@@ -1448,10 +1448,104 @@ var SharedMachineIdError = class extends AttentionError {
   }
 };
 
-// client/sync/context.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
-import { hostname as hostname3 } from "node:os";
+// git/run.ts
+import { spawn } from "node:child_process";
+
+// core/mask.ts
+function maskSecrets(text, secrets) {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("***");
+  return out;
+}
+
+// git/auth.ts
+function basic(token) {
+  return Buffer.from(`x-access-token:${token}`).toString("base64");
+}
+function authEnv(auth2) {
+  if (!auth2) return {};
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic(auth2.token)}`
+  };
+}
+function secretForms(auth2) {
+  if (!auth2 || auth2.token === "") return [];
+  const t = auth2.token;
+  return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
+}
+
+// git/run.ts
+var GitError = class extends Error {
+  constructor(kind, message, stderr) {
+    super(message);
+    this.kind = kind;
+    this.stderr = stderr;
+    this.name = "GitError";
+  }
+  kind;
+  stderr;
+};
+var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
+function gitEnv(auth2, extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
+  return {
+    ...env,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    GIT_ASKPASS: "",
+    SSH_ASKPASS: "",
+    GIT_AUTHOR_NAME: "oc-sync",
+    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
+    GIT_COMMITTER_NAME: "oc-sync",
+    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
+    ...authEnv(auth2),
+    ...extra
+  };
+}
+function classify(stderr) {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
+  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
+  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
+  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
+  return "failed";
+}
+function gitFailure(args, stderr, exit) {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+}
+function runGit(args, options = {}) {
+  const secrets = secretForms(options.auth);
+  return new Promise((resolve3, reject) => {
+    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
+    child.on("close", (code) => {
+      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
+      const exit = code ?? 1;
+      if (exit === 0 || options.okCodes?.includes(exit)) {
+        resolve3({ stdout: Buffer.concat(out), stderr, code: exit });
+        return;
+      }
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(options.input ?? "");
+  });
+}
 
 // client/config/settings.ts
 import { readFile } from "node:fs/promises";
@@ -22825,141 +22919,166 @@ function describe3(issue2) {
   return issue2.message;
 }
 
-// client/platform/atomic-file.ts
-import { randomBytes } from "node:crypto";
-import { renameSync } from "node:fs";
-import { mkdir, open as open2, rm, stat } from "node:fs/promises";
-import { basename, dirname, join as join2 } from "node:path";
-
-// client/platform/disk-full.ts
-var DiskFullError = class extends Error {
-  constructor(where) {
-    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
-    this.where = where;
-    this.name = "DiskFullError";
+// client/crypto/keys.ts
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt } from "node:crypto";
+var PassphraseError = class extends Error {
+  constructor() {
+    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
+    this.name = "PassphraseError";
   }
-  where;
 };
-function isDiskFull(e) {
-  const code = e?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+var WRAP_AAD = Buffer.from("oc-sync data key v1");
+var KDF = { N: 2 ** 17, r: 8, p: 1 };
+function derive(passphrase, salt, params) {
+  return new Promise(
+    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
+  );
 }
-function namingDiskFull(where) {
-  return (e) => {
-    throw isDiskFull(e) ? new DiskFullError(where) : e;
+function keyId(dataKey) {
+  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+}
+function newDataKey() {
+  return randomBytes(32);
+}
+async function wrapKey(dataKey, passphrase) {
+  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
+  const salt = randomBytes(16);
+  const kek = await derive(passphrase, salt, KDF);
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
+  cipher.setAAD(WRAP_AAD);
+  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+  return {
+    version: 1,
+    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
+    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
+    keyId: keyId(dataKey)
   };
 }
-
-// client/platform/atomic-file.ts
-var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
-var LEFTOVER_MS = 6e4;
-async function removeLeftover(file2) {
-  if (!TEMP_FILE.test(file2)) return false;
-  const s = await stat(file2).catch(() => void 0);
-  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
-  await rm(file2, { force: true });
-  return true;
-}
-async function writeFileAtomic(path, content, mode = 420, replaceIf) {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join2(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open2(tmp, "wx", mode);
-  let stats;
+async function unwrapKey(wrapped, passphrase) {
+  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
+  const raw = Buffer.from(wrapped.wrapped, "base64");
   try {
-    await fh.writeFile(content);
-    await fh.chmod(mode);
-    await fh.sync();
-    stats = await fh.stat();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    return namingDiskFull(path)(e);
+    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
+    decipher.setAAD(WRAP_AAD);
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  } catch {
+    throw new PassphraseError();
   }
-  await fh.close();
+}
+function parseWrappedKey(text) {
+  const k = JSON.parse(text);
+  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
+    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
+  }
+  return k;
+}
+
+// git/refs.ts
+var MAIN_BRANCH = "main";
+var MACHINES_PREFIX = "machines/";
+var TRACKING_PREFIX = "refs/remotes/sync/";
+var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
+var BUILD_PREFIX = "refs/oc-sync/build/";
+var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
+var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
+var TRACKED_MAIN = tracking(MAIN_BRANCH);
+var remoteRef = (branch) => `refs/heads/${branch}`;
+
+// git/remote.ts
+import { rm, stat } from "node:fs/promises";
+import { join as join2 } from "node:path";
+async function fetchRefs(repo, remote) {
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+}
+async function listRemoteHeads(repo, remote) {
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const heads = /* @__PURE__ */ new Map();
+  for (const line of out.split("\n").filter(Boolean)) {
+    const [oid, ref] = line.split("	");
+    if (oid && ref) heads.set(ref.slice(remoteRef("").length), oid);
+  }
+  return heads;
+}
+var STALE_REF_LOCK_MS = 6e4;
+async function clearStaleRefLocks(remote, branches) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join2(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat(lock).catch(() => void 0);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm(lock, { force: true });
+  }
+}
+var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
+async function pushAtomic(repo, remote, updates) {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
+  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
+  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
+  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
+  let result;
   try {
-    if (replaceIf && !replaceIf()) {
-      await rm(tmp, { force: true });
-      return null;
-    }
-    renameSync(tmp, path);
+    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    if (!(e instanceof GitError)) throw e;
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
   }
-  return stats;
+  if (result.code === 0) return { ok: true };
+  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
+  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
+  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
+  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
+  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
 }
 
-// client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
-import { dirname as dirname2 } from "node:path";
-
-// core/mask.ts
-function maskSecrets(text, secrets) {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join("***");
-  return out;
+// git/retry.ts
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function backoffMs(attempt, baseMs, maxMs = 3e4) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
-
-// client/platform/log.ts
-var MAX_BYTES = 1024 * 1024;
-function createLogger(file2, echo) {
-  const secrets = [];
-  const mask = (text) => maskSecrets(text, secrets);
-  return {
-    addSecret(secret) {
-      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
-    },
-    mask,
-    log(level, message) {
-      const line = mask(message);
-      echo?.(level, line);
-      try {
-        mkdirSync(dirname2(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
+async function withRetry(fn, options) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (attempt + 1 >= options.attempts || !options.retryable(e)) throw e;
+      await sleep(backoffMs(attempt, options.baseMs, options.maxMs));
     }
-  };
+  }
 }
 
-// client/platform/paths.ts
-import { homedir } from "node:os";
-import { join as join3 } from "node:path";
-var xdg = (env, name, home, fallback) => env[name] || join3(home, fallback);
-function homeOf(env) {
-  return env.HOME || env.USERPROFILE || homedir();
+// git/cas.ts
+var PushError = class extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+    this.name = "PushError";
+  }
+  reason;
+};
+var CAS_ATTEMPTS = 7;
+var BASE_MS = 200;
+var MAX_MS = 5e3;
+async function compareAndSwap(repo, remote, step, options) {
+  const attempts = options.attempts ?? CAS_ATTEMPTS;
+  if (options.fetchFirst) await fetchRefs(repo, remote);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { moves, value } = await step(attempt);
+    if (!moves.length) return value;
+    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
+    const pushed = await pushAtomic(repo, remote, leased);
+    if (pushed.ok) {
+      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      return value;
+    }
+    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
+    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
+    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
+    await fetchRefs(repo, remote);
+  }
+  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
 }
-function openCodePaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join3(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
-  return {
-    home,
-    config: join3(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
-    data,
-    state: join3(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
-    database: env.OPENCODE_DB || join3(data, "opencode.db")
-  };
-}
-function ocSyncPaths(env = process.env) {
-  const home = homeOf(env);
-  const data = join3(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
-  return {
-    settingsDir: join3(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
-    data,
-    repo: join3(data, "repo.git"),
-    stateDb: join3(data, "state.db"),
-    lock: join3(data, "sync.lock"),
-    dataKey: join3(data, "data-key"),
-    log: join3(data, "log", "oc-sync.log"),
-    defaultRemote: join3(data, "default-remote.git")
-  };
-}
-
-// client/sync/context.ts
-import { join as join4 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -24600,7 +24719,7 @@ var noop3 = () => {
 };
 var consoleWarn = console.warn.bind(console);
 var consoleError = console.error.bind(console);
-function createLogger2(logger = {}) {
+function createLogger(logger = {}) {
   if (typeof logger.debug !== "function") {
     logger.debug = noop3;
   }
@@ -24682,7 +24801,7 @@ var Octokit = class {
     }
     this.request = request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger2(options.log);
+    this.log = createLogger(options.log);
     this.hook = hook2;
     if (!options.authStrategy) {
       if (!options.auth) {
@@ -27381,13 +27500,339 @@ function explainGitHubError(e) {
   return new Error(`${what}: ${said}`);
 }
 
+// client/github/workflow.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join as join3 } from "node:path";
+import { fileURLToPath } from "node:url";
+var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
+var ACTION_DIR = ".github/actions/oc-sync";
+var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
+# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
+name: oc-sync merge
+on:
+  push:
+    branches: ["${MACHINES_PREFIX}**"]
+  workflow_dispatch:
+  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
+  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
+  schedule:
+    - cron: "17 4 * * *"
+concurrency:
+  group: oc-sync-merge
+  cancel-in-progress: false
+permissions:
+  contents: write
+jobs:
+  merge:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: ./${ACTION_DIR}
+`;
+function packageRoot() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    const pkg = join3(dir, "package.json");
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
+    dir = up;
+  }
+}
+async function workflowFiles() {
+  const root = packageRoot();
+  return /* @__PURE__ */ new Map([
+    [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
+    [`${ACTION_DIR}/action.yml`, await readFile2(join3(root, "action.yml"))],
+    [`${ACTION_DIR}/dist/action.js`, await readFile2(join3(root, "dist", "action.js"))]
+  ]);
+}
+
+// client/github/bootstrap.ts
+var PublicRepoError = class extends Error {
+  constructor(full) {
+    super(`${full} is public: oc-sync refuses to keep your OpenCode history in a public repository. Make it private (Settings \u2192 General \u2192 Danger Zone) or choose another name`);
+    this.name = "PublicRepoError";
+  }
+};
+async function ensurePrivateRepo(api, owner, name) {
+  try {
+    const { data } = await api.rest.repos.get({ owner, repo: name });
+    if (!data.private) throw new PublicRepoError(`${owner}/${name}`);
+    return false;
+  } catch (e) {
+    if (e.status !== 404) throw explainGitHubError(e);
+  }
+  const { data: me } = await api.rest.users.getAuthenticated();
+  try {
+    if (me.login.toLowerCase() === owner.toLowerCase()) {
+      await api.rest.repos.createForAuthenticatedUser({ name, private: true, description: "OpenCode sync (oc-sync)" });
+    } else {
+      await api.rest.repos.createInOrg({ org: owner, name, private: true, description: "OpenCode sync (oc-sync)" });
+    }
+  } catch (e) {
+    throw explainGitHubError(e);
+  }
+  return true;
+}
+async function installWorkflow(repo, remote) {
+  const files = await workflowFiles();
+  const step = async () => {
+    const main2 = await repo.revParse(TRACKED_MAIN);
+    const changes = [];
+    for (const [path, content] of files) {
+      const current = main2 ? await repo.readBlob(`${main2}:${path}`) : null;
+      if (!current || !current.equals(Buffer.from(content))) changes.push([path, content]);
+    }
+    if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
+    if (!changes.length) return { moves: [], value: false };
+    const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
+    return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
+  };
+  try {
+    return await compareAndSwap(repo, remote, step, { what: "could not install the merge workflow", fetchFirst: true });
+  } catch (e) {
+    if (e instanceof PushError && /without `?workflows?`? (scope|permission)/i.test(e.message)) {
+      throw new Error(`GitHub refused to install the merge workflow: the token has no permission to write workflows. oc-sync needs ${REQUIRED_PERMISSIONS}`);
+    }
+    throw e;
+  }
+}
+
+// client/platform/lock.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+
+// client/platform/disk-full.ts
+var DiskFullError = class extends Error {
+  constructor(where) {
+    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where;
+    this.name = "DiskFullError";
+  }
+  where;
+};
+function isDiskFull(e) {
+  const code = e?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+}
+function namingDiskFull(where) {
+  return (e) => {
+    throw isDiskFull(e) ? new DiskFullError(where) : e;
+  };
+}
+
+// client/platform/private-dir.ts
+import { chmod, mkdir } from "node:fs/promises";
+async function ensurePrivateDir(dir) {
+  await mkdir(dir, { recursive: true, mode: 448 });
+  await chmod(dir, 448);
+}
+async function makePrivate(file2) {
+  await chmod(file2, 384).catch((e) => {
+    if (e.code !== "ENOENT") throw e;
+  });
+}
+
+// client/platform/lock.ts
+import { link, readdir, readFile as readFile3, rm as rm2, stat as stat2, writeFile } from "node:fs/promises";
+import { basename, dirname as dirname2, join as join4 } from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+var LockBusyError = class extends Error {
+  constructor(path, owner) {
+    super(`another oc-sync is syncing on this machine (pid ${owner}, lock ${path}); try again when it finishes`);
+    this.name = "LockBusyError";
+  }
+};
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+var EMPTY_LOCK_STALE_MS = 5e3;
+async function acquireLock(path, waitMs = 0) {
+  await ensurePrivateDir(dirname2(path));
+  const deadline = Date.now() + waitMs;
+  const mine = `${path}.${process.pid}-${randomBytes2(4).toString("hex")}.tmp`;
+  await writeFile(mine, `${process.pid}
+`, { mode: 384 }).catch(async (e) => {
+    await rm2(mine, { force: true });
+    return namingDiskFull(dirname2(path))(e);
+  });
+  try {
+    for (; ; ) {
+      try {
+        await place(mine, path);
+        await removeDeadOwnersFiles(path);
+        return { release: () => rm2(path, { force: true }) };
+      } catch (e) {
+        if (e.code !== "EEXIST") throw e;
+      }
+      if (await isStale(path)) {
+        await rm2(path, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown");
+      await sleep2(100);
+    }
+  } finally {
+    await rm2(mine, { force: true });
+  }
+}
+async function removeDeadOwnersFiles(path) {
+  const prefix = `${basename(path)}.`;
+  for (const name of await readdir(dirname2(path)).catch(() => [])) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
+    if (pid && !alive(Number(pid))) await rm2(join4(dirname2(path), name), { force: true });
+  }
+}
+async function place(made, path) {
+  try {
+    await link(made, path);
+  } catch (e) {
+    const code = e.code;
+    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
+    await writeFile(path, await readFile3(made), { flag: "wx", mode: 384 });
+  }
+}
+async function isStale(path) {
+  const owner = (await readFile3(path, "utf8").catch(() => "")).trim();
+  if (owner === "") return Date.now() - ((await stat2(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+  const pid = Number(owner);
+  return !Number.isInteger(pid) || !alive(pid);
+}
+
+// client/sync/failure.ts
+function failureKind(e) {
+  if (e instanceof LockBusyError) return "lock-busy";
+  if (e instanceof GitError && e.kind === "network") return "network";
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  return needsUser ? "needs-user" : "failed";
+}
+
 // client/sync/context.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { readFile as readFile4 } from "node:fs/promises";
+import { hostname as hostname3 } from "node:os";
+
+// client/platform/atomic-file.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { renameSync } from "node:fs";
+import { mkdir as mkdir2, open as open2, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { basename as basename2, dirname as dirname3, join as join5 } from "node:path";
+var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+var LEFTOVER_MS = 6e4;
+async function removeLeftover(file2) {
+  if (!TEMP_FILE.test(file2)) return false;
+  const s = await stat3(file2).catch(() => void 0);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm3(file2, { force: true });
+  return true;
+}
+async function writeFileAtomic(path, content, mode = 420, replaceIf) {
+  await mkdir2(dirname3(path), { recursive: true });
+  const tmp = join5(dirname3(path), `.${basename2(path)}.oc-sync-${randomBytes3(4).toString("hex")}.tmp`);
+  const fh = await open2(tmp, "wx", mode);
+  let stats;
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(mode);
+    await fh.sync();
+    stats = await fh.stat();
+  } catch (e) {
+    await fh.close();
+    await rm3(tmp, { force: true });
+    return namingDiskFull(path)(e);
+  }
+  await fh.close();
+  try {
+    if (replaceIf && !replaceIf()) {
+      await rm3(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    await rm3(tmp, { force: true });
+    throw e;
+  }
+  return stats;
+}
+
+// client/platform/log.ts
+import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
+import { dirname as dirname4 } from "node:path";
+var MAX_BYTES = 1024 * 1024;
+function createLogger2(file2, echo) {
+  const secrets = [];
+  const mask = (text) => maskSecrets(text, secrets);
+  return {
+    addSecret(secret) {
+      if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
+    },
+    mask,
+    log(level, message) {
+      const line = mask(message);
+      echo?.(level, line);
+      try {
+        mkdirSync(dirname4(file2), { recursive: true });
+        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+      } catch {
+      }
+    }
+  };
+}
+
+// client/platform/paths.ts
+import { homedir } from "node:os";
+import { join as join6 } from "node:path";
+var xdg = (env, name, home, fallback) => env[name] || join6(home, fallback);
+function homeOf(env) {
+  return env.HOME || env.USERPROFILE || homedir();
+}
+function openCodePaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join6(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "opencode");
+  return {
+    home,
+    config: join6(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    extraConfig: env.OPENCODE_CONFIG_DIR || void 0,
+    data,
+    state: join6(xdg(env, "XDG_STATE_HOME", home, ".local/state"), "opencode"),
+    database: env.OPENCODE_DB || join6(data, "opencode.db")
+  };
+}
+function ocSyncPaths(env = process.env) {
+  const home = homeOf(env);
+  const data = join6(xdg(env, "XDG_DATA_HOME", home, ".local/share"), "oc-sync");
+  return {
+    settingsDir: join6(xdg(env, "XDG_CONFIG_HOME", home, ".config"), "opencode"),
+    data,
+    repo: join6(data, "repo.git"),
+    stateDb: join6(data, "state.db"),
+    lock: join6(data, "sync.lock"),
+    dataKey: join6(data, "data-key"),
+    log: join6(data, "log", "oc-sync.log"),
+    defaultRemote: join6(data, "default-remote.git")
+  };
+}
+
+// client/sync/context.ts
+import { join as join7 } from "node:path";
 async function loadContext(options = {}) {
   const env = options.env ?? process.env;
   const opencode = openCodePaths(env);
   const paths = ocSyncPaths(env);
   const settings = await loadSettings(paths.settingsDir, env);
-  const log = createLogger(paths.log, options.echo);
+  const log = createLogger2(paths.log, options.echo);
   log.addSecret(settings.token);
   log.addSecret(settings.passphrase);
   const machine = settings.machine ?? await machineId2(paths);
@@ -27410,17 +27855,17 @@ function withoutCredentials(url2) {
   return { url: u.toString(), secret };
 }
 async function machineId2(paths) {
-  const file2 = join4(paths.data, "machine-id");
-  const existing = (await readFile2(file2, "utf8").catch(() => "")).trim();
+  const file2 = join7(paths.data, "machine-id");
+  const existing = (await readFile4(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
-  const id = `${host}-${randomBytes2(3).toString("hex")}`;
+  const id = `${host}-${randomBytes4(3).toString("hex")}`;
   await writeFileAtomic(file2, id + "\n");
   return id;
 }
 
 // core/conflict.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
@@ -27437,7 +27882,7 @@ function sideBytes(side) {
   return new TextEncoder().encode(side.value);
 }
 function conflictId(path, at, kept, lost) {
-  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
 // git/record-reader.ts
@@ -27462,65 +27907,7 @@ async function readRecordObjects(repo, objects, onDamaged) {
 }
 
 // client/crypto/key-store.ts
-import { readFile as readFile3 } from "node:fs/promises";
-
-// client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash as createHash2, randomBytes as randomBytes3, scrypt } from "node:crypto";
-var PassphraseError = class extends Error {
-  constructor() {
-    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
-    this.name = "PassphraseError";
-  }
-};
-var WRAP_AAD = Buffer.from("oc-sync data key v1");
-var KDF = { N: 2 ** 17, r: 8, p: 1 };
-function derive(passphrase, salt, params) {
-  return new Promise(
-    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
-  );
-}
-function keyId(dataKey) {
-  return createHash2("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
-}
-function newDataKey() {
-  return randomBytes3(32);
-}
-async function wrapKey(dataKey, passphrase) {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
-  const salt = randomBytes3(16);
-  const kek = await derive(passphrase, salt, KDF);
-  const nonce = randomBytes3(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
-  cipher.setAAD(WRAP_AAD);
-  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return {
-    version: 1,
-    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
-    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
-    keyId: keyId(dataKey)
-  };
-}
-async function unwrapKey(wrapped, passphrase) {
-  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
-  const raw = Buffer.from(wrapped.wrapped, "base64");
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
-    decipher.setAAD(WRAP_AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
-  } catch {
-    throw new PassphraseError();
-  }
-}
-function parseWrappedKey(text) {
-  const k = JSON.parse(text);
-  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
-    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
-  }
-  return k;
-}
-
-// client/crypto/key-store.ts
+import { readFile as readFile5 } from "node:fs/promises";
 async function readWrappedKey(repo, commit) {
   if (!commit) return void 0;
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
@@ -27544,7 +27931,7 @@ async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
 }
 async function readCachedKey(file2) {
-  const text = await readFile3(file2, "utf8").catch(() => void 0);
+  const text = await readFile5(file2, "utf8").catch(() => void 0);
   if (!text) return void 0;
   const key = Buffer.from(text.trim(), "base64");
   return key.length === 32 ? key : void 0;
@@ -27552,112 +27939,18 @@ async function readCachedKey(file2) {
 
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, readFile as readFile4, rm as rm3, writeFile } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync2 } from "node:fs";
+import { mkdir as mkdir3, readdir as readdir3, readFile as readFile6, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join9 } from "node:path";
 
 // git/background-read.ts
 import { spawn as spawn3 } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm as rm2, stat as stat2 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { closeSync, mkdtempSync, openSync, readFileSync as readFileSync2, rmSync, writeFileSync } from "node:fs";
+import { readdir as readdir2, rm as rm4, stat as stat4 } from "node:fs/promises";
+import { join as join8 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
-
-// git/run.ts
-import { spawn } from "node:child_process";
-
-// git/auth.ts
-function basic(token) {
-  return Buffer.from(`x-access-token:${token}`).toString("base64");
-}
-function authEnv(auth2) {
-  if (!auth2) return {};
-  return {
-    GIT_CONFIG_COUNT: "1",
-    GIT_CONFIG_KEY_0: "http.extraHeader",
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic(auth2.token)}`
-  };
-}
-function secretForms(auth2) {
-  if (!auth2 || auth2.token === "") return [];
-  const t = auth2.token;
-  return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
-}
-
-// git/run.ts
-var GitError = class extends Error {
-  constructor(kind, message, stderr) {
-    super(message);
-    this.kind = kind;
-    this.stderr = stderr;
-    this.name = "GitError";
-  }
-  kind;
-  stderr;
-};
-var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
-function gitEnv(auth2, extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
-  return {
-    ...env,
-    LC_ALL: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    GIT_ASKPASS: "",
-    SSH_ASKPASS: "",
-    GIT_AUTHOR_NAME: "oc-sync",
-    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
-    GIT_COMMITTER_NAME: "oc-sync",
-    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
-    ...authEnv(auth2),
-    ...extra
-  };
-}
-function classify(stderr) {
-  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
-  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
-  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
-  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
-  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
-  return "failed";
-}
-function gitFailure(args, stderr, exit) {
-  const kind = classify(stderr);
-  const what = `git ${args.slice(0, 2).join(" ")}`;
-  if (kind === "disk-full") {
-    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
-    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
-  }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
-}
-function runGit(args, options = {}) {
-  const secrets = secretForms(options.auth);
-  return new Promise((resolve3, reject) => {
-    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
-    child.on("close", (code) => {
-      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
-      const exit = code ?? 1;
-      if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve3({ stdout: Buffer.concat(out), stderr, code: exit });
-        return;
-      }
-      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
-    });
-    child.stdin.on("error", () => void 0);
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-// git/object-reader.ts
 var ObjectReader = class {
   child;
   queue = [];
@@ -27732,9 +28025,9 @@ var STALE_MS = 36e5;
 function readInBackground(gitDir, names) {
   const bad = names.find((n) => /[\n\r]/.test(n));
   if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
-  const dir = mkdtempSync(join5(gitDir, PREFIX));
-  const input2 = join5(dir, "names");
-  const output2 = join5(dir, "objects");
+  const dir = mkdtempSync(join8(gitDir, PREFIX));
+  const input2 = join8(dir, "names");
+  const output2 = join8(dir, "objects");
   const fds = [];
   const cleanUp = () => {
     for (const fd of fds) closeSync(fd);
@@ -27755,7 +28048,7 @@ function readInBackground(gitDir, names) {
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file exited with ${code}: ${stderr.trim()}`));
       try {
-        resolve3(parseBatch(readFileSync(output2), names.length));
+        resolve3(parseBatch(readFileSync2(output2), names.length));
       } catch (e) {
         reject(e);
       }
@@ -27763,10 +28056,10 @@ function readInBackground(gitDir, names) {
   }).finally(cleanUp);
 }
 async function removeStaleReads(gitDir) {
-  for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
-    const dir = join5(gitDir, name);
-    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
+  for (const name of (await readdir2(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join8(gitDir, name);
+    const age = Date.now() - (await stat4(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm4(dir, { recursive: true, force: true });
   }
 }
 function parseBatch(out, count) {
@@ -27788,17 +28081,6 @@ function parseBatch(out, count) {
   return objects;
 }
 
-// git/refs.ts
-var MAIN_BRANCH = "main";
-var MACHINES_PREFIX = "machines/";
-var TRACKING_PREFIX = "refs/remotes/sync/";
-var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
-var BUILD_PREFIX = "refs/oc-sync/build/";
-var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
-var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
-var TRACKED_MAIN = tracking(MAIN_BRANCH);
-var remoteRef = (branch) => `refs/heads/${branch}`;
-
 // git/repo.ts
 var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
@@ -27808,13 +28090,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync(join6(gitDir, "HEAD")) && existsSync(join6(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
-    await mkdir2(gitDir, { recursive: true });
+    if (existsSync2(join9(gitDir, "HEAD")) && existsSync2(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    await mkdir3(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile(join6(gitDir, "oc-sync-ready"), "");
+    await writeFile2(join9(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -27936,15 +28218,15 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
-      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm3(join6(this.gitDir, f), { force: true });
-      const packs = join6(this.gitDir, "objects", "pack");
-      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm3(join6(packs, f), { force: true });
-      await rm3(join6(this.gitDir, ref), { force: true });
+      for (const f of await readdir3(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm5(join9(this.gitDir, f), { force: true });
+      const packs = join9(this.gitDir, "objects", "pack");
+      for (const f of await readdir3(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm5(join9(packs, f), { force: true });
+      await rm5(join9(this.gitDir, ref), { force: true });
       throw e;
     });
-    const file2 = join6(this.gitDir, ref);
-    const oid = (await readFile4(file2, "utf8").catch(() => "")).trim();
-    await rm3(file2, { force: true });
+    const file2 = join9(this.gitDir, ref);
+    const oid = (await readFile6(file2, "utf8").catch(() => "")).trim();
+    await rm5(file2, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -27956,9 +28238,9 @@ var GitRepo = class _GitRepo {
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
     await removeStaleReads(this.gitDir);
-    const objects = join6(this.gitDir, "objects");
-    const packs = (await readdir2(join6(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir2(join6(objects, "00")).catch(() => [])).length;
+    const objects = join9(this.gitDir, "objects");
+    const packs = (await readdir3(join9(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir3(join9(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -28018,18 +28300,6 @@ function pipeInto(args, chunks) {
         child.kill("SIGKILL");
       }
     })();
-  });
-}
-
-// client/platform/private-dir.ts
-import { chmod, mkdir as mkdir3 } from "node:fs/promises";
-async function ensurePrivateDir(dir) {
-  await mkdir3(dir, { recursive: true, mode: 448 });
-  await chmod(dir, 448);
-}
-async function makePrivate(file2) {
-  await chmod(file2, 384).catch((e) => {
-    if (e.code !== "ENOENT") throw e;
   });
 }
 
@@ -28409,11 +28679,11 @@ async function commitRepoOnly(repo, index, machine, records2, message) {
 }
 
 // client/sources/credentials.ts
-import { lstat as lstat2, readdir as readdir4, readFile as readFile6 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { lstat as lstat2, readdir as readdir5, readFile as readFile8 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 
 // client/crypto/entries.ts
-import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes4 } from "node:crypto";
+import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes5 } from "node:crypto";
 var TamperedError = class extends Error {
   constructor(path, entry) {
     super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
@@ -28426,7 +28696,7 @@ function fingerprint(key, path, entry, plaintext) {
   return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
 }
 function encryptEntry(key, path, entry, plaintext) {
-  const nonce = randomBytes4(12);
+  const nonce = randomBytes5(12);
   const cipher = createCipheriv2("aes-256-gcm", key, nonce);
   cipher.setAAD(aad(path, entry));
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
@@ -28449,9 +28719,9 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile5, realpath, stat as stat3 } from "node:fs/promises";
-import { basename as basename2, dirname as dirname3, join as join7, sep as sep2 } from "node:path";
+import { existsSync as existsSync3, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat5 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
 
 // core/file-names.ts
 var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
@@ -28620,7 +28890,7 @@ var FileSource = class {
     if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
-    return allowed ? join7(this.o.root, ...segs) : void 0;
+    return allowed ? join10(this.o.root, ...segs) : void 0;
   }
   async *scan(ctx) {
     const present = /* @__PURE__ */ new Set();
@@ -28635,7 +28905,7 @@ var FileSource = class {
       if (known && !known.deleted && known.stat === file2.stat) continue;
       let content;
       try {
-        content = await readFile5(file2.abs);
+        content = await readFile7(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
@@ -28699,16 +28969,16 @@ var FileSource = class {
       const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
       if (problem) return problem;
     }
-    if (!existsSync2(file2)) return void 0;
-    const folder = dirname3(file2);
+    if (!existsSync3(file2)) return void 0;
+    const folder = dirname5(file2);
     let entries;
     try {
       entries = readdirSync(folder);
     } catch {
       return void 0;
     }
-    const twin = caseTwin(basename2(file2), true, entries);
-    return twin && `this filesystem does not tell case apart and ${join7(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
+    const twin = caseTwin(basename3(file2), true, entries);
+    return twin && `this filesystem does not tell case apart and ${join10(folder, twin)} (another synced file, its name differs only in case) is there; writing would replace it`;
   }
   async *walk() {
     const { root, rule } = this.o;
@@ -28716,7 +28986,7 @@ var FileSource = class {
       let names;
       let inside;
       try {
-        names = (await readdir3(dir)).sort();
+        names = (await readdir4(dir)).sort();
         const real = await realpath(dir);
         if (above.has(real)) return;
         inside = /* @__PURE__ */ new Set([...above, real]);
@@ -28725,13 +28995,13 @@ var FileSource = class {
         return;
       }
       for (const name of names) {
-        if (TEMP_FILE.test(name)) await removeLeftover(join7(dir, name));
+        if (TEMP_FILE.test(name)) await removeLeftover(join10(dir, name));
         if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
-        const abs = join7(dir, name);
+        const abs = join10(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
-        const s = await stat3(abs).catch(() => void 0);
+        const s = await stat5(abs).catch(() => void 0);
         if (!s) {
           if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
@@ -28751,7 +29021,7 @@ function inLocalLineEndings(path, file2, content) {
   if (kindOf(path, content) === "opaque") return content;
   let local;
   try {
-    local = readFileSync2(file2, "utf8");
+    local = readFileSync3(file2, "utf8");
   } catch {
     return content;
   }
@@ -28765,7 +29035,7 @@ function writeTarget(file2) {
     return realpathSync(file2);
   } catch {
     try {
-      return join7(realpathSync(dirname3(file2)), basename2(file2));
+      return join10(realpathSync(dirname5(file2)), basename3(file2));
     } catch {
       return file2;
     }
@@ -28786,7 +29056,7 @@ function localFileHash(file2) {
   } catch {
     return null;
   }
-  return s.isFile() ? contentHash(readFileSync2(file2)) : null;
+  return s.isFile() ? contentHash(readFileSync3(file2)) : null;
 }
 async function replaceUnlessEdited(path, file2, content, mode, known) {
   const asScanned = () => !known || unchangedSinceScan(known, path, localFileHash(file2));
@@ -28837,10 +29107,10 @@ var CredentialSource = class {
     return { name: "credentials", glob: `${CREDENTIALS_PREFIX}*`, whole: true };
   }
   async *scan(ctx) {
-    for (const name of await readdir4(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join8(this.dataDir, name));
+    for (const name of await readdir5(this.dataDir).catch(() => [])) if (CREDENTIAL_FILES.some((f) => name.startsWith(`.${f}.`))) await removeLeftover(join11(this.dataDir, name));
     for (const name of CREDENTIAL_FILES) {
       const path = CREDENTIALS_PREFIX + name;
-      const file2 = join8(this.dataDir, name);
+      const file2 = join11(this.dataDir, name);
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
@@ -28849,7 +29119,7 @@ var CredentialSource = class {
       }
       const stat6 = statKey(s);
       if (known && !known.deleted && known.stat === stat6) continue;
-      const bytes = await readFile6(file2);
+      const bytes = await readFile8(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: stat6 };
@@ -28870,7 +29140,7 @@ var CredentialSource = class {
     const plans = records2.map((r) => {
       const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join8(this.dataDir, name), bytes: null };
+      if (r.deleted) return { r, file: join11(this.dataDir, name), bytes: null };
       const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
       const plain = {};
       for (const [entry, value] of Object.entries(cipher)) {
@@ -28880,7 +29150,7 @@ var CredentialSource = class {
           throw new SourceError(e.message, e instanceof TamperedError);
         }
       }
-      return { r, file: join8(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join11(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
     });
     const applied = [];
     const editedHere = [];
@@ -28906,11 +29176,11 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 
 // client/sources/path-translation.ts
 import { posix, win32 } from "node:path";
@@ -29060,7 +29330,7 @@ function projectRoots(db) {
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
     const checkable = isWindowsPath(w) === (process.platform === "win32");
-    if (w && w !== "/" && (!checkable || existsSync3(w))) out.set(String(r.id), w);
+    if (w && w !== "/" && (!checkable || existsSync4(w))) out.set(String(r.id), w);
   }
   return out;
 }
@@ -29253,7 +29523,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync4(this.o.path)) return null;
+    if (!existsSync5(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -29643,100 +29913,6 @@ function pointerPath(pointer2) {
 
 // client/sync/cycle.ts
 import { resolve } from "node:path";
-
-// git/remote.ts
-import { rm as rm4, stat as stat4 } from "node:fs/promises";
-import { join as join9 } from "node:path";
-async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
-}
-async function listRemoteHeads(repo, remote) {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
-  const heads = /* @__PURE__ */ new Map();
-  for (const line of out.split("\n").filter(Boolean)) {
-    const [oid, ref] = line.split("	");
-    if (oid && ref) heads.set(ref.slice(remoteRef("").length), oid);
-  }
-  return heads;
-}
-var STALE_REF_LOCK_MS = 6e4;
-async function clearStaleRefLocks(remote, branches) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
-  for (const branch of branches) {
-    const lock = join9(remote.url, remoteRef(branch) + ".lock");
-    const s = await stat4(lock).catch(() => void 0);
-    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm4(lock, { force: true });
-  }
-}
-var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
-async function pushAtomic(repo, remote, updates) {
-  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
-  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
-  let result;
-  try {
-    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
-  }
-  if (result.code === 0) return { ok: true };
-  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
-  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
-  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
-  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
-}
-
-// git/retry.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function backoffMs(attempt, baseMs, maxMs = 3e4) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-async function withRetry(fn, options) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (e) {
-      if (attempt + 1 >= options.attempts || !options.retryable(e)) throw e;
-      await sleep(backoffMs(attempt, options.baseMs, options.maxMs));
-    }
-  }
-}
-
-// git/cas.ts
-var PushError = class extends Error {
-  constructor(reason, message) {
-    super(message);
-    this.reason = reason;
-    this.name = "PushError";
-  }
-  reason;
-};
-var CAS_ATTEMPTS = 7;
-var BASE_MS = 200;
-var MAX_MS = 5e3;
-async function compareAndSwap(repo, remote, step, options) {
-  const attempts = options.attempts ?? CAS_ATTEMPTS;
-  if (options.fetchFirst) await fetchRefs(repo, remote);
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const { moves, value } = await step(attempt);
-    if (!moves.length) return value;
-    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
-    const pushed = await pushAtomic(repo, remote, leased);
-    if (pushed.ok) {
-      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
-      return value;
-    }
-    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
-    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
-    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
-    await fetchRefs(repo, remote);
-  }
-  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
-}
 
 // core/merge/json.ts
 import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
@@ -30351,78 +30527,6 @@ var SECRET_AT = /path: (\S+?):\d+/g;
 function refusedPaths(serverText) {
   const paths = [...serverText.matchAll(TOO_LARGE), ...serverText.matchAll(SECRET_AT)].map((m) => m[1]);
   return [...new Set(paths)];
-}
-
-// client/platform/lock.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { link, readdir as readdir5, readFile as readFile7, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname4, join as join10 } from "node:path";
-import { setTimeout as sleep2 } from "node:timers/promises";
-var LockBusyError = class extends Error {
-  constructor(path, owner) {
-    super(`another oc-sync is syncing on this machine (pid ${owner}, lock ${path}); try again when it finishes`);
-    this.name = "LockBusyError";
-  }
-};
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
-var EMPTY_LOCK_STALE_MS = 5e3;
-async function acquireLock(path, waitMs = 0) {
-  await ensurePrivateDir(dirname4(path));
-  const deadline = Date.now() + waitMs;
-  const mine = `${path}.${process.pid}-${randomBytes5(4).toString("hex")}.tmp`;
-  await writeFile2(mine, `${process.pid}
-`, { mode: 384 }).catch(async (e) => {
-    await rm5(mine, { force: true });
-    return namingDiskFull(dirname4(path))(e);
-  });
-  try {
-    for (; ; ) {
-      try {
-        await place(mine, path);
-        await removeDeadOwnersFiles(path);
-        return { release: () => rm5(path, { force: true }) };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-      }
-      if (await isStale(path)) {
-        await rm5(path, { force: true });
-        continue;
-      }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile7(path, "utf8").catch(() => "")).trim() || "unknown");
-      await sleep2(100);
-    }
-  } finally {
-    await rm5(mine, { force: true });
-  }
-}
-async function removeDeadOwnersFiles(path) {
-  const prefix = `${basename3(path)}.`;
-  for (const name of await readdir5(dirname4(path)).catch(() => [])) {
-    const pid = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1] : void 0;
-    if (pid && !alive(Number(pid))) await rm5(join10(dirname4(path), name), { force: true });
-  }
-}
-async function place(made, path) {
-  try {
-    await link(made, path);
-  } catch (e) {
-    const code = e.code;
-    if (code === "EEXIST" || !["EPERM", "ENOTSUP", "ENOSYS", "EXDEV"].includes(code ?? "")) throw e;
-    await writeFile2(path, await readFile7(made), { flag: "wx", mode: 384 });
-  }
-}
-async function isStale(path) {
-  const owner = (await readFile7(path, "utf8").catch(() => "")).trim();
-  if (owner === "") return Date.now() - ((await stat5(path).catch(() => void 0))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
-  const pid = Number(owner);
-  return !Number.isInteger(pid) || !alive(pid);
 }
 
 // client/sync/crash-points.ts
@@ -31075,7 +31179,7 @@ async function resolveCommand(ctx, out, id, keep) {
 }
 
 // client/cli/commands/doctor.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -31104,12 +31208,12 @@ async function doctorCommand(ctx, out) {
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
-      if (!ctx.settings.passphrase) return existsSync5(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
+      if (!ctx.settings.passphrase) return existsSync6(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
       return "unlocks the sync repo's key";
     });
     await check2("database", async () => {
-      if (!existsSync5(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
+      if (!existsSync6(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
       const db = await openDatabase(ctx.opencode.database, { readOnly: true });
       try {
         const newer = newerSchema(db);
@@ -31119,116 +31223,12 @@ async function doctorCommand(ctx, out) {
         db.close();
       }
     });
-    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync5(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
-    await check2("lock", async () => existsSync5(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
+    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync6(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("lock", async () => existsSync6(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
   return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
-}
-
-// client/github/workflow.ts
-import { readFile as readFile8 } from "node:fs/promises";
-import { existsSync as existsSync6, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname5, join as join11 } from "node:path";
-import { fileURLToPath } from "node:url";
-var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
-var ACTION_DIR = ".github/actions/oc-sync";
-var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
-# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
-name: oc-sync merge
-on:
-  push:
-    branches: ["${MACHINES_PREFIX}**"]
-  workflow_dispatch:
-  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
-  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
-  schedule:
-    - cron: "17 4 * * *"
-concurrency:
-  group: oc-sync-merge
-  cancel-in-progress: false
-permissions:
-  contents: write
-jobs:
-  merge:
-    runs-on: ubuntu-latest
-    timeout-minutes: 10
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: ./${ACTION_DIR}
-`;
-function packageRoot() {
-  let dir = dirname5(fileURLToPath(import.meta.url));
-  for (; ; ) {
-    const pkg = join11(dir, "package.json");
-    if (existsSync6(pkg) && JSON.parse(readFileSync3(pkg, "utf8")).name === "oc-sync") return dir;
-    const up = dirname5(dir);
-    if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
-    dir = up;
-  }
-}
-async function workflowFiles() {
-  const root = packageRoot();
-  return /* @__PURE__ */ new Map([
-    [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
-    [`${ACTION_DIR}/action.yml`, await readFile8(join11(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile8(join11(root, "dist", "action.js"))]
-  ]);
-}
-
-// client/github/bootstrap.ts
-var PublicRepoError = class extends Error {
-  constructor(full) {
-    super(`${full} is public: oc-sync refuses to keep your OpenCode history in a public repository. Make it private (Settings \u2192 General \u2192 Danger Zone) or choose another name`);
-    this.name = "PublicRepoError";
-  }
-};
-async function ensurePrivateRepo(api, owner, name) {
-  try {
-    const { data } = await api.rest.repos.get({ owner, repo: name });
-    if (!data.private) throw new PublicRepoError(`${owner}/${name}`);
-    return false;
-  } catch (e) {
-    if (e.status !== 404) throw explainGitHubError(e);
-  }
-  const { data: me } = await api.rest.users.getAuthenticated();
-  try {
-    if (me.login.toLowerCase() === owner.toLowerCase()) {
-      await api.rest.repos.createForAuthenticatedUser({ name, private: true, description: "OpenCode sync (oc-sync)" });
-    } else {
-      await api.rest.repos.createInOrg({ org: owner, name, private: true, description: "OpenCode sync (oc-sync)" });
-    }
-  } catch (e) {
-    throw explainGitHubError(e);
-  }
-  return true;
-}
-async function installWorkflow(repo, remote) {
-  const files = await workflowFiles();
-  const step = async () => {
-    const main2 = await repo.revParse(TRACKED_MAIN);
-    const changes = [];
-    for (const [path, content] of files) {
-      const current = main2 ? await repo.readBlob(`${main2}:${path}`) : null;
-      if (!current || !current.equals(Buffer.from(content))) changes.push([path, content]);
-    }
-    if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
-    if (!changes.length) return { moves: [], value: false };
-    const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
-    return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
-  };
-  try {
-    return await compareAndSwap(repo, remote, step, { what: "could not install the merge workflow", fetchFirst: true });
-  } catch (e) {
-    if (e instanceof PushError && /without `?workflows?`? (scope|permission)/i.test(e.message)) {
-      throw new Error(`GitHub refused to install the merge workflow: the token has no permission to write workflows. oc-sync needs ${REQUIRED_PERMISSIONS}`);
-    }
-    throw e;
-  }
 }
 
 // client/cli/commands/github.ts
@@ -31485,9 +31485,10 @@ var HELP = `oc-sync \u2014 keep OpenCode's config, credentials and sessions the 
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--restore-missing] [--allow-mass-delete] [--repush]
+  sync [--restore-missing] [--allow-mass-delete] [--repush] [--lock-wait SECONDS]
                                     sync now (--restore-missing: what is missing here was lost, not deleted: bring it back;
-                                    --repush: put everything this machine has back into a main that was reset or rewritten)
+                                    --repush: put everything this machine has back into a main that was reset or rewritten;
+                                    --lock-wait: how long to wait for another sync on this machine, default 60)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -31514,6 +31515,7 @@ var OPTIONS = {
   machine: { type: "string" },
   github: { type: "string" },
   limit: { type: "string", default: "20" },
+  "lock-wait": { type: "string", default: "60" },
   "dry-run": { type: "boolean", default: false }
 };
 var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
@@ -31534,6 +31536,11 @@ function parseCommandLine(argv) {
     throw new UsageError(`'${command}' takes ${takes === 0 ? "no arguments" : "one argument"}, not '${args.slice(takes).join(" ")}'; see 'oc-sync --help'`);
   }
   return { values: parsed.values, command, args };
+}
+function seconds(value, option) {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`${option} takes a number of seconds, not '${value}'`);
+  return n;
 }
 async function main(argv) {
   const { values, command, args } = parseCommandLine(argv);
@@ -31556,7 +31563,7 @@ async function main(argv) {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"] });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"], lockWaitMs: seconds(values["lock-wait"], "--lock-wait") * 1e3 });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
@@ -31586,7 +31593,7 @@ async function run(argv = process.argv.slice(2)) {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const exitCode = e instanceof UsageError ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
-    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode } }, null, 2) + "\n");
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode, kind: failureKind(e) } }, null, 2) + "\n");
     else process.stderr.write(`oc-sync: ${message}
 `);
     process.exitCode = exitCode;

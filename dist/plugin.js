@@ -31335,6 +31335,10 @@ var SyncScheduler = class {
     ).finally(() => this.running = void 0);
     return result;
   }
+  /** A request not yet run, or a run not yet finished. */
+  pending() {
+    return this.timer !== void 0 || this.running !== void 0;
+  }
   stop() {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -31392,39 +31396,56 @@ var PublicRepoError = class extends Error {
   }
 };
 
-// client/plugin/sync-failure.ts
-function describeFailure(e, mask = (t) => t) {
-  const message = mask(e instanceof Error ? e.message : String(e));
-  const fixable = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
-  return { message, lockBusy: e instanceof LockBusyError, fixable, network: e instanceof GitError && e.kind === "network" };
+// client/sync/failure.ts
+function failureKind(e) {
+  if (e instanceof LockBusyError) return "lock-busy";
+  if (e instanceof GitError && e.kind === "network") return "network";
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  return needsUser ? "needs-user" : "failed";
 }
+
+// client/plugin/sync-process.ts
+import { spawn as spawn5 } from "node:child_process";
+import { fileURLToPath } from "node:url";
+var CLI = fileURLToPath(new URL("./cli.js", import.meta.url));
+var childEnv = (env) => ({ ...env, BUN_BE_BUN: "1" });
 var SyncFailed = class extends Error {
-  constructor(failure2) {
-    super(failure2.message);
-    this.failure = failure2;
+  constructor(message, kind) {
+    super(message);
+    this.kind = kind;
     this.name = "SyncFailed";
   }
-  failure;
+  kind;
 };
-
-// client/plugin/worker-sync.ts
-import { Worker } from "node:worker_threads";
-var WORKER_URL = new URL("./sync-worker.js", import.meta.url);
-var crashed = (message) => new SyncFailed({ message, lockBusy: false, fixable: false, network: false });
-function syncInWorker(env, options) {
+function syncInChild(env, lockWaitSeconds) {
   return new Promise((resolve3, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: { env: { ...env }, options } });
-    let replied = false;
-    worker.once("message", (reply) => {
-      replied = true;
-      if (reply.ok) resolve3(reply.report);
-      else reject(new SyncFailed(reply.failure));
-    });
-    worker.once("error", (e) => reject(crashed(`the sync worker failed: ${e.message}`)));
-    worker.once("exit", (code) => {
-      if (!replied) reject(crashed(`the sync worker stopped (exit code ${code}) before it finished`));
+    const child = spawn5(process.execPath, [CLI, "sync", "--json", "--lock-wait", String(lockWaitSeconds)], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => err = (err + d).slice(-2e3));
+    child.on("error", (e) => reject(new SyncFailed(`could not start oc-sync (${process.execPath}): ${e.message}`, "failed")));
+    child.on("close", (code, signal) => {
+      let result;
+      try {
+        result = JSON.parse(out);
+      } catch {
+        return reject(new SyncFailed(`oc-sync stopped (${signal ?? `exit code ${code}`}) without a report${err.trim() ? `: ${err.trim()}` : ""}`, "failed"));
+      }
+      if ("error" in result) reject(new SyncFailed(result.error.message, result.error.kind));
+      else resolve3(result);
     });
   });
+}
+function syncAfterExit(env) {
+  try {
+    const child = spawn5(process.execPath, [CLI, "sync"], { detached: true, stdio: "ignore", env: childEnv(env) });
+    child.on("error", () => void 0);
+    child.unref();
+    return child.pid;
+  } catch {
+    return void 0;
+  }
 }
 
 // client/plugin/runtime.ts
@@ -31438,6 +31459,7 @@ var SyncRuntime = class {
   watcher;
   timers = [];
   failures = 0;
+  stopped = false;
   toast;
   constructor(options) {
     this.toast = options.toast;
@@ -31464,6 +31486,7 @@ var SyncRuntime = class {
     return this.scheduler ? this.scheduler.now(sync) : sync();
   }
   async stop() {
+    this.stopped = true;
     this.scheduler?.stop();
     for (const t of this.timers) clearInterval(t);
     await this.watcher?.close();
@@ -31473,7 +31496,7 @@ var SyncRuntime = class {
     try {
       ctx = await loadContext({ env });
     } catch (e) {
-      this.fail(describeFailure(e));
+      this.fail(e instanceof Error ? e.message : String(e), failureKind(e));
       return null;
     }
     const s = ctx.settings;
@@ -31491,7 +31514,14 @@ var SyncRuntime = class {
     this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${e.message}`));
     this.every(s.interval * 1e3, () => this.scheduler?.request("interval"));
     this.every(s.remoteCheck * 1e3, () => void this.checkRemote(ctx));
+    process.once("exit", () => this.handOver(ctx));
     return ctx;
+  }
+  /** OpenCode is exiting: what is not synced yet goes to a detached oc-sync (exit handlers cannot wait). */
+  handOver(ctx) {
+    if (this.stopped || !this.scheduler?.pending()) return;
+    const pid = syncAfterExit(ctx.env);
+    ctx.log.log("info", pid ? `OpenCode exits with changes not synced yet: oc-sync pid ${pid} syncs them` : "OpenCode exits with changes not synced yet; could not start oc-sync, they sync on the next start");
   }
   every(ms, fn) {
     const t = setInterval(fn, ms);
@@ -31514,7 +31544,7 @@ var SyncRuntime = class {
     const firstEver = !await this.hasSyncedBefore(ctx);
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await syncInWorker(ctx.env, { lockWaitMs: 0 });
+      const report = await syncInChild(ctx.env, 0);
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = void 0;
@@ -31526,14 +31556,14 @@ var SyncRuntime = class {
       for (const p of report.needsUser) this.once(p, `oc-sync: ${p}`, "error");
       return report;
     } catch (e) {
-      const failure2 = e instanceof SyncFailed ? e.failure : describeFailure(e, ctx.log.mask);
-      if (failure2.lockBusy) {
+      const kind = e instanceof SyncFailed ? e.kind : failureKind(e);
+      if (kind === "lock-busy") {
         ctx.log.log("info", `another process is syncing this machine; skipped in pid ${process.pid}`);
         throw e;
       }
-      this.fail(failure2, ctx);
+      this.fail(ctx.log.mask(e instanceof Error ? e.message : String(e)), kind, ctx);
       this.failures++;
-      if (failure2.network) setTimeout(() => this.scheduler?.request("retry"), Math.min(3e5, 15e3 * 2 ** this.failures)).unref?.();
+      if (kind === "network") setTimeout(() => this.scheduler?.request("retry"), Math.min(3e5, 15e3 * 2 ** this.failures)).unref?.();
       throw e;
     }
   }
@@ -31542,10 +31572,10 @@ var SyncRuntime = class {
       return index.state.lastSync !== null;
     });
   }
-  fail(failure2, ctx) {
-    this.lastError = failure2.message;
-    ctx?.log.log("error", failure2.message);
-    if (failure2.fixable) this.once(failure2.message, `oc-sync: ${failure2.message}`, "error");
+  fail(message, kind, ctx) {
+    this.lastError = message;
+    ctx?.log.log("error", message);
+    if (kind === "needs-user") this.once(message, `oc-sync: ${message}`, "error");
   }
   once(key, message, variant) {
     if (this.told.has(key)) return;

@@ -6,7 +6,6 @@ const entries = {
   "dist/cli.js": "client/cli/entry.ts",
   "dist/action.js": "action/main.ts",
   "dist/plugin.js": "client/plugin/index.ts",
-  "dist/sync-worker.js": "client/plugin/sync-worker.ts",
 };
 
 for (const [outfile, entry] of Object.entries(entries)) {

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import pkg from "../../package.json" with { type: "json" };
 import { AttentionError } from "../sync/attention.js";
+import { failureKind } from "../sync/failure.js";
 import { loadContext } from "../sync/context.js";
 import { conflictsCommand, resolveCommand } from "./commands/conflicts.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -19,9 +20,10 @@ const HELP = `oc-sync — keep OpenCode's config, credentials and sessions the s
 usage: oc-sync <command> [options]
 
   init [REMOTE] [--machine NAME]    set up this machine (REMOTE: git URL or path to a bare repo)
-  sync [--restore-missing] [--allow-mass-delete] [--repush]
+  sync [--restore-missing] [--allow-mass-delete] [--repush] [--lock-wait SECONDS]
                                     sync now (--restore-missing: what is missing here was lost, not deleted: bring it back;
-                                    --repush: put everything this machine has back into a main that was reset or rewritten)
+                                    --repush: put everything this machine has back into a main that was reset or rewritten;
+                                    --lock-wait: how long to wait for another sync on this machine, default 60)
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts                         list kept conflict values
   resolve ID --keep local|remote|MACHINE
@@ -49,6 +51,7 @@ const OPTIONS = {
   machine: { type: "string" },
   github: { type: "string" },
   limit: { type: "string", default: "20" },
+  "lock-wait": { type: "string", default: "60" },
   "dry-run": { type: "boolean", default: false },
 } as const;
 
@@ -75,6 +78,12 @@ function parseCommandLine(argv: string[]) {
   return { values: parsed.values, command, args };
 }
 
+function seconds(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`${option} takes a number of seconds, not '${value}'`);
+  return n;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, command, args } = parseCommandLine(argv);
   if (values.version) {
@@ -95,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     case "init":
       return initCommand(ctx, out, { remote: args[0], machine: values.machine, github: values.github });
     case "sync":
-      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"] });
+      return syncCommand(ctx, out, { allowMassDelete: values["allow-mass-delete"], repush: values.repush, restoreMissing: values["restore-missing"], lockWaitMs: seconds(values["lock-wait"], "--lock-wait") * 1000 });
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
@@ -127,7 +136,7 @@ export async function run(argv = process.argv.slice(2)): Promise<void> {
     const message = e instanceof Error ? e.message : String(e);
     const exitCode = e instanceof UsageError ? EXIT.usage : e instanceof AttentionError ? EXIT.attention : EXIT.failed;
     // Under --json a script reads stdout: the error is a JSON document there, with the same exit code.
-    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode } }, null, 2) + "\n");
+    if (argv.includes("--json")) process.stdout.write(JSON.stringify({ error: { message, exitCode, kind: failureKind(e) } }, null, 2) + "\n");
     else process.stderr.write(`oc-sync: ${message}\n`);
     process.exitCode = exitCode;
   }

@@ -1,6 +1,6 @@
 // One sync loop per OpenCode process, however many directories OpenCode opens (it starts the
 // plugin once per directory): started on first load, shared after. It never blocks OpenCode:
-// each sync runs in a worker thread, logs go to oc-sync's own log file, and a missing or broken
+// each sync runs as a child process, logs go to oc-sync's own log file, and a missing or broken
 // setup leaves it idle with one toast; the CLI is the recovery path.
 import { watch, type FSWatcher } from "chokidar";
 import { MAIN_BRANCH } from "../../git/refs.js";
@@ -10,8 +10,8 @@ import type { SyncReport } from "../sync/cycle.js";
 import { withState } from "../state/open-state.js";
 import { neverSynced } from "../sync/sources.js";
 import { SyncScheduler } from "./scheduler.js";
-import { describeFailure, SyncFailed, type SyncFailure } from "./sync-failure.js";
-import { syncInWorker } from "./worker-sync.js";
+import { failureKind, type FailureKind } from "../sync/failure.js";
+import { syncAfterExit, syncInChild, SyncFailed } from "./sync-process.js";
 
 export type ToastVariant = "info" | "success" | "warning" | "error";
 export type Toast = (message: string, variant: ToastVariant) => void;
@@ -31,6 +31,7 @@ export class SyncRuntime {
   private watcher: FSWatcher | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private failures = 0;
+  private stopped = false;
   toast: Toast;
 
   constructor(options: RuntimeOptions) {
@@ -62,6 +63,7 @@ export class SyncRuntime {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.scheduler?.stop();
     for (const t of this.timers) clearInterval(t);
     await this.watcher?.close();
@@ -72,7 +74,7 @@ export class SyncRuntime {
     try {
       ctx = await loadContext({ env });
     } catch (e) {
-      this.fail(describeFailure(e));
+      this.fail(e instanceof Error ? e.message : String(e), failureKind(e));
       return null;
     }
     const s = ctx.settings;
@@ -90,7 +92,15 @@ export class SyncRuntime {
     this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${(e as Error).message}`));
     this.every(s.interval * 1000, () => this.scheduler?.request("interval"));
     this.every(s.remoteCheck * 1000, () => void this.checkRemote(ctx));
+    process.once("exit", () => this.handOver(ctx));
     return ctx;
+  }
+
+  /** OpenCode is exiting: what is not synced yet goes to a detached oc-sync (exit handlers cannot wait). */
+  private handOver(ctx: SyncContext): void {
+    if (this.stopped || !this.scheduler?.pending()) return;
+    const pid = syncAfterExit(ctx.env);
+    ctx.log.log("info", pid ? `OpenCode exits with changes not synced yet: oc-sync pid ${pid} syncs them` : "OpenCode exits with changes not synced yet; could not start oc-sync, they sync on the next start");
   }
 
   private every(ms: number, fn: () => void): void {
@@ -116,7 +126,7 @@ export class SyncRuntime {
     const firstEver = !(await this.hasSyncedBefore(ctx));
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await syncInWorker(ctx.env, { lockWaitMs: 0 });
+      const report = await syncInChild(ctx.env, 0);
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = undefined;
@@ -128,15 +138,15 @@ export class SyncRuntime {
       for (const p of report.needsUser) this.once(p, `oc-sync: ${p}`, "error");
       return report;
     } catch (e) {
-      const failure = e instanceof SyncFailed ? e.failure : describeFailure(e, ctx.log.mask);
-      if (failure.lockBusy) {
+      const kind = e instanceof SyncFailed ? e.kind : failureKind(e);
+      if (kind === "lock-busy") {
         ctx.log.log("info", `another process is syncing this machine; skipped in pid ${process.pid}`);
         throw e;
       }
-      this.fail(failure, ctx);
+      this.fail(ctx.log.mask(e instanceof Error ? e.message : String(e)), kind, ctx);
       this.failures++;
       // Offline or flaky: try again with backoff, well before the next interval.
-      if (failure.network) setTimeout(() => this.scheduler?.request("retry"), Math.min(300_000, 15_000 * 2 ** this.failures)).unref?.();
+      if (kind === "network") setTimeout(() => this.scheduler?.request("retry"), Math.min(300_000, 15_000 * 2 ** this.failures)).unref?.();
       throw e;
     }
   }
@@ -147,10 +157,10 @@ export class SyncRuntime {
     });
   }
 
-  private fail(failure: SyncFailure, ctx?: SyncContext): void {
-    this.lastError = failure.message;
-    ctx?.log.log("error", failure.message);
-    if (failure.fixable) this.once(failure.message, `oc-sync: ${failure.message}`, "error");
+  private fail(message: string, kind: FailureKind, ctx?: SyncContext): void {
+    this.lastError = message;
+    ctx?.log.log("error", message);
+    if (kind === "needs-user") this.once(message, `oc-sync: ${message}`, "error");
   }
 
   private once(key: string, message: string, variant: ToastVariant): void {

@@ -45,6 +45,11 @@ export class SyncScheduler {
     return result;
   }
 
+  /** A request not yet run, or a run not yet finished. */
+  pending(): boolean {
+    return this.timer !== undefined || this.running !== undefined;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { acquireLock } from "../../client/platform/lock.js";
+import { ocSyncPaths } from "../../client/platform/paths.js";
 import { runCli } from "../support/cli.js";
 import type { TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld } from "../support/sync-env.js";
@@ -43,7 +45,22 @@ describe("the command line", () => {
     expect(doc.error.message).toContain("no-such-id");
     const usage = await runCli(A.env, ["--json", "status", "extra"]);
     expect(usage.code).toBe(2);
-    expect(JSON.parse(usage.stdout)).toEqual({ error: { message: "'status' takes no arguments, not 'extra'; see 'oc-sync --help'", exitCode: 2 } });
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { message: "'status' takes no arguments, not 'extra'; see 'oc-sync --help'", exitCode: 2, kind: "failed" } });
+  });
+
+  it("--lock-wait 0 gives up at once when another sync holds this machine's lock, and says so under --json", async () => {
+    const lock = await acquireLock(ocSyncPaths(A.env).lock);
+    try {
+      const r = await runCli(A.env, ["--json", "sync", "--lock-wait", "0"]);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout) as { error: { message: string; kind: string } };
+      expect(doc.error.kind).toBe("lock-busy");
+      expect(doc.error.message).toMatch(/another oc-sync is syncing on this machine \(pid \d+/);
+    } finally {
+      await lock.release();
+    }
+    expect((await runCli(A.env, ["sync", "--lock-wait", "soon"])).stderr).toBe("oc-sync: --lock-wait takes a number of seconds, not 'soon'\n");
+    expect((await runCli(A.env, ["sync", "--lock-wait", "0"])).code).toBe(0);
   });
 
   it("history takes a file's own path as well as its record path", async () => {

@@ -2,7 +2,7 @@ import { runSync, type SyncReport } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { EXIT, type Output } from "../output.js";
 
-export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean; restoreMissing: boolean }): Promise<number> {
+export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean; restoreMissing: boolean; lockWaitMs: number }): Promise<number> {
   const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
