@@ -16,11 +16,23 @@ export const formatMarker = (): Uint8Array => new TextEncoder().encode(JSON.stri
 export const RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 export const RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 export const MIB = 1024 * 1024;
+/**
+ * The most bytes one push carries by default (the setting `pushBudgetMB`): GitHub refuses a push
+ * whose pack is over 2 GiB, and a sync larger than this is pushed in steps. Counted as git holds the
+ * objects before it compresses them, so a pack is smaller, except for incompressible data (encrypted
+ * credentials), where the headers git adds fit in the other half.
+ */
+export const PUSH_BUDGET = 1024 * MIB;
+export const PUSH_BUDGET_CEILING = 2048 * MIB;
+/** A server that refuses a push this small for its size refuses more than size: no smaller steps are tried. */
+export const PUSH_BUDGET_FLOOR = MIB;
+
+/** Bytes as a user reads them in oc-sync's messages. */
+export const megabytes = (n: number): string => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
 
 /** Why a record over the limit is not committed. */
 export function overRecordLimit(bytes: number, limit: number): string {
-  const mb = (n: number) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
-  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
 }
 /** GitHub's folder (workflows, the vendored Action): a GITHUB_TOKEN push may not change it. */
 export const GITHUB_DIR = ".github/";

@@ -20014,6 +20014,8 @@ function sameVersion(a, b) {
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
 var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
@@ -22367,6 +22369,20 @@ var GitRepo = class _GitRepo {
       out.push({ path: fields[i + 1], oid: status === "D" ? null : meta[3] });
     }
     return out;
+  }
+  /** Each object's size as git holds it before compressing it, in order. */
+  async objectSizes(oids) {
+    if (!oids.length) return [];
+    const out = (await this.git(["cat-file", "--batch-check=%(objectsize)"], { input: oids.join("\n") + "\n" })).stdout.toString();
+    return out.trim().split("\n").map(Number);
+  }
+  /**
+   * The bytes, before compression, of the objects reachable from `tip` and from no ref matching
+   * `shared` (a glob): what a push of `tip` carries to a remote that has those refs, at most.
+   */
+  async unsharedBytes(tip, shared) {
+    const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
   }
   /** Blob content by oid or `<commit>:<path>`; null when absent. */
   readBlob(object) {

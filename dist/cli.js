@@ -22807,9 +22807,12 @@ var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMA
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
+var PUSH_BUDGET_FLOOR = MIB;
+var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
 function overRecordLimit(bytes, limit) {
-  const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
-  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
 }
 var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
@@ -22860,6 +22863,8 @@ var schema = external_exports.object({
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
   /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
   recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
+  /** The most a push carries, in MiB: a sync larger than this goes up in several pushes. */
+  pushBudgetMB: external_exports.number().min(PUSH_BUDGET_FLOOR / MIB).max(PUSH_BUDGET_CEILING / MIB).default(PUSH_BUDGET / MIB),
   /** Plugin: seconds between syncs while OpenCode is open. */
   interval: external_exports.number().int().min(5).default(300),
   /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -22902,10 +22907,11 @@ async function loadSettings(configDir, env) {
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true]));
-  const { recordLimitMB, ...rest } = s;
+  const { recordLimitMB, pushBudgetMB, ...rest } = s;
   return {
     ...rest,
     recordLimit: Math.floor(recordLimitMB * MIB),
+    pushBudget: Math.floor(pushBudgetMB * MIB),
     strategy: s.strategy,
     categories,
     settingsFile,
@@ -28194,6 +28200,20 @@ var GitRepo = class _GitRepo {
     }
     return out;
   }
+  /** Each object's size as git holds it before compressing it, in order. */
+  async objectSizes(oids) {
+    if (!oids.length) return [];
+    const out = (await this.git(["cat-file", "--batch-check=%(objectsize)"], { input: oids.join("\n") + "\n" })).stdout.toString();
+    return out.trim().split("\n").map(Number);
+  }
+  /**
+   * The bytes, before compression, of the objects reachable from `tip` and from no ref matching
+   * `shared` (a glob): what a push of `tip` carries to a remote that has those refs, at most.
+   */
+  async unsharedBytes(tip2, shared) {
+    const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip2, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
+  }
   /** Blob content by oid or `<commit>:<path>`; null when absent. */
   readBlob(object2) {
     this.reader ??= new ObjectReader(this.gitDir);
@@ -30528,6 +30548,10 @@ function refusedPaths(serverText) {
   const paths = [...serverText.matchAll(TOO_LARGE), ...serverText.matchAll(SECRET_AT)].map((m) => m[1]);
   return [...new Set(paths)];
 }
+var PACK_TOO_LARGE = /pack exceeds maximum allowed size/;
+function pushTooLarge(serverText) {
+  return PACK_TOO_LARGE.test(serverText);
+}
 
 // client/sync/crash-points.ts
 function crashPoint(point) {
@@ -30837,6 +30861,34 @@ function outcomeOf(plan) {
 function stateAfter(outcome, target, editedHere) {
   return { ...editedHere ? {} : { base: target }, ...outcome === "waiting-for-action" ? {} : { head: target } };
 }
+function planSteps(changes, budget) {
+  const steps = [];
+  for (const confirmed of [false, true]) {
+    let step = [];
+    let bytes = 0;
+    changes.forEach((c, i) => {
+      if (c.confirmed !== confirmed) return;
+      if (step.length && bytes + c.bytes > budget) {
+        steps.push(step);
+        [step, bytes] = [[], 0];
+      }
+      step.push(i);
+      bytes += c.bytes;
+    });
+    if (step.length) steps.push(step);
+  }
+  return steps.length ? steps : [[]];
+}
+function stepMessage(subject, last, confirmed) {
+  const skip = last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`;
+  return confirmed ? `${skip}
+
+${CONFIRMED_DELETIONS}` : skip;
+}
+function smallerBudget(budget, pending) {
+  const next = Math.floor(Math.min(budget, pending) / 2);
+  return next >= PUSH_BUDGET_FLOOR ? next : null;
+}
 
 // client/sync/sync-repo.ts
 var FormatError = class extends Error {
@@ -30873,6 +30925,74 @@ async function ensureRepoFiles(repo, remote, key) {
     },
     { what: "could not set up the sync repo" }
   );
+}
+
+// client/sync/upload.ts
+function pendingBytes(repo, mine) {
+  return repo.unsharedBytes(mine, `${TRACKING_PREFIX}*`);
+}
+async function stepsFor({ ctx, repo, index }, mine, budget) {
+  const pending = await pendingBytes(repo, mine);
+  if (pending <= budget) return [mine];
+  const from = await landedBase(repo, ctx.machine, mine);
+  if (!from) return [mine];
+  const steps = await rebuildInSteps(repo, from, mine, budget);
+  index.update({ head: steps.at(-1) });
+  ctx.log.log("info", `${megabytes(pending)} to push, over the push budget of ${megabytes(budget)} (the setting pushBudgetMB): in ${steps.length} push${steps.length === 1 ? "" : "es"}`);
+  return steps;
+}
+async function pushSteps({ ctx, repo }, steps) {
+  const branch = machineBranch(ctx.machine);
+  let at = await repo.revParse(tracking(branch));
+  for (const [i, step] of steps.slice(0, -1).entries()) {
+    const expected = at;
+    const landed = await compareAndSwap(
+      repo,
+      ctx.remote,
+      async () => {
+        const still = await repo.revParse(tracking(branch)) === expected;
+        return { moves: still ? [{ branch, to: step }] : [], value: still };
+      },
+      { what: `push to ${ctx.log.mask(ctx.remote.url)} failed` }
+    );
+    if (!landed) return;
+    ctx.log.log("info", `pushed step ${i + 1} of ${steps.length} to ${branch}`);
+    crashPoint("between-pushes");
+    at = step;
+  }
+}
+async function landedBase(repo, machine, mine) {
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  const meet = main2 && await repo.mergeBase(mine, main2);
+  if (!meet) return null;
+  const branch = await repo.revParse(tracking(machineBranch(machine)));
+  if (!branch || branch === meet) return meet;
+  if (await repo.isAncestor(branch, mine)) {
+    if (await repo.isAncestor(meet, branch)) return branch;
+    return await repo.isAncestor(branch, meet) ? meet : null;
+  }
+  return await repo.isAncestor(branch, main2) ? meet : null;
+}
+async function rebuildInSteps(repo, from, mine, budget) {
+  const changes = await repo.diff(from, mine);
+  const sizes = await repo.objectSizes(changes.flatMap((c) => c.oid ? [c.oid] : []));
+  const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
+  let sized = 0;
+  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++] : 0, confirmed: confirmed.has(c.path) }));
+  const subject = (await repo.commitMessage(mine)).split("\n")[0];
+  const plan = planSteps(items, budget);
+  const steps = [];
+  let parent = from;
+  for (const [i, step] of plan.entries()) {
+    const message = stepMessage(subject, i === plan.length - 1, step.length > 0 && items[step[0]].confirmed);
+    const stepChanges = step.map((k) => {
+      const { path, oid } = changes[k];
+      return [path, oid ? { oid } : null];
+    });
+    parent = await repo.commit({ parents: [parent], message, changes: stepChanges });
+    steps.push(parent);
+  }
+  return steps;
 }
 
 // client/sync/cycle.ts
@@ -31034,23 +31154,20 @@ async function integrate(run2, sources, local) {
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = /* @__PURE__ */ new Set();
+  let budget = ctx.settings.pushBudget;
   let done;
   for (; ; ) {
     try {
+      const steps = mine ? await stepsFor(run2, mine, budget) : [];
+      mine = steps.at(-1) ?? mine;
+      await pushSteps(run2, steps);
       done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
       break;
     } catch (e) {
       if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
-      if (!refused.length) throw e;
-      mine = await withoutRecords(repo, mine, refused);
-      index.update({ head: mine });
-      for (const path of refused) {
-        dropped.add(path);
-        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
-        run2.warn(message);
-        run2.needsUser.push(message);
-      }
+      if (!(e instanceof PushError) || e.reason !== "refused" || !mine) throw e;
+      if (pushTooLarge(e.message)) budget = await smallerSteps(run2, e, mine, budget);
+      else mine = await withoutRefused(run2, e, mine, dropped);
     }
   }
   const { plan, main: main2, merge: merge3 } = done;
@@ -31064,14 +31181,35 @@ async function pendingFrom(repo, mine) {
   const main2 = await repo.revParse(TRACKED_MAIN);
   return main2 ? repo.mergeBase(mine, main2) : null;
 }
+async function smallerSteps({ ctx, repo }, e, mine, budget) {
+  const pending = await pendingBytes(repo, mine);
+  const smaller = smallerBudget(budget, pending);
+  const pushed = megabytes(Math.min(budget, pending));
+  if (smaller === null) throw new PushError("refused", `${e.message}; the server refuses a push of ${pushed} as too large, and oc-sync pushes no smaller steps than ${megabytes(PUSH_BUDGET_FLOOR)}: raise the server's limit on one push`);
+  ctx.log.log("info", `the server refused a push of ${pushed} as too large; pushing in steps of at most ${megabytes(smaller)}`);
+  return smaller;
+}
+async function withoutRefused(run2, e, mine, dropped) {
+  const refused = await refusedOfOurs(run2.repo, e.message, mine, dropped);
+  if (!refused.length) throw e;
+  const rebuilt = await withoutRecords(run2.repo, run2.ctx.machine, mine, refused);
+  run2.index.update({ head: rebuilt });
+  for (const path of refused) {
+    dropped.add(path);
+    const message = `${path}: the server refused it (${e.message}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
+    run2.warn(message);
+    run2.needsUser.push(message);
+  }
+  return rebuilt;
+}
 async function refusedOfOurs(repo, serverText, mine, dropped) {
   const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
   if (!named.length) return [];
   const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
   return named.filter((p) => ours.has(p));
 }
-async function withoutRecords(repo, mine, refused) {
-  const from = await pendingFrom(repo, mine);
+async function withoutRecords(repo, machine, mine, refused) {
+  const from = await landedBase(repo, machine, mine) ?? await pendingFrom(repo, mine);
   return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
 }
 async function keepingBranch(repo, ctx, branch, main2, mine) {

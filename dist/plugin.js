@@ -21437,6 +21437,20 @@ var GitRepo = class _GitRepo {
     }
     return out;
   }
+  /** Each object's size as git holds it before compressing it, in order. */
+  async objectSizes(oids) {
+    if (!oids.length) return [];
+    const out = (await this.git(["cat-file", "--batch-check=%(objectsize)"], { input: oids.join("\n") + "\n" })).stdout.toString();
+    return out.trim().split("\n").map(Number);
+  }
+  /**
+   * The bytes, before compression, of the objects reachable from `tip` and from no ref matching
+   * `shared` (a glob): what a push of `tip` carries to a remote that has those refs, at most.
+   */
+  async unsharedBytes(tip, shared) {
+    const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
+  }
   /** Blob content by oid or `<commit>:<path>`; null when absent. */
   readBlob(object2) {
     this.reader ??= new ObjectReader(this.gitDir);
@@ -23369,9 +23383,12 @@ var KEY_PATH = ".oc-sync/key.json";
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
+var PUSH_BUDGET_FLOOR = MIB;
+var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
 function overRecordLimit(bytes, limit) {
-  const mb = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
-  return `${mb(bytes)} (${bytes} bytes) is over the ${mb(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
 }
 var CONFLICTS_DIR = "conflicts/";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
@@ -26757,6 +26774,8 @@ var schema = external_exports.object({
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
   /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
   recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
+  /** The most a push carries, in MiB: a sync larger than this goes up in several pushes. */
+  pushBudgetMB: external_exports.number().min(PUSH_BUDGET_FLOOR / MIB).max(PUSH_BUDGET_CEILING / MIB).default(PUSH_BUDGET / MIB),
   /** Plugin: seconds between syncs while OpenCode is open. */
   interval: external_exports.number().int().min(5).default(300),
   /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -26799,10 +26818,11 @@ async function loadSettings(configDir, env) {
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true]));
-  const { recordLimitMB, ...rest } = s;
+  const { recordLimitMB, pushBudgetMB, ...rest } = s;
   return {
     ...rest,
     recordLimit: Math.floor(recordLimitMB * MIB),
+    pushBudget: Math.floor(pushBudgetMB * MIB),
     strategy: s.strategy,
     categories,
     settingsFile,

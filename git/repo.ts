@@ -170,6 +170,22 @@ export class GitRepo {
     return out;
   }
 
+  /** Each object's size as git holds it before compressing it, in order. */
+  async objectSizes(oids: readonly string[]): Promise<number[]> {
+    if (!oids.length) return [];
+    const out = (await this.git(["cat-file", "--batch-check=%(objectsize)"], { input: oids.join("\n") + "\n" })).stdout.toString();
+    return out.trim().split("\n").map(Number);
+  }
+
+  /**
+   * The bytes, before compression, of the objects reachable from `tip` and from no ref matching
+   * `shared` (a glob): what a push of `tip` carries to a remote that has those refs, at most.
+   */
+  async unsharedBytes(tip: string, shared: string): Promise<number> {
+    const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
+  }
+
   /** Blob content by oid or `<commit>:<path>`; null when absent. */
   readBlob(object: string): Promise<Buffer | null> {
     this.reader ??= new ObjectReader(this.gitDir);

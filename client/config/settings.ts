@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { z } from "zod";
-import { MIB, RECORD_SIZE_CEILING, RECORD_SIZE_LIMIT } from "../../core/layout.js";
+import { MIB, PUSH_BUDGET, PUSH_BUDGET_CEILING, PUSH_BUDGET_FLOOR, RECORD_SIZE_CEILING, RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { strategies } from "../../core/strategy.js";
 import type { Env } from "../platform/paths.js";
 
@@ -25,6 +25,8 @@ const schema = z
     massDeleteShare: z.number().min(0).max(1).default(0.5),
     /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
     recordLimitMB: z.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
+    /** The most a push carries, in MiB: a sync larger than this goes up in several pushes. */
+    pushBudgetMB: z.number().min(PUSH_BUDGET_FLOOR / MIB).max(PUSH_BUDGET_CEILING / MIB).default(PUSH_BUDGET / MIB),
     /** Plugin: seconds between syncs while OpenCode is open. */
     interval: z.number().int().min(5).default(300),
     /** Plugin: seconds between cheap checks of the remote's head (ls-remote). */
@@ -37,9 +39,11 @@ const schema = z
 
 export type FileSettings = z.infer<typeof schema>;
 
-export interface Settings extends Omit<FileSettings, "categories" | "strategy" | "recordLimitMB"> {
+export interface Settings extends Omit<FileSettings, "categories" | "strategy" | "recordLimitMB" | "pushBudgetMB"> {
   /** The largest record committed, in bytes (the setting recordLimitMB). */
   readonly recordLimit: number;
+  /** The most one push carries, in bytes (the setting pushBudgetMB). */
+  readonly pushBudget: number;
   readonly strategy: (typeof strategies)[number];
   readonly categories: Readonly<Record<CategoryName, boolean>>;
   readonly settingsFile: string | undefined;
@@ -83,10 +87,11 @@ export async function loadSettings(configDir: string, env: Env): Promise<Setting
   }
   const s = parsed.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true])) as Record<CategoryName, boolean>;
-  const { recordLimitMB, ...rest } = s;
+  const { recordLimitMB, pushBudgetMB, ...rest } = s;
   return {
     ...rest,
     recordLimit: Math.floor(recordLimitMB * MIB),
+    pushBudget: Math.floor(pushBudgetMB * MIB),
     strategy: s.strategy as Settings["strategy"],
     categories,
     settingsFile,

@@ -3,17 +3,18 @@
 //   2. check the repo's format, find the data key
 //   3. scan OpenCode's data → records → one commit on what this machine last integrated
 //   4. integrate with main: plan.ts decides (take main, fast-forward, merge here, wait for the
-//      Action); every ref move is one compare-and-swap (git/cas.ts), decided again after a lost race
+//      Action); every ref move is one compare-and-swap (git/cas.ts), decided again after a lost race;
+//      what is too large for one push goes ahead to our branch in steps (upload.ts)
 //   5. apply main here, remember the new base
 // Every step can be interrupted; the next run picks up from what was saved.
 import { resolve } from "node:path";
 import type { Conflict } from "../../core/conflict.js";
-import { RECORD_ROOTS } from "../../core/layout.js";
+import { megabytes, PUSH_BUDGET_FLOOR, RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
 import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
 import { mergeAllBranches } from "../../git/merge-all.js";
-import { refusedPaths } from "../../git/push-refusal.js";
+import { pushTooLarge, refusedPaths } from "../../git/push-refusal.js";
 import { MACHINES_PREFIX, machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
 import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
@@ -31,9 +32,10 @@ import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
 import { commitLocalChanges } from "./local-commit.js";
-import { outcomeOf, planCommit, planIntegration, SKIP_CI, stateAfter, type SettledIntegration } from "./plan.js";
+import { outcomeOf, planCommit, planIntegration, SKIP_CI, smallerBudget, stateAfter, type SettledIntegration } from "./plan.js";
 import { buildSources } from "./sources.js";
 import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
+import { landedBase, pendingBytes, pushSteps, stepsFor } from "./upload.js";
 
 export interface SyncOptions {
   readonly allowMassDelete?: boolean;
@@ -279,23 +281,21 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
   };
   const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = new Set<string>();
+  let budget = ctx.settings.pushBudget;
   let done;
   for (;;) {
     try {
+      // What one push may not carry goes ahead to our branch in steps; the compare-and-swap pushes the last.
+      const steps = mine ? await stepsFor(run, mine, budget) : [];
+      mine = steps.at(-1) ?? mine;
+      await pushSteps(run, steps);
       done = await compareAndSwap(repo, ctx.remote, step, { what: `push to ${ctx.log.mask(ctx.remote.url)} failed`, onRace });
       break;
     } catch (e) {
       if (e instanceof PushError && e.reason === "auth") throw new Error(authFailed(ctx.log.mask(ctx.remote.url)));
-      const refused = e instanceof PushError && e.reason === "refused" && mine ? await refusedOfOurs(repo, e.message, mine, dropped) : [];
-      if (!refused.length) throw e;
-      mine = await withoutRecords(repo, mine!, refused);
-      index.update({ head: mine });
-      for (const path of refused) {
-        dropped.add(path);
-        const message = `${path}: the server refused it (${e instanceof Error ? e.message : e}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
-        run.warn(message);
-        run.needsUser.push(message);
-      }
+      if (!(e instanceof PushError) || e.reason !== "refused" || !mine) throw e;
+      if (pushTooLarge(e.message)) budget = await smallerSteps(run, e, mine, budget);
+      else mine = await withoutRefused(run, e, mine, dropped);
     }
   }
   const { plan, main, merge } = done;
@@ -312,6 +312,34 @@ async function pendingFrom(repo: GitRepo, mine: string): Promise<string | null> 
   return main ? repo.mergeBase(mine, main) : null;
 }
 
+/** After the server refused a push for its size (its limit is below our budget): the budget for smaller steps. */
+async function smallerSteps({ ctx, repo }: Run, e: PushError, mine: string, budget: number): Promise<number> {
+  const pending = await pendingBytes(repo, mine);
+  const smaller = smallerBudget(budget, pending);
+  const pushed = megabytes(Math.min(budget, pending));
+  if (smaller === null) throw new PushError("refused", `${e.message}; the server refuses a push of ${pushed} as too large, and oc-sync pushes no smaller steps than ${megabytes(PUSH_BUDGET_FLOOR)}: raise the server's limit on one push`);
+  ctx.log.log("info", `the server refused a push of ${pushed} as too large; pushing in steps of at most ${megabytes(smaller)}`);
+  return smaller;
+}
+
+/**
+ * After the server refused records of this machine's pending changes: the commit again without them.
+ * Thrown on when it names none of ours.
+ */
+async function withoutRefused(run: Run, e: PushError, mine: string, dropped: Set<string>): Promise<string> {
+  const refused = await refusedOfOurs(run.repo, e.message, mine, dropped);
+  if (!refused.length) throw e;
+  const rebuilt = await withoutRecords(run.repo, run.ctx.machine, mine, refused);
+  run.index.update({ head: rebuilt });
+  for (const path of refused) {
+    dropped.add(path);
+    const message = `${path}: the server refused it (${e.message}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
+    run.warn(message);
+    run.needsUser.push(message);
+  }
+  return rebuilt;
+}
+
 /** The records a server's refusal names that this machine's pending changes hold (and were not dropped already). */
 async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dropped: ReadonlySet<string>): Promise<string[]> {
   const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
@@ -323,10 +351,11 @@ async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dr
 /**
  * This machine's pending changes again as one commit, without the records the server refused: their
  * blobs are in no commit to push any more. The index keeps their versions as this machine's own (a
- * version only here), so the apply leaves them alone and a later edit offers them again.
+ * version only here), so the apply leaves them alone and a later edit offers them again. Built on
+ * what already landed of them (steps of a large sync), so our branch stays part of it.
  */
-async function withoutRecords(repo: GitRepo, mine: string, refused: readonly string[]): Promise<string> {
-  const from = await pendingFrom(repo, mine);
+async function withoutRecords(repo: GitRepo, machine: string, mine: string, refused: readonly string[]): Promise<string> {
+  const from = (await landedBase(repo, machine, mine)) ?? (await pendingFrom(repo, mine));
   return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
 }
 

@@ -1,6 +1,8 @@
 // The sync protocol's decisions, pure: facts about the local repo and the remote in, a plan out.
 // The cycle (cycle.ts) gathers the facts with git, asks here, and carries the plan out. Every row
 // of the tests (test/client/plan.test.ts) is a situation a machine can be in.
+import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
+import { PUSH_BUDGET_FLOOR } from "../../core/layout.js";
 import type { SyncOutcome } from "../state/sync-state.js";
 import type { MergeMode } from "./context.js";
 
@@ -116,4 +118,53 @@ export function outcomeOf(plan: SettledIntegration): SyncOutcome {
  */
 export function stateAfter(outcome: SyncOutcome, target: string, editedHere: boolean): { base?: string; head?: string } {
   return { ...(editedHere ? {} : { base: target }), ...(outcome === "waiting-for-action" ? {} : { head: target }) };
+}
+
+/** One change a push carries: its blob's bytes, and whether it comes from a commit that confirmed its deletions. */
+export interface StepChange {
+  readonly bytes: number;
+  readonly confirmed: boolean;
+}
+
+/**
+ * Pending changes as steps, one push each, of at most `budget` bytes (a change larger than the
+ * budget is a step of its own), in order: indices into `changes`. Changes from commits that
+ * confirmed their deletions go into steps of their own, last, so only those steps say so (the
+ * other machines' guard trusts a step's message for every path it changes). Always one step at least.
+ */
+export function planSteps(changes: readonly StepChange[], budget: number): number[][] {
+  const steps: number[][] = [];
+  for (const confirmed of [false, true]) {
+    let step: number[] = [];
+    let bytes = 0;
+    changes.forEach((c, i) => {
+      if (c.confirmed !== confirmed) return;
+      if (step.length && bytes + c.bytes > budget) {
+        steps.push(step);
+        [step, bytes] = [[], 0];
+      }
+      step.push(i);
+      bytes += c.bytes;
+    });
+    if (step.length) steps.push(step);
+  }
+  return steps.length ? steps : [[]];
+}
+
+/**
+ * A step's commit message, from the message of the commit the steps stand for: every step before
+ * the last says [skip ci] (no workflow run for half a sync); one of confirmed changes keeps the trailer.
+ */
+export function stepMessage(subject: string, last: boolean, confirmed: boolean): string {
+  const skip = last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`;
+  return confirmed ? `${skip}\n\n${CONFIRMED_DELETIONS}` : skip;
+}
+
+/**
+ * After the server refused a push as too large (its limit is below our budget): half of what was
+ * pushed, which was at most the budget and at most what is pending; null once that is below the floor.
+ */
+export function smallerBudget(budget: number, pending: number): number | null {
+  const next = Math.floor(Math.min(budget, pending) / 2);
+  return next >= PUSH_BUDGET_FLOOR ? next : null;
 }

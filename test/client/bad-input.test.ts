@@ -520,6 +520,7 @@ describe("bad settings", () => {
     ["an unknown setting", '{ "remtoe": "x" }', /unknown setting\(s\) "remtoe"; allowed: remote/],
     ["a machine name with spaces", '{ "machine": "My Laptop" }', /setting "machine": lowercase letters, digits and '-'/],
     ["a mass-delete share over 1", '{ "massDeleteShare": 5 }', /setting "massDeleteShare"/],
+    ["a push budget over GitHub's 2 GiB limit", '{ "pushBudgetMB": 4096 }', /setting "pushBudgetMB": .*2048/],
     ["a category that does not exist", '{ "categories": { "sessionz": false } }', /setting "categories/],
   ])("%s in opencode-sync.jsonc names the file and the setting; nothing is synced", async (_what, text, message) => {
     const w = await syncWorld();

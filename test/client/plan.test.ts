@@ -1,7 +1,8 @@
 // The sync protocol's decisions, one row per situation a machine can be in. Commits are letters:
 // B the saved base, H this machine's branch tip, M main as fetched, R the repo's set-up commit.
 import { describe, expect, it } from "vitest";
-import { outcomeOf, planCommit, planIntegration, stateAfter, type CommitFacts, type IntegrationFacts } from "../../client/sync/plan.js";
+import { MIB, PUSH_BUDGET_FLOOR } from "../../core/layout.js";
+import { outcomeOf, planCommit, planIntegration, planSteps, smallerBudget, stateAfter, stepMessage, type CommitFacts, type IntegrationFacts } from "../../client/sync/plan.js";
 
 describe("planCommit: what the local changes are built on", () => {
   const facts = (f: Partial<CommitFacts>): CommitFacts => ({ mode: "local", base: "B", head: "B", main: "B", firstParent: null, headInMain: false, ...f });
@@ -62,5 +63,45 @@ describe("stateAfter: what the machine remembers", () => {
     ["waiting-for-action", true, {}],
   ] as const)("%s, edited here during the sync: %s", (outcome, edited, state) => {
     expect(stateAfter(outcome, "T", edited)).toEqual(state);
+  });
+});
+
+describe("planSteps: a sync larger than one push, as pushes of at most the budget", () => {
+  // A change as its bytes; a "c" after them: from a commit that confirmed its deletions.
+  const changes = (spec: string) => (spec ? spec.split(" ").map((c) => ({ bytes: Number.parseInt(c), confirmed: c.endsWith("c") })) : []);
+  it.each([
+    ["everything fits: one step", "3 3 3", 10, [[0, 1, 2]]],
+    ["exactly the budget fits", "5 5", 10, [[0, 1]]],
+    ["one byte over: a second step", "5 5 1", 10, [[0, 1], [2]]],
+    ["in order, never reordered to pack tighter", "6 6 3 3", 10, [[0], [1, 2], [3]]],
+    ["a change larger than the budget is a step of its own", "4 25 4", 10, [[0], [1], [2]]],
+    ["deletions cost nothing", "10 0 0", 10, [[0, 1, 2]]],
+    ["nothing to change: still one step (the commit that stands for the sync)", "", 10, [[]]],
+    ["changes of confirmed deletions go last, in steps of their own", "0c 4 0c 4", 10, [[1, 3], [0, 2]]],
+    ["confirmed changes split by the budget too", "6c 6c 1", 10, [[2], [0], [1]]],
+  ])("%s", (_, spec, budget, steps) => {
+    expect(planSteps(changes(spec), budget)).toEqual(steps);
+  });
+});
+
+describe("stepMessage: what each step's commit says", () => {
+  it.each([
+    ["a step before the last says [skip ci]: no workflow run for half a sync", "oc-sync: a local changes", false, false, "oc-sync: a local changes [skip ci]"],
+    ["the last says what the commit it stands for said", "oc-sync: a local changes", true, false, "oc-sync: a local changes"],
+    ["[skip ci] is not said twice", "oc-sync: a local changes [skip ci]", false, false, "oc-sync: a local changes [skip ci]"],
+    ["a step of confirmed deletions keeps the trailer", "oc-sync: a local changes [skip ci]", true, true, "oc-sync: a local changes [skip ci]\n\nOc-Sync-Deletions: confirmed"],
+  ])("%s", (_, subject, last, confirmed, message) => {
+    expect(stepMessage(subject, last, confirmed)).toBe(message);
+  });
+});
+
+describe("smallerBudget: after the server refused a push as too large", () => {
+  it.each([
+    ["half of the budget when more than it was pending", 1024 * MIB, 3000 * MIB, 512 * MIB],
+    ["half of what was pending when that was less (one push carried it all)", 1024 * MIB, 6 * MIB, 3 * MIB],
+    ["the floor itself is still tried", 4 * MIB, 2 * PUSH_BUDGET_FLOOR, PUSH_BUDGET_FLOOR],
+    ["below the floor: none (the server refuses more than size)", 4 * MIB, PUSH_BUDGET_FLOOR, null],
+  ])("%s", (_, budget, pending, next) => {
+    expect(smallerBudget(budget, pending)).toBe(next);
   });
 });

@@ -197,6 +197,19 @@ describe("git layer against a bare repository on disk", () => {
     expect(counts).toMatch(/^packs: 1$/m);
   });
 
+  it("counts what a push would carry: the objects no ref of the remote reaches, at their size before compression", async () => {
+    const a = await clone("sizes.git");
+    const landed = await a.commit({ parents: [], message: "landed", changes: [["db/a.json", bytes("a".repeat(1000))]] });
+    await a.updateRef("refs/remotes/sync/machines/x", landed);
+    const next = await a.commit({ parents: [landed], message: "next", changes: [["db/b.json", bytes("b".repeat(5000))]] });
+    const objects = (await a.git(["rev-list", "--objects", "--no-object-names", next, `^${landed}`])).stdout.toString().trim().split("\n");
+    expect(objects).toHaveLength(4); // the commit, its two trees (top and db/), the new blob
+    const sizes = await a.objectSizes(objects);
+    expect(sizes).toContain(5000);
+    expect(await a.unsharedBytes(next, "refs/remotes/sync/*")).toBe(sizes.reduce((x, y) => x + y, 0));
+    expect(await a.unsharedBytes(landed, "refs/remotes/sync/*")).toBe(0);
+  });
+
   it("reads a large set of blobs in the background exactly as one by one, and leaves no file behind", async () => {
     const a = await clone("many.git");
     const changes = new Map<string, Uint8Array>();

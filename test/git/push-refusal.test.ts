@@ -1,6 +1,6 @@
 // The paths GitHub names when it refuses a push for a file's content, from its own words.
 import { describe, expect, it } from "vitest";
-import { refusedPaths } from "../../git/push-refusal.js";
+import { pushTooLarge, refusedPaths } from "../../git/push-refusal.js";
 
 describe("refusedPaths", () => {
   it.each([
@@ -14,5 +14,16 @@ describe("refusedPaths", () => {
     ["a workflow permission refusal", "refusing to allow a Personal Access Token to create or update workflow `.github/workflows/x.yml` without `workflow` scope", []],
   ])("%s", (_, text, paths) => {
     expect(refusedPaths(text)).toEqual(paths);
+  });
+});
+
+describe("pushTooLarge", () => {
+  it.each([
+    ["GitHub's 2 GiB limit, as git relays it", "remote: fatal: pack exceeds maximum allowed size (2.00 GiB) | error: remote unpack failed: index-pack failed", true],
+    ["an older git on the server, without the size", "remote: fatal: pack exceeds maximum allowed size | error: remote unpack failed: unpack-objects abnormal exit", true],
+    ["GH001 names a file, not the push", "remote: error: File a.json is 120.00 MB; this exceeds GitHub's file size limit of 100.00 MB", false],
+    ["the 50 MB warning is no refusal", "remote: warning: File a.json is 55.00 MB; this is larger than GitHub's recommended maximum file size of 50.00 MB", false],
+  ])("%s", (_, text, tooLarge) => {
+    expect(pushTooLarge(text)).toBe(tooLarge);
   });
 });

@@ -131,6 +131,8 @@ function serveGit(req: IncomingMessage, res: ServerResponse, options: GitServerO
   if (req.headers["git-protocol"]) env.GIT_PROTOCOL = String(req.headers["git-protocol"]);
   const child = spawn("git", ["http-backend"], { env, stdio: ["pipe", "pipe", "pipe"] });
   req.pipe(child.stdin);
+  // A receive-pack that stops reading (a pack over receive.maxInputSize) closes its stdin early: the rest of the upload is drained, not an error.
+  child.stdin.on("error", () => req.unpipe(child.stdin).resume());
   child.stderr.resume();
   let head = Buffer.alloc(0);
   let headersDone = false;
