@@ -4,12 +4,11 @@ import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { WORKFLOW, WORKFLOW_PATH } from "../../client/github/workflow.js";
 import { GitRepo } from "../../git/repo.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
-import { checkout } from "../support/github/runner.js";
+import { checkout, checkoutStepInputs } from "../support/github/runner.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standin.js";
 import { addSession, makeHome, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { tempDir } from "../support/tmp.js";
@@ -53,9 +52,6 @@ async function convergedThemes(): Promise<Set<string>> {
   for (let round = 0; round < 2; round++) for (const h of homes) await cli(h, "sync");
   return new Set(homes.map((h) => /"theme": "([^"]*)"/.exec(readFileSync(cfg(h), "utf8"))![1]!));
 }
-type Step = { uses?: string; with?: Record<string, unknown> };
-/** The `with:` of the installed workflow's actions/checkout step. */
-const checkoutInputs = () => (parse(WORKFLOW) as { jobs: Record<string, { steps: Step[] }> }).jobs.merge!.steps.find((s) => s.uses?.startsWith("actions/checkout@"))!.with ?? {};
 // Each step runs the CLI several times as child processes; give them room on a busy machine.
 const SLOW = 180_000;
 
@@ -259,7 +255,7 @@ async function runActionDirectly(): Promise<void> {
   const temp = await tempDir("oc-sync-race-");
   const ws = join(temp, "ws");
   const main = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "rev-parse", "main"])).stdout.toString().trim();
-  await checkout(ws, `${gh.gitUrl}/ana/oc-data.git`, token, { sha: main, branch: "main" }, checkoutInputs());
+  await checkout(ws, `${gh.gitUrl}/ana/oc-data.git`, token, { sha: main, branch: "main" }, checkoutStepInputs(WORKFLOW));
   writeFileSync(join(temp, "summary"), "");
   writeFileSync(join(temp, "output"), "");
   const code = await new Promise<number>((resolve) => {

@@ -224,6 +224,14 @@ export class ActionsRunner {
   }
 }
 
+/** The `with:` of the first job's actions/checkout step in a workflow's text. */
+export function checkoutStepInputs(workflow: string): Record<string, unknown> {
+  const jobs = Object.values((parse(workflow) as Workflow).jobs ?? {});
+  const step = jobs[0]?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
+  if (!step) throw new Error("the workflow's first job has no actions/checkout step");
+  return step.with ?? {};
+}
+
 /** The inputs of actions/checkout (its action.yml) this stand-in implements; any other is refused, not ignored. */
 const CHECKOUT_INPUTS = ["fetch-depth", "filter", "sparse-checkout", "persist-credentials"];
 
