@@ -238,9 +238,9 @@ const CHECKOUT_INPUTS = ["fetch-depth", "filter", "sparse-checkout", "persist-cr
 /**
  * actions/checkout as its source (git-source-provider.ts) does it, for a branch's commit: init,
  * add the remote, fetch (`fetch-depth` commits of that commit, default 1, or every branch and then
- * that commit at 0; `filter`, which a sparse checkout defaults to blob:none), `git sparse-checkout set` of the
- * patterns (cone mode, its default), then a checkout, which fetches the blobs it lacks. The token
- * reaches git through the environment only: what `persist-credentials: false` leaves behind.
+ * that commit at 0; `filter`, which a sparse checkout defaults to blob:none), `git sparse-checkout
+ * set` of the patterns (cone mode, its default), then a checkout, which fetches the blobs it lacks.
+ * The token reaches git through the environment only: what `persist-credentials: false` leaves.
  */
 export async function checkout(workspace: string, url: string, token: string, head: { sha: string; branch: string }, inputs: Record<string, unknown>): Promise<void> {
   const unknown = Object.keys(inputs).filter((k) => !CHECKOUT_INPUTS.includes(k));
