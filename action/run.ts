@@ -1,5 +1,6 @@
-// The merge Action: reconcile every machine branch ahead of main into main (core/reconcile via
-// git/merge-all), push by compare-and-swap, and leave an audit trail. Glue only.
+// The merge Action: fetch the sync repo into a bare repository under RUNNER_TEMP, reconcile every
+// machine branch ahead of main into main (core/reconcile via git/merge-all), push by
+// compare-and-swap, and leave an audit trail. Glue only.
 import * as core from "@actions/core";
 import { join } from "node:path";
 import { secretForms } from "../git/auth.js";
@@ -13,7 +14,9 @@ export async function run(): Promise<void> {
     const inputs = readInputs();
     const auth = { token: inputs.token };
     for (const s of secretForms(auth)) core.setSecret(s);
-    const repo = new GitRepo(join(inputs.workspace, ".git"));
+    // A bare repository of its own, filled by mergeAllBranches' fetch: the job's checkout is
+    // sparse and shallow (the vendored Action only), and the runner empties RUNNER_TEMP after the job.
+    const repo = await GitRepo.open(join(inputs.temp, "oc-sync.git"));
     const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
     try {
       const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });

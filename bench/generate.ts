@@ -35,19 +35,11 @@ export function generate(path: string, size: Size, project: string, repo: string
   db.exec(SCHEMA_SQL);
   const now = Date.now() - 86_400_000;
   db.prepare("INSERT INTO project (id, worktree, vcs, time_created, time_updated, sandboxes) VALUES (?, ?, 'git', ?, ?, '[]')").run(project, repo, now, now);
-  const ses = db.prepare("INSERT INTO session (id, project_id, slug, directory, path, title, version, time_created, time_updated) VALUES (?, ?, 'bench', ?, '', ?, '1.18.33', ?, ?)");
-  const msg = db.prepare("INSERT INTO message (id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?)");
-  const prt = db.prepare("INSERT INTO part (id, message_id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?, ?)");
-  const todo = db.prepare("INSERT INTO todo (session_id, content, status, priority, position, time_created, time_updated) VALUES (?, ?, 'pending', 'medium', ?, ?, ?)");
+  const st = statements(db);
   const sessions: string[] = [];
   db.exec("BEGIN");
   for (let s = 0; s < size.sessions; s++) {
-    const sid = id("ses");
-    sessions.push(sid);
-    const t = now + s * 1000;
-    ses.run(sid, project, repo, `Session ${s}: ${text(40, s)}`, t, t);
-    for (let m = 0; m < size.messagesPerSession; m++) addMessage(msg, prt, sid, repo, t + m, size.partsPerMessage, s * 1000 + m);
-    for (let k = 0; k < 3; k++) todo.run(sid, text(30, s + k), k, t, t);
+    sessions.push(insertSession(st, size, project, repo, s, now + s * 1000));
     if (s % 50 === 49) {
       db.exec("COMMIT");
       db.exec("BEGIN");
@@ -56,6 +48,34 @@ export function generate(path: string, size: Size, project: string, repo: string
   db.exec("COMMIT");
   db.close();
   return { sessions };
+}
+
+/** One more session of the size's shape (as OpenCode would add it while the database is in use). */
+export function addGeneratedSession(path: string, size: Size, project: string, repo: string, seed: number): string {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("BEGIN");
+  const sid = insertSession(statements(db), size, project, repo, seed, Date.now());
+  db.exec("COMMIT");
+  db.close();
+  return sid;
+}
+
+function statements(db: DatabaseSync) {
+  return {
+    ses: db.prepare("INSERT INTO session (id, project_id, slug, directory, path, title, version, time_created, time_updated) VALUES (?, ?, 'bench', ?, '', ?, '1.18.33', ?, ?)"),
+    msg: db.prepare("INSERT INTO message (id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?)"),
+    prt: db.prepare("INSERT INTO part (id, message_id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?, ?)"),
+    todo: db.prepare("INSERT INTO todo (session_id, content, status, priority, position, time_created, time_updated) VALUES (?, ?, 'pending', 'medium', ?, ?, ?)"),
+  };
+}
+
+function insertSession(st: ReturnType<typeof statements>, size: Size, project: string, repo: string, s: number, t: number): string {
+  const sid = id("ses");
+  st.ses.run(sid, project, repo, `Session ${s}: ${text(40, s)}`, t, t);
+  for (let m = 0; m < size.messagesPerSession; m++) addMessage(st.msg, st.prt, sid, repo, t + m, size.partsPerMessage, s * 1000 + m);
+  for (let k = 0; k < 3; k++) st.todo.run(sid, text(30, s + k), k, t, t);
+  return sid;
 }
 
 type Stmt = ReturnType<DatabaseSync["prepare"]>;

@@ -1,25 +1,28 @@
 // npm run bench [-- --quick | S M L] [--only=sizes,reconcile,growth,actions,stall,plugin]: oc-sync against the loopback git server at realistic sizes.
-// Every figure is measured in this one run; speed targets are ratios to a plain-git lower bound
-// measured beside it, because this machine is shared and noisy.
+// Every figure is measured in this one run; speed targets are ratios to the floor (bench/floor.ts:
+// one JSON file per session with plain git) or to a plain bare clone, measured beside it, because
+// this machine is shared and noisy.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { promisify } from "node:util";
 import { deflateSync } from "node:zlib";
-import { loadContext } from "../client/sync/context.js";
+import { loadContext, type SyncContext } from "../client/sync/context.js";
 import { runSync } from "../client/sync/cycle.js";
 import { encodeRecord, makeRecord } from "../core/record.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
 import { createDatabase, DEMO_PROJECT, makeHome, type TestHome } from "../test/support/opencode-home.js";
+import { benchActionJob } from "./action-job.js";
 import { replayMonth } from "./actions-minutes.js";
+import { floorCloneAll, floorPullNew, floorPushAll, floorPushSession, type FloorRemote } from "./floor.js";
 import { median } from "./median.js";
 import { measurePluginOverhead } from "./plugin-overhead.js";
 import { measurePluginStall } from "../test/support/plugin-stall.js";
-import { addMessage, generate, SIZES, type Size } from "./generate.js";
+import { addGeneratedSession, addMessage, generate, SIZES, type Size } from "./generate.js";
 
 const run = promisify(execFile);
 const TOKEN = "bench_token_0123456789abcdef";
@@ -72,106 +75,171 @@ async function gitServerProcess(root: string): Promise<{ url: (repo: string) => 
   };
 }
 
+/** One size's run: the generated machine A, the loopback server, and the floor's three remotes (floor-0..2.git). */
+interface SizeRun {
+  readonly size: Size;
+  readonly root: string;
+  readonly srv: string;
+  readonly server: Awaited<ReturnType<typeof gitServerProcess>>;
+  readonly env: Record<string, string>;
+  readonly A: TestHome;
+  readonly sessions: readonly string[];
+}
+
+const AUTH = { token: TOKEN };
+const floorRemote = (r: SizeRun, i: number): FloorRemote => ({ url: r.server.url(`floor-${i}.git`), auth: AUTH });
+const floorCheckout = (r: SizeRun, i: number) => join(r.root, `floor-push-${i}`);
+const timesFloor = (ms: number, floorMs: number) => `${(ms / floorMs).toFixed(2)}× floor (${secs(floorMs)})`;
+const peakGoal = (size: Size) => `peak ≤ ${size.name === "R" ? 200 : 400} MB`;
+const countRows = (db: DatabaseSync, table: string) => Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+const mainOf = async (r: SizeRun) => (await runGit(["--git-dir", join(r.srv, "sync.git"), "rev-parse", "main"])).stdout.toString().trim();
+
+/** A repository's objects on disk, packed and loose, and how many (`git count-objects -v`). */
+async function repoSize(gitDir: string): Promise<{ kib: number; objects: number }> {
+  const out = (await runGit(["--git-dir", gitDir, "count-objects", "-v"])).stdout.toString();
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(out)![1]);
+  return { kib: field("size-pack") + field("size"), objects: field("in-pack") + field("count") };
+}
+
 async function benchSize(size: Size): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), `oc-sync-bench-${size.name}-`));
   try {
     const srv = join(root, "srv");
-    await runGit(["init", "--bare", "-q", "-b", "main", join(srv, "sync.git")]);
+    for (const repo of ["sync.git", "floor-0.git", "floor-1.git", "floor-2.git"]) await runGit(["init", "--bare", "-q", "-b", "main", join(srv, repo)]);
+    // The floor's pushed pack is kept as it came, as oc-sync's is (git unpacks a push of under 100 objects into loose files).
+    for (let i = 0; i < 3; i++) await runGit(["--git-dir", join(srv, `floor-${i}.git`), "config", "receive.unpackLimit", "1"]);
     const server = await gitServerProcess(srv);
     const env = { OC_SYNC_REMOTE: server.url("sync.git"), OC_SYNC_TOKEN: TOKEN };
     const A = makeHome(root, "a", env);
     const t0 = performance.now();
     const { sessions } = generate(A.db, size, DEMO_PROJECT, A.repo);
     const counts = new DatabaseSync(A.db, { readOnly: true });
-    const n = (t: string) => Number((counts.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n);
+    const n = (t: string) => countRows(counts, t);
     const shape = `${n("session")} sessions, ${n("message")} messages, ${n("part")} parts, ${(statSync(A.db).size / 1e6).toFixed(0)} MB`;
     counts.close();
     console.error(`[${size.name}] generated ${shape} in ${secs(performance.now() - t0)}`);
-
-    const initial = await cliSync(A);
-    row(size.name, "initial sync (push all)", secs(initial.ms), `peak ${initial.maxRssMb.toFixed(0)} MB`, "target < 60 s, < 400 MB");
-
-    // First pull: new machines where OpenCode has run (an empty database, in WAL mode as OpenCode
-    // leaves it), beside plain git cloning the same repo from the same server. Three of each but at
-    // L, alternating, so a neighbour's burst moves the median little.
-    const pulls: { ms: number; maxRssMb: number }[] = [];
-    const clones: number[] = [];
-    const machines: TestHome[] = [];
-    for (let i = 0; i < (size.name === "L" ? 1 : 3); i++) {
-      const h = makeHome(root, `b${i}`, env);
-      createDatabase(h).close();
-      pulls.push(await cliSync(h));
-      machines.push(h);
-      const clone = join(root, "clone.git");
-      const t = performance.now();
-      await runGit(["clone", "-q", "--bare", server.url("sync.git"), clone], { auth: { token: TOKEN } });
-      clones.push(performance.now() - t);
-      rmSync(clone, { recursive: true, force: true });
-    }
-    const B = machines[0]!;
-    const pullMs = median(pulls.map((p) => p.ms));
-    row(
-      size.name,
-      "first pull onto a new machine",
-      secs(pullMs),
-      `${pulls.length > 1 ? `runs ${pulls.map((p) => secs(p.ms)).join(", ")}; ` : ""}${(pullMs / median(clones)).toFixed(2)}× plain git clone (${secs(median(clones))}), peak ${Math.max(...pulls.map((p) => p.maxRssMb)).toFixed(0)} MB`,
-      size.name === "R" ? "best existing tool: 4.8 s on this shape" : "",
-    );
-
-    // Incremental: one message with ten parts, full cycle (detect, commit, push), in process.
+    const r: SizeRun = { size, root, srv, server, env, A, sessions };
+    await initialPush(r);
+    const { B, floorClone } = await firstPulls(r);
     const ctxA = await loadContext({ env: A.env });
-    const inc: { ms: number; cpuMs: number }[] = [];
-    for (let i = 0; i < 5; i++) {
-      addOneMessage(A, sessions[i % sessions.length]!);
-      inc.push(await timed(() => runSync(ctxA)));
-    }
-    // Lower bound: the same files written and pushed with plain git in an existing checkout.
-    const checkout = join(root, "checkout");
-    await runGit(["clone", "-q", join(srv, "sync.git"), checkout]);
-    await runGit(["-C", checkout, "config", "gc.auto", "0"]);
-    const plain: number[] = [];
-    // The push alone: the receiving git's connectivity check grows with the repo, for plain git as for oc-sync.
-    const pushOnly: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const files = Array.from({ length: 12 }, (_, k) => [`db/sessions/${sessions[i]}/bench/${Date.now()}-${k}.json`, JSON.stringify({ k, text: "x".repeat(900) })] as const);
-      const t = performance.now();
-      for (const [p, c] of files) {
-        mkdirSync(dirname(join(checkout, p)), { recursive: true });
-        writeFileSync(join(checkout, p), c);
-      }
-      await runGit(["-C", checkout, "add", "-A"]);
-      await runGit(["-C", checkout, "commit", "-q", "-m", "plain"]);
-      const p = performance.now();
-      await runGit(["-C", checkout, "push", "-q", join(srv, "sync.git"), "HEAD:refs/heads/plain-bound"]);
-      pushOnly.push(performance.now() - p);
-      plain.push(performance.now() - t);
-    }
-    const incMs = median(inc.map((x) => x.ms));
-    row(size.name, "incremental: 1 message + 10 parts", secs(incMs), `${(incMs / median(plain)).toFixed(2)}× plain git (${secs(median(plain))}, of which its push ${secs(median(pushOnly))}), CPU ${median(inc.map((x) => x.cpuMs)).toFixed(0)} ms`, "target ≤ 1.5× plain git, < 500 ms CPU");
-
-    // Pull: 1,000 remote records into B's database while an "OpenCode" writer keeps writing.
-    for (let i = 0; i < 91; i++) addOneMessage(A, sessions[(i * 7) % sessions.length]!);
-    await runSync(ctxA);
-    const writer = spawn(process.execPath, ["-e", `
-      const {DatabaseSync}=require("node:sqlite"); const d=new DatabaseSync(${JSON.stringify(B.db)}); d.exec("PRAGMA busy_timeout=5000");
-      let worst=0; const end=Date.now()+120000;
-      (function tick(){ const t=Date.now(); try{ d.exec("BEGIN IMMEDIATE"); d.exec("COMMIT"); }catch(e){ worst=1e9 } worst=Math.max(worst,Date.now()-t);
-        if(Date.now()<end) setTimeout(tick,20); })();
-      process.on("SIGTERM",()=>{ console.log(worst); process.exit(0); });`], { stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise((r) => setTimeout(r, 300));
-    const ctxB = await loadContext({ env: B.env });
-    const pull = await timed(() => runSync(ctxB));
-    const worst = await new Promise<number>((resolve) => {
-      let out = "";
-      writer.stdout.on("data", (d: Buffer) => (out += d));
-      writer.on("close", () => resolve(Number(out.trim())));
-      writer.kill("SIGTERM");
-    });
-    row(size.name, `pull: ${pull.value.applied} records into the database`, secs(pull.ms), `OpenCode writer waited at most ${worst} ms`, "target: never near the 5 s busy timeout");
+    const heads = await incremental(r, ctxA);
+    const ctxB = await pullRecords(r, ctxA, B);
+    await pullNewSession(r, ctxA, ctxB, floorClone);
+    floorClone.db.close();
+    await actionJob(r, heads);
     await server.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** oc-sync's initial sync through the CLI, then the floor's initial push three times (one fresh remote each). */
+async function initialPush(r: SizeRun): Promise<void> {
+  const initial = await cliSync(r.A);
+  const remote = await repoSize(join(r.srv, "sync.git"));
+  const floorMs: number[] = [];
+  for (let i = 0; i < 3; i++) floorMs.push(await floorPushAll(r.A.db, floorCheckout(r, i), floorRemote(r, i)));
+  const floor = await repoSize(join(r.srv, "floor-0.git"));
+  row(r.size.name, "initial sync (push all)", secs(initial.ms), `${timesFloor(initial.ms, median(floorMs))}, peak ${initial.maxRssMb.toFixed(0)} MB`, `target ≤ 0.5× floor, ${peakGoal(r.size)}`);
+  const mb = (kib: number) => `${(kib / 1024).toFixed(1)} MB`;
+  row(r.size.name, "remote after the initial push", mb(remote.kib), `${(remote.kib / floor.kib).toFixed(2)}× floor (${mb(floor.kib)}); ${remote.objects} objects, floor ${floor.objects}`, "target ≤ 4× floor");
+}
+
+/**
+ * First pull: new machines where OpenCode has run (an empty database, in WAL mode as OpenCode
+ * leaves it), alternating with the floor's clone and import from floor-0.git into the same kind of
+ * database. Three of each but at L, so a neighbour's burst moves the median little. The first
+ * machine and the first floor clone stay for the pulls after.
+ */
+async function firstPulls(r: SizeRun): Promise<{ B: TestHome; floorClone: { dir: string; db: DatabaseSync } }> {
+  const pulls: { ms: number; maxRssMb: number }[] = [];
+  const floorMs: number[] = [];
+  const machines: TestHome[] = [];
+  const floorDbs: DatabaseSync[] = [];
+  for (let i = 0; i < (r.size.name === "L" ? 1 : 3); i++) {
+    const h = makeHome(r.root, `b${i}`, r.env);
+    createDatabase(h).close();
+    pulls.push(await cliSync(h));
+    machines.push(h);
+    floorDbs.push(createDatabase(makeHome(r.root, `floor-b${i}`)));
+    floorMs.push(await floorCloneAll(floorRemote(r, 0), join(r.root, `floor-clone-${i}`), floorDbs[i]!));
+  }
+  const floorSessions = countRows(floorDbs[0]!, "session");
+  if (floorSessions !== r.sessions.length) throw new Error(`the floor imported ${floorSessions} sessions of ${r.sessions.length}`);
+  for (const db of floorDbs.slice(1)) db.close();
+  const pullMs = median(pulls.map((p) => p.ms));
+  const runs = pulls.length > 1 ? `runs ${pulls.map((p) => secs(p.ms)).join(", ")}; ` : "";
+  const goal = `target ≤ 1.5× floor, ${peakGoal(r.size)}${r.size.name === "R" ? "; best existing tool: 4.8 s on this shape" : ""}`;
+  row(r.size.name, "first pull onto a new machine", secs(pullMs), `${runs}${timesFloor(pullMs, median(floorMs))}, peak ${Math.max(...pulls.map((p) => p.maxRssMb)).toFixed(0)} MB`, goal);
+  return { B: machines[0]!, floorClone: { dir: join(r.root, "floor-clone-0"), db: floorDbs[0]! } };
+}
+
+/**
+ * Incremental: one message with ten parts, oc-sync's full cycle (detect, commit, push) in process,
+ * alternating with the floor's one-file push of that session to floor-1.git. Returns main after
+ * each sync (and before the first), for the Action job.
+ */
+async function incremental(r: SizeRun, ctxA: SyncContext): Promise<string[]> {
+  const inc: { ms: number; cpuMs: number }[] = [];
+  const floorMs: number[] = [];
+  const heads = [await mainOf(r)];
+  for (let i = 0; i < 5; i++) {
+    const session = r.sessions[i % r.sessions.length]!;
+    addOneMessage(r.A, session);
+    inc.push(await timed(() => runSync(ctxA)));
+    heads.push(await mainOf(r));
+    floorMs.push(await floorPushSession(r.A.db, floorCheckout(r, 1), session, floorRemote(r, 1)));
+  }
+  const incMs = median(inc.map((x) => x.ms));
+  row(r.size.name, "incremental: 1 message + 10 parts", secs(incMs), `${timesFloor(incMs, median(floorMs))}: its session's file pushed; CPU ${median(inc.map((x) => x.cpuMs)).toFixed(0)} ms`, "target ≤ 2.5× floor, < 500 ms CPU");
+  return heads;
+}
+
+/** Pull: 1,000 remote records into B's database while an "OpenCode" writer keeps writing. */
+async function pullRecords(r: SizeRun, ctxA: SyncContext, B: TestHome): Promise<SyncContext> {
+  for (let i = 0; i < 91; i++) addOneMessage(r.A, r.sessions[(i * 7) % r.sessions.length]!);
+  await runSync(ctxA);
+  const writer = spawn(process.execPath, ["-e", `
+    const {DatabaseSync}=require("node:sqlite"); const d=new DatabaseSync(${JSON.stringify(B.db)}); d.exec("PRAGMA busy_timeout=5000");
+    let worst=0; const end=Date.now()+120000;
+    (function tick(){ const t=Date.now(); try{ d.exec("BEGIN IMMEDIATE"); d.exec("COMMIT"); }catch(e){ worst=1e9 } worst=Math.max(worst,Date.now()-t);
+      if(Date.now()<end) setTimeout(tick,20); })();
+    process.on("SIGTERM",()=>{ console.log(worst); process.exit(0); });`], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const ctxB = await loadContext({ env: B.env });
+  const pull = await timed(() => runSync(ctxB));
+  const worst = await new Promise<number>((resolve) => {
+    let out = "";
+    writer.stdout.on("data", (d: Buffer) => (out += d));
+    writer.on("close", () => resolve(Number(out.trim())));
+    writer.kill("SIGTERM");
+  });
+  row(r.size.name, `pull: ${pull.value.applied} records into the database`, secs(pull.ms), `OpenCode writer waited at most ${worst} ms`, "target: never near the 5 s busy timeout");
+  return ctxB;
+}
+
+/** Pull one new session: A adds one of the size's shape and syncs, then B syncs; beside it the floor's one-file pull into its first clone. */
+async function pullNewSession(r: SizeRun, ctxA: SyncContext, ctxB: SyncContext, floorClone: { dir: string; db: DatabaseSync }): Promise<void> {
+  const pulls: number[] = [];
+  const floorMs: number[] = [];
+  let applied = 0;
+  for (let i = 0; i < 3; i++) {
+    const session = addGeneratedSession(r.A.db, r.size, DEMO_PROJECT, r.A.repo, r.size.sessions + i);
+    await runSync(ctxA);
+    const pull = await timed(() => runSync(ctxB));
+    pulls.push(pull.ms);
+    applied = pull.value.applied;
+    await floorPushSession(r.A.db, floorCheckout(r, 0), session, floorRemote(r, 0));
+    floorMs.push(await floorPullNew(floorRemote(r, 0), floorClone.dir, floorClone.db));
+  }
+  row(r.size.name, `pull 1 new session (${applied} records)`, secs(median(pulls)), timesFloor(median(pulls), median(floorMs)), "target ≤ 2.5× floor");
+}
+
+async function actionJob(r: SizeRun, heads: readonly string[]): Promise<void> {
+  const runs = await benchActionJob(r.root, r.srv, join(r.srv, "sync.git"), r.server.url, AUTH, heads.slice(-3) as [string, string, string]);
+  const job = median(runs.jobMs);
+  const clone = median(runs.bareCloneMs);
+  row(r.size.name, "Action job: checkout + merge of 1 branch (1 message)", secs(job), `${(job / clone).toFixed(2)}× plain git clone --bare (${secs(clone)}); runs ${runs.jobMs.map(secs).join(", ")}, checkout ${secs(median(runs.checkoutMs))} of each`, "target ≤ 1.5× a bare clone");
 }
 
 async function benchReconcile(): Promise<void> {
@@ -213,7 +281,7 @@ async function benchGrowth(syncs: number): Promise<void> {
     const ctx = await loadContext({ env: A.env });
     await runSync(ctx);
     await runGit(["--git-dir", remote, "repack", "-a", "-d", "-q"]);
-    const sizeOf = async () => Number(/size-pack: (\d+)/.exec((await runGit(["--git-dir", remote, "count-objects", "-v"])).stdout.toString())![1]) * 1024;
+    const sizeOf = async () => (await repoSize(remote)).kib * 1024;
     const before = await sizeOf();
     let added = 0;
     const repo = new GitRepo(remote);

@@ -22548,17 +22548,19 @@ function readInputs(env = process.env) {
   const strategy = getInput("strategy") || "auto-merge";
   if (!isStrategy(strategy)) throw new Error(`input "strategy" is "${strategy}"; allowed: ${strategies.join(", ")}`);
   const token = getInput("token", { required: true });
-  const repository = env.GITHUB_REPOSITORY;
-  const workspace = env.GITHUB_WORKSPACE;
-  if (!repository || !workspace) throw new Error("GITHUB_REPOSITORY and GITHUB_WORKSPACE must be set: run this inside a GitHub Actions job, after actions/checkout");
   return {
     strategy,
     dryRun: getBooleanInput("dry-run"),
     token,
-    repository,
+    repository: runnerVariable(env, "GITHUB_REPOSITORY", "the repository to merge in"),
     serverUrl: env.GITHUB_SERVER_URL || "https://github.com",
-    workspace
+    temp: runnerVariable(env, "RUNNER_TEMP", "the folder the Action fetches the repository into")
   };
+}
+function runnerVariable(env, name, what) {
+  const value = env[name];
+  if (!value) throw new Error(`${name} (${what}) is not set: run this Action as a step of a GitHub Actions job, where the runner sets it`);
+  return value;
 }
 
 // action/run.ts
@@ -22567,7 +22569,7 @@ async function run() {
     const inputs = readInputs();
     const auth = { token: inputs.token };
     for (const s of secretForms(auth)) setSecret(s);
-    const repo = new GitRepo(join4(inputs.workspace, ".git"));
+    const repo = await GitRepo.open(join4(inputs.temp, "oc-sync.git"));
     const remote = { url: `${inputs.serverUrl}/${inputs.repository}.git`, auth };
     try {
       const result = await mergeAllBranches(repo, remote, { strategy: inputs.strategy, dryRun: inputs.dryRun, who: "oc-sync action" });

@@ -31380,6 +31380,7 @@ var SyncScheduler = class {
 
 // client/github/workflow.ts
 var ACTION_DIR = ".github/actions/oc-sync";
+var CHECKOUT_ACTION = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0";
 var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
 # (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
 name: oc-sync merge
@@ -31401,9 +31402,14 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 10
     steps:
-      - uses: actions/checkout@v4
+      # Only the vendored Action reaches the runner's disk: one commit, no history, no record blobs
+      # (partial clone), no token left in .git/config. The Action fetches what it merges itself,
+      # into a bare repository of its own, so a run costs about one bare clone of the sync repo.
+      - uses: ${CHECKOUT_ACTION}
         with:
-          fetch-depth: 0
+          sparse-checkout: ${ACTION_DIR}
+          fetch-depth: 1
+          filter: blob:none
           persist-credentials: false
       - uses: ./${ACTION_DIR}
 `;

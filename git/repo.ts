@@ -1,4 +1,4 @@
-// A bare repository oc-sync owns (the client's local clone, or the Action's workspace .git):
+// A bare repository oc-sync owns (the client's local clone, or the Action's under RUNNER_TEMP):
 // read trees and blobs, build commits without a working tree, and inspect history.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

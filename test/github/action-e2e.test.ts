@@ -4,8 +4,11 @@ import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKFLOW, WORKFLOW_PATH } from "../../client/github/workflow.js";
+import { GitRepo } from "../../git/repo.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
+import { checkout, checkoutStepInputs } from "../support/github/runner.js";
 import { startGitHubStandIn, type GitHubStandIn } from "../support/github/standin.js";
 import { addSession, makeHome, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
 import { tempDir } from "../support/tmp.js";
@@ -34,6 +37,21 @@ const cli = async (h: TestHome, ...args: string[]) => {
 };
 const runsOf = () => gh.runner.runs.get("ana/oc-data") ?? [];
 const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
+const setTheme = (h: TestHome, theme: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(/"theme": "[^"]*"/, `"theme": "${theme}"`));
+const isInMain = async (machine: string) => (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "merge-base", "--is-ancestor", `machines/${machine}`, "main"], { okCodes: [1] })).code === 0;
+/** gamma moves main; alpha and beta then change the same setting: only the Action may decide those. */
+async function competingThemes(name: string): Promise<void> {
+  const [a, b, c] = homes as [TestHome, TestHome, TestHome];
+  setTheme(c, `gamma-${name}`);
+  await cli(c, "sync");
+  setTheme(a, `alpha-${name}`);
+  setTheme(b, `beta-${name}`);
+}
+/** Every machine syncs twice (the second round brings each what the others' first round merged); their themes. */
+async function convergedThemes(): Promise<Set<string>> {
+  for (let round = 0; round < 2; round++) for (const h of homes) await cli(h, "sync");
+  return new Set(homes.map((h) => /"theme": "([^"]*)"/.exec(readFileSync(cfg(h), "utf8"))![1]!));
+}
 // Each step runs the CLI several times as child processes; give them room on a busy machine.
 const SLOW = 180_000;
 
@@ -139,6 +157,41 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(merged.map((r) => r.log).join("\n")).toMatch(/config\/opencode\.jsonc: concurrent → merged/);
   }, SLOW);
 
+  it("an older workflow in the sync repo (a full checkout) is replaced by the next init --github", async () => {
+    const [a] = homes as [TestHome];
+    const older = WORKFLOW.replace(/ {6}# Only the vendored[\s\S]*?(?= {6}- uses: \.\/)/, "      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0\n          persist-credentials: false\n");
+    expect(older).not.toBe(WORKFLOW);
+    const server = new GitRepo(gh.gitDir("ana/oc-data"));
+    const main = (await server.revParse("refs/heads/main"))!;
+    const commit = await server.commit({ parents: [main], message: "an older oc-sync's workflow [skip ci]", changes: [[WORKFLOW_PATH, Buffer.from(older)]] });
+    await server.updateRef("refs/heads/main", commit, main);
+    const r = await cli(a, "init", "--github", "ana/oc-data", "--machine", "alpha");
+    expect(r.stdout).toMatch(/installed the merge workflow/);
+    expect((await server.readBlob(`refs/heads/main:${WORKFLOW_PATH}`))?.toString()).toBe(WORKFLOW);
+    server.close();
+    await gh.runner.idle();
+    for (const h of homes) await cli(h, "sync");
+  }, SLOW);
+
+  it("a run puts only the vendored Action on the runner's disk (no record file, no record blob), and its merge lands", async () => {
+    const [a, b] = homes as [TestHome, TestHome];
+    await competingThemes("checkout");
+    const before = runsOf().length;
+    for (const h of [a, b]) expect(JSON.parse((await cli(h, "sync", "--json")).stdout)).toMatchObject({ outcome: "waiting-for-action" });
+    await gh.runner.idle();
+    const runs = runsOf().slice(0, runsOf().length - before);
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    const tree = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "ls-tree", "-r", "--name-only", "main"])).stdout.toString();
+    expect(tree).toMatch(/^db\//m);
+    for (const run of runs.filter((x) => x.conclusion !== "cancelled")) {
+      expect(run.conclusion, run.log).toBe("success");
+      expect(run.checkedOut?.files).toEqual([".github/actions/oc-sync/action.yml", ".github/actions/oc-sync/dist/action.js"]);
+      expect(run.checkedOut?.blobs).toBe(2);
+    }
+    expect([await isInMain("alpha"), await isInMain("beta")]).toEqual([true, true]);
+    expect((await convergedThemes()).size).toBe(1);
+  }, SLOW);
+
   it("logs, job summaries and the repository's history hold no plaintext secret", async () => {
     const everything = runsOf().map((r) => r.log + r.summary + JSON.stringify(r.outputs)).join("\n");
     const objects = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "cat-file", "--batch-all-objects", "--batch"])).stdout.toString("latin1");
@@ -151,15 +204,9 @@ describe("the merge Action through a GitHub stand-in", () => {
   }, SLOW);
 
   it("two Action runs racing for main lose nothing", async () => {
-    const [a, b, c] = homes as [TestHome, TestHome, TestHome];
-    const setTheme = (h: TestHome, theme: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(/"theme": "[^"]*"/, `"theme": "${theme}"`));
-    const isInMain = async (machine: string) => (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "merge-base", "--is-ancestor", `machines/${machine}`, "main"], { okCodes: [1] })).code === 0;
-    // gamma moves main; alpha and beta then change the same setting: only the Action may decide those.
-    setTheme(c, "gamma-theme");
-    await cli(c, "sync");
-    setTheme(a, "alpha-theme");
+    const [a, b] = homes as [TestHome, TestHome];
+    await competingThemes("theme");
     writeFileSync(join(a.config, "AGENTS.md"), "alpha's rules\n");
-    setTheme(b, "beta-theme");
     writeFileSync(join(b.config, "tui.json"), '{"from":"beta"}');
     gh.runner.hold();
     expect(JSON.parse((await cli(a, "sync", "--json")).stdout)).toMatchObject({ outcome: "waiting-for-action" });
@@ -170,15 +217,12 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect([await isInMain("alpha"), await isInMain("beta")]).toEqual([true, true]);
     gh.runner.release();
     await gh.runner.idle();
-    for (const h of homes) await cli(h, "sync");
-    for (const h of homes) await cli(h, "sync");
-    const themes = new Set<string>();
+    const themes = await convergedThemes();
+    expect(themes.size).toBe(1);
     for (const h of homes) {
       expect(readFileSync(join(h.config, "AGENTS.md"), "utf8")).toBe("alpha's rules\n");
       expect(readFileSync(join(h.config, "tui.json"), "utf8")).toBe('{"from":"beta"}');
-      themes.add(/"theme": "([^"]*)"/.exec(readFileSync(cfg(h), "utf8"))![1]!);
     }
-    expect(themes.size).toBe(1);
     // The two values that lost are kept as conflicts.
     const conflicts = JSON.parse((await cli(a, "conflicts", "--json")).stdout) as unknown[];
     const lost = ["gamma-theme", "alpha-theme", "beta-theme"].filter((t) => !themes.has(t));
@@ -210,9 +254,8 @@ async function runActionDirectly(): Promise<void> {
   gh.addUser(token, { login: "github-actions", workflows: false });
   const temp = await tempDir("oc-sync-race-");
   const ws = join(temp, "ws");
-  await runGit(["init", "-q", ws]);
-  await runGit(["-C", ws, "fetch", "-q", `${gh.gitUrl}/ana/oc-data.git`, "+refs/heads/*:refs/remotes/origin/*"], { auth: { token } });
-  await runGit(["-C", ws, "checkout", "-q", "--detach", "refs/remotes/origin/main"]);
+  const main = (await runGit(["--git-dir", gh.gitDir("ana/oc-data"), "rev-parse", "main"])).stdout.toString().trim();
+  await checkout(ws, `${gh.gitUrl}/ana/oc-data.git`, token, { sha: main, branch: "main" }, checkoutStepInputs(WORKFLOW));
   writeFileSync(join(temp, "summary"), "");
   writeFileSync(join(temp, "output"), "");
   const code = await new Promise<number>((resolve) => {

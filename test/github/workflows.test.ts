@@ -1,11 +1,13 @@
 // The project's own workflows cannot run here; what can be checked is: they parse, every action is
-// pinned by commit, permissions are read-only, `uses: ./` passes only inputs action.yml declares,
-// and every `npm run` names a script package.json has.
+// pinned by commit (actions/checkout as in the workflow oc-sync installs), permissions are
+// read-only, `uses: ./` passes only inputs action.yml declares, and every `npm run` names a
+// script package.json has.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { CHECKOUT_ACTION } from "../../client/github/workflow.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIR = join(ROOT, ".github", "workflows");
@@ -30,6 +32,12 @@ describe("the project's workflows", () => {
     const remote = steps.filter(([, s]) => s.uses && s.uses !== "./");
     expect(remote.length).toBeGreaterThan(0);
     for (const [name, s] of remote) expect(s.uses, name).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+  });
+
+  it("pin actions/checkout as the workflow oc-sync installs does (commit and version comment)", () => {
+    const pins = readdirSync(DIR).flatMap((name) => [...readFileSync(join(DIR, name), "utf8").matchAll(/uses: (actions\/checkout@.*)$/gm)].map((m) => m[1]));
+    expect(pins.length).toBeGreaterThan(0);
+    expect(new Set(pins)).toEqual(new Set([CHECKOUT_ACTION]));
   });
 
   it("run the Action from this checkout with only the inputs it declares, in dry run", () => {

@@ -2,13 +2,14 @@
 // a push to a branch runs the workflows of the *pushed commit* whose `on.push.branches` match;
 // a head commit saying [skip ci] starts nothing; pushes made with the run's GITHUB_TOKEN start
 // nothing; one job at a time per concurrency group, a newer pending run replacing the older
-// pending one; each job checks the repository out into a fresh workspace and runs the action's
-// `runs.main` under node24 with GitHub's environment (GITHUB_*, INPUT_* from action.yml
-// defaults and `with:`, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP).
+// pending one; each job checks the repository out into a fresh workspace the way actions/checkout
+// does with the step's `with:` (see checkout below) and runs the action's `runs.main` under node24
+// with GitHub's environment (GITHUB_*, INPUT_* from action.yml defaults and `with:`,
+// GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parse } from "yaml";
 import { runGit } from "../../../git/run.js";
 
@@ -23,6 +24,8 @@ export interface WorkflowRun {
   log: string;
   summary: string;
   outputs: Record<string, string>;
+  /** What the checkout step left on the runner's disk: the workspace's files, and the blobs in its .git. */
+  checkedOut: { files: string[]; blobs: number } | null;
 }
 
 interface Workflow {
@@ -120,7 +123,7 @@ export class ActionsRunner {
   }
 
   private enqueue(repo: RunnerRepo, wf: Workflow, event: WorkflowRun["event"], branch: string, sha: string): void {
-    const run: WorkflowRun = { id: this.nextId++, event, head_branch: branch, head_sha: sha, created_at: new Date().toISOString(), status: "queued", conclusion: null, log: "", summary: "", outputs: {} };
+    const run: WorkflowRun = { id: this.nextId++, event, head_branch: branch, head_sha: sha, created_at: new Date().toISOString(), status: "queued", conclusion: null, log: "", summary: "", outputs: {}, checkedOut: null };
     const list = this.runs.get(repo.fullName) ?? [];
     list.unshift(run);
     this.runs.set(repo.fullName, list);
@@ -156,7 +159,10 @@ export class ActionsRunner {
     try {
       for (const job of Object.values(wf.jobs ?? {})) {
         for (const step of job.steps ?? []) {
-          if (step.uses?.startsWith("actions/checkout@")) await this.checkout(repo, workspace, run, token);
+          if (step.uses?.startsWith("actions/checkout@")) {
+            await checkout(workspace, this.o.gitUrl(repo.fullName), token, { sha: run.head_sha, branch: run.head_branch }, step.with ?? {});
+            run.checkedOut = await onDisk(workspace);
+          }
           else if (step.uses?.startsWith("./")) await this.runAction(repo, workspace, temp, step.uses, step.with ?? {}, run, token);
           else throw new Error(`the stand-in runner does not know step ${JSON.stringify(step)}`);
         }
@@ -171,14 +177,6 @@ export class ActionsRunner {
       // A hosted runner's machine is discarded after the job; here its folder is.
       rmSync(temp, { recursive: true, force: true });
     }
-  }
-
-  /** actions/checkout with fetch-depth 0 and persist-credentials false. */
-  private async checkout(repo: RunnerRepo, workspace: string, run: WorkflowRun, token: string): Promise<void> {
-    const auth = { token };
-    await runGit(["init", "-q", workspace]);
-    await runGit(["-C", workspace, "fetch", "-q", "--no-tags", this.o.gitUrl(repo.fullName), "+refs/heads/*:refs/remotes/origin/*"], { auth });
-    await runGit(["-C", workspace, "checkout", "-q", "--detach", run.head_sha]);
   }
 
   private async runAction(repo: RunnerRepo, workspace: string, temp: string, uses: string, withInputs: Record<string, unknown>, run: WorkflowRun, token: string): Promise<void> {
@@ -224,6 +222,59 @@ export class ActionsRunner {
     Object.assign(run.outputs, parseOutputs(readFileSync(output, "utf8")));
     if (code !== 0) throw new Error(`action ${uses} exited with ${code}`);
   }
+}
+
+/** The `with:` of the first job's actions/checkout step in a workflow's text. */
+export function checkoutStepInputs(workflow: string): Record<string, unknown> {
+  const jobs = Object.values((parse(workflow) as Workflow).jobs ?? {});
+  const step = jobs[0]?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
+  if (!step) throw new Error("the workflow's first job has no actions/checkout step");
+  return step.with ?? {};
+}
+
+/** The inputs of actions/checkout (its action.yml) this stand-in implements; any other is refused, not ignored. */
+const CHECKOUT_INPUTS = ["fetch-depth", "filter", "sparse-checkout", "persist-credentials"];
+
+/**
+ * actions/checkout as its source (git-source-provider.ts) does it, for a branch's commit: init,
+ * add the remote, fetch (`fetch-depth` commits of that commit, default 1, or every branch and then
+ * that commit at 0; `filter`, which a sparse checkout defaults to blob:none), `git sparse-checkout
+ * set` of the patterns (cone mode, its default), then a checkout, which fetches the blobs it lacks.
+ * The token reaches git through the environment only: what `persist-credentials: false` leaves.
+ */
+export async function checkout(workspace: string, url: string, token: string, head: { sha: string; branch: string }, inputs: Record<string, unknown>): Promise<void> {
+  const unknown = Object.keys(inputs).filter((k) => !CHECKOUT_INPUTS.includes(k));
+  if (unknown.length) throw new Error(`the stand-in runner does not implement actions/checkout's input(s) ${unknown.join(", ")}`);
+  if (String(inputs["persist-credentials"] ?? true) !== "false") throw new Error("the stand-in runner implements actions/checkout only with persist-credentials: false");
+  const depth = Number(inputs["fetch-depth"] ?? 1);
+  const sparse = String(inputs["sparse-checkout"] ?? "").split("\n").map((p) => p.trim()).filter(Boolean);
+  const filter = inputs.filter !== undefined ? String(inputs.filter) : sparse.length ? "blob:none" : undefined;
+  const git = (args: string[]) => runGit(["-C", workspace, ...args], { auth: { token } });
+  await runGit(["init", "-q", workspace]);
+  await git(["remote", "add", "origin", url]);
+  await git(["config", "--local", "gc.auto", "0"]);
+  const fetch = ["-c", "protocol.version=2", "fetch", "-q", "--no-tags", "--prune", "--no-recurse-submodules"];
+  if (filter) fetch.push(`--filter=${filter}`);
+  const tracking = `refs/remotes/origin/${head.branch}`;
+  if (depth > 0) await git([...fetch, `--depth=${depth}`, "origin", `+${head.sha}:${tracking}`]);
+  else {
+    await git([...fetch, "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]);
+    // The branch may have moved since the run's commit was pushed: the action then fetches that commit.
+    await git([...fetch, "origin", `+${head.sha}:${tracking}`]);
+  }
+  if (sparse.length) await git(["sparse-checkout", "set", ...sparse]);
+  await git(["checkout", "-q", "--force", "-B", head.branch, tracking]);
+}
+
+/** The files a workspace holds outside .git, and how many blobs its object store holds (a partial clone's lacks the rest). */
+async function onDisk(workspace: string): Promise<{ files: string[]; blobs: number }> {
+  const files = readdirSync(workspace, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(workspace, join(e.parentPath, e.name)))
+    .filter((p) => p !== ".git" && !p.startsWith(".git/"))
+    .sort();
+  const types = (await runGit(["-C", workspace, "cat-file", "--batch-all-objects", "--batch-check=%(objecttype)"])).stdout.toString().split("\n");
+  return { files, blobs: types.filter((t) => t === "blob").length };
 }
 
 /** GITHUB_OUTPUT uses `name<<DELIMITER` blocks (what @actions/core writes). */

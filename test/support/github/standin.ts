@@ -69,6 +69,8 @@ export async function startGitHubStandIn(options: { root?: string } = {}): Promi
   async function createRepo(fullName: string, isPrivate: boolean): Promise<string> {
     const gitDir = join(gitRoot, `${fullName}.git`);
     await runGit(["init", "--bare", "-q", "-b", "main", gitDir]);
+    // GitHub serves partial clones (actions/checkout's `filter`); git's server refuses filters unless told.
+    await runGit(["--git-dir", gitDir, "config", "uploadpack.allowFilter", "true"]);
     installWorkflowGuard(gitDir);
     repos.set(fullName, { fullName, private: isPrivate, gitDir });
     return gitDir;
