@@ -1,8 +1,30 @@
 #!/usr/bin/env node
 // Installed command: runs the bundled CLI (see scripts/bundle.mjs), on a Node that has node:sqlite.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(`oc-sync: needs Node 22.13 or newer (it reads OpenCode's database with node:sqlite); this is Node ${process.versions.node}. Install a current Node (https://nodejs.org) and run it again.\n`);
   process.exit(1);
 }
-await import("../dist/cli.js");
+// V8 sizes its young generation for throughput (semi-spaces of up to 32 MB, three of them); a sync
+// allocates fast and keeps little, and with 8 MB a first pull of 503 sessions stays ~100 MB smaller
+// and no slower. The flag only works from the command line, so the command starts Node once more.
+const HEAP = "--max-semi-space-size=8";
+if (!process.execArgv.includes(HEAP)) {
+  const child = spawn(process.execPath, [...process.execArgv, HEAP, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  // A signal for this process is meant for the sync: pass it on, then end as the sync ended.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("error", (e) => {
+    process.stderr.write(`oc-sync: could not start ${process.execPath}: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    if (!signal) process.exit(code ?? 1);
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
+} else {
+  await import("../dist/cli.js");
+}

@@ -99,7 +99,8 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
   };
 
   const spawnCli = (m: Machine, args: string[]): Background => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: m.home.env as NodeJS.ProcessEnv, stdio: ["ignore", "ignore", "pipe"] });
+    // Its own process group, so a kill takes the installed command and the Node it starts, as a power loss would.
+    const child = spawn(process.execPath, [CLI, ...args], { env: m.home.env as NodeJS.ProcessEnv, stdio: ["ignore", "ignore", "pipe"], detached: true });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
     const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
@@ -126,7 +127,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
       setTimeout(() => {
         if (bg.child.exitCode === null && bg.child.signalCode === null) {
           kills++;
-          bg.child.kill("SIGKILL");
+          process.kill(-bg.child.pid!, "SIGKILL");
         }
       }, kill);
     }
