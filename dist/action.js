@@ -21757,6 +21757,10 @@ function parseJson(text, comments) {
 function indentOf(text) {
   return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
 }
+function editOptions(text) {
+  const insertSpaces = !indentOf(text).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
 function mergeJsonText(base, main, branch, comments, sink) {
   const merged = mergeJsonValues(parseJson(base, comments), parseJson(main, comments), parseJson(branch, comments), "", sink);
   if (isDeepStrictEqual2(merged, parseJson(main, comments))) return main;
@@ -21785,8 +21789,7 @@ function safeParse(text) {
   }
 }
 function editInto(text, from, to) {
-  const insertSpaces = !indentOf(text).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  const options = editOptions(text);
   if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
   let out = text;
   const walk = (path, a, b) => {

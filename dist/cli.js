@@ -2378,6 +2378,28 @@ function findNodeAtLocation(root, path) {
   }
   return node2;
 }
+function getNodeValue(node2) {
+  switch (node2.type) {
+    case "array":
+      return node2.children.map(getNodeValue);
+    case "object":
+      const obj = /* @__PURE__ */ Object.create(null);
+      for (let prop of node2.children) {
+        const valueNode = prop.children[1];
+        if (valueNode) {
+          obj[prop.children[0].value] = getNodeValue(valueNode);
+        }
+      }
+      return obj;
+    case "null":
+    case "string":
+    case "number":
+    case "boolean":
+      return node2.value;
+    default:
+      return void 0;
+  }
+}
 function visit(text, visitor, options = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text, false);
   const _jsonPath = [];
@@ -2880,6 +2902,9 @@ var SyntaxKind;
   SyntaxKind2[SyntaxKind2["EOF"] = 17] = "EOF";
 })(SyntaxKind || (SyntaxKind = {}));
 var parse2 = parse;
+var parseTree2 = parseTree;
+var findNodeAtLocation2 = findNodeAtLocation;
+var getNodeValue2 = getNodeValue;
 var ParseErrorCode;
 (function(ParseErrorCode2) {
   ParseErrorCode2[ParseErrorCode2["InvalidSymbol"] = 1] = "InvalidSymbol";
@@ -22860,6 +22885,12 @@ var schema = external_exports.object({
   strategy: external_exports.enum(strategies).default("auto-merge"),
   categories: external_exports.partialRecord(external_exports.enum(categoryNames), external_exports.boolean()).default({}),
   pathMap: external_exports.record(external_exports.string(), external_exports.string()).default({}),
+  /**
+   * This machine's own keys of synced JSON/JSONC config files, by file name in OpenCode's config
+   * folder: JSON pointers (`"opencode.json": ["/model", "/mcp/foo/command"]`), never uploaded from
+   * here and never overwritten here.
+   */
+  local: external_exports.record(external_exports.string().regex(/^[^/\\]+\.jsonc?$/, "a .json or .jsonc file name in OpenCode's config folder, like opencode.json"), external_exports.array(external_exports.string().regex(/^(\/[^/]+)+$/, 'a JSON pointer to a key, like "/model"'))).default({}),
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
   /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
   recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),
@@ -28797,6 +28828,12 @@ function commonLineEndings(base, main2, branch) {
   return { sides: [withLineEnding(base, "lf"), withLineEnding(main2, "lf"), withLineEnding(branch, "lf")], ending };
 }
 
+// core/local-keys.ts
+import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
+
+// core/merge/json.ts
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+
 // core/nesting.ts
 var MAX_NESTING = 512;
 var QUOTE = 34;
@@ -28819,6 +28856,396 @@ function nestsDeeper(json2, limit = MAX_NESTING) {
     } else if (CLOSE.has(c)) depth--;
   }
   return false;
+}
+
+// core/merge/json-value.ts
+import { isDeepStrictEqual } from "node:util";
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function idOf2(v) {
+  if (!isObject2(v)) return void 0;
+  const id = v.id;
+  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
+}
+function isIdArray(v) {
+  if (!Array.isArray(v)) return false;
+  const ids = v.map(idOf2);
+  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
+}
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show = (v) => v === void 0 ? null : JSON.stringify(v);
+function mergeJsonValues(base, main2, branch, at, sink) {
+  if (isDeepStrictEqual(main2, branch)) return main2;
+  if (isDeepStrictEqual(base, main2)) return branch;
+  if (isDeepStrictEqual(base, branch)) return main2;
+  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
+    return mergeObjects(base ?? {}, main2, branch, at, sink);
+  }
+  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
+    return mergeIdArrays(base ?? [], main2, branch, at, sink);
+  }
+  const winner = sink.overlap(at, show(main2), show(branch));
+  return winner === "main" ? main2 : branch;
+}
+function mergeObjects(base, main2, branch, at, sink) {
+  const out = {};
+  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
+  for (const key of keys) {
+    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
+    if (v !== void 0) out[key] = v;
+  }
+  return out;
+}
+function mergeIdArrays(base, main2, branch, at, sink) {
+  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
+  const b = byId(base);
+  const m = byId(main2);
+  const r = byId(branch);
+  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
+  const out = [];
+  for (const id of order) {
+    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
+    if (v !== void 0) out.push(v);
+  }
+  return out;
+}
+
+// node_modules/node-diff3/dist/diff3.mjs
+function LCS(buffer1, buffer2) {
+  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
+  for (let j = 0; j < buffer2.length; j++) {
+    const item = buffer2[j];
+    if (equivalenceClasses[item]) {
+      equivalenceClasses[item].push(j);
+    } else {
+      equivalenceClasses[item] = [j];
+    }
+  }
+  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
+  let candidates = [NULLRESULT];
+  for (let i = 0; i < buffer1.length; i++) {
+    const item = buffer1[i];
+    const buffer2indices = equivalenceClasses[item] || [];
+    let r = 0;
+    let c = candidates[0];
+    for (const j of buffer2indices) {
+      let s;
+      for (s = r; s < candidates.length; s++) {
+        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
+          break;
+        }
+      }
+      if (s < candidates.length) {
+        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
+        if (r === candidates.length) {
+          candidates.push(c);
+        } else {
+          candidates[r] = c;
+        }
+        r = s + 1;
+        c = newCandidate;
+        if (r === candidates.length) {
+          break;
+        }
+      }
+    }
+    candidates[r] = c;
+  }
+  return candidates[candidates.length - 1];
+}
+function diffIndices(buffer1, buffer2) {
+  const lcs = LCS(buffer1, buffer2);
+  let result = [];
+  let tail1 = buffer1.length;
+  let tail2 = buffer2.length;
+  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
+    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
+    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
+    tail1 = candidate.buffer1index;
+    tail2 = candidate.buffer2index;
+    if (mismatchLength1 || mismatchLength2) {
+      result.push({
+        buffer1: [tail1 + 1, mismatchLength1],
+        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
+        buffer2: [tail2 + 1, mismatchLength2],
+        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
+      });
+    }
+  }
+  result.reverse();
+  return result;
+}
+function diff3MergeRegions(a, o, b) {
+  let hunks = [];
+  function addHunk(h, ab) {
+    hunks.push({
+      ab,
+      oStart: h.buffer1[0],
+      oLength: h.buffer1[1],
+      abStart: h.buffer2[0],
+      abLength: h.buffer2[1]
+    });
+  }
+  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
+  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
+  hunks.sort((x, y) => x.oStart - y.oStart);
+  let results = [];
+  let currOffset = 0;
+  function advanceTo(endOffset) {
+    if (endOffset > currOffset) {
+      results.push({
+        stable: true,
+        buffer: "o",
+        bufferStart: currOffset,
+        bufferLength: endOffset - currOffset,
+        bufferContent: o.slice(currOffset, endOffset)
+      });
+      currOffset = endOffset;
+    }
+  }
+  while (hunks.length) {
+    let hunk = hunks.shift();
+    let regionStart = hunk.oStart;
+    let regionEnd = hunk.oStart + hunk.oLength;
+    let regionHunks = [hunk];
+    advanceTo(regionStart);
+    while (hunks.length) {
+      const nextHunk = hunks[0];
+      const nextHunkStart = nextHunk.oStart;
+      if (nextHunkStart > regionEnd)
+        break;
+      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
+      regionHunks.push(hunks.shift());
+    }
+    if (regionHunks.length === 1) {
+      if (hunk.abLength > 0) {
+        const buffer = hunk.ab === "a" ? a : b;
+        results.push({
+          stable: true,
+          buffer: hunk.ab,
+          bufferStart: hunk.abStart,
+          bufferLength: hunk.abLength,
+          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
+        });
+      }
+    } else {
+      let bounds = {
+        a: [a.length, -1, o.length, -1],
+        b: [b.length, -1, o.length, -1]
+      };
+      while (regionHunks.length) {
+        hunk = regionHunks.shift();
+        const oStart = hunk.oStart;
+        const oEnd = oStart + hunk.oLength;
+        const abStart = hunk.abStart;
+        const abEnd = abStart + hunk.abLength;
+        let b2 = bounds[hunk.ab];
+        b2[0] = Math.min(abStart, b2[0]);
+        b2[1] = Math.max(abEnd, b2[1]);
+        b2[2] = Math.min(oStart, b2[2]);
+        b2[3] = Math.max(oEnd, b2[3]);
+      }
+      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
+      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
+      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
+      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
+      let result = {
+        stable: false,
+        aStart,
+        aLength: aEnd - aStart,
+        aContent: a.slice(aStart, aEnd),
+        oStart: regionStart,
+        oLength: regionEnd - regionStart,
+        oContent: o.slice(regionStart, regionEnd),
+        bStart,
+        bLength: bEnd - bStart,
+        bContent: b.slice(bStart, bEnd)
+      };
+      results.push(result);
+    }
+    currOffset = regionEnd;
+  }
+  advanceTo(o.length);
+  return results;
+}
+function diff3Merge(a, o, b, options) {
+  let defaults = {
+    excludeFalseConflicts: true,
+    stringSeparator: /\s+/
+  };
+  options = Object.assign(defaults, options);
+  if (typeof a === "string")
+    a = a.split(options.stringSeparator);
+  if (typeof o === "string")
+    o = o.split(options.stringSeparator);
+  if (typeof b === "string")
+    b = b.split(options.stringSeparator);
+  let results = [];
+  const regions = diff3MergeRegions(a, o, b);
+  let okBuffer = [];
+  function flushOk() {
+    if (okBuffer.length) {
+      results.push({ ok: okBuffer });
+    }
+    okBuffer = [];
+  }
+  function isFalseConflict(a2, b2) {
+    if (a2.length !== b2.length)
+      return false;
+    for (let i = 0; i < a2.length; i++) {
+      if (a2[i] !== b2[i])
+        return false;
+    }
+    return true;
+  }
+  regions.forEach((region) => {
+    if (region.stable) {
+      okBuffer.push(...region.bufferContent);
+    } else {
+      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
+        okBuffer.push(...region.aContent);
+      } else {
+        flushOk();
+        results.push({
+          conflict: {
+            a: region.aContent,
+            aIndex: region.aStart,
+            o: region.oContent,
+            oIndex: region.oStart,
+            b: region.bContent,
+            bIndex: region.bStart
+          }
+        });
+      }
+    }
+  });
+  flushOk();
+  return results;
+}
+
+// core/merge/text.ts
+function splitLines(text) {
+  if (text === "") return [];
+  return text.split(/(?<=\n)/);
+}
+function mergeText(base, main2, branch, sink) {
+  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
+  let out = "";
+  for (const region of regions) {
+    if (region.ok) {
+      out += region.ok.join("");
+      continue;
+    }
+    const c = region.conflict;
+    const mainText = c.a.join("");
+    const branchText = c.b.join("");
+    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
+    const winner = sink.overlap(at, mainText, branchText);
+    out += winner === "main" ? mainText : branchText;
+  }
+  return out;
+}
+
+// core/merge/json.ts
+var NotJsonError = class extends Error {
+};
+function parseJson(text, comments) {
+  if (text.trim() === "") return void 0;
+  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
+  if (!comments) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new NotJsonError(e.message);
+    }
+  }
+  const errors = [];
+  const value = parse2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
+  return value;
+}
+function indentOf(text) {
+  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
+}
+function editOptions(text) {
+  const insertSpaces = !indentOf(text).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
+function mergeJsonText(base, main2, branch, comments, sink) {
+  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
+  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
+  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
+  if (merged === void 0) return "";
+  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
+  const byLines = cleanLineMerge(base, main2, branch);
+  if (byLines !== void 0 && isDeepStrictEqual2(safeParse3(byLines), merged)) return byLines;
+  return editInto(main2, parseJson(main2, true), merged);
+}
+function cleanLineMerge(base, main2, branch) {
+  let clean = true;
+  const text = mergeText(base, main2, branch, {
+    overlap: () => {
+      clean = false;
+      return "main";
+    }
+  });
+  return clean ? text : void 0;
+}
+function safeParse3(text) {
+  try {
+    return parseJson(text, true);
+  } catch {
+    return void 0;
+  }
+}
+function editInto(text, from, to) {
+  const options = editOptions(text);
+  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
+  let out = text;
+  const walk = (path, a, b) => {
+    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
+    for (const [key, value] of Object.entries(b)) {
+      const old = a[key];
+      if (isDeepStrictEqual2(old, value)) continue;
+      if (isObject2(old) && isObject2(value)) walk([...path, key], old, value);
+      else out = applyEdits(out, modify(out, [...path, key], value, options));
+    }
+  };
+  walk([], from, to);
+  return out;
+}
+
+// core/local-keys.ts
+function parsePointer(pointer2) {
+  if (!pointer2.startsWith("/") || pointer2 === "/") throw new Error(`"${pointer2}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
+  return pointer2.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+function objectTree(text) {
+  const errors = [];
+  const tree = parseTree2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  return errors.length || tree?.type !== "object" ? void 0 : tree;
+}
+function nodeAt(tree, path) {
+  return findNodeAtLocation2(tree, path);
+}
+var PLACEHOLDER = JSON.stringify("\0oc-sync-value\0");
+function transplant(target, source, paths) {
+  const from = objectTree(source);
+  if (!from || !objectTree(target)) return target;
+  let out = target;
+  for (const path of paths) {
+    const want = nodeAt(from, path);
+    const have = nodeAt(objectTree(out), path);
+    if (!want && !have) continue;
+    if (want && have && isDeepStrictEqual3(getNodeValue2(want), getNodeValue2(have))) continue;
+    if (!want) {
+      out = applyEdits(out, modify(out, path, void 0, editOptions(out)));
+      continue;
+    }
+    out = applyEdits(out, modify(out, path, JSON.parse(PLACEHOLDER), editOptions(out))).replace(PLACEHOLDER, source.slice(want.offset, want.offset + want.length));
+  }
+  return out;
 }
 
 // client/sources/file-kinds.ts
@@ -28946,11 +29373,31 @@ var FileSource = class {
         this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
+      const shared = await this.sharedPart(path, content, ctx);
+      if (shared.unchanged) yield { type: "touch", path, localHash, stat: file2.stat };
+      else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
+  }
+  /**
+   * What of a local file is offered to the other machines: with this machine's own keys as last
+   * synced (none on a first upload); `unchanged` when only those keys changed here.
+   */
+  async sharedPart(path, content, ctx) {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys) return { content, unchanged: false };
+    const previous = await ctx.previous(path);
+    const synced = previous && !previous.deleted ? Buffer.from(previous.content) : void 0;
+    const shared = Buffer.from(transplant(content.toString("utf8"), synced?.toString("utf8") ?? "{}", keys));
+    return { content: shared, unchanged: synced !== void 0 && synced.equals(shared) };
+  }
+  /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
+  withOwnKeys(path, file2, content) {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys || !existsSync3(file2)) return content;
+    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync3(file2, "utf8"), keys));
   }
   async apply(records2, known) {
     const applied = [];
@@ -28969,7 +29416,7 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -29837,7 +30284,8 @@ function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -29939,364 +30387,6 @@ function pointerPath(pointer2) {
 
 // client/sync/cycle.ts
 import { resolve } from "node:path";
-
-// core/merge/json.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf2(v) {
-  if (!isObject2(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf2);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main2, branch, at, sink) {
-  if (isDeepStrictEqual(main2, branch)) return main2;
-  if (isDeepStrictEqual(base, main2)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main2;
-  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
-    return mergeObjects(base ?? {}, main2, branch, at, sink);
-  }
-  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main2, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main2), show(branch));
-  return winner === "main" ? main2 : branch;
-}
-function mergeObjects(base, main2, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main2, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
-  const b = byId(base);
-  const m = byId(main2);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
-}
-
-// node_modules/node-diff3/dist/diff3.mjs
-function LCS(buffer1, buffer2) {
-  let equivalenceClasses = /* @__PURE__ */ Object.create(null);
-  for (let j = 0; j < buffer2.length; j++) {
-    const item = buffer2[j];
-    if (equivalenceClasses[item]) {
-      equivalenceClasses[item].push(j);
-    } else {
-      equivalenceClasses[item] = [j];
-    }
-  }
-  const NULLRESULT = { buffer1index: -1, buffer2index: -1, chain: null };
-  let candidates = [NULLRESULT];
-  for (let i = 0; i < buffer1.length; i++) {
-    const item = buffer1[i];
-    const buffer2indices = equivalenceClasses[item] || [];
-    let r = 0;
-    let c = candidates[0];
-    for (const j of buffer2indices) {
-      let s;
-      for (s = r; s < candidates.length; s++) {
-        if (candidates[s].buffer2index < j && (s === candidates.length - 1 || candidates[s + 1].buffer2index > j)) {
-          break;
-        }
-      }
-      if (s < candidates.length) {
-        const newCandidate = { buffer1index: i, buffer2index: j, chain: candidates[s] };
-        if (r === candidates.length) {
-          candidates.push(c);
-        } else {
-          candidates[r] = c;
-        }
-        r = s + 1;
-        c = newCandidate;
-        if (r === candidates.length) {
-          break;
-        }
-      }
-    }
-    candidates[r] = c;
-  }
-  return candidates[candidates.length - 1];
-}
-function diffIndices(buffer1, buffer2) {
-  const lcs = LCS(buffer1, buffer2);
-  let result = [];
-  let tail1 = buffer1.length;
-  let tail2 = buffer2.length;
-  for (let candidate = lcs; candidate !== null; candidate = candidate.chain) {
-    const mismatchLength1 = tail1 - candidate.buffer1index - 1;
-    const mismatchLength2 = tail2 - candidate.buffer2index - 1;
-    tail1 = candidate.buffer1index;
-    tail2 = candidate.buffer2index;
-    if (mismatchLength1 || mismatchLength2) {
-      result.push({
-        buffer1: [tail1 + 1, mismatchLength1],
-        buffer1Content: buffer1.slice(tail1 + 1, tail1 + 1 + mismatchLength1),
-        buffer2: [tail2 + 1, mismatchLength2],
-        buffer2Content: buffer2.slice(tail2 + 1, tail2 + 1 + mismatchLength2)
-      });
-    }
-  }
-  result.reverse();
-  return result;
-}
-function diff3MergeRegions(a, o, b) {
-  let hunks = [];
-  function addHunk(h, ab) {
-    hunks.push({
-      ab,
-      oStart: h.buffer1[0],
-      oLength: h.buffer1[1],
-      abStart: h.buffer2[0],
-      abLength: h.buffer2[1]
-    });
-  }
-  diffIndices(o, a).forEach((item) => addHunk(item, "a"));
-  diffIndices(o, b).forEach((item) => addHunk(item, "b"));
-  hunks.sort((x, y) => x.oStart - y.oStart);
-  let results = [];
-  let currOffset = 0;
-  function advanceTo(endOffset) {
-    if (endOffset > currOffset) {
-      results.push({
-        stable: true,
-        buffer: "o",
-        bufferStart: currOffset,
-        bufferLength: endOffset - currOffset,
-        bufferContent: o.slice(currOffset, endOffset)
-      });
-      currOffset = endOffset;
-    }
-  }
-  while (hunks.length) {
-    let hunk = hunks.shift();
-    let regionStart = hunk.oStart;
-    let regionEnd = hunk.oStart + hunk.oLength;
-    let regionHunks = [hunk];
-    advanceTo(regionStart);
-    while (hunks.length) {
-      const nextHunk = hunks[0];
-      const nextHunkStart = nextHunk.oStart;
-      if (nextHunkStart > regionEnd)
-        break;
-      regionEnd = Math.max(regionEnd, nextHunkStart + nextHunk.oLength);
-      regionHunks.push(hunks.shift());
-    }
-    if (regionHunks.length === 1) {
-      if (hunk.abLength > 0) {
-        const buffer = hunk.ab === "a" ? a : b;
-        results.push({
-          stable: true,
-          buffer: hunk.ab,
-          bufferStart: hunk.abStart,
-          bufferLength: hunk.abLength,
-          bufferContent: buffer.slice(hunk.abStart, hunk.abStart + hunk.abLength)
-        });
-      }
-    } else {
-      let bounds = {
-        a: [a.length, -1, o.length, -1],
-        b: [b.length, -1, o.length, -1]
-      };
-      while (regionHunks.length) {
-        hunk = regionHunks.shift();
-        const oStart = hunk.oStart;
-        const oEnd = oStart + hunk.oLength;
-        const abStart = hunk.abStart;
-        const abEnd = abStart + hunk.abLength;
-        let b2 = bounds[hunk.ab];
-        b2[0] = Math.min(abStart, b2[0]);
-        b2[1] = Math.max(abEnd, b2[1]);
-        b2[2] = Math.min(oStart, b2[2]);
-        b2[3] = Math.max(oEnd, b2[3]);
-      }
-      const aStart = bounds.a[0] + (regionStart - bounds.a[2]);
-      const aEnd = bounds.a[1] + (regionEnd - bounds.a[3]);
-      const bStart = bounds.b[0] + (regionStart - bounds.b[2]);
-      const bEnd = bounds.b[1] + (regionEnd - bounds.b[3]);
-      let result = {
-        stable: false,
-        aStart,
-        aLength: aEnd - aStart,
-        aContent: a.slice(aStart, aEnd),
-        oStart: regionStart,
-        oLength: regionEnd - regionStart,
-        oContent: o.slice(regionStart, regionEnd),
-        bStart,
-        bLength: bEnd - bStart,
-        bContent: b.slice(bStart, bEnd)
-      };
-      results.push(result);
-    }
-    currOffset = regionEnd;
-  }
-  advanceTo(o.length);
-  return results;
-}
-function diff3Merge(a, o, b, options) {
-  let defaults = {
-    excludeFalseConflicts: true,
-    stringSeparator: /\s+/
-  };
-  options = Object.assign(defaults, options);
-  if (typeof a === "string")
-    a = a.split(options.stringSeparator);
-  if (typeof o === "string")
-    o = o.split(options.stringSeparator);
-  if (typeof b === "string")
-    b = b.split(options.stringSeparator);
-  let results = [];
-  const regions = diff3MergeRegions(a, o, b);
-  let okBuffer = [];
-  function flushOk() {
-    if (okBuffer.length) {
-      results.push({ ok: okBuffer });
-    }
-    okBuffer = [];
-  }
-  function isFalseConflict(a2, b2) {
-    if (a2.length !== b2.length)
-      return false;
-    for (let i = 0; i < a2.length; i++) {
-      if (a2[i] !== b2[i])
-        return false;
-    }
-    return true;
-  }
-  regions.forEach((region) => {
-    if (region.stable) {
-      okBuffer.push(...region.bufferContent);
-    } else {
-      if (options.excludeFalseConflicts && isFalseConflict(region.aContent, region.bContent)) {
-        okBuffer.push(...region.aContent);
-      } else {
-        flushOk();
-        results.push({
-          conflict: {
-            a: region.aContent,
-            aIndex: region.aStart,
-            o: region.oContent,
-            oIndex: region.oStart,
-            b: region.bContent,
-            bIndex: region.bStart
-          }
-        });
-      }
-    }
-  });
-  flushOk();
-  return results;
-}
-
-// core/merge/text.ts
-function splitLines(text) {
-  if (text === "") return [];
-  return text.split(/(?<=\n)/);
-}
-function mergeText(base, main2, branch, sink) {
-  const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
-  let out = "";
-  for (const region of regions) {
-    if (region.ok) {
-      out += region.ok.join("");
-      continue;
-    }
-    const c = region.conflict;
-    const mainText = c.a.join("");
-    const branchText = c.b.join("");
-    const at = `lines ${c.aIndex + 1}-${c.aIndex + Math.max(c.a.length, 1)}`;
-    const winner = sink.overlap(at, mainText, branchText);
-    out += winner === "main" ? mainText : branchText;
-  }
-  return out;
-}
-
-// core/merge/json.ts
-var NotJsonError = class extends Error {
-};
-function parseJson(text, comments) {
-  if (text.trim() === "") return void 0;
-  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
-  if (!comments) {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new NotJsonError(e.message);
-    }
-  }
-  const errors = [];
-  const value = parse2(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
-  return value;
-}
-function indentOf(text) {
-  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
-}
-function mergeJsonText(base, main2, branch, comments, sink) {
-  const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
-  if (isDeepStrictEqual2(merged, parseJson(main2, comments))) return main2;
-  if (isDeepStrictEqual2(merged, parseJson(branch, comments))) return branch;
-  if (merged === void 0) return "";
-  if (!comments) return JSON.stringify(merged, null, indentOf(main2)) + (main2.endsWith("\n") ? "\n" : "");
-  const byLines = cleanLineMerge(base, main2, branch);
-  if (byLines !== void 0 && isDeepStrictEqual2(safeParse3(byLines), merged)) return byLines;
-  return editInto(main2, parseJson(main2, true), merged);
-}
-function cleanLineMerge(base, main2, branch) {
-  let clean = true;
-  const text = mergeText(base, main2, branch, {
-    overlap: () => {
-      clean = false;
-      return "main";
-    }
-  });
-  return clean ? text : void 0;
-}
-function safeParse3(text) {
-  try {
-    return parseJson(text, true);
-  } catch {
-    return void 0;
-  }
-}
-function editInto(text, from, to) {
-  const insertSpaces = !indentOf(text).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
-  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
-  let out = text;
-  const walk = (path, a, b) => {
-    for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
-    for (const [key, value] of Object.entries(b)) {
-      const old = a[key];
-      if (isDeepStrictEqual2(old, value)) continue;
-      if (isObject2(old) && isObject2(value)) walk([...path, key], old, value);
-      else out = applyEdits(out, modify(out, [...path, key], value, options));
-    }
-  };
-  walk([], from, to);
-  return out;
-}
 
 // core/merge/entries.ts
 var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;

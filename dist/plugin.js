@@ -22699,6 +22699,28 @@ function findNodeAtLocation(root, path) {
   }
   return node2;
 }
+function getNodeValue(node2) {
+  switch (node2.type) {
+    case "array":
+      return node2.children.map(getNodeValue);
+    case "object":
+      const obj = /* @__PURE__ */ Object.create(null);
+      for (let prop of node2.children) {
+        const valueNode = prop.children[1];
+        if (valueNode) {
+          obj[prop.children[0].value] = getNodeValue(valueNode);
+        }
+      }
+      return obj;
+    case "null":
+    case "string":
+    case "number":
+    case "boolean":
+      return node2.value;
+    default:
+      return void 0;
+  }
+}
 function visit2(text, visitor, options = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text, false);
   const _jsonPath = [];
@@ -23201,6 +23223,9 @@ var SyntaxKind;
   SyntaxKind2[SyntaxKind2["EOF"] = 17] = "EOF";
 })(SyntaxKind || (SyntaxKind = {}));
 var parse4 = parse3;
+var parseTree2 = parseTree;
+var findNodeAtLocation2 = findNodeAtLocation;
+var getNodeValue2 = getNodeValue;
 var ParseErrorCode;
 (function(ParseErrorCode2) {
   ParseErrorCode2[ParseErrorCode2["InvalidSymbol"] = 1] = "InvalidSymbol";
@@ -23723,6 +23748,9 @@ function withLineEnding(text, ending) {
   return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
 }
 
+// core/local-keys.ts
+import { isDeepStrictEqual } from "node:util";
+
 // core/nesting.ts
 var MAX_NESTING = 512;
 var QUOTE = 34;
@@ -23745,6 +23773,47 @@ function nestsDeeper(json2, limit = MAX_NESTING) {
     } else if (CLOSE.has(c)) depth--;
   }
   return false;
+}
+
+// core/merge/json.ts
+function indentOf(text) {
+  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
+}
+function editOptions(text) {
+  const insertSpaces = !indentOf(text).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
+
+// core/local-keys.ts
+function parsePointer(pointer) {
+  if (!pointer.startsWith("/") || pointer === "/") throw new Error(`"${pointer}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
+  return pointer.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+function objectTree(text) {
+  const errors = [];
+  const tree = parseTree2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  return errors.length || tree?.type !== "object" ? void 0 : tree;
+}
+function nodeAt(tree, path) {
+  return findNodeAtLocation2(tree, path);
+}
+var PLACEHOLDER = JSON.stringify("\0oc-sync-value\0");
+function transplant(target, source, paths) {
+  const from = objectTree(source);
+  if (!from || !objectTree(target)) return target;
+  let out = target;
+  for (const path of paths) {
+    const want = nodeAt(from, path);
+    const have = nodeAt(objectTree(out), path);
+    if (!want && !have) continue;
+    if (want && have && isDeepStrictEqual(getNodeValue2(want), getNodeValue2(have))) continue;
+    if (!want) {
+      out = applyEdits(out, modify(out, path, void 0, editOptions(out)));
+      continue;
+    }
+    out = applyEdits(out, modify(out, path, JSON.parse(PLACEHOLDER), editOptions(out))).replace(PLACEHOLDER, source.slice(want.offset, want.offset + want.length));
+  }
+  return out;
 }
 
 // client/sources/file-kinds.ts
@@ -23872,11 +23941,31 @@ var FileSource = class {
         this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
+      const shared = await this.sharedPart(path, content, ctx);
+      if (shared.unchanged) yield { type: "touch", path, localHash, stat: file2.stat };
+      else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
+  }
+  /**
+   * What of a local file is offered to the other machines: with this machine's own keys as last
+   * synced (none on a first upload); `unchanged` when only those keys changed here.
+   */
+  async sharedPart(path, content, ctx) {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys) return { content, unchanged: false };
+    const previous = await ctx.previous(path);
+    const synced = previous && !previous.deleted ? Buffer.from(previous.content) : void 0;
+    const shared = Buffer.from(transplant(content.toString("utf8"), synced?.toString("utf8") ?? "{}", keys));
+    return { content: shared, unchanged: synced !== void 0 && synced.equals(shared) };
+  }
+  /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
+  withOwnKeys(path, file2, content) {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys || !existsSync2(file2)) return content;
+    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync2(file2, "utf8"), keys));
   }
   async apply(records, known) {
     const applied = [];
@@ -23895,7 +23984,7 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -24767,7 +24856,8 @@ function buildSources(settings, opencode, key, warn) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -26771,6 +26861,12 @@ var schema = external_exports.object({
   strategy: external_exports.enum(strategies).default("auto-merge"),
   categories: external_exports.partialRecord(external_exports.enum(categoryNames), external_exports.boolean()).default({}),
   pathMap: external_exports.record(external_exports.string(), external_exports.string()).default({}),
+  /**
+   * This machine's own keys of synced JSON/JSONC config files, by file name in OpenCode's config
+   * folder: JSON pointers (`"opencode.json": ["/model", "/mcp/foo/command"]`), never uploaded from
+   * here and never overwritten here.
+   */
+  local: external_exports.record(external_exports.string().regex(/^[^/\\]+\.jsonc?$/, "a .json or .jsonc file name in OpenCode's config folder, like opencode.json"), external_exports.array(external_exports.string().regex(/^(\/[^/]+)+$/, 'a JSON pointer to a key, like "/model"'))).default({}),
   massDeleteShare: external_exports.number().min(0).max(1).default(0.5),
   /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
   recordLimitMB: external_exports.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),

@@ -22,6 +22,12 @@ const schema = z
     strategy: z.enum(strategies as unknown as [string, ...string[]]).default("auto-merge"),
     categories: z.partialRecord(z.enum(categoryNames), z.boolean()).default({}),
     pathMap: z.record(z.string(), z.string()).default({}),
+    /**
+     * This machine's own keys of synced JSON/JSONC config files, by file name in OpenCode's config
+     * folder: JSON pointers (`"opencode.json": ["/model", "/mcp/foo/command"]`), never uploaded from
+     * here and never overwritten here.
+     */
+    local: z.record(z.string().regex(/^[^/\\]+\.jsonc?$/, "a .json or .jsonc file name in OpenCode's config folder, like opencode.json"), z.array(z.string().regex(/^(\/[^/]+)+$/, 'a JSON pointer to a key, like "/model"'))).default({}),
     massDeleteShare: z.number().min(0).max(1).default(0.5),
     /** The largest record committed, in MiB: a bigger file, row or part stays on its machine and is reported. */
     recordLimitMB: z.number().positive().max(RECORD_SIZE_CEILING / MIB).default(RECORD_SIZE_LIMIT / MIB),

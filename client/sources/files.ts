@@ -3,9 +3,11 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
+import type { JSONPath } from "jsonc-parser";
 import { overRecordLimit } from "../../core/layout.js";
 import { caseTwin, windowsPathProblem } from "../../core/file-names.js";
 import { lineEndingOf, withLineEnding } from "../../core/line-endings.js";
+import { transplant } from "../../core/local-keys.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
 import { removeLeftover, TEMP_FILE, writeFileAtomic } from "../platform/atomic-file.js";
 import { corruptContent, kindOf } from "./file-kinds.js";
@@ -34,6 +36,8 @@ export interface FileSourceOptions {
   readonly warn: (message: string) => void;
   /** The OS whose names this machine's files must have (Windows refuses some that sync elsewhere). */
   readonly platform?: NodeJS.Platform;
+  /** This machine's own keys, by record path (the setting `local`): never uploaded, never overwritten here. */
+  readonly localKeys?: ReadonlyMap<string, readonly JSONPath[]>;
 }
 
 /** A file the walk found: its content can be offered, or it is there but cannot (`skip` says why; never a deletion). */
@@ -107,11 +111,33 @@ export class FileSource implements Source {
         this.o.warn(`skipped ${file.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      yield { type: "put", path, kind: kindOf(path, content), content, localHash, stat: file.stat, editedAt: Math.round(file.mtimeMs) };
+      const shared = await this.sharedPart(path, content, ctx);
+      if (shared.unchanged) yield { type: "touch", path, localHash, stat: file.stat };
+      else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file.stat, editedAt: Math.round(file.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
       if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
     }
+  }
+
+  /**
+   * What of a local file is offered to the other machines: with this machine's own keys as last
+   * synced (none on a first upload); `unchanged` when only those keys changed here.
+   */
+  private async sharedPart(path: string, content: Buffer, ctx: ScanContext): Promise<{ content: Buffer; unchanged: boolean }> {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys) return { content, unchanged: false };
+    const previous = await ctx.previous(path);
+    const synced = previous && !previous.deleted ? Buffer.from(previous.content!) : undefined;
+    const shared = Buffer.from(transplant(content.toString("utf8"), synced?.toString("utf8") ?? "{}", keys));
+    return { content: shared, unchanged: synced !== undefined && synced.equals(shared) };
+  }
+
+  /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
+  private withOwnKeys(path: string, file: string, content: Uint8Array): Uint8Array {
+    const keys = this.o.localKeys?.get(path);
+    if (!keys || !existsSync(file)) return content;
+    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync(file, "utf8"), keys));
   }
 
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
@@ -132,7 +158,7 @@ export class FileSource implements Source {
       }
       try {
         const target = writeTarget(file);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content!), this.o.mode, known);
+        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content!)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {

@@ -6,6 +6,7 @@ import type { OpenCodePaths } from "../platform/paths.js";
 import { CredentialSource } from "../sources/credentials.js";
 import type { Table } from "../sources/database-paths.js";
 import { DatabaseSource, dbCategories } from "../sources/database.js";
+import { parsePointer } from "../../core/local-keys.js";
 import { FileSource, type FileRule } from "../sources/files.js";
 import type { Source } from "../sources/source.js";
 
@@ -38,7 +39,8 @@ export function buildSources(settings: Settings, opencode: OpenCodePaths, key: B
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
+  const localKeys = new Map(Object.entries(settings.local).map(([file, pointers]) => [`config/${file}`, pointers.map(parsePointer)]));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];

@@ -32,6 +32,12 @@ function indentOf(text: string): string {
   return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
 }
 
+/** jsonc-parser edit options that write as `text` is written: its indent and its line ending. */
+export function editOptions(text: string): { formattingOptions: { insertSpaces: boolean; tabSize: number; eol: string } } {
+  const insertSpaces = !indentOf(text).includes("\t");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
+
 export function mergeJsonText(base: string, main: string, branch: string, comments: boolean, sink: OverlapSink): string {
   const merged = mergeJsonValues(parseJson(base, comments), parseJson(main, comments), parseJson(branch, comments), "", sink);
   if (isDeepStrictEqual(merged, parseJson(main, comments))) return main;
@@ -64,8 +70,7 @@ function safeParse(text: string): Json | undefined {
 
 /** Turns `from` into `to` with minimal jsonc-parser edits on `text`, so untouched regions keep their comments. */
 function editInto(text: string, from: Json | undefined, to: Json): string {
-  const insertSpaces = !indentOf(text).includes("\t");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  const options = editOptions(text);
   if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
   let out = text;
   const walk = (path: string[], a: { [k: string]: Json }, b: { [k: string]: Json }) => {
