@@ -30343,11 +30343,22 @@ async function resolveConflict(ctx, id, keep) {
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
     }
-    const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
-    await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
+    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }
+async function acknowledgeConflicts(ctx) {
+  return withState(ctx, async ({ repo, index }) => {
+    const base = index.state.base;
+    const decided = (await listConflicts(repo, base)).filter((c) => !c.needsDecision);
+    if (!decided.length) return [];
+    const records2 = await readRecords(repo, base, decided.map((c) => conflictPath(c.id)));
+    await commitRepoOnly(repo, index, ctx.machine, [...records2.values()].map(tombstone), `oc-sync: ${ctx.machine} acknowledged ${decided.length} conflict(s)`);
+    return decided;
+  });
+}
+var tombstone = (record2) => ({ ...record2, content: null, deleted: true, hash: "" });
 function chooseSide(c, keep, machine) {
   if (keep === "local") {
     if (c.kept.writer === machine) return "kept";
@@ -31390,11 +31401,17 @@ var UsageError = class extends Error {
 };
 
 // client/cli/commands/conflicts.ts
-async function conflictsCommand(ctx, out) {
+async function conflictsCommand(ctx, out, ack = false) {
+  if (ack) {
+    const cleared = await acknowledgeConflicts(ctx);
+    out.line(cleared.length ? `acknowledged ${cleared.length} conflict(s) decided automatically; their kept values stay` : "no conflicts decided automatically to acknowledge");
+    if (cleared.length) await runSync(ctx);
+  }
   const conflicts = await currentConflicts(ctx);
   if (!conflicts.length) out.line("no conflicts");
   for (const c of conflicts) for (const line of describeConflict(c)) out.line(line);
-  if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
+  if (conflicts.some((c) => c.needsDecision)) out.line("decide with: oc-sync resolve <id> --keep local|remote|<machine>");
+  if (conflicts.some((c) => !c.needsDecision)) out.line("the others were decided by your strategy; to change one: oc-sync resolve <id> --keep \u2026; to clear them all: oc-sync conflicts --ack");
   out.result(conflicts);
   return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
 }
@@ -31610,7 +31627,9 @@ function printReport(out, r) {
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
   for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
-  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
+  const waiting = r.conflicts.filter((c) => c.needsDecision).length;
+  if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
+  if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
 }
 
 // client/cli/commands/init.ts
@@ -31724,7 +31743,7 @@ usage: oc-sync <command> [options]
                                     --repush: put everything this machine has back into a main that was reset or rewritten;
                                     --lock-wait: how long to wait for another sync on this machine, default 60)
   status                            remote, mode, last sync, pending changes, conflicts
-  conflicts                         list kept conflict values
+  conflicts [--ack]                 list kept conflict values (--ack: clear those your strategy decided)
   resolve ID --keep local|remote|MACHINE
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
@@ -31750,7 +31769,8 @@ var OPTIONS = {
   github: { type: "string" },
   limit: { type: "string", default: "20" },
   "lock-wait": { type: "string", default: "60" },
-  "dry-run": { type: "boolean", default: false }
+  "dry-run": { type: "boolean", default: false },
+  ack: { type: "boolean", default: false }
 };
 var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
 function parseCommandLine(argv) {
@@ -31801,7 +31821,7 @@ async function main(argv) {
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
-      return conflictsCommand(ctx, out);
+      return conflictsCommand(ctx, out, values.ack);
     case "resolve":
       return resolveCommand(ctx, out, need(args[0], "a conflict id"), need(values.keep, "--keep local|remote|MACHINE"));
     case "history":

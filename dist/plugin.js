@@ -24915,11 +24915,12 @@ async function resolveConflict(ctx, id, keep) {
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
     }
-    const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
-    await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
+    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }
+var tombstone = (record2) => ({ ...record2, content: null, deleted: true, hash: "" });
 function chooseSide(c, keep, machine) {
   if (keep === "local") {
     if (c.kept.writer === machine) return "kept";
@@ -25068,7 +25069,9 @@ function printReport(out, r) {
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
   for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
-  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
+  const waiting = r.conflicts.filter((c) => c.needsDecision).length;
+  if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
+  if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
 }
 
 // node_modules/chokidar/index.js

@@ -25,7 +25,7 @@ usage: oc-sync <command> [options]
                                     --repush: put everything this machine has back into a main that was reset or rewritten;
                                     --lock-wait: how long to wait for another sync on this machine, default 60)
   status                            remote, mode, last sync, pending changes, conflicts
-  conflicts                         list kept conflict values
+  conflicts [--ack]                 list kept conflict values (--ack: clear those your strategy decided)
   resolve ID --keep local|remote|MACHINE
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
@@ -53,6 +53,7 @@ const OPTIONS = {
   limit: { type: "string", default: "20" },
   "lock-wait": { type: "string", default: "60" },
   "dry-run": { type: "boolean", default: false },
+  ack: { type: "boolean", default: false },
 } as const;
 
 /** How many arguments each command takes after its name. */
@@ -108,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     case "status":
       return statusCommand(ctx, out);
     case "conflicts":
-      return conflictsCommand(ctx, out);
+      return conflictsCommand(ctx, out, values.ack);
     case "resolve":
       return resolveCommand(ctx, out, need(args[0], "a conflict id"), need(values.keep, "--keep local|remote|MACHINE"));
     case "history":

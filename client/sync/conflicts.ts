@@ -78,11 +78,28 @@ export async function resolveConflict(ctx: SyncContext, id: string, keep: string
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
     }
-    const tomb = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;
-    await commitRepoOnly(repo, index, ctx.machine, [{ ...tomb, content: null, deleted: true, hash: "" }], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    const record = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;
+    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }
+
+/**
+ * Clears every conflict a strategy decided (the kept values stay where they are; those that wait
+ * for a decision stay too), in one commit from this machine. The caller syncs afterwards.
+ */
+export async function acknowledgeConflicts(ctx: SyncContext): Promise<Conflict[]> {
+  return withState(ctx, async ({ repo, index }) => {
+    const base = index.state.base;
+    const decided = (await listConflicts(repo, base)).filter((c) => !c.needsDecision);
+    if (!decided.length) return [];
+    const records = await readRecords(repo, base, decided.map((c) => conflictPath(c.id)));
+    await commitRepoOnly(repo, index, ctx.machine, [...records.values()].map(tombstone), `oc-sync: ${ctx.machine} acknowledged ${decided.length} conflict(s)`);
+    return decided;
+  });
+}
+
+const tombstone = (record: SyncRecord): SyncRecord => ({ ...record, content: null, deleted: true, hash: "" });
 
 function chooseSide(c: Conflict, keep: string, machine: string): "kept" | "lost" {
   if (keep === "local") {

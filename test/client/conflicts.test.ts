@@ -81,4 +81,28 @@ describe("resolve through the CLI, between two machines", () => {
     expect(new Uint8Array(readFileSync(logo(A)))).toEqual(chosen);
     expect((await sync(A)).conflicts.filter((c) => c.id === conflict!.id)).toEqual([]);
   });
+
+  it("conflicts --ack clears those the strategy decided, on every machine, and leaves the kept values", async () => {
+    const settings = (h: TestHome) => join(h.config, "opencode.json");
+    writeFileSync(settings(A), '{ "theme": "a1", "model": "m1" }\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(settings(A), '{ "theme": "a2", "model": "m1" }\n');
+    writeFileSync(settings(B), '{ "theme": "b2", "model": "m1" }\n');
+    await sync(A);
+    const merged = await sync(B);
+    const decided = merged.conflicts.filter((c) => !c.needsDecision);
+    expect(decided.length).toBeGreaterThan(0);
+    const listed = await runCli(B.env, ["conflicts"]);
+    expect(listed.stdout).toContain("oc-sync conflicts --ack");
+    const before = readFileSync(settings(B), "utf8");
+    const acked = await runCli(B.env, ["conflicts", "--ack"]);
+    expect(acked.code, acked.stderr).toBe(0);
+    expect(acked.stdout).toMatch(/acknowledged \d+ conflict\(s\)/);
+    expect(acked.stdout).toContain("no conflicts");
+    expect(readFileSync(settings(B), "utf8")).toBe(before);
+    expect((await sync(A)).conflicts).toEqual([]);
+    expect(readFileSync(settings(A), "utf8")).toBe(before);
+    expect((await runCli(A.env, ["conflicts", "--ack"])).stdout).toContain("no conflicts decided automatically to acknowledge");
+  });
 });

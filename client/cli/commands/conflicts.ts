@@ -1,14 +1,20 @@
 // conflicts / resolve: the CLI's face of client/sync/conflicts.ts.
-import { currentConflicts, describeConflict, describeResolution, resolveConflict, SideError, UnknownConflictError } from "../../sync/conflicts.js";
+import { acknowledgeConflicts, currentConflicts, describeConflict, describeResolution, resolveConflict, SideError, UnknownConflictError } from "../../sync/conflicts.js";
 import type { SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 
-export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<number> {
+export async function conflictsCommand(ctx: SyncContext, out: Output, ack = false): Promise<number> {
+  if (ack) {
+    const cleared = await acknowledgeConflicts(ctx);
+    out.line(cleared.length ? `acknowledged ${cleared.length} conflict(s) decided automatically; their kept values stay` : "no conflicts decided automatically to acknowledge");
+    if (cleared.length) await runSync(ctx);
+  }
   const conflicts = await currentConflicts(ctx);
   if (!conflicts.length) out.line("no conflicts");
   for (const c of conflicts) for (const line of describeConflict(c)) out.line(line);
-  if (conflicts.length) out.line("resolve with: oc-sync resolve <id> --keep local|remote|<machine>");
+  if (conflicts.some((c) => c.needsDecision)) out.line("decide with: oc-sync resolve <id> --keep local|remote|<machine>");
+  if (conflicts.some((c) => !c.needsDecision)) out.line("the others were decided by your strategy; to change one: oc-sync resolve <id> --keep …; to clear them all: oc-sync conflicts --ack");
   out.result(conflicts);
   return conflicts.some((c) => c.needsDecision) ? EXIT.attention : EXIT.ok;
 }

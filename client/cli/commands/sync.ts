@@ -22,5 +22,7 @@ export function printReport(out: Output, r: SyncReport): void {
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
   for (const p of r.problems) out.line(`warning: ${p}`);
   for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
-  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
+  const waiting = r.conflicts.filter((c) => c.needsDecision).length;
+  if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
+  if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
 }
