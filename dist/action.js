@@ -21784,9 +21784,12 @@ function safeParse(text) {
     return void 0;
   }
 }
-function editInto(text, from, to) {
+function editOptions(text) {
   const insertSpaces = !indentOf(text).includes("	");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
+function editInto(text, from, to) {
+  const options = editOptions(text);
   if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
   let out = text;
   const walk = (path, a, b) => {

@@ -62,10 +62,21 @@ function safeParse(text: string): Json | undefined {
   }
 }
 
+/** jsonc-parser's edit options that format an inserted value as the rest of `text` is. */
+function editOptions(text: string) {
+  const insertSpaces = !indentOf(text).includes("\t");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+}
+
+/** `text` with the value at `keys` set to `value` (undefined: removed), comments and formatting elsewhere kept. */
+export function withValueAt(text: string, keys: readonly string[], value: Json | undefined): string {
+  if (keys.length === 0) return value === undefined ? "" : JSON.stringify(value, null, indentOf(text)) + "\n";
+  return applyEdits(text, modify(text, [...keys], value, editOptions(text)));
+}
+
 /** Turns `from` into `to` with minimal jsonc-parser edits on `text`, so untouched regions keep their comments. */
 function editInto(text: string, from: Json | undefined, to: Json): string {
-  const insertSpaces = !indentOf(text).includes("\t");
-  const options = { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+  const options = editOptions(text);
   if (!isObject(from) || !isObject(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
   let out = text;
   const walk = (path: string[], a: { [k: string]: Json }, b: { [k: string]: Json }) => {
