@@ -32,3 +32,14 @@ export function caseTwin(name: string, resolves: boolean, entries: readonly stri
   const folded = name.toLowerCase();
   return entries.find((e) => e.toLowerCase() === folded);
 }
+
+/**
+ * A name git treats as its own control file: `.git` (a folder whose config can run commands, e.g.
+ * core.fsmonitor, when anyone runs git there; or a file pointing elsewhere), `.gitmodules`,
+ * `.gitattributes`. Compared as macOS and Windows compare names: without case, and on Windows
+ * without trailing dots and spaces, and as its 8.3 short name (GIT~1).
+ */
+export function isGitControlName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[. ]+$/, "");
+  return n === ".git" || n === "git~1" || n === ".gitmodules" || n === ".gitattributes";
+}

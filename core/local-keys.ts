@@ -5,14 +5,12 @@
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type JSONPath, type ParseError } from "jsonc-parser";
 import { isDeepStrictEqual } from "node:util";
 import { editOptions } from "./merge/json.js";
+import { pointerKeys } from "./merge/json-value.js";
 
 /** A JSON Pointer (RFC 6901) of object keys: "/mcp/foo/command" → ["mcp", "foo", "command"]. */
 export function parsePointer(pointer: string): string[] {
   if (!pointer.startsWith("/") || pointer === "/") throw new Error(`"${pointer}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointerKeys(pointer);
 }
 
 /** The parsed tree of a JSON/JSONC text whose top level is an object; undefined for anything else. */

@@ -1452,8 +1452,8 @@ var SharedMachineIdError = class extends AttentionError {
 import { spawn } from "node:child_process";
 
 // core/mask.ts
-function maskSecrets(text, secrets) {
-  let out = text;
+function maskSecrets(text3, secrets) {
+  let out = text3;
   for (const s of secrets) out = out.split(s).join("***");
   return out;
 }
@@ -1552,14 +1552,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text, ignoreTrivia = false) {
-  const len = text.length;
+function createScanner(text3, ignoreTrivia = false) {
+  const len = text3.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count || !exact) {
-      let ch = text.charCodeAt(pos);
+      let ch = text3.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -1586,35 +1586,35 @@ function createScanner(text, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text.charCodeAt(pos) === 48) {
+    if (text3.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text.length && text.charCodeAt(pos) === 46) {
+    if (pos < text3.length && text3.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text.substring(start, pos);
+        return text3.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
+    if (pos < text3.length && (text3.charCodeAt(pos) === 69 || text3.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
+      if (pos < text3.length && text3.charCodeAt(pos) === 43 || text3.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -1622,30 +1622,30 @@ function createScanner(text, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text.substring(start, end);
+    return text3.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text.substring(start, pos);
+        result += text3.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text.charCodeAt(pos);
+      const ch = text3.charCodeAt(pos);
       if (ch === 34) {
-        result += text.substring(start, pos);
+        result += text3.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text.substring(start, pos);
+        result += text3.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text.charCodeAt(pos++);
+        const ch2 = text3.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -1687,7 +1687,7 @@ function createScanner(text, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text.substring(start, pos);
+          result += text3.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -1708,19 +1708,19 @@ function createScanner(text, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text.charCodeAt(pos);
+    let code = text3.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text.charCodeAt(pos);
+        code = text3.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text.charCodeAt(pos) === 10) {
+      if (code === 13 && text3.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -1756,31 +1756,31 @@ function createScanner(text, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text.charCodeAt(pos + 1) === 47) {
+        if (text3.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text.charCodeAt(pos))) {
+            if (isLineBreak(text3.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text.substring(start, pos);
+          value = text3.substring(start, pos);
           return token = 12;
         }
-        if (text.charCodeAt(pos + 1) === 42) {
+        if (text3.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text.charCodeAt(pos);
-            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
+            const ch = text3.charCodeAt(pos);
+            if (ch === 42 && text3.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text.charCodeAt(pos) === 10) {
+              if (ch === 13 && text3.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -1791,7 +1791,7 @@ function createScanner(text, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text.substring(start, pos);
+          value = text3.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -1801,7 +1801,7 @@ function createScanner(text, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text3.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -1823,10 +1823,10 @@ function createScanner(text, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text.charCodeAt(pos);
+          code = text3.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text.substring(tokenOffset, pos);
+          value = text3.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -2071,9 +2071,9 @@ function format(documentText, range, options) {
     return token;
   }
   const editOperations = [];
-  function addEdit(text, startOffset, endOffset) {
-    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text) {
-      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text });
+  function addEdit(text3, startOffset, endOffset) {
+    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text3) {
+      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text3 });
     }
   }
   let firstToken = scanNext();
@@ -2221,11 +2221,11 @@ function computeIndentLevel(content, options) {
   }
   return Math.floor(nChars / tabSize);
 }
-function getEOL(options, text) {
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charAt(i);
+function getEOL(options, text3) {
+  for (let i = 0; i < text3.length; i++) {
+    const ch = text3.charAt(i);
     if (ch === "\r") {
-      if (i + 1 < text.length && text.charAt(i + 1) === "\n") {
+      if (i + 1 < text3.length && text3.charAt(i + 1) === "\n") {
         return "\r\n";
       }
       return "\r";
@@ -2235,8 +2235,8 @@ function getEOL(options, text) {
   }
   return options && options.eol || "\n";
 }
-function isEOL(text, offset) {
-  return "\r\n".indexOf(text.charAt(offset)) !== -1;
+function isEOL(text3, offset) {
+  return "\r\n".indexOf(text3.charAt(offset)) !== -1;
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/parser.js
@@ -2246,7 +2246,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parse(text, errors = [], options = ParseOptions.DEFAULT) {
+function parse(text3, errors = [], options = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
   const previousParents = [];
@@ -2286,10 +2286,10 @@ function parse(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit(text, visitor, options);
+  visit(text3, visitor, options);
   return currentParent[0];
 }
-function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text3, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -2340,7 +2340,7 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit(text, visitor, options);
+  visit(text3, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
@@ -2400,8 +2400,8 @@ function getNodeValue(node2) {
       return void 0;
   }
 }
-function visit(text, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text, false);
+function visit(text3, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text3, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -2727,10 +2727,10 @@ function getNodeType(value) {
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
-function setProperty(text, originalPath, value, options) {
+function setProperty(text3, originalPath, value, options) {
   const path = originalPath.slice();
   const errors = [];
-  const root = parseTree(text, errors);
+  const root = parseTree(text3, errors);
   let parent = void 0;
   let lastSegment = void 0;
   while (path.length > 0) {
@@ -2750,7 +2750,7 @@ function setProperty(text, originalPath, value, options) {
     if (value === void 0) {
       throw new Error("Can not delete in empty document");
     }
-    return withFormatting(text, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
+    return withFormatting(text3, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
   } else if (parent.type === "object" && typeof lastSegment === "string" && Array.isArray(parent.children)) {
     const existing = findNodeAtLocation(parent, [lastSegment]);
     if (existing !== void 0) {
@@ -2771,9 +2771,9 @@ function setProperty(text, originalPath, value, options) {
             removeEnd = next.offset;
           }
         }
-        return withFormatting(text, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
+        return withFormatting(text3, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
       } else {
-        return withFormatting(text, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
+        return withFormatting(text3, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
       }
     } else {
       if (value === void 0) {
@@ -2790,7 +2790,7 @@ function setProperty(text, originalPath, value, options) {
       } else {
         edit = { offset: parent.offset + 1, length: 0, content: newProperty + "," };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text3, edit, options);
     }
   } else if (parent.type === "array" && typeof lastSegment === "number" && Array.isArray(parent.children)) {
     const insertIndex = lastSegment;
@@ -2803,7 +2803,7 @@ function setProperty(text, originalPath, value, options) {
         const previous = parent.children[parent.children.length - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text3, edit, options);
     } else if (value === void 0 && parent.children.length >= 0) {
       const removalIndex = lastSegment;
       const toRemove = parent.children[removalIndex];
@@ -2818,7 +2818,7 @@ function setProperty(text, originalPath, value, options) {
       } else {
         edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: "" };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text3, edit, options);
     } else if (value !== void 0) {
       let edit;
       const newProperty = `${JSON.stringify(value)}`;
@@ -2832,7 +2832,7 @@ function setProperty(text, originalPath, value, options) {
         const previous = parent.children[index - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text3, edit, options);
     } else {
       throw new Error(`Can not ${value === void 0 ? "remove" : options.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
     }
@@ -2840,11 +2840,11 @@ function setProperty(text, originalPath, value, options) {
     throw new Error(`Can not add ${typeof lastSegment !== "number" ? "index" : "property"} to parent of type ${parent.type}`);
   }
 }
-function withFormatting(text, edit, options) {
+function withFormatting(text3, edit, options) {
   if (!options.formattingOptions) {
     return [edit];
   }
-  let newText = applyEdit(text, edit);
+  let newText = applyEdit(text3, edit);
   let begin = edit.offset;
   let end = edit.offset + edit.content.length;
   if (edit.length === 0 || edit.content.length === 0) {
@@ -2863,11 +2863,11 @@ function withFormatting(text, edit, options) {
     end = Math.max(end, edit2.offset + edit2.length);
     end += edit2.content.length - edit2.length;
   }
-  const editLength = text.length - (newText.length - end) - begin;
+  const editLength = text3.length - (newText.length - end) - begin;
   return [{ offset: begin, length: editLength, content: newText.substring(begin, end) }];
 }
-function applyEdit(text, edit) {
-  return text.substring(0, edit.offset) + edit.content + text.substring(edit.offset + edit.length);
+function applyEdit(text3, edit) {
+  return text3.substring(0, edit.offset) + edit.content + text3.substring(edit.offset + edit.length);
 }
 
 // node_modules/jsonc-parser/lib/esm/main.js
@@ -2961,10 +2961,10 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text, path, value, options) {
-  return setProperty(text, path, value, options);
+function modify(text3, path, value, options) {
+  return setProperty(text3, path, value, options);
 }
-function applyEdits(text, edits) {
+function applyEdits(text3, edits) {
   let sortedEdits = edits.slice(0).sort((a, b) => {
     const diff = a.offset - b.offset;
     if (diff === 0) {
@@ -2972,17 +2972,17 @@ function applyEdits(text, edits) {
     }
     return diff;
   });
-  let lastModifiedOffset = text.length;
+  let lastModifiedOffset = text3.length;
   for (let i = sortedEdits.length - 1; i >= 0; i--) {
     let e = sortedEdits[i];
     if (e.offset + e.length <= lastModifiedOffset) {
-      text = applyEdit(text, e);
+      text3 = applyEdit(text3, e);
     } else {
       throw new Error("Overlapping edit");
     }
     lastModifiedOffset = e.offset;
   }
-  return text;
+  return text3;
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -12335,8 +12335,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text3) => {
+  return text3.charAt(0).toUpperCase() + text3.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -22902,7 +22902,13 @@ var schema = external_exports.object({
   remoteCheck: external_exports.number().int().min(2).default(60),
   /** Plugin: quiet time after a change before syncing, and the longest a change waits. */
   debounceMs: external_exports.number().int().min(100).default(5e3),
-  maxWaitMs: external_exports.number().int().min(100).default(3e4)
+  maxWaitMs: external_exports.number().int().min(100).default(3e4),
+  /**
+   * Apply changes to what OpenCode executes (plugins, local MCP commands, permission and tool
+   * settings, commands with shell expansions) from the repo without review: anyone who can push to
+   * the sync repo can then run code on this machine. Off: they are held for 'oc-sync review'.
+   */
+  trustExecutable: external_exports.boolean().default(false)
 }).strict();
 var SettingsError = class extends Error {
   constructor(message) {
@@ -22916,10 +22922,10 @@ async function loadSettings(configDir, env) {
   let settingsFile;
   for (const name of SETTINGS_FILES) {
     const file2 = join(configDir, name);
-    const text = await readFile(file2, "utf8").catch(() => void 0);
-    if (text === void 0) continue;
+    const text3 = await readFile(file2, "utf8").catch(() => void 0);
+    if (text3 === void 0) continue;
     const errors = [];
-    raw = parse2(text, errors, { allowTrailingComma: true });
+    raw = parse2(text3, errors, { allowTrailingComma: true });
     if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
@@ -22929,14 +22935,14 @@ async function loadSettings(configDir, env) {
   if (env.OC_SYNC_MACHINE) overrides.machine = env.OC_SYNC_MACHINE;
   if (env.OC_SYNC_STRATEGY) overrides.strategy = env.OC_SYNC_STRATEGY;
   if (env.OC_SYNC_MERGE) overrides.merge = env.OC_SYNC_MERGE;
-  const parsed = schema.safeParse({ ...raw, ...overrides });
-  if (!parsed.success) {
-    const issue2 = parsed.error.issues[0];
+  const parsed2 = schema.safeParse({ ...raw, ...overrides });
+  if (!parsed2.success) {
+    const issue2 = parsed2.error.issues[0];
     const key = issue2.path.join(".") || "(top level)";
-    const where = settingsFile ?? "environment";
-    throw new SettingsError(`${where}: setting "${key}": ${describe3(issue2)}`);
+    const where2 = settingsFile ?? "environment";
+    throw new SettingsError(`${where2}: setting "${key}": ${describe3(issue2)}`);
   }
-  const s = parsed.data;
+  const s = parsed2.data;
   const categories = Object.fromEntries(categoryNames.map((c) => [c, s.categories[c] ?? true]));
   const { recordLimitMB, pushBudgetMB, ...rest } = s;
   return {
@@ -23004,8 +23010,8 @@ async function unwrapKey(wrapped, passphrase) {
     throw new PassphraseError();
   }
 }
-function parseWrappedKey(text) {
-  const k = JSON.parse(text);
+function parseWrappedKey(text3) {
+  const k = JSON.parse(text3);
   if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
     throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
   }
@@ -24318,8 +24324,8 @@ var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context);
 };
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
+var JSONParseV2 = (text3, reviver) => {
+  return JSON.parse(text3, (key, value, context) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -24335,8 +24341,8 @@ var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
 var MAX_DIGITS = MAX_INT.length;
 var stringsOrLargeNumbers = /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
 var noiseValueWithQuotes = /^"-?\d+n+"$/;
-var applyReviverIteratively = (parsed, userReviver) => {
-  const rootHolder = { "": parsed };
+var applyReviverIteratively = (parsed2, userReviver) => {
+  const rootHolder = { "": parsed2 };
   const stack = [{ parent: rootHolder, key: "", visited: false }];
   while (stack.length > 0) {
     const node2 = stack[stack.length - 1];
@@ -24377,8 +24383,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text) => {
-  return text.replace(
+var serializeBigInts = (text3) => {
+  return text3.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -24392,20 +24398,20 @@ var serializeBigInts = (text) => {
     }
   );
 };
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
+var JSONParse = (text3, reviver) => {
+  if (!text3) return originalParse(text3, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
+    if (isContextSourceSupported()) return JSONParseV2(text3, reviver);
+    const serializedData = serializeBigInts(text3);
     return originalParse(
       serializedData,
       (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
     );
   } catch (error62) {
     if (error62 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
-      const parsed = originalParse(serializedData);
-      return applyReviverIteratively(parsed, reviver);
+      const serializedData = serializeBigInts(text3);
+      const parsed2 = originalParse(serializedData);
+      return applyReviverIteratively(parsed2, reviver);
     }
     throw error62;
   }
@@ -24532,12 +24538,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse6(contentType);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text3 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text3 = await response.text();
+      return JSONParse(text3);
     } catch (err) {
-      return text;
+      return text3;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -27652,9 +27658,9 @@ import { randomBytes as randomBytes2 } from "node:crypto";
 
 // client/platform/disk-full.ts
 var DiskFullError = class extends Error {
-  constructor(where) {
-    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
-    this.where = where;
+  constructor(where2) {
+    super(`the disk holding ${where2} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where2;
     this.name = "DiskFullError";
   }
   where;
@@ -27663,9 +27669,9 @@ function isDiskFull(e) {
   const code = e?.code;
   return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
 }
-function namingDiskFull(where) {
+function namingDiskFull(where2) {
   return (e) => {
-    throw isDiskFull(e) ? new DiskFullError(where) : e;
+    throw isDiskFull(e) ? new DiskFullError(where2) : e;
   };
 }
 
@@ -27814,7 +27820,7 @@ import { dirname as dirname4 } from "node:path";
 var MAX_BYTES = 1024 * 1024;
 function createLogger2(file2, echo) {
   const secrets = [];
-  const mask = (text) => maskSecrets(text, secrets);
+  const mask = (text3) => maskSecrets(text3, secrets);
   return {
     addSecret(secret) {
       if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
@@ -27928,6 +27934,62 @@ function conflictId(path, at, kept, lost) {
   return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
+// core/merge/json-value.ts
+import { isDeepStrictEqual } from "node:util";
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function idOf(v) {
+  if (!isObject2(v)) return void 0;
+  const id = v.id;
+  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
+}
+function isIdArray(v) {
+  if (!Array.isArray(v)) return false;
+  const ids = v.map(idOf);
+  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
+}
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+function pointerKeys(pointer3) {
+  return pointer3.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+var show = (v) => v === void 0 ? null : JSON.stringify(v);
+function mergeJsonValues(base, main2, branch, at, sink) {
+  if (isDeepStrictEqual(main2, branch)) return main2;
+  if (isDeepStrictEqual(base, main2)) return branch;
+  if (isDeepStrictEqual(base, branch)) return main2;
+  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
+    return mergeObjects(base ?? {}, main2, branch, at, sink);
+  }
+  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
+    return mergeIdArrays(base ?? [], main2, branch, at, sink);
+  }
+  const winner = sink.overlap(at, show(main2), show(branch));
+  return winner === "main" ? main2 : branch;
+}
+function mergeObjects(base, main2, branch, at, sink) {
+  const out = {};
+  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
+  for (const key of keys) {
+    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
+    if (v !== void 0) out[key] = v;
+  }
+  return out;
+}
+function mergeIdArrays(base, main2, branch, at, sink) {
+  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
+  const b = byId(base);
+  const m = byId(main2);
+  const r = byId(branch);
+  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
+  const out = [];
+  for (const id of order) {
+    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
+    if (v !== void 0) out.push(v);
+  }
+  return out;
+}
+
 // git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
@@ -27974,9 +28036,9 @@ async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
 }
 async function readCachedKey(file2) {
-  const text = await readFile5(file2, "utf8").catch(() => void 0);
-  if (!text) return void 0;
-  const key = Buffer.from(text.trim(), "base64");
+  const text3 = await readFile5(file2, "utf8").catch(() => void 0);
+  if (!text3) return void 0;
+  const key = Buffer.from(text3.trim(), "base64");
   return key.length === 32 ? key : void 0;
 }
 
@@ -28056,9 +28118,9 @@ var ObjectReader = class {
   }
 };
 function batchHeader(line) {
-  const text = line.toString("utf8");
-  if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text.split(" ");
+  const text3 = line.toString("utf8");
+  if (text3.endsWith(" missing") || text3.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text3.split(" ");
   return { size: Number(size), blob: type === "blob" };
 }
 
@@ -28170,8 +28232,8 @@ var GitRepo = class _GitRepo {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   }
   /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
-  async pathsChangedByCommitsWith(from, to, text) {
-    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+  async pathsChangedByCommitsWith(from, to, text3) {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text3}`, `${from}..${to}`])).stdout.toString("utf8");
     return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
   }
   /** For each path, the newest commit in from..to that changed it (merges aside). */
@@ -28429,6 +28491,50 @@ function transaction(db, fn) {
   }
 }
 
+// client/state/held-store.ts
+var SCHEMA = `CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY, path TEXT NOT NULL, change TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS held_path ON held(path);`;
+var UnknownHeldError = class extends Error {
+  constructor(id) {
+    super(`no held change with id ${id}; 'oc-sync review' lists them`);
+    this.name = "UnknownHeldError";
+  }
+};
+var HeldStore = class {
+  constructor(db) {
+    this.db = db;
+    db.exec(SCHEMA);
+  }
+  db;
+  forPath(path) {
+    return this.db.prepare("SELECT change FROM held WHERE path = ? ORDER BY id").all(path).map((r) => JSON.parse(String(r.change)));
+  }
+  all() {
+    return this.db.prepare("SELECT change FROM held ORDER BY path, id").all().map((r) => JSON.parse(String(r.change)));
+  }
+  /** The change with id `id`, or the only one it is a prefix of. */
+  find(id) {
+    const matches = this.all().filter((h) => h.id === id || h.id.startsWith(id));
+    if (matches.length !== 1 || id === "") throw new UnknownHeldError(id);
+    return matches[0];
+  }
+  /** Replaces what is held for `path`. */
+  replace(path, changes) {
+    transaction(this.db, () => {
+      this.db.prepare("DELETE FROM held WHERE path = ?").run(path);
+      for (const c of changes) this.db.prepare("INSERT INTO held (id, path, change) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET change = excluded.change").run(c.id, path, JSON.stringify(c));
+    });
+  }
+  remove(ids) {
+    for (const id of ids) this.db.prepare("DELETE FROM held WHERE id = ?").run(id);
+  }
+  setStatus(id, status) {
+    const c = { ...this.find(id), status };
+    this.db.prepare("UPDATE held SET change = ? WHERE id = ?").run(JSON.stringify(c), c.id);
+    return c;
+  }
+};
+
 // client/state/sync-state.ts
 var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
 var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
@@ -28487,7 +28593,7 @@ function metaRows(patch) {
 var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
 var SHALLOW_SEGMENTS = 4;
 var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
-var SCHEMA = `
+var SCHEMA2 = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
   updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
@@ -28501,12 +28607,15 @@ var IndexStore = class {
   constructor(db) {
     this.db = db;
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec(SCHEMA);
+    db.exec(SCHEMA2);
     this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
+    this.held = new HeldStore(db);
   }
   db;
   /** The sync's own state (base, head, marks), saved in the same database. */
   state;
+  /** Changes to what OpenCode executes that this machine has not applied (see executable-gate.ts). */
+  held;
   get(path) {
     const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
     return row ? toEntry(row) : void 0;
@@ -28526,18 +28635,18 @@ var IndexStore = class {
   }
   /** Entries (deleted ones too) of every path a GLOB matches, by path: one query for what would be a lookup per row. */
   entriesGlob(glob) {
-    const [where, params] = globWhere(glob, false);
+    const [where2, params] = globWhere(glob, false);
     const out = /* @__PURE__ */ new Map();
-    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where}`).iterate(...params)) out.set(String(row.path), toEntry(row));
+    for (const row of this.db.prepare(`SELECT * FROM record WHERE ${where2}`).iterate(...params)) out.set(String(row.path), toEntry(row));
     return out;
   }
   livePathsGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return this.db.prepare(`SELECT path FROM record WHERE ${where}`).all(...params).map((r) => String(r.path));
+    const [where2, params] = globWhere(glob, true);
+    return this.db.prepare(`SELECT path FROM record WHERE ${where2}`).all(...params).map((r) => String(r.path));
   }
   countLiveGlob(glob) {
-    const [where, params] = globWhere(glob, true);
-    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where}`).get(...params)?.n ?? 0);
+    const [where2, params] = globWhere(glob, true);
+    return Number(this.db.prepare(`SELECT count(*) AS n FROM record WHERE ${where2}`).get(...params)?.n ?? 0);
   }
   countLive(prefix) {
     return Number(this.db.prepare("SELECT count(*) AS n FROM record WHERE path >= ? AND path < ? AND deleted = 0").get(prefix, prefix + "\uFFFF")?.n ?? 0);
@@ -28669,11 +28778,11 @@ function recordPath(a) {
       return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
   }
 }
-function idOf(x) {
+function idOf2(x) {
   return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
 }
 function jsonIdOf(x) {
-  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : void 0;
+  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
 }
 function parseRecordPath(path) {
   const s = path.split("/");
@@ -28682,14 +28791,14 @@ function parseRecordPath(path) {
     const id2 = jsonIdOf(s[2]);
     return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
   }
-  const sessionId = idOf(s[2]);
+  const sessionId = idOf2(s[2]);
   if (s[1] !== "sessions" || sessionId === void 0) return void 0;
   if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
   if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
   const id = jsonIdOf(s[s.length - 1]);
   if (id === void 0) return void 0;
   if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
-  const messageId = idOf(s[4]);
+  const messageId = idOf2(s[4]);
   if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
@@ -28735,6 +28844,32 @@ async function commitRepoOnly(repo, index, machine, records2, message) {
   return commit;
 }
 
+// core/file-names.ts
+var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
+var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
+function windowsNameProblem(name) {
+  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
+  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
+  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
+  return void 0;
+}
+function windowsPathProblem(rel) {
+  for (const segment of rel.split("/")) {
+    const problem = windowsNameProblem(segment);
+    if (problem) return problem;
+  }
+  return void 0;
+}
+function caseTwin(name, resolves, entries) {
+  if (!resolves || entries.includes(name)) return void 0;
+  const folded = name.toLowerCase();
+  return entries.find((e) => e.toLowerCase() === folded);
+}
+function isGitControlName(name) {
+  const n = name.toLowerCase().replace(/[. ]+$/, "");
+  return n === ".git" || n === "git~1" || n === ".gitmodules" || n === ".gitattributes";
+}
+
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir5, readFile as readFile8 } from "node:fs/promises";
 import { join as join11 } from "node:path";
@@ -28776,42 +28911,20 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { existsSync as existsSync3, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync3, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
 import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat5 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
 
-// core/file-names.ts
-var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
-var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
-function windowsNameProblem(name) {
-  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
-  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
-  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
-  return void 0;
-}
-function windowsPathProblem(rel) {
-  for (const segment of rel.split("/")) {
-    const problem = windowsNameProblem(segment);
-    if (problem) return problem;
-  }
-  return void 0;
-}
-function caseTwin(name, resolves, entries) {
-  if (!resolves || entries.includes(name)) return void 0;
-  const folded = name.toLowerCase();
-  return entries.find((e) => e.toLowerCase() === folded);
-}
-
 // core/line-endings.ts
-function lineEndingOf(text) {
-  const breaks = text.split("\n").length - 1;
+function lineEndingOf(text3) {
+  const breaks = text3.split("\n").length - 1;
   if (breaks === 0) return void 0;
-  const crlf = text.split("\r\n").length - 1;
+  const crlf = text3.split("\r\n").length - 1;
   if (crlf === breaks) return "crlf";
   return crlf === 0 ? "lf" : void 0;
 }
-function withLineEnding(text, ending) {
-  const lf = text.replace(/\r\n/g, "\n");
+function withLineEnding(text3, ending) {
+  const lf = text3.replace(/\r\n/g, "\n");
   return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
 }
 function mergedLineEnding(base, main2, branch) {
@@ -28820,7 +28933,7 @@ function mergedLineEnding(base, main2, branch) {
 }
 function commonLineEndings(base, main2, branch) {
   const [b, m, r] = [base, main2, branch].map(lineEndingOf);
-  const mixed = (text, ending2) => ending2 === void 0 && text.includes("\n");
+  const mixed = (text3, ending2) => ending2 === void 0 && text3.includes("\n");
   if (mixed(base, b) || mixed(main2, m) || mixed(branch, r)) return void 0;
   const present = [b, m, r].filter((e) => e !== void 0);
   if (present.every((e) => e === present[0])) return void 0;
@@ -28856,59 +28969,6 @@ function nestsDeeper(json2, limit = MAX_NESTING) {
     } else if (CLOSE.has(c)) depth--;
   }
   return false;
-}
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf2(v) {
-  if (!isObject2(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf2);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main2, branch, at, sink) {
-  if (isDeepStrictEqual(main2, branch)) return main2;
-  if (isDeepStrictEqual(base, main2)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main2;
-  if (isObject2(main2) && isObject2(branch) && (base === void 0 || isObject2(base))) {
-    return mergeObjects(base ?? {}, main2, branch, at, sink);
-  }
-  if (isIdArray(main2) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main2, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main2), show(branch));
-  return winner === "main" ? main2 : branch;
-}
-function mergeObjects(base, main2, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main2), ...Object.keys(branch).filter((k) => !(k in main2))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main2[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main2, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
-  const b = byId(base);
-  const m = byId(main2);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
 }
 
 // node_modules/node-diff3/dist/diff3.mjs
@@ -29125,9 +29185,9 @@ function diff3Merge(a, o, b, options) {
 }
 
 // core/merge/text.ts
-function splitLines(text) {
-  if (text === "") return [];
-  return text.split(/(?<=\n)/);
+function splitLines(text3) {
+  if (text3 === "") return [];
+  return text3.split(/(?<=\n)/);
 }
 function mergeText(base, main2, branch, sink) {
   const regions = diff3Merge(splitLines(main2), splitLines(base), splitLines(branch), { excludeFalseConflicts: true });
@@ -29150,27 +29210,27 @@ function mergeText(base, main2, branch, sink) {
 // core/merge/json.ts
 var NotJsonError = class extends Error {
 };
-function parseJson(text, comments) {
-  if (text.trim() === "") return void 0;
-  if (nestsDeeper(text)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
+function parseJson(text3, comments) {
+  if (text3.trim() === "") return void 0;
+  if (nestsDeeper(text3)) throw new NotJsonError(`nested deeper than ${MAX_NESTING} levels`);
   if (!comments) {
     try {
-      return JSON.parse(text);
+      return JSON.parse(text3);
     } catch (e) {
       throw new NotJsonError(e.message);
     }
   }
   const errors = [];
-  const value = parse2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const value = parse2(text3, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length) throw new NotJsonError(`JSONC parse error at offset ${errors[0].offset}`);
   return value;
 }
-function indentOf(text) {
-  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
+function indentOf(text3) {
+  return /\n([ \t]+)\S/.exec(text3)?.[1] ?? "  ";
 }
-function editOptions(text) {
-  const insertSpaces = !indentOf(text).includes("	");
-  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+function editOptions(text3) {
+  const insertSpaces = !indentOf(text3).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text3).length : 1, eol: text3.includes("\r\n") ? "\r\n" : "\n" } };
 }
 function mergeJsonText(base, main2, branch, comments, sink) {
   const merged = mergeJsonValues(parseJson(base, comments), parseJson(main2, comments), parseJson(branch, comments), "", sink);
@@ -29184,25 +29244,29 @@ function mergeJsonText(base, main2, branch, comments, sink) {
 }
 function cleanLineMerge(base, main2, branch) {
   let clean = true;
-  const text = mergeText(base, main2, branch, {
+  const text3 = mergeText(base, main2, branch, {
     overlap: () => {
       clean = false;
       return "main";
     }
   });
-  return clean ? text : void 0;
+  return clean ? text3 : void 0;
 }
-function safeParse3(text) {
+function safeParse3(text3) {
   try {
-    return parseJson(text, true);
+    return parseJson(text3, true);
   } catch {
     return void 0;
   }
 }
-function editInto(text, from, to) {
-  const options = editOptions(text);
-  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text)) + "\n";
-  let out = text;
+function withValueAt(text3, keys, value) {
+  if (keys.length === 0) return value === void 0 ? "" : JSON.stringify(value, null, indentOf(text3)) + "\n";
+  return applyEdits(text3, modify(text3, [...keys], value, editOptions(text3)));
+}
+function editInto(text3, from, to) {
+  const options = editOptions(text3);
+  if (!isObject2(from) || !isObject2(to)) return JSON.stringify(to, null, indentOf(text3)) + "\n";
+  let out = text3;
   const walk = (path, a, b) => {
     for (const key of Object.keys(a)) if (!(key in b)) out = applyEdits(out, modify(out, [...path, key], void 0, options));
     for (const [key, value] of Object.entries(b)) {
@@ -29217,13 +29281,13 @@ function editInto(text, from, to) {
 }
 
 // core/local-keys.ts
-function parsePointer(pointer2) {
-  if (!pointer2.startsWith("/") || pointer2 === "/") throw new Error(`"${pointer2}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
-  return pointer2.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+function parsePointer(pointer3) {
+  if (!pointer3.startsWith("/") || pointer3 === "/") throw new Error(`"${pointer3}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
+  return pointerKeys(pointer3);
 }
-function objectTree(text) {
+function objectTree(text3) {
   const errors = [];
-  const tree = parseTree2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseTree2(text3, errors, { allowTrailingComma: true, disallowComments: false });
   return errors.length || tree?.type !== "object" ? void 0 : tree;
 }
 function nodeAt(tree, path) {
@@ -29279,13 +29343,13 @@ function corruptContent(path, content) {
   return invalid ? `is not valid JSON (${invalid})` : void 0;
 }
 function jsonSyntaxError(content) {
-  const text = new TextDecoder().decode(content);
-  if (text.trim() === "") return void 0;
+  const text3 = new TextDecoder().decode(content);
+  if (text3.trim() === "") return void 0;
   const errors = [];
-  parse2(text, errors, { allowTrailingComma: true });
+  parse2(text3, errors, { allowTrailingComma: true });
   const e = errors[0];
   if (!e) return void 0;
-  const before = text.slice(0, e.offset).split("\n");
+  const before = text3.slice(0, e.offset).split("\n");
   return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
 }
 
@@ -29340,7 +29404,7 @@ var FileSource = class {
     if (!this.owns(path) || !isSafeRepoPath(path)) return void 0;
     const rel = path.slice(this.o.prefix.length + 1);
     const segs = rel.split("/");
-    if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
+    if (segs.some((s) => this.o.rule.ignore.includes(s) || isGitControlName(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
     return allowed ? join10(this.o.root, ...segs) : void 0;
@@ -29356,29 +29420,32 @@ var FileSource = class {
       }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file2.stat) continue;
-      let content;
+      let local;
       try {
-        content = await readFile7(file2.abs);
+        local = await readFile7(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
       }
-      const localHash = contentHash(content);
+      const localHash = contentHash(local);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      const corrupt = corruptContent(path, content);
+      const corrupt = corruptContent(path, local);
       if (corrupt) {
         this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      const shared = await this.sharedPart(path, content, ctx);
+      const gated = this.o.gate ? this.o.gate.repoForm(path, local) : local;
+      if (gated === null) continue;
+      const shared = await this.sharedPart(path, Buffer.from(gated), ctx);
       if (shared.unchanged) yield { type: "touch", path, localHash, stat: file2.stat };
       else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
+      if (present.has(path) || !this.localPath(path)) continue;
+      if ((this.o.gate?.repoForm(path, null) ?? null) === null) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
   /**
@@ -29406,7 +29473,7 @@ var FileSource = class {
     for (const r of [...records2.filter((x) => x.deleted), ...records2.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
-        this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
+        this.o.warn(`refused to write ${r.path}: ${r.path.split("/").some(isGitControlName) ? "git's control files (a .git folder's config can run commands) are never written" : `not a file oc-sync syncs in ${this.o.root}`}`);
         continue;
       }
       const refusal = this.refusal(r, file2);
@@ -29416,7 +29483,8 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content)), this.o.mode, known);
+        const content = this.admitted(r, target);
+        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -29425,6 +29493,11 @@ var FileSource = class {
     }
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
+  }
+  /** What of the record to write at `target`: all of it, unless the gate holds some back. */
+  admitted(r, target) {
+    if (!this.o.gate) return r.deleted ? null : r.content;
+    return this.o.gate.admit(r, localBytes(target));
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
   refusal(r, file2) {
@@ -29469,7 +29542,7 @@ var FileSource = class {
       }
       for (const name of names) {
         if (TEMP_FILE.test(name)) await removeLeftover(join10(dir, name));
-        if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
+        if (rule.ignore.includes(name) || isGitControlName(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join10(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
@@ -29522,6 +29595,18 @@ function isInside(path, root) {
   }
   return path === real || path.startsWith(real + sep2);
 }
+function localBytes(file2) {
+  try {
+    return lstatSync(file2).isFile() ? readFileSync3(file2) : null;
+  } catch {
+    return null;
+  }
+}
+function leftAsIs(path, file2, known) {
+  const localHash = localFileHash(file2);
+  if (known && !unchangedSinceScan(known, path, localHash)) return "edited";
+  return { path, localHash, stat: localHash === null ? null : statKey(statSync2(file2)) };
+}
 function localFileHash(file2) {
   let s;
   try {
@@ -29550,14 +29635,14 @@ var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var CREDENTIALS_PREFIX = "credentials/";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
-function parseEntries(text, where) {
+function parseEntries(text3, where2) {
   let v;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text3);
   } catch {
-    throw new SourceError(`${where} is not valid JSON; fix or remove it (oc-sync left it and the repo untouched)`);
+    throw new SourceError(`${where2} is not valid JSON; fix or remove it (oc-sync left it and the repo untouched)`);
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SourceError(`${where} must hold a JSON object of entries`);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SourceError(`${where2} must hold a JSON object of entries`);
   return v;
 }
 function canonical(entries) {
@@ -29602,9 +29687,9 @@ var CredentialSource = class {
       const previous = await this.previousCiphertexts(ctx, path);
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
-        const text = JSON.stringify(value);
+        const text3 = JSON.stringify(value);
         const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
+        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text3 ? old : encryptEntry(this.key, path, entry, text3);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat6 };
     }
@@ -29736,9 +29821,9 @@ function rowToJson(row) {
   }
   return out;
 }
-function safeJson(text) {
+function safeJson(text3) {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text3);
   } catch {
     return void 0;
   }
@@ -29755,14 +29840,14 @@ function jsonToSql(v) {
 var ROW_HASH = "row:";
 function rowHash(table, row) {
   const local = MACHINE_LOCAL[table];
-  let text = "";
+  let text3 = "";
   for (const name of Object.keys(row).sort()) {
     if (local?.includes(name)) continue;
     const v = row[name];
     const [type, body] = v === null ? ["z", ""] : typeof v === "string" ? ["s", v] : v instanceof Uint8Array ? ["b", Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")] : ["n", String(v)];
-    text += `${name}\0${type}${body.length}\0${body}`;
+    text3 += `${name}\0${type}${body.length}\0${body}`;
   }
-  return ROW_HASH + hash3("sha256", text, "hex");
+  return ROW_HASH + hash3("sha256", text3, "hex");
 }
 function rowRecord(table, row) {
   let json2;
@@ -30105,12 +30190,12 @@ var DatabaseSource = class {
       if (known.localHash !== local.hash) yield { type: "touch", path, localHash: local.hash, stat: null };
       return;
     }
-    let repoForm = local.json();
+    let repoForm2 = local.json();
     if (toRepo) {
       const prev = known ? await ctx.previous(path) : void 0;
-      repoForm = await toRepo(repoForm, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
+      repoForm2 = await toRepo(repoForm2, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    const content = repoBytes(repoForm);
+    const content = repoBytes(repoForm2);
     if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
     else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
@@ -30130,9 +30215,9 @@ var DatabaseSource = class {
         const a = parseRecordPath(r.path);
         if (!a) this.o.warn(`refused ${r.path}: not a database record path`);
         if (!a || !present.has(a.table)) continue;
-        const parsed = r.deleted ? void 0 : parseRow(r, a);
-        if (typeof parsed === "string") refused.push(`refused record ${r.path}: ${parsed}; it is skipped and the rest applies (it came from ${r.writer}: fix it there, or delete it from the sync repo)`);
-        else items.push({ r, a, value: parsed });
+        const parsed2 = r.deleted ? void 0 : parseRow(r, a);
+        if (typeof parsed2 === "string") refused.push(`refused record ${r.path}: ${parsed2}; it is skipped and the rest applies (it came from ${r.writer}: fix it there, or delete it from the sync repo)`);
+        else items.push({ r, a, value: parsed2 });
       }
       const deletes = items.filter((x) => x.r.deleted).sort((x, y) => RANK[y.a.table] - RANK[x.a.table]);
       const upserts = items.filter((x) => !x.r.deleted).sort((x, y) => RANK[x.a.table] - RANK[y.a.table]);
@@ -30218,14 +30303,14 @@ var DatabaseSource = class {
   }
 };
 function repoBytes(row) {
-  let text;
+  let text3;
   try {
-    text = canonical2(row);
+    text3 = canonical2(row);
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
   }
-  return nestsDeeper(text) ? null : enc3.encode(text + "\n");
+  return nestsDeeper(text3) ? null : enc3.encode(text3 + "\n");
 }
 function parseRow(r, a) {
   if (nestsDeeper(r.content)) return `it is nested deeper than ${MAX_NESTING} levels`;
@@ -30266,7 +30351,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 }
 
 // client/sync/sources.ts
-var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
+var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 var STATE_LOCKS = "locks";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
@@ -30280,12 +30365,13 @@ var STATE_RULE = {
   folders: [],
   ignore: [STATE_LOCKS]
 };
-function buildSources(settings, opencode, key, warn) {
+function buildSources(settings, opencode, key, warn, gate) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
+  const configGate = settings.trustExecutable ? void 0 : gate;
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -30373,27 +30459,24 @@ function chooseSide(c, keep, machine) {
 function withLostValue(current, c) {
   if (!current) throw new Error(`record ${c.path} is not in the sync repo any more`);
   if (c.at === "") return makeRecord({ ...current, content: sideBytes(c.lost) });
-  const text = current.content ? new TextDecoder().decode(current.content) : "";
-  const next = c.at.startsWith("/") ? applyEdits(text, modify(text, pointerPath(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {})) : replaceLines(text, c);
+  const text3 = current.content ? new TextDecoder().decode(current.content) : "";
+  const next = c.at.startsWith("/") ? applyEdits(text3, modify(text3, pointerKeys(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {})) : replaceLines(text3, c);
   return makeRecord({ ...current, content: new TextEncoder().encode(next) });
 }
-function replaceLines(text, c) {
+function replaceLines(text3, c) {
   const line = Number(/^lines (\d+)/.exec(c.at)?.[1] ?? 1) - 1;
   const kept = c.kept.value ?? "";
   const lost = c.lost.value ?? "";
-  const starts = lineStarts(text);
-  const candidates = starts.map((offset, n) => ({ offset, n })).filter(({ offset }) => text.startsWith(kept, offset));
-  if (!candidates.length) return text + lost;
+  const starts = lineStarts(text3);
+  const candidates = starts.map((offset, n) => ({ offset, n })).filter(({ offset }) => text3.startsWith(kept, offset));
+  if (!candidates.length) return text3 + lost;
   const at = candidates.reduce((best, x) => Math.abs(x.n - line) < Math.abs(best.n - line) ? x : best);
-  return text.slice(0, at.offset) + lost + text.slice(at.offset + kept.length);
+  return text3.slice(0, at.offset) + lost + text3.slice(at.offset + kept.length);
 }
-function lineStarts(text) {
+function lineStarts(text3) {
   const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0 && i + 1 <= text.length; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  for (let i = text3.indexOf("\n"); i >= 0 && i + 1 <= text3.length; i = text3.indexOf("\n", i + 1)) starts.push(i + 1);
   return [...new Set(starts)];
-}
-function pointerPath(pointer2) {
-  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // client/sync/cycle.ts
@@ -30404,11 +30487,11 @@ var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
 var same = (a, b) => identity(a) === identity(b);
 var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
 var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
-function parse7(text) {
-  if (text.trim() === "") return {};
+function parse7(text3) {
+  if (text3.trim() === "") return {};
   let v;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text3);
   } catch (e) {
     throw new NotJsonError(e.message);
   }
@@ -30442,8 +30525,8 @@ function mergeJsonl(base, main2, branch) {
   const lines = [...kept, ...added].filter((l) => seen.has(l) ? false : (seen.add(l), true));
   return lines.length ? lines.join("\n") + "\n" : "";
 }
-function lineSet(text) {
-  return splitLines(text).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
+function lineSet(text3) {
+  return splitLines(text3).map((l) => l.replace(/\r?\n$/, "")).filter((l) => l.trim() !== "");
 }
 
 // core/merge/index.ts
@@ -30465,8 +30548,8 @@ function mergeContent(kind, base, main2, branch, sink) {
   if (sameBytes(base, main2)) return branch;
   const texts = asTexts(base, main2, branch);
   try {
-    const text = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
-    if (text !== void 0) return encoder2.encode(text);
+    const text3 = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
+    if (text3 !== void 0) return encoder2.encode(text3);
   } catch (e) {
     if (!(e instanceof NotJsonError)) throw e;
   }
@@ -30807,6 +30890,255 @@ function needsApply(remote, local) {
   }
 }
 
+// core/held.ts
+import { createHash as createHash3 } from "node:crypto";
+import { isDeepStrictEqual as isDeepStrictEqual5 } from "node:util";
+
+// core/executable.ts
+import { isDeepStrictEqual as isDeepStrictEqual4 } from "node:util";
+var JSON_CONFIGS = ["opencode.json", "opencode.jsonc", "config.json"];
+var CODE_FOLDERS = {
+  plugin: "a plugin OpenCode loads and runs",
+  plugins: "a plugin OpenCode loads and runs",
+  tool: "a custom tool OpenCode runs",
+  tools: "a custom tool OpenCode runs"
+};
+var COMMAND_FOLDERS = ["command", "commands"];
+var AGENT_FOLDERS = ["agent", "agents", "mode", "modes"];
+var UNITS = [
+  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
+  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual4(o, n) },
+  { keys: ["permission"], what: "what the agent may do without asking" },
+  { keys: ["tools"], what: "which tools the agent may use" },
+  ...["agent", "mode"].flatMap((k) => [
+    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
+    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
+  ]),
+  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
+  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
+  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
+  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
+  { keys: ["lsp"], what: "language server commands OpenCode runs" },
+  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
+];
+var READS_LOCAL = /\{(?:file|env):/;
+var SHELL_EXPANSION = /!`([^`]*)`/g;
+function executableChanges(path, old, next) {
+  const segs = path.split("/");
+  if (segs[0] !== "config" || segs.length < 2 || old === next) return [];
+  const [top, ...rest] = segs.slice(1);
+  if (rest.length === 0) return JSON_CONFIGS.includes(top) ? jsonFileChanges(old, next) : [];
+  if (next === null) return [];
+  if (CODE_FOLDERS[top]) return [{ at: "", what: CODE_FOLDERS[top] }];
+  if (COMMAND_FOLDERS.includes(top) && addsShell(old, next)) return [{ at: "", what: `a command that runs ${shellCommands(next).map((c) => `!\`${c}\``).join(", ")}` }];
+  if (AGENT_FOLDERS.includes(top) && ["permission", "tools"].some((k) => frontmatterSection(old, k) !== frontmatterSection(next, k))) return [{ at: "", what: "an agent's permission or tools settings" }];
+  return [];
+}
+function jsonFileChanges(old, next) {
+  const changes = executableJsonChanges(parsed(old), parsed(next));
+  if (next !== null || changes.length === 0) return changes;
+  return [{ at: "", what: `deletes the file, and with it ${[...new Set(changes.map((c) => c.what))].join("; ")}` }];
+}
+function parsed(text3) {
+  if (text3 === null) return void 0;
+  try {
+    return parseJson(text3, true);
+  } catch (e) {
+    if (e instanceof NotJsonError) return void 0;
+    throw e;
+  }
+}
+function executableJsonChanges(old, next) {
+  const out = [];
+  for (const unit of UNITS) {
+    for (const keys of concretePaths(unit.keys, old, next)) {
+      const [o, n] = [valueAt(old, keys), valueAt(next, keys)];
+      if (unit.when ? unit.when(o, n) : !isDeepStrictEqual4(o, n)) out.push({ at: pointer2(keys), what: unit.what });
+    }
+  }
+  for (const keys of changedLeaves(old, next, [])) {
+    if (READS_LOCAL.test(text(valueAt(next, keys)) ?? "")) out.push({ at: pointer2(keys), what: "a value read from this machine's files or environment ({file:\u2026}, {env:\u2026})" });
+  }
+  return outermost(out);
+}
+function concretePaths(pattern, a, b) {
+  let paths = [[]];
+  for (const key of pattern) {
+    paths = paths.flatMap((p) => {
+      if (key !== "*") return [[...p, key]];
+      const names = new Set([a, b].flatMap((v) => Object.keys(asObject(valueAt(v, p)))));
+      return [...names].map((n) => [...p, n]);
+    });
+  }
+  return paths;
+}
+function changedLeaves(a, b, at) {
+  if (isDeepStrictEqual4(a, b)) return [];
+  if (isObject2(b) && (a === void 0 || isObject2(a))) {
+    const x = asObject(a);
+    return [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(b)])].flatMap((k) => changedLeaves(x[k], b[k], [...at, k]));
+  }
+  return [at];
+}
+function outermost(changes) {
+  const inside = (c, d) => c !== d && (c.at + "/").startsWith(d.at + "/");
+  const seen = /* @__PURE__ */ new Set();
+  return changes.filter((c) => !changes.some((d) => inside(c, d)) && !seen.has(c.at) && seen.add(c.at));
+}
+function valueAt(v, keys) {
+  let cur = v;
+  for (const k of keys) cur = isObject2(cur) ? cur[k] : void 0;
+  return cur;
+}
+function asObject(v) {
+  return isObject2(v) ? v : {};
+}
+function pointer2(keys) {
+  return keys.map((k) => "/" + pointerPart(k)).join("");
+}
+function text(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function addsEntries(old, next) {
+  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
+  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
+}
+function isLocalMcp(v) {
+  return isObject2(v) && (v.type === "local" || "command" in v);
+}
+function shellCommands(template) {
+  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
+}
+function addsShell(old, next) {
+  const before = new Set(shellCommands(old));
+  return shellCommands(next).some((c) => !before.has(c));
+}
+function frontmatterSection(markdown, key) {
+  const m = /^---\r?\n([\s\S]*?)\r?\n---/.exec(markdown ?? "");
+  if (!m) return "";
+  const lines = m[1].split(/\r?\n/);
+  const start = lines.findIndex((l) => new RegExp(`^${key}\\s*:`).test(l));
+  if (start < 0) return "";
+  const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+  return lines.slice(start, end < 0 ? void 0 : end).join("\n");
+}
+
+// core/held.ts
+var decoder3 = new TextDecoder();
+function admit(path, local, incoming, writer, prior) {
+  if (sameBytes2(local, incoming)) return { write: incoming, held: [] };
+  const changes = executableChanges(path, text2(local), text2(incoming));
+  const held = [];
+  for (const c of changes) {
+    const sides = { local: sideAt(local, c.at), incoming: sideAt(incoming, c.at) };
+    const before = prior.find((p) => p.at === c.at && isDeepStrictEqual5(p.incoming, sides.incoming));
+    if (before?.status === "accepted") continue;
+    held.push(before ?? { id: heldId(path, c.at, sides.incoming), path, at: c.at, what: c.what, ...sides, writer, status: "held" });
+  }
+  if (held.length === 0) return { write: incoming, held };
+  if (held.some((h) => h.at === "")) return { write: "leave", held };
+  let out = text2(incoming);
+  for (const h of held) out = withValueAt(out, pointerKeys(h.at), jsonOf(h.local));
+  return { write: new TextEncoder().encode(out), held };
+}
+function repoForm(local, held) {
+  const whole = held.find((h) => h.at === "");
+  if (whole) return sameBytes2(local, sideBytes(whole.local)) ? { bytes: sideBytes(whole.incoming), superseded: [] } : { bytes: local, superseded: [whole.id] };
+  if (local === null || held.length === 0) return { bytes: local, superseded: held.map((h) => h.id) };
+  let out = text2(local);
+  const value = safeParse4(out);
+  if (value === "unreadable") return { bytes: local, superseded: [] };
+  const superseded = [];
+  for (const h of held) {
+    const keys = pointerKeys(h.at);
+    if (isDeepStrictEqual5(valueAt(value, keys), jsonOf(h.local))) out = withValueAt(out, keys, jsonOf(h.incoming));
+    else superseded.push(h.id);
+  }
+  return { bytes: new TextEncoder().encode(out), superseded };
+}
+function sideAt(content, at) {
+  if (at === "") return wholeValue(content);
+  const value = content === null ? void 0 : safeParse4(text2(content));
+  const v = value === "unreadable" ? void 0 : valueAt(value, pointerKeys(at));
+  return { value: v === void 0 ? null : JSON.stringify(v) };
+}
+function jsonOf(side) {
+  return side.value === null ? void 0 : JSON.parse(side.value);
+}
+function safeParse4(t) {
+  try {
+    return parseJson(t, true);
+  } catch {
+    return "unreadable";
+  }
+}
+function text2(bytes) {
+  return bytes === null ? null : decoder3.decode(bytes);
+}
+function sameBytes2(a, b) {
+  if (a === null || b === null) return a === b;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+function heldId(path, at, incoming) {
+  return createHash3("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
+}
+
+// client/sync/executable-gate.ts
+function executableGate(held) {
+  return {
+    admit(record2, local) {
+      const a = admit(record2.path, local, record2.deleted ? null : record2.content, record2.writer, held.forPath(record2.path));
+      held.replace(record2.path, a.held);
+      return a.write;
+    },
+    repoForm(path, local) {
+      const changes = held.forPath(path);
+      if (!changes.length) return local;
+      const form = repoForm(local, changes);
+      held.remove(form.superseded);
+      return form.bytes;
+    }
+  };
+}
+function heldProblems(held) {
+  return held.all().filter((h) => h.status === "held").map((h) => `${where(h)}: ${h.writer}'s change to ${h.what} is held, not applied (until records are signed oc-sync cannot tell your machines from anyone who can push to the sync repo). 'oc-sync review' shows it; 'oc-sync review --accept ${h.id}' applies it, '--discard ${h.id}' keeps yours`);
+}
+function describeHeld(h) {
+  const mark = h.status === "discarded" ? "  [discarded: yours is kept]" : "";
+  return [`${h.id}  ${where(h)}  from ${h.writer}: ${h.what}${mark}`, ...shown("here", h.local, h.path), ...shown("incoming", h.incoming, h.path)];
+}
+var SHOWN_LINES = 40;
+function shown(label, side, path) {
+  if (side.value === null) return [`    ${label}: (none)`];
+  if (side.encoding === "base64") return [`    ${label}: (binary content; 'oc-sync history ${path}')`];
+  const lines = side.value.replace(/\n$/, "").split("\n");
+  const more = lines.length > SHOWN_LINES ? [`      \u2026 ${lines.length - SHOWN_LINES} more line(s): 'oc-sync history ${path}'`] : [];
+  return [`    ${label}:`, ...lines.slice(0, SHOWN_LINES).map((l) => `      ${l}`), ...more];
+}
+function where(h) {
+  return h.at ? `${h.path} ${h.at}` : h.path;
+}
+async function listHeld(ctx) {
+  return withState(ctx, async ({ index }) => index.held.all());
+}
+async function acceptHeld(ctx, id) {
+  return withState(ctx, async ({ repo, index }) => {
+    const h = index.held.setStatus(index.held.find(id).id, "accepted");
+    const record2 = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
+    if (!record2) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
+    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held));
+    for (const source of sources.filter((s) => s.owns(h.path))) {
+      const done = await source.apply([record2], (p) => index.get(p));
+      index.save(done.applied.map((a) => entryFor(record2, a.localHash, a.stat)));
+    }
+    return h;
+  });
+}
+async function discardHeld(ctx, id) {
+  return withState(ctx, async ({ index }) => index.held.setStatus(index.held.find(id).id, "discarded"));
+}
+
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -31129,7 +31461,7 @@ async function cycle(run2) {
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held));
   const local = await commitLocal(run2, sources, base, head, main2);
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
@@ -31144,6 +31476,10 @@ async function cycle(run2) {
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
+  for (const p of heldProblems(index.held)) {
+    run2.warn(p);
+    run2.needsUser.push(p);
+  }
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
@@ -31386,11 +31722,11 @@ var EXIT = {
 function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
   return {
     json: json2,
-    line: (text) => {
-      if (!json2) write(mask(text));
+    line: (text3) => {
+      if (!json2) write(mask(text3));
     },
-    progress: (text) => {
-      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
+    progress: (text3) => {
+      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text3)}`);
     },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
@@ -31637,15 +31973,15 @@ async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
   const file2 = ctx.settings.settingsFile ?? join12(ctx.paths.settingsDir, SETTINGS_FILES[0]);
   const previous = await readFile9(file2, "utf8").catch(() => void 0);
-  let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
+  let text3 = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
   for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
-    if (value !== void 0) text = applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+    if (value !== void 0) text3 = applyEdits(text3, modify(text3, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
   const env = { ...ctx.env };
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
-  await writeFileAtomic(file2, text, 384);
+  await writeFileAtomic(file2, text3, 384);
   let next;
   try {
     next = await loadContext({ env });
@@ -31697,6 +32033,38 @@ async function passphraseChangeCommand(ctx, out) {
   });
 }
 
+// client/cli/commands/review.ts
+async function reviewCommand(ctx, out, decision) {
+  if (decision.accept !== void 0 && decision.discard !== void 0) throw new UsageError("review takes --accept ID or --discard ID, not both");
+  try {
+    if (decision.accept !== void 0) return await accept(ctx, out, decision.accept);
+    if (decision.discard !== void 0) return await discard(ctx, out, decision.discard);
+  } catch (e) {
+    if (e instanceof UnknownHeldError) throw new UsageError(e.message);
+    throw e;
+  }
+  const held = await listHeld(ctx);
+  if (!held.length) out.line("nothing held: every change to what OpenCode executes is applied");
+  for (const h of held) for (const line of describeHeld(h)) out.line(line);
+  if (held.length) out.line("decide with: oc-sync review --accept <id> (apply it here) or --discard <id> (keep yours)");
+  out.result(held);
+  return held.some((h) => h.status === "held") ? EXIT.attention : EXIT.ok;
+}
+async function accept(ctx, out, id) {
+  const h = await acceptHeld(ctx, id);
+  out.line(`accepted ${h.id}: ${h.path}${h.at ? ` ${h.at}` : ""} now has ${h.writer}'s value (restart OpenCode to use it)`);
+  const report = await runSync(ctx);
+  printReport(out, report);
+  out.result({ accepted: h.id, sync: report });
+  return EXIT.ok;
+}
+async function discard(ctx, out, id) {
+  const h = await discardHeld(ctx, id);
+  out.line(`discarded ${h.id}: ${h.path}${h.at ? ` ${h.at}` : ""} keeps this machine's value; the sync repo keeps ${h.writer}'s for the other machines`);
+  out.result({ discarded: h.id });
+  return EXIT.ok;
+}
+
 // client/cli/commands/status.ts
 async function statusCommand(ctx, out) {
   return withState(ctx, async ({ repo, index }) => {
@@ -31745,6 +32113,9 @@ usage: oc-sync <command> [options]
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts [--ack]                 list kept conflict values (--ack: clear those your strategy decided)
   resolve ID --keep local|remote|MACHINE
+  review [--accept ID | --discard ID]
+                                    changes to what OpenCode executes (plugins, MCP commands, permissions\u2026) held
+                                    from the repo: list both values; --accept applies one here, --discard keeps yours
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
   init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
@@ -31755,7 +32126,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice)`;
 var OPTIONS = {
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -31764,6 +32135,8 @@ var OPTIONS = {
   repush: { type: "boolean", default: false },
   "restore-missing": { type: "boolean", default: false },
   keep: { type: "string" },
+  accept: { type: "string" },
+  discard: { type: "string" },
   at: { type: "string" },
   machine: { type: "string" },
   github: { type: "string" },
@@ -31772,11 +32145,11 @@ var OPTIONS = {
   "dry-run": { type: "boolean", default: false },
   ack: { type: "boolean", default: false }
 };
-var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
+var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, review: 0, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
 function parseCommandLine(argv) {
-  let parsed;
+  let parsed2;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed2 = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     const code = e.code ?? "";
     if (!code.startsWith("ERR_PARSE_ARGS")) throw e;
@@ -31784,12 +32157,12 @@ function parseCommandLine(argv) {
     const why = code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? `option ${flag ?? ""} needs a value` : `unknown option ${flag ?? ""}`;
     throw new UsageError(`${why.trim()}; see 'oc-sync --help'`);
   }
-  const [command, ...args] = parsed.positionals;
+  const [command, ...args] = parsed2.positionals;
   const takes = command === void 0 ? void 0 : ARGUMENTS[command];
   if (takes !== void 0 && args.length > takes) {
     throw new UsageError(`'${command}' takes ${takes === 0 ? "no arguments" : "one argument"}, not '${args.slice(takes).join(" ")}'; see 'oc-sync --help'`);
   }
-  return { values: parsed.values, command, args };
+  return { values: parsed2.values, command, args };
 }
 function seconds(value, option) {
   const n = Number(value);
@@ -31824,6 +32197,8 @@ async function main(argv) {
       return conflictsCommand(ctx, out, values.ack);
     case "resolve":
       return resolveCommand(ctx, out, need(args[0], "a conflict id"), need(values.keep, "--keep local|remote|MACHINE"));
+    case "review":
+      return reviewCommand(ctx, out, { accept: values.accept, discard: values.discard });
     case "history":
       return historyCommand(ctx, out, need(args[0], "a path or session id"), Number(values.limit));
     case "restore":

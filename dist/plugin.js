@@ -10702,8 +10702,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text2) => {
+  return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -21088,8 +21088,8 @@ import { spawn as spawn2 } from "node:child_process";
 import { spawn } from "node:child_process";
 
 // core/mask.ts
-function maskSecrets(text, secrets) {
-  let out = text;
+function maskSecrets(text2, secrets) {
+  let out = text2;
   for (const s of secrets) out = out.split(s).join("***");
   return out;
 }
@@ -21246,9 +21246,9 @@ var ObjectReader = class {
   }
 };
 function batchHeader(line) {
-  const text = line.toString("utf8");
-  if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text.split(" ");
+  const text2 = line.toString("utf8");
+  if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
+  const [, type, size] = text2.split(" ");
   return { size: Number(size), blob: type === "blob" };
 }
 
@@ -21370,8 +21370,8 @@ var GitRepo = class _GitRepo {
     return (await this.git(["log", "-1", "--format=%B", commit])).stdout.toString();
   }
   /** The paths changed by the commits in from..to whose message holds `text` (merges aside). */
-  async pathsChangedByCommitsWith(from, to, text) {
-    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text}`, `${from}..${to}`])).stdout.toString("utf8");
+  async pathsChangedByCommitsWith(from, to, text2) {
+    const out = (await this.git(["log", "--format=", "--name-only", "-z", "--no-merges", "--fixed-strings", `--grep=${text2}`, `${from}..${to}`])).stdout.toString("utf8");
     return new Set(out.split("\0").map((p) => p.trim()).filter(Boolean));
   }
   /** For each path, the newest commit in from..to that changed it (merges aside). */
@@ -21660,6 +21660,50 @@ function transaction(db, fn) {
   }
 }
 
+// client/state/held-store.ts
+var SCHEMA = `CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY, path TEXT NOT NULL, change TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS held_path ON held(path);`;
+var UnknownHeldError = class extends Error {
+  constructor(id) {
+    super(`no held change with id ${id}; 'oc-sync review' lists them`);
+    this.name = "UnknownHeldError";
+  }
+};
+var HeldStore = class {
+  constructor(db) {
+    this.db = db;
+    db.exec(SCHEMA);
+  }
+  db;
+  forPath(path) {
+    return this.db.prepare("SELECT change FROM held WHERE path = ? ORDER BY id").all(path).map((r) => JSON.parse(String(r.change)));
+  }
+  all() {
+    return this.db.prepare("SELECT change FROM held ORDER BY path, id").all().map((r) => JSON.parse(String(r.change)));
+  }
+  /** The change with id `id`, or the only one it is a prefix of. */
+  find(id) {
+    const matches = this.all().filter((h) => h.id === id || h.id.startsWith(id));
+    if (matches.length !== 1 || id === "") throw new UnknownHeldError(id);
+    return matches[0];
+  }
+  /** Replaces what is held for `path`. */
+  replace(path, changes) {
+    transaction(this.db, () => {
+      this.db.prepare("DELETE FROM held WHERE path = ?").run(path);
+      for (const c of changes) this.db.prepare("INSERT INTO held (id, path, change) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET change = excluded.change").run(c.id, path, JSON.stringify(c));
+    });
+  }
+  remove(ids) {
+    for (const id of ids) this.db.prepare("DELETE FROM held WHERE id = ?").run(id);
+  }
+  setStatus(id, status) {
+    const c = { ...this.find(id), status };
+    this.db.prepare("UPDATE held SET change = ? WHERE id = ?").run(JSON.stringify(c), c.id);
+    return c;
+  }
+};
+
 // client/state/sync-state.ts
 var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
 var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
@@ -21718,7 +21762,7 @@ function metaRows(patch) {
 var LEAF = "substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)";
 var SHALLOW_SEGMENTS = 4;
 var SHALLOW = `path NOT GLOB '${Array(SHALLOW_SEGMENTS + 1).fill("*").join("/")}'`;
-var SCHEMA = `
+var SCHEMA2 = `
 CREATE TABLE IF NOT EXISTS record (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, vector TEXT NOT NULL, hash TEXT NOT NULL,
   updated_at INTEGER NOT NULL, writer TEXT NOT NULL, deleted INTEGER NOT NULL,
@@ -21732,12 +21776,15 @@ var IndexStore = class {
   constructor(db) {
     this.db = db;
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec(SCHEMA);
+    db.exec(SCHEMA2);
     this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
+    this.held = new HeldStore(db);
   }
   db;
   /** The sync's own state (base, head, marks), saved in the same database. */
   state;
+  /** Changes to what OpenCode executes that this machine has not applied (see executable-gate.ts). */
+  held;
   get(path) {
     const row = this.db.prepare("SELECT * FROM record WHERE path = ?").get(path);
     return row ? toEntry(row) : void 0;
@@ -21873,14 +21920,14 @@ async function withState(ctx, fn) {
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text, ignoreTrivia = false) {
-  const len = text.length;
+function createScanner(text2, ignoreTrivia = false) {
+  const len = text2.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count || !exact) {
-      let ch = text.charCodeAt(pos);
+      let ch = text2.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -21907,35 +21954,35 @@ function createScanner(text, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text.charCodeAt(pos) === 48) {
+    if (text2.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text.length && text.charCodeAt(pos) === 46) {
+    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text.substring(start, pos);
+        return text2.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
+    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
+      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -21943,30 +21990,30 @@ function createScanner(text, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text.substring(start, end);
+    return text2.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text.charCodeAt(pos);
+      const ch = text2.charCodeAt(pos);
       if (ch === 34) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text.charCodeAt(pos++);
+        const ch2 = text2.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -22008,7 +22055,7 @@ function createScanner(text, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text.substring(start, pos);
+          result += text2.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -22029,19 +22076,19 @@ function createScanner(text, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text.charCodeAt(pos);
+    let code = text2.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text.charCodeAt(pos);
+        code = text2.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text.charCodeAt(pos) === 10) {
+      if (code === 13 && text2.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -22077,31 +22124,31 @@ function createScanner(text, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text.charCodeAt(pos + 1) === 47) {
+        if (text2.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text.charCodeAt(pos))) {
+            if (isLineBreak(text2.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 12;
         }
-        if (text.charCodeAt(pos + 1) === 42) {
+        if (text2.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text.charCodeAt(pos);
-            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
+            const ch = text2.charCodeAt(pos);
+            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text.charCodeAt(pos) === 10) {
+              if (ch === 13 && text2.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -22112,7 +22159,7 @@ function createScanner(text, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -22122,7 +22169,7 @@ function createScanner(text, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -22144,10 +22191,10 @@ function createScanner(text, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text.charCodeAt(pos);
+          code = text2.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text.substring(tokenOffset, pos);
+          value = text2.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -22392,9 +22439,9 @@ function format(documentText, range, options) {
     return token;
   }
   const editOperations = [];
-  function addEdit(text, startOffset, endOffset) {
-    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text) {
-      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text });
+  function addEdit(text2, startOffset, endOffset) {
+    if (!hasError && (!range || startOffset < rangeEnd && endOffset > rangeStart) && documentText.substring(startOffset, endOffset) !== text2) {
+      editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text2 });
     }
   }
   let firstToken = scanNext();
@@ -22542,11 +22589,11 @@ function computeIndentLevel(content, options) {
   }
   return Math.floor(nChars / tabSize);
 }
-function getEOL(options, text) {
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charAt(i);
+function getEOL(options, text2) {
+  for (let i = 0; i < text2.length; i++) {
+    const ch = text2.charAt(i);
     if (ch === "\r") {
-      if (i + 1 < text.length && text.charAt(i + 1) === "\n") {
+      if (i + 1 < text2.length && text2.charAt(i + 1) === "\n") {
         return "\r\n";
       }
       return "\r";
@@ -22556,8 +22603,8 @@ function getEOL(options, text) {
   }
   return options && options.eol || "\n";
 }
-function isEOL(text, offset) {
-  return "\r\n".indexOf(text.charAt(offset)) !== -1;
+function isEOL(text2, offset) {
+  return "\r\n".indexOf(text2.charAt(offset)) !== -1;
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/parser.js
@@ -22567,7 +22614,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parse3(text, errors = [], options = ParseOptions.DEFAULT) {
+function parse3(text2, errors = [], options = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
   const previousParents = [];
@@ -22607,10 +22654,10 @@ function parse3(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit2(text, visitor, options);
+  visit2(text2, visitor, options);
   return currentParent[0];
 }
-function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -22661,7 +22708,7 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit2(text, visitor, options);
+  visit2(text2, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
@@ -22721,8 +22768,8 @@ function getNodeValue(node2) {
       return void 0;
   }
 }
-function visit2(text, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text, false);
+function visit2(text2, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text2, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -23048,10 +23095,10 @@ function getNodeType(value) {
 }
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
-function setProperty(text, originalPath, value, options) {
+function setProperty(text2, originalPath, value, options) {
   const path = originalPath.slice();
   const errors = [];
-  const root = parseTree(text, errors);
+  const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
   while (path.length > 0) {
@@ -23071,7 +23118,7 @@ function setProperty(text, originalPath, value, options) {
     if (value === void 0) {
       throw new Error("Can not delete in empty document");
     }
-    return withFormatting(text, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
+    return withFormatting(text2, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
   } else if (parent.type === "object" && typeof lastSegment === "string" && Array.isArray(parent.children)) {
     const existing = findNodeAtLocation(parent, [lastSegment]);
     if (existing !== void 0) {
@@ -23092,9 +23139,9 @@ function setProperty(text, originalPath, value, options) {
             removeEnd = next.offset;
           }
         }
-        return withFormatting(text, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
+        return withFormatting(text2, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options);
       } else {
-        return withFormatting(text, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
+        return withFormatting(text2, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
       }
     } else {
       if (value === void 0) {
@@ -23111,7 +23158,7 @@ function setProperty(text, originalPath, value, options) {
       } else {
         edit = { offset: parent.offset + 1, length: 0, content: newProperty + "," };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text2, edit, options);
     }
   } else if (parent.type === "array" && typeof lastSegment === "number" && Array.isArray(parent.children)) {
     const insertIndex = lastSegment;
@@ -23124,7 +23171,7 @@ function setProperty(text, originalPath, value, options) {
         const previous = parent.children[parent.children.length - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text2, edit, options);
     } else if (value === void 0 && parent.children.length >= 0) {
       const removalIndex = lastSegment;
       const toRemove = parent.children[removalIndex];
@@ -23139,7 +23186,7 @@ function setProperty(text, originalPath, value, options) {
       } else {
         edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: "" };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text2, edit, options);
     } else if (value !== void 0) {
       let edit;
       const newProperty = `${JSON.stringify(value)}`;
@@ -23153,7 +23200,7 @@ function setProperty(text, originalPath, value, options) {
         const previous = parent.children[index - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text, edit, options);
+      return withFormatting(text2, edit, options);
     } else {
       throw new Error(`Can not ${value === void 0 ? "remove" : options.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
     }
@@ -23161,11 +23208,11 @@ function setProperty(text, originalPath, value, options) {
     throw new Error(`Can not add ${typeof lastSegment !== "number" ? "index" : "property"} to parent of type ${parent.type}`);
   }
 }
-function withFormatting(text, edit, options) {
+function withFormatting(text2, edit, options) {
   if (!options.formattingOptions) {
     return [edit];
   }
-  let newText = applyEdit(text, edit);
+  let newText = applyEdit(text2, edit);
   let begin = edit.offset;
   let end = edit.offset + edit.content.length;
   if (edit.length === 0 || edit.content.length === 0) {
@@ -23184,11 +23231,11 @@ function withFormatting(text, edit, options) {
     end = Math.max(end, edit2.offset + edit2.length);
     end += edit2.content.length - edit2.length;
   }
-  const editLength = text.length - (newText.length - end) - begin;
+  const editLength = text2.length - (newText.length - end) - begin;
   return [{ offset: begin, length: editLength, content: newText.substring(begin, end) }];
 }
-function applyEdit(text, edit) {
-  return text.substring(0, edit.offset) + edit.content + text.substring(edit.offset + edit.length);
+function applyEdit(text2, edit) {
+  return text2.substring(0, edit.offset) + edit.content + text2.substring(edit.offset + edit.length);
 }
 
 // node_modules/jsonc-parser/lib/esm/main.js
@@ -23282,10 +23329,10 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text, path, value, options) {
-  return setProperty(text, path, value, options);
+function modify(text2, path, value, options) {
+  return setProperty(text2, path, value, options);
 }
-function applyEdits(text, edits) {
+function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a, b) => {
     const diff = a.offset - b.offset;
     if (diff === 0) {
@@ -23293,17 +23340,17 @@ function applyEdits(text, edits) {
     }
     return diff;
   });
-  let lastModifiedOffset = text.length;
+  let lastModifiedOffset = text2.length;
   for (let i = sortedEdits.length - 1; i >= 0; i--) {
     let e = sortedEdits[i];
     if (e.offset + e.length <= lastModifiedOffset) {
-      text = applyEdit(text, e);
+      text2 = applyEdit(text2, e);
     } else {
       throw new Error("Overlapping edit");
     }
     lastModifiedOffset = e.offset;
   }
-  return text;
+  return text2;
 }
 
 // core/conflict.ts
@@ -23421,6 +23468,14 @@ function conflictPath(id) {
   return `${CONFLICTS_DIR}${id}.json`;
 }
 
+// core/merge/json-value.ts
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function pointerKeys(pointer) {
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
 // git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
@@ -23536,8 +23591,8 @@ async function unwrapKey(wrapped, passphrase) {
     throw new PassphraseError();
   }
 }
-function parseWrappedKey(text) {
-  const k = JSON.parse(text);
+function parseWrappedKey(text2) {
+  const k = JSON.parse(text2);
   if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
     throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
   }
@@ -23568,9 +23623,9 @@ async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
 }
 async function readCachedKey(file2) {
-  const text = await readFile2(file2, "utf8").catch(() => void 0);
-  if (!text) return void 0;
-  const key = Buffer.from(text.trim(), "base64");
+  const text2 = await readFile2(file2, "utf8").catch(() => void 0);
+  if (!text2) return void 0;
+  const key = Buffer.from(text2.trim(), "base64");
   return key.length === 32 ? key : void 0;
 }
 
@@ -23668,6 +23723,32 @@ async function commitRepoOnly(repo, index, machine, records, message) {
   return commit;
 }
 
+// core/file-names.ts
+var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
+var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
+function windowsNameProblem(name) {
+  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
+  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
+  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
+  return void 0;
+}
+function windowsPathProblem(rel) {
+  for (const segment of rel.split("/")) {
+    const problem = windowsNameProblem(segment);
+    if (problem) return problem;
+  }
+  return void 0;
+}
+function caseTwin(name, resolves, entries) {
+  if (!resolves || entries.includes(name)) return void 0;
+  const folded = name.toLowerCase();
+  return entries.find((e) => e.toLowerCase() === folded);
+}
+function isGitControlName(name) {
+  const n = name.toLowerCase().replace(/[. ]+$/, "");
+  return n === ".git" || n === "git~1" || n === ".gitmodules" || n === ".gitattributes";
+}
+
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir4, readFile as readFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
@@ -23709,42 +23790,20 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2, statSync } from "node:fs";
 import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join4, sep } from "node:path";
 
-// core/file-names.ts
-var WINDOWS_RESERVED = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i;
-var WINDOWS_FORBIDDEN = /[<>:"|?*\u0000-\u001f]/;
-function windowsNameProblem(name) {
-  if (WINDOWS_FORBIDDEN.test(name)) return `'${name}' holds a character Windows does not allow in names (< > : " | ? * or a control character)`;
-  if (/[. ]$/.test(name)) return `'${name}' ends with a dot or a space, which Windows drops`;
-  if (WINDOWS_RESERVED.test(name)) return `'${name}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`;
-  return void 0;
-}
-function windowsPathProblem(rel) {
-  for (const segment of rel.split("/")) {
-    const problem = windowsNameProblem(segment);
-    if (problem) return problem;
-  }
-  return void 0;
-}
-function caseTwin(name, resolves, entries) {
-  if (!resolves || entries.includes(name)) return void 0;
-  const folded = name.toLowerCase();
-  return entries.find((e) => e.toLowerCase() === folded);
-}
-
 // core/line-endings.ts
-function lineEndingOf(text) {
-  const breaks = text.split("\n").length - 1;
+function lineEndingOf(text2) {
+  const breaks = text2.split("\n").length - 1;
   if (breaks === 0) return void 0;
-  const crlf = text.split("\r\n").length - 1;
+  const crlf = text2.split("\r\n").length - 1;
   if (crlf === breaks) return "crlf";
   return crlf === 0 ? "lf" : void 0;
 }
-function withLineEnding(text, ending) {
-  const lf = text.replace(/\r\n/g, "\n");
+function withLineEnding(text2, ending) {
+  const lf = text2.replace(/\r\n/g, "\n");
   return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
 }
 
@@ -23776,22 +23835,22 @@ function nestsDeeper(json2, limit = MAX_NESTING) {
 }
 
 // core/merge/json.ts
-function indentOf(text) {
-  return /\n([ \t]+)\S/.exec(text)?.[1] ?? "  ";
+function indentOf(text2) {
+  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
 }
-function editOptions(text) {
-  const insertSpaces = !indentOf(text).includes("	");
-  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text).length : 1, eol: text.includes("\r\n") ? "\r\n" : "\n" } };
+function editOptions(text2) {
+  const insertSpaces = !indentOf(text2).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
 }
 
 // core/local-keys.ts
 function parsePointer(pointer) {
   if (!pointer.startsWith("/") || pointer === "/") throw new Error(`"${pointer}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
-  return pointer.slice(1).split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointerKeys(pointer);
 }
-function objectTree(text) {
+function objectTree(text2) {
   const errors = [];
-  const tree = parseTree2(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseTree2(text2, errors, { allowTrailingComma: true, disallowComments: false });
   return errors.length || tree?.type !== "object" ? void 0 : tree;
 }
 function nodeAt(tree, path) {
@@ -23847,13 +23906,13 @@ function corruptContent(path, content) {
   return invalid ? `is not valid JSON (${invalid})` : void 0;
 }
 function jsonSyntaxError(content) {
-  const text = new TextDecoder().decode(content);
-  if (text.trim() === "") return void 0;
+  const text2 = new TextDecoder().decode(content);
+  if (text2.trim() === "") return void 0;
   const errors = [];
-  parse4(text, errors, { allowTrailingComma: true });
+  parse4(text2, errors, { allowTrailingComma: true });
   const e = errors[0];
   if (!e) return void 0;
-  const before = text.slice(0, e.offset).split("\n");
+  const before = text2.slice(0, e.offset).split("\n");
   return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
 }
 
@@ -23908,7 +23967,7 @@ var FileSource = class {
     if (!this.owns(path) || !isSafeRepoPath(path)) return void 0;
     const rel = path.slice(this.o.prefix.length + 1);
     const segs = rel.split("/");
-    if (segs.some((s) => this.o.rule.ignore.includes(s))) return void 0;
+    if (segs.some((s) => this.o.rule.ignore.includes(s) || isGitControlName(s))) return void 0;
     const top = segs[0];
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
     return allowed ? join4(this.o.root, ...segs) : void 0;
@@ -23924,29 +23983,32 @@ var FileSource = class {
       }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file2.stat) continue;
-      let content;
+      let local;
       try {
-        content = await readFile3(file2.abs);
+        local = await readFile3(file2.abs);
       } catch (e) {
         this.o.warn(`skipped ${file2.abs}: ${e.message}`);
         continue;
       }
-      const localHash = contentHash(content);
+      const localHash = contentHash(local);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: file2.stat };
         continue;
       }
-      const corrupt = corruptContent(path, content);
+      const corrupt = corruptContent(path, local);
       if (corrupt) {
         this.o.warn(`skipped ${file2.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      const shared = await this.sharedPart(path, content, ctx);
+      const gated = this.o.gate ? this.o.gate.repoForm(path, local) : local;
+      if (gated === null) continue;
+      const shared = await this.sharedPart(path, Buffer.from(gated), ctx);
       if (shared.unchanged) yield { type: "touch", path, localHash, stat: file2.stat };
       else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file2.stat, editedAt: Math.round(file2.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path).kind };
+      if (present.has(path) || !this.localPath(path)) continue;
+      if ((this.o.gate?.repoForm(path, null) ?? null) === null) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
   /**
@@ -23974,7 +24036,7 @@ var FileSource = class {
     for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
-        this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
+        this.o.warn(`refused to write ${r.path}: ${r.path.split("/").some(isGitControlName) ? "git's control files (a .git folder's config can run commands) are never written" : `not a file oc-sync syncs in ${this.o.root}`}`);
         continue;
       }
       const refusal = this.refusal(r, file2);
@@ -23984,7 +24046,8 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content)), this.o.mode, known);
+        const content = this.admitted(r, target);
+        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -23993,6 +24056,11 @@ var FileSource = class {
     }
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
+  }
+  /** What of the record to write at `target`: all of it, unless the gate holds some back. */
+  admitted(r, target) {
+    if (!this.o.gate) return r.deleted ? null : r.content;
+    return this.o.gate.admit(r, localBytes(target));
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
   refusal(r, file2) {
@@ -24037,7 +24105,7 @@ var FileSource = class {
       }
       for (const name of names) {
         if (TEMP_FILE.test(name)) await removeLeftover(join4(dir, name));
-        if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
+        if (rule.ignore.includes(name) || isGitControlName(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
@@ -24090,6 +24158,18 @@ function isInside(path, root) {
   }
   return path === real || path.startsWith(real + sep);
 }
+function localBytes(file2) {
+  try {
+    return lstatSync(file2).isFile() ? readFileSync2(file2) : null;
+  } catch {
+    return null;
+  }
+}
+function leftAsIs(path, file2, known) {
+  const localHash = localFileHash(file2);
+  if (known && !unchangedSinceScan(known, path, localHash)) return "edited";
+  return { path, localHash, stat: localHash === null ? null : statKey(statSync(file2)) };
+}
 function localFileHash(file2) {
   let s;
   try {
@@ -24118,10 +24198,10 @@ var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var CREDENTIALS_PREFIX = "credentials/";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
-function parseEntries(text, where) {
+function parseEntries(text2, where) {
   let v;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text2);
   } catch {
     throw new SourceError(`${where} is not valid JSON; fix or remove it (oc-sync left it and the repo untouched)`);
   }
@@ -24170,9 +24250,9 @@ var CredentialSource = class {
       const previous = await this.previousCiphertexts(ctx, path);
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
-        const text = JSON.stringify(value);
+        const text2 = JSON.stringify(value);
         const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
+        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
@@ -24304,9 +24384,9 @@ function rowToJson(row) {
   }
   return out;
 }
-function safeJson(text) {
+function safeJson(text2) {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text2);
   } catch {
     return void 0;
   }
@@ -24323,14 +24403,14 @@ function jsonToSql(v) {
 var ROW_HASH = "row:";
 function rowHash(table, row) {
   const local = MACHINE_LOCAL[table];
-  let text = "";
+  let text2 = "";
   for (const name of Object.keys(row).sort()) {
     if (local?.includes(name)) continue;
     const v = row[name];
     const [type, body] = v === null ? ["z", ""] : typeof v === "string" ? ["s", v] : v instanceof Uint8Array ? ["b", Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")] : ["n", String(v)];
-    text += `${name}\0${type}${body.length}\0${body}`;
+    text2 += `${name}\0${type}${body.length}\0${body}`;
   }
-  return ROW_HASH + hash3("sha256", text, "hex");
+  return ROW_HASH + hash3("sha256", text2, "hex");
 }
 function rowRecord(table, row) {
   let json2;
@@ -24673,12 +24753,12 @@ var DatabaseSource = class {
       if (known.localHash !== local.hash) yield { type: "touch", path, localHash: local.hash, stat: null };
       return;
     }
-    let repoForm = local.json();
+    let repoForm2 = local.json();
     if (toRepo) {
       const prev = known ? await ctx.previous(path) : void 0;
-      repoForm = await toRepo(repoForm, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
+      repoForm2 = await toRepo(repoForm2, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
     }
-    const content = repoBytes(repoForm);
+    const content = repoBytes(repoForm2);
     if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
     else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
@@ -24786,14 +24866,14 @@ var DatabaseSource = class {
   }
 };
 function repoBytes(row) {
-  let text;
+  let text2;
   try {
-    text = canonical2(row);
+    text2 = canonical2(row);
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
   }
-  return nestsDeeper(text) ? null : enc3.encode(text + "\n");
+  return nestsDeeper(text2) ? null : enc3.encode(text2 + "\n");
 }
 function parseRow(r, a) {
   if (nestsDeeper(r.content)) return `it is nested deeper than ${MAX_NESTING} levels`;
@@ -24834,7 +24914,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 }
 
 // client/sync/sources.ts
-var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
+var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 var STATE_LOCKS = "locks";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
@@ -24850,14 +24930,15 @@ var STATE_RULE = {
 };
 function neverSynced(path) {
   const names = path.split(/[/\\]/);
-  return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS) || TEMP_FILE.test(path);
+  return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS || isGitControlName(n)) || TEMP_FILE.test(path);
 }
-function buildSources(settings, opencode, key, warn) {
+function buildSources(settings, opencode, key, warn, gate) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
+  const configGate = settings.trustExecutable ? void 0 : gate;
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -24935,27 +25016,24 @@ function chooseSide(c, keep, machine) {
 function withLostValue(current, c) {
   if (!current) throw new Error(`record ${c.path} is not in the sync repo any more`);
   if (c.at === "") return makeRecord({ ...current, content: sideBytes(c.lost) });
-  const text = current.content ? new TextDecoder().decode(current.content) : "";
-  const next = c.at.startsWith("/") ? applyEdits(text, modify(text, pointerPath(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {})) : replaceLines(text, c);
+  const text2 = current.content ? new TextDecoder().decode(current.content) : "";
+  const next = c.at.startsWith("/") ? applyEdits(text2, modify(text2, pointerKeys(c.at), c.lost.value === null ? void 0 : JSON.parse(c.lost.value), {})) : replaceLines(text2, c);
   return makeRecord({ ...current, content: new TextEncoder().encode(next) });
 }
-function replaceLines(text, c) {
+function replaceLines(text2, c) {
   const line = Number(/^lines (\d+)/.exec(c.at)?.[1] ?? 1) - 1;
   const kept = c.kept.value ?? "";
   const lost = c.lost.value ?? "";
-  const starts = lineStarts(text);
-  const candidates = starts.map((offset, n) => ({ offset, n })).filter(({ offset }) => text.startsWith(kept, offset));
-  if (!candidates.length) return text + lost;
+  const starts = lineStarts(text2);
+  const candidates = starts.map((offset, n) => ({ offset, n })).filter(({ offset }) => text2.startsWith(kept, offset));
+  if (!candidates.length) return text2 + lost;
   const at = candidates.reduce((best, x) => Math.abs(x.n - line) < Math.abs(best.n - line) ? x : best);
-  return text.slice(0, at.offset) + lost + text.slice(at.offset + kept.length);
+  return text2.slice(0, at.offset) + lost + text2.slice(at.offset + kept.length);
 }
-function lineStarts(text) {
+function lineStarts(text2) {
   const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0 && i + 1 <= text.length; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  for (let i = text2.indexOf("\n"); i >= 0 && i + 1 <= text2.length; i = text2.indexOf("\n", i + 1)) starts.push(i + 1);
   return [...new Set(starts)];
-}
-function pointerPath(pointer) {
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // client/cli/output.ts
@@ -24971,11 +25049,11 @@ var EXIT = {
 function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
   return {
     json: json2,
-    line: (text) => {
-      if (!json2) write(mask(text));
+    line: (text2) => {
+      if (!json2) write(mask(text2));
     },
-    progress: (text) => {
-      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
+    progress: (text2) => {
+      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text2)}`);
     },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
@@ -25051,6 +25129,47 @@ var AttentionError = class extends Error {
     this.name = new.target.name;
   }
 };
+
+// core/executable.ts
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+var UNITS = [
+  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
+  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual2(o, n) },
+  { keys: ["permission"], what: "what the agent may do without asking" },
+  { keys: ["tools"], what: "which tools the agent may use" },
+  ...["agent", "mode"].flatMap((k) => [
+    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
+    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
+  ]),
+  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
+  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
+  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
+  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
+  { keys: ["lsp"], what: "language server commands OpenCode runs" },
+  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
+];
+var SHELL_EXPANSION = /!`([^`]*)`/g;
+function text(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function addsEntries(old, next) {
+  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
+  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
+}
+function isLocalMcp(v) {
+  return isObject2(v) && (v.type === "local" || "command" in v);
+}
+function shellCommands(template) {
+  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
+}
+function addsShell(old, next) {
+  const before = new Set(shellCommands(old));
+  return shellCommands(next).some((c) => !before.has(c));
+}
+
+// core/held.ts
+var decoder3 = new TextDecoder();
 
 // client/sync/cycle.ts
 var RECORD_FOLDERS = RECORD_ROOTS.map((root) => root.slice(0, -1));
@@ -26881,7 +27000,13 @@ var schema = external_exports.object({
   remoteCheck: external_exports.number().int().min(2).default(60),
   /** Plugin: quiet time after a change before syncing, and the longest a change waits. */
   debounceMs: external_exports.number().int().min(100).default(5e3),
-  maxWaitMs: external_exports.number().int().min(100).default(3e4)
+  maxWaitMs: external_exports.number().int().min(100).default(3e4),
+  /**
+   * Apply changes to what OpenCode executes (plugins, local MCP commands, permission and tool
+   * settings, commands with shell expansions) from the repo without review: anyone who can push to
+   * the sync repo can then run code on this machine. Off: they are held for 'oc-sync review'.
+   */
+  trustExecutable: external_exports.boolean().default(false)
 }).strict();
 var SettingsError = class extends Error {
   constructor(message) {
@@ -26895,10 +27020,10 @@ async function loadSettings(configDir, env) {
   let settingsFile;
   for (const name of SETTINGS_FILES) {
     const file2 = join8(configDir, name);
-    const text = await readFile5(file2, "utf8").catch(() => void 0);
-    if (text === void 0) continue;
+    const text2 = await readFile5(file2, "utf8").catch(() => void 0);
+    if (text2 === void 0) continue;
     const errors = [];
-    raw = parse4(text, errors, { allowTrailingComma: true });
+    raw = parse4(text2, errors, { allowTrailingComma: true });
     if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
@@ -26936,12 +27061,12 @@ function describe3(issue2) {
 }
 
 // client/platform/log.ts
-import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync as renameSync2, statSync as statSync2 } from "node:fs";
 import { dirname as dirname5 } from "node:path";
 var MAX_BYTES = 1024 * 1024;
 function createLogger(file2, echo) {
   const secrets = [];
-  const mask = (text) => maskSecrets(text, secrets);
+  const mask = (text2) => maskSecrets(text2, secrets);
   return {
     addSecret(secret) {
       if (secret && secret.length >= 4 && !secrets.includes(secret)) secrets.push(secret);
@@ -26952,7 +27077,7 @@ function createLogger(file2, echo) {
       echo?.(level, line);
       try {
         mkdirSync(dirname5(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+        if ((statSync2(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
         appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
 `, { mode: 384 });
       } catch {
@@ -28199,8 +28324,8 @@ var convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context);
 };
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
+var JSONParseV2 = (text2, reviver) => {
+  return JSON.parse(text2, (key, value, context) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -28258,8 +28383,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text) => {
-  return text.replace(
+var serializeBigInts = (text2) => {
+  return text2.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -28273,18 +28398,18 @@ var serializeBigInts = (text) => {
     }
   );
 };
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
+var JSONParse = (text2, reviver) => {
+  if (!text2) return originalParse(text2, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
+    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+    const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
       (key, value, context) => convertMarkedBigIntsReviver(key, value, context, reviver)
     );
   } catch (error62) {
     if (error62 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
+      const serializedData = serializeBigInts(text2);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -28413,12 +28538,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse6(contentType);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text2 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response

@@ -11,6 +11,7 @@ import { mergeCommand } from "./commands/merge.js";
 import { historyCommand, restoreCommand } from "./commands/history.js";
 import { initCommand } from "./commands/init.js";
 import { passphraseChangeCommand } from "./commands/passphrase.js";
+import { reviewCommand } from "./commands/review.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
 import { createOutput, EXIT, UsageError } from "./output.js";
@@ -27,6 +28,9 @@ usage: oc-sync <command> [options]
   status                            remote, mode, last sync, pending changes, conflicts
   conflicts [--ack]                 list kept conflict values (--ack: clear those your strategy decided)
   resolve ID --keep local|remote|MACHINE
+  review [--accept ID | --discard ID]
+                                    changes to what OpenCode executes (plugins, MCP commands, permissions…) held
+                                    from the repo: list both values; --accept applies one here, --discard keeps yours
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
   init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
@@ -37,7 +41,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice)`;
 
 const OPTIONS = {
   json: { type: "boolean", default: false },
@@ -47,6 +51,8 @@ const OPTIONS = {
   repush: { type: "boolean", default: false },
   "restore-missing": { type: "boolean", default: false },
   keep: { type: "string" },
+  accept: { type: "string" },
+  discard: { type: "string" },
   at: { type: "string" },
   machine: { type: "string" },
   github: { type: "string" },
@@ -57,7 +63,7 @@ const OPTIONS = {
 } as const;
 
 /** How many arguments each command takes after its name. */
-const ARGUMENTS: Readonly<Record<string, number>> = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
+const ARGUMENTS: Readonly<Record<string, number>> = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, review: 0, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
 
 /** The command line, or a UsageError in oc-sync's words (Node's parser speaks of positionals and quotes). */
 function parseCommandLine(argv: string[]) {
@@ -112,6 +118,8 @@ export async function main(argv: string[]): Promise<number> {
       return conflictsCommand(ctx, out, values.ack);
     case "resolve":
       return resolveCommand(ctx, out, need(args[0], "a conflict id"), need(values.keep, "--keep local|remote|MACHINE"));
+    case "review":
+      return reviewCommand(ctx, out, { accept: values.accept, discard: values.discard });
     case "history":
       return historyCommand(ctx, out, need(args[0], "a path or session id"), Number(values.limit));
     case "restore":

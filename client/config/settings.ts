@@ -40,6 +40,12 @@ const schema = z
     /** Plugin: quiet time after a change before syncing, and the longest a change waits. */
     debounceMs: z.number().int().min(100).default(5000),
     maxWaitMs: z.number().int().min(100).default(30000),
+    /**
+     * Apply changes to what OpenCode executes (plugins, local MCP commands, permission and tool
+     * settings, commands with shell expansions) from the repo without review: anyone who can push to
+     * the sync repo can then run code on this machine. Off: they are held for 'oc-sync review'.
+     */
+    trustExecutable: z.boolean().default(false),
   })
   .strict();
 

@@ -1,11 +1,12 @@
 // Plain files in OpenCode's folders (config, state). A stat cache means unchanged files are not
 // read; writes are atomic; repo paths are checked so a hostile repo cannot write elsewhere.
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import type { JSONPath } from "jsonc-parser";
 import { overRecordLimit } from "../../core/layout.js";
-import { caseTwin, windowsPathProblem } from "../../core/file-names.js";
+import { caseTwin, isGitControlName, windowsPathProblem } from "../../core/file-names.js";
+import type { Admitted } from "../../core/held.js";
 import { lineEndingOf, withLineEnding } from "../../core/line-endings.js";
 import { transplant } from "../../core/local-keys.js";
 import { contentHash, isSafeRepoPath, type SyncRecord } from "../../core/record.js";
@@ -38,6 +39,16 @@ export interface FileSourceOptions {
   readonly platform?: NodeJS.Platform;
   /** This machine's own keys, by record path (the setting `local`): never uploaded, never overwritten here. */
   readonly localKeys?: ReadonlyMap<string, readonly JSONPath[]>;
+  /** What of an incoming record may be written, and what the repo keeps of a local file (executable config is held: executable-gate.ts). */
+  readonly gate?: WriteGate;
+}
+
+/** Stands between the repo and this machine's files for what must not be applied unseen. */
+export interface WriteGate {
+  /** What of `record` to write over the local file `local` (its bytes, null: none). */
+  admit(record: SyncRecord, local: Uint8Array | null): Admitted;
+  /** The repo form of the local file at `path` (null: no file): what a held change kept here is the repo's value. */
+  repoForm(path: string, local: Uint8Array | null): Uint8Array | null;
 }
 
 /** A file the walk found: its content can be offered, or it is there but cannot (`skip` says why; never a deletion). */
@@ -75,7 +86,7 @@ export class FileSource implements Source {
     if (!this.owns(path) || !isSafeRepoPath(path)) return undefined;
     const rel = path.slice(this.o.prefix.length + 1);
     const segs = rel.split("/");
-    if (segs.some((s) => this.o.rule.ignore.includes(s))) return undefined;
+    if (segs.some((s) => this.o.rule.ignore.includes(s) || isGitControlName(s))) return undefined;
     const top = segs[0]!;
     const allowed = segs.length === 1 ? this.o.rule.files.includes(top) : this.o.rule.folders.includes(top);
     return allowed ? join(this.o.root, ...segs) : undefined;
@@ -93,30 +104,35 @@ export class FileSource implements Source {
       }
       const known = ctx.index(path);
       if (known && !known.deleted && known.stat === file.stat) continue;
-      let content: Buffer;
+      let local: Buffer;
       try {
-        content = await readFile(file.abs);
+        local = await readFile(file.abs);
       } catch (e) {
         this.o.warn(`skipped ${file.abs}: ${(e as Error).message}`);
         continue;
       }
-      const localHash = contentHash(content);
+      const localHash = contentHash(local);
       if (known && !known.deleted && known.localHash === localHash) {
         yield { type: "touch", path, localHash, stat: file.stat };
         continue;
       }
       // A config file mid-edit, or what a power loss leaves (NULs, nothing), must not reach OpenCode on every other machine.
-      const corrupt = corruptContent(path, content);
+      const corrupt = corruptContent(path, local);
       if (corrupt) {
         this.o.warn(`skipped ${file.abs}: it ${corrupt}; the last good version stays in the sync repo and on your other machines; fix it and it syncs on the next run (or 'oc-sync restore ${path} --at <commit>')`);
         continue;
       }
-      const shared = await this.sharedPart(path, content, ctx);
+      const gated = this.o.gate ? this.o.gate.repoForm(path, local) : local;
+      // Null: the repo's version is a deletion held here; the file is not a change of this machine's.
+      if (gated === null) continue;
+      const shared = await this.sharedPart(path, Buffer.from(gated), ctx);
       if (shared.unchanged) yield { type: "touch", path, localHash, stat: file.stat };
       else yield { type: "put", path, kind: kindOf(path, shared.content), content: shared.content, localHash, stat: file.stat, editedAt: Math.round(file.mtimeMs) };
     }
     for (const path of ctx.livePaths(this.o.prefix + "/")) {
-      if (!present.has(path) && this.localPath(path)) yield { type: "delete", path, kind: ctx.index(path)!.kind };
+      if (present.has(path) || !this.localPath(path)) continue;
+      // A file held back (never written here) is not a deletion.
+      if ((this.o.gate?.repoForm(path, null) ?? null) === null) yield { type: "delete", path, kind: ctx.index(path)!.kind };
     }
   }
 
@@ -148,7 +164,7 @@ export class FileSource implements Source {
     for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file = this.localPath(r.path);
       if (!file) {
-        this.o.warn(`refused to write ${r.path}: not a file oc-sync syncs in ${this.o.root}`);
+        this.o.warn(`refused to write ${r.path}: ${r.path.split("/").some(isGitControlName) ? "git's control files (a .git folder's config can run commands) are never written" : `not a file oc-sync syncs in ${this.o.root}`}`);
         continue;
       }
       const refusal = this.refusal(r, file);
@@ -158,7 +174,8 @@ export class FileSource implements Source {
       }
       try {
         const target = writeTarget(file);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, r.content!)), this.o.mode, known);
+        const content = this.admitted(r, target);
+        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -167,6 +184,12 @@ export class FileSource implements Source {
     }
     if (failures.length) throw new ApplyIncomplete(failures, applied);
     return { applied, waiting: [], editedHere };
+  }
+
+  /** What of the record to write at `target`: all of it, unless the gate holds some back. */
+  private admitted(r: SyncRecord, target: string): Admitted {
+    if (!this.o.gate) return r.deleted ? null : r.content!;
+    return this.o.gate.admit(r, localBytes(target));
   }
 
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
@@ -216,7 +239,7 @@ export class FileSource implements Source {
       }
       for (const name of names) {
         if (TEMP_FILE.test(name)) await removeLeftover(join(dir, name));
-        if (rule.ignore.includes(name) || TEMP_FILE.test(name)) continue;
+        if (rule.ignore.includes(name) || isGitControlName(name) || TEMP_FILE.test(name)) continue;
         if (depth === 0 && !rule.files.includes(name) && !rule.folders.includes(name)) continue;
         const abs = join(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
@@ -279,6 +302,26 @@ function isInside(path: string, root: string): boolean {
     // A root that does not exist yet holds nothing.
   }
   return path === real || path.startsWith(real + sep);
+}
+
+/** A local file's bytes; null when there is none (or not a plain file). */
+function localBytes(file: string): Uint8Array | null {
+  try {
+    return lstatSync(file).isFile() ? readFileSync(file) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A record the gate held back entirely: the index takes its version with the file as it is here, so
+ * the scan does not offer the file as a change; "edited" when the user changed it since the scan
+ * (that edit is committed on the next sync).
+ */
+function leftAsIs(path: string, file: string, known: KnownLocal | undefined): Applied | "edited" {
+  const localHash = localFileHash(file);
+  if (known && !unchangedSinceScan(known, path, localHash)) return "edited";
+  return { path, localHash, stat: localHash === null ? null : statKey(statSync(file)) };
 }
 
 /**

@@ -4,6 +4,7 @@
 import { transaction, type Database } from "../platform/sqlite.js";
 import type { RecordKind, SyncRecord } from "../../core/record.js";
 import type { VersionVector } from "../../core/vector.js";
+import { HeldStore } from "./held-store.js";
 import { metaRows, REJOIN_FORGETS, SyncState, type StatePatch } from "./sync-state.js";
 
 export interface IndexEntry {
@@ -44,11 +45,14 @@ CREATE INDEX IF NOT EXISTS record_shallow_leaf ON record(${LEAF}, deleted) WHERE
 export class IndexStore {
   /** The sync's own state (base, head, marks), saved in the same database. */
   readonly state: SyncState;
+  /** Changes to what OpenCode executes that this machine has not applied (see executable-gate.ts). */
+  readonly held: HeldStore;
 
   constructor(private readonly db: Database) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(SCHEMA);
     this.state = new SyncState({ get: (k) => this.getMeta(k), withPrefix: (p) => this.metaWithPrefix(p) });
+    this.held = new HeldStore(db);
   }
 
   get(path: string): IndexEntry | undefined {

@@ -1,9 +1,10 @@
 // Conflicts: the losing values merges kept, listed and resolved. The CLI and the plugin both call
 // this. Resolving writes the chosen side into OpenCode's data (when it is the kept one's opposite)
 // and a tombstone for the conflict record, both as new versions from this machine.
-import { applyEdits, modify, type JSONPath } from "jsonc-parser";
+import { applyEdits, modify } from "jsonc-parser";
 import { sideBytes, type Conflict } from "../../core/conflict.js";
 import { CONFLICTS_DIR, conflictPath } from "../../core/layout.js";
+import { pointerKeys } from "../../core/merge/json-value.js";
 import { makeRecord, type SyncRecord } from "../../core/record.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
@@ -118,7 +119,7 @@ export function withLostValue(current: SyncRecord | undefined, c: Conflict): Syn
   if (!current) throw new Error(`record ${c.path} is not in the sync repo any more`);
   if (c.at === "") return makeRecord({ ...current, content: sideBytes(c.lost) });
   const text = current.content ? new TextDecoder().decode(current.content) : "";
-  const next = c.at.startsWith("/") ? applyEdits(text, modify(text, pointerPath(c.at), c.lost.value === null ? undefined : JSON.parse(c.lost.value), {})) : replaceLines(text, c);
+  const next = c.at.startsWith("/") ? applyEdits(text, modify(text, pointerKeys(c.at), c.lost.value === null ? undefined : JSON.parse(c.lost.value), {})) : replaceLines(text, c);
   return makeRecord({ ...current, content: new TextEncoder().encode(next) });
 }
 
@@ -142,11 +143,4 @@ function lineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf("\n"); i >= 0 && i + 1 <= text.length; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
   return [...new Set(starts)];
-}
-
-function pointerPath(pointer: string): JSONPath {
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }

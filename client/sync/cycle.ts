@@ -31,6 +31,7 @@ import { applyCommit } from "./apply-remote.js";
 import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
+import { executableGate, heldProblems } from "./executable-gate.js";
 import { commitLocalChanges } from "./local-commit.js";
 import { outcomeOf, planCommit, planIntegration, SKIP_CI, smallerBudget, stateAfter, type SettledIntegration } from "./plan.js";
 import { buildSources } from "./sources.js";
@@ -108,7 +109,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held));
   const local = await commitLocal(run, sources, base, head, main);
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
@@ -124,6 +125,10 @@ async function cycle(run: Run): Promise<SyncReport> {
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
+  for (const p of heldProblems(index.held)) {
+    run.warn(p);
+    run.needsUser.push(p);
+  }
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);

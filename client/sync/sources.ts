@@ -1,5 +1,6 @@
 // Which sources a sync runs, from the settings: OpenCode's config and state files, encrypted
 // credentials (only with a key), and the database tables of the enabled categories.
+import { isGitControlName } from "../../core/file-names.js";
 import type { Settings } from "../config/settings.js";
 import { TEMP_FILE } from "../platform/atomic-file.js";
 import type { OpenCodePaths } from "../platform/paths.js";
@@ -7,11 +8,11 @@ import { CredentialSource } from "../sources/credentials.js";
 import type { Table } from "../sources/database-paths.js";
 import { DatabaseSource, dbCategories } from "../sources/database.js";
 import { parsePointer } from "../../core/local-keys.js";
-import { FileSource, type FileRule } from "../sources/files.js";
+import { FileSource, type FileRule, type WriteGate } from "../sources/files.js";
 import type { Source } from "../sources/source.js";
 
-/** What OpenCode (and the OS) generates inside its config folder, and git control folders (their config can run commands): never synced. */
-const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store", ".git"];
+/** What OpenCode (and the OS) generates inside its config folder: never synced (nor are git's control files, see isGitControlName). */
+const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 /** OpenCode's own lock folder in its state folder. */
 const STATE_LOCKS = "locks";
 
@@ -32,15 +33,20 @@ export const STATE_RULE: FileRule = {
 /** A path in OpenCode's folders that no sync reads: what OpenCode generates, its locks, oc-sync's own temp files. Not worth a sync when it changes. */
 export function neverSynced(path: string): boolean {
   const names = path.split(/[/\\]/);
-  return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS) || TEMP_FILE.test(path);
+  return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS || isGitControlName(n)) || TEMP_FILE.test(path);
 }
 
-export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void): Source[] {
+/**
+ * `gate`: what a sync must not apply unseen (executable config, see executable-gate.ts); off with the
+ * setting trustExecutable. Edits the user asked for (restore, resolve) are written without it.
+ */
+export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void, gate?: WriteGate): Source[] {
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file, pointers]) => [`config/${file}`, pointers.map(parsePointer)]));
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys }));
+  const configGate = settings.trustExecutable ? undefined : gate;
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];

@@ -22,7 +22,16 @@ function isIdArray(v: Maybe): v is Json[] {
   return ids.every((id) => id !== undefined) && new Set(ids).size === ids.length;
 }
 
-const pointerPart = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+/** A key as one segment of a JSON pointer (RFC 6901). */
+export const pointerPart = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+
+/** A JSON pointer ("/a/b~1c") as its keys. */
+export function pointerKeys(pointer: string): string[] {
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
 const show = (v: Maybe) => (v === undefined ? null : JSON.stringify(v));
 
 export function mergeJsonValues(base: Maybe, main: Maybe, branch: Maybe, at: string, sink: OverlapSink): Maybe {

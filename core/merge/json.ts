@@ -68,6 +68,12 @@ function safeParse(text: string): Json | undefined {
   }
 }
 
+/** `text` with the value at `keys` set to `value` (undefined: removed), comments and formatting elsewhere kept. */
+export function withValueAt(text: string, keys: readonly string[], value: Json | undefined): string {
+  if (keys.length === 0) return value === undefined ? "" : JSON.stringify(value, null, indentOf(text)) + "\n";
+  return applyEdits(text, modify(text, [...keys], value, editOptions(text)));
+}
+
 /** Turns `from` into `to` with minimal jsonc-parser edits on `text`, so untouched regions keep their comments. */
 function editInto(text: string, from: Json | undefined, to: Json): string {
   const options = editOptions(text);

@@ -35,7 +35,8 @@ describe("a machine's own keys", () => {
     const file = (h: typeof A) => join(h.config, "opencode.jsonc");
     writeFileSync(file(A), '{\n  // the model I use\n  "model": "big-model",\n  "theme": "dark",\n  "mcp": { "foo": { "type": "local", "command": ["/opt/foo"] } }\n}\n');
     await sync(A);
-    writeFileSync(join(B.config, "opencode-sync.jsonc"), '{ "local": { "opencode.jsonc": ["/model", "/mcp/foo/command"] } }\n');
+    // Trusted, so the MCP server is not held for review (the gate has its own tests in trust.test.ts).
+    writeFileSync(join(B.config, "opencode-sync.jsonc"), '{ "local": { "opencode.jsonc": ["/model", "/mcp/foo/command"] }, "trustExecutable": true }\n');
     writeFileSync(file(B), '{\n  // laptop: small model\n  "model": "small-model"\n}\n');
     await sync(B);
     await sync(A);
