@@ -1,4 +1,5 @@
 // A conflict is the losing value of an overlapping change, kept so nothing is ever dropped.
+import { pointerKeys } from "./merge/json-value.js";
 import { createHash } from "node:crypto";
 import type { Side, Strategy } from "./strategy.js";
 
@@ -56,4 +57,18 @@ export function conflictId(path: string, at: string, kept: string | null, lost: 
 /** Decides each overlap found while merging one record and keeps the losing value. */
 export interface OverlapSink {
   overlap(at: string, main: string | null, branch: string | null): Side;
+}
+
+/**
+ * Keys whose value this machine keeps until the user decides (`ask`): JSON keys where the merge
+ * set this machine's value aside. Its live file keeps its value there meanwhile, and does not
+ * offer it again as a change.
+ */
+export function awaitingDecision(conflicts: readonly Conflict[], machine: string): Map<string, string[][]> {
+  const keys = new Map<string, string[][]>();
+  for (const c of conflicts) {
+    if (!c.needsDecision || c.lost.writer !== machine || !c.at.startsWith("/")) continue;
+    keys.set(c.path, [...(keys.get(c.path) ?? []), pointerKeys(c.at)]);
+  }
+  return keys;
 }

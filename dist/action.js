@@ -20032,6 +20032,59 @@ function conflictRecord(c) {
   return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
 }
 
+// core/merge/json-value.ts
+import { isDeepStrictEqual } from "node:util";
+function isObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function idOf(v) {
+  if (!isObject(v)) return void 0;
+  const id = v.id;
+  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
+}
+function isIdArray(v) {
+  if (!Array.isArray(v)) return false;
+  const ids = v.map(idOf);
+  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
+}
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+var show = (v) => v === void 0 ? null : JSON.stringify(v);
+function mergeJsonValues(base, main, branch, at, sink) {
+  if (isDeepStrictEqual(main, branch)) return main;
+  if (isDeepStrictEqual(base, main)) return branch;
+  if (isDeepStrictEqual(base, branch)) return main;
+  if (isObject(main) && isObject(branch) && (base === void 0 || isObject(base))) {
+    return mergeObjects(base ?? {}, main, branch, at, sink);
+  }
+  if (isIdArray(main) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
+    return mergeIdArrays(base ?? [], main, branch, at, sink);
+  }
+  const winner = sink.overlap(at, show(main), show(branch));
+  return winner === "main" ? main : branch;
+}
+function mergeObjects(base, main, branch, at, sink) {
+  const out = {};
+  const keys = [...Object.keys(main), ...Object.keys(branch).filter((k) => !(k in main))];
+  for (const key of keys) {
+    const v = mergeJsonValues(base[key], main[key], branch[key], `${at}/${pointerPart(key)}`, sink);
+    if (v !== void 0) out[key] = v;
+  }
+  return out;
+}
+function mergeIdArrays(base, main, branch, at, sink) {
+  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
+  const b = byId(base);
+  const m = byId(main);
+  const r = byId(branch);
+  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
+  const out = [];
+  for (const id of order) {
+    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
+    if (v !== void 0) out.push(v);
+  }
+  return out;
+}
+
 // core/conflict.ts
 import { createHash } from "node:crypto";
 var BASE64 = "base64:";
@@ -21445,59 +21498,6 @@ function nestsDeeper(json, limit = MAX_NESTING) {
     } else if (CLOSE.has(c)) depth--;
   }
   return false;
-}
-
-// core/merge/json-value.ts
-import { isDeepStrictEqual } from "node:util";
-function isObject(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function idOf(v) {
-  if (!isObject(v)) return void 0;
-  const id = v.id;
-  return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
-}
-function isIdArray(v) {
-  if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf);
-  return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
-}
-var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-var show = (v) => v === void 0 ? null : JSON.stringify(v);
-function mergeJsonValues(base, main, branch, at, sink) {
-  if (isDeepStrictEqual(main, branch)) return main;
-  if (isDeepStrictEqual(base, main)) return branch;
-  if (isDeepStrictEqual(base, branch)) return main;
-  if (isObject(main) && isObject(branch) && (base === void 0 || isObject(base))) {
-    return mergeObjects(base ?? {}, main, branch, at, sink);
-  }
-  if (isIdArray(main) && isIdArray(branch) && (base === void 0 || isIdArray(base))) {
-    return mergeIdArrays(base ?? [], main, branch, at, sink);
-  }
-  const winner = sink.overlap(at, show(main), show(branch));
-  return winner === "main" ? main : branch;
-}
-function mergeObjects(base, main, branch, at, sink) {
-  const out = {};
-  const keys = [...Object.keys(main), ...Object.keys(branch).filter((k) => !(k in main))];
-  for (const key of keys) {
-    const v = mergeJsonValues(base[key], main[key], branch[key], `${at}/${pointerPart(key)}`, sink);
-    if (v !== void 0) out[key] = v;
-  }
-  return out;
-}
-function mergeIdArrays(base, main, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
-  const b = byId(base);
-  const m = byId(main);
-  const r = byId(branch);
-  const order = [...m.keys(), ...[...r.keys()].filter((id) => !m.has(id))];
-  const out = [];
-  for (const id of order) {
-    const v = mergeJsonValues(b.get(id), m.get(id), r.get(id), `${at}[id=${id.slice(id.indexOf(":") + 1)}]`, sink);
-    if (v !== void 0) out.push(v);
-  }
-  return out;
 }
 
 // node_modules/node-diff3/dist/diff3.mjs

@@ -27913,27 +27913,6 @@ async function machineId2(paths) {
   return id;
 }
 
-// core/conflict.ts
-import { createHash as createHash2 } from "node:crypto";
-var BASE64 = "base64:";
-var utf8 = new TextDecoder("utf-8", { fatal: true });
-function wholeValue(bytes) {
-  if (bytes === null) return { value: null };
-  try {
-    return { value: utf8.decode(bytes) };
-  } catch {
-    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
-  }
-}
-function sideBytes(side) {
-  if (side.value === null) return null;
-  if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
-  return new TextEncoder().encode(side.value);
-}
-function conflictId(path, at, kept, lost) {
-  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
-}
-
 // core/merge/json-value.ts
 import { isDeepStrictEqual } from "node:util";
 function isObject2(v) {
@@ -27988,6 +27967,35 @@ function mergeIdArrays(base, main2, branch, at, sink) {
     if (v !== void 0) out.push(v);
   }
   return out;
+}
+
+// core/conflict.ts
+import { createHash as createHash2 } from "node:crypto";
+var BASE64 = "base64:";
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function wholeValue(bytes) {
+  if (bytes === null) return { value: null };
+  try {
+    return { value: utf8.decode(bytes) };
+  } catch {
+    return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
+  }
+}
+function sideBytes(side) {
+  if (side.value === null) return null;
+  if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
+  return new TextEncoder().encode(side.value);
+}
+function conflictId(path, at, kept, lost) {
+  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+}
+function awaitingDecision(conflicts, machine) {
+  const keys = /* @__PURE__ */ new Map();
+  for (const c of conflicts) {
+    if (!c.needsDecision || c.lost.writer !== machine || !c.at.startsWith("/")) continue;
+    keys.set(c.path, [...keys.get(c.path) ?? [], pointerKeys(c.at)]);
+  }
+  return keys;
 }
 
 // git/record-reader.ts
@@ -29448,12 +29456,17 @@ var FileSource = class {
       if ((this.o.gate?.repoForm(path, null) ?? null) === null) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
+  /** Keys of `path` whose value stays this machine's: its own (the setting `local`) and those awaiting a decision. */
+  ownKeys(path) {
+    const keys = [...this.o.localKeys?.get(path) ?? [], ...this.o.undecided?.get(path) ?? []];
+    return keys.length ? keys : void 0;
+  }
   /**
    * What of a local file is offered to the other machines: with this machine's own keys as last
    * synced (none on a first upload); `unchanged` when only those keys changed here.
    */
   async sharedPart(path, content, ctx) {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys) return { content, unchanged: false };
     const previous = await ctx.previous(path);
     const synced = previous && !previous.deleted ? Buffer.from(previous.content) : void 0;
@@ -29462,7 +29475,7 @@ var FileSource = class {
   }
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
   withOwnKeys(path, file2, content) {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys || !existsSync3(file2)) return content;
     return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync3(file2, "utf8"), keys));
   }
@@ -30365,13 +30378,13 @@ var STATE_RULE = {
   folders: [],
   ignore: [STATE_LOCKS]
 };
-function buildSources(settings, opencode, key, warn, gate) {
+function buildSources(settings, opencode, key, warn, gate, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? void 0 : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -30424,13 +30437,17 @@ async function resolveConflict(ctx, id, keep) {
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UnknownConflictError(id);
     const side = chooseSide(conflict, keep, ctx.machine);
-    if (side === "lost") {
+    const heldHere = awaitingDecision([conflict], ctx.machine).size > 0;
+    let commitAlso = [];
+    if (side === "lost" || heldHere) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
+      const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
+      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
-    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    await commitRepoOnly(repo, index, ctx.machine, [...commitAlso, tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }
@@ -31461,7 +31478,10 @@ async function cycle(run2) {
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held));
+  const undecided = /* @__PURE__ */ new Map();
+  const awaiting = async (commit) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held), undecided);
+  await awaiting(base);
   const local = await commitLocal(run2, sources, base, head, main2);
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
@@ -31473,6 +31493,7 @@ async function cycle(run2) {
   const { outcome } = integrated;
   const orphans = repushing || ctx.mode === "local" && await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target);
   const target = orphans ? await putBackBranches(run2, integrated.target) : integrated.target;
+  await awaiting(target);
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
@@ -31484,6 +31505,10 @@ async function cycle(run2) {
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
+}
+function refill(map2, from) {
+  map2.clear();
+  for (const [k, v] of from) map2.set(k, v);
 }
 async function fetchOrOffline({ ctx, repo, warn }) {
   try {
@@ -32093,7 +32118,8 @@ async function statusCommand(ctx, out) {
     out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
     out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
-    out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
+    const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
+    out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
     out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;

@@ -23353,6 +23353,14 @@ function applyEdits(text2, edits) {
   return text2;
 }
 
+// core/merge/json-value.ts
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function pointerKeys(pointer) {
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
 // core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -23360,6 +23368,14 @@ function sideBytes(side) {
   if (side.value === null) return null;
   if (side.encoding === "base64") return Buffer.from(side.value.slice(BASE64.length), "base64");
   return new TextEncoder().encode(side.value);
+}
+function awaitingDecision(conflicts, machine) {
+  const keys = /* @__PURE__ */ new Map();
+  for (const c of conflicts) {
+    if (!c.needsDecision || c.lost.writer !== machine || !c.at.startsWith("/")) continue;
+    keys.set(c.path, [...keys.get(c.path) ?? [], pointerKeys(c.at)]);
+  }
+  return keys;
 }
 
 // core/record.ts
@@ -23466,14 +23482,6 @@ var CONFLICTS_DIR = "conflicts/";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
 function conflictPath(id) {
   return `${CONFLICTS_DIR}${id}.json`;
-}
-
-// core/merge/json-value.ts
-function isObject2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-function pointerKeys(pointer) {
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // git/record-reader.ts
@@ -24011,12 +24019,17 @@ var FileSource = class {
       if ((this.o.gate?.repoForm(path, null) ?? null) === null) yield { type: "delete", path, kind: ctx.index(path).kind };
     }
   }
+  /** Keys of `path` whose value stays this machine's: its own (the setting `local`) and those awaiting a decision. */
+  ownKeys(path) {
+    const keys = [...this.o.localKeys?.get(path) ?? [], ...this.o.undecided?.get(path) ?? []];
+    return keys.length ? keys : void 0;
+  }
   /**
    * What of a local file is offered to the other machines: with this machine's own keys as last
    * synced (none on a first upload); `unchanged` when only those keys changed here.
    */
   async sharedPart(path, content, ctx) {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys) return { content, unchanged: false };
     const previous = await ctx.previous(path);
     const synced = previous && !previous.deleted ? Buffer.from(previous.content) : void 0;
@@ -24025,7 +24038,7 @@ var FileSource = class {
   }
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
   withOwnKeys(path, file2, content) {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys || !existsSync2(file2)) return content;
     return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync2(file2, "utf8"), keys));
   }
@@ -24932,13 +24945,13 @@ function neverSynced(path) {
   const names = path.split(/[/\\]/);
   return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS || isGitControlName(n)) || TEMP_FILE.test(path);
 }
-function buildSources(settings, opencode, key, warn, gate) {
+function buildSources(settings, opencode, key, warn, gate, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? void 0 : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -24991,13 +25004,17 @@ async function resolveConflict(ctx, id, keep) {
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UnknownConflictError(id);
     const side = chooseSide(conflict, keep, ctx.machine);
-    if (side === "lost") {
+    const heldHere = awaitingDecision([conflict], ctx.machine).size > 0;
+    let commitAlso = [];
+    if (side === "lost" || heldHere) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
+      const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
+      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
-    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    await commitRepoOnly(repo, index, ctx.machine, [...commitAlso, tombstone(record2)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }
@@ -25089,7 +25106,8 @@ async function statusCommand(ctx, out) {
     out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
     out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
-    out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
+    const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
+    out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
     out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;

@@ -39,6 +39,8 @@ export interface FileSourceOptions {
   readonly platform?: NodeJS.Platform;
   /** This machine's own keys, by record path (the setting `local`): never uploaded, never overwritten here. */
   readonly localKeys?: ReadonlyMap<string, readonly JSONPath[]>;
+  /** Keys held for the user's decision (`ask`), refreshed by the sync before its scan and its apply. */
+  readonly undecided?: ReadonlyMap<string, readonly JSONPath[]>;
   /** What of an incoming record may be written, and what the repo keeps of a local file (executable config is held: executable-gate.ts). */
   readonly gate?: WriteGate;
 }
@@ -136,12 +138,18 @@ export class FileSource implements Source {
     }
   }
 
+  /** Keys of `path` whose value stays this machine's: its own (the setting `local`) and those awaiting a decision. */
+  private ownKeys(path: string): readonly JSONPath[] | undefined {
+    const keys = [...(this.o.localKeys?.get(path) ?? []), ...(this.o.undecided?.get(path) ?? [])];
+    return keys.length ? keys : undefined;
+  }
+
   /**
    * What of a local file is offered to the other machines: with this machine's own keys as last
    * synced (none on a first upload); `unchanged` when only those keys changed here.
    */
   private async sharedPart(path: string, content: Buffer, ctx: ScanContext): Promise<{ content: Buffer; unchanged: boolean }> {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys) return { content, unchanged: false };
     const previous = await ctx.previous(path);
     const synced = previous && !previous.deleted ? Buffer.from(previous.content!) : undefined;
@@ -151,7 +159,7 @@ export class FileSource implements Source {
 
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
   private withOwnKeys(path: string, file: string, content: Uint8Array): Uint8Array {
-    const keys = this.o.localKeys?.get(path);
+    const keys = this.ownKeys(path);
     if (!keys || !existsSync(file)) return content;
     return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync(file, "utf8"), keys));
   }

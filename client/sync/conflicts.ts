@@ -2,7 +2,7 @@
 // this. Resolving writes the chosen side into OpenCode's data (when it is the kept one's opposite)
 // and a tombstone for the conflict record, both as new versions from this machine.
 import { applyEdits, modify } from "jsonc-parser";
-import { sideBytes, type Conflict } from "../../core/conflict.js";
+import { awaitingDecision, sideBytes, type Conflict } from "../../core/conflict.js";
 import { CONFLICTS_DIR, conflictPath } from "../../core/layout.js";
 import { pointerKeys } from "../../core/merge/json-value.js";
 import { makeRecord, type SyncRecord } from "../../core/record.js";
@@ -74,13 +74,19 @@ export async function resolveConflict(ctx: SyncContext, id: string, keep: string
     const conflict = (await listConflicts(repo, base)).find((c) => c.id === id || c.id.startsWith(id));
     if (!conflict) throw new UnknownConflictError(id);
     const side = chooseSide(conflict, keep, ctx.machine);
-    if (side === "lost") {
+    // `ask` kept this machine's value live until now: whichever side is chosen, it is written here,
+    // and a kept local value is committed as such (the file already holds it: no scan would see it).
+    const heldHere = awaitingDecision([conflict], ctx.machine).size > 0;
+    let commitAlso: SyncRecord[] = [];
+    if (side === "lost" || heldHere) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
+      const chosen = side === "lost" ? withLostValue(current, conflict) : current!;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [withLostValue(current, conflict)]);
+      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;
-    await commitRepoOnly(repo, index, ctx.machine, [tombstone(record)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
+    await commitRepoOnly(repo, index, ctx.machine, [...commitAlso, tombstone(record)], `oc-sync: ${ctx.machine} resolved conflict ${conflict.id}`);
     return { conflict, side };
   });
 }

@@ -8,7 +8,7 @@
 //   5. apply main here, remember the new base
 // Every step can be interrupted; the next run picks up from what was saved.
 import { resolve } from "node:path";
-import type { Conflict } from "../../core/conflict.js";
+import { awaitingDecision, type Conflict } from "../../core/conflict.js";
 import { megabytes, PUSH_BUDGET_FLOOR, RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
@@ -109,7 +109,11 @@ async function cycle(run: Run): Promise<SyncReport> {
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held));
+  // `ask`: what this machine keeps until the user decides, as of what it last integrated, then of what it applies.
+  const undecided = new Map<string, string[][]>();
+  const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held), undecided);
+  await awaiting(base);
   const local = await commitLocal(run, sources, base, head, main);
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
@@ -122,6 +126,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   // In local mode no Action folds a branch main lacks (main rewritten, a machine that took a new id): every sync does.
   const orphans = repushing || (ctx.mode === "local" && (await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target)));
   const target = orphans ? await putBackBranches(run, integrated.target) : integrated.target;
+  await awaiting(target);
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
@@ -136,6 +141,11 @@ async function cycle(run: Run): Promise<SyncReport> {
 }
 
 /** Fetches the remote; unreachable means offline (local changes are committed and pushed next time). */
+function refill<K, V>(map: Map<K, V>, from: ReadonlyMap<K, V>): void {
+  map.clear();
+  for (const [k, v] of from) map.set(k, v);
+}
+
 async function fetchOrOffline({ ctx, repo, warn }: Run): Promise<boolean> {
   try {
     await withRetry(() => fetchRefs(repo, ctx.remote), { attempts: 3, baseMs: 300, retryable: (e) => e instanceof GitError && e.kind === "network" });

@@ -1,6 +1,7 @@
 // Which sources a sync runs, from the settings: OpenCode's config and state files, encrypted
 // credentials (only with a key), and the database tables of the enabled categories.
 import { isGitControlName } from "../../core/file-names.js";
+import type { JSONPath } from "jsonc-parser";
 import type { Settings } from "../config/settings.js";
 import { TEMP_FILE } from "../platform/atomic-file.js";
 import type { OpenCodePaths } from "../platform/paths.js";
@@ -40,13 +41,13 @@ export function neverSynced(path: string): boolean {
  * `gate`: what a sync must not apply unseen (executable config, see executable-gate.ts); off with the
  * setting trustExecutable. Edits the user asked for (restore, resolve) are written without it.
  */
-export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void, gate?: WriteGate): Source[] {
+export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void, gate?: WriteGate, undecided?: ReadonlyMap<string, readonly JSONPath[]>): Source[] {
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file, pointers]) => [`config/${file}`, pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? undefined : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate }));
+  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];

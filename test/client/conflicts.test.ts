@@ -106,3 +106,38 @@ describe("resolve through the CLI, between two machines", () => {
     expect((await runCli(A.env, ["conflicts", "--ack"])).stdout).toContain("no conflicts decided automatically to acknowledge");
   });
 });
+
+describe("strategy ask", () => {
+  it.each([
+    ["remote", "a-theme"],
+    ["local", "b-theme"],
+  ])("leaves this machine's live value alone until the user decides, then applies the choice (--keep %s) everywhere", async (keep, chosen) => {
+    const world = await syncWorld();
+    const A = world.machine("ask-a", false);
+    const B = world.machine("ask-b", false);
+    const file = (h: TestHome) => join(h.config, "opencode.json");
+    const themeOf = (h: TestHome) => (JSON.parse(readFileSync(file(h), "utf8")) as { theme: string }).theme;
+    writeFileSync(join(B.config, "opencode-sync.json"), '{ "strategy": "ask" }\n');
+    writeFileSync(file(A), '{\n  "theme": "base",\n  "model": "m1"\n}\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(file(A), '{\n  "theme": "a-theme",\n  "model": "m1"\n}\n');
+    writeFileSync(file(B), '{\n  "theme": "b-theme",\n  "model": "m2"\n}\n');
+    await sync(A);
+    const merged = await sync(B);
+    const waiting = merged.conflicts.filter((c) => c.needsDecision);
+    expect(waiting.map((c) => c.at)).toEqual(["/theme"]);
+    // Before the decision: B's own value is still live, the merged rest (model) is applied, and more syncs change nothing.
+    expect(themeOf(B)).toBe("b-theme");
+    expect((await sync(B)).committed).toBe(0);
+    expect(themeOf(B)).toBe("b-theme");
+    expect((await runCli(B.env, ["status"])).stdout).toContain("conflicts    1, 1 waiting for your decision");
+    const resolved = await runCli(B.env, ["resolve", waiting[0]!.id, "--keep", keep]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    await sync(A);
+    await sync(B);
+    expect(themeOf(B)).toBe(chosen);
+    expect(themeOf(A)).toBe(chosen);
+    expect((await sync(B)).conflicts).toEqual([]);
+  });
+});

@@ -31,7 +31,8 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
     out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
     out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
-    out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
+    const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
+    out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
     out.line(`credentials  ${ctx.settings.categories.credentials ? (ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase") : "disabled"}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
