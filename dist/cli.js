@@ -1521,8 +1521,10 @@ function gitFailure(args, stderr, exit) {
     const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
     return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
   }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+function gitSaid(stderr) {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -22993,13 +22995,14 @@ var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
 
 // git/remote.ts
+import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join as join2 } from "node:path";
 async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
 }
 async function listRemoteHeads(repo, remote) {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth }).catch(namingRemote(remote))).stdout.toString();
   const heads = /* @__PURE__ */ new Map();
   for (const line of out.split("\n").filter(Boolean)) {
     const [oid, ref] = line.split("	");
@@ -23007,9 +23010,26 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
+var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+function remoteError(remote, e) {
+  const said = gitSaid(e.stderr) || e.message;
+  const where = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages = {
+    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`
+  };
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+function namingRemote(remote) {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
+}
 var STALE_REF_LOCK_MS = 6e4;
 async function clearStaleRefLocks(remote, branches) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  if (IS_URL.test(remote.url)) return;
   for (const branch of branches) {
     const lock = join2(remote.url, remoteRef(branch) + ".lock");
     const s = await stat(lock).catch(() => void 0);
@@ -23027,7 +23047,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -27508,7 +27528,7 @@ function explainGitHubError(e) {
 
 // client/github/workflow.ts
 import { readFile as readFile2 } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync } from "node:fs";
 import { dirname, join as join3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
@@ -27550,7 +27570,7 @@ function packageRoot() {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (; ; ) {
     const pkg = join3(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
+    if (existsSync2(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
@@ -27725,7 +27745,7 @@ async function isStale(path) {
 function failureKind(e) {
   if (e instanceof LockBusyError) return "lock-busy";
   if (e instanceof GitError && e.kind === "network") return "network";
-  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && (e.kind === "auth" || e.kind === "not-found");
   return needsUser ? "needs-user" : "failed";
 }
 
@@ -27951,7 +27971,7 @@ async function readCachedKey(file2) {
 
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import { mkdir as mkdir3, readdir as readdir3, readFile as readFile6, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
@@ -28102,7 +28122,7 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync2(join9(gitDir, "HEAD")) && existsSync2(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync3(join9(gitDir, "HEAD")) && existsSync3(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir3(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
@@ -28745,7 +28765,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { existsSync as existsSync3, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync4, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2 } from "node:fs";
 import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat5 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
 
@@ -28995,7 +29015,7 @@ var FileSource = class {
       const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
       if (problem) return problem;
     }
-    if (!existsSync3(file2)) return void 0;
+    if (!existsSync4(file2)) return void 0;
     const folder = dirname5(file2);
     let entries;
     try {
@@ -29202,11 +29222,11 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 
 // client/sources/path-translation.ts
 import { posix, win32 } from "node:path";
@@ -29356,7 +29376,7 @@ function projectRoots(db) {
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
     const checkable = isWindowsPath(w) === (process.platform === "win32");
-    if (w && w !== "/" && (!checkable || existsSync4(w))) out.set(String(r.id), w);
+    if (w && w !== "/" && (!checkable || existsSync5(w))) out.set(String(r.id), w);
   }
   return out;
 }
@@ -29549,7 +29569,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync5(this.o.path)) return null;
+    if (!existsSync6(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -31323,7 +31343,7 @@ async function resolveCommand(ctx, out, id, keep) {
 }
 
 // client/cli/commands/doctor.ts
-import { existsSync as existsSync6 } from "node:fs";
+import { existsSync as existsSync7 } from "node:fs";
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -31352,12 +31372,12 @@ async function doctorCommand(ctx, out) {
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
-      if (!ctx.settings.passphrase) return existsSync6(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
+      if (!ctx.settings.passphrase) return existsSync7(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
       return "unlocks the sync repo's key";
     });
     await check2("database", async () => {
-      if (!existsSync6(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
+      if (!existsSync7(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
       const db = await openDatabase(ctx.opencode.database, { readOnly: true });
       try {
         const newer = newerSchema(db);
@@ -31367,8 +31387,8 @@ async function doctorCommand(ctx, out) {
         db.close();
       }
     });
-    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync6(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
-    await check2("lock", async () => existsSync6(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
+    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync7(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("lock", async () => existsSync7(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
@@ -31541,7 +31561,7 @@ async function initCommand(ctx, out, flags) {
   try {
     next = await loadContext({ env });
     if (flags.github) await setUpGitHubRepo(next, flags.github, out);
-    await verifyPassphrase(next);
+    await checkRemote(next);
   } catch (e) {
     await restoreSettings(file2, previous);
     throw e;
@@ -31556,13 +31576,13 @@ async function restoreSettings(file2, previous) {
   if (previous === void 0) await rm6(file2, { force: true });
   else await writeFileAtomic(file2, previous, 384);
 }
-async function verifyPassphrase(ctx) {
+async function checkRemote(ctx) {
   const passphrase = ctx.settings.passphrase;
-  if (!passphrase || ctx.embedded) return;
+  if (ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
-    if (wrapped) await unwrapKey(wrapped, passphrase);
+    const wrapped = passphrase ? await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN)) : null;
+    if (wrapped && passphrase) await unwrapKey(wrapped, passphrase);
   });
 }
 

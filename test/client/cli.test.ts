@@ -1,17 +1,18 @@
 // The command line as a user meets it: its version, its own words for a bad command line, JSON
 // errors under --json, and files named by their real paths.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { acquireLock } from "../../client/platform/lock.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
 import { runCli } from "../support/cli.js";
-import type { TestHome } from "../support/opencode-home.js";
-import { sync, syncWorld } from "../support/sync-env.js";
+import { makeHome, type TestHome } from "../support/opencode-home.js";
+import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 
 let A: TestHome;
+let world: SyncWorld;
 beforeAll(async () => {
-  const world = await syncWorld();
+  world = await syncWorld();
   A = world.machine("cli-user");
   writeFileSync(join(A.config, "opencode.json"), JSON.stringify({ theme: "dark" }, null, 2));
   await sync(A);
@@ -71,5 +72,28 @@ describe("the command line", () => {
     const outside = await runCli(A.env, ["history", join(A.home, "notes.txt")]);
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain(`${join(A.home, "notes.txt")} is not a file oc-sync syncs`);
+  });
+});
+
+describe("errors name what the user gave", () => {
+  it("a remote path that does not exist is named, with what to do, and init keeps no settings for it", async () => {
+    const fresh = makeHome(world.root, "cli-no-remote");
+    const missing = join(world.root, "no", "such", "repo.git");
+    const r = await runCli(fresh.env, ["init", missing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`oc-sync: the remote ${missing} does not exist: create it with 'git init --bare ${missing}', or fix the path (the 'remote' setting or OC_SYNC_REMOTE)\n`);
+    expect(existsSync(join(fresh.config, "opencode-sync.jsonc"))).toBe(false);
+    const notRepo = join(world.root, "just-a-folder");
+    mkdirSync(notRepo);
+    const json = await runCli(fresh.env, ["--json", "sync"], { OC_SYNC_REMOTE: notRepo });
+    expect(JSON.parse(json.stdout)).toEqual({ error: { message: `the remote ${notRepo} is not a git repository: create it with 'git init --bare ${notRepo}', or fix the path (the 'remote' setting or OC_SYNC_REMOTE)`, exitCode: 1, kind: "needs-user" } });
+  });
+
+  it("a remote URL that is not there is named as the user gave it", async () => {
+    const url = world.server.url("no-such.git");
+    const r = await runCli(A.env, ["sync"], { OC_SYNC_REMOTE: url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^oc-sync: the remote ${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} was not found \\(.*\\): fix the URL`));
+    expect(r.stderr).not.toContain("--git-dir");
   });
 });

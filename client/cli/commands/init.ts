@@ -35,13 +35,13 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
-  // Check the passphrase against the remote before writing settings or touching any file.
+  // Check the remote and the passphrase against it before keeping the settings or touching any file.
   await writeFileAtomic(file, text, 0o600);
   let next: SyncContext;
   try {
     next = await loadContext({ env });
     if (flags.github) await setUpGitHubRepo(next, flags.github, out);
-    await verifyPassphrase(next);
+    await checkRemote(next);
   } catch (e) {
     await restoreSettings(file, previous);
     throw e;
@@ -59,12 +59,13 @@ async function restoreSettings(file: string, previous: string | undefined): Prom
   else await writeFileAtomic(file, previous, 0o600);
 }
 
-async function verifyPassphrase(ctx: SyncContext): Promise<void> {
+/** The remote is there (a wrong path or URL fails here, naming it), and the passphrase unlocks its key. */
+async function checkRemote(ctx: SyncContext): Promise<void> {
   const passphrase = ctx.settings.passphrase;
-  if (!passphrase || ctx.embedded) return;
+  if (ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
-    if (wrapped) await unwrapKey(wrapped, passphrase);
+    const wrapped = passphrase ? await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN)) : null;
+    if (wrapped && passphrase) await unwrapKey(wrapped, passphrase);
   });
 }
