@@ -28976,6 +28976,7 @@ var FileSource = class {
     const applied = [];
     const editedHere = [];
     const failures = [];
+    let writeFailed = false;
     for (const r of [...records2.filter((x) => x.deleted), ...records2.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
@@ -28994,9 +28995,10 @@ var FileSource = class {
         else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+        writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
     return { applied, waiting: [], editedHere };
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
@@ -31538,8 +31540,8 @@ function printReport(out, r) {
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems) out.line(`warning: ${p}`);
-  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
 
@@ -31666,7 +31668,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, mass delete halted, main rewritten, a machine id used twice, a file not written here)`;
 var OPTIONS = {
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },

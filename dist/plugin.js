@@ -23884,6 +23884,7 @@ var FileSource = class {
     const applied = [];
     const editedHere = [];
     const failures = [];
+    let writeFailed = false;
     for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
@@ -23902,9 +23903,10 @@ var FileSource = class {
         else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+        writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
     return { applied, waiting: [], editedHere };
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
@@ -24996,8 +24998,8 @@ function printReport(out, r) {
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems) out.line(`warning: ${p}`);
-  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
 

@@ -1,6 +1,7 @@
 // The command line as a user meets it: its version, its own words for a bad command line, JSON
 // errors under --json, and files named by their real paths.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { acquireLock } from "../../client/platform/lock.js";
@@ -95,5 +96,42 @@ describe("errors name what the user gave", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^oc-sync: the remote ${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} was not found \\(.*\\): fix the URL`));
     expect(r.stderr).not.toContain("--git-dir");
+  });
+});
+
+/** Makes a folder refuse writes, even to root (whom a mode does not stop); returns the undo. */
+function readOnly(dir: string): () => void {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555);
+    return () => chmodSync(dir, 0o755);
+  }
+  execFileSync("chattr", ["+i", dir]);
+  return () => execFileSync("chattr", ["-i", dir]);
+}
+
+describe("a local write that fails", () => {
+  it("exits 3 naming the file and the OS error; everything else applies, and the file comes once it can", async () => {
+    const [a, b] = [world.machine("cli-ro-a"), world.machine("cli-ro-b")];
+    for (const h of [a, b]) mkdirSync(join(h.config, "agent"));
+    await sync(a);
+    await sync(b);
+    writeFileSync(join(b.config, "agent", "review.md"), "# review\n");
+    writeFileSync(join(b.config, "opencode.json"), JSON.stringify({ theme: "from-b" }, null, 2));
+    await sync(b);
+    const writable = readOnly(join(a.config, "agent"));
+    let r;
+    try {
+      r = await runCli(a.env, ["sync"]);
+    } finally {
+      writable();
+    }
+    const file = join(a.config, "agent", "review.md");
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`^needs you: could not write config/agent/review.md to ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: E[A-Z]+: .*; it is tried again on the next sync$`, "m"));
+    expect(readFileSync(join(a.config, "opencode.json"), "utf8")).toContain("from-b");
+    expect(existsSync(file)).toBe(false);
+    const again = await runCli(a.env, ["sync"]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe("# review\n");
   });
 });

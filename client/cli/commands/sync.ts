@@ -20,7 +20,7 @@ export function printReport(out: Output, r: SyncReport): void {
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
   if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems) out.line(`warning: ${p}`);
-  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
