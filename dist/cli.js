@@ -27812,15 +27812,21 @@ function createLogger2(file2, echo) {
     log(level, message) {
       const line = mask(message);
       echo?.(level, line);
-      try {
-        mkdirSync(dirname4(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
+      append(file2, level, line);
+    },
+    reported(message) {
+      append(file2, "warn", mask(message));
     }
   };
+}
+function append(file2, level, line) {
+  try {
+    mkdirSync(dirname4(file2), { recursive: true });
+    if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+    appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+  } catch {
+  }
 }
 
 // client/platform/paths.ts
@@ -30654,8 +30660,9 @@ async function applyCommit(repo, index, sources, to, guard) {
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
       if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-      if (e.needsUser) needsUser.push(e.message);
+      const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
+      problems.push(...messages);
+      if (e.needsUser) needsUser.push(...messages);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
@@ -31031,7 +31038,7 @@ async function runSync(ctx, options = {}) {
     return await withState(ctx, ({ repo, index }) => {
       const problems = [];
       const warn = (m) => {
-        ctx.log.log("warn", m);
+        ctx.log.reported(m);
         problems.push(m);
       };
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
@@ -31084,7 +31091,7 @@ async function fetchOrOffline({ ctx, repo, warn }) {
 function remoteIdentity(url2) {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(url2) ? url2.replace(/\/\/[^/@]*@/, "//") : resolve(url2);
 }
-async function joinRemote({ ctx, repo, index, options }, offline) {
+async function joinRemote({ ctx, repo, index, options, warn }, offline) {
   const id = remoteIdentity(ctx.remote.url);
   const { remote, base } = index.state;
   if (remote === null) index.update({ remote: id });
@@ -31097,7 +31104,7 @@ async function joinRemote({ ctx, repo, index, options }, offline) {
   const main2 = await repo.revParse(TRACKED_MAIN);
   if (main2 !== null && (main2 === base || await repo.isAncestor(base, main2))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
-  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  warn(`main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
   return true;
 }
@@ -31200,7 +31207,7 @@ async function integrate(run2, sources, local) {
   }
   const { plan, main: main2, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
-  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
   return { outcome: outcomeOf(plan), target };
@@ -31321,6 +31328,32 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
 var UsageError = class extends Error {
 };
 
+// client/cli/commands/sync.ts
+async function syncCommand(ctx, out, flags) {
+  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
+  printReport(out, report);
+  out.result(report);
+  return exitFor(report);
+}
+function exitFor(r) {
+  return r.conflicts.some((c) => c.needsDecision) || r.needsUser.length ? EXIT.attention : EXIT.ok;
+}
+function printReport(out, r) {
+  const what = {
+    "fast-forward": "pushed to main",
+    merged: "merged with other machines' changes and pushed",
+    "waiting-for-action": "pushed; the merge Action will fold it into main",
+    pulled: "pulled other machines' changes",
+    "up-to-date": "already up to date",
+    offline: "offline: local changes kept, they will be pushed on the next sync"
+  };
+  out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
+  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
+  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
+}
+
 // client/cli/commands/conflicts.ts
 async function conflictsCommand(ctx, out) {
   const conflicts = await currentConflicts(ctx);
@@ -31340,8 +31373,9 @@ async function resolveCommand(ctx, out, id, keep) {
   }
   out.line(describeResolution(resolution));
   const report = await runSync(ctx);
+  printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 // client/cli/commands/doctor.ts
@@ -31498,8 +31532,9 @@ async function restoreCommand(ctx, out, target, at) {
     return restored2;
   });
   const report = await runSync(ctx);
+  printReport(out, report);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 // client/cli/commands/init.ts
@@ -31520,29 +31555,6 @@ async function promptSecret(question) {
     rl.close();
     process.stderr.write("\n");
   }
-}
-
-// client/cli/commands/sync.ts
-async function syncCommand(ctx, out, flags) {
-  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
-  printReport(out, report);
-  out.result(report);
-  return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
-}
-function printReport(out, r) {
-  const what = {
-    "fast-forward": "pushed to main",
-    merged: "merged with other machines' changes and pushed",
-    "waiting-for-action": "pushed; the merge Action will fold it into main",
-    pulled: "pulled other machines' changes",
-    "up-to-date": "already up to date",
-    offline: "offline: local changes kept, they will be pushed on the next sync"
-  };
-  out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
-  for (const p of r.needsUser) out.line(`needs you: ${p}`);
-  if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
 }
 
 // client/cli/commands/init.ts
@@ -31572,7 +31584,7 @@ async function initCommand(ctx, out, flags) {
   const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result({ settingsFile: file2, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 async function restoreSettings(file2, previous) {
   if (previous === void 0) await rm6(file2, { force: true });

@@ -26873,15 +26873,21 @@ function createLogger(file2, echo) {
     log(level, message) {
       const line = mask(message);
       echo?.(level, line);
-      try {
-        mkdirSync(dirname5(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
+      append(file2, level, line);
+    },
+    reported(message) {
+      append(file2, "warn", mask(message));
     }
   };
+}
+function append(file2, level, line) {
+  try {
+    mkdirSync(dirname5(file2), { recursive: true });
+    if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+    appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+  } catch {
+  }
 }
 
 // client/platform/paths.ts

@@ -86,8 +86,9 @@ export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Prom
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
     return await withState(ctx, ({ repo, index }) => {
       const problems: string[] = [];
+      // The report carries each warning to the user (the CLI prints it, the plugin's tool answers with it): not echoed as well.
       const warn = (m: string) => {
-        ctx.log.log("warn", m);
+        ctx.log.reported(m);
         problems.push(m);
       };
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
@@ -154,7 +155,7 @@ function remoteIdentity(url: string): string {
  * (reset, force-pushed, recreated): stop, unless the user asked to put everything back (--repush).
  * Returns whether this sync puts everything back.
  */
-async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean): Promise<boolean> {
+async function joinRemote({ ctx, repo, index, options, warn }: Run, offline: boolean): Promise<boolean> {
   const id = remoteIdentity(ctx.remote.url);
   const { remote, base } = index.state;
   if (remote === null) index.update({ remote: id });
@@ -167,7 +168,7 @@ async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean):
   const main = await repo.revParse(TRACKED_MAIN);
   if (main !== null && (main === base || (await repo.isAncestor(base, main)))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
-  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  warn(`main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
   return true;
 }
@@ -300,7 +301,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
   }
   const { plan, main, merge } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
-  if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
   return { outcome: outcomeOf(plan), target };

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { acquireLock } from "../../client/platform/lock.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
-import { runCli } from "../support/cli.js";
+import { runCli, type CliResult } from "../support/cli.js";
 import { makeHome, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 
@@ -109,22 +109,29 @@ function readOnly(dir: string): () => void {
   return () => execFileSync("chattr", ["-i", dir]);
 }
 
+/**
+ * Two machines with an agent folder, synced; `fromB` is written on b and synced, `onA` on a; then
+ * a syncs through the CLI while its agent folder refuses writes.
+ */
+async function syncIntoReadOnlyAgents(name: string, fromB: Record<string, string>, onA: Record<string, string> = {}): Promise<{ a: TestHome; r: CliResult }> {
+  const [a, b] = [world.machine(`${name}-a`), world.machine(`${name}-b`)];
+  for (const h of [a, b]) mkdirSync(join(h.config, "agent"));
+  await sync(a);
+  await sync(b);
+  for (const [file, text] of Object.entries(fromB)) writeFileSync(join(b.config, file), text);
+  await sync(b);
+  for (const [file, text] of Object.entries(onA)) writeFileSync(join(a.config, file), text);
+  const writable = readOnly(join(a.config, "agent"));
+  try {
+    return { a, r: await runCli(a.env, ["sync"]) };
+  } finally {
+    writable();
+  }
+}
+
 describe("a local write that fails", () => {
   it("exits 3 naming the file and the OS error; everything else applies, and the file comes once it can", async () => {
-    const [a, b] = [world.machine("cli-ro-a"), world.machine("cli-ro-b")];
-    for (const h of [a, b]) mkdirSync(join(h.config, "agent"));
-    await sync(a);
-    await sync(b);
-    writeFileSync(join(b.config, "agent", "review.md"), "# review\n");
-    writeFileSync(join(b.config, "opencode.json"), JSON.stringify({ theme: "from-b" }, null, 2));
-    await sync(b);
-    const writable = readOnly(join(a.config, "agent"));
-    let r;
-    try {
-      r = await runCli(a.env, ["sync"]);
-    } finally {
-      writable();
-    }
+    const { a, r } = await syncIntoReadOnlyAgents("cli-ro", { "agent/review.md": "# review\n", "opencode.json": JSON.stringify({ theme: "from-b" }, null, 2) });
     const file = join(a.config, "agent", "review.md");
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(new RegExp(`^needs you: could not write config/agent/review.md to ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: E[A-Z]+: .*; it is tried again on the next sync$`, "m"));
@@ -133,5 +140,19 @@ describe("a local write that fails", () => {
     const again = await runCli(a.env, ["sync"]);
     expect(again.code).toBe(0);
     expect(readFileSync(file, "utf8")).toBe("# review\n");
+  });
+});
+
+describe("warnings", () => {
+  it("each is printed once, on its own line of the report on stdout, and not echoed on stderr", async () => {
+    const { r } = await syncIntoReadOnlyAgents("cli-warn", { "agent/one.md": "# one\n", "agent/two.md": "# two\n" }, { "agent/bad-1.md": "half\0written", "agent/bad-2.md": "half\0written" });
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^cli-warn-a: pulled/);
+    const skipped = lines.filter((l) => l.startsWith("warning: skipped "));
+    expect(skipped.map((l) => /agent\/(bad-\d)\.md: it holds NUL bytes/.exec(l)?.[1])).toEqual(["bad-1", "bad-2"]);
+    const unwritten = lines.filter((l) => l.startsWith("needs you: could not write "));
+    expect(unwritten.map((l) => /config\/agent\/(\w+)\.md to /.exec(l)?.[1]).sort()).toEqual(["one", "two"]);
+    expect(lines).toHaveLength(1 + 2 + 2);
   });
 });

@@ -3,6 +3,7 @@ import { currentConflicts, describeConflict, describeResolution, resolveConflict
 import type { SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
+import { exitFor, printReport } from "./sync.js";
 
 export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<number> {
   const conflicts = await currentConflicts(ctx);
@@ -23,6 +24,7 @@ export async function resolveCommand(ctx: SyncContext, out: Output, id: string, 
   }
   out.line(describeResolution(resolution));
   const report = await runSync(ctx);
+  printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }

@@ -14,6 +14,7 @@ import type { OpenCodePaths } from "../../platform/paths.js";
 import { buildSources } from "../../sync/sources.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, UsageError, type Output } from "../output.js";
+import { exitFor, printReport } from "./sync.js";
 
 const SESSION_ID = /^ses_[A-Za-z0-9]+$/;
 
@@ -80,6 +81,7 @@ export async function restoreCommand(ctx: SyncContext, out: Output, target: stri
     return restored;
   });
   const report = await runSync(ctx);
+  printReport(out, report);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }

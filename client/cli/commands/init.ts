@@ -12,10 +12,10 @@ import { loadContext, type SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { withState } from "../../state/open-state.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
-import { EXIT, UsageError, type Output } from "../output.js";
+import { UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
 import { setUpGitHubRepo } from "./github.js";
-import { printReport } from "./sync.js";
+import { exitFor, printReport } from "./sync.js";
 
 export interface InitFlags {
   readonly remote?: string;
@@ -50,7 +50,7 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result({ settingsFile: file, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 /** A failed init leaves the settings as they were. */

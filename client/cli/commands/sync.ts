@@ -6,7 +6,12 @@ export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowM
   const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
   printReport(out, report);
   out.result(report);
-  return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
+  return exitFor(report);
+}
+
+/** A sync that worked exits 3 while something waits for the user: a conflict to decide, a needs-you item. */
+export function exitFor(r: SyncReport): number {
+  return r.conflicts.some((c) => c.needsDecision) || r.needsUser.length ? EXIT.attention : EXIT.ok;
 }
 
 export function printReport(out: Output, r: SyncReport): void {
