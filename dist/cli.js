@@ -27689,7 +27689,7 @@ function alive(pid) {
   }
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
-async function acquireLock(path, waitMs = 0) {
+async function acquireLock(path, waitMs = 0, onWait) {
   await ensurePrivateDir(dirname2(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes2(4).toString("hex")}.tmp`;
@@ -27711,7 +27711,10 @@ async function acquireLock(path, waitMs = 0) {
         await rm2(path, { force: true });
         continue;
       }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown");
+      const owner = (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown";
+      if (Date.now() >= deadline) throw new LockBusyError(path, owner);
+      onWait?.(owner);
+      onWait = void 0;
       await sleep2(100);
     }
   } finally {
@@ -31032,7 +31035,8 @@ async function rebuildInSteps(repo, from, mine, budget) {
 
 // client/sync/cycle.ts
 async function runSync(ctx, options = {}) {
-  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
+  const waitMs = options.lockWaitMs ?? 6e4;
+  const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
   try {
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
     return await withState(ctx, ({ repo, index }) => {
@@ -31320,6 +31324,10 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
     progress: (text) => {
       if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
     },
+    note: (text) => {
+      if (!json2) process.stderr.write(`${mask(text)}
+`);
+    },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
     }
@@ -31330,10 +31338,16 @@ var UsageError = class extends Error {
 
 // client/cli/commands/sync.ts
 async function syncCommand(ctx, out, flags) {
-  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
+  const report = await runSync(ctx, { ...flags, ...telling(out) });
   printReport(out, report);
   out.result(report);
   return exitFor(report);
+}
+function telling(out) {
+  return {
+    progress: (m) => out.progress(m),
+    onLockWait: (owner, waitMs) => out.note(`waiting for another oc-sync (pid ${owner}) to finish\u2026 (at most ${Math.round(waitMs / 1e3)} s)`)
+  };
 }
 function exitFor(r) {
   return r.conflicts.some((c) => c.needsDecision) || r.needsUser.length ? EXIT.attention : EXIT.ok;
@@ -31372,7 +31386,7 @@ async function resolveCommand(ctx, out, id, keep) {
     throw e;
   }
   out.line(describeResolution(resolution));
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
   printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
   return exitFor(report);
@@ -31531,7 +31545,7 @@ async function restoreCommand(ctx, out, target, at) {
     out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
     return restored2;
   });
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
   printReport(out, report);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
   return exitFor(report);
@@ -31581,7 +31595,7 @@ async function initCommand(ctx, out, flags) {
     throw e;
   }
   out.line(`settings written to ${file2}`);
-  const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
+  const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
   out.result({ settingsFile: file2, sync: report });
   return exitFor(report);

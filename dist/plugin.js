@@ -24890,6 +24890,10 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
     progress: (text) => {
       if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
     },
+    note: (text) => {
+      if (!json2) process.stderr.write(`${mask(text)}
+`);
+    },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
     }

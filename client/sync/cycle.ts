@@ -46,6 +46,8 @@ export interface SyncOptions {
   readonly progress?: (message: string) => void;
   /** How long to wait for another sync on this machine to finish (ms). */
   readonly lockWaitMs?: number;
+  /** Told once, with its pid, when this sync starts to wait for another one. */
+  readonly onLockWait?: (owner: string, waitMs: number) => void;
 }
 
 export interface SyncReport {
@@ -80,7 +82,8 @@ interface Run {
 }
 
 export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
-  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 60_000);
+  const waitMs = options.lockWaitMs ?? 60_000;
+  const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
   try {
     // The embedded default remote is a bare repo on disk that nobody else creates.
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);

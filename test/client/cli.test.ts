@@ -1,8 +1,8 @@
 // The command line as a user meets it: its version, its own words for a bad command line, JSON
 // errors under --json, and files named by their real paths.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { acquireLock } from "../../client/platform/lock.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
@@ -63,6 +63,21 @@ describe("the command line", () => {
     }
     expect((await runCli(A.env, ["sync", "--lock-wait", "soon"])).stderr).toBe("oc-sync: --lock-wait takes a number of seconds, not 'soon'\n");
     expect((await runCli(A.env, ["sync", "--lock-wait", "0"])).code).toBe(0);
+  });
+
+  it("waiting for another sync's lock says what it waits for, once (not under --json)", async () => {
+    for (const json of [false, true]) {
+      const path = ocSyncPaths(A.env).lock;
+      const lock = await acquireLock(path);
+      const running = runCli(A.env, [...(json ? ["--json"] : []), "sync", "--lock-wait", "30"]);
+      // The waiting CLI's own lock file, made before it tries the lock, says it is there.
+      while (!readdirSync(dirname(path)).some((n) => n.startsWith(`${basename(path)}.`) && n.endsWith(".tmp"))) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await lock.release();
+      const r = await running;
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(json ? "" : `waiting for another oc-sync (pid ${process.pid}) to finish… (at most 30 s)\n`);
+    }
   });
 
   it("history takes a file's own path as well as its record path", async () => {

@@ -3,7 +3,7 @@ import { currentConflicts, describeConflict, describeResolution, resolveConflict
 import type { SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
-import { exitFor, printReport } from "./sync.js";
+import { exitFor, printReport, telling } from "./sync.js";
 
 export async function conflictsCommand(ctx: SyncContext, out: Output): Promise<number> {
   const conflicts = await currentConflicts(ctx);
@@ -23,7 +23,7 @@ export async function resolveCommand(ctx: SyncContext, out: Output, id: string, 
     throw e;
   }
   out.line(describeResolution(resolution));
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
   printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
   return exitFor(report);

@@ -15,7 +15,7 @@ import { TRACKED_MAIN } from "../../../git/refs.js";
 import { UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
 import { setUpGitHubRepo } from "./github.js";
-import { exitFor, printReport } from "./sync.js";
+import { exitFor, printReport, telling } from "./sync.js";
 
 export interface InitFlags {
   readonly remote?: string;
@@ -47,7 +47,7 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
     throw e;
   }
   out.line(`settings written to ${file}`);
-  const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
+  const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
   out.result({ settingsFile: file, sync: report });
   return exitFor(report);

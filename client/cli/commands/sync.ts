@@ -1,12 +1,20 @@
-import { runSync, type SyncReport } from "../../sync/cycle.js";
+import { runSync, type SyncOptions, type SyncReport } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { EXIT, type Output } from "../output.js";
 
 export async function syncCommand(ctx: SyncContext, out: Output, flags: { allowMassDelete: boolean; repush: boolean; restoreMissing: boolean; lockWaitMs: number }): Promise<number> {
-  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
+  const report = await runSync(ctx, { ...flags, ...telling(out) });
   printReport(out, report);
   out.result(report);
   return exitFor(report);
+}
+
+/** What a command that syncs tells the user while it works: progress, and why it waits. */
+export function telling(out: Output): Pick<SyncOptions, "progress" | "onLockWait"> {
+  return {
+    progress: (m) => out.progress(m),
+    onLockWait: (owner, waitMs) => out.note(`waiting for another oc-sync (pid ${owner}) to finish… (at most ${Math.round(waitMs / 1000)} s)`),
+  };
 }
 
 /** A sync that worked exits 3 while something waits for the user: a conflict to decide, a needs-you item. */
