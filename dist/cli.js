@@ -22851,6 +22851,71 @@ function overlapWinner(strategy, sides) {
   }
 }
 
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json2, limit = MAX_NESTING) {
+  if (json2.length <= limit) return false;
+  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json2.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
+
+// client/sources/file-kinds.ts
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function kindOf(path, content) {
+  if (content.includes(0)) return "opaque";
+  try {
+    utf8.decode(content);
+  } catch {
+    return "opaque";
+  }
+  if (path.endsWith(".jsonc")) return "jsonc";
+  if (path.endsWith(".json")) return "jsonc";
+  if (path.endsWith(".jsonl")) return "jsonl";
+  return "text";
+}
+var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
+var JSON_FILE = /\.jsonc?$/i;
+function corruptContent(path, content) {
+  if (!TEXT_FILE.test(path)) return void 0;
+  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
+  if (!JSON_FILE.test(path)) return void 0;
+  try {
+    utf8.decode(content);
+  } catch {
+    return "is not valid UTF-8";
+  }
+  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
+  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
+  const invalid = jsonSyntaxError(content);
+  return invalid ? `is not valid JSON (${invalid})` : void 0;
+}
+function jsonSyntaxError(content) {
+  const text = new TextDecoder().decode(content);
+  if (text.trim() === "") return void 0;
+  const errors = [];
+  parse2(text, errors, { allowTrailingComma: true });
+  const e = errors[0];
+  if (!e) return void 0;
+  const before = text.slice(0, e.offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
+}
+
 // client/config/settings.ts
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
@@ -22891,7 +22956,7 @@ async function loadSettings(configDir, env) {
     if (text === void 0) continue;
     const errors = [];
     raw = parse2(text, errors, { allowTrailingComma: true });
-    if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
+    if (errors.length) throw new SettingsError(`${file2}: ${jsonSyntaxError(new TextEncoder().encode(text)) ?? "it is empty"}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
   }
@@ -22948,8 +23013,12 @@ function keyId(dataKey) {
 function newDataKey() {
   return randomBytes(32);
 }
+function passphraseProblem(passphrase) {
+  return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
+}
 async function wrapKey(dataKey, passphrase) {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
+  const problem = passphraseProblem(passphrase);
+  if (problem) throw new Error(problem);
   const salt = randomBytes(16);
   const kek = await derive(passphrase, salt, KDF);
   const nonce = randomBytes(12);
@@ -27908,11 +27977,11 @@ async function machineId2(paths) {
 // core/conflict.ts
 import { createHash as createHash2 } from "node:crypto";
 var BASE64 = "base64:";
-var utf8 = new TextDecoder("utf-8", { fatal: true });
+var utf82 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
   if (bytes === null) return { value: null };
   try {
-    return { value: utf8.decode(bytes) };
+    return { value: utf82.decode(bytes) };
   } catch {
     return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
   }
@@ -27949,6 +28018,7 @@ async function readRecordObjects(repo, objects, onDamaged) {
 
 // client/crypto/key-store.ts
 import { readFile as readFile5 } from "node:fs/promises";
+var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
 async function readWrappedKey(repo, commit) {
   if (!commit) return void 0;
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
@@ -28824,71 +28894,6 @@ function commonLineEndings(base, main2, branch) {
   if (present.every((e) => e === present[0])) return void 0;
   const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
   return { sides: [withLineEnding(base, "lf"), withLineEnding(main2, "lf"), withLineEnding(branch, "lf")], ending };
-}
-
-// core/nesting.ts
-var MAX_NESTING = 512;
-var QUOTE = 34;
-var BACKSLASH = 92;
-var OPEN = /* @__PURE__ */ new Set([123, 91]);
-var CLOSE = /* @__PURE__ */ new Set([125, 93]);
-function nestsDeeper(json2, limit = MAX_NESTING) {
-  if (json2.length <= limit) return false;
-  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json2.length; i++) {
-    const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (OPEN.has(c)) {
-      if (++depth > limit) return true;
-    } else if (CLOSE.has(c)) depth--;
-  }
-  return false;
-}
-
-// client/sources/file-kinds.ts
-var utf82 = new TextDecoder("utf-8", { fatal: true });
-function kindOf(path, content) {
-  if (content.includes(0)) return "opaque";
-  try {
-    utf82.decode(content);
-  } catch {
-    return "opaque";
-  }
-  if (path.endsWith(".jsonc")) return "jsonc";
-  if (path.endsWith(".json")) return "jsonc";
-  if (path.endsWith(".jsonl")) return "jsonl";
-  return "text";
-}
-var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
-var JSON_FILE = /\.jsonc?$/i;
-function corruptContent(path, content) {
-  if (!TEXT_FILE.test(path)) return void 0;
-  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
-  if (!JSON_FILE.test(path)) return void 0;
-  try {
-    utf82.decode(content);
-  } catch {
-    return "is not valid UTF-8";
-  }
-  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
-  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
-  const invalid = jsonSyntaxError(content);
-  return invalid ? `is not valid JSON (${invalid})` : void 0;
-}
-function jsonSyntaxError(content) {
-  const text = new TextDecoder().decode(content);
-  if (text.trim() === "") return void 0;
-  const errors = [];
-  parse2(text, errors, { allowTrailingComma: true });
-  const e = errors[0];
-  if (!e) return void 0;
-  const before = text.slice(0, e.offset).split("\n");
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
 }
 
 // client/sources/source.ts
@@ -31060,7 +31065,7 @@ async function cycle(run2) {
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn);
   const local = await commitLocal(run2, sources, base, head, main2);
   crashPoint("after-commit");
@@ -31362,7 +31367,7 @@ function printReport(out, r) {
     offline: "offline: local changes kept, they will be pushed on the next sync"
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (r.credentials === "skipped-no-passphrase") out.line(`credentials: not synced: no passphrase was given (${GIVE_PASSPHRASE})`);
   for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
   for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
@@ -31584,6 +31589,8 @@ async function initCommand(ctx, out, flags) {
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
+  const problem = env.OC_SYNC_PASSPHRASE && passphraseProblem(env.OC_SYNC_PASSPHRASE);
+  if (problem) throw new UsageError(`${problem}; nothing was written`);
   await writeFileAtomic(file2, text, 384);
   let next;
   try {
@@ -31643,6 +31650,7 @@ async function statusCommand(ctx, out) {
     const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
     const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
     const status = {
       machine: ctx.machine,
       remote: ctx.log.mask(ctx.remote.url),
@@ -31657,7 +31665,8 @@ async function statusCommand(ctx, out) {
       conflicts: conflicts.length,
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
-      passphrase: ctx.settings.passphrase ? "set" : "not set"
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -31665,10 +31674,21 @@ async function statusCommand(ctx, out) {
     out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
     out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
+}
+var CREDENTIALS = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  disabled: "disabled"
+};
+async function credentialsState(ctx, repo, main2) {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  if (ctx.settings.passphrase) return "synced";
+  return (await resolveKey(repo, main2, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
 }
 
 // client/cli/main.ts

@@ -21069,17 +21069,281 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// client/crypto/key-store.ts
+import { readFile } from "node:fs/promises";
+
+// core/record.ts
+import { hash as hash2 } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return hash2("sha256", content, "hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
+    this.name = "RecordFormatError";
+  }
+  path;
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function isSafeRepoPath(path) {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+
+// core/layout.ts
+var KEY_PATH = ".oc-sync/key.json";
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
+var PUSH_BUDGET_FLOOR = MIB;
+var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
+function overRecordLimit(bytes, limit) {
+  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+}
+var CONFLICTS_DIR = "conflicts/";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+
+// client/platform/atomic-file.ts
+import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
+import { mkdir, open as open2, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+// client/platform/disk-full.ts
+var DiskFullError = class extends Error {
+  constructor(where) {
+    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where;
+    this.name = "DiskFullError";
+  }
+  where;
+};
+function isDiskFull(e) {
+  const code = e?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+}
+function namingDiskFull(where) {
+  return (e) => {
+    throw isDiskFull(e) ? new DiskFullError(where) : e;
+  };
+}
+
+// client/platform/atomic-file.ts
+var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+var LEFTOVER_MS = 6e4;
+async function removeLeftover(file2) {
+  if (!TEMP_FILE.test(file2)) return false;
+  const s = await stat(file2).catch(() => void 0);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm(file2, { force: true });
+  return true;
+}
+async function writeFileAtomic(path, content, mode = 420, replaceIf) {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
+  const fh = await open2(tmp, "wx", mode);
+  let stats;
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(mode);
+    await fh.sync();
+    stats = await fh.stat();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    return namingDiskFull(path)(e);
+  }
+  await fh.close();
+  try {
+    if (replaceIf && !replaceIf()) {
+      await rm(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  return stats;
+}
+
+// client/crypto/keys.ts
+import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
+var PassphraseError = class extends Error {
+  constructor() {
+    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
+    this.name = "PassphraseError";
+  }
+};
+var WRAP_AAD = Buffer.from("oc-sync data key v1");
+var KDF = { N: 2 ** 17, r: 8, p: 1 };
+function derive(passphrase, salt, params) {
+  return new Promise(
+    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
+  );
+}
+function keyId(dataKey) {
+  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+}
+function newDataKey() {
+  return randomBytes2(32);
+}
+function passphraseProblem(passphrase) {
+  return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
+}
+async function wrapKey(dataKey, passphrase) {
+  const problem = passphraseProblem(passphrase);
+  if (problem) throw new Error(problem);
+  const salt = randomBytes2(16);
+  const kek = await derive(passphrase, salt, KDF);
+  const nonce = randomBytes2(12);
+  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
+  cipher.setAAD(WRAP_AAD);
+  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+  return {
+    version: 1,
+    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
+    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
+    keyId: keyId(dataKey)
+  };
+}
+async function unwrapKey(wrapped, passphrase) {
+  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
+  const raw = Buffer.from(wrapped.wrapped, "base64");
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
+    decipher.setAAD(WRAP_AAD);
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  } catch {
+    throw new PassphraseError();
+  }
+}
+function parseWrappedKey(text) {
+  const k = JSON.parse(text);
+  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
+    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
+  }
+  return k;
+}
+
+// client/crypto/key-store.ts
+var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
+async function readWrappedKey(repo, commit) {
+  if (!commit) return void 0;
+  const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
+  return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
+}
+async function resolveKey(repo, commit, cacheFile, passphrase) {
+  const wrapped = await readWrappedKey(repo, commit);
+  if (wrapped) {
+    const cached2 = await readCachedKey(cacheFile);
+    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
+    if (!passphrase) return { key: null };
+    const key2 = await unwrapKey(wrapped, passphrase);
+    await cacheKey(cacheFile, key2);
+    return { key: key2 };
+  }
+  if (!passphrase) return { key: null };
+  const key = newDataKey();
+  return { key, create: await wrapKey(key, passphrase) };
+}
+async function cacheKey(file2, key) {
+  await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
+}
+async function readCachedKey(file2) {
+  const text = await readFile(file2, "utf8").catch(() => void 0);
+  if (!text) return void 0;
+  const key = Buffer.from(text.trim(), "base64");
+  return key.length === 32 ? key : void 0;
+}
+
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir as readdir2, readFile, rm as rm2, writeFile } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, writeFile } from "node:fs/promises";
+import { join as join3 } from "node:path";
 
 // git/background-read.ts
 import { spawn as spawn3 } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { join as join2 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -21260,9 +21524,9 @@ var STALE_MS = 36e5;
 function readInBackground(gitDir, names) {
   const bad = names.find((n) => /[\n\r]/.test(n));
   if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
-  const dir = mkdtempSync(join(gitDir, PREFIX));
-  const input2 = join(dir, "names");
-  const output2 = join(dir, "objects");
+  const dir = mkdtempSync(join2(gitDir, PREFIX));
+  const input2 = join2(dir, "names");
+  const output2 = join2(dir, "objects");
   const fds = [];
   const cleanUp = () => {
     for (const fd of fds) closeSync(fd);
@@ -21292,9 +21556,9 @@ function readInBackground(gitDir, names) {
 }
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
-    const dir = join(gitDir, name);
-    const age = Date.now() - (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_MS) await rm(dir, { recursive: true, force: true });
+    const dir = join2(gitDir, name);
+    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
   }
 }
 function parseBatch(out, count) {
@@ -21335,13 +21599,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync(join2(gitDir, "HEAD")) && existsSync(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
-    await mkdir(gitDir, { recursive: true });
+    if (existsSync(join3(gitDir, "HEAD")) && existsSync(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile(join2(gitDir, "oc-sync-ready"), "");
+    await writeFile(join3(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -21477,15 +21741,15 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
-      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm2(join2(this.gitDir, f), { force: true });
-      const packs = join2(this.gitDir, "objects", "pack");
-      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm2(join2(packs, f), { force: true });
-      await rm2(join2(this.gitDir, ref), { force: true });
+      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm3(join3(this.gitDir, f), { force: true });
+      const packs = join3(this.gitDir, "objects", "pack");
+      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm3(join3(packs, f), { force: true });
+      await rm3(join3(this.gitDir, ref), { force: true });
       throw e;
     });
-    const file2 = join2(this.gitDir, ref);
-    const oid = (await readFile(file2, "utf8").catch(() => "")).trim();
-    await rm2(file2, { force: true });
+    const file2 = join3(this.gitDir, ref);
+    const oid = (await readFile2(file2, "utf8").catch(() => "")).trim();
+    await rm3(file2, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -21497,9 +21761,9 @@ var GitRepo = class _GitRepo {
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
     await removeStaleReads(this.gitDir);
-    const objects = join2(this.gitDir, "objects");
-    const packs = (await readdir2(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir2(join2(objects, "00")).catch(() => [])).length;
+    const objects = join3(this.gitDir, "objects");
+    const packs = (await readdir2(join3(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir2(join3(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -21563,34 +21827,15 @@ function pipeInto(args, chunks) {
 }
 
 // client/platform/private-dir.ts
-import { chmod, mkdir as mkdir2 } from "node:fs/promises";
+import { chmod, mkdir as mkdir3 } from "node:fs/promises";
 async function ensurePrivateDir(dir) {
-  await mkdir2(dir, { recursive: true, mode: 448 });
+  await mkdir3(dir, { recursive: true, mode: 448 });
   await chmod(dir, 448);
 }
 async function makePrivate(file2) {
   await chmod(file2, 384).catch((e) => {
     if (e.code !== "ENOENT") throw e;
   });
-}
-
-// client/platform/disk-full.ts
-var DiskFullError = class extends Error {
-  constructor(where) {
-    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
-    this.where = where;
-    this.name = "DiskFullError";
-  }
-  where;
-};
-function isDiskFull(e) {
-  const code = e?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
-}
-function namingDiskFull(where) {
-  return (e) => {
-    throw isDiskFull(e) ? new DiskFullError(where) : e;
-  };
 }
 
 // client/platform/sqlite.ts
@@ -23292,112 +23537,6 @@ function sideBytes(side) {
   return new TextEncoder().encode(side.value);
 }
 
-// core/record.ts
-import { hash as hash2 } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function incrementVector(v, machine, nowMs = 0) {
-  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return hash2("sha256", content, "hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.path = path;
-    this.name = "RecordFormatError";
-  }
-  path;
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function isSafeRepoPath(path) {
-  if (path.length === 0 || path.length > 1024) return false;
-  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
-  if (/^[a-zA-Z]:/.test(path)) return false;
-  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-
-// core/layout.ts
-var KEY_PATH = ".oc-sync/key.json";
-var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
-var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
-var MIB = 1024 * 1024;
-var PUSH_BUDGET = 1024 * MIB;
-var PUSH_BUDGET_CEILING = 2048 * MIB;
-var PUSH_BUDGET_FLOOR = MIB;
-var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
-function overRecordLimit(bytes, limit) {
-  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
-}
-var CONFLICTS_DIR = "conflicts/";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
-}
-
 // git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
@@ -23417,138 +23556,6 @@ async function readRecordObjects(repo, objects, onDamaged) {
     }
   });
   return out;
-}
-
-// client/crypto/key-store.ts
-import { readFile as readFile2 } from "node:fs/promises";
-
-// client/platform/atomic-file.ts
-import { randomBytes } from "node:crypto";
-import { renameSync } from "node:fs";
-import { mkdir as mkdir3, open as open2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import { basename, dirname, join as join3 } from "node:path";
-var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
-var LEFTOVER_MS = 6e4;
-async function removeLeftover(file2) {
-  if (!TEMP_FILE.test(file2)) return false;
-  const s = await stat2(file2).catch(() => void 0);
-  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
-  await rm3(file2, { force: true });
-  return true;
-}
-async function writeFileAtomic(path, content, mode = 420, replaceIf) {
-  await mkdir3(dirname(path), { recursive: true });
-  const tmp = join3(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open2(tmp, "wx", mode);
-  let stats;
-  try {
-    await fh.writeFile(content);
-    await fh.chmod(mode);
-    await fh.sync();
-    stats = await fh.stat();
-  } catch (e) {
-    await fh.close();
-    await rm3(tmp, { force: true });
-    return namingDiskFull(path)(e);
-  }
-  await fh.close();
-  try {
-    if (replaceIf && !replaceIf()) {
-      await rm3(tmp, { force: true });
-      return null;
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    await rm3(tmp, { force: true });
-    throw e;
-  }
-  return stats;
-}
-
-// client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
-var PassphraseError = class extends Error {
-  constructor() {
-    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
-    this.name = "PassphraseError";
-  }
-};
-var WRAP_AAD = Buffer.from("oc-sync data key v1");
-var KDF = { N: 2 ** 17, r: 8, p: 1 };
-function derive(passphrase, salt, params) {
-  return new Promise(
-    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
-  );
-}
-function keyId(dataKey) {
-  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
-}
-function newDataKey() {
-  return randomBytes2(32);
-}
-async function wrapKey(dataKey, passphrase) {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
-  const salt = randomBytes2(16);
-  const kek = await derive(passphrase, salt, KDF);
-  const nonce = randomBytes2(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
-  cipher.setAAD(WRAP_AAD);
-  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return {
-    version: 1,
-    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
-    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
-    keyId: keyId(dataKey)
-  };
-}
-async function unwrapKey(wrapped, passphrase) {
-  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
-  const raw = Buffer.from(wrapped.wrapped, "base64");
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
-    decipher.setAAD(WRAP_AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
-  } catch {
-    throw new PassphraseError();
-  }
-}
-function parseWrappedKey(text) {
-  const k = JSON.parse(text);
-  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
-    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
-  }
-  return k;
-}
-
-// client/crypto/key-store.ts
-async function readWrappedKey(repo, commit) {
-  if (!commit) return void 0;
-  const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
-  return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
-}
-async function resolveKey(repo, commit, cacheFile, passphrase) {
-  const wrapped = await readWrappedKey(repo, commit);
-  if (wrapped) {
-    const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
-    if (!passphrase) return { key: null };
-    const key2 = await unwrapKey(wrapped, passphrase);
-    await cacheKey(cacheFile, key2);
-    return { key: key2 };
-  }
-  if (!passphrase) return { key: null };
-  const key = newDataKey();
-  return { key, create: await wrapKey(key, passphrase) };
-}
-async function cacheKey(file2, key) {
-  await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
-}
-async function readCachedKey(file2) {
-  const text = await readFile2(file2, "utf8").catch(() => void 0);
-  if (!text) return void 0;
-  const key = Buffer.from(text.trim(), "base64");
-  return key.length === 32 ? key : void 0;
 }
 
 // client/sources/database-paths.ts
@@ -24907,6 +24914,7 @@ async function statusCommand(ctx, out) {
     const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
     const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
     const status = {
       machine: ctx.machine,
       remote: ctx.log.mask(ctx.remote.url),
@@ -24921,7 +24929,8 @@ async function statusCommand(ctx, out) {
       conflicts: conflicts.length,
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
-      passphrase: ctx.settings.passphrase ? "set" : "not set"
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -24929,10 +24938,21 @@ async function statusCommand(ctx, out) {
     out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
     out.line(`conflicts    ${status.conflicts}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
+}
+var CREDENTIALS = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  disabled: "disabled"
+};
+async function credentialsState(ctx, repo, main) {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  if (ctx.settings.passphrase) return "synced";
+  return (await resolveKey(repo, main, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
 }
 
 // git/remote.ts
@@ -25001,7 +25021,7 @@ function printReport(out, r) {
     offline: "offline: local changes kept, they will be pushed on the next sync"
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (r.credentials === "skipped-no-passphrase") out.line(`credentials: not synced: no passphrase was given (${GIVE_PASSPHRASE})`);
   for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
   for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
@@ -26826,7 +26846,7 @@ async function loadSettings(configDir, env) {
     if (text === void 0) continue;
     const errors = [];
     raw = parse4(text, errors, { allowTrailingComma: true });
-    if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
+    if (errors.length) throw new SettingsError(`${file2}: ${jsonSyntaxError(new TextEncoder().encode(text)) ?? "it is empty"}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
   }

@@ -20,7 +20,7 @@ import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
 import { withRetry } from "../../git/retry.js";
 import { GitError } from "../../git/run.js";
-import { cacheKey, readWrappedKey, resolveKey } from "../crypto/key-store.js";
+import { cacheKey, GIVE_PASSPHRASE, readWrappedKey, resolveKey } from "../crypto/key-store.js";
 import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
@@ -111,7 +111,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn);
   const local = await commitLocal(run, sources, base, head, main);
   crashPoint("after-commit");

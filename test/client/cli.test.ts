@@ -171,3 +171,36 @@ describe("warnings", () => {
     expect(lines).toHaveLength(1 + 2 + 2);
   });
 });
+
+describe("checks before writes, and the passphrase", () => {
+  it("init refuses a passphrase too short before it writes the settings", async () => {
+    const fresh = makeHome(world.root, "cli-short-passphrase");
+    const r = await runCli(fresh.env, ["init", world.remoteDir], { OC_SYNC_PASSPHRASE: "short" });
+    expect(r).toMatchObject({ code: 2, stdout: "", stderr: "oc-sync: passphrase too short: use at least 8 characters; nothing was written\n" });
+    expect(existsSync(join(fresh.config, "opencode-sync.jsonc"))).toBe(false);
+  });
+
+  it("a settings file that does not parse is named with the line and column", async () => {
+    const broken = makeHome(world.root, "cli-broken-settings");
+    const file = join(broken.config, "opencode-sync.jsonc");
+    writeFileSync(file, '{\n  // mine\n  "machine": "x",,\n}\n');
+    const r = await runCli(broken.env, ["status"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`oc-sync: ${file}: line 3, column 18: PropertyNameExpected; fix the file (it is JSONC: comments are fine)\n`);
+  });
+
+  it("init without a terminal and without a passphrase sets up the rest and says how to give one", async () => {
+    const fresh = makeHome(world.root, "cli-no-terminal");
+    const r = await runCli(fresh.env, ["init", world.remoteDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("credentials: not synced: no passphrase was given (set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked)\n");
+  });
+
+  it("status says credentials sync on a machine whose cached key unlocks them, without a passphrase", async () => {
+    const withKey = await runCli(A.env, ["status"], { OC_SYNC_PASSPHRASE: "" });
+    expect(withKey.stdout).toContain("credentials  synced (encrypted, with the key cached on this machine)\n");
+    const fresh = makeHome(world.root, "cli-no-key", { OC_SYNC_REMOTE: world.url });
+    const without = await runCli(fresh.env, ["--json", "status"]);
+    expect(JSON.parse(without.stdout)).toMatchObject({ credentials: "skipped-no-passphrase" });
+  });
+});

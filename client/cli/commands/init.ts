@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
 import { fetchRefs } from "../../../git/remote.js";
 import { readWrappedKey } from "../../crypto/key-store.js";
-import { unwrapKey } from "../../crypto/keys.js";
+import { passphraseProblem, unwrapKey } from "../../crypto/keys.js";
 import { SETTINGS_FILES } from "../../config/settings.js";
 import { writeFileAtomic } from "../../platform/atomic-file.js";
 import { loadContext, type SyncContext } from "../../sync/context.js";
@@ -35,6 +35,8 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
+  const problem = env.OC_SYNC_PASSPHRASE && passphraseProblem(env.OC_SYNC_PASSPHRASE);
+  if (problem) throw new UsageError(`${problem}; nothing was written`);
   // Check the remote and the passphrase against it before keeping the settings or touching any file.
   await writeFileAtomic(file, text, 0o600);
   let next: SyncContext;

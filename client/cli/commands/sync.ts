@@ -1,3 +1,4 @@
+import { GIVE_PASSPHRASE } from "../../crypto/key-store.js";
 import { runSync, type SyncOptions, type SyncReport } from "../../sync/cycle.js";
 import type { SyncContext } from "../../sync/context.js";
 import { EXIT, type Output } from "../output.js";
@@ -32,7 +33,7 @@ export function printReport(out: Output, r: SyncReport): void {
     offline: "offline: local changes kept, they will be pushed on the next sync",
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (r.credentials === "skipped-no-passphrase") out.line(`credentials: not synced: no passphrase was given (${GIVE_PASSPHRASE})`);
   for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
   for (const p of r.needsUser) out.line(`needs you: ${p}`);
   if (r.conflicts.length) out.line(`${r.conflicts.length} conflict(s) kept for review: run 'oc-sync conflicts'`);
