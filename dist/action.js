@@ -20054,6 +20054,30 @@ function conflictRecord(c) {
 
 // core/conflict.ts
 import { createHash } from "node:crypto";
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
+function isStrategy(s) {
+  return strategies.includes(s);
+}
+
+// core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
@@ -21942,28 +21966,6 @@ function mergeAsText(kind, base, main, branch, sink) {
     case "opaque":
       return void 0;
   }
-}
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-function isStrategy(s) {
-  return strategies.includes(s);
 }
 
 // core/reconcile.ts

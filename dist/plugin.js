@@ -23528,6 +23528,9 @@ function applyEdits(text, edits) {
   return text;
 }
 
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+
 // core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -24987,9 +24990,6 @@ function namingRemote(remote) {
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
 
 // client/platform/lock.ts
 var LockBusyError = class extends Error {
