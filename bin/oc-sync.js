@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Installed command: runs the bundled CLI (see scripts/bundle.mjs), on a Node that has node:sqlite.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+// The minimum is package.json's `engines` (">=MAJOR.MINOR"), so npm, the README and this check agree.
+const needed = /^>=(\d+)\.(\d+)$/.exec(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).engines.node);
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`oc-sync: needs Node 22.13 or newer (it reads OpenCode's database with node:sqlite); this is Node ${process.versions.node}. Install a current Node (https://nodejs.org) and run it again.\n`);
+if (major < Number(needed[1]) || (major === Number(needed[1]) && minor < Number(needed[2]))) {
+  process.stderr.write(`oc-sync: needs Node ${needed[1]}.${needed[2]} or newer (it reads OpenCode's database with node:sqlite); this is Node ${process.versions.node}. Install a current Node (https://nodejs.org) and run it again.\n`);
   process.exit(1);
 }
 // V8 sizes its young generation for throughput (semi-spaces of up to 32 MB, three of them); a sync

@@ -1,7 +1,7 @@
 // A conflict is the losing value of an overlapping change, kept so nothing is ever dropped.
 import { pointerKeys } from "./merge/json-value.js";
 import { createHash } from "node:crypto";
-import type { Side, Strategy } from "./strategy.js";
+import { newerSide, type Side, type Strategy } from "./strategy.js";
 
 export interface ConflictSide {
   readonly side: Side;
@@ -45,6 +45,25 @@ export interface Conflict {
   readonly lost: ConflictSide;
   /** `ask`: the kept value is provisional until the user picks one. */
   readonly needsDecision: boolean;
+}
+
+/** Why the merge kept what it kept, in words: the rule of the conflict's strategy (see overlapWinner) applied to its two sides. */
+export function whyKept(c: Pick<Conflict, "strategy" | "kept" | "lost">): string {
+  const { kept, lost } = c;
+  const at = (s: ConflictSide) => new Date(s.updatedAt).toISOString();
+  switch (c.strategy) {
+    case "auto-merge":
+    case "newest-wins":
+      if (kept.updatedAt !== lost.updatedAt) return `newest edit wins (${c.strategy}): ${kept.writer}'s edit at ${at(kept)} is later than ${lost.writer}'s at ${at(lost)}`;
+      // The tie rule is newerSide's: the same on every machine that merges.
+      return `newest edit wins (${c.strategy}), and both edits are from ${at(kept)}: a tie goes to the machine id later in order, ${newerSide({ main: kept, branch: lost }) === "main" ? kept.writer : lost.writer}`;
+    case "local-wins":
+      return `local-wins: ${kept.writer}'s change was the one being merged into main, so it replaced ${lost.writer}'s`;
+    case "remote-wins":
+      return `remote-wins: ${kept.writer}'s value was already in main, so it stayed over ${lost.writer}'s`;
+    case "ask":
+      return `ask: ${kept.writer}'s value (main's) stays until you choose; ${lost.writer}'s waits for your decision`;
+  }
 }
 
 export function conflictId(path: string, at: string, kept: string | null, lost: string | null): string {

@@ -19740,6 +19740,7 @@ var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
 
 // git/remote.ts
+import { existsSync as existsSync2 } from "node:fs";
 import { rm as rm2, stat as stat2 } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -19798,8 +19799,10 @@ function gitFailure(args, stderr, exit) {
     const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
     return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
   }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+function gitSaid(stderr) {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -19826,11 +19829,28 @@ function runGit(args, options = {}) {
 
 // git/remote.ts
 async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
+}
+var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+function remoteError(remote, e) {
+  const said = gitSaid(e.stderr) || e.message;
+  const where = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages = {
+    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync2(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`
+  };
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+function namingRemote(remote) {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
 }
 var STALE_REF_LOCK_MS = 6e4;
 async function clearStaleRefLocks(remote, branches) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  if (IS_URL.test(remote.url)) return;
   for (const branch of branches) {
     const lock = join(remote.url, remoteRef(branch) + ".lock");
     const s = await stat2(lock).catch(() => void 0);
@@ -19848,7 +19868,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -20087,6 +20107,30 @@ function mergeIdArrays(base, main, branch, at, sink) {
 
 // core/conflict.ts
 import { createHash } from "node:crypto";
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
+function isStrategy(s) {
+  return strategies.includes(s);
+}
+
+// core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
@@ -21927,28 +21971,6 @@ function mergeAsText(kind, base, main, branch, sink) {
   }
 }
 
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-function isStrategy(s) {
-  return strategies.includes(s);
-}
-
 // core/reconcile.ts
 function reconcile(base, main, branch, options) {
   const records = new Map(main);
@@ -22118,7 +22140,7 @@ async function foldBranches(repo, start, options) {
 
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
@@ -22269,7 +22291,7 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync2(join3(gitDir, "HEAD")) && existsSync2(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync3(join3(gitDir, "HEAD")) && existsSync3(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);

@@ -1521,8 +1521,10 @@ function gitFailure(args, stderr, exit) {
     const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
     return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
   }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+function gitSaid(stderr) {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -22874,6 +22876,71 @@ function overlapWinner(strategy, sides) {
   }
 }
 
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json2, limit = MAX_NESTING) {
+  if (json2.length <= limit) return false;
+  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json2.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
+
+// client/sources/file-kinds.ts
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function kindOf(path, content) {
+  if (content.includes(0)) return "opaque";
+  try {
+    utf8.decode(content);
+  } catch {
+    return "opaque";
+  }
+  if (path.endsWith(".jsonc")) return "jsonc";
+  if (path.endsWith(".json")) return "jsonc";
+  if (path.endsWith(".jsonl")) return "jsonl";
+  return "text";
+}
+var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
+var JSON_FILE = /\.jsonc?$/i;
+function corruptContent(path, content) {
+  if (!TEXT_FILE.test(path)) return void 0;
+  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
+  if (!JSON_FILE.test(path)) return void 0;
+  try {
+    utf8.decode(content);
+  } catch {
+    return "is not valid UTF-8";
+  }
+  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
+  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
+  const invalid = jsonSyntaxError(content);
+  return invalid ? `is not valid JSON (${invalid})` : void 0;
+}
+function jsonSyntaxError(content) {
+  const text3 = new TextDecoder().decode(content);
+  if (text3.trim() === "") return void 0;
+  const errors = [];
+  parse2(text3, errors, { allowTrailingComma: true });
+  const e = errors[0];
+  if (!e) return void 0;
+  const before = text3.slice(0, e.offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
+}
+
 // client/config/settings.ts
 var categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"];
 var machineId = external_exports.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
@@ -22926,7 +22993,7 @@ async function loadSettings(configDir, env) {
     if (text3 === void 0) continue;
     const errors = [];
     raw = parse2(text3, errors, { allowTrailingComma: true });
-    if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
+    if (errors.length) throw new SettingsError(`${file2}: ${jsonSyntaxError(new TextEncoder().encode(text3)) ?? "it is empty"}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
   }
@@ -22983,8 +23050,12 @@ function keyId(dataKey) {
 function newDataKey() {
   return randomBytes(32);
 }
+function passphraseProblem(passphrase) {
+  return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
+}
 async function wrapKey(dataKey, passphrase) {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
+  const problem = passphraseProblem(passphrase);
+  if (problem) throw new Error(problem);
   const salt = randomBytes(16);
   const kek = await derive(passphrase, salt, KDF);
   const nonce = randomBytes(12);
@@ -23030,13 +23101,14 @@ var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
 
 // git/remote.ts
+import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join as join2 } from "node:path";
 async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
 }
 async function listRemoteHeads(repo, remote) {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth }).catch(namingRemote(remote))).stdout.toString();
   const heads = /* @__PURE__ */ new Map();
   for (const line of out.split("\n").filter(Boolean)) {
     const [oid, ref] = line.split("	");
@@ -23044,9 +23116,26 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
+var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+function remoteError(remote, e) {
+  const said = gitSaid(e.stderr) || e.message;
+  const where2 = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages = {
+    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where2}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where2})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`
+  };
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+function namingRemote(remote) {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
+}
 var STALE_REF_LOCK_MS = 6e4;
 async function clearStaleRefLocks(remote, branches) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  if (IS_URL.test(remote.url)) return;
   for (const branch of branches) {
     const lock = join2(remote.url, remoteRef(branch) + ".lock");
     const s = await stat(lock).catch(() => void 0);
@@ -23064,7 +23153,7 @@ async function pushAtomic(repo, remote, updates) {
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
   }
   if (result.code === 0) return { ok: true };
   const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
@@ -27545,7 +27634,7 @@ function explainGitHubError(e) {
 
 // client/github/workflow.ts
 import { readFile as readFile2 } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync } from "node:fs";
 import { dirname, join as join3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
@@ -27587,7 +27676,7 @@ function packageRoot() {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (; ; ) {
     const pkg = join3(dir, "package.json");
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
+    if (existsSync2(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "oc-sync") return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error("cannot find the oc-sync package (action.yml, dist/action.js); reinstall oc-sync");
     dir = up;
@@ -27706,7 +27795,7 @@ function alive(pid) {
   }
 }
 var EMPTY_LOCK_STALE_MS = 5e3;
-async function acquireLock(path, waitMs = 0) {
+async function acquireLock(path, waitMs = 0, onWait) {
   await ensurePrivateDir(dirname2(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes2(4).toString("hex")}.tmp`;
@@ -27728,7 +27817,10 @@ async function acquireLock(path, waitMs = 0) {
         await rm2(path, { force: true });
         continue;
       }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown");
+      const owner = (await readFile3(path, "utf8").catch(() => "")).trim() || "unknown";
+      if (Date.now() >= deadline) throw new LockBusyError(path, owner);
+      onWait?.(owner);
+      onWait = void 0;
       await sleep2(100);
     }
   } finally {
@@ -27762,7 +27854,7 @@ async function isStale(path) {
 function failureKind(e) {
   if (e instanceof LockBusyError) return "lock-busy";
   if (e instanceof GitError && e.kind === "network") return "network";
-  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && (e.kind === "auth" || e.kind === "not-found");
   return needsUser ? "needs-user" : "failed";
 }
 
@@ -27829,15 +27921,21 @@ function createLogger2(file2, echo) {
     log(level, message) {
       const line = mask(message);
       echo?.(level, line);
-      try {
-        mkdirSync(dirname4(file2), { recursive: true });
-        if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
+      append(file2, level, line);
+    },
+    reported(message) {
+      append(file2, "warn", mask(message));
     }
   };
+}
+function append(file2, level, line) {
+  try {
+    mkdirSync(dirname4(file2), { recursive: true });
+    if ((statSync(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+    appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+  } catch {
+  }
 }
 
 // client/platform/paths.ts
@@ -27972,11 +28070,11 @@ function mergeIdArrays(base, main2, branch, at, sink) {
 // core/conflict.ts
 import { createHash as createHash2 } from "node:crypto";
 var BASE64 = "base64:";
-var utf8 = new TextDecoder("utf-8", { fatal: true });
+var utf82 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
   if (bytes === null) return { value: null };
   try {
-    return { value: utf8.decode(bytes) };
+    return { value: utf82.decode(bytes) };
   } catch {
     return { value: BASE64 + Buffer.from(bytes).toString("base64"), encoding: "base64" };
   }
@@ -28021,6 +28119,7 @@ async function readRecordObjects(repo, objects, onDamaged) {
 
 // client/crypto/key-store.ts
 import { readFile as readFile5 } from "node:fs/promises";
+var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
 async function readWrappedKey(repo, commit) {
   if (!commit) return void 0;
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
@@ -28052,7 +28151,7 @@ async function readCachedKey(file2) {
 
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import { mkdir as mkdir3, readdir as readdir3, readFile as readFile6, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
@@ -28203,7 +28302,7 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync2(join9(gitDir, "HEAD")) && existsSync2(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    if (existsSync3(join9(gitDir, "HEAD")) && existsSync3(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir3(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
@@ -28919,7 +29018,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 }
 
 // client/sources/files.ts
-import { existsSync as existsSync3, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync4, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
 import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat5 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
 
@@ -28954,30 +29053,6 @@ import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
 
 // core/merge/json.ts
 import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-
-// core/nesting.ts
-var MAX_NESTING = 512;
-var QUOTE = 34;
-var BACKSLASH = 92;
-var OPEN = /* @__PURE__ */ new Set([123, 91]);
-var CLOSE = /* @__PURE__ */ new Set([125, 93]);
-function nestsDeeper(json2, limit = MAX_NESTING) {
-  if (json2.length <= limit) return false;
-  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json2.length; i++) {
-    const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (OPEN.has(c)) {
-      if (++depth > limit) return true;
-    } else if (CLOSE.has(c)) depth--;
-  }
-  return false;
-}
 
 // node_modules/node-diff3/dist/diff3.mjs
 function LCS(buffer1, buffer2) {
@@ -29320,47 +29395,6 @@ function transplant(target, source, paths) {
   return out;
 }
 
-// client/sources/file-kinds.ts
-var utf82 = new TextDecoder("utf-8", { fatal: true });
-function kindOf(path, content) {
-  if (content.includes(0)) return "opaque";
-  try {
-    utf82.decode(content);
-  } catch {
-    return "opaque";
-  }
-  if (path.endsWith(".jsonc")) return "jsonc";
-  if (path.endsWith(".json")) return "jsonc";
-  if (path.endsWith(".jsonl")) return "jsonl";
-  return "text";
-}
-var TEXT_FILE = /\.(jsonc?|jsonl|md|markdown|txt|js|mjs|cjs|ts|mts|yaml|yml|toml)$/i;
-var JSON_FILE = /\.jsonc?$/i;
-function corruptContent(path, content) {
-  if (!TEXT_FILE.test(path)) return void 0;
-  if (content.includes(0)) return "holds NUL bytes (what a power loss or a crash mid-write leaves)";
-  if (!JSON_FILE.test(path)) return void 0;
-  try {
-    utf82.decode(content);
-  } catch {
-    return "is not valid UTF-8";
-  }
-  if (new TextDecoder().decode(content).trim() === "") return "is empty (what a power loss or a crash mid-write leaves)";
-  if (nestsDeeper(content)) return `is nested deeper than ${MAX_NESTING} levels`;
-  const invalid = jsonSyntaxError(content);
-  return invalid ? `is not valid JSON (${invalid})` : void 0;
-}
-function jsonSyntaxError(content) {
-  const text3 = new TextDecoder().decode(content);
-  if (text3.trim() === "") return void 0;
-  const errors = [];
-  parse2(text3, errors, { allowTrailingComma: true });
-  const e = errors[0];
-  if (!e) return void 0;
-  const before = text3.slice(0, e.offset).split("\n");
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${printParseErrorCode(e.error)}`;
-}
-
 // client/sources/source.ts
 function unchangedSinceScan(known, path, current) {
   return current === scannedHash(known, path);
@@ -29476,13 +29510,14 @@ var FileSource = class {
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
   withOwnKeys(path, file2, content) {
     const keys = this.ownKeys(path);
-    if (!keys || !existsSync3(file2)) return content;
+    if (!keys || !existsSync4(file2)) return content;
     return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync3(file2, "utf8"), keys));
   }
   async apply(records2, known) {
     const applied = [];
     const editedHere = [];
     const failures = [];
+    let writeFailed = false;
     for (const r of [...records2.filter((x) => x.deleted), ...records2.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
@@ -29502,9 +29537,10 @@ var FileSource = class {
         else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+        writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
     return { applied, waiting: [], editedHere };
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
@@ -29528,7 +29564,7 @@ var FileSource = class {
       const problem = windowsPathProblem(path.slice(this.o.prefix.length + 1));
       if (problem) return problem;
     }
-    if (!existsSync3(file2)) return void 0;
+    if (!existsSync4(file2)) return void 0;
     const folder = dirname5(file2);
     let entries;
     try {
@@ -29747,11 +29783,11 @@ var CredentialSource = class {
 };
 
 // client/sources/database.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 
 // client/sources/database-rows.ts
 import { hash as hash3 } from "node:crypto";
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 
 // client/sources/path-translation.ts
 import { posix, win32 } from "node:path";
@@ -29901,7 +29937,7 @@ function projectRoots(db) {
   for (const r of db.prepare("SELECT id, worktree FROM project").all()) {
     const w = String(r.worktree ?? "");
     const checkable = isWindowsPath(w) === (process.platform === "win32");
-    if (w && w !== "/" && (!checkable || existsSync4(w))) out.set(String(r.id), w);
+    if (w && w !== "/" && (!checkable || existsSync5(w))) out.set(String(r.id), w);
   }
   return out;
 }
@@ -30094,7 +30130,7 @@ var DatabaseSource = class {
   }
   /** null when OpenCode has not created its database yet; a file SQLite cannot read is a SourceError. */
   async open(readOnly) {
-    if (!existsSync5(this.o.path)) return null;
+    if (!existsSync6(this.o.path)) return null;
     let db;
     try {
       db = await openDatabase(this.o.path, { readOnly, busyTimeoutMs: 4e3 });
@@ -30833,8 +30869,9 @@ async function applyCommit(repo, index, sources, to, guard) {
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
       if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-      if (e.needsUser) needsUser.push(e.message);
+      const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
+      problems.push(...messages);
+      if (e.needsUser) needsUser.push(...messages);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
@@ -31453,13 +31490,14 @@ async function rebuildInSteps(repo, from, mine, budget) {
 
 // client/sync/cycle.ts
 async function runSync(ctx, options = {}) {
-  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 6e4);
+  const waitMs = options.lockWaitMs ?? 6e4;
+  const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
   try {
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
     return await withState(ctx, ({ repo, index }) => {
       const problems = [];
       const warn = (m) => {
-        ctx.log.log("warn", m);
+        ctx.log.reported(m);
         problems.push(m);
       };
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
@@ -31477,7 +31515,7 @@ async function cycle(run2) {
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   const undecided = /* @__PURE__ */ new Map();
   const awaiting = async (commit) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
   const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held), undecided);
@@ -31524,7 +31562,7 @@ async function fetchOrOffline({ ctx, repo, warn }) {
 function remoteIdentity(url2) {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(url2) ? url2.replace(/\/\/[^/@]*@/, "//") : resolve(url2);
 }
-async function joinRemote({ ctx, repo, index, options }, offline) {
+async function joinRemote({ ctx, repo, index, options, warn }, offline) {
   const id = remoteIdentity(ctx.remote.url);
   const { remote, base } = index.state;
   if (remote === null) index.update({ remote: id });
@@ -31537,7 +31575,7 @@ async function joinRemote({ ctx, repo, index, options }, offline) {
   const main2 = await repo.revParse(TRACKED_MAIN);
   if (main2 !== null && (main2 === base || await repo.isAncestor(base, main2))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
-  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  warn(`main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
   return true;
 }
@@ -31640,7 +31678,7 @@ async function integrate(run2, sources, local) {
   }
   const { plan, main: main2, merge: merge3 } = done;
   if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
-  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
   return { outcome: outcomeOf(plan), target };
@@ -31753,6 +31791,10 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
     progress: (text3) => {
       if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text3)}`);
     },
+    note: (text3) => {
+      if (!json2) process.stderr.write(`${mask(text3)}
+`);
+    },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
     }
@@ -31760,6 +31802,40 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
 }
 var UsageError = class extends Error {
 };
+
+// client/cli/commands/sync.ts
+async function syncCommand(ctx, out, flags) {
+  const report = await runSync(ctx, { ...flags, ...telling(out) });
+  printReport(out, report);
+  out.result(report);
+  return exitFor(report);
+}
+function telling(out) {
+  return {
+    progress: (m) => out.progress(m),
+    onLockWait: (owner, waitMs) => out.note(`waiting for another oc-sync (pid ${owner}) to finish\u2026 (at most ${Math.round(waitMs / 1e3)} s)`)
+  };
+}
+function exitFor(r) {
+  return r.conflicts.some((c) => c.needsDecision) || r.needsUser.length ? EXIT.attention : EXIT.ok;
+}
+function printReport(out, r) {
+  const what = {
+    "fast-forward": "pushed to main",
+    merged: "merged with other machines' changes and pushed",
+    "waiting-for-action": "pushed; the merge Action will fold it into main",
+    pulled: "pulled other machines' changes",
+    "up-to-date": "already up to date",
+    offline: "offline: local changes kept, they will be pushed on the next sync"
+  };
+  out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
+  if (r.credentials === "skipped-no-passphrase") out.line(`credentials: not synced: no passphrase was given (${GIVE_PASSPHRASE})`);
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
+  const waiting = r.conflicts.filter((c) => c.needsDecision).length;
+  if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
+  if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
+}
 
 // client/cli/commands/conflicts.ts
 async function conflictsCommand(ctx, out, ack = false) {
@@ -31785,13 +31861,14 @@ async function resolveCommand(ctx, out, id, keep) {
     throw e;
   }
   out.line(describeResolution(resolution));
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
+  printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 // client/cli/commands/doctor.ts
-import { existsSync as existsSync6 } from "node:fs";
+import { existsSync as existsSync7 } from "node:fs";
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -31820,12 +31897,12 @@ async function doctorCommand(ctx, out) {
     await check2("passphrase", async () => {
       const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
       if (!wrapped) return "the sync repo has no key yet";
-      if (!ctx.settings.passphrase) return existsSync6(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
+      if (!ctx.settings.passphrase) return existsSync7(ctx.paths.dataKey) ? "not set, but a cached key is present" : "not set: credentials are not synced";
       await unwrapKey(wrapped, ctx.settings.passphrase);
       return "unlocks the sync repo's key";
     });
     await check2("database", async () => {
-      if (!existsSync6(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
+      if (!existsSync7(ctx.opencode.database)) return `${ctx.opencode.database} not created yet (run OpenCode once); files sync meanwhile`;
       const db = await openDatabase(ctx.opencode.database, { readOnly: true });
       try {
         const newer = newerSchema(db);
@@ -31835,8 +31912,8 @@ async function doctorCommand(ctx, out) {
         db.close();
       }
     });
-    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync6(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
-    await check2("lock", async () => existsSync6(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
+    await check2("paths", async () => `config ${ctx.opencode.config}${existsSync7(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("lock", async () => existsSync7(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
   out.result(checks);
@@ -31943,9 +32020,10 @@ async function restoreCommand(ctx, out, target, at) {
     out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
     return restored2;
   });
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
+  printReport(out, report);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 // client/cli/commands/init.ts
@@ -31968,31 +32046,6 @@ async function promptSecret(question) {
   }
 }
 
-// client/cli/commands/sync.ts
-async function syncCommand(ctx, out, flags) {
-  const report = await runSync(ctx, { ...flags, progress: (m) => out.progress(m) });
-  printReport(out, report);
-  out.result(report);
-  return report.conflicts.some((c) => c.needsDecision) || report.needsUser.length ? EXIT.attention : EXIT.ok;
-}
-function printReport(out, r) {
-  const what = {
-    "fast-forward": "pushed to main",
-    merged: "merged with other machines' changes and pushed",
-    "waiting-for-action": "pushed; the merge Action will fold it into main",
-    pulled: "pulled other machines' changes",
-    "up-to-date": "already up to date",
-    offline: "offline: local changes kept, they will be pushed on the next sync"
-  };
-  out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems) out.line(`warning: ${p}`);
-  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
-  const waiting = r.conflicts.filter((c) => c.needsDecision).length;
-  if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
-  if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
-}
-
 // client/cli/commands/init.ts
 async function initCommand(ctx, out, flags) {
   if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
@@ -32006,33 +32059,35 @@ async function initCommand(ctx, out, flags) {
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
+  const problem = env.OC_SYNC_PASSPHRASE && passphraseProblem(env.OC_SYNC_PASSPHRASE);
+  if (problem) throw new UsageError(`${problem}; nothing was written`);
   await writeFileAtomic(file2, text3, 384);
   let next;
   try {
     next = await loadContext({ env });
     if (flags.github) await setUpGitHubRepo(next, flags.github, out);
-    await verifyPassphrase(next);
+    await checkRemote(next);
   } catch (e) {
     await restoreSettings(file2, previous);
     throw e;
   }
   out.line(`settings written to ${file2}`);
-  const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
+  const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
   out.result({ settingsFile: file2, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 async function restoreSettings(file2, previous) {
   if (previous === void 0) await rm6(file2, { force: true });
   else await writeFileAtomic(file2, previous, 384);
 }
-async function verifyPassphrase(ctx) {
+async function checkRemote(ctx) {
   const passphrase = ctx.settings.passphrase;
-  if (!passphrase || ctx.embedded) return;
+  if (ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
-    if (wrapped) await unwrapKey(wrapped, passphrase);
+    const wrapped = passphrase ? await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN)) : null;
+    if (wrapped && passphrase) await unwrapKey(wrapped, passphrase);
   });
 }
 
@@ -32097,6 +32152,7 @@ async function statusCommand(ctx, out) {
     const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
     const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
     const status = {
       machine: ctx.machine,
       remote: ctx.log.mask(ctx.remote.url),
@@ -32111,7 +32167,8 @@ async function statusCommand(ctx, out) {
       conflicts: conflicts.length,
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
-      passphrase: ctx.settings.passphrase ? "set" : "not set"
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -32120,10 +32177,21 @@ async function statusCommand(ctx, out) {
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
     const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
     out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
+}
+var CREDENTIALS = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  disabled: "disabled"
+};
+async function credentialsState(ctx, repo, main2) {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  if (ctx.settings.passphrase) return "synced";
+  return (await resolveKey(repo, main2, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
 }
 
 // client/cli/main.ts
@@ -32152,7 +32220,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice, a file not written here)`;
 var OPTIONS = {
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },

@@ -21069,17 +21069,281 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// client/crypto/key-store.ts
+import { readFile } from "node:fs/promises";
+
+// core/record.ts
+import { hash as hash2 } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return hash2("sha256", content, "hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
+    this.name = "RecordFormatError";
+  }
+  path;
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function isSafeRepoPath(path) {
+  if (path.length === 0 || path.length > 1024) return false;
+  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
+  if (/^[a-zA-Z]:/.test(path)) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}
+
+// core/layout.ts
+var KEY_PATH = ".oc-sync/key.json";
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
+var PUSH_BUDGET_FLOOR = MIB;
+var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
+function overRecordLimit(bytes, limit) {
+  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
+}
+var CONFLICTS_DIR = "conflicts/";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+
+// client/platform/atomic-file.ts
+import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
+import { mkdir, open as open2, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+// client/platform/disk-full.ts
+var DiskFullError = class extends Error {
+  constructor(where) {
+    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
+    this.where = where;
+    this.name = "DiskFullError";
+  }
+  where;
+};
+function isDiskFull(e) {
+  const code = e?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
+}
+function namingDiskFull(where) {
+  return (e) => {
+    throw isDiskFull(e) ? new DiskFullError(where) : e;
+  };
+}
+
+// client/platform/atomic-file.ts
+var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
+var LEFTOVER_MS = 6e4;
+async function removeLeftover(file2) {
+  if (!TEMP_FILE.test(file2)) return false;
+  const s = await stat(file2).catch(() => void 0);
+  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
+  await rm(file2, { force: true });
+  return true;
+}
+async function writeFileAtomic(path, content, mode = 420, replaceIf) {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
+  const fh = await open2(tmp, "wx", mode);
+  let stats;
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(mode);
+    await fh.sync();
+    stats = await fh.stat();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    return namingDiskFull(path)(e);
+  }
+  await fh.close();
+  try {
+    if (replaceIf && !replaceIf()) {
+      await rm(tmp, { force: true });
+      return null;
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  return stats;
+}
+
+// client/crypto/keys.ts
+import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
+var PassphraseError = class extends Error {
+  constructor() {
+    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
+    this.name = "PassphraseError";
+  }
+};
+var WRAP_AAD = Buffer.from("oc-sync data key v1");
+var KDF = { N: 2 ** 17, r: 8, p: 1 };
+function derive(passphrase, salt, params) {
+  return new Promise(
+    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
+  );
+}
+function keyId(dataKey) {
+  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+}
+function newDataKey() {
+  return randomBytes2(32);
+}
+function passphraseProblem(passphrase) {
+  return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
+}
+async function wrapKey(dataKey, passphrase) {
+  const problem = passphraseProblem(passphrase);
+  if (problem) throw new Error(problem);
+  const salt = randomBytes2(16);
+  const kek = await derive(passphrase, salt, KDF);
+  const nonce = randomBytes2(12);
+  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
+  cipher.setAAD(WRAP_AAD);
+  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+  return {
+    version: 1,
+    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
+    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
+    keyId: keyId(dataKey)
+  };
+}
+async function unwrapKey(wrapped, passphrase) {
+  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
+  const raw = Buffer.from(wrapped.wrapped, "base64");
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
+    decipher.setAAD(WRAP_AAD);
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  } catch {
+    throw new PassphraseError();
+  }
+}
+function parseWrappedKey(text2) {
+  const k = JSON.parse(text2);
+  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
+    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
+  }
+  return k;
+}
+
+// client/crypto/key-store.ts
+var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
+async function readWrappedKey(repo, commit) {
+  if (!commit) return void 0;
+  const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
+  return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
+}
+async function resolveKey(repo, commit, cacheFile, passphrase) {
+  const wrapped = await readWrappedKey(repo, commit);
+  if (wrapped) {
+    const cached2 = await readCachedKey(cacheFile);
+    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
+    if (!passphrase) return { key: null };
+    const key2 = await unwrapKey(wrapped, passphrase);
+    await cacheKey(cacheFile, key2);
+    return { key: key2 };
+  }
+  if (!passphrase) return { key: null };
+  const key = newDataKey();
+  return { key, create: await wrapKey(key, passphrase) };
+}
+async function cacheKey(file2, key) {
+  await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
+}
+async function readCachedKey(file2) {
+  const text2 = await readFile(file2, "utf8").catch(() => void 0);
+  if (!text2) return void 0;
+  const key = Buffer.from(text2.trim(), "base64");
+  return key.length === 32 ? key : void 0;
+}
+
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir as readdir2, readFile, rm as rm2, writeFile } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, writeFile } from "node:fs/promises";
+import { join as join3 } from "node:path";
 
 // git/background-read.ts
 import { spawn as spawn3 } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, rm as rm2, stat as stat2 } from "node:fs/promises";
+import { join as join2 } from "node:path";
 
 // git/object-reader.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -21157,8 +21421,10 @@ function gitFailure(args, stderr, exit) {
     const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
     return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
   }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+function gitSaid(stderr) {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -21258,9 +21524,9 @@ var STALE_MS = 36e5;
 function readInBackground(gitDir, names) {
   const bad = names.find((n) => /[\n\r]/.test(n));
   if (bad !== void 0) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(bad)}`));
-  const dir = mkdtempSync(join(gitDir, PREFIX));
-  const input2 = join(dir, "names");
-  const output2 = join(dir, "objects");
+  const dir = mkdtempSync(join2(gitDir, PREFIX));
+  const input2 = join2(dir, "names");
+  const output2 = join2(dir, "objects");
   const fds = [];
   const cleanUp = () => {
     for (const fd of fds) closeSync(fd);
@@ -21290,9 +21556,9 @@ function readInBackground(gitDir, names) {
 }
 async function removeStaleReads(gitDir) {
   for (const name of (await readdir(gitDir).catch(() => [])).filter((n) => n.startsWith(PREFIX))) {
-    const dir = join(gitDir, name);
-    const age = Date.now() - (await stat(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if (age > STALE_MS) await rm(dir, { recursive: true, force: true });
+    const dir = join2(gitDir, name);
+    const age = Date.now() - (await stat2(dir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm2(dir, { recursive: true, force: true });
   }
 }
 function parseBatch(out, count) {
@@ -21333,13 +21599,13 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   static async open(gitDir) {
-    if (existsSync(join2(gitDir, "HEAD")) && existsSync(join2(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
-    await mkdir(gitDir, { recursive: true });
+    if (existsSync(join3(gitDir, "HEAD")) && existsSync(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
+    await mkdir2(gitDir, { recursive: true });
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
     await repo.git(["config", "core.logAllRefUpdates", "true"]);
-    await writeFile(join2(gitDir, "oc-sync-ready"), "");
+    await writeFile(join3(gitDir, "oc-sync-ready"), "");
     return repo;
   }
   git(args, options = {}) {
@@ -21475,15 +21741,15 @@ var GitRepo = class _GitRepo {
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
     await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
-      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm2(join2(this.gitDir, f), { force: true });
-      const packs = join2(this.gitDir, "objects", "pack");
-      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm2(join2(packs, f), { force: true });
-      await rm2(join2(this.gitDir, ref), { force: true });
+      for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm3(join3(this.gitDir, f), { force: true });
+      const packs = join3(this.gitDir, "objects", "pack");
+      for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm3(join3(packs, f), { force: true });
+      await rm3(join3(this.gitDir, ref), { force: true });
       throw e;
     });
-    const file2 = join2(this.gitDir, ref);
-    const oid = (await readFile(file2, "utf8").catch(() => "")).trim();
-    await rm2(file2, { force: true });
+    const file2 = join3(this.gitDir, ref);
+    const oid = (await readFile2(file2, "utf8").catch(() => "")).trim();
+    await rm3(file2, { force: true });
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
@@ -21495,9 +21761,9 @@ var GitRepo = class _GitRepo {
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
   async maintain() {
     await removeStaleReads(this.gitDir);
-    const objects = join2(this.gitDir, "objects");
-    const packs = (await readdir2(join2(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
-    const sample = (await readdir2(join2(objects, "00")).catch(() => [])).length;
+    const objects = join3(this.gitDir, "objects");
+    const packs = (await readdir2(join3(objects, "pack")).catch(() => [])).filter((f) => f.endsWith(".pack")).length;
+    const sample = (await readdir2(join3(objects, "00")).catch(() => [])).length;
     if (sample * 256 > 1e3 || packs > 30) await this.git(["repack", "-a", "-d", "-q"]);
   }
 };
@@ -21561,34 +21827,15 @@ function pipeInto(args, chunks) {
 }
 
 // client/platform/private-dir.ts
-import { chmod, mkdir as mkdir2 } from "node:fs/promises";
+import { chmod, mkdir as mkdir3 } from "node:fs/promises";
 async function ensurePrivateDir(dir) {
-  await mkdir2(dir, { recursive: true, mode: 448 });
+  await mkdir3(dir, { recursive: true, mode: 448 });
   await chmod(dir, 448);
 }
 async function makePrivate(file2) {
   await chmod(file2, 384).catch((e) => {
     if (e.code !== "ENOENT") throw e;
   });
-}
-
-// client/platform/disk-full.ts
-var DiskFullError = class extends Error {
-  constructor(where) {
-    super(`the disk holding ${where} is full: nothing was saved there and nothing was changed; free some space and sync again`);
-    this.where = where;
-    this.name = "DiskFullError";
-  }
-  where;
-};
-function isDiskFull(e) {
-  const code = e?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || /database or disk is full|SQLITE_FULL/i.test(String(e?.message));
-}
-function namingDiskFull(where) {
-  return (e) => {
-    throw isDiskFull(e) ? new DiskFullError(where) : e;
-  };
 }
 
 // client/platform/sqlite.ts
@@ -23361,6 +23608,9 @@ function pointerKeys(pointer) {
   return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+
 // core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -23376,112 +23626,6 @@ function awaitingDecision(conflicts, machine) {
     keys.set(c.path, [...keys.get(c.path) ?? [], pointerKeys(c.at)]);
   }
   return keys;
-}
-
-// core/record.ts
-import { hash as hash2 } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function incrementVector(v, machine, nowMs = 0) {
-  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return hash2("sha256", content, "hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.path = path;
-    this.name = "RecordFormatError";
-  }
-  path;
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function isSafeRepoPath(path) {
-  if (path.length === 0 || path.length > 1024) return false;
-  if (path.startsWith("/") || path.includes("\\") || path.includes("\0")) return false;
-  if (/^[a-zA-Z]:/.test(path)) return false;
-  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-
-// core/layout.ts
-var KEY_PATH = ".oc-sync/key.json";
-var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
-var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
-var MIB = 1024 * 1024;
-var PUSH_BUDGET = 1024 * MIB;
-var PUSH_BUDGET_CEILING = 2048 * MIB;
-var PUSH_BUDGET_FLOOR = MIB;
-var megabytes = (n) => `${(n / MIB).toFixed(n < MIB ? 3 : 1)} MB`;
-function overRecordLimit(bytes, limit) {
-  return `${megabytes(bytes)} (${bytes} bytes) is over the ${megabytes(limit)} (${limit} bytes) limit for one record (the setting recordLimitMB; GitHub warns from 50 MB and refuses 100 MB)`;
-}
-var CONFLICTS_DIR = "conflicts/";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
 }
 
 // git/record-reader.ts
@@ -23503,138 +23647,6 @@ async function readRecordObjects(repo, objects, onDamaged) {
     }
   });
   return out;
-}
-
-// client/crypto/key-store.ts
-import { readFile as readFile2 } from "node:fs/promises";
-
-// client/platform/atomic-file.ts
-import { randomBytes } from "node:crypto";
-import { renameSync } from "node:fs";
-import { mkdir as mkdir3, open as open2, rm as rm3, stat as stat2 } from "node:fs/promises";
-import { basename, dirname, join as join3 } from "node:path";
-var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
-var LEFTOVER_MS = 6e4;
-async function removeLeftover(file2) {
-  if (!TEMP_FILE.test(file2)) return false;
-  const s = await stat2(file2).catch(() => void 0);
-  if (!s || Date.now() - s.mtimeMs < LEFTOVER_MS) return false;
-  await rm3(file2, { force: true });
-  return true;
-}
-async function writeFileAtomic(path, content, mode = 420, replaceIf) {
-  await mkdir3(dirname(path), { recursive: true });
-  const tmp = join3(dirname(path), `.${basename(path)}.oc-sync-${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open2(tmp, "wx", mode);
-  let stats;
-  try {
-    await fh.writeFile(content);
-    await fh.chmod(mode);
-    await fh.sync();
-    stats = await fh.stat();
-  } catch (e) {
-    await fh.close();
-    await rm3(tmp, { force: true });
-    return namingDiskFull(path)(e);
-  }
-  await fh.close();
-  try {
-    if (replaceIf && !replaceIf()) {
-      await rm3(tmp, { force: true });
-      return null;
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    await rm3(tmp, { force: true });
-    throw e;
-  }
-  return stats;
-}
-
-// client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
-var PassphraseError = class extends Error {
-  constructor() {
-    super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
-    this.name = "PassphraseError";
-  }
-};
-var WRAP_AAD = Buffer.from("oc-sync data key v1");
-var KDF = { N: 2 ** 17, r: 8, p: 1 };
-function derive(passphrase, salt, params) {
-  return new Promise(
-    (resolve3, reject) => scrypt(passphrase.normalize("NFC"), salt, 32, { ...params, maxmem: 256 * 1024 * 1024 }, (err, key) => err ? reject(err) : resolve3(key))
-  );
-}
-function keyId(dataKey) {
-  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
-}
-function newDataKey() {
-  return randomBytes2(32);
-}
-async function wrapKey(dataKey, passphrase) {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
-  const salt = randomBytes2(16);
-  const kek = await derive(passphrase, salt, KDF);
-  const nonce = randomBytes2(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
-  cipher.setAAD(WRAP_AAD);
-  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return {
-    version: 1,
-    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
-    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
-    keyId: keyId(dataKey)
-  };
-}
-async function unwrapKey(wrapped, passphrase) {
-  const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
-  const raw = Buffer.from(wrapped.wrapped, "base64");
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
-    decipher.setAAD(WRAP_AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
-  } catch {
-    throw new PassphraseError();
-  }
-}
-function parseWrappedKey(text2) {
-  const k = JSON.parse(text2);
-  if (k.version !== 1 || k.kdf?.name !== "scrypt" || typeof k.wrapped !== "string") {
-    throw new Error("the sync repo's .oc-sync/key.json has a format this oc-sync does not know; upgrade oc-sync");
-  }
-  return k;
-}
-
-// client/crypto/key-store.ts
-async function readWrappedKey(repo, commit) {
-  if (!commit) return void 0;
-  const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
-  return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
-}
-async function resolveKey(repo, commit, cacheFile, passphrase) {
-  const wrapped = await readWrappedKey(repo, commit);
-  if (wrapped) {
-    const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
-    if (!passphrase) return { key: null };
-    const key2 = await unwrapKey(wrapped, passphrase);
-    await cacheKey(cacheFile, key2);
-    return { key: key2 };
-  }
-  if (!passphrase) return { key: null };
-  const key = newDataKey();
-  return { key, create: await wrapKey(key, passphrase) };
-}
-async function cacheKey(file2, key) {
-  await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
-}
-async function readCachedKey(file2) {
-  const text2 = await readFile2(file2, "utf8").catch(() => void 0);
-  if (!text2) return void 0;
-  const key = Buffer.from(text2.trim(), "base64");
-  return key.length === 32 ? key : void 0;
 }
 
 // client/sources/database-paths.ts
@@ -24046,6 +24058,7 @@ var FileSource = class {
     const applied = [];
     const editedHere = [];
     const failures = [];
+    let writeFailed = false;
     for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file2 = this.localPath(r.path);
       if (!file2) {
@@ -24065,9 +24078,10 @@ var FileSource = class {
         else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
+        writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
     return { applied, waiting: [], editedHere };
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
@@ -25072,6 +25086,10 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
     progress: (text2) => {
       if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text2)}`);
     },
+    note: (text2) => {
+      if (!json2) process.stderr.write(`${mask(text2)}
+`);
+    },
     result: (value) => {
       if (json2) write(mask(JSON.stringify(value, null, 2)));
     }
@@ -25085,6 +25103,7 @@ async function statusCommand(ctx, out) {
     const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
     const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
     const status = {
       machine: ctx.machine,
       remote: ctx.log.mask(ctx.remote.url),
@@ -25099,7 +25118,8 @@ async function statusCommand(ctx, out) {
       conflicts: conflicts.length,
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
-      passphrase: ctx.settings.passphrase ? "set" : "not set"
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -25108,15 +25128,27 @@ async function statusCommand(ctx, out) {
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
     const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
     out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${ctx.settings.categories.credentials ? ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase" : "disabled"}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
 }
+var CREDENTIALS = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  disabled: "disabled"
+};
+async function credentialsState(ctx, repo, main) {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  if (ctx.settings.passphrase) return "synced";
+  return (await resolveKey(repo, main, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
+}
 
 // git/remote.ts
+import { existsSync as existsSync5 } from "node:fs";
 async function listRemoteHeads(repo, remote) {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth }).catch(namingRemote(remote))).stdout.toString();
   const heads = /* @__PURE__ */ new Map();
   for (const line of out.split("\n").filter(Boolean)) {
     const [oid, ref] = line.split("	");
@@ -25124,13 +25156,27 @@ async function listRemoteHeads(repo, remote) {
   }
   return heads;
 }
+var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+function remoteError(remote, e) {
+  const said = gitSaid(e.stderr) || e.message;
+  const where = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages = {
+    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync5(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`
+  };
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+function namingRemote(remote) {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
+}
 
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
 
 // client/platform/lock.ts
 var LockBusyError = class extends Error {
@@ -25203,9 +25249,9 @@ function printReport(out, r) {
     offline: "offline: local changes kept, they will be pushed on the next sync"
   };
   out.line(`${r.machine}: ${what[r.outcome]} (${r.committed} local change(s), ${r.applied} applied here)`);
-  if (r.credentials === "skipped-no-passphrase") out.line("credentials: not synced (no passphrase; set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
-  for (const p of r.problems) out.line(`warning: ${p}`);
-  for (const p of r.needsUser.filter((n) => !r.problems.includes(n))) out.line(`needs you: ${p}`);
+  if (r.credentials === "skipped-no-passphrase") out.line(`credentials: not synced: no passphrase was given (${GIVE_PASSPHRASE})`);
+  for (const p of r.problems.filter((n) => !r.needsUser.includes(n))) out.line(`warning: ${p}`);
+  for (const p of r.needsUser) out.line(`needs you: ${p}`);
   const waiting = r.conflicts.filter((c) => c.needsDecision).length;
   if (waiting) out.line(`${waiting} conflict(s) wait for your decision: run 'oc-sync conflicts'`);
   if (r.conflicts.length > waiting) out.line(`${r.conflicts.length - waiting} conflict(s) decided by your strategy, kept for review: 'oc-sync conflicts'; 'oc-sync conflicts --ack' clears them`);
@@ -27042,7 +27088,7 @@ async function loadSettings(configDir, env) {
     if (text2 === void 0) continue;
     const errors = [];
     raw = parse4(text2, errors, { allowTrailingComma: true });
-    if (errors.length) throw new SettingsError(`${file2}: ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}; fix the file (it is JSONC: comments are fine)`);
+    if (errors.length) throw new SettingsError(`${file2}: ${jsonSyntaxError(new TextEncoder().encode(text2)) ?? "it is empty"}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file2;
     break;
   }
@@ -27093,15 +27139,21 @@ function createLogger(file2, echo) {
     log(level, message) {
       const line = mask(message);
       echo?.(level, line);
-      try {
-        mkdirSync(dirname5(file2), { recursive: true });
-        if ((statSync2(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
-        appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
-`, { mode: 384 });
-      } catch {
-      }
+      append(file2, level, line);
+    },
+    reported(message) {
+      append(file2, "warn", mask(message));
     }
   };
+}
+function append(file2, level, line) {
+  try {
+    mkdirSync(dirname5(file2), { recursive: true });
+    if ((statSync2(file2, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync2(file2, file2 + ".1");
+    appendFileSync(file2, `${(/* @__PURE__ */ new Date()).toISOString()} ${level} ${line}
+`, { mode: 384 });
+  } catch {
+  }
 }
 
 // client/platform/paths.ts
@@ -31668,7 +31720,7 @@ var PublicRepoError = class extends Error {
 function failureKind(e) {
   if (e instanceof LockBusyError) return "lock-busy";
   if (e instanceof GitError && e.kind === "network") return "network";
-  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && e.kind === "auth";
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || e instanceof GitError && (e.kind === "auth" || e.kind === "not-found");
   return needsUser ? "needs-user" : "failed";
 }
 

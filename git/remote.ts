@@ -2,10 +2,11 @@
 // compare-and-swap so that concurrent machines and Action runs never overwrite each other.
 import type { GitAuth } from "./auth.js";
 import type { GitRepo } from "./repo.js";
+import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { FETCH_REFSPEC, remoteRef } from "./refs.js";
-import { GitError } from "./run.js";
+import { GitError, gitSaid, type GitFailure } from "./run.js";
 
 export interface Remote {
   /** A URL (https://…, http://…) or a path to a bare repository on disk. */
@@ -31,18 +32,46 @@ export type PushResult =
  * Fetches every remote head into the tracking refs (the local view of the remote; see refs.ts).
  */
 export async function fetchRefs(repo: GitRepo, remote: Remote): Promise<void> {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth });
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
 }
 
 /** Remote heads without downloading objects: one cheap request, no REST quota. */
 export async function listRemoteHeads(repo: GitRepo, remote: Remote): Promise<Map<string, string>> {
-  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth })).stdout.toString();
+  const out = (await repo.git(["ls-remote", "--heads", remote.url], { auth: remote.auth }).catch(namingRemote(remote))).stdout.toString();
   const heads = new Map<string, string>();
   for (const line of out.split("\n").filter(Boolean)) {
     const [oid, ref] = line.split("\t");
     if (oid && ref) heads.set(ref.slice(remoteRef("").length), oid);
   }
   return heads;
+}
+
+const IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+
+/**
+ * A failure talking to the remote, told as one with the remote the user gave (git's own words name
+ * oc-sync's internal repository) and what to do when the user can; the kind is kept.
+ */
+function remoteError(remote: Remote, e: GitError): GitError {
+  const said = gitSaid(e.stderr) || e.message;
+  const where = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages: Partial<Record<GitFailure, () => string>> = {
+    "not-found": () =>
+      IS_URL.test(remote.url)
+        ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository`
+        : `the remote ${remote.url} ${existsSync(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`,
+  };
+  // Kept as git said it: a full disk is this machine's (its message says where), a rejection is a lost race.
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+
+function namingRemote(remote: Remote): (e: unknown) => never {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
 }
 
 /** A ref lock older than this in a repository on disk is a killed push's leftover (a push holds it for milliseconds). */
@@ -53,7 +82,7 @@ const STALE_REF_LOCK_MS = 60_000;
  * later push of that ref fails on it until someone removes it by hand. Removed here once it is stale.
  */
 async function clearStaleRefLocks(remote: Remote, branches: readonly string[]): Promise<void> {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(remote.url)) return;
+  if (IS_URL.test(remote.url)) return;
   for (const branch of branches) {
     const lock = join(remote.url, remoteRef(branch) + ".lock");
     const s = await stat(lock).catch(() => undefined);
@@ -79,7 +108,7 @@ export async function pushAtomic(repo: GitRepo, remote: Remote, updates: readonl
     result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: e.message };
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
   }
   if (result.code === 0) return { ok: true };
   // Porcelain lines on stdout: "<flag>\t<src>:<dst>\t<summary>"; "!" marks a ref not moved.

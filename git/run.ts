@@ -74,8 +74,12 @@ export function gitFailure(args: readonly string[], stderr: string, exit: number
     const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
     return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
   }
-  const first = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return new GitError(kind, `${what} failed: ${first || `exit code ${exit}`}`, stderr);
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+
+/** What git said last (its final lines carry the reason), on one line. */
+export function gitSaid(stderr: string): string {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
 }
 
 export function runGit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {

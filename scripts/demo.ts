@@ -1,15 +1,18 @@
-// npm run demo: two machines, one remote, edits on both sides, sync, merge, convergence, conflicts.
-// Everything runs in a temporary folder with real git, real SQLite and real files.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+// npm run demo [-- --keep]: two machines, one remote, edits on both sides, sync, merge, convergence,
+// conflicts and why each went the way it did. Everything runs in a temporary folder with real git,
+// real SQLite and real files; --keep leaves the folder to look around in.
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadContext } from "../client/sync/context.js";
 import { runSync } from "../client/sync/cycle.js";
 import { withState } from "../client/state/open-state.js";
 import { listConflicts } from "../client/sync/conflicts.js";
+import { whyKept } from "../core/conflict.js";
 import { runGit } from "../git/run.js";
 import { addProject, addSession, createDatabase, makeHome, openDb, type TestHome } from "../test/support/opencode-home.js";
 
+const keep = process.argv.slice(2).includes("--keep");
 const root = mkdtempSync(join(tmpdir(), "oc-sync-demo-"));
 const say = (s = "") => console.log(s);
 const step = (s: string) => say(`\n== ${s}`);
@@ -60,8 +63,11 @@ try {
   const cfg = (h: TestHome) => join(h.config, "opencode.jsonc");
   writeFileSync(cfg(A), readFileSync(cfg(A), "utf8").replace('"dark"', '"light"').replace('"theme"', '"autoupdate": false,\n  "theme"'));
   writeFileSync(cfg(B), readFileSync(cfg(B), "utf8").replace('"dark"', '"solarized"').replace("claude-sonnet", "claude-opus"));
-  say("   laptop:  theme → light, adds autoupdate: false");
-  say("   desktop: theme → solarized (same key!), model → claude-opus");
+  // A minute apart, so which edit is newer is plain to see (a file's edit time is its mtime).
+  const minuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(cfg(A), minuteAgo, minuteAgo);
+  say(`   laptop:  theme → light, adds autoupdate: false (edited at ${minuteAgo.toISOString()})`);
+  say(`   desktop: theme → solarized (same key!), model → claude-opus (edited a minute later)`);
   const a2 = openDb(A);
   addSession(a2, A, { title: "Laptop: refactor auth", messages: 3 });
   a2.close();
@@ -86,9 +92,14 @@ try {
   await withState(ctx, async ({ repo, index }) => {
     for (const c of await listConflicts(repo, index.state.base)) {
       say(`   ${c.id}  ${c.path} at ${c.at}: kept ${c.kept.writer}'s ${c.kept.value}, kept aside ${c.lost.writer}'s ${c.lost.value}`);
+      say(`   why: ${whyKept(c)}`);
       say(`   → 'oc-sync resolve ${c.id} --keep ${c.lost.writer}' would switch to the other value`);
     }
   });
 } finally {
-  rmSync(root, { recursive: true, force: true });
+  if (keep) say(`\nkept the demo folder ${root}: the remote is remote.git, each machine's home a folder beside it (remove it with rm -rf when done)`);
+  else {
+    rmSync(root, { recursive: true, force: true });
+    say(`\nremoved the demo folder ${root} ('npm run demo -- --keep' keeps it)`);
+  }
 }

@@ -41,7 +41,7 @@ usage: oc-sync <command> [options]
 
 options: --json (machine-readable output, errors too), --help, --version
 env: OC_SYNC_REMOTE OC_SYNC_MACHINE OC_SYNC_PASSPHRASE OC_SYNC_STRATEGY OC_SYNC_MERGE OC_SYNC_TOKEN/GITHUB_TOKEN
-exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice)`;
+exit codes: 0 ok, 1 failed, 2 usage, 3 needs your attention (conflicts to decide, executable config held, mass delete halted, main rewritten, a machine id used twice, a file not written here)`;
 
 const OPTIONS = {
   json: { type: "boolean", default: false },

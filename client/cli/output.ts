@@ -16,6 +16,8 @@ export interface Output {
   line(text: string): void;
   /** Progress for long operations, on stderr so stdout stays clean. */
   progress(text: string): void;
+  /** A line for people about what the command is doing meanwhile, on stderr, terminal or not (suppressed with --json). */
+  note(text: string): void;
   /** The machine-readable result (printed only with --json). */
   result(value: unknown): void;
 }
@@ -29,6 +31,9 @@ export function createOutput(json: boolean, mask: (s: string) => string = (s) =>
     },
     progress: (text) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
+    },
+    note: (text) => {
+      if (!json) process.stderr.write(`${mask(text)}\n`);
     },
     result: (value) => {
       if (json) write(mask(JSON.stringify(value, null, 2)));

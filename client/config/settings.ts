@@ -2,11 +2,12 @@
 // validated so a wrong value names the key and what is allowed; env vars override the file.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { parse, type ParseError } from "jsonc-parser";
 import { z } from "zod";
 import { MIB, PUSH_BUDGET, PUSH_BUDGET_CEILING, PUSH_BUDGET_FLOOR, RECORD_SIZE_CEILING, RECORD_SIZE_LIMIT } from "../../core/layout.js";
 import { strategies } from "../../core/strategy.js";
 import type { Env } from "../platform/paths.js";
+import { jsonSyntaxError } from "../sources/file-kinds.js";
 
 export const categoryNames = ["config", "state", "credentials", "projects", "sessions", "messages", "todos", "permissions"] as const;
 export type CategoryName = (typeof categoryNames)[number];
@@ -81,7 +82,7 @@ export async function loadSettings(configDir: string, env: Env): Promise<Setting
     if (text === undefined) continue;
     const errors: ParseError[] = [];
     raw = parse(text, errors, { allowTrailingComma: true });
-    if (errors.length) throw new SettingsError(`${file}: ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}; fix the file (it is JSONC: comments are fine)`);
+    if (errors.length) throw new SettingsError(`${file}: ${jsonSyntaxError(new TextEncoder().encode(text)) ?? "it is empty"}; fix the file (it is JSONC: comments are fine)`);
     settingsFile = file;
     break;
   }

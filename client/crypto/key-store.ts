@@ -7,6 +7,9 @@ import type { GitRepo } from "../../git/repo.js";
 import { writeFileAtomic } from "../platform/atomic-file.js";
 import { keyId, newDataKey, parseWrappedKey, unwrapKey, wrapKey, type WrappedKey } from "./keys.js";
 
+/** How the user gives the passphrase when none was given. */
+export const GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
+
 export interface KeyResolution {
   /** null: no passphrase, credentials are not synced. */
   readonly key: Buffer | null;

@@ -36,8 +36,14 @@ export function newDataKey(): Buffer {
   return randomBytes(32);
 }
 
+/** What is wrong with a passphrase a key is to be wrapped with (undefined: nothing), checked before anything is written. */
+export function passphraseProblem(passphrase: string): string | undefined {
+  return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : undefined;
+}
+
 export async function wrapKey(dataKey: Buffer, passphrase: string): Promise<WrappedKey> {
-  if (passphrase.length < 8) throw new Error("passphrase too short: use at least 8 characters");
+  const problem = passphraseProblem(passphrase);
+  if (problem) throw new Error(problem);
   const salt = randomBytes(16);
   const kek = await derive(passphrase, salt, KDF);
   const nonce = randomBytes(12);

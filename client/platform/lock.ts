@@ -32,8 +32,8 @@ export interface Lock {
 /** An empty lock can only be one an older oc-sync left while being killed; this old, it is stale. */
 const EMPTY_LOCK_STALE_MS = 5000;
 
-/** Takes the lock, waiting up to `waitMs` for a live owner to finish. */
-export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
+/** Takes the lock, waiting up to `waitMs` for a live owner to finish; `onWait` is told once, with the owner's pid, when it starts to wait. */
+export async function acquireLock(path: string, waitMs = 0, onWait?: (owner: string) => void): Promise<Lock> {
   await ensurePrivateDir(dirname(path));
   const deadline = Date.now() + waitMs;
   const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
@@ -54,7 +54,10 @@ export async function acquireLock(path: string, waitMs = 0): Promise<Lock> {
         await rm(path, { force: true });
         continue;
       }
-      if (Date.now() >= deadline) throw new LockBusyError(path, (await readFile(path, "utf8").catch(() => "")).trim() || "unknown");
+      const owner = (await readFile(path, "utf8").catch(() => "")).trim() || "unknown";
+      if (Date.now() >= deadline) throw new LockBusyError(path, owner);
+      onWait?.(owner);
+      onWait = undefined;
       await sleep(100);
     }
   } finally {

@@ -8,6 +8,8 @@ export type Level = "info" | "warn" | "error";
 
 export interface Logger {
   log(level: Level, message: string): void;
+  /** A warning the user is shown in a report (a sync's problems): to the log file, not echoed as well. */
+  reported(message: string): void;
   /** Adds values that must never appear in a log line or message. */
   addSecret(secret: string | undefined): void;
   mask(text: string): string;
@@ -26,13 +28,20 @@ export function createLogger(file: string, echo?: (level: Level, line: string) =
     log(level, message) {
       const line = mask(message);
       echo?.(level, line);
-      try {
-        mkdirSync(dirname(file), { recursive: true });
-        if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file, file + ".1");
-        appendFileSync(file, `${new Date().toISOString()} ${level} ${line}\n`, { mode: 0o600 });
-      } catch {
-        // Logging must never break a sync.
-      }
+      append(file, level, line);
+    },
+    reported(message) {
+      append(file, "warn", mask(message));
     },
   };
+}
+
+function append(file: string, level: Level, line: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file, file + ".1");
+    appendFileSync(file, `${new Date().toISOString()} ${level} ${line}\n`, { mode: 0o600 });
+  } catch {
+    // Logging must never break a sync.
+  }
 }

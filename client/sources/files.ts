@@ -168,6 +168,7 @@ export class FileSource implements Source {
     const applied: Applied[] = [];
     const editedHere: string[] = [];
     const failures: string[] = [];
+    let writeFailed = false;
     // Deletions first: a rename that changes only case must not find its old name in the way.
     for (const r of [...records.filter((x) => x.deleted), ...records.filter((x) => !x.deleted)]) {
       const file = this.localPath(r.path);
@@ -188,9 +189,11 @@ export class FileSource implements Source {
         else applied.push(done);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file}: ${(e as Error).message}; it is tried again on the next sync`);
+        writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
+    // A write the system refused (a read-only folder, a full disk) is the user's to fix: the sync says so (exit 3).
+    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
     return { applied, waiting: [], editedHere };
   }
 

@@ -108,8 +108,10 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
       if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-      if (e.needsUser) needsUser.push(e.message);
+      // One line each: several failed writes are several things to fix.
+      const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
+      problems.push(...messages);
+      if (e.needsUser) needsUser.push(...messages);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };

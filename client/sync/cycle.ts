@@ -20,7 +20,7 @@ import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
 import { withRetry } from "../../git/retry.js";
 import { GitError } from "../../git/run.js";
-import { cacheKey, readWrappedKey, resolveKey } from "../crypto/key-store.js";
+import { cacheKey, GIVE_PASSPHRASE, readWrappedKey, resolveKey } from "../crypto/key-store.js";
 import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
@@ -47,6 +47,8 @@ export interface SyncOptions {
   readonly progress?: (message: string) => void;
   /** How long to wait for another sync on this machine to finish (ms). */
   readonly lockWaitMs?: number;
+  /** Told once, with its pid, when this sync starts to wait for another one. */
+  readonly onLockWait?: (owner: string, waitMs: number) => void;
 }
 
 export interface SyncReport {
@@ -81,14 +83,16 @@ interface Run {
 }
 
 export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
-  const lock = await acquireLock(ctx.paths.lock, options.lockWaitMs ?? 60_000);
+  const waitMs = options.lockWaitMs ?? 60_000;
+  const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
   try {
     // The embedded default remote is a bare repo on disk that nobody else creates.
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
     return await withState(ctx, ({ repo, index }) => {
       const problems: string[] = [];
+      // The report carries each warning to the user (the CLI prints it, the plugin's tool answers with it): not echoed as well.
       const warn = (m: string) => {
-        ctx.log.log("warn", m);
+        ctx.log.reported(m);
         problems.push(m);
       };
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
@@ -108,7 +112,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
-  if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
+  if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   // `ask`: what this machine keeps until the user decides, as of what it last integrated, then of what it applies.
   const undecided = new Map<string, string[][]>();
   const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
@@ -169,7 +173,7 @@ function remoteIdentity(url: string): string {
  * (reset, force-pushed, recreated): stop, unless the user asked to put everything back (--repush).
  * Returns whether this sync puts everything back.
  */
-async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean): Promise<boolean> {
+async function joinRemote({ ctx, repo, index, options, warn }: Run, offline: boolean): Promise<boolean> {
   const id = remoteIdentity(ctx.remote.url);
   const { remote, base } = index.state;
   if (remote === null) index.update({ remote: id });
@@ -182,7 +186,7 @@ async function joinRemote({ ctx, repo, index, options }: Run, offline: boolean):
   const main = await repo.revParse(TRACKED_MAIN);
   if (main !== null && (main === base || (await repo.isAncestor(base, main)))) return false;
   if (!options.repush) throw new RewrittenMainError(ctx.log.mask(ctx.remote.url), base);
-  ctx.log.log("warn", `main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
+  warn(`main no longer holds ${base}: putting everything this machine has back into it (--repush)`);
   index.rejoin(id);
   return true;
 }
@@ -315,7 +319,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
   }
   const { plan, main, merge } = done;
   if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
-  if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
+  if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
   return { outcome: outcomeOf(plan), target };

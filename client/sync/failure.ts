@@ -10,7 +10,7 @@ import { AttentionError } from "./attention.js";
 
 /**
  * lock-busy: another process syncs this machine (nothing failed); needs-user: only the user can fix
- * it (settings, passphrase, token, a public repo, main rewritten); network: offline or flaky, worth
+ * it (settings, passphrase, token, a remote that is not there, a public repo, main rewritten); network: offline or flaky, worth
  * a retry with backoff; failed: anything else.
  */
 export type FailureKind = "lock-busy" | "needs-user" | "network" | "failed";
@@ -18,6 +18,6 @@ export type FailureKind = "lock-busy" | "needs-user" | "network" | "failed";
 export function failureKind(e: unknown): FailureKind {
   if (e instanceof LockBusyError) return "lock-busy";
   if (e instanceof GitError && e.kind === "network") return "network";
-  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || (e instanceof GitError && e.kind === "auth");
+  const needsUser = e instanceof SettingsError || e instanceof PassphraseError || e instanceof PublicRepoError || e instanceof TokenError || e instanceof AttentionError || (e instanceof GitError && (e.kind === "auth" || e.kind === "not-found"));
   return needsUser ? "needs-user" : "failed";
 }

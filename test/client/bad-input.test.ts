@@ -515,7 +515,7 @@ describe("a database in a bad state", () => {
 
 describe("bad settings", () => {
   it.each([
-    ["broken JSONC", "{ \"strategy\": ", /opencode-sync\.jsonc: .* at offset \d+; fix the file/],
+    ["broken JSONC", "{ \"strategy\": ", /opencode-sync\.jsonc: line 1, column 15: ValueExpected; fix the file/],
     ["an unknown strategy", '{ "strategy": "yolo" }', /setting "strategy": must be one of "auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"/],
     ["an unknown setting", '{ "remtoe": "x" }', /unknown setting\(s\) "remtoe"; allowed: remote/],
     ["a machine name with spaces", '{ "machine": "My Laptop" }', /setting "machine": lowercase letters, digits and '-'/],

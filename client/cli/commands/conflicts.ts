@@ -3,6 +3,7 @@ import { acknowledgeConflicts, currentConflicts, describeConflict, describeResol
 import type { SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
+import { exitFor, printReport, telling } from "./sync.js";
 
 export async function conflictsCommand(ctx: SyncContext, out: Output, ack = false): Promise<number> {
   if (ack) {
@@ -28,7 +29,8 @@ export async function resolveCommand(ctx: SyncContext, out: Output, id: string, 
     throw e;
   }
   out.line(describeResolution(resolution));
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
+  printReport(out, report);
   out.result({ resolved: id, keep, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }

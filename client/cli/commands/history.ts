@@ -14,6 +14,7 @@ import type { OpenCodePaths } from "../../platform/paths.js";
 import { buildSources } from "../../sync/sources.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, UsageError, type Output } from "../output.js";
+import { exitFor, printReport, telling } from "./sync.js";
 
 const SESSION_ID = /^ses_[A-Za-z0-9]+$/;
 
@@ -79,7 +80,8 @@ export async function restoreCommand(ctx: SyncContext, out: Output, target: stri
     out.line(`restored ${written} record(s) of ${path} as of ${commit.slice(0, 12)}; syncing them as a new version`);
     return restored;
   });
-  const report = await runSync(ctx);
+  const report = await runSync(ctx, telling(out));
+  printReport(out, report);
   out.result({ target, at, restored: restored.map((r) => r.path), sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }

@@ -5,17 +5,17 @@ import { join } from "node:path";
 import { applyEdits, modify } from "jsonc-parser";
 import { fetchRefs } from "../../../git/remote.js";
 import { readWrappedKey } from "../../crypto/key-store.js";
-import { unwrapKey } from "../../crypto/keys.js";
+import { passphraseProblem, unwrapKey } from "../../crypto/keys.js";
 import { SETTINGS_FILES } from "../../config/settings.js";
 import { writeFileAtomic } from "../../platform/atomic-file.js";
 import { loadContext, type SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { withState } from "../../state/open-state.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
-import { EXIT, UsageError, type Output } from "../output.js";
+import { UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
 import { setUpGitHubRepo } from "./github.js";
-import { printReport } from "./sync.js";
+import { exitFor, printReport, telling } from "./sync.js";
 
 export interface InitFlags {
   readonly remote?: string;
@@ -35,22 +35,24 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   if (!env.OC_SYNC_PASSPHRASE && ctx.settings.categories.credentials && process.stdin.isTTY) {
     env.OC_SYNC_PASSPHRASE = await promptSecret("Passphrase for encrypting credentials (empty: do not sync credentials): ");
   }
-  // Check the passphrase against the remote before writing settings or touching any file.
+  const problem = env.OC_SYNC_PASSPHRASE && passphraseProblem(env.OC_SYNC_PASSPHRASE);
+  if (problem) throw new UsageError(`${problem}; nothing was written`);
+  // Check the remote and the passphrase against it before keeping the settings or touching any file.
   await writeFileAtomic(file, text, 0o600);
   let next: SyncContext;
   try {
     next = await loadContext({ env });
     if (flags.github) await setUpGitHubRepo(next, flags.github, out);
-    await verifyPassphrase(next);
+    await checkRemote(next);
   } catch (e) {
     await restoreSettings(file, previous);
     throw e;
   }
   out.line(`settings written to ${file}`);
-  const report = await runSync(await loadContext({ env }), { progress: (m) => out.progress(m) });
+  const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
   out.result({ settingsFile: file, sync: report });
-  return EXIT.ok;
+  return exitFor(report);
 }
 
 /** A failed init leaves the settings as they were. */
@@ -59,12 +61,13 @@ async function restoreSettings(file: string, previous: string | undefined): Prom
   else await writeFileAtomic(file, previous, 0o600);
 }
 
-async function verifyPassphrase(ctx: SyncContext): Promise<void> {
+/** The remote is there (a wrong path or URL fails here, naming it), and the passphrase unlocks its key. */
+async function checkRemote(ctx: SyncContext): Promise<void> {
   const passphrase = ctx.settings.passphrase;
-  if (!passphrase || ctx.embedded) return;
+  if (ctx.embedded) return;
   await withState(ctx, async ({ repo }) => {
     await fetchRefs(repo, ctx.remote);
-    const wrapped = await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN));
-    if (wrapped) await unwrapKey(wrapped, passphrase);
+    const wrapped = passphrase ? await readWrappedKey(repo, await repo.revParse(TRACKED_MAIN)) : null;
+    if (wrapped && passphrase) await unwrapKey(wrapped, passphrase);
   });
 }

@@ -1,4 +1,7 @@
+import type { GitRepo } from "../../../git/repo.js";
+import { GIVE_PASSPHRASE, resolveKey } from "../../crypto/key-store.js";
 import { withState } from "../../state/open-state.js";
+import type { SyncReport } from "../../sync/cycle.js";
 import { listConflicts } from "../../sync/conflicts.js";
 import type { SyncContext } from "../../sync/context.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
@@ -10,6 +13,7 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
     const remoteMain = await repo.revParse(TRACKED_MAIN);
     const unpushed = head && head !== base && !(remoteMain && (await repo.isAncestor(head, remoteMain)));
     const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
     const status = {
       machine: ctx.machine,
       remote: ctx.log.mask(ctx.remote.url),
@@ -25,6 +29,7 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
       passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials,
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -33,8 +38,22 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
     out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
     const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
     out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${ctx.settings.categories.credentials ? (ctx.settings.passphrase ? "synced (encrypted)" : "not synced: no passphrase") : "disabled"}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
+}
+
+const CREDENTIALS: Readonly<Record<SyncReport["credentials"] | "cached-key", string>> = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  disabled: "disabled",
+};
+
+/** What the next sync does with credentials: a passphrase, or a cached copy of the repo's key, syncs them. */
+async function credentialsState(ctx: SyncContext, repo: GitRepo, main: string | null): Promise<keyof typeof CREDENTIALS> {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  if (ctx.settings.passphrase) return "synced";
+  return (await resolveKey(repo, main, ctx.paths.dataKey, undefined)).key ? "cached-key" : "skipped-no-passphrase";
 }
