@@ -79,15 +79,15 @@ export interface OverlapSink {
 }
 
 /**
- * Keys whose value this machine keeps until the user decides (`ask`): JSON keys where the merge
- * set this machine's value aside. Its live file keeps its value there meanwhile, and does not
- * offer it again as a change.
+ * What this machine keeps until the user decides (`ask`), by record path: JSON keys where the
+ * merge set this machine's value aside, or `[]` (the whole record) for a file whose whole content
+ * or lines were. Its live file keeps its value there meanwhile, and does not offer it again.
  */
 export function awaitingDecision(conflicts: readonly Conflict[], machine: string): Map<string, string[][]> {
   const keys = new Map<string, string[][]>();
   for (const c of conflicts) {
-    if (!c.needsDecision || c.lost.writer !== machine || !c.at.startsWith("/")) continue;
-    keys.set(c.path, [...(keys.get(c.path) ?? []), pointerKeys(c.at)]);
+    if (!c.needsDecision || c.lost.writer !== machine) continue;
+    keys.set(c.path, [...(keys.get(c.path) ?? []), c.at.startsWith("/") ? pointerKeys(c.at) : []]);
   }
   return keys;
 }

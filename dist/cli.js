@@ -28090,8 +28090,8 @@ function conflictId(path, at, kept, lost) {
 function awaitingDecision(conflicts, machine) {
   const keys = /* @__PURE__ */ new Map();
   for (const c of conflicts) {
-    if (!c.needsDecision || c.lost.writer !== machine || !c.at.startsWith("/")) continue;
-    keys.set(c.path, [...keys.get(c.path) ?? [], pointerKeys(c.at)]);
+    if (!c.needsDecision || c.lost.writer !== machine) continue;
+    keys.set(c.path, [...keys.get(c.path) ?? [], c.at.startsWith("/") ? pointerKeys(c.at) : []]);
   }
   return keys;
 }
@@ -29500,7 +29500,7 @@ var FileSource = class {
    * synced (none on a first upload); `unchanged` when only those keys changed here.
    */
   async sharedPart(path, content, ctx) {
-    const keys = this.ownKeys(path);
+    const keys = this.ownKeys(path)?.filter((k) => k.length > 0);
     if (!keys) return { content, unchanged: false };
     const previous = await ctx.previous(path);
     const synced = previous && !previous.deleted ? Buffer.from(previous.content) : void 0;
@@ -29531,7 +29531,7 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const content = this.admitted(r, target);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
         const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);

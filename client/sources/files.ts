@@ -149,7 +149,7 @@ export class FileSource implements Source {
    * synced (none on a first upload); `unchanged` when only those keys changed here.
    */
   private async sharedPart(path: string, content: Buffer, ctx: ScanContext): Promise<{ content: Buffer; unchanged: boolean }> {
-    const keys = this.ownKeys(path);
+    const keys = this.ownKeys(path)?.filter((k) => k.length > 0);
     if (!keys) return { content, unchanged: false };
     const previous = await ctx.previous(path);
     const synced = previous && !previous.deleted ? Buffer.from(previous.content!) : undefined;
@@ -183,7 +183,8 @@ export class FileSource implements Source {
       }
       try {
         const target = writeTarget(file);
-        const content = this.admitted(r, target);
+        // A whole file awaiting the user's decision stays as it is here until then.
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
         const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);

@@ -140,4 +140,28 @@ describe("strategy ask", () => {
     expect(themeOf(A)).toBe(chosen);
     expect((await sync(B)).conflicts).toEqual([]);
   });
+
+  it("leaves a text file whose lines wait for a decision as it is here, then applies the choice", async () => {
+    const world = await syncWorld();
+    const A = world.machine("ask-text-a", false);
+    const B = world.machine("ask-text-b", false);
+    const file = (h: TestHome) => join(h.config, "AGENTS.md");
+    writeFileSync(join(B.config, "opencode-sync.json"), '{ "strategy": "ask" }\n');
+    writeFileSync(file(A), "# Rules\n\nuse tabs\n");
+    await sync(A);
+    await sync(B);
+    writeFileSync(file(A), "# Rules\n\nuse spaces\n");
+    writeFileSync(file(B), "# Rules\n\nuse two spaces\n");
+    await sync(A);
+    const merged = await sync(B);
+    const waiting = merged.conflicts.filter((c) => c.needsDecision);
+    expect(waiting.map((c) => c.path)).toEqual(["config/AGENTS.md"]);
+    expect(readFileSync(file(B), "utf8")).toBe("# Rules\n\nuse two spaces\n");
+    expect((await sync(B)).committed).toBe(0);
+    expect(readFileSync(file(B), "utf8")).toBe("# Rules\n\nuse two spaces\n");
+    expect((await runCli(B.env, ["resolve", waiting[0]!.id, "--keep", "remote"])).code).toBe(0);
+    await sync(A);
+    expect(readFileSync(file(B), "utf8")).toBe("# Rules\n\nuse spaces\n");
+    expect(readFileSync(file(A), "utf8")).toBe("# Rules\n\nuse spaces\n");
+  });
 });
