@@ -30804,7 +30804,7 @@ function crashPoint(point) {
 // client/sync/apply-remote.ts
 var BATCH = 5e3;
 var FIRST_BATCH = 1e3;
-async function applyCommit(repo, index, sources, to, guard) {
+async function applyCommit(repo, index, sources, to, guard, progress) {
   let applied = 0;
   let held = 0;
   let skippedPending = 0;
@@ -30856,8 +30856,11 @@ async function applyCommit(repo, index, sources, to, guard) {
     try {
       const parentless = [];
       const edited = [];
+      let placed = 0;
       for await (const [paths, records2] of readAhead(batches(changed), read)) {
         const done = await applyRecords(paths, records2);
+        placed += paths.length;
+        progress?.(`${source.category}: applied ${placed} of ${changed.length} records\u2026`);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }
@@ -31532,7 +31535,7 @@ async function cycle(run2) {
   const orphans = repushing || ctx.mode === "local" && await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target);
   const target = orphans ? await putBackBranches(run2, integrated.target) : integrated.target;
   await awaiting(target);
-  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
+  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false }, options.progress);
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
   for (const p of heldProblems(index.held)) {
@@ -31783,16 +31786,27 @@ var EXIT = {
   attention: 3
 };
 function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) process.stderr.write("\r\x1B[K");
+    progressShown = false;
+  };
   return {
     json: json2,
     line: (text3) => {
-      if (!json2) write(mask(text3));
+      if (json2) return;
+      clearProgress();
+      write(mask(text3));
     },
     progress: (text3) => {
-      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text3)}`);
+      if (json2 || !process.stderr.isTTY) return;
+      process.stderr.write(`\r\x1B[K${mask(text3)}`);
+      progressShown = true;
     },
     note: (text3) => {
-      if (!json2) process.stderr.write(`${mask(text3)}
+      if (json2) return;
+      clearProgress();
+      process.stderr.write(`${mask(text3)}
 `);
     },
     result: (value) => {

@@ -25078,16 +25078,27 @@ var EXIT = {
   attention: 3
 };
 function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.write(l + "\n")) {
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) process.stderr.write("\r\x1B[K");
+    progressShown = false;
+  };
   return {
     json: json2,
     line: (text2) => {
-      if (!json2) write(mask(text2));
+      if (json2) return;
+      clearProgress();
+      write(mask(text2));
     },
     progress: (text2) => {
-      if (!json2 && process.stderr.isTTY) process.stderr.write(`\r${mask(text2)}`);
+      if (json2 || !process.stderr.isTTY) return;
+      process.stderr.write(`\r\x1B[K${mask(text2)}`);
+      progressShown = true;
     },
     note: (text2) => {
-      if (!json2) process.stderr.write(`${mask(text2)}
+      if (json2) return;
+      clearProgress();
+      process.stderr.write(`${mask(text2)}
 `);
     },
     result: (value) => {

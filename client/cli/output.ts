@@ -24,16 +24,28 @@ export interface Output {
 
 /** `write` receives each finished line (stdout by default; the plugin's tool collects them instead). */
 export function createOutput(json: boolean, mask: (s: string) => string = (s) => s, write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Output {
+  // A progress line is redrawn in place (\r); what is printed next first clears it, or would run on after it.
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) process.stderr.write("\r\x1b[K");
+    progressShown = false;
+  };
   return {
     json,
     line: (text) => {
-      if (!json) write(mask(text));
+      if (json) return;
+      clearProgress();
+      write(mask(text));
     },
     progress: (text) => {
-      if (!json && process.stderr.isTTY) process.stderr.write(`\r${mask(text)}`);
+      if (json || !process.stderr.isTTY) return;
+      process.stderr.write(`\r\x1b[K${mask(text)}`);
+      progressShown = true;
     },
     note: (text) => {
-      if (!json) process.stderr.write(`${mask(text)}\n`);
+      if (json) return;
+      clearProgress();
+      process.stderr.write(`${mask(text)}\n`);
     },
     result: (value) => {
       if (json) write(mask(JSON.stringify(value, null, 2)));

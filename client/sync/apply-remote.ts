@@ -39,7 +39,7 @@ const BATCH = 5000;
 /** The first batch is smaller: the apply starts sooner, while git reads the next one. */
 const FIRST_BATCH = 1000;
 
-export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string, guard: DeletionGuard): Promise<ApplyReport> {
+export async function applyCommit(repo: GitRepo, index: IndexStore, sources: readonly Source[], to: string, guard: DeletionGuard, progress?: (message: string) => void): Promise<ApplyReport> {
   let applied = 0;
   let held = 0;
   let skippedPending = 0;
@@ -94,8 +94,11 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     try {
       const parentless: string[] = [];
       const edited: string[] = [];
+      let placed = 0;
       for await (const [paths, records] of readAhead(batches(changed), read)) {
         const done = await applyRecords(paths, records);
+        placed += paths.length;
+        progress?.(`${source.category}: applied ${placed} of ${changed.length} records…`);
         parentless.push(...done.waiting);
         edited.push(...done.editedHere);
       }

@@ -131,7 +131,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const orphans = repushing || (ctx.mode === "local" && (await repo.refsNotIn(tracking(MACHINES_PREFIX), integrated.target)));
   const target = orphans ? await putBackBranches(run, integrated.target) : integrated.target;
   await awaiting(target);
-  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false });
+  const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false }, options.progress);
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
   for (const p of heldProblems(index.held)) {

@@ -1,13 +1,16 @@
 // The command line as a user meets it: its version, its own words for a bad command line, JSON
 // errors under --json, and files named by their real paths.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { acquireLock } from "../../client/platform/lock.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
 import { runCli, type CliResult } from "../support/cli.js";
-import { makeHome, type TestHome } from "../support/opencode-home.js";
+import { fileURLToPath } from "node:url";
+import { generate } from "../../bench/generate.js";
+import { DEMO_PROJECT, makeHome, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 
 let A: TestHome;
@@ -202,5 +205,26 @@ describe("checks before writes, and the passphrase", () => {
     const fresh = makeHome(world.root, "cli-no-key", { OC_SYNC_REMOTE: world.url });
     const without = await runCli(fresh.env, ["--json", "status"]);
     expect(JSON.parse(without.stdout)).toMatchObject({ credentials: "skipped-no-passphrase" });
+  });
+});
+
+describe("progress on a terminal", () => {
+  const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+  /** The CLI on a pseudo-terminal (util-linux `script`), as a user at a terminal runs it (async: the git server runs in this process). */
+  const onTerminal = async (h: TestHome, args: string) =>
+    (await promisify(execFile)("script", ["-qec", `${process.execPath} ${ROOT}node_modules/tsx/dist/cli.mjs ${ROOT}client/cli/entry.ts ${args}`, "/dev/null"], { env: h.env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 60_000 })).stdout;
+
+  it("a first pull shows records applied of the total, cleared before the report; none without a terminal or under --json", async () => {
+    const w = await syncWorld();
+    const from = w.machine("progress-from", false);
+    generate(from.db, { name: "few", sessions: 20, messagesPerSession: 30, partsPerMessage: 3 }, DEMO_PROJECT, from.repo);
+    await sync(from);
+    const shown = await onTerminal(w.machine("progress-tty"), "sync");
+    expect(shown).toMatch(/applied \d+ of \d+ records…/);
+    // The headline starts on a cleared line, not after the last progress.
+    expect(shown).toMatch(/\r\x1b\[Kprogress-tty: (pulled|merged)/);
+    expect(await onTerminal(w.machine("progress-json"), "--json sync")).not.toContain("records…");
+    const piped = await runCli(w.machine("progress-pipe").env, ["sync"]);
+    expect(piped.stderr + piped.stdout).not.toContain("records…");
   });
 });
