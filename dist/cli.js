@@ -31520,7 +31520,9 @@ async function cycle(run2) {
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   const undecided = /* @__PURE__ */ new Map();
-  const awaiting = async (commit) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
+  const conflictsAt = /* @__PURE__ */ new Map();
+  const conflictsOf = (commit) => conflictsAt.get(commit) ?? conflictsAt.set(commit, listConflicts(repo, commit)).get(commit);
+  const awaiting = async (commit) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
   const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held), undecided);
   await awaiting(base);
   const local = await commitLocal(run2, sources, base, head, main2);
@@ -31545,7 +31547,7 @@ async function cycle(run2) {
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
+  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };
 }
 function refill(map2, from) {
   map2.clear();

@@ -115,7 +115,10 @@ async function cycle(run: Run): Promise<SyncReport> {
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   // `ask`: what this machine keeps until the user decides, as of what it last integrated, then of what it applies.
   const undecided = new Map<string, string[][]>();
-  const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await listConflicts(repo, commit), ctx.machine));
+  // Each git process costs this process a fork, dearer the larger it is: the conflicts of a commit are read once.
+  const conflictsAt = new Map<string | null, Promise<Conflict[]>>();
+  const conflictsOf = (commit: string | null) => conflictsAt.get(commit) ?? conflictsAt.set(commit, listConflicts(repo, commit)).get(commit)!;
+  const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
   const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held), undecided);
   await awaiting(base);
   const local = await commitLocal(run, sources, base, head, main);
@@ -141,7 +144,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
-  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await listConflicts(repo, target) };
+  return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };
 }
 
 /** Fetches the remote; unreachable means offline (local changes are committed and pushed next time). */
