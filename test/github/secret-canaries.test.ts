@@ -86,7 +86,7 @@ describe("secret canaries", () => {
     for (const args of [["status"], ["status", "--json"], ["conflicts"], ["conflicts", "--json"], ["doctor"], ["log"], ["history", "credentials/auth.json"], ["history", s.id]]) await cli(north, args);
     const revoked = await cli(makeHome(root, "east", {}), ["init", "--github", "ana/canary"], gh.clientEnv(`${TOKEN}-revoked`, PASSPHRASE));
     expect(revoked.code).toBe(1);
-    const wrong = await cli(makeHome(root, "west", {}), ["init", "--github", "ana/canary"], gh.clientEnv(TOKEN, "not-it"));
+    const wrong = await cli(makeHome(root, "west", {}), ["init", "--github", "ana/canary"], gh.clientEnv(TOKEN, "not-the-passphrase"));
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/wrong passphrase/);
 
