@@ -28399,8 +28399,8 @@ function transaction(db, fn) {
 }
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -28411,6 +28411,9 @@ var SyncState = class {
   }
   get head() {
     return this.meta.get(KEY.head) ?? this.base;
+  }
+  get pushed() {
+    return this.meta.get(KEY.pushed) ?? null;
   }
   get lastSync() {
     const raw = this.meta.get(KEY.lastSync);
@@ -28443,6 +28446,7 @@ function metaRows(patch) {
   const rows = {};
   if (patch.base !== void 0) rows[KEY.base] = patch.base;
   if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.pushed !== void 0) rows[KEY.pushed] = patch.pushed;
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
@@ -31024,7 +31028,7 @@ async function cycle(run2) {
   crashPoint("after-fetch");
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
@@ -31141,7 +31145,7 @@ async function integrate(run2, sources, local) {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
     mine = await keepingBranch(repo, ctx, branch, main3, mine);
     const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
     const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
@@ -31156,7 +31160,10 @@ async function integrate(run2, sources, local) {
       mine = await withoutSkipCi(repo, mine, ctx.machine);
       index.update({ head: mine });
     }
-    return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main3, merge: merge4 } };
+    const moves = movesFor(plan2, ctx.machine, mine, merge4);
+    const ownMove = moves.find((m) => m.branch === machineBranch(ctx.machine));
+    if (ownMove) index.update({ pushed: ownMove.to });
+    return { moves, value: { plan: plan2, main: main3, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = /* @__PURE__ */ new Set();
@@ -31239,10 +31246,9 @@ function movesFor(plan, machine, mine, merge3) {
       return [];
   }
 }
-async function refuseForeignBranch(repo, machine, branch, ours, pending) {
+async function refuseForeignBranch(repo, machine, branch, ours) {
   if (branch === null || ours.includes(branch)) return;
   for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return;
-  for (const tip2 of pending) if (tip2 && await repo.isAncestor(tip2, branch)) return;
   throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {

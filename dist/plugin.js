@@ -21661,8 +21661,8 @@ function transaction(db, fn) {
 }
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -21673,6 +21673,9 @@ var SyncState = class {
   }
   get head() {
     return this.meta.get(KEY.head) ?? this.base;
+  }
+  get pushed() {
+    return this.meta.get(KEY.pushed) ?? null;
   }
   get lastSync() {
     const raw = this.meta.get(KEY.lastSync);
@@ -21705,6 +21708,7 @@ function metaRows(patch) {
   const rows = {};
   if (patch.base !== void 0) rows[KEY.base] = patch.base;
   if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.pushed !== void 0) rows[KEY.pushed] = patch.pushed;
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;

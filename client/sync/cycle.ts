@@ -104,7 +104,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", "credentials not synced: no passphrase (set OC_SYNC_PASSPHRASE or run 'oc-sync init')");
@@ -261,7 +261,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1]! : null, mine]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
     mine = await keepingBranch(repo, ctx, branch, main, mine);
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
@@ -277,7 +277,11 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
       // Saved before the push: whatever the push's fate, the branch holds only commits this machine knows as its own.
       index.update({ head: mine });
     }
-    return { moves: movesFor(plan, ctx.machine, mine, merge), value: { plan, main, merge } };
+    const moves = movesFor(plan, ctx.machine, mine, merge);
+    // Saved before the push, so a sync killed after it still knows the branch as its own (see refuseForeignBranch).
+    const ownMove = moves.find((m) => m.branch === machineBranch(ctx.machine));
+    if (ownMove) index.update({ pushed: ownMove.to });
+    return { moves, value: { plan, main, merge } };
   };
   const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = new Set<string>();
@@ -389,16 +393,16 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
 }
 
 /**
- * This machine's branch on the remote is always a commit it pushed: one of its own commits holds it,
- * or it is a merge this machine made of its pending work (`pending`: its head when that was not yet in
- * main, its new commit) and pushed before it was killed. Anything else was pushed by another machine
- * with the same id. Not asked on a first sync with a remote (no base): this machine's state may be new
- * while its id pushed before (a lost state.db).
+ * This machine's branch on the remote is always a commit it pushed, so one of its own commits holds
+ * it (its base, its head, its new commit, or the commit it saved as pushed before a push it may have
+ * been killed after). Anything else was pushed by another machine with the same id, even when it
+ * descends from this machine's head: a copy of a home shares that head, and the original builds on it.
+ * Not asked on a first sync with a remote (no base): this machine's state may be new while its id
+ * pushed before (a lost state.db).
  */
-async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[], pending: readonly (string | null)[]): Promise<void> {
+async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
   if (branch === null || ours.includes(branch)) return;
   for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return;
-  for (const tip of pending) if (tip && (await repo.isAncestor(tip, branch))) return;
   throw new SharedMachineIdError(machine);
 }
 

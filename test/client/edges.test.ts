@@ -29,6 +29,26 @@ const rows = (h: TestHome, sql: string, ...p: string[]) => {
   }
 };
 const remoteText = async (w: SyncWorld, path: string) => (await runGit(["--git-dir", w.remoteDir, "cat-file", "-p", `main:${path}`], { okCodes: [128] })).stdout.toString();
+/** A copy of a home on a second machine, id and all, as `cp -a` would make it. */
+const copiedHome = (w: SyncWorld, h: TestHome, name: string): TestHome => {
+  const copy = join(w.root, name);
+  cpSync(h.home, copy, { recursive: true });
+  const rebase = (p: string) => p.replace(h.home, copy);
+  return { ...h, home: copy, config: rebase(h.config), state: rebase(h.state), data: rebase(h.data), db: rebase(h.db), repo: rebase(h.repo), env: { ...h.env, HOME: copy } };
+};
+/** Main's config and every conflict copy on main, as one text: what the repo keeps of the config. */
+const keptConfig = async (w: SyncWorld) => {
+  const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString();
+  return [await remoteText(w, "config/opencode.json"), ...(await Promise.all(conflicts.split("\n").filter(Boolean).map((p) => remoteText(w, p))))].join("\n");
+};
+/** A copy stopped for its shared id does what the message says: takes an id of its own, and syncs. */
+const takeOwnId = async (h: TestHome, id: string) => {
+  const own = { ...h.env, OC_SYNC_MACHINE: undefined };
+  const renamed = await runCli(own, ["init", "--machine", id]);
+  expect(renamed.code, renamed.stderr).toBe(0);
+  const after = await runCli(own, ["sync"]);
+  expect(after.code, after.stderr).toBe(0);
+};
 /** The same machine (same folders, same id) pointed at another remote, as `init REMOTE` or the settings would. */
 const pointedAt = (h: TestHome, w: SyncWorld): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_REMOTE: w.url } });
 
@@ -326,10 +346,7 @@ describe("two machines with one id (a copied home)", () => {
     const A = w.machine("twin");
     writeFileSync(config(A), '{ "theme": "first" }\n');
     await sync(A);
-    const copy = join(w.root, "twin-copy");
-    cpSync(A.home, copy, { recursive: true });
-    const rebase = (p: string) => p.replace(A.home, copy);
-    const A2: TestHome = { ...A, home: copy, config: rebase(A.config), state: rebase(A.state), data: rebase(A.data), db: rebase(A.db), repo: rebase(A.repo), env: { ...A.env, HOME: copy } };
+    const A2 = copiedHome(w, A, "twin-copy");
     writeFileSync(config(A), '{ "theme": "edited on the original" }\n');
     await sync(A);
     writeFileSync(config(A2), '{ "theme": "edited on the copy" }\n');
@@ -339,14 +356,41 @@ describe("two machines with one id (a copied home)", () => {
     expect(readConfig(A2)).toEqual({ theme: "edited on the copy" });
     expect(await remoteText(w, "config/opencode.json")).toContain("edited on the original");
     // The copy takes an id of its own, as the message says: its edit arrives, as the value or as a conflict beside the original's.
-    const own = { ...A2.env, OC_SYNC_MACHINE: undefined };
-    const renamed = await runCli(own, ["init", "--machine", "twin-copy"]);
-    expect(renamed.code, renamed.stderr).toBe(0);
-    const after = await runCli(own, ["sync"]);
-    expect(after.code, after.stderr).toBe(0);
-    const main = await remoteText(w, "config/opencode.json");
-    const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString();
-    const kept = [main, ...(await Promise.all(conflicts.split("\n").filter(Boolean).map((p) => remoteText(w, p))))].join("\n");
+    await takeOwnId(A2, "twin-copy");
+    const kept = await keptConfig(w);
+    expect(kept).toContain("edited on the original");
+    expect(kept).toContain("edited on the copy");
+  });
+});
+
+describe("two machines with one id while the original's work waits for the Action", () => {
+  // History seed 1249 (Action mode): the copy's head was the original's branch, still waiting for the
+  // Action; the original pushed on top of it, and the copy took that for a merge of its own pushed
+  // before a kill, went on under the shared id, and its edit silently replaced the original's.
+  it("the copy is still stopped before it commits, and neither edit is lost", async () => {
+    const w = await syncWorld();
+    const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
+    const A = actionMode(w.machine("waiting-twin"));
+    const B = actionMode(w.machine("waiting-other"));
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(config(B), '{ "theme": "from b" }\n');
+    await sync(B);
+    // A concurrent edit of the same key: a conflict, left to the Action; A's branch waits.
+    writeFileSync(config(A), '{ "theme": "from a" }\n');
+    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    const A2 = copiedHome(w, A, "waiting-twin-copy");
+    writeFileSync(config(A), '{ "theme": "from a", "own": "edited on the original" }\n');
+    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    writeFileSync(config(A2), '{ "theme": "from a", "own": "edited on the copy" }\n');
+    const r = await runCli(A2.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/another machine syncs as 'waiting-twin'.*oc-sync init --machine/);
+    await takeOwnId(A2, "waiting-twin-copy");
+    const merged = await runCli(B.env, ["merge"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const kept = await keptConfig(w);
     expect(kept).toContain("edited on the original");
     expect(kept).toContain("edited on the copy");
   });
