@@ -28883,14 +28883,17 @@ var SourceError = class extends Error {
   needsUser;
 };
 var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied, needsUser = false) {
+  constructor(failures, done, needsUser = false) {
     super(failures.join("; "), needsUser);
     this.failures = failures;
-    this.applied = applied;
+    this.done = done;
     this.name = "ApplyIncomplete";
   }
   failures;
-  applied;
+  done;
+  get applied() {
+    return this.done.applied;
+  }
 };
 
 // client/sources/files.ts
@@ -28973,15 +28976,16 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
-        if (done === "edited") editedHere.push(r.path);
-        else applied.push(done);
+        const done2 = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
+        if (done2 === "edited") editedHere.push(r.path);
+        else applied.push(done2);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
-    return { applied, waiting: [], editedHere };
+    const done = { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done);
+    return done;
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
   refusal(r, file2) {
@@ -29711,10 +29715,10 @@ var DatabaseSource = class {
           Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
-          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], { applied, waiting, editedHere, seen });
         }
       }
-      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
+      if (refused.length) throw new ApplyIncomplete(refused, { applied, waiting, editedHere, seen }, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
@@ -30580,6 +30584,10 @@ async function applyCommit(repo, index, sources, to, guard) {
   const bySource = {};
   const problems = [];
   const needsUser = [];
+  const report = (e) => {
+    problems.push(e.message);
+    if (e.needsUser) needsUser.push(e.message);
+  };
   for (const source of sources) {
     const from = index.state.applied(source.category);
     const waitedOn = index.state.waiting(source.category);
@@ -30601,6 +30609,7 @@ async function applyCommit(repo, index, sources, to, guard) {
       problems.push(`${e.message}; skipped`);
       needsUser.push(`${e.message}; skipped`);
     };
+    let incomplete = false;
     const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
     const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
@@ -30614,7 +30623,10 @@ async function applyCommit(repo, index, sources, to, guard) {
       }
       held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => known.get(p));
+      const done = await applyOrReport(source, wanted, (p) => known.get(p), (e) => {
+        incomplete = true;
+        report(e);
+      });
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
@@ -30632,15 +30644,22 @@ async function applyCommit(repo, index, sources, to, guard) {
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
-      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
+      index.update({ ...incomplete ? {} : { applied: { [source.category]: to } }, waiting: { [source.category]: waiting } });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
-      if (e instanceof ApplyIncomplete) remember(e.applied);
-      problems.push(e.message);
-      if (e.needsUser) needsUser.push(e.message);
+      report(e);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+async function applyOrReport(source, records2, known, onIncomplete) {
+  try {
+    return await source.apply(records2, known);
+  } catch (e) {
+    if (!(e instanceof ApplyIncomplete)) throw e;
+    onIncomplete(e);
+    return e.done;
+  }
 }
 function heldMessage(source, holding) {
   const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");

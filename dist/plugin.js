@@ -23809,14 +23809,17 @@ var SourceError = class extends Error {
   needsUser;
 };
 var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied, needsUser = false) {
+  constructor(failures, done, needsUser = false) {
     super(failures.join("; "), needsUser);
     this.failures = failures;
-    this.applied = applied;
+    this.done = done;
     this.name = "ApplyIncomplete";
   }
   failures;
-  applied;
+  done;
+  get applied() {
+    return this.done.applied;
+  }
 };
 
 // client/sources/files.ts
@@ -23899,15 +23902,16 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const done = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
-        if (done === "edited") editedHere.push(r.path);
-        else applied.push(done);
+        const done2 = await replaceUnlessEdited(r.path, target, r.deleted ? null : inLocalLineEndings(r.path, target, r.content), this.o.mode, known);
+        if (done2 === "edited") editedHere.push(r.path);
+        else applied.push(done2);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
-    return { applied, waiting: [], editedHere };
+    const done = { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done);
+    return done;
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
   refusal(r, file2) {
@@ -24637,10 +24641,10 @@ var DatabaseSource = class {
           Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
-          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], { applied, waiting, editedHere, seen });
         }
       }
-      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
+      if (refused.length) throw new ApplyIncomplete(refused, { applied, waiting, editedHere, seen }, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();

@@ -139,8 +139,9 @@ export class FileSource implements Source {
         failures.push(`could not write ${r.path} to ${file}: ${(e as Error).message}; it is tried again on the next sync`);
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied);
-    return { applied, waiting: [], editedHere };
+    const done = { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done);
+    return done;
   }
 
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */

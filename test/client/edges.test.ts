@@ -14,7 +14,7 @@ import { runCli } from "../support/cli.js";
 import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
 import { addSession, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
-import { PASSPHRASE, sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { PASSPHRASE, sync, syncWithEditDuringPush, syncWorld, type SyncWorld } from "../support/sync-env.js";
 import { tempDir } from "../support/tmp.js";
 
 const problems = (r: { problems: readonly string[] }) => r.problems.join("\n");
@@ -178,6 +178,28 @@ describe("one poison record", () => {
     expect(r.stdout + r.stderr).toMatch(/msg_deep\.json: it is nested deeper than 512 levels; it is skipped and the rest applies/);
     expect(rows(B, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([first.id, honest.id].sort());
     expect(rows(B, "SELECT count(*) AS n FROM message")).toEqual([{ n: 3 }]);
+  });
+
+  // History seed 1584 (Action mode): the poison made the config apply incomplete, which forgot that
+  // opencode.jsonc had been edited here meanwhile; the sync moved its base past main's version, and the
+  // next commit laid the edit over it (the other machine's key lost, the machines split for good).
+  it("a poison config record beside a config file edited during the sync: the edit still merges with the other machine's", async () => {
+    const w = await syncWorld();
+    const A = w.machine("poison-edit-a");
+    const B = w.machine("poison-edit-b");
+    const file = (h: TestHome) => join(h.config, "opencode.jsonc");
+    writeFileSync(file(A), '{\n  "theme": "dark",\n  "model": "x/1"\n}\n');
+    await sync(A);
+    await sync(B);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/agent/deep.json", `{"a":${deep(5000)}}\n`, "jsonc")]);
+    writeFileSync(file(B), readFileSync(file(B), "utf8").replace('"dark"', '"light"'));
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    const r = await syncWithEditDuringPush(w, A, () => writeFileSync(file(A), readFileSync(file(A), "utf8").replace('"x/1"', '"x/2"')));
+    expect(problems(r)).toContain("config/agent/deep.json");
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(readFileSync(file(h), "utf8")).toBe('{\n  "theme": "light",\n  "model": "x/2"\n}\n');
   });
 
   it("a record whose content names another row is refused; that other row is untouched", async () => {
