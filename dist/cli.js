@@ -30739,20 +30739,23 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
+  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: { ...scanMarks(sources), waiting: run2.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: { ...scanMarks(sources), waiting: run2.waiting } };
 }
-function deletedSinceIn(repo, main2) {
+function mainVersionIn(repo, main2) {
   let inMain;
   return async (change) => {
     if (!main2) return void 0;
     inMain ??= repo.listTree(main2, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path) || !(await readRecords(repo, main2, [change.path])).get(change.path)?.deleted) return void 0;
+    if (!(await inMain).has(change.path)) return void 0;
+    const now = (await readRecords(repo, main2, [change.path])).get(change.path);
     const hash4 = contentHash(change.content);
+    if (now && !now.deleted && now.hash === hash4) return entryFor(now, null, null);
+    if (!now?.deleted) return void 0;
     for (const commit of await repo.pathHistory([main2], change.path, 20)) {
       const old = (await readRecords(repo, commit, [change.path])).get(change.path);
       if (old && !old.deleted && old.hash === hash4) return entryFor(old, null, null);
@@ -30786,7 +30789,7 @@ async function* records(run2, sources) {
     const offered = /* @__PURE__ */ new Set();
     for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
       offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run2.deletedSince(change) : void 0);
+      const known = index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0);
       const record2 = toRecord(change, known, o);
       if (record2 === "touch") {
         if (change.type !== "delete") run2.touched.push({ ...known, localHash: change.localHash, stat: change.stat });

@@ -49,6 +49,10 @@ const takeOwnId = async (h: TestHome, id: string) => {
   const after = await runCli(own, ["sync"]);
   expect(after.code, after.stderr).toBe(0);
 };
+/** oc-sync's state.db deleted (the user's data stays). */
+const loseState = (h: TestHome) => {
+  for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(h.env).data, f), { force: true });
+};
 /** The same machine (same folders, same id) pointed at another remote, as `init REMOTE` or the settings would. */
 const pointedAt = (h: TestHome, w: SyncWorld): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_REMOTE: w.url } });
 
@@ -90,7 +94,7 @@ describe("oc-sync's own state lost", () => {
     await sync(B);
     writeFileSync(join(B.config, "AGENTS.md"), "from b\n");
     await sync(B);
-    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    loseState(A);
     writeFileSync(config(A), JSON.stringify({ theme: "six, after the state was lost" }) + "\n");
     await sync(A);
     await sync(B);
@@ -100,26 +104,50 @@ describe("oc-sync's own state lost", () => {
   });
 });
 
-describe("oc-sync's own state lost, and a session deleted elsewhere meanwhile", () => {
-  it("the copy still here is the version that was deleted: the deletion applies, the session does not come back", async () => {
+describe("oc-sync's own state lost, and a session deleted elsewhere", () => {
+  /** A with two sessions, synced to B. */
+  const twoSessions = async (name: string) => {
     const w = await syncWorld();
-    const A = w.machine("lost-del-a");
-    const B = w.machine("lost-del-b");
+    const A = w.machine(`${name}-a`);
+    const B = w.machine(`${name}-b`);
     const db = openDb(A);
     const [gone, kept] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 1 })];
     db.close();
     await sync(A);
     await sync(B);
-    const del = openDb(B);
-    del.prepare("DELETE FROM session WHERE id = ?").run(gone.id);
-    del.close();
+    return { A, B, gone, kept };
+  };
+  const deleteSession = (h: TestHome, id: string) => {
+    const db = openDb(h);
+    db.prepare("DELETE FROM session WHERE id = ?").run(id);
+    db.close();
+  };
+
+  it("meanwhile: the copy still here is the version that was deleted: the deletion applies, the session does not come back", async () => {
+    const { A, B, gone, kept } = await twoSessions("lost-del");
+    deleteSession(B, gone.id);
     await sync(B);
-    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    loseState(A);
     const r = await sync(A);
     expect(r.conflicts).toEqual([]);
     await sync(B);
     for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
     expect(rows(A, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
+  });
+
+  // History seeds 1480, 1590: the first sync after the state was lost offered every unchanged row as a
+  // new version, so another machine's delete, made without seeing those, was concurrent with "edits"
+  // nobody made, and the session came back.
+  it("just after its next sync: the rows unchanged since main's version stay that version, and the delete applies everywhere", async () => {
+    const { A, B, gone, kept } = await twoSessions("lost-then-del");
+    loseState(A);
+    await sync(A);
+    deleteSession(B, gone.id);
+    await sync(B);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
+    for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
   });
 });
 
