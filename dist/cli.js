@@ -31163,12 +31163,15 @@ ${CONFIRMED_DELETIONS}` : "";
 async function integrate(run2, sources, local) {
   const { ctx, repo, index } = run2;
   let mine = local.mine;
+  let keptBranch = false;
   const step = async () => {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
     if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
-    mine = await keepingBranch(repo, ctx, branch, main3, mine);
+    const kept = await keepingBranch(repo, ctx, branch, main3, mine);
+    keptBranch ||= kept !== mine;
+    mine = kept;
     const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
     const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -31206,7 +31209,7 @@ async function integrate(run2, sources, local) {
     }
   }
   const { plan, main: main2, merge: merge3 } = done;
-  if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
+  if (plan.kind === "fast-forward" && main2 && !keptBranch) await markOwnChangesApplied(repo, index, sources, main2, mine);
   if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;

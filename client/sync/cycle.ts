@@ -257,12 +257,16 @@ interface Integrated {
 async function integrate(run: Run, sources: readonly Source[], local: LocalResult): Promise<Integrated> {
   const { ctx, repo, index } = run;
   let mine = local.mine;
+  // Work of our branch this machine no longer has (a restored backup) merged into mine: not all of mine is here.
+  let keptBranch = false;
   const step = async () => {
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
     if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
-    mine = await keepingBranch(repo, ctx, branch, main, mine);
+    const kept = await keepingBranch(repo, ctx, branch, main, mine);
+    keptBranch ||= kept !== mine;
+    mine = kept;
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -303,7 +307,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     }
   }
   const { plan, main, merge } = done;
-  if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
+  if (plan.kind === "fast-forward" && main && !keptBranch) await markOwnChangesApplied(repo, index, sources, main, mine!);
   if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("warn", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;

@@ -390,6 +390,30 @@ describe("a record main lost that only a machine branch still holds", () => {
   });
 });
 
+describe("a restored backup put back with --repush", () => {
+  // History seed 1060: the repush kept what the machine's branch held (its work from after the backup)
+  // and fast-forwarded main to it; the sync then took every change up to main as its own and already
+  // here, so that work was never written back on the machine that had lost it.
+  it("gets back what its branch held from after the backup", async () => {
+    const w = await syncWorld();
+    const A = w.machine("repush-restored");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const backup = join(w.root, "repush-restored-backup");
+    cpSync(A.home, backup, { recursive: true });
+    writeFileSync(join(A.config, "AGENTS.md"), "written after the backup\n");
+    await sync(A);
+    rmSync(A.home, { recursive: true });
+    cpSync(backup, A.home, { recursive: true });
+    const root = (await runGit(["--git-dir", w.remoteDir, "rev-list", "--max-parents=0", "main"])).stdout.toString().trim();
+    await runGit(["--git-dir", w.remoteDir, "update-ref", "refs/heads/main", root]);
+    const r = await sync(A, { repush: true });
+    expect(r.outcome).toBe("fast-forward");
+    expect(readFileSync(join(A.config, "AGENTS.md"), "utf8")).toBe("written after the backup\n");
+    expect(readConfig(A)).toEqual({ theme: "first" });
+  });
+});
+
 describe("two machines with one id (a copied home)", () => {
   it("the second to push is stopped and asked to take a new id; neither loses its edit", async () => {
     const w = await syncWorld();
