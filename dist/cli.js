@@ -31253,7 +31253,7 @@ async function withoutRecords(repo, machine, mine, refused) {
 async function keepingBranch(repo, ctx, branch, main2, mine) {
   if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main2 !== null && await repo.isAncestor(branch, main2)) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [

@@ -375,7 +375,8 @@ async function withoutRecords(repo: GitRepo, machine: string, mine: string, refu
 async function keepingBranch(repo: GitRepo, ctx: SyncContext, branch: string | null, main: string | null, mine: string | null): Promise<string | null> {
   if (!mine || !branch || branch === mine || (await repo.isAncestor(branch, mine)) || (main !== null && (await repo.isAncestor(branch, main)))) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
+  // Nothing of mine that the branch lacks (a restored machine's commit, made again as it was): the branch holds both.
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
 }
 
 /** The refs a plan moves: main and our branch together, or our branch alone. */

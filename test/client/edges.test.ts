@@ -393,7 +393,9 @@ describe("a record main lost that only a machine branch still holds", () => {
 describe("a restored backup put back with --repush", () => {
   // History seed 1060: the repush kept what the machine's branch held (its work from after the backup)
   // and fast-forwarded main to it; the sync then took every change up to main as its own and already
-  // here, so that work was never written back on the machine that had lost it.
+  // here, so that work was never written back on the machine that had lost it. When the restored
+  // machine's commit comes out as the very commit it made before (same content, same second), its
+  // branch holds it already: the branch is what is pushed, not that older commit.
   it("gets back what its branch held from after the backup", async () => {
     const w = await syncWorld();
     const A = w.machine("repush-restored");
