@@ -30815,7 +30815,7 @@ function markMissing(run2, source, deletes) {
 function toRecord(change, known, o) {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
+    if (!known || known.deleted || known.localHash === null) return "touch";
     return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
   const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());

@@ -158,7 +158,8 @@ function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecor
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
+    // Never written here (missing after a wiped database, not placed yet): its absence is no delete of the user's.
+    if (!known || known.deleted || known.localHash === null) return "touch";
     return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
   const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());

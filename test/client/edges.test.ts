@@ -520,6 +520,36 @@ describe("a wiped database (OpenCode reinstalled)", () => {
     expect(rows(B, "SELECT id FROM session ORDER BY id").map((r) => r.id)).toEqual(made.map((s) => s.id).sort());
   });
 
+  // History seed 1719 (Action mode): the session was on this machine's branch, waiting for the Action,
+  // not yet on main; --restore-missing could not bring it back from main, and the next sync took it for
+  // deleted here and pushed its deletion.
+  it("work of this machine still waiting for the Action is not deleted: it comes back once main has it", async () => {
+    const w = await syncWorld();
+    const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
+    const A = actionMode(w.machine("wiped-waiting-a"));
+    const B = actionMode(w.machine("wiped-waiting-b"));
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    await sync(B);
+    writeFileSync(config(B), '{ "theme": "from b" }\n');
+    await sync(B);
+    writeFileSync(config(A), '{ "theme": "from a" }\n');
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 2 });
+    db.close();
+    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    const wipe = openDb(A);
+    wipe.prepare("DELETE FROM session").run();
+    wipe.close();
+    await sync(A, { restoreMissing: true });
+    await sync(A);
+    const merged = await runCli(B.env, ["merge"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 2 }]);
+  });
+
   it("deleting one of two sessions is an ordinary delete, not a mass delete", async () => {
     const w = await syncWorld();
     const A = w.machine("one-of-two");
