@@ -23817,9 +23817,6 @@ var ApplyIncomplete = class extends SourceError {
   }
   failures;
   done;
-  get applied() {
-    return this.done.applied;
-  }
 };
 
 // client/sources/files.ts

@@ -120,8 +120,4 @@ export class ApplyIncomplete extends SourceError {
     super(failures.join("; "), needsUser);
     this.name = "ApplyIncomplete";
   }
-
-  get applied(): readonly Applied[] {
-    return this.done.applied;
-  }
 }
