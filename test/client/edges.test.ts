@@ -13,7 +13,7 @@ import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
-import { addSession, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
+import { addSession, makeUsedHome, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
 import { PASSPHRASE, sync, syncWithEditDuringPush, syncWorld, type SyncWorld } from "../support/sync-env.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -52,6 +52,24 @@ const takeOwnId = async (h: TestHome, id: string) => {
 /** oc-sync's state.db deleted (the user's data stays). */
 const loseState = (h: TestHome) => {
   for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(h.env).data, f), { force: true });
+};
+/**
+ * Two machines in Action mode, A's last sync waiting for the Action (its edit of the theme conflicts
+ * with B's); `meanwhile` runs before that sync, with A's edit made.
+ */
+const aWaitingForAction = async (w: SyncWorld, name: string, meanwhile: (A: TestHome) => void = () => {}) => {
+  const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
+  const A = actionMode(w.machine(`${name}-a`));
+  const B = actionMode(w.machine(`${name}-b`));
+  writeFileSync(config(A), '{ "theme": "first" }\n');
+  await sync(A);
+  await sync(B);
+  writeFileSync(config(B), '{ "theme": "from b" }\n');
+  await sync(B);
+  writeFileSync(config(A), '{ "theme": "from a" }\n');
+  meanwhile(A);
+  expect((await sync(A)).outcome).toBe("waiting-for-action");
+  return { A, B };
 };
 /** The same machine (same folders, same id) pointed at another remote, as `init REMOTE` or the settings would. */
 const pointedAt = (h: TestHome, w: SyncWorld): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_REMOTE: w.url } });
@@ -445,24 +463,14 @@ describe("two machines with one id while the original's work waits for the Actio
   // before a kill, went on under the shared id, and its edit silently replaced the original's.
   it("the copy is still stopped before it commits, and neither edit is lost", async () => {
     const w = await syncWorld();
-    const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
-    const A = actionMode(w.machine("waiting-twin"));
-    const B = actionMode(w.machine("waiting-other"));
-    writeFileSync(config(A), '{ "theme": "first" }\n');
-    await sync(A);
-    await sync(B);
-    writeFileSync(config(B), '{ "theme": "from b" }\n');
-    await sync(B);
-    // A concurrent edit of the same key: a conflict, left to the Action; A's branch waits.
-    writeFileSync(config(A), '{ "theme": "from a" }\n');
-    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    const { A, B } = await aWaitingForAction(w, "waiting-twin");
     const A2 = copiedHome(w, A, "waiting-twin-copy");
     writeFileSync(config(A), '{ "theme": "from a", "own": "edited on the original" }\n');
     expect((await sync(A)).outcome).toBe("waiting-for-action");
     writeFileSync(config(A2), '{ "theme": "from a", "own": "edited on the copy" }\n');
     const r = await runCli(A2.env, ["sync"]);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/another machine syncs as 'waiting-twin'.*oc-sync init --machine/);
+    expect(r.stderr).toMatch(/another machine syncs as 'waiting-twin-a'.*oc-sync init --machine/);
     await takeOwnId(A2, "waiting-twin-copy");
     const merged = await runCli(B.env, ["merge"]);
     expect(merged.code, merged.stderr).toBe(0);
@@ -525,19 +533,12 @@ describe("a wiped database (OpenCode reinstalled)", () => {
   // deleted here and pushed its deletion.
   it("work of this machine still waiting for the Action is not deleted: it comes back once main has it", async () => {
     const w = await syncWorld();
-    const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
-    const A = actionMode(w.machine("wiped-waiting-a"));
-    const B = actionMode(w.machine("wiped-waiting-b"));
-    writeFileSync(config(A), '{ "theme": "first" }\n');
-    await sync(A);
-    await sync(B);
-    writeFileSync(config(B), '{ "theme": "from b" }\n');
-    await sync(B);
-    writeFileSync(config(A), '{ "theme": "from a" }\n');
-    const db = openDb(A);
-    const s = addSession(db, A, { messages: 2 });
-    db.close();
-    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    let s!: MadeSession;
+    const { A, B } = await aWaitingForAction(w, "wiped-waiting", (h) => {
+      const db = openDb(h);
+      s = addSession(db, h, { messages: 2 });
+      db.close();
+    });
     const wipe = openDb(A);
     wipe.prepare("DELETE FROM session").run();
     wipe.close();
