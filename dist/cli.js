@@ -28643,8 +28643,8 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -28655,6 +28655,9 @@ var SyncState = class {
   }
   get head() {
     return this.meta.get(KEY.head) ?? this.base;
+  }
+  get pushed() {
+    return this.meta.get(KEY.pushed) ?? null;
   }
   get lastSync() {
     const raw = this.meta.get(KEY.lastSync);
@@ -28687,6 +28690,7 @@ function metaRows(patch) {
   const rows = {};
   if (patch.base !== void 0) rows[KEY.base] = patch.base;
   if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.pushed !== void 0) rows[KEY.pushed] = patch.pushed;
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
@@ -29412,14 +29416,14 @@ var SourceError = class extends Error {
   needsUser;
 };
 var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied, needsUser = false) {
+  constructor(failures, done, needsUser = false) {
     super(failures.join("; "), needsUser);
     this.failures = failures;
-    this.applied = applied;
+    this.done = done;
     this.name = "ApplyIncomplete";
   }
   failures;
-  applied;
+  done;
 };
 
 // client/sources/files.ts
@@ -29532,16 +29536,17 @@ var FileSource = class {
       try {
         const target = writeTarget(file2);
         const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
-        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
-        if (done === "edited") editedHere.push(r.path);
-        else applied.push(done);
+        const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
+        if (done2 === "edited") editedHere.push(r.path);
+        else applied.push(done2);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
         writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
-    return { applied, waiting: [], editedHere };
+    const done = { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done, writeFailed);
+    return done;
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
   admitted(r, target) {
@@ -30288,10 +30293,10 @@ var DatabaseSource = class {
           Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
-          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], { applied, waiting, editedHere, seen });
         }
       }
-      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
+      if (refused.length) throw new ApplyIncomplete(refused, { applied, waiting, editedHere, seen }, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();
@@ -30813,6 +30818,11 @@ async function applyCommit(repo, index, sources, to, guard, progress) {
   const bySource = {};
   const problems = [];
   const needsUser = [];
+  const report = (e) => {
+    const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
+    problems.push(...messages);
+    if (e.needsUser) needsUser.push(...messages);
+  };
   for (const source of sources) {
     const from = index.state.applied(source.category);
     const waitedOn = index.state.waiting(source.category);
@@ -30834,6 +30844,7 @@ async function applyCommit(repo, index, sources, to, guard, progress) {
       problems.push(`${e.message}; skipped`);
       needsUser.push(`${e.message}; skipped`);
     };
+    let incomplete = false;
     const read = (paths) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
     const applyRecords = async (paths, records2) => {
       const known = index.getMany(paths);
@@ -30847,7 +30858,10 @@ async function applyCommit(repo, index, sources, to, guard, progress) {
       }
       held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => known.get(p));
+      const done = await applyOrReport(source, wanted, (p) => known.get(p), (e) => {
+        incomplete = true;
+        report(e);
+      });
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
@@ -30868,16 +30882,22 @@ async function applyCommit(repo, index, sources, to, guard, progress) {
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
-      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
+      index.update({ ...incomplete ? {} : { applied: { [source.category]: to } }, waiting: { [source.category]: waiting } });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
-      if (e instanceof ApplyIncomplete) remember(e.applied);
-      const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
-      problems.push(...messages);
-      if (e.needsUser) needsUser.push(...messages);
+      report(e);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+async function applyOrReport(source, records2, known, onIncomplete) {
+  try {
+    return await source.apply(records2, known);
+  } catch (e) {
+    if (!(e instanceof ApplyIncomplete)) throw e;
+    onIncomplete(e);
+    return e.done;
+  }
 }
 function heldMessage(source, holding) {
   const what = [...new Set([...holding].map((p) => source.groupOf(p).name))].join(", ");
@@ -31206,20 +31226,23 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
+  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: { ...scanMarks(sources), waiting: run2.waiting } };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: { ...scanMarks(sources), waiting: run2.waiting } };
 }
-function deletedSinceIn(repo, main2) {
+function mainVersionIn(repo, main2) {
   let inMain;
   return async (change) => {
     if (!main2) return void 0;
     inMain ??= repo.listTree(main2, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path) || !(await readRecords(repo, main2, [change.path])).get(change.path)?.deleted) return void 0;
+    if (!(await inMain).has(change.path)) return void 0;
+    const now = (await readRecords(repo, main2, [change.path])).get(change.path);
     const hash4 = contentHash(change.content);
+    if (now && !now.deleted && now.hash === hash4) return entryFor(now, null, null);
+    if (!now?.deleted) return void 0;
     for (const commit of await repo.pathHistory([main2], change.path, 20)) {
       const old = (await readRecords(repo, commit, [change.path])).get(change.path);
       if (old && !old.deleted && old.hash === hash4) return entryFor(old, null, null);
@@ -31253,7 +31276,7 @@ async function* records(run2, sources) {
     const offered = /* @__PURE__ */ new Set();
     for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
       offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run2.deletedSince(change) : void 0);
+      const known = index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0);
       const record2 = toRecord(change, known, o);
       if (record2 === "touch") {
         if (change.type !== "delete") run2.touched.push({ ...known, localHash: change.localHash, stat: change.stat });
@@ -31279,7 +31302,7 @@ function markMissing(run2, source, deletes) {
 function toRecord(change, known, o) {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
+    if (!known || known.deleted || known.localHash === null) return "touch";
     return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
   const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
@@ -31515,7 +31538,7 @@ async function cycle(run2) {
   crashPoint("after-fetch");
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
   const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -31642,12 +31665,15 @@ ${CONFIRMED_DELETIONS}` : "";
 async function integrate(run2, sources, local) {
   const { ctx, repo, index } = run2;
   let mine = local.mine;
+  let keptBranch = false;
   const step = async () => {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1] : null, mine]);
-    mine = await keepingBranch(repo, ctx, branch, main3, mine);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
+    const kept = await keepingBranch(repo, ctx, branch, main3, mine);
+    keptBranch ||= kept !== mine;
+    mine = kept;
     const mineInMain = !mine || main3 !== null && (mine === main3 || await repo.isAncestor(mine, main3));
     const facts = { mode: ctx.mode, base: index.state.base, main: main3, mine, mineInMain, mainInMine: !mineInMain && (main3 === null || await repo.isAncestor(main3, mine)), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -31661,7 +31687,10 @@ async function integrate(run2, sources, local) {
       mine = await withoutSkipCi(repo, mine, ctx.machine);
       index.update({ head: mine });
     }
-    return { moves: movesFor(plan2, ctx.machine, mine, merge4), value: { plan: plan2, main: main3, merge: merge4 } };
+    const moves = movesFor(plan2, ctx.machine, mine, merge4);
+    const ownMove = moves.find((m) => m.branch === machineBranch(ctx.machine));
+    if (ownMove) index.update({ pushed: ownMove.to });
+    return { moves, value: { plan: plan2, main: main3, merge: merge4 } };
   };
   const onRace = (refs) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = /* @__PURE__ */ new Set();
@@ -31682,7 +31711,7 @@ async function integrate(run2, sources, local) {
     }
   }
   const { plan, main: main2, merge: merge3 } = done;
-  if (plan.kind === "fast-forward" && main2) await markOwnChangesApplied(repo, index, sources, main2, mine);
+  if (plan.kind === "fast-forward" && main2 && !keptBranch) await markOwnChangesApplied(repo, index, sources, main2, mine);
   if (plan.kind === "push-merge") for (const c of merge3?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge3?.damaged ?? []) run2.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine : plan.kind === "push-merge" ? merge3.commit : main2;
@@ -31726,7 +31755,7 @@ async function withoutRecords(repo, machine, mine, refused) {
 async function keepingBranch(repo, ctx, branch, main2, mine) {
   if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main2 !== null && await repo.isAncestor(branch, main2)) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [
@@ -31744,10 +31773,9 @@ function movesFor(plan, machine, mine, merge3) {
       return [];
   }
 }
-async function refuseForeignBranch(repo, machine, branch, ours, pending) {
+async function refuseForeignBranch(repo, machine, branch, ours) {
   if (branch === null || ours.includes(branch)) return;
   for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return;
-  for (const tip2 of pending) if (tip2 && await repo.isAncestor(tip2, branch)) return;
   throw new SharedMachineIdError(machine);
 }
 function authFailed(url2) {

@@ -21952,8 +21952,8 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -21964,6 +21964,9 @@ var SyncState = class {
   }
   get head() {
     return this.meta.get(KEY.head) ?? this.base;
+  }
+  get pushed() {
+    return this.meta.get(KEY.pushed) ?? null;
   }
   get lastSync() {
     const raw = this.meta.get(KEY.lastSync);
@@ -21996,6 +21999,7 @@ function metaRows(patch) {
   const rows = {};
   if (patch.base !== void 0) rows[KEY.base] = patch.base;
   if (patch.head !== void 0) rows[KEY.head] = patch.head;
+  if (patch.pushed !== void 0) rows[KEY.pushed] = patch.pushed;
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
@@ -23953,14 +23957,14 @@ var SourceError = class extends Error {
   needsUser;
 };
 var ApplyIncomplete = class extends SourceError {
-  constructor(failures, applied, needsUser = false) {
+  constructor(failures, done, needsUser = false) {
     super(failures.join("; "), needsUser);
     this.failures = failures;
-    this.applied = applied;
+    this.done = done;
     this.name = "ApplyIncomplete";
   }
   failures;
-  applied;
+  done;
 };
 
 // client/sources/files.ts
@@ -24073,16 +24077,17 @@ var FileSource = class {
       try {
         const target = writeTarget(file2);
         const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
-        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
-        if (done === "edited") editedHere.push(r.path);
-        else applied.push(done);
+        const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
+        if (done2 === "edited") editedHere.push(r.path);
+        else applied.push(done2);
       } catch (e) {
         failures.push(`could not write ${r.path} to ${file2}: ${e.message}; it is tried again on the next sync`);
         writeFailed = true;
       }
     }
-    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
-    return { applied, waiting: [], editedHere };
+    const done = { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done, writeFailed);
+    return done;
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
   admitted(r, target) {
@@ -24829,10 +24834,10 @@ var DatabaseSource = class {
           Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${e.message}`;
-          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], { applied, waiting, editedHere, seen });
         }
       }
-      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
+      if (refused.length) throw new ApplyIncomplete(refused, { applied, waiting, editedHere, seen }, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();

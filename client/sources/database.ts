@@ -237,10 +237,10 @@ export class DatabaseSource implements Source {
           Object.assign(seen, done.seen);
         } catch (e) {
           const why = e instanceof SourceError ? e.message : `could not write ${ordered.length - start} record(s) into ${this.o.path}: ${(e as Error).message}`;
-          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], applied);
+          throw new ApplyIncomplete([`${why}; no row of this batch was written, the next sync retries`], { applied, waiting, editedHere, seen });
         }
       }
-      if (refused.length) throw new ApplyIncomplete(refused, applied, true);
+      if (refused.length) throw new ApplyIncomplete(refused, { applied, waiting, editedHere, seen }, true);
       return { applied, waiting, editedHere, seen };
     } finally {
       db.close();

@@ -193,9 +193,10 @@ export class FileSource implements Source {
         writeFailed = true;
       }
     }
+    const done = { applied, waiting: [], editedHere };
     // A write the system refused (a read-only folder, a full disk) is the user's to fix: the sync says so (exit 3).
-    if (failures.length) throw new ApplyIncomplete(failures, applied, writeFailed);
-    return { applied, waiting: [], editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures, done, writeFailed);
+    return done;
   }
 
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */

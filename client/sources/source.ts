@@ -106,13 +106,15 @@ export class SourceError extends Error {
 }
 
 /**
- * Some records could not be written (a full disk, a file in the way); `applied` were. The source's
- * applied mark does not move, so the next sync tries the rest again.
+ * Some records could not be written (a full disk, a file in the way, a poison record); `done` says
+ * what happened to the others, edits found here among them (the sync must know of those, or its
+ * next commit would lay them over main's version unmerged). The source's applied mark does not
+ * move, so the next sync tries the rest again.
  */
 export class ApplyIncomplete extends SourceError {
   constructor(
     readonly failures: readonly string[],
-    readonly applied: readonly Applied[],
+    readonly done: ApplyResult,
     needsUser = false,
   ) {
     super(failures.join("; "), needsUser);

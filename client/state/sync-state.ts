@@ -15,6 +15,11 @@ export interface StatePatch {
   readonly base?: string;
   /** This machine's branch tip: its commits not yet known to be in main (base when none). */
   readonly head?: string;
+  /**
+   * The commit this machine last pushed (or was about to push) to its branch, saved before the push:
+   * a sync killed after the push and before saving its state leaves the branch there.
+   */
+  readonly pushed?: string;
   readonly lastSync?: LastSync;
   /** Per source category: the main commit it last applied. */
   readonly applied?: Readonly<Record<string, string>>;
@@ -34,10 +39,10 @@ export interface MetaTable {
   withPrefix(prefix: string): Map<string, string>;
 }
 
-const KEY = { base: "base", head: "head", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" } as const;
+const KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" } as const;
 
 /** What a rejoin forgets: everything that describes the old remote's history, and the scan marks (so every row is read). */
-export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
+export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
 
 export class SyncState {
   constructor(private readonly meta: MetaTable) {}
@@ -48,6 +53,10 @@ export class SyncState {
 
   get head(): string | null {
     return this.meta.get(KEY.head) ?? this.base;
+  }
+
+  get pushed(): string | null {
+    return this.meta.get(KEY.pushed) ?? null;
   }
 
   get lastSync(): LastSync | null {
@@ -89,6 +98,7 @@ export function metaRows(patch: StatePatch): Record<string, string | null> {
   const rows: Record<string, string | null> = {};
   if (patch.base !== undefined) rows[KEY.base] = patch.base;
   if (patch.head !== undefined) rows[KEY.head] = patch.head;
+  if (patch.pushed !== undefined) rows[KEY.pushed] = patch.pushed;
   if (patch.lastSync !== undefined) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== undefined) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== undefined) rows[KEY.rejoin] = patch.rejoin ? "1" : null;

@@ -7,7 +7,7 @@ import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
 import { readRecordObjects } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
-import { ApplyIncomplete, SourceError, type Applied, type ApplyResult, type Source } from "../sources/source.js";
+import { ApplyIncomplete, SourceError, type Applied, type ApplyResult, type KnownLocal, type Source } from "../sources/source.js";
 import { crashPoint } from "./crash-points.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 
@@ -48,6 +48,12 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
   const bySource: Record<string, number> = {};
   const problems: string[] = [];
   const needsUser: string[] = [];
+  const report = (e: SourceError) => {
+    // One line each: several failed writes are several things to fix.
+    const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
+    problems.push(...messages);
+    if (e.needsUser) needsUser.push(...messages);
+  };
   for (const source of sources) {
     const from = index.state.applied(source.category);
     const waitedOn = index.state.waiting(source.category);
@@ -71,6 +77,8 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       problems.push(`${e.message}; skipped`);
       needsUser.push(`${e.message}; skipped`);
     };
+    // Some records could not be written: the rest is applied and accounted for, the mark stays for a retry.
+    let incomplete = false;
     const read = (paths: readonly string[]) => readRecordObjects(repo, paths.map((p) => [p, oids.get(p) ?? `${to}:${p}`]), damaged);
     const applyRecords = async (paths: readonly string[], records: Map<string, SyncRecord>): Promise<ApplyResult> => {
       const known = index.getMany(paths);
@@ -84,7 +92,10 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       }
       held += kept.length;
       byPath = new Map(wanted.map((r) => [r.path, r]));
-      const done = await source.apply(wanted, (p) => known.get(p));
+      const done = await applyOrReport(source, wanted, (p) => known.get(p), (e) => {
+        incomplete = true;
+        report(e);
+      });
       if (done.applied.length) crashPoint("mid-apply");
       remember(done.applied);
       if (done.seen) index.update({ seen: done.seen });
@@ -107,17 +118,24 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
       const waiting = [...again.waiting, ...again.editedHere, ...edited];
       waitingTotal += waiting.length;
       editedTotal += edited.length + again.editedHere.length;
-      index.update({ applied: { [source.category]: to }, waiting: { [source.category]: waiting } });
+      index.update({ ...(incomplete ? {} : { applied: { [source.category]: to } }), waiting: { [source.category]: waiting } });
     } catch (e) {
       if (!(e instanceof SourceError)) throw e;
-      if (e instanceof ApplyIncomplete) remember(e.applied);
-      // One line each: several failed writes are several things to fix.
-      const messages = e instanceof ApplyIncomplete ? e.failures : [e.message];
-      problems.push(...messages);
-      if (e.needsUser) needsUser.push(...messages);
+      report(e);
     }
   }
   return { applied, bySource, skippedPending, waiting: waitingTotal, editedHere: editedTotal, problems, needsUser, held };
+}
+
+/** A source's apply; one that wrote only some records reports the rest (onIncomplete) and gives what it did. */
+async function applyOrReport(source: Source, records: readonly SyncRecord[], known: KnownLocal, onIncomplete: (e: ApplyIncomplete) => void): Promise<ApplyResult> {
+  try {
+    return await source.apply(records, known);
+  } catch (e) {
+    if (!(e instanceof ApplyIncomplete)) throw e;
+    onIncomplete(e);
+    return e.done;
+  }
 }
 
 function heldMessage(source: Source, holding: ReadonlySet<string>): string {

@@ -109,7 +109,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head], [head !== base ? head : null]);
+  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
   const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -279,12 +279,16 @@ interface Integrated {
 async function integrate(run: Run, sources: readonly Source[], local: LocalResult): Promise<Integrated> {
   const { ctx, repo, index } = run;
   let mine = local.mine;
+  // Work of our branch this machine no longer has (a restored backup) merged into mine: not all of mine is here.
+  let keptBranch = false;
   const step = async () => {
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine], [local.ours[1] !== local.ours[0] ? local.ours[1]! : null, mine]);
-    mine = await keepingBranch(repo, ctx, branch, main, mine);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
+    const kept = await keepingBranch(repo, ctx, branch, main, mine);
+    keptBranch ||= kept !== mine;
+    mine = kept;
     const mineInMain = !mine || (main !== null && (mine === main || (await repo.isAncestor(mine, main))));
     const facts = { mode: ctx.mode, base: index.state.base, main, mine, mineInMain, mainInMine: !mineInMain && (main === null || (await repo.isAncestor(main, mine!))), earlierInMain: local.earlierInMain, branchAtMine: branch === mine };
     const first = planIntegration(facts);
@@ -299,7 +303,11 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
       // Saved before the push: whatever the push's fate, the branch holds only commits this machine knows as its own.
       index.update({ head: mine });
     }
-    return { moves: movesFor(plan, ctx.machine, mine, merge), value: { plan, main, merge } };
+    const moves = movesFor(plan, ctx.machine, mine, merge);
+    // Saved before the push, so a sync killed after it still knows the branch as its own (see refuseForeignBranch).
+    const ownMove = moves.find((m) => m.branch === machineBranch(ctx.machine));
+    if (ownMove) index.update({ pushed: ownMove.to });
+    return { moves, value: { plan, main, merge } };
   };
   const onRace = (refs: readonly string[]) => ctx.log.log("info", `lost a race for ${refs.join(", ")}; fetching and trying again`);
   const dropped = new Set<string>();
@@ -321,7 +329,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     }
   }
   const { plan, main, merge } = done;
-  if (plan.kind === "fast-forward" && main) await markOwnChangesApplied(repo, index, sources, main, mine!);
+  if (plan.kind === "fast-forward" && main && !keptBranch) await markOwnChangesApplied(repo, index, sources, main, mine!);
   if (plan.kind === "push-merge") for (const c of merge?.result?.conflicts ?? []) ctx.log.log("info", `conflict ${c.id} in ${c.path} ${c.at}: kept ${c.kept.writer}'s value (${c.strategy})`);
   for (const d of merge?.damaged ?? []) run.needsUser.push(`${d}; left as main has it`);
   const target = plan.kind === "fast-forward" ? mine! : plan.kind === "push-merge" ? merge!.commit! : main!;
@@ -389,7 +397,8 @@ async function withoutRecords(repo: GitRepo, machine: string, mine: string, refu
 async function keepingBranch(repo: GitRepo, ctx: SyncContext, branch: string | null, main: string | null, mine: string | null): Promise<string | null> {
   if (!mine || !branch || branch === mine || (await repo.isAncestor(branch, mine)) || (main !== null && (await repo.isAncestor(branch, main)))) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? mine;
+  // Nothing of mine that the branch lacks (a restored machine's commit, made again as it was): the branch holds both.
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
 }
 
 /** The refs a plan moves: main and our branch together, or our branch alone. */
@@ -411,16 +420,16 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
 }
 
 /**
- * This machine's branch on the remote is always a commit it pushed: one of its own commits holds it,
- * or it is a merge this machine made of its pending work (`pending`: its head when that was not yet in
- * main, its new commit) and pushed before it was killed. Anything else was pushed by another machine
- * with the same id. Not asked on a first sync with a remote (no base): this machine's state may be new
- * while its id pushed before (a lost state.db).
+ * This machine's branch on the remote is always a commit it pushed, so one of its own commits holds
+ * it (its base, its head, its new commit, or the commit it saved as pushed before a push it may have
+ * been killed after). Anything else was pushed by another machine with the same id, even when it
+ * descends from this machine's head: a copy of a home shares that head, and the original builds on it.
+ * Not asked on a first sync with a remote (no base): this machine's state may be new while its id
+ * pushed before (a lost state.db).
  */
-async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[], pending: readonly (string | null)[]): Promise<void> {
+async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
   if (branch === null || ours.includes(branch)) return;
   for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return;
-  for (const tip of pending) if (tip && (await repo.isAncestor(tip, branch))) return;
   throw new SharedMachineIdError(machine);
 }
 

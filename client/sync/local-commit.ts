@@ -21,7 +21,7 @@ export class MassDeleteError extends AttentionError {
 export interface LocalCommitOptions {
   readonly machine: string;
   readonly parent: string | null;
-  /** Main as fetched (see deletedSinceIn). */
+  /** Main as fetched (see mainVersionIn). */
   readonly main: string | null;
   readonly message: string;
   readonly massDeleteShare: number;
@@ -50,7 +50,7 @@ export interface LocalCommit {
 
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), deletedSince: deletedSinceIn(repo, o.main) };
+  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
@@ -66,24 +66,29 @@ interface CommitRun {
   readonly touched: IndexEntry[];
   /** Per source: paths the apply must (re)place from main. */
   readonly waiting: Record<string, readonly string[]>;
-  /** See deletedSince. */
-  readonly deletedSince: (change: LocalChange & { type: "put" }) => Promise<IndexEntry | undefined>;
+  /** See mainVersionIn. */
+  readonly mainVersion: (change: LocalChange & { type: "put" }) => Promise<IndexEntry | undefined>;
   changed: number;
 }
 
 /**
  * For a record this machine's state does not know (oc-sync's state lost, a new machine with old
- * data): if main deleted it and the local copy is a version main had before, that version is what
- * this machine holds. The deletion, newer, then applies here, instead of the copy coming back as
- * an edit. Main's paths are listed once, and only those are looked up.
+ * data): the version of main the local copy is, so it is no new version. Main's own when the copy is
+ * what main holds: offered as new, it would be concurrent with a delete another machine makes before
+ * seeing it, and the session would come back. If main deleted it, a version main had before: the
+ * deletion, newer, then applies here, instead of the copy coming back as an edit. Main's paths are
+ * listed once, and only those are looked up.
  */
-function deletedSinceIn(repo: GitRepo, main: string | null): CommitRun["deletedSince"] {
+function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersion"] {
   let inMain: Promise<Set<string>> | undefined;
   return async (change) => {
     if (!main) return undefined;
     inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path) || !(await readRecords(repo, main, [change.path])).get(change.path)?.deleted) return undefined;
+    if (!(await inMain).has(change.path)) return undefined;
+    const now = (await readRecords(repo, main, [change.path])).get(change.path);
     const hash = contentHash(change.content);
+    if (now && !now.deleted && now.hash === hash) return entryFor(now, null, null);
+    if (!now?.deleted) return undefined;
     for (const commit of await repo.pathHistory([main], change.path, 20)) {
       const old = (await readRecords(repo, commit, [change.path])).get(change.path);
       if (old && !old.deleted && old.hash === hash) return entryFor(old, null, null);
@@ -124,7 +129,7 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     const offered = new Set<string>();
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run.deletedSince(change) : undefined);
+      const known = index.get(change.path) ?? (change.type === "put" ? await run.mainVersion(change) : undefined);
       const record = toRecord(change, known, o);
       if (record === "touch") {
         if (change.type !== "delete") run.touched.push({ ...known!, localHash: change.localHash, stat: change.stat });
@@ -153,7 +158,8 @@ function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecor
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
-    if (!known || known.deleted) return "touch";
+    // Never written here (missing after a wiped database, not placed yet): its absence is no delete of the user's.
+    if (!known || known.deleted || known.localHash === null) return "touch";
     return makeRecord({ path: change.path, kind: known.kind, content: null, vector: incrementVector(known.vector, o.machine, o.now()), updatedAt: o.now(), writer: o.machine });
   }
   const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());

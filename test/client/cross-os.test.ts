@@ -121,7 +121,7 @@ describe("names one OS cannot hold", () => {
     const message = (failure as Error).message;
     for (const p of ["config/agent/CON.md", "config/agent/what?.md", "config/agent/trailing."]) expect(message).toContain(`${p} is not written here`);
     expect(message).toContain("syncs on to your other machines");
-    expect((failure as ApplyIncomplete).applied.map((a) => a.path)).toEqual(["config/agent/ok.md"]);
+    expect((failure as ApplyIncomplete).done.applied.map((a) => a.path)).toEqual(["config/agent/ok.md"]);
     expect(readFileSync(join(win, "agent", "ok.md"), "utf8")).toBe("fine");
 
     const linux = mkdtempSync(join(world.root, "linux-names-"));

@@ -13,8 +13,8 @@ import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
-import { addSession, makeUsedHome, openDb, type TestHome } from "../support/opencode-home.js";
-import { PASSPHRASE, sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { addSession, makeUsedHome, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
+import { PASSPHRASE, sync, syncWithEditDuringPush, syncWorld, type SyncWorld } from "../support/sync-env.js";
 import { tempDir } from "../support/tmp.js";
 
 const problems = (r: { problems: readonly string[] }) => r.problems.join("\n");
@@ -29,6 +29,48 @@ const rows = (h: TestHome, sql: string, ...p: string[]) => {
   }
 };
 const remoteText = async (w: SyncWorld, path: string) => (await runGit(["--git-dir", w.remoteDir, "cat-file", "-p", `main:${path}`], { okCodes: [128] })).stdout.toString();
+/** A copy of a home on a second machine, id and all, as `cp -a` would make it. */
+const copiedHome = (w: SyncWorld, h: TestHome, name: string): TestHome => {
+  const copy = join(w.root, name);
+  cpSync(h.home, copy, { recursive: true });
+  const rebase = (p: string) => p.replace(h.home, copy);
+  return { ...h, home: copy, config: rebase(h.config), state: rebase(h.state), data: rebase(h.data), db: rebase(h.db), repo: rebase(h.repo), env: { ...h.env, HOME: copy } };
+};
+/** Main's config and every conflict copy on main, as one text: what the repo keeps of the config. */
+const keptConfig = async (w: SyncWorld) => {
+  const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString();
+  return [await remoteText(w, "config/opencode.json"), ...(await Promise.all(conflicts.split("\n").filter(Boolean).map((p) => remoteText(w, p))))].join("\n");
+};
+/** A copy stopped for its shared id does what the message says: takes an id of its own, and syncs. */
+const takeOwnId = async (h: TestHome, id: string) => {
+  const own = { ...h.env, OC_SYNC_MACHINE: undefined };
+  const renamed = await runCli(own, ["init", "--machine", id]);
+  expect(renamed.code, renamed.stderr).toBe(0);
+  const after = await runCli(own, ["sync"]);
+  expect(after.code, after.stderr).toBe(0);
+};
+/** oc-sync's state.db deleted (the user's data stays). */
+const loseState = (h: TestHome) => {
+  for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(h.env).data, f), { force: true });
+};
+/**
+ * Two machines in Action mode, A's last sync waiting for the Action (its edit of the theme conflicts
+ * with B's); `meanwhile` runs before that sync, with A's edit made.
+ */
+const aWaitingForAction = async (w: SyncWorld, name: string, meanwhile: (A: TestHome) => void = () => {}) => {
+  const actionMode = (h: TestHome): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_MERGE: "action" } });
+  const A = actionMode(w.machine(`${name}-a`));
+  const B = actionMode(w.machine(`${name}-b`));
+  writeFileSync(config(A), '{ "theme": "first" }\n');
+  await sync(A);
+  await sync(B);
+  writeFileSync(config(B), '{ "theme": "from b" }\n');
+  await sync(B);
+  writeFileSync(config(A), '{ "theme": "from a" }\n');
+  meanwhile(A);
+  expect((await sync(A)).outcome).toBe("waiting-for-action");
+  return { A, B };
+};
 /** The same machine (same folders, same id) pointed at another remote, as `init REMOTE` or the settings would. */
 const pointedAt = (h: TestHome, w: SyncWorld): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_REMOTE: w.url } });
 
@@ -70,7 +112,7 @@ describe("oc-sync's own state lost", () => {
     await sync(B);
     writeFileSync(join(B.config, "AGENTS.md"), "from b\n");
     await sync(B);
-    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    loseState(A);
     writeFileSync(config(A), JSON.stringify({ theme: "six, after the state was lost" }) + "\n");
     await sync(A);
     await sync(B);
@@ -80,26 +122,50 @@ describe("oc-sync's own state lost", () => {
   });
 });
 
-describe("oc-sync's own state lost, and a session deleted elsewhere meanwhile", () => {
-  it("the copy still here is the version that was deleted: the deletion applies, the session does not come back", async () => {
+describe("oc-sync's own state lost, and a session deleted elsewhere", () => {
+  /** A with two sessions, synced to B. */
+  const twoSessions = async (name: string) => {
     const w = await syncWorld();
-    const A = w.machine("lost-del-a");
-    const B = w.machine("lost-del-b");
+    const A = w.machine(`${name}-a`);
+    const B = w.machine(`${name}-b`);
     const db = openDb(A);
     const [gone, kept] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 1 })];
     db.close();
     await sync(A);
     await sync(B);
-    const del = openDb(B);
-    del.prepare("DELETE FROM session WHERE id = ?").run(gone.id);
-    del.close();
+    return { A, B, gone, kept };
+  };
+  const deleteSession = (h: TestHome, id: string) => {
+    const db = openDb(h);
+    db.prepare("DELETE FROM session WHERE id = ?").run(id);
+    db.close();
+  };
+
+  it("meanwhile: the copy still here is the version that was deleted: the deletion applies, the session does not come back", async () => {
+    const { A, B, gone, kept } = await twoSessions("lost-del");
+    deleteSession(B, gone.id);
     await sync(B);
-    for (const f of ["state.db", "state.db-wal", "state.db-shm"]) rmSync(join(ocSyncPaths(A.env).data, f), { force: true });
+    loseState(A);
     const r = await sync(A);
     expect(r.conflicts).toEqual([]);
     await sync(B);
     for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
     expect(rows(A, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
+  });
+
+  // History seeds 1480, 1590: the first sync after the state was lost offered every unchanged row as a
+  // new version, so another machine's delete, made without seeing those, was concurrent with "edits"
+  // nobody made, and the session came back.
+  it("just after its next sync: the rows unchanged since main's version stay that version, and the delete applies everywhere", async () => {
+    const { A, B, gone, kept } = await twoSessions("lost-then-del");
+    loseState(A);
+    await sync(A);
+    deleteSession(B, gone.id);
+    await sync(B);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
+    for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
   });
 });
 
@@ -158,6 +224,28 @@ describe("one poison record", () => {
     expect(r.stdout + r.stderr).toMatch(/msg_deep\.json: it is nested deeper than 512 levels; it is skipped and the rest applies/);
     expect(rows(B, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([first.id, honest.id].sort());
     expect(rows(B, "SELECT count(*) AS n FROM message")).toEqual([{ n: 3 }]);
+  });
+
+  // History seed 1584 (Action mode): the poison made the config apply incomplete, which forgot that
+  // opencode.jsonc had been edited here meanwhile; the sync moved its base past main's version, and the
+  // next commit laid the edit over it (the other machine's key lost, the machines split for good).
+  it("a poison config record beside a config file edited during the sync: the edit still merges with the other machine's", async () => {
+    const w = await syncWorld();
+    const A = w.machine("poison-edit-a");
+    const B = w.machine("poison-edit-b");
+    const file = (h: TestHome) => join(h.config, "opencode.jsonc");
+    writeFileSync(file(A), '{\n  "theme": "dark",\n  "model": "x/1"\n}\n');
+    await sync(A);
+    await sync(B);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/agent/deep.json", `{"a":${deep(5000)}}\n`, "jsonc")]);
+    writeFileSync(file(B), readFileSync(file(B), "utf8").replace('"dark"', '"light"'));
+    await sync(B);
+    writeFileSync(join(A.config, "AGENTS.md"), "something to push\n");
+    const r = await syncWithEditDuringPush(w, A, () => writeFileSync(file(A), readFileSync(file(A), "utf8").replace('"x/1"', '"x/2"')));
+    expect(problems(r)).toContain("config/agent/deep.json");
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(readFileSync(file(h), "utf8")).toBe('{\n  "theme": "light",\n  "model": "x/2"\n}\n');
   });
 
   it("a record whose content names another row is refused; that other row is untouched", async () => {
@@ -320,16 +408,39 @@ describe("a record main lost that only a machine branch still holds", () => {
   });
 });
 
+describe("a restored backup put back with --repush", () => {
+  // History seed 1060: the repush kept what the machine's branch held (its work from after the backup)
+  // and fast-forwarded main to it; the sync then took every change up to main as its own and already
+  // here, so that work was never written back on the machine that had lost it. When the restored
+  // machine's commit comes out as the very commit it made before (same content, same second), its
+  // branch holds it already: the branch is what is pushed, not that older commit.
+  it("gets back what its branch held from after the backup", async () => {
+    const w = await syncWorld();
+    const A = w.machine("repush-restored");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const backup = join(w.root, "repush-restored-backup");
+    cpSync(A.home, backup, { recursive: true });
+    writeFileSync(join(A.config, "AGENTS.md"), "written after the backup\n");
+    await sync(A);
+    rmSync(A.home, { recursive: true });
+    cpSync(backup, A.home, { recursive: true });
+    const root = (await runGit(["--git-dir", w.remoteDir, "rev-list", "--max-parents=0", "main"])).stdout.toString().trim();
+    await runGit(["--git-dir", w.remoteDir, "update-ref", "refs/heads/main", root]);
+    const r = await sync(A, { repush: true });
+    expect(r.outcome).toBe("fast-forward");
+    expect(readFileSync(join(A.config, "AGENTS.md"), "utf8")).toBe("written after the backup\n");
+    expect(readConfig(A)).toEqual({ theme: "first" });
+  });
+});
+
 describe("two machines with one id (a copied home)", () => {
   it("the second to push is stopped and asked to take a new id; neither loses its edit", async () => {
     const w = await syncWorld();
     const A = w.machine("twin");
     writeFileSync(config(A), '{ "theme": "first" }\n');
     await sync(A);
-    const copy = join(w.root, "twin-copy");
-    cpSync(A.home, copy, { recursive: true });
-    const rebase = (p: string) => p.replace(A.home, copy);
-    const A2: TestHome = { ...A, home: copy, config: rebase(A.config), state: rebase(A.state), data: rebase(A.data), db: rebase(A.db), repo: rebase(A.repo), env: { ...A.env, HOME: copy } };
+    const A2 = copiedHome(w, A, "twin-copy");
     writeFileSync(config(A), '{ "theme": "edited on the original" }\n');
     await sync(A);
     writeFileSync(config(A2), '{ "theme": "edited on the copy" }\n');
@@ -339,14 +450,31 @@ describe("two machines with one id (a copied home)", () => {
     expect(readConfig(A2)).toEqual({ theme: "edited on the copy" });
     expect(await remoteText(w, "config/opencode.json")).toContain("edited on the original");
     // The copy takes an id of its own, as the message says: its edit arrives, as the value or as a conflict beside the original's.
-    const own = { ...A2.env, OC_SYNC_MACHINE: undefined };
-    const renamed = await runCli(own, ["init", "--machine", "twin-copy"]);
-    expect(renamed.code, renamed.stderr).toBe(0);
-    const after = await runCli(own, ["sync"]);
-    expect(after.code, after.stderr).toBe(0);
-    const main = await remoteText(w, "config/opencode.json");
-    const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString();
-    const kept = [main, ...(await Promise.all(conflicts.split("\n").filter(Boolean).map((p) => remoteText(w, p))))].join("\n");
+    await takeOwnId(A2, "twin-copy");
+    const kept = await keptConfig(w);
+    expect(kept).toContain("edited on the original");
+    expect(kept).toContain("edited on the copy");
+  });
+});
+
+describe("two machines with one id while the original's work waits for the Action", () => {
+  // History seed 1249 (Action mode): the copy's head was the original's branch, still waiting for the
+  // Action; the original pushed on top of it, and the copy took that for a merge of its own pushed
+  // before a kill, went on under the shared id, and its edit silently replaced the original's.
+  it("the copy is still stopped before it commits, and neither edit is lost", async () => {
+    const w = await syncWorld();
+    const { A, B } = await aWaitingForAction(w, "waiting-twin");
+    const A2 = copiedHome(w, A, "waiting-twin-copy");
+    writeFileSync(config(A), '{ "theme": "from a", "own": "edited on the original" }\n');
+    expect((await sync(A)).outcome).toBe("waiting-for-action");
+    writeFileSync(config(A2), '{ "theme": "from a", "own": "edited on the copy" }\n');
+    const r = await runCli(A2.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/another machine syncs as 'waiting-twin-a'.*oc-sync init --machine/);
+    await takeOwnId(A2, "waiting-twin-copy");
+    const merged = await runCli(B.env, ["merge"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const kept = await keptConfig(w);
     expect(kept).toContain("edited on the original");
     expect(kept).toContain("edited on the copy");
   });
@@ -398,6 +526,29 @@ describe("a wiped database (OpenCode reinstalled)", () => {
     expect((await sync(A)).committed).toBe(0);
     await sync(B);
     expect(rows(B, "SELECT id FROM session ORDER BY id").map((r) => r.id)).toEqual(made.map((s) => s.id).sort());
+  });
+
+  // History seed 1719 (Action mode): the session was on this machine's branch, waiting for the Action,
+  // not yet on main; --restore-missing could not bring it back from main, and the next sync took it for
+  // deleted here and pushed its deletion.
+  it("work of this machine still waiting for the Action is not deleted: it comes back once main has it", async () => {
+    const w = await syncWorld();
+    let s!: MadeSession;
+    const { A, B } = await aWaitingForAction(w, "wiped-waiting", (h) => {
+      const db = openDb(h);
+      s = addSession(db, h, { messages: 2 });
+      db.close();
+    });
+    const wipe = openDb(A);
+    wipe.prepare("DELETE FROM session").run();
+    wipe.close();
+    await sync(A, { restoreMissing: true });
+    await sync(A);
+    const merged = await runCli(B.env, ["merge"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", s.id)).toEqual([{ n: 2 }]);
   });
 
   it("deleting one of two sessions is an ordinary delete, not a mass delete", async () => {

@@ -5,23 +5,8 @@ import { readFileSync, watch, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { addMessage, addSession, openDb, type TestHome } from "../support/opencode-home.js";
-import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { sync, syncWithEditDuringPush, syncWorld } from "../support/sync-env.js";
 import type { SyncReport } from "../../client/sync/cycle.js";
-
-/** Runs a sync of `h` and calls `meanwhile` while its push is held: after its scan, before its apply. */
-async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () => void): Promise<SyncReport> {
-  let arrived!: () => void;
-  let release!: () => void;
-  const atPush = new Promise<void>((r) => (arrived = r));
-  const released = new Promise<void>((r) => (release = r));
-  w.server.setFault({ hold: () => (arrived(), released) }, "push");
-  const running = sync(h);
-  await atPush;
-  w.server.setFault(null);
-  meanwhile();
-  release();
-  return running;
-}
 
 /**
  * Runs a sync of `h` and calls `meanwhile` once, the moment oc-sync creates its temp file for

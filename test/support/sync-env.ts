@@ -44,3 +44,18 @@ export async function sync(h: TestHome, options: SyncOptions = {}): Promise<Sync
   const ctx = await loadContext({ env: h.env });
   return runSync(ctx, options);
 }
+
+/** Runs a sync of `h` and calls `meanwhile` while its push is held: after its scan, before its apply. */
+export async function syncWithEditDuringPush(w: SyncWorld, h: TestHome, meanwhile: () => void): Promise<SyncReport> {
+  let arrived!: () => void;
+  let release!: () => void;
+  const atPush = new Promise<void>((r) => (arrived = r));
+  const released = new Promise<void>((r) => (release = r));
+  w.server.setFault({ hold: () => (arrived(), released) }, "push");
+  const running = sync(h);
+  await atPush;
+  w.server.setFault(null);
+  meanwhile();
+  release();
+  return running;
+}
