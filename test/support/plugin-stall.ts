@@ -28,7 +28,7 @@ export interface Stall {
 }
 
 const POLL_MS = 100;
-const DONE = /plugin sync done in pid \d+: (\w+)/;
+const DONE = /plugin sync done in pid \d+: ([\w-]+)/;
 
 export async function measurePluginStall(size: Size): Promise<Stall> {
   const bin = await ensureOpenCode();
