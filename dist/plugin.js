@@ -24053,10 +24053,10 @@ var FileSource = class {
     return { content: shared, unchanged: synced !== void 0 && synced.equals(shared) };
   }
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
-  withOwnKeys(path, file2, content) {
+  withOwnKeys(path, local, content) {
     const keys = this.ownKeys(path);
-    if (!keys || !existsSync2(file2)) return content;
-    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync2(file2, "utf8"), keys));
+    if (!keys || local === null) return content;
+    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), new TextDecoder().decode(local), keys));
   }
   async apply(records, known) {
     const applied = [];
@@ -24076,8 +24076,9 @@ var FileSource = class {
       }
       try {
         const target = writeTarget(file2);
-        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
-        const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
+        const local = localBytes(target);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, local);
+        const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, local, this.withOwnKeys(r.path, local, content)), this.o.mode, known);
         if (done2 === "edited") editedHere.push(r.path);
         else applied.push(done2);
       } catch (e) {
@@ -24090,9 +24091,9 @@ var FileSource = class {
     return done;
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
-  admitted(r, target) {
+  admitted(r, local) {
     if (!this.o.gate) return r.deleted ? null : r.content;
-    return this.o.gate.admit(r, localBytes(target));
+    return this.o.gate.admit(r, local);
   }
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
   refusal(r, file2) {
@@ -24158,15 +24159,9 @@ var FileSource = class {
     yield* visit3.call(this, root, "", 0, /* @__PURE__ */ new Set());
   }
 };
-function inLocalLineEndings(path, file2, content) {
-  if (kindOf(path, content) === "opaque") return content;
-  let local;
-  try {
-    local = readFileSync2(file2, "utf8");
-  } catch {
-    return content;
-  }
-  const here = lineEndingOf(local);
+function inLocalLineEndings(path, local, content) {
+  if (kindOf(path, content) === "opaque" || local === null) return content;
+  const here = lineEndingOf(new TextDecoder().decode(local));
   const incoming = new TextDecoder("utf-8", { ignoreBOM: true }).decode(content);
   const there = lineEndingOf(incoming);
   return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
@@ -24191,11 +24186,13 @@ function isInside(path, root) {
   return path === real || path.startsWith(real + sep);
 }
 function localBytes(file2) {
+  let s;
   try {
-    return lstatSync(file2).isFile() ? readFileSync2(file2) : null;
+    s = lstatSync(file2);
   } catch {
     return null;
   }
+  return s.isFile() ? readFileSync2(file2) : null;
 }
 function leftAsIs(path, file2, known) {
   const localHash = localFileHash(file2);
@@ -24203,13 +24200,8 @@ function leftAsIs(path, file2, known) {
   return { path, localHash, stat: localHash === null ? null : statKey(statSync(file2)) };
 }
 function localFileHash(file2) {
-  let s;
-  try {
-    s = lstatSync(file2);
-  } catch {
-    return null;
-  }
-  return s.isFile() ? contentHash(readFileSync2(file2)) : null;
+  const bytes = localBytes(file2);
+  return bytes === null ? null : contentHash(bytes);
 }
 async function replaceUnlessEdited(path, file2, content, mode, known) {
   const asScanned = () => !known || unchangedSinceScan(known, path, localFileHash(file2));

@@ -158,10 +158,10 @@ export class FileSource implements Source {
   }
 
   /** An incoming file with this machine's own keys as they are in the local file (a new file takes them as they come). */
-  private withOwnKeys(path: string, file: string, content: Uint8Array): Uint8Array {
+  private withOwnKeys(path: string, local: Uint8Array | null, content: Uint8Array): Uint8Array {
     const keys = this.ownKeys(path);
-    if (!keys || !existsSync(file)) return content;
-    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), readFileSync(file, "utf8"), keys));
+    if (!keys || local === null) return content;
+    return new TextEncoder().encode(transplant(new TextDecoder().decode(content), new TextDecoder().decode(local), keys));
   }
 
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
@@ -183,9 +183,10 @@ export class FileSource implements Source {
       }
       try {
         const target = writeTarget(file);
+        const local = localBytes(target);
         // A whole file awaiting the user's decision stays as it is here until then.
-        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, target);
-        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, target, this.withOwnKeys(r.path, target, content)), this.o.mode, known);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, local);
+        const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, local, this.withOwnKeys(r.path, local, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
       } catch (e) {
@@ -200,9 +201,9 @@ export class FileSource implements Source {
   }
 
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
-  private admitted(r: SyncRecord, target: string): Admitted {
+  private admitted(r: SyncRecord, local: Uint8Array | null): Admitted {
     if (!this.o.gate) return r.deleted ? null : r.content!;
-    return this.o.gate.admit(r, localBytes(target));
+    return this.o.gate.admit(r, local);
   }
 
   /** Why a record must not be written at `file`: content that cannot be that file, or a link that leads out of OpenCode's folders. */
@@ -280,15 +281,9 @@ export class FileSource implements Source {
  * LF edit from macOS arrives). The index keeps the hash of what was written, so the next scan
  * does not see the converted file as a change of its own.
  */
-function inLocalLineEndings(path: string, file: string, content: Uint8Array): Uint8Array {
-  if (kindOf(path, content) === "opaque") return content;
-  let local: string;
-  try {
-    local = readFileSync(file, "utf8");
-  } catch {
-    return content;
-  }
-  const here = lineEndingOf(local);
+function inLocalLineEndings(path: string, local: Uint8Array | null, content: Uint8Array): Uint8Array {
+  if (kindOf(path, content) === "opaque" || local === null) return content;
+  const here = lineEndingOf(new TextDecoder().decode(local));
   const incoming = new TextDecoder("utf-8", { ignoreBOM: true }).decode(content);
   const there = lineEndingOf(incoming);
   return here && there && here !== there ? new TextEncoder().encode(withLineEnding(incoming, here)) : content;
@@ -317,13 +312,15 @@ function isInside(path: string, root: string): boolean {
   return path === real || path.startsWith(real + sep);
 }
 
-/** A local file's bytes; null when there is none (or not a plain file). */
-function localBytes(file: string): Uint8Array | null {
+/** A local file's bytes; null when there is none (or not a plain file). A file that cannot be read throws: nothing is written over it. */
+function localBytes(file: string): Buffer | null {
+  let s;
   try {
-    return lstatSync(file).isFile() ? readFileSync(file) : null;
+    s = lstatSync(file);
   } catch {
     return null;
   }
+  return s.isFile() ? readFileSync(file) : null;
 }
 
 /**
@@ -342,13 +339,8 @@ function leftAsIs(path: string, file: string, known: KnownLocal | undefined): Ap
  * not a plain file (a folder in the way) counts as none: writing there fails with a clear message.
  */
 function localFileHash(file: string): string | null {
-  let s;
-  try {
-    s = lstatSync(file);
-  } catch {
-    return null;
-  }
-  return s.isFile() ? contentHash(readFileSync(file)) : null;
+  const bytes = localBytes(file);
+  return bytes === null ? null : contentHash(bytes);
 }
 
 /**

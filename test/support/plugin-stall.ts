@@ -68,7 +68,7 @@ async function poll(bin: string, h: OcHome, enough: (requests: number) => boolea
       worstMs = Math.max(worstMs, performance.now() - t);
       requests++;
       await new Promise((r) => setTimeout(r, POLL_MS));
-      if (performance.now() - t0 > 600_000) throw new Error("the plugin's first pull did not finish in 10 minutes");
+      if (performance.now() - t0 > 600_000) throw new Error("gave up polling after 10 minutes: the plugin's first pull (or the requests) never finished");
     }
     return { worstMs, requests, ms: performance.now() - t0 };
   } finally {
