@@ -4,9 +4,11 @@
 import * as core from "@actions/core";
 import { join } from "node:path";
 import { secretForms } from "../git/auth.js";
+import { digestSinceLast } from "../git/main-moves.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
-import { logMachines, writeSummary } from "./audit.js";
+import { logDigest, logMachines, writeSummary } from "./audit.js";
+import { markDigested } from "./digest.js";
 import { readInputs } from "./inputs.js";
 
 export async function run(): Promise<void> {
@@ -27,7 +29,11 @@ export async function run(): Promise<void> {
       core.setOutput("main-sha", result.after ?? "");
       core.setOutput("merged", String(result.machines.length));
       core.setOutput("conflicts", String(conflicts));
-      await writeSummary(result, inputs.strategy);
+      // After the merge, so its own move is in it: every commit that reached main, once, whoever moved main.
+      const digest = await digestSinceLast(repo);
+      if (digest) await logDigest(digest);
+      await writeSummary(result, inputs.strategy, digest);
+      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest);
     } finally {
       repo.close();
     }

@@ -19728,16 +19728,339 @@ function secretForms(auth) {
   return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
 }
 
+// core/record.ts
+import { hash } from "node:crypto";
+
+// core/vector.ts
+var emptyVector = Object.freeze({});
+function compareVectors(a, b) {
+  let aGreater = false;
+  let bGreater = false;
+  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[id] ?? 0;
+    const y = b[id] ?? 0;
+    if (x > y) aGreater = true;
+    else if (y > x) bGreater = true;
+    if (aGreater && bGreater) return "concurrent";
+  }
+  if (aGreater) return "ahead";
+  if (bGreater) return "behind";
+  return "equal";
+}
+function mergeVectors(a, b) {
+  const out = { ...a };
+  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
+  return canonicalVector(out);
+}
+function canonicalVector(v) {
+  const out = {};
+  for (const id of Object.keys(v).sort()) {
+    const n = v[id] ?? 0;
+    if (n > 0) out[id] = n;
+  }
+  return out;
+}
+function atMost(a, b) {
+  const o = compareVectors(a, b);
+  return o === "behind" || o === "equal";
+}
+function meetVectors(a, b) {
+  const out = {};
+  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
+  return canonicalVector(out);
+}
+function vectorWeight(v) {
+  return Object.values(v).reduce((s, n) => s + n, 0);
+}
+
+// core/record.ts
+var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
+function contentHash(content) {
+  return hash("sha256", content, "hex");
+}
+function makeRecord(fields) {
+  const deleted = fields.content === null;
+  return {
+    path: fields.path,
+    kind: fields.kind,
+    content: fields.content,
+    vector: canonicalVector(fields.vector),
+    hash: fields.content === null ? "" : contentHash(fields.content),
+    updatedAt: fields.updatedAt,
+    writer: fields.writer,
+    deleted
+  };
+}
+var RecordFormatError = class extends Error {
+  constructor(path, why) {
+    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
+    this.path = path;
+    this.name = "RecordFormatError";
+  }
+  path;
+};
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function encodeRecord(r) {
+  const header = JSON.stringify({
+    deleted: r.deleted,
+    hash: r.hash,
+    kind: r.kind,
+    updatedAt: r.updatedAt,
+    vector: canonicalVector(r.vector),
+    writer: r.writer
+  });
+  const head = encoder.encode(header + "\n");
+  if (r.content === null) return head;
+  const out = new Uint8Array(head.length + r.content.length);
+  out.set(head, 0);
+  out.set(r.content, head.length);
+  return out;
+}
+function decodeRecord(path, bytes) {
+  const nl = bytes.indexOf(10);
+  if (nl < 0) throw new RecordFormatError(path, "no header line");
+  let h;
+  try {
+    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+  } catch {
+    throw new RecordFormatError(path, "header is not JSON");
+  }
+  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
+  const content = h.deleted ? null : bytes.slice(nl + 1);
+  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
+  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+}
+function isHeader(h) {
+  if (typeof h !== "object" || h === null) return false;
+  const o = h;
+  const v = o.vector;
+  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+function sameVersion(a, b) {
+  return a.hash === b.hash && a.deleted === b.deleted;
+}
+
+// core/layout.ts
+var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
+var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
+var MIB = 1024 * 1024;
+var PUSH_BUDGET = 1024 * MIB;
+var PUSH_BUDGET_CEILING = 2048 * MIB;
+var GITHUB_DIR = ".github/";
+var CONFLICTS_DIR = "conflicts/";
+var MERGE_WRITER = "merge";
+var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isRecordPath(path) {
+  return RECORD_ROOTS.some((root) => path.startsWith(root));
+}
+function conflictPath(id) {
+  return `${CONFLICTS_DIR}${id}.json`;
+}
+function conflictRecord(c) {
+  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
+  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
+  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
+}
+
+// core/digest.ts
+function categoryOf(path) {
+  const s = path.split("/");
+  if (s[0] === "db" && s[1] === "sessions") {
+    if (s[3] === "messages" || s[3] === "parts") return s[3];
+    return s[3] === "todos.json" ? "todos" : "sessions";
+  }
+  if (s[0] === "db" && s.length > 2) return s[1];
+  if (s.length > 1 && ["config", "state", "credentials", CONFLICTS_DIR.slice(0, -1)].includes(s[0])) return s[0];
+  return "repo files";
+}
+function madeBy(c) {
+  if (c.trailers.machine) return c.trailers.machine;
+  if (c.trailers.merged) return "the Action";
+  return /^oc-sync: (\S+) (local changes|merged into main|kept its branch|needs a merge|resolved|acknowledged|--repush)/.exec(c.subject)?.[1] ?? "unknown";
+}
+function countByCategory(changes) {
+  const out = {};
+  for (const c of changes) (out[categoryOf(c.path)] ??= { added: 0, changed: 0, deleted: 0 })[c.kind]++;
+  return out;
+}
+function digestOf(from, to, rewritten, moves, all) {
+  const byOid = new Map(all.map((c) => [c.oid, c]));
+  const entries = moves.map((m) => {
+    const c = m.commit;
+    const brought = c.parents.length > 1 ? sideCommits(c, byOid) : [];
+    return {
+      commit: c.oid,
+      time: new Date(c.time).toISOString(),
+      by: madeBy(c),
+      how: c.parents.length > 1 ? "merge" : "changes",
+      ...c.trailers.merged ? { merged: c.trailers.merged } : {},
+      records: countByCategory(m.changes),
+      brought: brought.map((b) => ({ commit: b.oid, by: madeBy(b) })),
+      conflictsKept: m.conflicts,
+      conflictsDecided: m.changes.filter((x) => x.kind === "deleted" && categoryOf(x.path) === "conflicts").map((x) => x.path.slice(CONFLICTS_DIR.length, -".json".length))
+    };
+  });
+  return { from, to, rewritten, entries };
+}
+function sideCommits(merge, byOid) {
+  const known = reachable([merge.parents[0]], byOid, /* @__PURE__ */ new Set());
+  return [...reachable(merge.parents.slice(1), byOid, known)].map((oid) => byOid.get(oid)).sort((a, b) => a.time - b.time);
+}
+function reachable(tips, byOid, stop) {
+  const seen = /* @__PURE__ */ new Set();
+  const todo = [...tips];
+  while (todo.length) {
+    const oid = todo.pop();
+    const c = byOid.get(oid);
+    if (!c || seen.has(oid) || stop.has(oid)) continue;
+    seen.add(oid);
+    todo.push(...c.parents);
+  }
+  return seen;
+}
+var short = (oid) => oid.slice(0, 12);
+function recordsLine(records) {
+  const parts = Object.entries(records).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([cat, n]) => `${cat} ${[n.added && `+${n.added}`, n.changed && `~${n.changed}`, n.deleted && `-${n.deleted}`].filter(Boolean).join(" ")}`);
+  return parts.length ? parts.join(", ") : "no records";
+}
+function digestLines(d) {
+  const lines = [`main ${d.from ? short(d.from) : "(its first commit)"} \u2192 ${short(d.to)}: ${d.entries.length} move(s)${d.rewritten ? "; main was rewritten (force-pushed) since the last digest: listed is what it holds that the old main did not" : ""}`];
+  for (const e of d.entries) {
+    const how = e.how === "merge" ? `merge${e.merged ? ` of machines/${e.merged}` : ""}` : "changes";
+    lines.push(`${short(e.commit)}  ${e.time}  ${e.by}  ${how}: ${recordsLine(e.records)}`);
+    for (const b of e.brought) lines.push(`  brought ${short(b.commit)} by ${b.by}`);
+    for (const c of e.conflictsKept) lines.push(`  conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: ${c.strategy} kept ${c.kept}'s, ${c.lost}'s kept aside${c.needsDecision ? " (waiting for a decision)" : ""}`);
+    for (const id of e.conflictsDecided) lines.push(`  conflict ${id} decided by ${e.by}`);
+  }
+  return lines;
+}
+
+// core/deletion-guard.ts
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
+// core/trailers.ts
+var MACHINE_TRAILER = "Oc-Sync-Machine";
+var MERGED_TRAILER = "Oc-Sync-Merged";
+function commitMessage(subject, t) {
+  const lines = [
+    ...t.machine ? [`${MACHINE_TRAILER}: ${oneLine(t.machine)}`] : [],
+    ...t.merged ? [`${MERGED_TRAILER}: ${oneLine(t.merged)}`] : [],
+    ...t.confirmedDeletions ? [CONFIRMED_DELETIONS] : []
+  ];
+  return lines.length ? `${subject}
+
+${lines.join("\n")}` : subject;
+}
+function readTrailers(message) {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return {};
+  const found = /* @__PURE__ */ new Map();
+  for (const line of paragraphs[paragraphs.length - 1].split("\n")) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (m) found.set(m[1].toLowerCase(), m[2].trim());
+  }
+  const machine = found.get(MACHINE_TRAILER.toLowerCase());
+  const merged = found.get(MERGED_TRAILER.toLowerCase());
+  return { ...machine ? { machine } : {}, ...merged ? { merged } : {}, ...message.includes(CONFIRMED_DELETIONS) ? { confirmedDeletions: true } : {} };
+}
+var oneLine = (s) => s.replace(/\s+/g, " ").trim();
+
 // git/refs.ts
 var MAIN_BRANCH = "main";
 var MACHINES_PREFIX = "machines/";
 var TRACKING_PREFIX = "refs/remotes/sync/";
 var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
 var BUILD_PREFIX = "refs/oc-sync/build/";
+var DIGEST_BRANCH = "oc-sync/digest";
 var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
 var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
 var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
+
+// git/main-moves.ts
+var RECORD_SEP = "";
+var FIELD_SEP = "";
+var HEADER_BATCH = 256;
+async function digestSinceLast(repo) {
+  const main = await repo.revParse(TRACKED_MAIN);
+  return main ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main) : null;
+}
+async function readDigest(repo, from, to) {
+  const rewritten = from !== null && !await repo.isAncestor(from, to);
+  const range = from ? [to, `^${from}`] : [to];
+  const all = await commitsIn(repo, range);
+  const byOid = new Map(all.map((c) => [c.oid, c]));
+  const steps = await firstParentSteps(repo, range);
+  const kinds = await changeKinds(repo, steps.flatMap((s) => s.raw));
+  const moves = [];
+  for (const s of steps.reverse()) {
+    const changes = s.raw.map((r) => ({ path: r.path, kind: kinds.get(r.oid ?? "") ?? r.kind }));
+    moves.push({ commit: byOid.get(s.oid), changes, conflicts: await keptConflicts(repo, s.raw) });
+  }
+  return digestOf(from, to, rewritten, moves, all);
+}
+async function commitsIn(repo, range) {
+  const out = (await repo.git(["log", `--format=${RECORD_SEP}%H${FIELD_SEP}%P${FIELD_SEP}%ct${FIELD_SEP}%B`, ...range, "--"])).stdout.toString("utf8");
+  return out.split(RECORD_SEP).filter(Boolean).map((chunk) => {
+    const [oid, parents, time, message] = chunk.split(FIELD_SEP);
+    return { oid, parents: parents ? parents.split(" ") : [], time: Number(time) * 1e3, subject: message.split("\n")[0], trailers: readTrailers(message) };
+  });
+}
+async function firstParentSteps(repo, range) {
+  const args = ["log", "--first-parent", "--diff-merges=first-parent", "--raw", "-z", "--no-renames", "--no-abbrev", `--format=${RECORD_SEP}%H`, ...range, "--"];
+  const out = (await repo.git(args)).stdout.toString("utf8");
+  return out.split(RECORD_SEP).filter(Boolean).map((chunk) => {
+    const fields = chunk.split("\0");
+    const raw = [];
+    for (let i = 1; i + 1 < fields.length; i += 2) {
+      const meta = fields[i].replace(/^\n/, "").split(" ");
+      const status = meta[4];
+      if (!status) continue;
+      raw.push({ path: fields[i + 1], oid: status === "D" ? null : meta[3], kind: status === "A" ? "added" : status === "D" ? "deleted" : "changed" });
+    }
+    return { oid: fields[0].trim(), raw };
+  });
+}
+async function changeKinds(repo, raw) {
+  const versions = [...new Map(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => [r.oid, r.kind])).entries()];
+  const out = /* @__PURE__ */ new Map();
+  for (let i = 0; i < versions.length; i += HEADER_BATCH) {
+    const batch = versions.slice(i, i + HEADER_BATCH);
+    const blobs = await repo.readBlobs(batch.map(([oid]) => oid));
+    batch.forEach(([oid, kind], j) => out.set(oid, isTombstone(blobs[j] ?? null) ? "deleted" : kind));
+  }
+  return out;
+}
+function isTombstone(blob) {
+  if (!blob) return false;
+  const nl = blob.indexOf(10);
+  try {
+    return JSON.parse(blob.toString("utf8", 0, nl < 0 ? blob.length : nl)).deleted === true;
+  } catch {
+    return false;
+  }
+}
+async function keptConflicts(repo, raw) {
+  const added = raw.filter((r) => r.kind === "added" && r.oid && r.path.startsWith(CONFLICTS_DIR));
+  const blobs = await repo.readBlobs(added.map((r) => r.oid));
+  const out = [];
+  for (const blob of blobs) {
+    const c = conflictIn(blob);
+    if (c) out.push({ id: c.id, path: c.path, at: c.at, strategy: c.strategy, kept: c.kept.writer, lost: c.lost.writer, needsDecision: c.needsDecision });
+  }
+  return out;
+}
+function conflictIn(blob) {
+  if (!blob) return null;
+  const nl = blob.indexOf(10);
+  try {
+    const c = JSON.parse(blob.toString("utf8", nl + 1));
+    return typeof c.id === "string" && typeof c.path === "string" && typeof c.kept?.writer === "string" && typeof c.lost?.writer === "string" ? c : null;
+  } catch {
+    return null;
+  }
+}
 
 // git/remote.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -19915,141 +20238,6 @@ async function compareAndSwap(repo, remote, step, options) {
     await fetchRefs(repo, remote);
   }
   throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
-}
-
-// core/record.ts
-import { hash } from "node:crypto";
-
-// core/vector.ts
-var emptyVector = Object.freeze({});
-function compareVectors(a, b) {
-  let aGreater = false;
-  let bGreater = false;
-  for (const id of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[id] ?? 0;
-    const y = b[id] ?? 0;
-    if (x > y) aGreater = true;
-    else if (y > x) bGreater = true;
-    if (aGreater && bGreater) return "concurrent";
-  }
-  if (aGreater) return "ahead";
-  if (bGreater) return "behind";
-  return "equal";
-}
-function mergeVectors(a, b) {
-  const out = { ...a };
-  for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
-  return canonicalVector(out);
-}
-function canonicalVector(v) {
-  const out = {};
-  for (const id of Object.keys(v).sort()) {
-    const n = v[id] ?? 0;
-    if (n > 0) out[id] = n;
-  }
-  return out;
-}
-function atMost(a, b) {
-  const o = compareVectors(a, b);
-  return o === "behind" || o === "equal";
-}
-function meetVectors(a, b) {
-  const out = {};
-  for (const [id, n] of Object.entries(a)) out[id] = Math.min(n, b[id] ?? 0);
-  return canonicalVector(out);
-}
-function vectorWeight(v) {
-  return Object.values(v).reduce((s, n) => s + n, 0);
-}
-
-// core/record.ts
-var recordKinds = ["json", "jsonc", "text", "jsonl", "encrypted-entries", "opaque"];
-function contentHash(content) {
-  return hash("sha256", content, "hex");
-}
-function makeRecord(fields) {
-  const deleted = fields.content === null;
-  return {
-    path: fields.path,
-    kind: fields.kind,
-    content: fields.content,
-    vector: canonicalVector(fields.vector),
-    hash: fields.content === null ? "" : contentHash(fields.content),
-    updatedAt: fields.updatedAt,
-    writer: fields.writer,
-    deleted
-  };
-}
-var RecordFormatError = class extends Error {
-  constructor(path, why) {
-    super(`sync repo record ${path} is malformed (${why}); restore it with 'oc-sync restore ${path} --at <commit>' or delete it from the repo`);
-    this.path = path;
-    this.name = "RecordFormatError";
-  }
-  path;
-};
-var encoder = new TextEncoder();
-var decoder = new TextDecoder();
-function encodeRecord(r) {
-  const header = JSON.stringify({
-    deleted: r.deleted,
-    hash: r.hash,
-    kind: r.kind,
-    updatedAt: r.updatedAt,
-    vector: canonicalVector(r.vector),
-    writer: r.writer
-  });
-  const head = encoder.encode(header + "\n");
-  if (r.content === null) return head;
-  const out = new Uint8Array(head.length + r.content.length);
-  out.set(head, 0);
-  out.set(r.content, head.length);
-  return out;
-}
-function decodeRecord(path, bytes) {
-  const nl = bytes.indexOf(10);
-  if (nl < 0) throw new RecordFormatError(path, "no header line");
-  let h;
-  try {
-    h = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-  } catch {
-    throw new RecordFormatError(path, "header is not JSON");
-  }
-  if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
-  const content = h.deleted ? null : bytes.slice(nl + 1);
-  if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
-}
-function isHeader(h) {
-  if (typeof h !== "object" || h === null) return false;
-  const o = h;
-  const v = o.vector;
-  return typeof o.deleted === "boolean" && typeof o.hash === "string" && recordKinds.includes(o.kind) && typeof o.updatedAt === "number" && typeof o.writer === "string" && typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((n) => Number.isSafeInteger(n) && n >= 0);
-}
-function sameVersion(a, b) {
-  return a.hash === b.hash && a.deleted === b.deleted;
-}
-
-// core/layout.ts
-var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
-var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
-var MIB = 1024 * 1024;
-var PUSH_BUDGET = 1024 * MIB;
-var PUSH_BUDGET_CEILING = 2048 * MIB;
-var GITHUB_DIR = ".github/";
-var CONFLICTS_DIR = "conflicts/";
-var MERGE_WRITER = "merge";
-var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
-function isRecordPath(path) {
-  return RECORD_ROOTS.some((root) => path.startsWith(root));
-}
-function conflictPath(id) {
-  return `${CONFLICTS_DIR}${id}.json`;
-}
-function conflictRecord(c) {
-  const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
-  const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
-  return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
 }
 
 // core/merge/json-value.ts
@@ -22130,7 +22318,7 @@ async function foldBranches(repo, start, options) {
   for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
     if (await repo.isAncestor(oid, main)) continue;
     const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
-    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: commitMessage(`${options.who}: merge ${machine}`, { machine: options.machine, merged: machine }), fastForward: !touchesGithub });
     if (!merged.commit) continue;
     machines.push({ ...merged, machine, branchHead: oid });
     main = merged.commit;
@@ -22521,6 +22709,7 @@ function pipeInto(args, chunks) {
 // action/audit.ts
 var SUMMARY_BUDGET = 512 * 1024;
 var MAX_CONFLICT_ROWS = 200;
+var MAX_DIGEST_ROWS = 300;
 async function logMachines(result) {
   for (const m of result.machines) {
     await group(`${machineBranch(m.machine)} \u2192 ${m.fastForward ? "fast-forward" : "merge"} ${m.commit?.slice(0, 12)}`, async () => {
@@ -22533,7 +22722,13 @@ async function logMachines(result) {
     }
   }
 }
-async function writeSummary(result, strategy) {
+async function logDigest(digest) {
+  await group(`digest: ${digest.entries.length} move(s) of main since ${digest.from?.slice(0, 12) ?? "its first commit"}`, async () => {
+    for (const line of digestLines(digest)) info(line);
+  });
+  if (digest.rewritten) warning(`main no longer holds ${digest.from}, the last digest's position: it was rewritten (force-pushed); the digest lists what main holds that it did not`);
+}
+async function writeSummary(result, strategy, digest) {
   const rows = result.machines.map((m) => [
     machineBranch(m.machine),
     m.fastForward ? "fast-forward" : "merge",
@@ -22561,11 +22756,48 @@ main: \`${result.before?.slice(0, 12) ?? "none"}\` \u2192 \`${result.after?.slic
     summary.addList(conflicts.slice(0, MAX_CONFLICT_ROWS).map((c) => `${c.path}${c.at ? ` at ${c.at}` : ""}: kept ${c.kept.writer}, kept aside ${c.lost.writer} (conflicts/${c.id}.json)`));
     if (conflicts.length > MAX_CONFLICT_ROWS) summary.addRaw(`\u2026and ${conflicts.length - MAX_CONFLICT_ROWS} more; run 'oc-sync conflicts'.`, true);
   }
+  if (digest) addDigest(digest);
   if (summary.stringify().length > SUMMARY_BUDGET) {
     summary.emptyBuffer();
-    summary.addRaw(`oc-sync merged ${result.machines.length} machine branch(es) into ${result.after}; the full list is in the log.`, true);
+    summary.addRaw(`oc-sync merged ${result.machines.length} machine branch(es) into ${result.after}${digest ? ` and main moved ${digest.entries.length} time(s) since the last digest` : ""}; the full list is in the log.`, true);
   }
   await summary.write();
+}
+function addDigest(digest) {
+  summary.addHeading("main since the last digest", 3);
+  if (!digest.entries.length) {
+    summary.addRaw("main has not moved since the last digest.", true);
+    return;
+  }
+  if (digest.rewritten) summary.addRaw(`main was rewritten (force-pushed) since the last digest at \`${digest.from?.slice(0, 12)}\`: listed is what main holds that it did not.`, true);
+  const rows = digest.entries.flatMap((e) => [
+    [e.commit.slice(0, 12), e.time, e.by, e.how === "merge" ? `merge${e.merged ? ` of machines/${e.merged}` : ""}` : "changes", recordsLine(e.records), conflictsCell(e)],
+    ...e.brought.map((b) => [b.commit.slice(0, 12), "", b.by, `brought by ${e.commit.slice(0, 12)}`, "", ""])
+    // An empty cell would be dropped from the HTML row by the summary writer: a dash keeps the columns.
+  ]).map((row) => row.map((cell) => escapeHtml(cell || "\u2013")));
+  const header = ["commit", "when", "machine", "how", "records (+added ~changed -deleted)", "conflicts"].map((data) => ({ data, header: true }));
+  summary.addTable([header, ...rows.slice(0, MAX_DIGEST_ROWS)]);
+  if (rows.length > MAX_DIGEST_ROWS) summary.addRaw(`\u2026and ${rows.length - MAX_DIGEST_ROWS} more commits: the log's "digest" group lists every one; so does 'oc-sync log'.`, true);
+}
+function conflictsCell(e) {
+  const kept = e.conflictsKept.map((c) => `kept ${c.kept}'s ${c.path}${c.at ? ` at ${c.at}` : ""} (${c.strategy})`);
+  const decided = e.conflictsDecided.map((id) => `decided ${id}`);
+  return [...kept, ...decided].join("; ");
+}
+var escapeHtml = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+// action/digest.ts
+async function markDigested(repo, remote, digest) {
+  await compareAndSwap(
+    repo,
+    remote,
+    async () => {
+      const at = await repo.revParse(tracking(DIGEST_BRANCH));
+      const done = at !== null && (at === digest.to || await repo.isAncestor(digest.to, at));
+      return { moves: done ? [] : [{ branch: DIGEST_BRANCH, to: digest.to }], value: void 0 };
+    },
+    { what: "could not record where this digest ended (the next run reports these moves again)" }
+  );
 }
 
 // action/inputs.ts
@@ -22605,7 +22837,10 @@ async function run() {
       setOutput("main-sha", result.after ?? "");
       setOutput("merged", String(result.machines.length));
       setOutput("conflicts", String(conflicts));
-      await writeSummary(result, inputs.strategy);
+      const digest = await digestSinceLast(repo);
+      if (digest) await logDigest(digest);
+      await writeSummary(result, inputs.strategy, digest);
+      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest);
     } finally {
       repo.close();
     }

@@ -23089,12 +23089,47 @@ function parseWrappedKey(text3) {
   return k;
 }
 
+// core/deletion-guard.ts
+var MASS_DELETE_FLOOR = 5;
+function isMassDelete(count, live2, share) {
+  return count >= MASS_DELETE_FLOOR && count > live2 * share;
+}
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
+// core/trailers.ts
+var MACHINE_TRAILER = "Oc-Sync-Machine";
+var MERGED_TRAILER = "Oc-Sync-Merged";
+function commitMessage(subject, t) {
+  const lines = [
+    ...t.machine ? [`${MACHINE_TRAILER}: ${oneLine(t.machine)}`] : [],
+    ...t.merged ? [`${MERGED_TRAILER}: ${oneLine(t.merged)}`] : [],
+    ...t.confirmedDeletions ? [CONFIRMED_DELETIONS] : []
+  ];
+  return lines.length ? `${subject}
+
+${lines.join("\n")}` : subject;
+}
+function readTrailers(message) {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return {};
+  const found = /* @__PURE__ */ new Map();
+  for (const line of paragraphs[paragraphs.length - 1].split("\n")) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (m) found.set(m[1].toLowerCase(), m[2].trim());
+  }
+  const machine = found.get(MACHINE_TRAILER.toLowerCase());
+  const merged = found.get(MERGED_TRAILER.toLowerCase());
+  return { ...machine ? { machine } : {}, ...merged ? { merged } : {}, ...message.includes(CONFIRMED_DELETIONS) ? { confirmedDeletions: true } : {} };
+}
+var oneLine = (s) => s.replace(/\s+/g, " ").trim();
+
 // git/refs.ts
 var MAIN_BRANCH = "main";
 var MACHINES_PREFIX = "machines/";
 var TRACKING_PREFIX = "refs/remotes/sync/";
 var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
 var BUILD_PREFIX = "refs/oc-sync/build/";
+var DIGEST_BRANCH = "oc-sync/digest";
 var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
 var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
 var TRACKED_MAIN = tracking(MAIN_BRANCH);
@@ -27718,7 +27753,7 @@ async function ensurePrivateRepo(api, owner, name) {
   }
   return true;
 }
-async function installWorkflow(repo, remote) {
+async function installWorkflow(repo, remote, machine) {
   const files = await workflowFiles();
   const step = async () => {
     const main2 = await repo.revParse(TRACKED_MAIN);
@@ -27729,7 +27764,7 @@ async function installWorkflow(repo, remote) {
     }
     if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
     if (!changes.length) return { moves: [], value: false };
-    const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
+    const commit = await repo.commit({ parents: main2 ? [main2] : [], message: commitMessage("oc-sync: install the merge workflow [skip ci]", { machine }), changes });
     return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
   };
   try {
@@ -28947,7 +28982,7 @@ async function commitRepoOnly(repo, index, machine, records2, message) {
     const known = index.get(r.path);
     return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: commitMessage(message, { machine }), changes: next.map((r) => [r.path, encodeRecord(r)]) });
   index.save(
     next.map((r) => entryFor(r, null, null)),
     { head: commit }
@@ -30745,13 +30780,6 @@ async function useCommonVersions(repo, main2, branch, b, m, r) {
   }
 }
 
-// core/deletion-guard.ts
-var MASS_DELETE_FLOOR = 5;
-function isMassDelete(count, live2, share) {
-  return count >= MASS_DELETE_FLOOR && count > live2 * share;
-}
-var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
-
 // git/merge-all.ts
 async function mergeAllBranches(repo, remote, options) {
   return compareAndSwap(
@@ -30773,7 +30801,7 @@ async function foldBranches(repo, start, options) {
   for (const { name: machine, oid } of await repo.listRefs(tracking(MACHINES_PREFIX))) {
     if (await repo.isAncestor(oid, main2)) continue;
     const touchesGithub = (await repo.diff(main2, oid, [GITHUB_DIR])).length > 0;
-    const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    const merged = await mergeBranch(repo, main2, oid, { strategy: options.strategy, message: commitMessage(`${options.who}: merge ${machine}`, { machine: options.machine, merged: machine }), fastForward: !touchesGithub });
     if (!merged.commit) continue;
     machines.push({ ...merged, machine, branchHead: oid });
     main2 = merged.commit;
@@ -31390,11 +31418,10 @@ function planSteps(changes, budget) {
   }
   return steps.length ? steps : [[]];
 }
-function stepMessage(subject, last, confirmed) {
-  const skip = last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`;
-  return confirmed ? `${skip}
-
-${CONFIRMED_DELETIONS}` : skip;
+function stepMessage(original, last, confirmed) {
+  const subject = original.split("\n")[0];
+  const { machine, merged } = readTrailers(original);
+  return commitMessage(last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`, { machine, merged, confirmedDeletions: confirmed });
 }
 function smallerBudget(budget, pending) {
   const next = Math.floor(Math.min(budget, pending) / 2);
@@ -31421,7 +31448,7 @@ async function checkFormat(repo, commit) {
   if (typeof format2 !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
   if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
 }
-async function ensureRepoFiles(repo, remote, key) {
+async function ensureRepoFiles(repo, remote, key, machine) {
   return compareAndSwap(
     repo,
     remote,
@@ -31431,7 +31458,7 @@ async function ensureRepoFiles(repo, remote, key) {
       if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
       if (key && !(main2 && await repo.readBlob(`${main2}:${KEY_PATH}`))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
       if (main2 && changes.length === 0) return { moves: [], value: main2 };
-      const commit = await repo.commit({ parents: main2 ? [main2] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
+      const commit = await repo.commit({ parents: main2 ? [main2] : [], message: commitMessage("oc-sync: set up sync repository [skip ci]", { machine }), changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
     },
     { what: "could not set up the sync repo" }
@@ -31490,12 +31517,12 @@ async function rebuildInSteps(repo, from, mine, budget) {
   const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
   let sized = 0;
   const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++] : 0, confirmed: confirmed.has(c.path) }));
-  const subject = (await repo.commitMessage(mine)).split("\n")[0];
+  const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps = [];
   let parent = from;
   for (const [i, step] of plan.entries()) {
-    const message = stepMessage(subject, i === plan.length - 1, step.length > 0 && items[step[0]].confirmed);
+    const message = stepMessage(original, i === plan.length - 1, step.length > 0 && items[step[0]].confirmed);
     const stepChanges = step.map((k) => {
       const { path, oid } = changes[k];
       return [path, oid ? { oid } : null];
@@ -31600,7 +31627,7 @@ async function joinRemote({ ctx, repo, index, options, warn }, offline) {
   return true;
 }
 async function putBackBranches({ ctx, repo }, main2) {
-  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
+  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}`, machine: ctx.machine });
   for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
   return r.after ?? main2;
 }
@@ -31609,7 +31636,7 @@ async function prepareRepo(ctx, repo, main2, offline) {
   const keyed = await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase);
   if (offline) return { key: keyed.create ? null : keyed.key, main: main2 };
   if (main2 && !keyed.create) return { key: keyed.key, main: main2 };
-  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create);
+  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
@@ -31628,10 +31655,7 @@ async function commitLocal(run2, sources, base, head, main2) {
     firstParent: base === null ? await firstParent(repo, main2) : null,
     headInMain: head !== null && head !== base && main2 !== null && await repo.isAncestor(head, main2)
   });
-  const confirmed = options.allowMassDelete ? `
-
-${CONFIRMED_DELETIONS}` : "";
-  const message = (skip) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
+  const message = (skip) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
@@ -31672,7 +31696,7 @@ async function integrate(run2, sources, local) {
     let plan2;
     let merge4;
     if (first.kind === "merge-first") {
-      merge4 = await mergeBranch(repo, main3, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
+      merge4 = await mergeBranch(repo, main3, mine, { strategy: ctx.settings.strategy, message: commitMessage(`oc-sync: ${ctx.machine} merged into main ${SKIP_CI}`, { machine: ctx.machine, merged: ctx.machine }) });
       plan2 = planIntegration({ ...facts, mergeConflicts: merge4.result?.conflicts.length ?? 0 });
     } else plan2 = first;
     if (plan2.kind === "wait-for-action" && plan2.pushBranch) {
@@ -31747,7 +31771,7 @@ async function withoutRecords(repo, machine, mine, refused) {
 async function keepingBranch(repo, ctx, branch, main2, mine) {
   if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main2 !== null && await repo.isAncestor(branch, main2)) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: commitMessage(`oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}`, { machine: ctx.machine }) })).commit ?? branch;
 }
 function movesFor(plan, machine, mine, merge3) {
   const both = (to) => [
@@ -31783,7 +31807,7 @@ async function markOwnChangesApplied(repo, index, sources, from, mine) {
 }
 async function withoutSkipCi(repo, commit, machine) {
   if (!(await repo.commitMessage(commit)).includes(SKIP_CI)) return commit;
-  return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
+  return repo.commit({ parents: [commit], message: commitMessage(`oc-sync: ${machine} needs a merge`, { machine }), changes: [] });
 }
 async function collides(repo, seen, main2, mine) {
   const ours = new Set((await repo.diff(main2, mine)).map((c) => c.path));
@@ -31956,6 +31980,163 @@ async function doctorCommand(ctx, out) {
   return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
 }
 
+// core/digest.ts
+function categoryOf(path) {
+  const s = path.split("/");
+  if (s[0] === "db" && s[1] === "sessions") {
+    if (s[3] === "messages" || s[3] === "parts") return s[3];
+    return s[3] === "todos.json" ? "todos" : "sessions";
+  }
+  if (s[0] === "db" && s.length > 2) return s[1];
+  if (s.length > 1 && ["config", "state", "credentials", CONFLICTS_DIR.slice(0, -1)].includes(s[0])) return s[0];
+  return "repo files";
+}
+function madeBy(c) {
+  if (c.trailers.machine) return c.trailers.machine;
+  if (c.trailers.merged) return "the Action";
+  return /^oc-sync: (\S+) (local changes|merged into main|kept its branch|needs a merge|resolved|acknowledged|--repush)/.exec(c.subject)?.[1] ?? "unknown";
+}
+function countByCategory(changes) {
+  const out = {};
+  for (const c of changes) (out[categoryOf(c.path)] ??= { added: 0, changed: 0, deleted: 0 })[c.kind]++;
+  return out;
+}
+function digestOf(from, to, rewritten, moves, all) {
+  const byOid = new Map(all.map((c) => [c.oid, c]));
+  const entries = moves.map((m) => {
+    const c = m.commit;
+    const brought = c.parents.length > 1 ? sideCommits(c, byOid) : [];
+    return {
+      commit: c.oid,
+      time: new Date(c.time).toISOString(),
+      by: madeBy(c),
+      how: c.parents.length > 1 ? "merge" : "changes",
+      ...c.trailers.merged ? { merged: c.trailers.merged } : {},
+      records: countByCategory(m.changes),
+      brought: brought.map((b) => ({ commit: b.oid, by: madeBy(b) })),
+      conflictsKept: m.conflicts,
+      conflictsDecided: m.changes.filter((x) => x.kind === "deleted" && categoryOf(x.path) === "conflicts").map((x) => x.path.slice(CONFLICTS_DIR.length, -".json".length))
+    };
+  });
+  return { from, to, rewritten, entries };
+}
+function sideCommits(merge3, byOid) {
+  const known = reachable([merge3.parents[0]], byOid, /* @__PURE__ */ new Set());
+  return [...reachable(merge3.parents.slice(1), byOid, known)].map((oid) => byOid.get(oid)).sort((a, b) => a.time - b.time);
+}
+function reachable(tips, byOid, stop) {
+  const seen = /* @__PURE__ */ new Set();
+  const todo = [...tips];
+  while (todo.length) {
+    const oid = todo.pop();
+    const c = byOid.get(oid);
+    if (!c || seen.has(oid) || stop.has(oid)) continue;
+    seen.add(oid);
+    todo.push(...c.parents);
+  }
+  return seen;
+}
+var short = (oid) => oid.slice(0, 12);
+function recordsLine(records2) {
+  const parts = Object.entries(records2).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([cat, n]) => `${cat} ${[n.added && `+${n.added}`, n.changed && `~${n.changed}`, n.deleted && `-${n.deleted}`].filter(Boolean).join(" ")}`);
+  return parts.length ? parts.join(", ") : "no records";
+}
+function digestLines(d) {
+  const lines = [`main ${d.from ? short(d.from) : "(its first commit)"} \u2192 ${short(d.to)}: ${d.entries.length} move(s)${d.rewritten ? "; main was rewritten (force-pushed) since the last digest: listed is what it holds that the old main did not" : ""}`];
+  for (const e of d.entries) {
+    const how = e.how === "merge" ? `merge${e.merged ? ` of machines/${e.merged}` : ""}` : "changes";
+    lines.push(`${short(e.commit)}  ${e.time}  ${e.by}  ${how}: ${recordsLine(e.records)}`);
+    for (const b of e.brought) lines.push(`  brought ${short(b.commit)} by ${b.by}`);
+    for (const c of e.conflictsKept) lines.push(`  conflict ${c.id} in ${c.path}${c.at ? ` at ${c.at}` : ""}: ${c.strategy} kept ${c.kept}'s, ${c.lost}'s kept aside${c.needsDecision ? " (waiting for a decision)" : ""}`);
+    for (const id of e.conflictsDecided) lines.push(`  conflict ${id} decided by ${e.by}`);
+  }
+  return lines;
+}
+
+// git/main-moves.ts
+var RECORD_SEP = "";
+var FIELD_SEP = "";
+var HEADER_BATCH = 256;
+async function digestSinceLast(repo) {
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  return main2 ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main2) : null;
+}
+async function readDigest(repo, from, to) {
+  const rewritten = from !== null && !await repo.isAncestor(from, to);
+  const range = from ? [to, `^${from}`] : [to];
+  const all = await commitsIn(repo, range);
+  const byOid = new Map(all.map((c) => [c.oid, c]));
+  const steps = await firstParentSteps(repo, range);
+  const kinds = await changeKinds(repo, steps.flatMap((s) => s.raw));
+  const moves = [];
+  for (const s of steps.reverse()) {
+    const changes = s.raw.map((r) => ({ path: r.path, kind: kinds.get(r.oid ?? "") ?? r.kind }));
+    moves.push({ commit: byOid.get(s.oid), changes, conflicts: await keptConflicts(repo, s.raw) });
+  }
+  return digestOf(from, to, rewritten, moves, all);
+}
+async function commitsIn(repo, range) {
+  const out = (await repo.git(["log", `--format=${RECORD_SEP}%H${FIELD_SEP}%P${FIELD_SEP}%ct${FIELD_SEP}%B`, ...range, "--"])).stdout.toString("utf8");
+  return out.split(RECORD_SEP).filter(Boolean).map((chunk) => {
+    const [oid, parents, time3, message] = chunk.split(FIELD_SEP);
+    return { oid, parents: parents ? parents.split(" ") : [], time: Number(time3) * 1e3, subject: message.split("\n")[0], trailers: readTrailers(message) };
+  });
+}
+async function firstParentSteps(repo, range) {
+  const args = ["log", "--first-parent", "--diff-merges=first-parent", "--raw", "-z", "--no-renames", "--no-abbrev", `--format=${RECORD_SEP}%H`, ...range, "--"];
+  const out = (await repo.git(args)).stdout.toString("utf8");
+  return out.split(RECORD_SEP).filter(Boolean).map((chunk) => {
+    const fields = chunk.split("\0");
+    const raw = [];
+    for (let i = 1; i + 1 < fields.length; i += 2) {
+      const meta3 = fields[i].replace(/^\n/, "").split(" ");
+      const status = meta3[4];
+      if (!status) continue;
+      raw.push({ path: fields[i + 1], oid: status === "D" ? null : meta3[3], kind: status === "A" ? "added" : status === "D" ? "deleted" : "changed" });
+    }
+    return { oid: fields[0].trim(), raw };
+  });
+}
+async function changeKinds(repo, raw) {
+  const versions = [...new Map(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => [r.oid, r.kind])).entries()];
+  const out = /* @__PURE__ */ new Map();
+  for (let i = 0; i < versions.length; i += HEADER_BATCH) {
+    const batch = versions.slice(i, i + HEADER_BATCH);
+    const blobs = await repo.readBlobs(batch.map(([oid]) => oid));
+    batch.forEach(([oid, kind], j) => out.set(oid, isTombstone(blobs[j] ?? null) ? "deleted" : kind));
+  }
+  return out;
+}
+function isTombstone(blob) {
+  if (!blob) return false;
+  const nl = blob.indexOf(10);
+  try {
+    return JSON.parse(blob.toString("utf8", 0, nl < 0 ? blob.length : nl)).deleted === true;
+  } catch {
+    return false;
+  }
+}
+async function keptConflicts(repo, raw) {
+  const added = raw.filter((r) => r.kind === "added" && r.oid && r.path.startsWith(CONFLICTS_DIR));
+  const blobs = await repo.readBlobs(added.map((r) => r.oid));
+  const out = [];
+  for (const blob of blobs) {
+    const c = conflictIn(blob);
+    if (c) out.push({ id: c.id, path: c.path, at: c.at, strategy: c.strategy, kept: c.kept.writer, lost: c.lost.writer, needsDecision: c.needsDecision });
+  }
+  return out;
+}
+function conflictIn(blob) {
+  if (!blob) return null;
+  const nl = blob.indexOf(10);
+  try {
+    const c = JSON.parse(blob.toString("utf8", nl + 1));
+    return typeof c.id === "string" && typeof c.path === "string" && typeof c.kept?.writer === "string" && typeof c.lost?.writer === "string" ? c : null;
+  } catch {
+    return null;
+  }
+}
+
 // client/cli/commands/github.ts
 function splitRepo(full) {
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
@@ -31968,28 +32149,34 @@ async function setUpGitHubRepo(ctx, full, out) {
   const created = await ensurePrivateRepo(api, owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
   await withState(ctx, async ({ repo }) => {
-    if (await installWorkflow(repo, ctx.remote)) out.line("installed the merge workflow and the oc-sync Action in .github/");
+    if (await installWorkflow(repo, ctx.remote, ctx.machine)) out.line("installed the merge workflow and the oc-sync Action in .github/");
   });
   return created;
 }
 async function logCommand(ctx, out, limit) {
-  if (!ctx.settings.github) throw new UsageError(`'oc-sync log' lists GitHub Actions runs; this machine's remote is not a GitHub repository (set "github": "owner/name")`);
-  const [owner, repo] = splitRepo(ctx.settings.github);
+  const digest = await withState(ctx, ({ repo }) => digestSinceLast(repo));
+  if (!digest) out.line("nothing synced yet: run 'oc-sync sync' first");
+  else for (const line of digestLines(digest)) out.line(line);
+  const runs = ctx.settings.github ? await actionRuns(ctx, out, ctx.settings.github, limit) : null;
+  out.result({ digest, runs });
+  return EXIT.ok;
+}
+async function actionRuns(ctx, out, full, limit) {
+  const [owner, repo] = splitRepo(full);
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
   const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e) => {
     throw explainGitHubError(e);
   });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));
-  if (!runs.length) out.line("no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges)");
+  out.line(runs.length ? "merge runs of the GitHub Action:" : "no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges, and once a day for the digest)");
   for (const r of runs) out.line(`${r.created}  ${String(r.conclusion ?? r.status).padEnd(9)} ${r.event.padEnd(17)} ${r.branch ?? ""}  ${r.url}`);
-  out.result(runs);
-  return EXIT.ok;
+  return runs;
 }
 
 // client/cli/commands/merge.ts
 async function mergeCommand(ctx, out, dryRun) {
   return withState(ctx, async ({ repo }) => {
-    const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})` });
+    const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})`, machine: ctx.machine });
     if (!result.machines.length) out.line("nothing to merge: every machine branch is already in main");
     for (const m of result.machines) out.line(`${machineBranch(m.machine)}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
     const damaged = result.machines.flatMap((m) => m.damaged);
@@ -32250,7 +32437,8 @@ usage: oc-sync <command> [options]
   restore PATH|SESSION-ID --at COMMIT|DATE
   init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
   merge [--dry-run]                 reconcile every machine branch into main here (remotes without Actions)
-  log                               recent merge runs of the GitHub Action
+  log                               the digest: main's moves since the last one (which machine, records, merges,
+                                    conflicts), then the GitHub Action's recent runs
   doctor                            check git, remote, passphrase, database, paths, lock
   passphrase change                 rewrap the data key with a new passphrase
 

@@ -23653,6 +23653,24 @@ async function readRecordObjects(repo, objects, onDamaged) {
   return out;
 }
 
+// core/deletion-guard.ts
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
+// core/trailers.ts
+var MACHINE_TRAILER = "Oc-Sync-Machine";
+var MERGED_TRAILER = "Oc-Sync-Merged";
+function commitMessage(subject, t) {
+  const lines = [
+    ...t.machine ? [`${MACHINE_TRAILER}: ${oneLine(t.machine)}`] : [],
+    ...t.merged ? [`${MERGED_TRAILER}: ${oneLine(t.merged)}`] : [],
+    ...t.confirmedDeletions ? [CONFIRMED_DELETIONS] : []
+  ];
+  return lines.length ? `${subject}
+
+${lines.join("\n")}` : subject;
+}
+var oneLine = (s) => s.replace(/\s+/g, " ").trim();
+
 // client/sources/database-paths.ts
 var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
@@ -23739,7 +23757,7 @@ async function commitRepoOnly(repo, index, machine, records, message) {
     const known = index.get(r.path);
     return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)]) });
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: commitMessage(message, { machine }), changes: next.map((r) => [r.path, encodeRecord(r)]) });
   index.save(
     next.map((r) => entryFor(r, null, null)),
     { head: commit }

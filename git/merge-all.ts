@@ -4,6 +4,7 @@
 import type { Strategy } from "../core/strategy.js";
 import { compareAndSwap } from "./cas.js";
 import { GITHUB_DIR } from "../core/layout.js";
+import { commitMessage } from "../core/trailers.js";
 import { mergeBranch, type BranchMerge } from "./merge-branch.js";
 import { MACHINES_PREFIX, MAIN_BRANCH, TRACKED_MAIN, tracking } from "./refs.js";
 import type { Remote } from "./remote.js";
@@ -29,6 +30,8 @@ export interface MergeAllOptions {
   readonly attempts?: number;
   /** Message prefix for merge commits (the Action's commits must not say [skip ci]: they go to main only). */
   readonly who: string;
+  /** The machine that merges (none: the Action), for the digest. */
+  readonly machine?: string;
 }
 
 export async function mergeAllBranches(repo: GitRepo, remote: Remote, options: MergeAllOptions): Promise<MergeAllResult> {
@@ -54,7 +57,7 @@ async function foldBranches(repo: GitRepo, start: string, options: MergeAllOptio
     if (await repo.isAncestor(oid, main)) continue;
     // GITHUB_TOKEN cannot move main onto a commit that changes workflows: merge instead of fast-forwarding then.
     const touchesGithub = (await repo.diff(main, oid, [GITHUB_DIR])).length > 0;
-    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: `${options.who}: merge ${machine}`, fastForward: !touchesGithub });
+    const merged = await mergeBranch(repo, main, oid, { strategy: options.strategy, message: commitMessage(`${options.who}: merge ${machine}`, { machine: options.machine, merged: machine }), fastForward: !touchesGithub });
     if (!merged.commit) continue;
     machines.push({ ...merged, machine, branchHead: oid });
     main = merged.commit;

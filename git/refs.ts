@@ -12,6 +12,12 @@ export const FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
 /** Where fast-import leaves a commit it builds, before oc-sync reads and drops the ref. */
 export const BUILD_PREFIX = "refs/oc-sync/build/";
 
+/**
+ * main as of the last digest (the Action's audit of main's moves): a branch, so it moves by the same
+ * compare-and-swap as every other ref, and a run that failed or was skipped leaves it where it was.
+ */
+export const DIGEST_BRANCH = "oc-sync/digest";
+
 export const machineBranch = (machine: string): string => `${MACHINES_PREFIX}${machine}`;
 
 /** The local view of a remote branch (`main`, `machines/<id>`). */

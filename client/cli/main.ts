@@ -35,7 +35,8 @@ usage: oc-sync <command> [options]
   restore PATH|SESSION-ID --at COMMIT|DATE
   init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
   merge [--dry-run]                 reconcile every machine branch into main here (remotes without Actions)
-  log                               recent merge runs of the GitHub Action
+  log                               the digest: main's moves since the last one (which machine, records, merges,
+                                    conflicts), then the GitHub Action's recent runs
   doctor                            check git, remote, passphrase, database, paths, lock
   passphrase change                 rewrap the data key with a new passphrase
 

@@ -1,6 +1,7 @@
 // init --github owner/name: create the repository private (or adopt it, refusing a public one),
 // then install or upgrade the workflow and the vendored Action with a git push.
 import { FORMAT_PATH, formatMarker } from "../../core/layout.js";
+import { commitMessage } from "../../core/trailers.js";
 import { compareAndSwap, PushError } from "../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
 import type { Remote } from "../../git/remote.js";
@@ -43,7 +44,7 @@ export async function ensurePrivateRepo(api: GitHub, owner: string, name: string
 }
 
 /** Commits the workflow files onto main when they are missing or older; a no-op when current. */
-export async function installWorkflow(repo: GitRepo, remote: Remote): Promise<boolean> {
+export async function installWorkflow(repo: GitRepo, remote: Remote, machine: string): Promise<boolean> {
   const files = await workflowFiles();
   const step = async () => {
     const main = await repo.revParse(TRACKED_MAIN);
@@ -54,7 +55,7 @@ export async function installWorkflow(repo: GitRepo, remote: Remote): Promise<bo
     }
     if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, formatMarker()]);
     if (!changes.length) return { moves: [], value: false };
-    const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: install the merge workflow [skip ci]", changes });
+    const commit = await repo.commit({ parents: main ? [main] : [], message: commitMessage("oc-sync: install the merge workflow [skip ci]", { machine }), changes });
     return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: true };
   };
   try {

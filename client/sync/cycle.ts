@@ -12,7 +12,7 @@ import { awaitingDecision, type Conflict } from "../../core/conflict.js";
 import { megabytes, PUSH_BUDGET_FLOOR, RECORD_ROOTS } from "../../core/layout.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
-import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
+import { commitMessage } from "../../core/trailers.js";
 import { mergeAllBranches } from "../../git/merge-all.js";
 import { pushTooLarge, refusedPaths } from "../../git/push-refusal.js";
 import { MACHINES_PREFIX, machineBranch, MAIN_BRANCH, TRACKED_MAIN, tracking } from "../../git/refs.js";
@@ -199,7 +199,7 @@ async function joinRemote({ ctx, repo, index, options, warn }: Run, offline: boo
  * main lost may be on no machine any more (restored from a backup since), only on its branch.
  */
 async function putBackBranches({ ctx, repo }: Run, main: string): Promise<string> {
-  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}` });
+  const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}`, machine: ctx.machine });
   for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
   return r.after ?? main;
 }
@@ -214,7 +214,7 @@ async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null,
   // Offline, a new key cannot be published yet: credentials wait rather than use an unshared key.
   if (offline) return { key: keyed.create ? null : keyed.key, main };
   if (main && !keyed.create) return { key: keyed.key, main };
-  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create);
+  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
@@ -244,8 +244,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     firstParent: base === null ? await firstParent(repo, main) : null,
     headInMain: head !== null && head !== base && main !== null && (await repo.isAncestor(head, main)),
   });
-  const confirmed = options.allowMassDelete ? `\n\n${CONFIRMED_DELETIONS}` : "";
-  const message = (skip: boolean) => `oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}${confirmed}`;
+  const message = (skip: boolean) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
@@ -295,7 +294,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     let plan: SettledIntegration;
     let merge: BranchMerge | undefined;
     if (first.kind === "merge-first") {
-      merge = await mergeBranch(repo, main!, mine!, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} merged into main ${SKIP_CI}` });
+      merge = await mergeBranch(repo, main!, mine!, { strategy: ctx.settings.strategy, message: commitMessage(`oc-sync: ${ctx.machine} merged into main ${SKIP_CI}`, { machine: ctx.machine, merged: ctx.machine }) });
       plan = planIntegration({ ...facts, mergeConflicts: merge.result?.conflicts.length ?? 0 });
     } else plan = first;
     if (plan.kind === "wait-for-action" && plan.pushBranch) {
@@ -398,7 +397,7 @@ async function keepingBranch(repo: GitRepo, ctx: SyncContext, branch: string | n
   if (!mine || !branch || branch === mine || (await repo.isAncestor(branch, mine)) || (main !== null && (await repo.isAncestor(branch, main)))) return mine;
   ctx.log.log("info", `${machineBranch(ctx.machine)} holds work main lacks: merged into this sync's commit`);
   // Nothing of mine that the branch lacks (a restored machine's commit, made again as it was): the branch holds both.
-  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: `oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}` })).commit ?? branch;
+  return (await mergeBranch(repo, branch, mine, { strategy: ctx.settings.strategy, message: commitMessage(`oc-sync: ${ctx.machine} kept its branch ${SKIP_CI}`, { machine: ctx.machine }) })).commit ?? branch;
 }
 
 /** The refs a plan moves: main and our branch together, or our branch alone. */
@@ -454,7 +453,7 @@ async function markOwnChangesApplied(repo: GitRepo, index: IndexStore, sources: 
 /** A branch push must start a workflow run: its head commit must not say [skip ci]. */
 async function withoutSkipCi(repo: GitRepo, commit: string, machine: string): Promise<string> {
   if (!(await repo.commitMessage(commit)).includes(SKIP_CI)) return commit;
-  return repo.commit({ parents: [commit], message: `oc-sync: ${machine} needs a merge`, changes: [] });
+  return repo.commit({ parents: [commit], message: commitMessage(`oc-sync: ${machine} needs a merge`, { machine }), changes: [] });
 }
 
 /** Did main change any record that our commit (built on main) changes too, since what we had seen? */

@@ -3,6 +3,7 @@
 // then sees it as an ordinary local change — a new version that wins over what it replaces.
 import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { incrementVector } from "../../core/vector.js";
+import { commitMessage } from "../../core/trailers.js";
 import type { GitRepo } from "../../git/repo.js";
 import { parseRecordPath } from "../sources/database-paths.js";
 import type { Source } from "../sources/source.js";
@@ -33,7 +34,7 @@ export async function commitRepoOnly(repo: GitRepo, index: IndexStore, machine: 
     const known = index.get(r.path);
     return makeRecord({ path: r.path, kind: r.kind, content: r.content, vector: incrementVector(known?.vector ?? r.vector, machine, Date.now()), updatedAt: Date.now(), writer: machine });
   });
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message, changes: next.map((r) => [r.path, encodeRecord(r)] as const) });
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: commitMessage(message, { machine }), changes: next.map((r) => [r.path, encodeRecord(r)] as const) });
   index.save(
     next.map((r) => entryFor(r, null, null)),
     { head: commit },

@@ -1,7 +1,7 @@
 // The sync protocol's decisions, pure: facts about the local repo and the remote in, a plan out.
 // The cycle (cycle.ts) gathers the facts with git, asks here, and carries the plan out. Every row
 // of the tests (test/client/plan.test.ts) is a situation a machine can be in.
-import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
+import { commitMessage, readTrailers } from "../../core/trailers.js";
 import { PUSH_BUDGET_FLOOR } from "../../core/layout.js";
 import type { SyncOutcome } from "../state/sync-state.js";
 import type { MergeMode } from "./context.js";
@@ -153,11 +153,13 @@ export function planSteps(changes: readonly StepChange[], budget: number): numbe
 
 /**
  * A step's commit message, from the message of the commit the steps stand for: every step before
- * the last says [skip ci] (no workflow run for half a sync); one of confirmed changes keeps the trailer.
+ * the last says [skip ci] (no workflow run for half a sync); each keeps who made it, and one of
+ * confirmed changes keeps that trailer.
  */
-export function stepMessage(subject: string, last: boolean, confirmed: boolean): string {
-  const skip = last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`;
-  return confirmed ? `${skip}\n\n${CONFIRMED_DELETIONS}` : skip;
+export function stepMessage(original: string, last: boolean, confirmed: boolean): string {
+  const subject = original.split("\n")[0]!;
+  const { machine, merged } = readTrailers(original);
+  return commitMessage(last || subject.includes(SKIP_CI) ? subject : `${subject} ${SKIP_CI}`, { machine, merged, confirmedDeletions: confirmed });
 }
 
 /**

@@ -1,6 +1,7 @@
 // The sync repo's own files: the format marker (so an older oc-sync refuses a newer layout) and
 // the wrapped data key. Written by a compare-and-swap push to main like everything else.
 import { FORMAT_PATH, FORMAT_VERSION, formatMarker, KEY_PATH } from "../../core/layout.js";
+import { commitMessage } from "../../core/trailers.js";
 import { compareAndSwap } from "../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
 import type { Remote } from "../../git/remote.js";
@@ -32,7 +33,7 @@ export async function checkFormat(repo: GitRepo, commit: string | null): Promise
  * Makes sure main exists with a format marker, and adds the wrapped key when asked.
  * Returns main's head after that (decided again from a fresh fetch when another machine raced us).
  */
-export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: WrappedKey | undefined): Promise<string> {
+export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: WrappedKey | undefined, machine: string): Promise<string> {
   return compareAndSwap(
     repo,
     remote,
@@ -42,7 +43,7 @@ export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: Wrappe
       if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, formatMarker()]);
       if (key && !(main && (await repo.readBlob(`${main}:${KEY_PATH}`)))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
       if (main && changes.length === 0) return { moves: [], value: main };
-      const commit = await repo.commit({ parents: main ? [main] : [], message: "oc-sync: set up sync repository [skip ci]", changes });
+      const commit = await repo.commit({ parents: main ? [main] : [], message: commitMessage("oc-sync: set up sync repository [skip ci]", { machine }), changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
     },
     { what: "could not set up the sync repo" },

@@ -91,12 +91,12 @@ async function rebuildInSteps(repo: GitRepo, from: string, mine: string, budget:
   const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
   let sized = 0;
   const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++]! : 0, confirmed: confirmed.has(c.path) }));
-  const subject = (await repo.commitMessage(mine)).split("\n")[0]!;
+  const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps: string[] = [];
   let parent = from;
   for (const [i, step] of plan.entries()) {
-    const message = stepMessage(subject, i === plan.length - 1, step.length > 0 && items[step[0]!]!.confirmed);
+    const message = stepMessage(original, i === plan.length - 1, step.length > 0 && items[step[0]!]!.confirmed);
     const stepChanges = step.map((k): FileChange => {
       const { path, oid } = changes[k]!;
       return [path, oid ? { oid } : null];

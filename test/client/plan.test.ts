@@ -90,8 +90,11 @@ describe("stepMessage: what each step's commit says", () => {
     ["the last says what the commit it stands for said", "oc-sync: a local changes", true, false, "oc-sync: a local changes"],
     ["[skip ci] is not said twice", "oc-sync: a local changes [skip ci]", false, false, "oc-sync: a local changes [skip ci]"],
     ["a step of confirmed deletions keeps the trailer", "oc-sync: a local changes [skip ci]", true, true, "oc-sync: a local changes [skip ci]\n\nOc-Sync-Deletions: confirmed"],
-  ])("%s", (_, subject, last, confirmed, message) => {
-    expect(stepMessage(subject, last, confirmed)).toBe(message);
+    ["each step keeps who made it, for the digest", "oc-sync: a local changes\n\nOc-Sync-Machine: a", false, false, "oc-sync: a local changes [skip ci]\n\nOc-Sync-Machine: a"],
+    ["a step of a merge keeps whose branch it folds in", "oc-sync: a merged into main [skip ci]\n\nOc-Sync-Machine: a\nOc-Sync-Merged: a\nOc-Sync-Deletions: confirmed", true, true, "oc-sync: a merged into main [skip ci]\n\nOc-Sync-Machine: a\nOc-Sync-Merged: a\nOc-Sync-Deletions: confirmed"],
+    ["an unconfirmed step of confirmed commit does not claim the confirmation", "oc-sync: a local changes\n\nOc-Sync-Machine: a\nOc-Sync-Deletions: confirmed", false, false, "oc-sync: a local changes [skip ci]\n\nOc-Sync-Machine: a"],
+  ])("%s", (_, original, last, confirmed, message) => {
+    expect(stepMessage(original, last, confirmed)).toBe(message);
   });
 });
 

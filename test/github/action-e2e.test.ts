@@ -200,7 +200,7 @@ describe("the merge Action through a GitHub stand-in", () => {
       expect(objects).not.toContain(secret);
     }
     const log = await cli(homes[0]!, "log", "--json");
-    expect((JSON.parse(log.stdout) as unknown[]).length).toBe(runsOf().length);
+    expect((JSON.parse(log.stdout) as { runs: unknown[] }).runs.length).toBe(runsOf().length);
   }, SLOW);
 
   it("two Action runs racing for main lose nothing", async () => {

@@ -1,4 +1,6 @@
-// GitHub-specific commands: set up a repository (init --github), list merge runs (log).
+// GitHub-specific commands: set up a repository (init --github); the audit trail (log: the digest, the merge runs).
+import { digestLines } from "../../../core/digest.js";
+import { digestSinceLast } from "../../../git/main-moves.js";
 import { createGitHub, explainGitHubError } from "../../github/api.js";
 import { ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
 import { githubToken } from "../../github/token.js";
@@ -19,21 +21,29 @@ export async function setUpGitHubRepo(ctx: SyncContext, full: string, out: Outpu
   const created = await ensurePrivateRepo(api, owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
   await withState(ctx, async ({ repo }) => {
-    if (await installWorkflow(repo, ctx.remote)) out.line("installed the merge workflow and the oc-sync Action in .github/");
+    if (await installWorkflow(repo, ctx.remote, ctx.machine)) out.line("installed the merge workflow and the oc-sync Action in .github/");
   });
   return created;
 }
 
+/** main's moves since the last digest (what the last sync fetched), then the Action's recent runs when the remote is on GitHub. */
 export async function logCommand(ctx: SyncContext, out: Output, limit: number): Promise<number> {
-  if (!ctx.settings.github) throw new UsageError("'oc-sync log' lists GitHub Actions runs; this machine's remote is not a GitHub repository (set \"github\": \"owner/name\")");
-  const [owner, repo] = splitRepo(ctx.settings.github);
+  const digest = await withState(ctx, ({ repo }) => digestSinceLast(repo));
+  if (!digest) out.line("nothing synced yet: run 'oc-sync sync' first");
+  else for (const line of digestLines(digest)) out.line(line);
+  const runs = ctx.settings.github ? await actionRuns(ctx, out, ctx.settings.github, limit) : null;
+  out.result({ digest, runs });
+  return EXIT.ok;
+}
+
+async function actionRuns(ctx: SyncContext, out: Output, full: string, limit: number) {
+  const [owner, repo] = splitRepo(full);
   const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
   const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e: unknown) => {
     throw explainGitHubError(e);
   });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));
-  if (!runs.length) out.line("no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges)");
+  out.line(runs.length ? "merge runs of the GitHub Action:" : "no merge runs yet (clients fast-forward main themselves; the Action runs only for real merges, and once a day for the digest)");
   for (const r of runs) out.line(`${r.created}  ${String(r.conclusion ?? r.status).padEnd(9)} ${r.event.padEnd(17)} ${r.branch ?? ""}  ${r.url}`);
-  out.result(runs);
-  return EXIT.ok;
+  return runs;
 }

@@ -7,7 +7,7 @@ import { EXIT, type Output } from "../output.js";
 
 export async function mergeCommand(ctx: SyncContext, out: Output, dryRun: boolean): Promise<number> {
   return withState(ctx, async ({ repo }) => {
-    const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})` });
+    const result = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, dryRun, who: `oc-sync merge (${ctx.machine})`, machine: ctx.machine });
     if (!result.machines.length) out.line("nothing to merge: every machine branch is already in main");
     for (const m of result.machines) out.line(`${machineBranch(m.machine)}: ${m.fastForward ? "fast-forward" : `merged, ${m.result?.changed.length ?? 0} record(s), ${m.result?.conflicts.length ?? 0} conflict(s)`}`);
     const damaged = result.machines.flatMap((m) => m.damaged);

@@ -29,7 +29,7 @@ export interface WorkflowRun {
 }
 
 interface Workflow {
-  on?: { push?: { branches?: string[] }; workflow_dispatch?: unknown };
+  on?: { push?: { branches?: string[] }; workflow_dispatch?: unknown; schedule?: unknown };
   concurrency?: { group?: string; "cancel-in-progress"?: boolean };
   jobs?: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
 }
@@ -89,8 +89,17 @@ export class ActionsRunner {
   }
 
   async dispatch(repo: RunnerRepo, ref: string): Promise<void> {
+    await this.trigger(repo, "workflow_dispatch", ref);
+  }
+
+  /** The cron trigger's run: GitHub starts it on the latest commit of the default branch. */
+  async schedule(repo: RunnerRepo): Promise<void> {
+    await this.trigger(repo, "schedule", "main");
+  }
+
+  private async trigger(repo: RunnerRepo, event: "workflow_dispatch" | "schedule", ref: string): Promise<void> {
     const sha = (await runGit(["--git-dir", repo.gitDir, "rev-parse", `refs/heads/${ref}`])).stdout.toString().trim();
-    for (const wf of await this.workflowsAt(repo, sha)) if (wf.on && "workflow_dispatch" in wf.on) this.enqueue(repo, wf, "workflow_dispatch", ref, sha);
+    for (const wf of await this.workflowsAt(repo, sha)) if (wf.on && event in wf.on) this.enqueue(repo, wf, event, ref, sha);
   }
 
   /** Queues runs without starting them, as when every runner is busy, until `release()`. */

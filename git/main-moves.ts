@@ -1,0 +1,119 @@
+// The facts of a digest, read from git alone: every commit main gained since a position, its
+// first-parent steps with the paths each changed, which of those are record deletions (a record's
+// header says), and the conflicts merges kept (their records' metadata). core/digest.ts tells them.
+import { digestOf, type ChangeKind, type CommitFacts, type ConflictFact, type Digest, type MainMove, type PathChange } from "../core/digest.js";
+import type { Conflict } from "../core/conflict.js";
+import { CONFLICTS_DIR, isRecordPath } from "../core/layout.js";
+import { readTrailers } from "../core/trailers.js";
+import { DIGEST_BRANCH, TRACKED_MAIN, tracking } from "./refs.js";
+import type { GitRepo } from "./repo.js";
+
+const RECORD_SEP = "\x1e";
+const FIELD_SEP = "\x1f";
+/** Blobs read at once: a day's changes can be many records, and only their header lines are kept. */
+const HEADER_BATCH = 256;
+
+/** main's moves since the last digest's position, as last fetched; null when there is no main yet. */
+export async function digestSinceLast(repo: GitRepo): Promise<Digest | null> {
+  const main = await repo.revParse(TRACKED_MAIN);
+  return main ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main) : null;
+}
+
+export async function readDigest(repo: GitRepo, from: string | null, to: string): Promise<Digest> {
+  const rewritten = from !== null && !(await repo.isAncestor(from, to));
+  const range = from ? [to, `^${from}`] : [to];
+  const all = await commitsIn(repo, range);
+  const byOid = new Map(all.map((c) => [c.oid, c]));
+  const steps = await firstParentSteps(repo, range);
+  const kinds = await changeKinds(repo, steps.flatMap((s) => s.raw));
+  const moves: MainMove[] = [];
+  for (const s of steps.reverse()) {
+    const changes = s.raw.map((r): PathChange => ({ path: r.path, kind: kinds.get(r.oid ?? "") ?? r.kind }));
+    moves.push({ commit: byOid.get(s.oid)!, changes, conflicts: await keptConflicts(repo, s.raw) });
+  }
+  return digestOf(from, to, rewritten, moves, all);
+}
+
+async function commitsIn(repo: GitRepo, range: readonly string[]): Promise<CommitFacts[]> {
+  const out = (await repo.git(["log", `--format=${RECORD_SEP}%H${FIELD_SEP}%P${FIELD_SEP}%ct${FIELD_SEP}%B`, ...range, "--"])).stdout.toString("utf8");
+  return out
+    .split(RECORD_SEP)
+    .filter(Boolean)
+    .map((chunk) => {
+      const [oid, parents, time, message] = chunk.split(FIELD_SEP);
+      return { oid: oid!, parents: parents ? parents.split(" ") : [], time: Number(time) * 1000, subject: message!.split("\n")[0]!, trailers: readTrailers(message!) };
+    });
+}
+
+interface RawChange {
+  readonly path: string;
+  /** The new blob; null when the path was removed. */
+  readonly oid: string | null;
+  readonly kind: ChangeKind;
+}
+
+/** main's first-parent chain in the range, newest first, each with its diff against its first parent. */
+async function firstParentSteps(repo: GitRepo, range: readonly string[]): Promise<{ oid: string; raw: RawChange[] }[]> {
+  const args = ["log", "--first-parent", "--diff-merges=first-parent", "--raw", "-z", "--no-renames", "--no-abbrev", `--format=${RECORD_SEP}%H`, ...range, "--"];
+  const out = (await repo.git(args)).stdout.toString("utf8");
+  return out
+    .split(RECORD_SEP)
+    .filter(Boolean)
+    .map((chunk) => {
+      // "<oid>\0\n" then per path ":<mode> <mode> <old> <new> <status>\0<path>\0".
+      const fields = chunk.split("\0");
+      const raw: RawChange[] = [];
+      for (let i = 1; i + 1 < fields.length; i += 2) {
+        const meta = fields[i]!.replace(/^\n/, "").split(" ");
+        const status = meta[4];
+        if (!status) continue;
+        raw.push({ path: fields[i + 1]!, oid: status === "D" ? null : meta[3]!, kind: status === "A" ? "added" : status === "D" ? "deleted" : "changed" });
+      }
+      return { oid: fields[0]!.trim(), raw };
+    });
+}
+
+/** For record versions, whether each is a deletion: a tombstone is a new version of the path, not a removed file. */
+async function changeKinds(repo: GitRepo, raw: readonly RawChange[]): Promise<Map<string, ChangeKind>> {
+  const versions = [...new Map(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => [r.oid!, r.kind])).entries()];
+  const out = new Map<string, ChangeKind>();
+  for (let i = 0; i < versions.length; i += HEADER_BATCH) {
+    const batch = versions.slice(i, i + HEADER_BATCH);
+    const blobs = await repo.readBlobs(batch.map(([oid]) => oid));
+    batch.forEach(([oid, kind], j) => out.set(oid, isTombstone(blobs[j] ?? null) ? "deleted" : kind));
+  }
+  return out;
+}
+
+function isTombstone(blob: Buffer | null): boolean {
+  if (!blob) return false;
+  const nl = blob.indexOf(10);
+  try {
+    return (JSON.parse(blob.toString("utf8", 0, nl < 0 ? blob.length : nl)) as { deleted?: unknown }).deleted === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The conflicts a step added, from their records: who was kept, by which rule, and where (no values). */
+async function keptConflicts(repo: GitRepo, raw: readonly RawChange[]): Promise<ConflictFact[]> {
+  const added = raw.filter((r) => r.kind === "added" && r.oid && r.path.startsWith(CONFLICTS_DIR));
+  const blobs = await repo.readBlobs(added.map((r) => r.oid!));
+  const out: ConflictFact[] = [];
+  for (const blob of blobs) {
+    const c = conflictIn(blob);
+    if (c) out.push({ id: c.id, path: c.path, at: c.at, strategy: c.strategy, kept: c.kept.writer, lost: c.lost.writer, needsDecision: c.needsDecision });
+  }
+  return out;
+}
+
+function conflictIn(blob: Buffer | null): Conflict | null {
+  if (!blob) return null;
+  const nl = blob.indexOf(10);
+  try {
+    const c = JSON.parse(blob.toString("utf8", nl + 1)) as Conflict;
+    return typeof c.id === "string" && typeof c.path === "string" && typeof c.kept?.writer === "string" && typeof c.lost?.writer === "string" ? c : null;
+  } catch {
+    return null;
+  }
+}
