@@ -4,11 +4,11 @@
 import * as core from "@actions/core";
 import { join } from "node:path";
 import { secretForms } from "../git/auth.js";
+import { markDigested } from "../git/digest-position.js";
 import { digestSinceLast } from "../git/main-moves.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
 import { logDigest, logMachines, writeSummary } from "./audit.js";
-import { markDigested } from "./digest.js";
 import { readInputs } from "./inputs.js";
 
 export async function run(): Promise<void> {
@@ -33,7 +33,7 @@ export async function run(): Promise<void> {
       const digest = await digestSinceLast(repo);
       if (digest) await logDigest(digest);
       await writeSummary(result, inputs.strategy, digest);
-      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest);
+      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest.to);
     } finally {
       repo.close();
     }

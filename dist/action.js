@@ -19728,6 +19728,221 @@ function secretForms(auth) {
   return [t, basic(t), Buffer.from(t).toString("base64"), encodeURIComponent(t)].filter((s, i, all) => s.length >= 4 && all.indexOf(s) === i);
 }
 
+// git/refs.ts
+var MAIN_BRANCH = "main";
+var MACHINES_PREFIX = "machines/";
+var TRACKING_PREFIX = "refs/remotes/sync/";
+var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
+var BUILD_PREFIX = "refs/oc-sync/build/";
+var DIGEST_BRANCH = "oc-sync/digest";
+var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
+var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
+var TRACKED_MAIN = tracking(MAIN_BRANCH);
+var remoteRef = (branch) => `refs/heads/${branch}`;
+
+// git/remote.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { rm as rm2, stat as stat2 } from "node:fs/promises";
+import { join } from "node:path";
+
+// git/run.ts
+import { spawn } from "node:child_process";
+
+// core/mask.ts
+function maskSecrets(text, secrets) {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("***");
+  return out;
+}
+
+// git/run.ts
+var GitError = class extends Error {
+  constructor(kind, message, stderr) {
+    super(message);
+    this.kind = kind;
+    this.stderr = stderr;
+    this.name = "GitError";
+  }
+  kind;
+  stderr;
+};
+var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
+function gitEnv(auth, extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
+  return {
+    ...env,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GCM_INTERACTIVE: "never",
+    GIT_ASKPASS: "",
+    SSH_ASKPASS: "",
+    GIT_AUTHOR_NAME: "oc-sync",
+    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
+    GIT_COMMITTER_NAME: "oc-sync",
+    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
+    ...authEnv(auth),
+    ...extra
+  };
+}
+function classify(stderr) {
+  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
+  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
+  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
+  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
+  return "failed";
+}
+function gitFailure(args, stderr, exit) {
+  const kind = classify(stderr);
+  const what = `git ${args.slice(0, 2).join(" ")}`;
+  if (kind === "disk-full") {
+    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
+    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
+  }
+  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
+}
+function gitSaid(stderr) {
+  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+}
+function runGit(args, options = {}) {
+  const secrets = secretForms(options.auth);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
+    child.on("close", (code) => {
+      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
+      const exit = code ?? 1;
+      if (exit === 0 || options.okCodes?.includes(exit)) {
+        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
+        return;
+      }
+      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+// git/remote.ts
+async function fetchRefs(repo, remote) {
+  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
+}
+var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
+function remoteError(remote, e) {
+  const said = gitSaid(e.stderr) || e.message;
+  const where = "the 'remote' setting or OC_SYNC_REMOTE";
+  const messages = {
+    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync2(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
+    network: () => `could not reach the remote ${remote.url}: ${said}`,
+    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
+    failed: () => `talking to the remote ${remote.url} failed: ${said}`
+  };
+  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
+}
+function namingRemote(remote) {
+  return (e) => {
+    throw e instanceof GitError ? remoteError(remote, e) : e;
+  };
+}
+var STALE_REF_LOCK_MS = 6e4;
+async function clearStaleRefLocks(remote, branches) {
+  if (IS_URL.test(remote.url)) return;
+  for (const branch of branches) {
+    const lock = join(remote.url, remoteRef(branch) + ".lock");
+    const s = await stat2(lock).catch(() => void 0);
+    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm2(lock, { force: true });
+  }
+}
+var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
+async function pushAtomic(repo, remote, updates) {
+  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
+  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
+  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
+  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
+  let result;
+  try {
+    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
+  }
+  if (result.code === 0) return { ok: true };
+  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
+  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
+  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
+  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
+  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
+}
+
+// git/retry.ts
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function backoffMs(attempt, baseMs, maxMs = 3e4) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+// git/cas.ts
+var PushError = class extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.reason = reason;
+    this.name = "PushError";
+  }
+  reason;
+};
+var CAS_ATTEMPTS = 7;
+var BASE_MS = 200;
+var MAX_MS = 5e3;
+async function compareAndSwap(repo, remote, step, options) {
+  const attempts = options.attempts ?? CAS_ATTEMPTS;
+  if (options.fetchFirst) await fetchRefs(repo, remote);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { moves, value } = await step(attempt);
+    if (!moves.length) return value;
+    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
+    const pushed = await pushAtomic(repo, remote, leased);
+    if (pushed.ok) {
+      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      return value;
+    }
+    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
+    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
+    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
+    await fetchRefs(repo, remote);
+  }
+  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
+}
+
+// git/digest-position.ts
+var DIGESTED = "Oc-Sync-Digested";
+async function digestedMain(repo) {
+  const at = await repo.revParse(tracking(DIGEST_BRANCH));
+  if (!at) return null;
+  return new RegExp(`^${DIGESTED}: ([0-9a-f]{40})$`, "m").exec(await repo.commitMessage(at))?.[1] ?? null;
+}
+async function markDigested(repo, remote, main) {
+  await compareAndSwap(
+    repo,
+    remote,
+    async () => {
+      const done = await digestedMain(repo);
+      if (done !== null && (done === main || await repo.isAncestor(main, done))) return { moves: [], value: void 0 };
+      return { moves: [{ branch: DIGEST_BRANCH, to: await positionCommit(repo, main) }], value: void 0 };
+    },
+    { what: "could not record where this digest ended (the next run reports these moves again)" }
+  );
+}
+async function positionCommit(repo, main) {
+  return repo.commit({ parents: [], message: `oc-sync digest: main at ${main}
+
+${DIGESTED}: ${main}`, changes: [] });
+}
+
 // core/record.ts
 import { hash } from "node:crypto";
 
@@ -19966,29 +20181,18 @@ function readTrailers(message) {
 }
 var oneLine = (s) => s.replace(/\s+/g, " ").trim();
 
-// git/refs.ts
-var MAIN_BRANCH = "main";
-var MACHINES_PREFIX = "machines/";
-var TRACKING_PREFIX = "refs/remotes/sync/";
-var FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
-var BUILD_PREFIX = "refs/oc-sync/build/";
-var DIGEST_BRANCH = "oc-sync/digest";
-var machineBranch = (machine) => `${MACHINES_PREFIX}${machine}`;
-var tracking = (branch) => `${TRACKING_PREFIX}${branch}`;
-var TRACKED_MAIN = tracking(MAIN_BRANCH);
-var remoteRef = (branch) => `refs/heads/${branch}`;
-
 // git/main-moves.ts
 var RECORD_SEP = "";
 var FIELD_SEP = "";
 var HEADER_BATCH = 256;
 async function digestSinceLast(repo) {
   const main = await repo.revParse(TRACKED_MAIN);
-  return main ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main) : null;
+  return main ? readDigest(repo, await digestedMain(repo), main) : null;
 }
 async function readDigest(repo, from, to) {
-  const rewritten = from !== null && !await repo.isAncestor(from, to);
-  const range = from ? [to, `^${from}`] : [to];
+  const present = from !== null && await repo.revParse(from) !== null;
+  const rewritten = from !== null && (!present || !await repo.isAncestor(from, to));
+  const range = present ? [to, `^${from}`] : [to];
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
   const steps = await firstParentSteps(repo, range);
@@ -20060,184 +20264,6 @@ function conflictIn(blob) {
   } catch {
     return null;
   }
-}
-
-// git/remote.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { rm as rm2, stat as stat2 } from "node:fs/promises";
-import { join } from "node:path";
-
-// git/run.ts
-import { spawn } from "node:child_process";
-
-// core/mask.ts
-function maskSecrets(text, secrets) {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join("***");
-  return out;
-}
-
-// git/run.ts
-var GitError = class extends Error {
-  constructor(kind, message, stderr) {
-    super(message);
-    this.kind = kind;
-    this.stderr = stderr;
-    this.name = "GitError";
-  }
-  kind;
-  stderr;
-};
-var PASSED_TO_GIT = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|XDG_CONFIG_HOME|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_SSL_CAINFO|GIT_SSL_CAPATH|GIT_EXEC_PATH|GIT_TRACE[A-Z0-9_]*|SSL_CERT_FILE|SSL_CERT_DIR|SYSTEMROOT|SystemRoot|COMSPEC|ComSpec|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ProgramData|HOMEDRIVE|HOMEPATH|PATHEXT)$/;
-function gitEnv(auth, extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (PASSED_TO_GIT.test(k)) env[k] = v;
-  return {
-    ...env,
-    LC_ALL: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GCM_INTERACTIVE: "never",
-    GIT_ASKPASS: "",
-    SSH_ASKPASS: "",
-    GIT_AUTHOR_NAME: "oc-sync",
-    GIT_AUTHOR_EMAIL: "oc-sync@localhost",
-    GIT_COMMITTER_NAME: "oc-sync",
-    GIT_COMMITTER_EMAIL: "oc-sync@localhost",
-    ...authEnv(auth),
-    ...extra
-  };
-}
-function classify(stderr) {
-  if (/No space left on device|Disk quota exceeded|Out of diskspace/i.test(stderr)) return "disk-full";
-  if (/Authentication failed|could not read (Username|Password)|returned error: 40[13]|terminal prompts disabled|Invalid username or password|Permission to .* denied/i.test(stderr)) return "auth";
-  if (/returned error: 404|Repository not found|does not appear to be a git repository|not found/i.test(stderr)) return "not-found";
-  if (/Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|unable to access|Operation timed out|early EOF|RPC failed|remote end hung up|returned error: 5\d\d/i.test(stderr)) return "network";
-  if (/\[rejected\]|\(stale info\)|atomic push failed|failed to push some refs|non-fast-forward|fetch first/i.test(stderr)) return "rejected";
-  return "failed";
-}
-function gitFailure(args, stderr, exit) {
-  const kind = classify(stderr);
-  const what = `git ${args.slice(0, 2).join(" ")}`;
-  if (kind === "disk-full") {
-    const dir = args[args.indexOf("--git-dir") + 1] ?? "oc-sync's repository";
-    return new GitError(kind, `${what} failed: the disk holding ${dir} is full; nothing was changed there; free some space and sync again`, stderr);
-  }
-  return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
-}
-function gitSaid(stderr) {
-  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-}
-function runGit(args, options = {}) {
-  const secrets = secretForms(options.auth);
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
-    child.on("close", (code) => {
-      const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
-      const exit = code ?? 1;
-      if (exit === 0 || options.okCodes?.includes(exit)) {
-        resolve({ stdout: Buffer.concat(out), stderr, code: exit });
-        return;
-      }
-      reject(gitFailure(args.map((a) => maskSecrets(a, secrets)), stderr, exit));
-    });
-    child.stdin.on("error", () => void 0);
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-// git/remote.ts
-async function fetchRefs(repo, remote) {
-  await repo.git(["fetch", "--no-tags", "--prune", "--quiet", "--no-write-fetch-head", remote.url, FETCH_REFSPEC], { auth: remote.auth }).catch(namingRemote(remote));
-}
-var IS_URL = /^[a-z][a-z0-9+.-]*:/i;
-function remoteError(remote, e) {
-  const said = gitSaid(e.stderr) || e.message;
-  const where = "the 'remote' setting or OC_SYNC_REMOTE";
-  const messages = {
-    "not-found": () => IS_URL.test(remote.url) ? `the remote ${remote.url} was not found (${said}): fix the URL (${where}); for GitHub, 'oc-sync init --github OWNER/NAME' creates the repository` : `the remote ${remote.url} ${existsSync2(remote.url) ? "is not a git repository" : "does not exist"}: create it with 'git init --bare ${remote.url}', or fix the path (${where})`,
-    network: () => `could not reach the remote ${remote.url}: ${said}`,
-    auth: () => `the remote ${remote.url} refused oc-sync's credentials: ${said}`,
-    failed: () => `talking to the remote ${remote.url} failed: ${said}`
-  };
-  return new GitError(e.kind, messages[e.kind]?.() ?? e.message, e.stderr);
-}
-function namingRemote(remote) {
-  return (e) => {
-    throw e instanceof GitError ? remoteError(remote, e) : e;
-  };
-}
-var STALE_REF_LOCK_MS = 6e4;
-async function clearStaleRefLocks(remote, branches) {
-  if (IS_URL.test(remote.url)) return;
-  for (const branch of branches) {
-    const lock = join(remote.url, remoteRef(branch) + ".lock");
-    const s = await stat2(lock).catch(() => void 0);
-    if (s && Date.now() - s.mtimeMs > STALE_REF_LOCK_MS) await rm2(lock, { force: true });
-  }
-}
-var LOST_ON_SERVER = /atomic transaction failed|failed to update ref|cannot lock ref|incorrect old value/;
-async function pushAtomic(repo, remote, updates) {
-  await clearStaleRefLocks(remote, updates.map((u) => u.ref));
-  const args = ["push", "--atomic", "--porcelain", "--no-verify", "--quiet"];
-  for (const u of updates) args.push(`--force-with-lease=${remoteRef(u.ref)}:${u.expected ?? ""}`);
-  args.push(remote.url, ...updates.map((u) => `${u.oid}:${remoteRef(u.ref)}`));
-  let result;
-  try {
-    result = await repo.git(args, { auth: remote.auth, okCodes: [1] });
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    return { ok: false, reason: e.kind === "rejected" || e.kind === "disk-full" ? "failed" : e.kind, message: remoteError(remote, e).message };
-  }
-  if (result.code === 0) return { ok: true };
-  const refused = result.stdout.toString().split("\n").filter((l) => l.startsWith("!	")).map((l) => ({ ref: l.split("	")[1]?.split(":")[1]?.slice(remoteRef("").length) ?? "", summary: l.split("	")[2] ?? "" }));
-  const message = result.stderr.trim().split("\n").join(" | ") || refused.map((r) => `${r.ref}: ${r.summary}`).join(" | ") || "push refused";
-  if (refused.some((r) => r.summary.startsWith("[remote rejected]") && !LOST_ON_SERVER.test(r.summary))) return { ok: false, reason: "refused", message };
-  const lost = refused.length > 0 || /stale info|atomic push failed|rejected/.test(result.stderr);
-  return lost ? { ok: false, reason: "rejected", refs: refused.map((r) => r.ref), message } : { ok: false, reason: "failed", message };
-}
-
-// git/retry.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function backoffMs(attempt, baseMs, maxMs = 3e4) {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-// git/cas.ts
-var PushError = class extends Error {
-  constructor(reason, message) {
-    super(message);
-    this.reason = reason;
-    this.name = "PushError";
-  }
-  reason;
-};
-var CAS_ATTEMPTS = 7;
-var BASE_MS = 200;
-var MAX_MS = 5e3;
-async function compareAndSwap(repo, remote, step, options) {
-  const attempts = options.attempts ?? CAS_ATTEMPTS;
-  if (options.fetchFirst) await fetchRefs(repo, remote);
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const { moves, value } = await step(attempt);
-    if (!moves.length) return value;
-    const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
-    const pushed = await pushAtomic(repo, remote, leased);
-    if (pushed.ok) {
-      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
-      return value;
-    }
-    if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
-    options.onRace?.(pushed.refs.length ? pushed.refs : moves.map((m) => m.branch));
-    await sleep(backoffMs(attempt, BASE_MS, MAX_MS));
-    await fetchRefs(repo, remote);
-  }
-  throw new PushError("contended", `${options.what}: other machines kept changing the sync repo (${attempts} attempts); try again`);
 }
 
 // core/merge/json-value.ts
@@ -22786,20 +22812,6 @@ function conflictsCell(e) {
 }
 var escapeHtml = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-// action/digest.ts
-async function markDigested(repo, remote, digest) {
-  await compareAndSwap(
-    repo,
-    remote,
-    async () => {
-      const at = await repo.revParse(tracking(DIGEST_BRANCH));
-      const done = at !== null && (at === digest.to || await repo.isAncestor(digest.to, at));
-      return { moves: done ? [] : [{ branch: DIGEST_BRANCH, to: digest.to }], value: void 0 };
-    },
-    { what: "could not record where this digest ended (the next run reports these moves again)" }
-  );
-}
-
 // action/inputs.ts
 function readInputs(env = process.env) {
   const strategy = getInput("strategy") || "auto-merge";
@@ -22840,7 +22852,7 @@ async function run() {
       const digest = await digestSinceLast(repo);
       if (digest) await logDigest(digest);
       await writeSummary(result, inputs.strategy, digest);
-      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest);
+      if (digest && !inputs.dryRun) await markDigested(repo, remote, digest.to);
     } finally {
       repo.close();
     }

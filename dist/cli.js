@@ -27682,8 +27682,9 @@ on:
   push:
     branches: ["${MACHINES_PREFIX}**"]
   workflow_dispatch:
-  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
-  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
+  # The daily digest of every commit that reached main (clients' [skip ci] commits start no run),
+  # and a safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a
+  # month, 1.5% of the Free plan's 2,000 minutes; the push trigger does the merges.
   schedule:
     - cron: "17 4 * * *"
 concurrency:
@@ -32053,17 +32054,26 @@ function digestLines(d) {
   return lines;
 }
 
+// git/digest-position.ts
+var DIGESTED = "Oc-Sync-Digested";
+async function digestedMain(repo) {
+  const at = await repo.revParse(tracking(DIGEST_BRANCH));
+  if (!at) return null;
+  return new RegExp(`^${DIGESTED}: ([0-9a-f]{40})$`, "m").exec(await repo.commitMessage(at))?.[1] ?? null;
+}
+
 // git/main-moves.ts
 var RECORD_SEP = "";
 var FIELD_SEP = "";
 var HEADER_BATCH = 256;
 async function digestSinceLast(repo) {
   const main2 = await repo.revParse(TRACKED_MAIN);
-  return main2 ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main2) : null;
+  return main2 ? readDigest(repo, await digestedMain(repo), main2) : null;
 }
 async function readDigest(repo, from, to) {
-  const rewritten = from !== null && !await repo.isAncestor(from, to);
-  const range = from ? [to, `^${from}`] : [to];
+  const present = from !== null && await repo.revParse(from) !== null;
+  const rewritten = from !== null && (!present || !await repo.isAncestor(from, to));
+  const range = present ? [to, `^${from}`] : [to];
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
   const steps = await firstParentSteps(repo, range);

@@ -31708,8 +31708,9 @@ on:
   push:
     branches: ["${MACHINES_PREFIX}**"]
   workflow_dispatch:
-  # Safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a month,
-  # 1.5% of the Free plan's 2,000 minutes; the push trigger does the real work.
+  # The daily digest of every commit that reached main (clients' [skip ci] commits start no run),
+  # and a safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a
+  # month, 1.5% of the Free plan's 2,000 minutes; the push trigger does the merges.
   schedule:
     - cron: "17 4 * * *"
 concurrency:

@@ -5,7 +5,8 @@ import { digestOf, type ChangeKind, type CommitFacts, type ConflictFact, type Di
 import type { Conflict } from "../core/conflict.js";
 import { CONFLICTS_DIR, isRecordPath } from "../core/layout.js";
 import { readTrailers } from "../core/trailers.js";
-import { DIGEST_BRANCH, TRACKED_MAIN, tracking } from "./refs.js";
+import { digestedMain } from "./digest-position.js";
+import { TRACKED_MAIN } from "./refs.js";
 import type { GitRepo } from "./repo.js";
 
 const RECORD_SEP = "\x1e";
@@ -16,12 +17,14 @@ const HEADER_BATCH = 256;
 /** main's moves since the last digest's position, as last fetched; null when there is no main yet. */
 export async function digestSinceLast(repo: GitRepo): Promise<Digest | null> {
   const main = await repo.revParse(TRACKED_MAIN);
-  return main ? readDigest(repo, await repo.revParse(tracking(DIGEST_BRANCH)), main) : null;
+  return main ? readDigest(repo, await digestedMain(repo), main) : null;
 }
 
 export async function readDigest(repo: GitRepo, from: string | null, to: string): Promise<Digest> {
-  const rewritten = from !== null && !(await repo.isAncestor(from, to));
-  const range = from ? [to, `^${from}`] : [to];
+  // A main rewritten and collected since may have lost the old position's commit: then all of main is listed.
+  const present = from !== null && (await repo.revParse(from)) !== null;
+  const rewritten = from !== null && (!present || !(await repo.isAncestor(from, to)));
+  const range = present ? [to, `^${from}`] : [to];
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
   const steps = await firstParentSteps(repo, range);

@@ -13,8 +13,9 @@ export const FETCH_REFSPEC = `+refs/heads/*:${TRACKING_PREFIX}*`;
 export const BUILD_PREFIX = "refs/oc-sync/build/";
 
 /**
- * main as of the last digest (the Action's audit of main's moves): a branch, so it moves by the same
- * compare-and-swap as every other ref, and a run that failed or was skipped leaves it where it was.
+ * Where the last digest (the Action's audit of main's moves) ended; see digest-position.ts. A
+ * branch, so it moves by the same compare-and-swap as every other ref, and a run that failed or
+ * was skipped leaves it where it was.
  */
 export const DIGEST_BRANCH = "oc-sync/digest";
 
