@@ -26,7 +26,8 @@ export async function run(): Promise<void> {
       const conflicts = result.machines.reduce((n, m) => n + (m.result?.conflicts.length ?? 0), 0);
       if (!result.machines.length) core.info("nothing to merge: every machine branch is already in main");
       else core.info(`${result.pushed ? "moved" : "would move (dry run)"} main ${result.before} → ${result.after}, ${result.machines.length} branch(es), ${conflicts} conflict(s)`);
-      core.setOutput("main-sha", result.after ?? "");
+      // main after the run, as action.yml says: a dry run leaves it where it was (the log names the commit it would move to).
+      core.setOutput("main-sha", (result.pushed ? result.after : result.before) ?? "");
       core.setOutput("merged", String(result.machines.length));
       core.setOutput("conflicts", String(conflicts));
       // After the merge, so its own move is in it: every commit that reached main, once, whoever moved main.

@@ -22846,7 +22846,7 @@ async function run() {
       const conflicts = result.machines.reduce((n, m) => n + (m.result?.conflicts.length ?? 0), 0);
       if (!result.machines.length) info("nothing to merge: every machine branch is already in main");
       else info(`${result.pushed ? "moved" : "would move (dry run)"} main ${result.before} \u2192 ${result.after}, ${result.machines.length} branch(es), ${conflicts} conflict(s)`);
-      setOutput("main-sha", result.after ?? "");
+      setOutput("main-sha", (result.pushed ? result.after : result.before) ?? "");
       setOutput("merged", String(result.machines.length));
       setOutput("conflicts", String(conflicts));
       const digest = await digestSinceLast(repo);

@@ -1381,7 +1381,8 @@ var package_default = {
     "dist",
     "bin",
     "action.yml",
-    "README.md"
+    "README.md",
+    "LICENSE"
   ],
   engines: {
     node: ">=22.13"

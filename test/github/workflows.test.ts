@@ -1,7 +1,8 @@
-// The project's own workflows cannot run here; what can be checked is: they parse, every action is
-// pinned by commit (actions/checkout as in the workflow oc-sync installs), permissions are
-// read-only, `uses: ./` passes only inputs action.yml declares, and every `npm run` names a
-// script package.json has.
+// Most of the project's own workflows cannot run here (setup-node, GitHub's hosted OSes; the
+// `action` workflow's dry-run job does run, in action-dry-run.test.ts). Checked for all of them:
+// they parse, every action is pinned by commit (actions/checkout as in the workflow oc-sync
+// installs), permissions are read-only, `uses: ./` passes only inputs action.yml declares, and
+// every `npm run` names a script package.json has.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -74,7 +74,8 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
-  const m = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+  // The scheme is case-insensitive (RFC 9110); actions/checkout sends "basic".
+  const m = /^Basic (.+)$/i.exec(req.headers.authorization ?? "");
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
   return decoded.slice(decoded.indexOf(":") + 1);

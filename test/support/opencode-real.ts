@@ -62,15 +62,21 @@ export interface OcHome {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** An isolated home with OpenCode's config pointing at the fake model, the plugin enabled, and oc-sync settings. */
-export async function prepareHome(root: string, name: string, llmPort: number, settings: Record<string, unknown>): Promise<OcHome> {
+/** The plugin as this checkout's bundle: OpenCode imports a `file://` spec as it is, with no install. */
+export const CHECKOUT_PLUGIN = `file://${join(ROOT, "dist", "plugin.js")}`;
+
+/**
+ * An isolated home with OpenCode's config pointing at the fake model, the plugin enabled (`plugin`:
+ * its spec in opencode.json), oc-sync settings, and `env` added to OpenCode's environment.
+ */
+export async function prepareHome(root: string, name: string, llmPort: number, settings: Record<string, unknown>, o: { plugin?: string; env?: Record<string, string> } = {}): Promise<OcHome> {
   const home = join(root, name);
   mkdirSync(home, { recursive: true });
   await run("bash", [join(SHARED, "make-sessions.sh"), home, "0"], { env: { ...process.env, FAKE_LLM_PORT: String(llmPort) } });
   const config = join(home, ".config", "opencode");
   const file = join(config, "opencode.json");
   const cfg = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  cfg.plugin = [`file://${join(ROOT, "dist", "plugin.js")}`];
+  cfg.plugin = [o.plugin ?? CHECKOUT_PLUGIN];
   writeFileSync(file, JSON.stringify(cfg, null, 2));
   writeFileSync(join(config, "opencode-sync.json"), JSON.stringify({ machine: name, ...settings }, null, 2));
   const env: NodeJS.ProcessEnv = {
@@ -81,6 +87,7 @@ export async function prepareHome(root: string, name: string, llmPort: number, s
     OPENCODE_DISABLE_MODELS_FETCH: "1",
     OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
     OPENCODE_DISABLE_SHARE: "1",
+    ...o.env,
   };
   return { name, home, repo: join(home, "work", "demo-repo"), config, db: join(home, ".local", "share", "opencode", "opencode.db"), log: join(home, ".local", "share", "oc-sync", "log", "oc-sync.log"), env };
 }

@@ -3,11 +3,15 @@
 // a head commit saying [skip ci] starts nothing; pushes made with the run's GITHUB_TOKEN start
 // nothing; one job at a time per concurrency group, a newer pending run replacing the older
 // pending one; each job checks the repository out into a fresh workspace the way actions/checkout
-// does with the step's `with:` (see checkout below) and runs the action's `runs.main` under node24
-// with GitHub's environment (GITHUB_*, INPUT_* from action.yml defaults and `with:`,
-// GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, RUNNER_TEMP).
+// does with the step's `with:` (see checkout below), runs a local action (`uses: ./…`, its
+// action.yml read from the checkout) as `runs.main` under node24, and a `run:` step as a script
+// file under `bash -e` (GitHub's unspecified shell on Linux), each step with GitHub's environment
+// (GITHUB_*, INPUT_* from action.yml defaults and `with:`, RUNNER_TEMP, and a GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY file of its own) and `${{ github.token }}` and `${{ steps.<id>.outputs.<name> }}`
+// expanded in `with:` and `run:`.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parse } from "yaml";
@@ -23,15 +27,39 @@ export interface WorkflowRun {
   conclusion: "success" | "failure" | "cancelled" | null;
   log: string;
   summary: string;
+  /** Every step's outputs, together (what the runs of the sync repo's one-action job report). */
   outputs: Record<string, string>;
+  /** Outputs by step id: the `steps` context of the run's last job. */
+  steps: Record<string, { outputs: Record<string, string> }>;
   /** What the checkout step left on the runner's disk: the workspace's files, and the blobs in its .git. */
   checkedOut: { files: string[]; blobs: number } | null;
+}
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  shell?: string;
+  if?: string;
+  with?: Record<string, unknown>;
 }
 
 interface Workflow {
   on?: { push?: { branches?: string[] }; workflow_dispatch?: unknown; schedule?: unknown };
   concurrency?: { group?: string; "cancel-in-progress"?: boolean };
-  jobs?: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
+  jobs?: Record<string, { steps?: Step[] }>;
+}
+
+/** One job on its runner: the workspace, RUNNER_TEMP, the run's token, and the `steps` context so far. */
+interface Job {
+  readonly repo: RunnerRepo;
+  readonly run: WorkflowRun;
+  readonly workspace: string;
+  readonly temp: string;
+  readonly token: string;
+  readonly steps: Record<string, { outputs: Record<string, string> }>;
+  stepCount: number;
 }
 
 interface ActionYml {
@@ -132,7 +160,7 @@ export class ActionsRunner {
   }
 
   private enqueue(repo: RunnerRepo, wf: Workflow, event: WorkflowRun["event"], branch: string, sha: string): void {
-    const run: WorkflowRun = { id: this.nextId++, event, head_branch: branch, head_sha: sha, created_at: new Date().toISOString(), status: "queued", conclusion: null, log: "", summary: "", outputs: {}, checkedOut: null };
+    const run: WorkflowRun = { id: this.nextId++, event, head_branch: branch, head_sha: sha, created_at: new Date().toISOString(), status: "queued", conclusion: null, log: "", summary: "", outputs: {}, steps: {}, checkedOut: null };
     const list = this.runs.get(repo.fullName) ?? [];
     list.unshift(run);
     this.runs.set(repo.fullName, list);
@@ -164,17 +192,11 @@ export class ActionsRunner {
     const token = this.o.issueToken();
     this.actionsTokens.add(token);
     const temp = mkdtempSync(join(tmpdir(), "oc-sync-runner-"));
-    const workspace = join(temp, "workspace");
     try {
-      for (const job of Object.values(wf.jobs ?? {})) {
-        for (const step of job.steps ?? []) {
-          if (step.uses?.startsWith("actions/checkout@")) {
-            await checkout(workspace, this.o.gitUrl(repo.fullName), token, { sha: run.head_sha, branch: run.head_branch }, step.with ?? {});
-            run.checkedOut = await onDisk(workspace);
-          }
-          else if (step.uses?.startsWith("./")) await this.runAction(repo, workspace, temp, step.uses, step.with ?? {}, run, token);
-          else throw new Error(`the stand-in runner does not know step ${JSON.stringify(step)}`);
-        }
+      for (const steps of Object.values(wf.jobs ?? {}).map((j) => j.steps ?? [])) {
+        const job: Job = { repo, run, workspace: join(temp, "workspace"), temp, token, steps: {}, stepCount: 0 };
+        run.steps = job.steps;
+        for (const step of steps) await this.runStep(job, step);
       }
       run.conclusion = "success";
     } catch (e) {
@@ -188,21 +210,61 @@ export class ActionsRunner {
     }
   }
 
-  private async runAction(repo: RunnerRepo, workspace: string, temp: string, uses: string, withInputs: Record<string, unknown>, run: WorkflowRun, token: string): Promise<void> {
-    const dir = join(workspace, uses.slice(2));
-    const action = parse(readFileSync(join(dir, existsSync(join(dir, "action.yml")) ? "action.yml" : "action.yaml"), "utf8")) as ActionYml;
+  private async runStep(job: Job, step: Step): Promise<void> {
+    // A condition this runner would not evaluate must not be taken as true.
+    if (step.if !== undefined) throw new Error(`the stand-in runner does not implement a step's if: (${step.if})`);
+    let outputs: Record<string, string> = {};
+    if (step.uses?.startsWith("actions/checkout@")) {
+      await checkout(job.workspace, this.o.gitUrl(job.repo.fullName), job.token, { sha: job.run.head_sha, branch: job.run.head_branch }, step.with ?? {}, this.o.serverUrl);
+      job.run.checkedOut = await onDisk(job.workspace);
+    } else if (step.uses?.startsWith("./")) outputs = await this.runAction(job, step.uses, expandAll(step.with ?? {}, job));
+    else if (step.run !== undefined) outputs = await this.runScript(job, expand(step.run, job), step.shell);
+    else throw new Error(`the stand-in runner does not know step ${JSON.stringify(step)}`);
+    Object.assign(job.run.outputs, outputs);
+    if (step.id) job.steps[step.id] = { outputs };
+  }
+
+  /** A local action: action.yml from the checkout, `runs.main` under node24, inputs as INPUT_* (defaults from action.yml). */
+  private async runAction(job: Job, uses: string, withInputs: Record<string, string>): Promise<Record<string, string>> {
+    const dir = join(job.workspace, uses.slice(2));
+    const file = ["action.yml", "action.yaml"].map((n) => join(dir, n)).find((f) => existsSync(f));
+    if (!file) throw new Error(`can't find 'action.yml' or 'action.yaml' under '${dir}' (uses: ${uses}): did the checkout step run?`);
+    const action = parse(readFileSync(file, "utf8")) as ActionYml;
     const main = action.runs?.main;
     if (action.runs?.using !== "node24" || !main) throw new Error(`action ${uses} must have runs.using node24 and runs.main; this runner has node24`);
-    const summary = join(temp, "summary.md");
-    const output = join(temp, "output.txt");
+    const inputs: Record<string, string> = {};
+    // @actions/core's getInput reads INPUT_ + the name with spaces as underscores, upper-cased (hyphens stay).
+    for (const [name, spec] of Object.entries(action.inputs ?? {})) inputs[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = withInputs[name] ?? expand(spec.default ?? "", job);
+    // This runner's own Node is the node24 the action asks for.
+    return this.spawnStep(job, `action ${uses}`, process.execPath, [join(dir, main)], inputs);
+  }
+
+  /** A `run:` step: the script in a file under RUNNER_TEMP, run by the shell GitHub uses for `shell:` on Linux. */
+  private runScript(job: Job, script: string, shell: string | undefined): Promise<Record<string, string>> {
+    const shells: Record<string, string[]> = { default: ["bash", "-e"], bash: ["bash", "--noprofile", "--norc", "-eo", "pipefail"], sh: ["sh", "-e"] };
+    const command = shells[shell ?? "default"];
+    if (!command) throw new Error(`the stand-in runner does not implement shell: ${shell}`);
+    const file = join(job.temp, `${randomUUID()}.sh`);
+    writeFileSync(file, script);
+    return this.spawnStep(job, "the run: step", command[0]!, [...command.slice(1), file], {});
+  }
+
+  /** Runs one step's process in the workspace with GitHub's environment; its log, summary and outputs go to the run. */
+  private async spawnStep(job: Job, what: string, command: string, args: string[], extra: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+    const n = ++job.stepCount;
+    // Each step has GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files of its own, as on GitHub.
+    const summary = join(job.temp, `summary-${n}.md`);
+    const output = join(job.temp, `output-${n}.txt`);
     writeFileSync(summary, "");
     writeFileSync(output, "");
+    const { repo, run } = job;
+    mkdirSync(job.workspace, { recursive: true });
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      HOME: temp,
+      HOME: job.temp,
       CI: "true",
       GITHUB_ACTIONS: "true",
-      GITHUB_WORKSPACE: workspace,
+      GITHUB_WORKSPACE: job.workspace,
       GITHUB_REPOSITORY: repo.fullName,
       GITHUB_REPOSITORY_OWNER: repo.fullName.split("/")[0],
       GITHUB_SERVER_URL: this.o.serverUrl,
@@ -214,23 +276,39 @@ export class ActionsRunner {
       GITHUB_RUN_ID: String(run.id),
       GITHUB_STEP_SUMMARY: summary,
       GITHUB_OUTPUT: output,
-      RUNNER_TEMP: temp,
+      RUNNER_TEMP: job.temp,
+      ...extra,
     };
-    for (const [name, spec] of Object.entries(action.inputs ?? {})) {
-      const given = withInputs[name];
-      const raw = given !== undefined ? String(given) : (spec.default ?? "");
-      env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = raw.replace(/\$\{\{\s*github\.token\s*\}\}/g, token);
-    }
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [join(dir, main)], { cwd: workspace, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(command, args, { cwd: job.workspace, env, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", (d: Buffer) => (run.log += d));
       child.stderr.on("data", (d: Buffer) => (run.log += d));
+      child.on("error", (e) => ((run.log += `${e.message}\n`), resolve(127)));
       child.on("close", (c) => resolve(c ?? 1));
     });
     run.summary += readFileSync(summary, "utf8");
-    Object.assign(run.outputs, parseOutputs(readFileSync(output, "utf8")));
-    if (code !== 0) throw new Error(`action ${uses} exited with ${code}`);
+    const outputs = parseOutputs(readFileSync(output, "utf8"));
+    if (code !== 0) throw new Error(`${what} exited with ${code}`);
+    return outputs;
   }
+}
+
+/**
+ * `${{ … }}` in a step's text, for the contexts this runner has: `github.token` and
+ * `steps.<id>.outputs.<name>` (an output not set is '', as on GitHub). Any other expression is
+ * refused, not passed through as text.
+ */
+function expand(text: string, job: Job): string {
+  return text.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
+    if (expr === "github.token") return job.token;
+    const m = /^steps\.([\w-]+)\.outputs\.([\w-]+)$/.exec(expr);
+    if (m) return job.steps[m[1]!]?.outputs[m[2]!] ?? "";
+    throw new Error(`the stand-in runner does not evaluate \${{ ${expr} }}`);
+  });
+}
+
+function expandAll(values: Record<string, unknown>, job: Job): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, expand(String(v), job)]));
 }
 
 /** The `with:` of the first job's actions/checkout step in a workflow's text. */
@@ -249,19 +327,22 @@ const CHECKOUT_INPUTS = ["fetch-depth", "filter", "sparse-checkout", "persist-cr
  * add the remote, fetch (`fetch-depth` commits of that commit, default 1, or every branch and then
  * that commit at 0; `filter`, which a sparse checkout defaults to blob:none), `git sparse-checkout
  * set` of the patterns (cone mode, its default), then a checkout, which fetches the blobs it lacks.
- * The token reaches git through the environment only: what `persist-credentials: false` leaves.
+ * With `persist-credentials: false` the token reaches git through the environment only; with the
+ * default (true) it is in the workspace's .git/config, as v5's git-auth-helper.ts writes it:
+ * `http.<server origin>/.extraheader` = `AUTHORIZATION: basic base64(x-access-token:TOKEN)`.
  */
-export async function checkout(workspace: string, url: string, token: string, head: { sha: string; branch: string }, inputs: Record<string, unknown>): Promise<void> {
+export async function checkout(workspace: string, url: string, token: string, head: { sha: string; branch: string }, inputs: Record<string, unknown>, serverUrl = new URL(url).origin): Promise<void> {
   const unknown = Object.keys(inputs).filter((k) => !CHECKOUT_INPUTS.includes(k));
   if (unknown.length) throw new Error(`the stand-in runner does not implement actions/checkout's input(s) ${unknown.join(", ")}`);
-  if (String(inputs["persist-credentials"] ?? true) !== "false") throw new Error("the stand-in runner implements actions/checkout only with persist-credentials: false");
+  const persist = String(inputs["persist-credentials"] ?? true) !== "false";
   const depth = Number(inputs["fetch-depth"] ?? 1);
   const sparse = String(inputs["sparse-checkout"] ?? "").split("\n").map((p) => p.trim()).filter(Boolean);
   const filter = inputs.filter !== undefined ? String(inputs.filter) : sparse.length ? "blob:none" : undefined;
-  const git = (args: string[]) => runGit(["-C", workspace, ...args], { auth: { token } });
+  const git = (args: string[]) => runGit(["-C", workspace, ...args], persist ? {} : { auth: { token } });
   await runGit(["init", "-q", workspace]);
   await git(["remote", "add", "origin", url]);
   await git(["config", "--local", "gc.auto", "0"]);
+  if (persist) await git(["config", "--local", `http.${new URL(serverUrl).origin}/.extraheader`, `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`]);
   const fetch = ["-c", "protocol.version=2", "fetch", "-q", "--no-tags", "--prune", "--no-recurse-submodules"];
   if (filter) fetch.push(`--filter=${filter}`);
   const tracking = `refs/remotes/origin/${head.branch}`;
@@ -286,11 +367,13 @@ async function onDisk(workspace: string): Promise<{ files: string[]; blobs: numb
   return { files, blobs: types.filter((t) => t === "blob").length };
 }
 
-/** GITHUB_OUTPUT uses `name<<DELIMITER` blocks (what @actions/core writes). */
+/** GITHUB_OUTPUT holds `name=value` lines and `name<<DELIMITER` blocks (what @actions/core writes). */
 function parseOutputs(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
+    const single = /^([^<=]+)=(.*)$/.exec(lines[i]!);
+    if (single) out[single[1]!] = single[2]!;
     const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
     if (!m) continue;
     const value: string[] = [];
