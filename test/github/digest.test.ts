@@ -24,12 +24,12 @@ const cli = async (h: TestHome, ...args: string[]) => {
 };
 const git = async (...args: string[]) => (await runGit(["--git-dir", gh.gitDir(REPO), ...args])).stdout.toString().trim();
 const runs = () => gh.runner.runs.get(REPO) ?? [];
-async function scheduledRun() {
+async function scheduledRun(conclusion: "success" | "failure" = "success") {
   await gh.runner.schedule({ fullName: REPO, gitDir: gh.gitDir(REPO) });
   await gh.runner.idle();
   const run = runs()[0]!; // newest first, as GitHub lists them
   expect(run.event).toBe("schedule");
-  expect(run.conclusion, run.log).toBe("success");
+  expect(run.conclusion, run.log).toBe(conclusion);
   return run;
 }
 /** The commits a run's digest names: its summary table's rows, which its log's digest group must name too. */
@@ -109,7 +109,7 @@ describe("the digest in the scheduled run", () => {
     const head = await git("rev-parse", "main");
     // The position's ref locked on the server: the run reports, then cannot record where it ended.
     writeFileSync(join(gh.gitDir(REPO), "refs", "heads", "oc-sync", "digest.lock"), "");
-    const failed = await scheduledRunAllowingFailure();
+    const failed = await scheduledRun("failure");
     expect(named(failed)).toContain(head.slice(0, 12));
     expect(failed.log).toMatch(/could not record where this digest ended \(the next run reports these moves again\)/);
     expect(await git("rev-parse", "refs/heads/oc-sync/digest")).toBe(before);
@@ -119,10 +119,3 @@ describe("the digest in the scheduled run", () => {
   }, SLOW);
 });
 
-async function scheduledRunAllowingFailure() {
-  await gh.runner.schedule({ fullName: REPO, gitDir: gh.gitDir(REPO) });
-  await gh.runner.idle();
-  const run = runs()[0]!; // newest first, as GitHub lists them
-  expect(run.conclusion, run.log).toBe("failure");
-  return run;
-}
