@@ -22355,7 +22355,7 @@ async function foldBranches(repo, start, options) {
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readdir as readdir3, readFile, rm as rm4, stat as stat4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // git/background-read.ts
@@ -22497,6 +22497,12 @@ function parseBatch(out, count) {
 }
 
 // git/repo.ts
+var KILLED_SETUP_LOCK_MS = 2e3;
+async function removeKilledSetupLock(gitDir) {
+  const lock = join3(gitDir, "config.lock");
+  const s = await stat4(lock).catch(() => void 0);
+  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm4(lock, { force: true });
+}
 var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
@@ -22507,6 +22513,7 @@ var GitRepo = class _GitRepo {
   static async open(gitDir) {
     if (existsSync3(join3(gitDir, "HEAD")) && existsSync3(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
+    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);

@@ -28189,7 +28189,7 @@ async function readCachedKey(file2) {
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
-import { mkdir as mkdir3, readdir as readdir3, readFile as readFile6, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir3, readdir as readdir3, readFile as readFile6, rm as rm5, stat as stat5, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
 // git/background-read.ts
@@ -28331,6 +28331,12 @@ function parseBatch(out, count) {
 }
 
 // git/repo.ts
+var KILLED_SETUP_LOCK_MS = 2e3;
+async function removeKilledSetupLock(gitDir) {
+  const lock = join9(gitDir, "config.lock");
+  const s = await stat5(lock).catch(() => void 0);
+  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm5(lock, { force: true });
+}
 var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
@@ -28341,6 +28347,7 @@ var GitRepo = class _GitRepo {
   static async open(gitDir) {
     if (existsSync3(join9(gitDir, "HEAD")) && existsSync3(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir3(gitDir, { recursive: true });
+    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
@@ -28858,9 +28865,9 @@ function globWhere(glob, liveOnly) {
   if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live2}path GLOB ?`, [glob]];
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live2}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat6) {
+function entryFor(record2, localHash, stat7) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat6 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
 }
 function toEntry(row) {
   return {
@@ -29060,7 +29067,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 
 // client/sources/files.ts
 import { existsSync as existsSync4, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
-import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat5 } from "node:fs/promises";
+import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat6 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
 
 // core/line-endings.ts
@@ -29639,7 +29646,7 @@ var FileSource = class {
         const abs = join10(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const link2 = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
-        const s = await stat5(abs).catch(() => void 0);
+        const s = await stat6(abs).catch(() => void 0);
         if (!s) {
           if (link2) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
@@ -29758,12 +29765,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat6 = statKey(s);
-      if (known && !known.deleted && known.stat === stat6) continue;
+      const stat7 = statKey(s);
+      if (known && !known.deleted && known.stat === stat7) continue;
       const bytes = await readFile8(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat6 };
+        yield { type: "touch", path, localHash, stat: stat7 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -29774,7 +29781,7 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text3 ? old : encryptEntry(this.key, path, entry, text3);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat6 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
   }
   async apply(records2, known) {
@@ -31287,8 +31294,8 @@ function scanContext(repo, index, o) {
 }
 async function* records(run2, sources) {
   const { index, o } = run2;
-  const emit = (record2, localHash, stat6) => {
-    run2.entries.push(entryFor(record2, localHash, stat6));
+  const emit = (record2, localHash, stat7) => {
+    run2.entries.push(entryFor(record2, localHash, stat7));
     if (++run2.changed % 5e3 === 0) o.progress?.(run2.changed);
     return [record2.path, encodeRecord(record2)];
   };
@@ -31539,6 +31546,7 @@ async function rebuildInSteps(repo, from, mine, budget) {
 async function runSync(ctx, options = {}) {
   const waitMs = options.lockWaitMs ?? 6e4;
   const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
+  ctx.log.log("info", `holding the sync lock in pid ${process.pid}`);
   try {
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
     return await withState(ctx, ({ repo, index }) => {
@@ -31550,6 +31558,7 @@ async function runSync(ctx, options = {}) {
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
     });
   } finally {
+    ctx.log.log("info", `releasing the sync lock in pid ${process.pid}`);
     await lock.release();
   }
 }

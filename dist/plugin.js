@@ -21336,7 +21336,7 @@ async function readCachedKey(file2) {
 // git/repo.ts
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, writeFile } from "node:fs/promises";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, stat as stat3, writeFile } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // git/background-read.ts
@@ -21591,6 +21591,12 @@ var TRACKED_MAIN = tracking(MAIN_BRANCH);
 var remoteRef = (branch) => `refs/heads/${branch}`;
 
 // git/repo.ts
+var KILLED_SETUP_LOCK_MS = 2e3;
+async function removeKilledSetupLock(gitDir) {
+  const lock = join3(gitDir, "config.lock");
+  const s = await stat3(lock).catch(() => void 0);
+  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm3(lock, { force: true });
+}
 var BACKGROUND_READ_FROM = 500;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
@@ -21601,6 +21607,7 @@ var GitRepo = class _GitRepo {
   static async open(gitDir) {
     if (existsSync(join3(gitDir, "HEAD")) && existsSync(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
+    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);
@@ -22130,9 +22137,9 @@ function globWhere(glob, liveOnly) {
   if (/[*?[]/.test(leaf) || glob.split("/").length > SHALLOW_SEGMENTS) return [`${live}path GLOB ?`, [glob]];
   return [`${SHALLOW} AND ${LEAF} = ? AND ${live}path GLOB ?`, [leaf, glob]];
 }
-function entryFor(record2, localHash, stat7) {
+function entryFor(record2, localHash, stat8) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
-  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
+  return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat8 };
 }
 function toEntry(row) {
   return {
@@ -23833,7 +23840,7 @@ function decryptEntry(key, path, entry, ciphertext) {
 
 // client/sources/files.ts
 import { existsSync as existsSync2, lstatSync, readdirSync, readFileSync as readFileSync2, realpathSync, rmSync as rmSync2, statSync } from "node:fs";
-import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
+import { lstat, readdir as readdir3, readFile as readFile3, realpath, stat as stat4 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join4, sep } from "node:path";
 
 // core/line-endings.ts
@@ -24161,7 +24168,7 @@ var FileSource = class {
         const abs = join4(dir, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const link = (await lstat(abs).catch(() => void 0))?.isSymbolicLink() ?? false;
-        const s = await stat3(abs).catch(() => void 0);
+        const s = await stat4(abs).catch(() => void 0);
         if (!s) {
           if (link) yield { rel: childRel, abs, stat: "", mtimeMs: 0, skip: "it is a link to nothing" };
         } else if (s.isDirectory()) {
@@ -24280,12 +24287,12 @@ var CredentialSource = class {
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
-      const stat7 = statKey(s);
-      if (known && !known.deleted && known.stat === stat7) continue;
+      const stat8 = statKey(s);
+      if (known && !known.deleted && known.stat === stat8) continue;
       const bytes = await readFile4(file2);
       const localHash = contentHash(bytes);
       if (known && !known.deleted && known.localHash === localHash) {
-        yield { type: "touch", path, localHash, stat: stat7 };
+        yield { type: "touch", path, localHash, stat: stat8 };
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
@@ -24296,7 +24303,7 @@ var CredentialSource = class {
         const old = previous[entry];
         out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
       }
-      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
+      yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat8 };
     }
   }
   async apply(records, known) {
@@ -25286,11 +25293,11 @@ function printReport(out, r) {
 // node_modules/chokidar/index.js
 import { EventEmitter } from "node:events";
 import { stat as statcb, Stats } from "node:fs";
-import { readdir as readdir6, stat as stat6 } from "node:fs/promises";
+import { readdir as readdir6, stat as stat7 } from "node:fs/promises";
 import * as sp2 from "node:path";
 
 // node_modules/readdirp/index.js
-import { lstat as lstat3, readdir as readdir5, realpath as realpath2, stat as stat4 } from "node:fs/promises";
+import { lstat as lstat3, readdir as readdir5, realpath as realpath2, stat as stat5 } from "node:fs/promises";
 import { join as pjoin, resolve as presolve, sep as psep } from "node:path";
 import { Readable } from "node:stream";
 var EntryTypes = {
@@ -25380,7 +25387,7 @@ var ReaddirpStream = class extends Readable {
     const type = opts.type ?? defaultOptions.type;
     this._fileFilter = normalizeFilter(opts.fileFilter);
     this._directoryFilter = normalizeFilter(opts.directoryFilter);
-    const statMethod = opts.lstat ? lstat3 : stat4;
+    const statMethod = opts.lstat ? lstat3 : stat5;
     if (wantBigintFsStats) {
       this._stat = (path) => statMethod(path, { bigint: true });
     } else {
@@ -25565,7 +25572,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat5 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat6 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -25592,7 +25599,7 @@ var EVENTS = {
 };
 var EV = EVENTS;
 var THROTTLE_MODE_WATCH = "watch";
-var statMethods = { lstat: lstat4, stat: stat5 };
+var statMethods = { lstat: lstat4, stat: stat6 };
 var KEY_LISTENERS = "listeners";
 var KEY_ERR = "errHandlers";
 var KEY_RAW = "rawEmitters";
@@ -26080,7 +26087,7 @@ var NodeFsHandler = class {
         return;
       if (!newStats || newStats.mtimeMs === 0) {
         try {
-          const newStats2 = await stat5(file2);
+          const newStats2 = await stat6(file2);
           if (this.fsw.closed)
             return;
           const at = newStats2.atimeMs;
@@ -26804,7 +26811,7 @@ var FSWatcher = class extends EventEmitter {
       const fullPath = opts.cwd ? sp2.join(opts.cwd, path) : path;
       let stats2;
       try {
-        stats2 = await stat6(fullPath);
+        stats2 = await stat7(fullPath);
       } catch (err) {
       }
       if (!stats2 || this.closed)
@@ -26931,8 +26938,8 @@ var FSWatcher = class extends EventEmitter {
     }
     return this._userIgnored(path, stats);
   }
-  _isntIgnored(path, stat7) {
-    return !this._isIgnored(path, stat7);
+  _isntIgnored(path, stat8) {
+    return !this._isIgnored(path, stat8);
   }
   /**
    * Provides a set of common helpers and properties relating to symlink handling.

@@ -2,7 +2,7 @@
 // read trees and blobs, build commits without a working tree, and inspect history.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
@@ -32,6 +32,19 @@ export interface CommitSpec {
   readonly date?: Date;
 }
 
+/** A setup holds config.lock for milliseconds: one this old in a repo not yet set up is a killed setup's. */
+const KILLED_SETUP_LOCK_MS = 2_000;
+
+/**
+ * A first sync killed while it set the repo up leaves git's config.lock behind, and every later
+ * `git init` (so every sync of this machine) would fail on it until someone removed it by hand.
+ */
+async function removeKilledSetupLock(gitDir: string): Promise<void> {
+  const lock = join(gitDir, "config.lock");
+  const s = await stat(lock).catch(() => undefined);
+  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm(lock, { force: true });
+}
+
 /** From this many objects on, a read is worth a git process of its own. */
 const BACKGROUND_READ_FROM = 500;
 
@@ -44,6 +57,7 @@ export class GitRepo {
     // Already set up: no git process needed (each one costs more than a whole incremental scan).
     if (existsSync(join(gitDir, "HEAD")) && existsSync(join(gitDir, "oc-sync-ready"))) return new GitRepo(gitDir);
     await mkdir(gitDir, { recursive: true });
+    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new GitRepo(gitDir);
     // Automatic gc would stall a sync at a random moment; oc-sync repacks when it chooses.

@@ -85,6 +85,8 @@ interface Run {
 export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Promise<SyncReport> {
   const waitMs = options.lockWaitMs ?? 60_000;
   const lock = await acquireLock(ctx.paths.lock, waitMs, (owner) => options.onLockWait?.(owner, waitMs));
+  // In the log, so two processes' syncs can be told apart in time (the lock is what keeps them apart).
+  ctx.log.log("info", `holding the sync lock in pid ${process.pid}`);
   try {
     // The embedded default remote is a bare repo on disk that nobody else creates.
     if (ctx.embedded) await GitRepo.open(ctx.remote.url);
@@ -98,6 +100,7 @@ export async function runSync(ctx: SyncContext, options: SyncOptions = {}): Prom
       return cycle({ ctx, repo, index, options, problems, needsUser: [], warn });
     });
   } finally {
+    ctx.log.log("info", `releasing the sync lock in pid ${process.pid}`);
     await lock.release();
   }
 }

@@ -270,3 +270,19 @@ describe("mergeBranch", () => {
     repo.close();
   });
 });
+
+describe("opening oc-sync's repository", () => {
+  it("a first sync killed while setting the repo up does not wedge every later one", async () => {
+    const dir = join(await tempDir(), "repo.git");
+    mkdirSync(dir);
+    await runGit(["init", "--bare", "-q", dir]);
+    // What a kill between `git init` and the first `git config` leaves: a lock, and no ready marker.
+    const lock = join(dir, "config.lock");
+    writeFileSync(lock, "");
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const repo = await GitRepo.open(dir);
+    expect((await repo.git(["config", "gc.auto"])).stdout.toString().trim()).toBe("0");
+    repo.close();
+  });
+});
