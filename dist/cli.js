@@ -32087,10 +32087,10 @@ async function readDigest(repo, from, to) {
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
   const steps = await firstParentSteps(repo, range);
-  const kinds = await changeKinds(repo, steps.flatMap((s) => s.raw));
+  const tombstones = await tombstonesAmong(repo, steps.flatMap((s) => s.raw));
   const moves = [];
   for (const s of steps.reverse()) {
-    const changes = s.raw.map((r) => ({ path: r.path, kind: kinds.get(r.oid ?? "") ?? r.kind }));
+    const changes = s.raw.map((r) => ({ path: r.path, kind: r.oid !== null && tombstones.has(r.oid) ? "deleted" : r.kind }));
     moves.push({ commit: byOid.get(s.oid), changes, conflicts: await keptConflicts(repo, s.raw) });
   }
   return digestOf(from, to, rewritten, moves, all);
@@ -32117,13 +32117,13 @@ async function firstParentSteps(repo, range) {
     return { oid: fields[0].trim(), raw };
   });
 }
-async function changeKinds(repo, raw) {
-  const versions = [...new Map(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => [r.oid, r.kind])).entries()];
-  const out = /* @__PURE__ */ new Map();
+async function tombstonesAmong(repo, raw) {
+  const versions = [...new Set(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => r.oid))];
+  const out = /* @__PURE__ */ new Set();
   for (let i = 0; i < versions.length; i += HEADER_BATCH) {
     const batch = versions.slice(i, i + HEADER_BATCH);
-    const blobs = await repo.readBlobs(batch.map(([oid]) => oid));
-    batch.forEach(([oid, kind], j) => out.set(oid, isTombstone(blobs[j] ?? null) ? "deleted" : kind));
+    const blobs = await repo.readBlobs(batch);
+    batch.forEach((oid, j) => isTombstone(blobs[j] ?? null) && out.add(oid));
   }
   return out;
 }

@@ -28,10 +28,10 @@ export async function readDigest(repo: GitRepo, from: string | null, to: string)
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
   const steps = await firstParentSteps(repo, range);
-  const kinds = await changeKinds(repo, steps.flatMap((s) => s.raw));
+  const tombstones = await tombstonesAmong(repo, steps.flatMap((s) => s.raw));
   const moves: MainMove[] = [];
   for (const s of steps.reverse()) {
-    const changes = s.raw.map((r): PathChange => ({ path: r.path, kind: kinds.get(r.oid ?? "") ?? r.kind }));
+    const changes = s.raw.map((r): PathChange => ({ path: r.path, kind: r.oid !== null && tombstones.has(r.oid) ? "deleted" : r.kind }));
     moves.push({ commit: byOid.get(s.oid)!, changes, conflicts: await keptConflicts(repo, s.raw) });
   }
   return digestOf(from, to, rewritten, moves, all);
@@ -76,14 +76,14 @@ async function firstParentSteps(repo: GitRepo, range: readonly string[]): Promis
     });
 }
 
-/** For record versions, whether each is a deletion: a tombstone is a new version of the path, not a removed file. */
-async function changeKinds(repo: GitRepo, raw: readonly RawChange[]): Promise<Map<string, ChangeKind>> {
-  const versions = [...new Map(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => [r.oid!, r.kind])).entries()];
-  const out = new Map<string, ChangeKind>();
+/** The record versions that are deletions: a tombstone is a new version of the path, not a removed file. */
+async function tombstonesAmong(repo: GitRepo, raw: readonly RawChange[]): Promise<Set<string>> {
+  const versions = [...new Set(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => r.oid!))];
+  const out = new Set<string>();
   for (let i = 0; i < versions.length; i += HEADER_BATCH) {
     const batch = versions.slice(i, i + HEADER_BATCH);
-    const blobs = await repo.readBlobs(batch.map(([oid]) => oid));
-    batch.forEach(([oid, kind], j) => out.set(oid, isTombstone(blobs[j] ?? null) ? "deleted" : kind));
+    const blobs = await repo.readBlobs(batch);
+    batch.forEach((oid, j) => isTombstone(blobs[j] ?? null) && out.add(oid));
   }
   return out;
 }
