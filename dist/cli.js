@@ -27735,6 +27735,15 @@ var PublicRepoError = class extends Error {
     this.name = "PublicRepoError";
   }
 };
+var DEFAULT_REPO_NAME = "opencode-sync";
+async function defaultRepo(api) {
+  try {
+    const { data } = await api.rest.users.getAuthenticated();
+    return `${data.login}/${DEFAULT_REPO_NAME}`;
+  } catch (e) {
+    throw explainGitHubError(e);
+  }
+}
 async function ensurePrivateRepo(api, owner, name) {
   try {
     const { data } = await api.rest.repos.get({ owner, repo: name });
@@ -32163,10 +32172,14 @@ function splitRepo(full) {
   if (!m) throw new UsageError(`--github takes owner/name, got "${full}"`);
   return [m[1], m[2]];
 }
+var gitHubOf = (ctx) => createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
+async function gitHubRepoName(ctx, named) {
+  if (named) return splitRepo(named).join("/");
+  return defaultRepo(gitHubOf(ctx));
+}
 async function setUpGitHubRepo(ctx, full, out) {
   const [owner, name] = splitRepo(full);
-  const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const created = await ensurePrivateRepo(api, owner, name);
+  const created = await ensurePrivateRepo(gitHubOf(ctx), owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
   await withState(ctx, async ({ repo }) => {
     if (await installWorkflow(repo, ctx.remote, ctx.machine)) out.line("installed the merge workflow and the oc-sync Action in .github/");
@@ -32183,8 +32196,7 @@ async function logCommand(ctx, out, limit) {
 }
 async function actionRuns(ctx, out, full, limit) {
   const [owner, repo] = splitRepo(full);
-  const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e) => {
+  const { data } = await gitHubOf(ctx).rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e) => {
     throw explainGitHubError(e);
   });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));
@@ -32291,11 +32303,13 @@ async function promptSecret(question) {
 
 // client/cli/commands/init.ts
 async function initCommand(ctx, out, flags) {
-  if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
+  if (flags.github !== void 0 && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
+  if (flags.github !== void 0 && ctx.settings.remote) throw new UsageError(remoteWins(ctx));
+  const github = flags.github === void 0 ? void 0 : await gitHubRepoName(ctx, flags.github);
   const file2 = ctx.settings.settingsFile ?? join12(ctx.paths.settingsDir, SETTINGS_FILES[0]);
   const previous = await readFile9(file2, "utf8").catch(() => void 0);
   let text3 = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
-  for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
+  for (const [key, value] of Object.entries({ remote: flags.remote, github, machine: flags.machine })) {
     if (value !== void 0) text3 = applyEdits(text3, modify(text3, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
   const env = { ...ctx.env };
@@ -32308,7 +32322,7 @@ async function initCommand(ctx, out, flags) {
   let next;
   try {
     next = await loadContext({ env });
-    if (flags.github) await setUpGitHubRepo(next, flags.github, out);
+    if (github) await setUpGitHubRepo(next, github, out);
     await checkRemote(next);
   } catch (e) {
     await restoreSettings(file2, previous);
@@ -32317,8 +32331,12 @@ async function initCommand(ctx, out, flags) {
   out.line(`settings written to ${file2}`);
   const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
-  out.result({ settingsFile: file2, sync: report });
+  out.result({ settingsFile: file2, github, sync: report });
   return exitFor(report);
+}
+function remoteWins(ctx) {
+  const where2 = ctx.env.OC_SYNC_REMOTE ? "OC_SYNC_REMOTE" : `${ctx.settings.settingsFile ?? "the settings file"}: setting "remote"`;
+  return `${where2} names ${ctx.log.mask(ctx.remote.url)}, which wins over --github; nothing was changed. To move this machine to GitHub, remove that remote first (every machine must switch too), then run init --github again`;
 }
 async function restoreSettings(file2, previous) {
   if (previous === void 0) await rm6(file2, { force: true });
@@ -32455,7 +32473,8 @@ usage: oc-sync <command> [options]
                                     from the repo: list both values; --accept applies one here, --discard keeps yours
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
-  init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
+  init --github [OWNER/NAME]        create (or adopt) a private GitHub repository with the merge workflow
+                                    (default <login>/opencode-sync)
   merge [--dry-run]                 reconcile every machine branch into main here (remotes without Actions)
   log                               the digest: main's moves since the last one (which machine, records, merges,
                                     conflicts), then the GitHub Action's recent runs
@@ -32484,10 +32503,14 @@ var OPTIONS = {
   ack: { type: "boolean", default: false }
 };
 var ARGUMENTS = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, review: 0, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
+function defaultGitHub(arg, i, argv) {
+  const next = argv[i + 1];
+  return arg === "--github" && (next === void 0 || next.startsWith("-")) ? "--github=" : arg;
+}
 function parseCommandLine(argv) {
   let parsed2;
   try {
-    parsed2 = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed2 = parseArgs({ args: argv.map(defaultGitHub), allowPositionals: true, options: OPTIONS });
   } catch (e) {
     const code = e.code ?? "";
     if (!code.startsWith("ERR_PARSE_ARGS")) throw e;

@@ -31772,8 +31772,14 @@ var SyncFailed = class extends Error {
   kind;
 };
 function syncInChild(env, lockWaitSeconds) {
+  return cliInChild(env, ["sync", "--lock-wait", String(lockWaitSeconds)]);
+}
+function setupInChild(env, repo) {
+  return cliInChild(env, ["init", "--github", ...repo ? [repo] : []]);
+}
+function cliInChild(env, args) {
   return new Promise((resolve3, reject) => {
-    const child = spawn5(process.execPath, [CLI, "sync", "--json", "--lock-wait", String(lockWaitSeconds)], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn5(process.execPath, [CLI, ...args, "--json"], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => out += d);
@@ -31803,6 +31809,7 @@ function syncAfterExit(env) {
 }
 
 // client/plugin/runtime.ts
+var EMBEDDED_ONLY = "oc-sync: syncing only into a local repository on this machine; nothing leaves it. Run /sync-setup to connect a private GitHub repository";
 var SyncRuntime = class {
   ready;
   lastReport;
@@ -31814,10 +31821,14 @@ var SyncRuntime = class {
   timers = [];
   failures = 0;
   stopped = false;
+  ctx;
+  env;
   toast;
   constructor(options) {
     this.toast = options.toast;
-    this.ready = this.start(options.env ?? process.env);
+    this.env = options.env ?? process.env;
+    this.ready = this.start();
+    process.once("exit", () => this.handOver());
   }
   /** Session activity from OpenCode's bus: track who is streaming, ask for a sync once idle. */
   onEvent(type, properties) {
@@ -31839,16 +31850,33 @@ var SyncRuntime = class {
     const sync = () => this.sync(ctx, ["tool"]);
     return this.scheduler ? this.scheduler.now(sync) : sync();
   }
+  /**
+   * /sync-setup: connects this machine to a private GitHub repository as `oc-sync init --github`
+   * does (in a child, never between two syncs), then restarts the loop on the new settings.
+   */
+  async setup(repo) {
+    const connect = () => setupInChild(this.env, repo);
+    try {
+      return await (this.scheduler ? this.scheduler.now(connect) : connect());
+    } finally {
+      await this.stop();
+      this.stopped = false;
+      this.ready = this.start();
+      await this.ready;
+    }
+  }
   async stop() {
     this.stopped = true;
     this.scheduler?.stop();
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers.splice(0)) clearInterval(t);
     await this.watcher?.close();
   }
-  async start(env) {
+  async start() {
     let ctx;
     try {
-      ctx = await loadContext({ env });
+      ctx = await loadContext({ env: this.env });
+      this.ctx = ctx;
+      this.lastError = void 0;
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e), failureKind(e));
       return null;
@@ -31868,12 +31896,12 @@ var SyncRuntime = class {
     this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${e.message}`));
     this.every(s.interval * 1e3, () => this.scheduler?.request("interval"));
     this.every(s.remoteCheck * 1e3, () => void this.checkRemote(ctx));
-    process.once("exit", () => this.handOver(ctx));
     return ctx;
   }
   /** OpenCode is exiting: what is not synced yet goes to a detached oc-sync (exit handlers cannot wait). */
-  handOver(ctx) {
-    if (this.stopped || !this.scheduler?.pending()) return;
+  handOver() {
+    const ctx = this.ctx;
+    if (this.stopped || !ctx || !this.scheduler?.pending()) return;
     const pid = syncAfterExit(ctx.env);
     ctx.log.log("info", pid ? `OpenCode exits with changes not synced yet: oc-sync pid ${pid} syncs them` : "OpenCode exits with changes not synced yet; could not start oc-sync, they sync on the next start");
   }
@@ -31903,7 +31931,8 @@ var SyncRuntime = class {
       this.lastReport = report;
       this.lastError = void 0;
       this.failures = 0;
-      if (firstEver) this.once("first", `oc-sync: first sync done (${report.committed} record(s) sent, ${report.applied} received)`, "success");
+      if (ctx.embedded) this.once("embedded", EMBEDDED_ONLY, "warning");
+      else if (firstEver) this.once("first", `oc-sync: first sync done (${report.committed} record(s) sent, ${report.applied} received)`, "success");
       if (report.appliedConfig > 0) this.once(`config:${report.main}`, "oc-sync: config changed on another machine; restart OpenCode to use it", "info");
       const waiting = report.conflicts.filter((c) => c.needsDecision).length;
       if (waiting) this.once(`ask:${waiting}`, `oc-sync: ${waiting} conflict(s) need your decision: /sync-conflicts, or 'oc-sync conflicts' in a terminal`, "warning");
@@ -31948,6 +31977,10 @@ function runtime(toast) {
 var COMMANDS = {
   sync: { template: 'Call the oc_sync tool with action "sync" and report the result in one or two sentences.', description: "Sync OpenCode with your other machines now (oc-sync)" },
   "sync-status": { template: 'Call the oc_sync tool with action "status" and summarise it briefly.', description: "Show oc-sync status: remote, last sync, pending changes, conflicts" },
+  "sync-setup": {
+    template: 'Call the oc_sync tool with action "setup", with repo only if I named a repository (owner/name) here: $ARGUMENTS. Report what it did. Never ask me for a passphrase or token in this chat: the chat is synced. If the tool says credentials need a passphrase, tell me how to set it in its words.',
+    description: "Connect oc-sync to a private GitHub repository (default <login>/opencode-sync) and start syncing"
+  },
   "sync-conflicts": {
     template: 'Call the oc_sync tool with action "conflicts", list each conflict with both values, and ask me which to keep; then resolve with action "resolve".',
     description: "List oc-sync conflicts and resolve them"
@@ -31966,15 +31999,17 @@ var OcSync = async (input2) => {
     },
     tool: {
       oc_sync: {
-        description: "oc-sync: sync OpenCode's config, credentials and sessions with the user's other machines. Actions: status, sync, conflicts, resolve (with id and keep: local | remote | a machine name).",
+        description: "oc-sync: sync OpenCode's config, credentials and sessions with the user's other machines. Actions: status, sync, conflicts, resolve (with id and keep: local | remote | a machine name), setup (connect a private GitHub repository; repo: owner/name, default <login>/opencode-sync).",
         args: {
-          action: external_exports.enum(["status", "sync", "conflicts", "resolve"]).describe("what to do"),
+          action: external_exports.enum(["status", "sync", "conflicts", "resolve", "setup"]).describe("what to do"),
           id: external_exports.string().optional().describe("conflict id, for resolve"),
-          keep: external_exports.string().optional().describe("local, remote, or a machine name, for resolve")
+          keep: external_exports.string().optional().describe("local, remote, or a machine name, for resolve"),
+          repo: external_exports.string().optional().describe("owner/name of the private GitHub repository, for setup")
         },
         async execute(args) {
+          if (args.action === "setup") return setUp(rt, args.repo);
           const ctx = await rt.ready;
-          if (!ctx) return `oc-sync is not set up: ${rt.lastError ?? "unknown error"}. Run 'oc-sync init' in a terminal.`;
+          if (!ctx) return `oc-sync is not set up: ${rt.lastError ?? "unknown error"}. Run /sync-setup, or 'oc-sync init' in a terminal.`;
           const lines = [];
           const out = createOutput(false, ctx.log.mask, (l) => lines.push(l));
           try {
@@ -31983,7 +32018,7 @@ var OcSync = async (input2) => {
             else if (args.action === "conflicts") {
               const conflicts = await currentConflicts(ctx);
               lines.push(...conflicts.length ? conflicts.flatMap(describeConflict) : ["no conflicts"]);
-            } else if (args.action !== "resolve") return 'action must be one of "status", "sync", "conflicts", "resolve"';
+            } else if (args.action !== "resolve") return 'action must be one of "status", "sync", "conflicts", "resolve", "setup"';
             else {
               if (!args.id || !args.keep) return "resolve needs id and keep (local, remote or a machine name)";
               lines.push(describeResolution(await resolveConflict(ctx, args.id, args.keep)));
@@ -31998,6 +32033,21 @@ var OcSync = async (input2) => {
     }
   };
 };
+async function setUp(rt, repo) {
+  const lines = [];
+  try {
+    const { github, sync } = await rt.setup(repo?.trim() || void 0);
+    const ctx = await rt.ready;
+    lines.push(`connected to the private GitHub repository ${github}; the merge workflow is installed`);
+    printReport(createOutput(false, ctx?.log.mask, (l) => lines.push(l)), sync);
+    if (sync.credentials === "skipped-no-passphrase") lines.push(`credentials are not synced yet: they need a passphrase (${GIVE_PASSPHRASE}). Never type it into this chat: chats are synced as sessions.`);
+  } catch (e) {
+    const ctx = await rt.ready;
+    lines.push(`setup failed: ${e.message}`);
+    lines.push(!ctx ? `oc-sync cannot start: ${rt.lastError ?? "unknown error"}` : ctx.embedded ? "this machine still syncs only into its local repository" : `this machine syncs with ${ctx.log.mask(ctx.remote.url)}`);
+  }
+  return lines.join("\n");
+}
 export {
   OcSync
 };

@@ -33,7 +33,8 @@ usage: oc-sync <command> [options]
                                     from the repo: list both values; --accept applies one here, --discard keeps yours
   history PATH|SESSION-ID [--limit N]
   restore PATH|SESSION-ID --at COMMIT|DATE
-  init --github OWNER/NAME          create (or adopt) a private GitHub repository with the merge workflow
+  init --github [OWNER/NAME]        create (or adopt) a private GitHub repository with the merge workflow
+                                    (default <login>/opencode-sync)
   merge [--dry-run]                 reconcile every machine branch into main here (remotes without Actions)
   log                               the digest: main's moves since the last one (which machine, records, merges,
                                     conflicts), then the GitHub Action's recent runs
@@ -66,11 +67,17 @@ const OPTIONS = {
 /** How many arguments each command takes after its name. */
 const ARGUMENTS: Readonly<Record<string, number>> = { init: 1, sync: 0, status: 0, conflicts: 0, resolve: 1, review: 0, history: 1, restore: 1, merge: 0, log: 0, doctor: 0, passphrase: 1 };
 
+/** `--github` with no name after it (last, or before another option) means the default repository. */
+function defaultGitHub(arg: string, i: number, argv: readonly string[]): string {
+  const next = argv[i + 1];
+  return arg === "--github" && (next === undefined || next.startsWith("-")) ? "--github=" : arg;
+}
+
 /** The command line, or a UsageError in oc-sync's words (Node's parser speaks of positionals and quotes). */
 function parseCommandLine(argv: string[]) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed = parseArgs({ args: argv.map(defaultGitHub), allowPositionals: true, options: OPTIONS });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";
     if (!code.startsWith("ERR_PARSE_ARGS")) throw e;

@@ -22,6 +22,18 @@ export interface RepoSetup {
   readonly workflowInstalled: boolean;
 }
 
+/** The repository `init --github` and `/sync-setup` use when none is named: `<login>/opencode-sync`. */
+export const DEFAULT_REPO_NAME = "opencode-sync";
+
+export async function defaultRepo(api: GitHub): Promise<string> {
+  try {
+    const { data } = await api.rest.users.getAuthenticated();
+    return `${data.login}/${DEFAULT_REPO_NAME}`;
+  } catch (e) {
+    throw explainGitHubError(e);
+  }
+}
+
 export async function ensurePrivateRepo(api: GitHub, owner: string, name: string): Promise<boolean> {
   try {
     const { data } = await api.rest.repos.get({ owner, repo: name });

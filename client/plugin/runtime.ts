@@ -11,7 +11,7 @@ import { withState } from "../state/open-state.js";
 import { neverSynced } from "../sync/sources.js";
 import { SyncScheduler } from "./scheduler.js";
 import { failureKind, type FailureKind } from "../sync/failure.js";
-import { syncAfterExit, syncInChild, SyncFailed } from "./sync-process.js";
+import { setupInChild, syncAfterExit, syncInChild, SyncFailed, type SetupResult } from "./sync-process.js";
 
 export type ToastVariant = "info" | "success" | "warning" | "error";
 export type Toast = (message: string, variant: ToastVariant) => void;
@@ -21,8 +21,11 @@ export interface RuntimeOptions {
   readonly toast: Toast;
 }
 
+/** What the plugin says, once per process, while this machine syncs only into the embedded repository. */
+export const EMBEDDED_ONLY = "oc-sync: syncing only into a local repository on this machine; nothing leaves it. Run /sync-setup to connect a private GitHub repository";
+
 export class SyncRuntime {
-  readonly ready: Promise<SyncContext | null>;
+  ready: Promise<SyncContext | null>;
   lastReport: SyncReport | undefined;
   lastError: string | undefined;
   private readonly busy = new Set<string>();
@@ -32,11 +35,15 @@ export class SyncRuntime {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private failures = 0;
   private stopped = false;
+  private ctx: SyncContext | undefined;
+  private readonly env: NodeJS.ProcessEnv;
   toast: Toast;
 
   constructor(options: RuntimeOptions) {
     this.toast = options.toast;
-    this.ready = this.start(options.env ?? process.env);
+    this.env = options.env ?? process.env;
+    this.ready = this.start();
+    process.once("exit", () => this.handOver());
   }
 
   /** Session activity from OpenCode's bus: track who is streaming, ask for a sync once idle. */
@@ -62,17 +69,36 @@ export class SyncRuntime {
     return this.scheduler ? this.scheduler.now(sync) : sync();
   }
 
+  /**
+   * /sync-setup: connects this machine to a private GitHub repository as `oc-sync init --github`
+   * does (in a child, never between two syncs), then restarts the loop on the new settings.
+   */
+  async setup(repo: string | undefined): Promise<SetupResult> {
+    const connect = () => setupInChild(this.env, repo);
+    try {
+      return await (this.scheduler ? this.scheduler.now(connect) : connect());
+    } finally {
+      // A failed init may still have kept its settings (the first sync failed after they were checked).
+      await this.stop();
+      this.stopped = false;
+      this.ready = this.start();
+      await this.ready;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.scheduler?.stop();
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers.splice(0)) clearInterval(t);
     await this.watcher?.close();
   }
 
-  private async start(env: NodeJS.ProcessEnv): Promise<SyncContext | null> {
+  private async start(): Promise<SyncContext | null> {
     let ctx: SyncContext;
     try {
-      ctx = await loadContext({ env });
+      ctx = await loadContext({ env: this.env });
+      this.ctx = ctx;
+      this.lastError = undefined;
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e), failureKind(e));
       return null;
@@ -92,13 +118,13 @@ export class SyncRuntime {
     this.watcher.on("error", (e) => ctx.log.log("warn", `file watcher: ${(e as Error).message}`));
     this.every(s.interval * 1000, () => this.scheduler?.request("interval"));
     this.every(s.remoteCheck * 1000, () => void this.checkRemote(ctx));
-    process.once("exit", () => this.handOver(ctx));
     return ctx;
   }
 
   /** OpenCode is exiting: what is not synced yet goes to a detached oc-sync (exit handlers cannot wait). */
-  private handOver(ctx: SyncContext): void {
-    if (this.stopped || !this.scheduler?.pending()) return;
+  private handOver(): void {
+    const ctx = this.ctx;
+    if (this.stopped || !ctx || !this.scheduler?.pending()) return;
     const pid = syncAfterExit(ctx.env);
     ctx.log.log("info", pid ? `OpenCode exits with changes not synced yet: oc-sync pid ${pid} syncs them` : "OpenCode exits with changes not synced yet; could not start oc-sync, they sync on the next start");
   }
@@ -131,7 +157,8 @@ export class SyncRuntime {
       this.lastReport = report;
       this.lastError = undefined;
       this.failures = 0;
-      if (firstEver) this.once("first", `oc-sync: first sync done (${report.committed} record(s) sent, ${report.applied} received)`, "success");
+      if (ctx.embedded) this.once("embedded", EMBEDDED_ONLY, "warning");
+      else if (firstEver) this.once("first", `oc-sync: first sync done (${report.committed} record(s) sent, ${report.applied} received)`, "success");
       if (report.appliedConfig > 0) this.once(`config:${report.main}`, "oc-sync: config changed on another machine; restart OpenCode to use it", "info");
       const waiting = report.conflicts.filter((c) => c.needsDecision).length;
       if (waiting) this.once(`ask:${waiting}`, `oc-sync: ${waiting} conflict(s) need your decision: /sync-conflicts, or 'oc-sync conflicts' in a terminal`, "warning");

@@ -25,21 +25,37 @@ export class SyncFailed extends Error {
   }
 }
 
-type CliResult = SyncReport | { readonly error: { readonly message: string; readonly kind: FailureKind } };
+type CliResult<T> = T | { readonly error: { readonly message: string; readonly kind: FailureKind } };
 
 /** One sync; `lockWaitSeconds` 0 skips it (a lock-busy failure) when another process is syncing. */
 export function syncInChild(env: Env, lockWaitSeconds: number): Promise<SyncReport> {
+  return cliInChild<SyncReport>(env, ["sync", "--lock-wait", String(lockWaitSeconds)]);
+}
+
+/** What `oc-sync init --github [repo] --json` reports: the repository, then the first sync with it. */
+export interface SetupResult {
+  readonly github: string;
+  readonly sync: SyncReport;
+}
+
+/** Connects this machine to a private GitHub repository (the default one when `repo` is undefined), as `init --github` does. */
+export function setupInChild(env: Env, repo: string | undefined): Promise<SetupResult> {
+  return cliInChild<SetupResult>(env, ["init", "--github", ...(repo ? [repo] : [])]);
+}
+
+/** The bundled CLI with `--json` and no stdin (so it never prompts): its JSON result, or its error as a SyncFailed. */
+function cliInChild<T extends object>(env: Env, args: readonly string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "sync", "--json", "--lock-wait", String(lockWaitSeconds)], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args, "--json"], { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d));
     child.stderr.on("data", (d: Buffer) => (err = (err + d).slice(-2000)));
     child.on("error", (e) => reject(new SyncFailed(`could not start oc-sync (${process.execPath}): ${e.message}`, "failed")));
     child.on("close", (code, signal) => {
-      let result: CliResult;
+      let result: CliResult<T>;
       try {
-        result = JSON.parse(out) as CliResult;
+        result = JSON.parse(out) as CliResult<T>;
       } catch {
         return reject(new SyncFailed(`oc-sync stopped (${signal ?? `exit code ${code}`}) without a report${err.trim() ? `: ${err.trim()}` : ""}`, "failed"));
       }

@@ -122,6 +122,8 @@ export interface Server extends Background {
   readonly pid: number;
   /** Creates a session in the demo repo and sends one prompt; resolves when the answer is complete. */
   prompt(text: string, sessionId?: string): Promise<string>;
+  /** Runs a slash command (`/name arguments`) in a new session, as the TUI does; resolves when the answer is complete. */
+  command(name: string, args: string): Promise<string>;
   get(path: string): Promise<unknown>;
 }
 
@@ -155,6 +157,11 @@ export async function serve(bin: string, h: OcHome): Promise<Server> {
     async prompt(text, sessionId) {
       const id = sessionId ?? (await post("/session", {})).id;
       await post(`/session/${id}/message`, { parts: [{ type: "text", text }], model: { providerID: "fakellm", modelID: "fake-model" } });
+      return id;
+    },
+    async command(name, args) {
+      const { id } = await post("/session", {});
+      await post(`/session/${id}/command`, { command: name, arguments: args, model: "fakellm/fake-model" });
       return id;
     },
     async get(path) {

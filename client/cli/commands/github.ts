@@ -2,7 +2,7 @@
 import { digestLines } from "../../../core/digest.js";
 import { digestSinceLast } from "../../../git/main-moves.js";
 import { createGitHub, explainGitHubError } from "../../github/api.js";
-import { ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
+import { defaultRepo, ensurePrivateRepo, installWorkflow } from "../../github/bootstrap.js";
 import { githubToken } from "../../github/token.js";
 import type { SyncContext } from "../../sync/context.js";
 import { withState } from "../../state/open-state.js";
@@ -14,11 +14,18 @@ export function splitRepo(full: string): [string, string] {
   return [m[1]!, m[2]!];
 }
 
+const gitHubOf = (ctx: Pick<SyncContext, "env" | "log">) => createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
+
+/** The repository to set up: the one named, else `<login>/opencode-sync` for the token's user. */
+export async function gitHubRepoName(ctx: Pick<SyncContext, "env" | "log">, named: string): Promise<string> {
+  if (named) return splitRepo(named).join("/");
+  return defaultRepo(gitHubOf(ctx));
+}
+
 /** Creates or adopts the private repository and installs the merge workflow; returns whether it was created. */
 export async function setUpGitHubRepo(ctx: SyncContext, full: string, out: Output): Promise<boolean> {
   const [owner, name] = splitRepo(full);
-  const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const created = await ensurePrivateRepo(api, owner, name);
+  const created = await ensurePrivateRepo(gitHubOf(ctx), owner, name);
   out.line(created ? `created private repository ${full}` : `using existing private repository ${full}`);
   await withState(ctx, async ({ repo }) => {
     if (await installWorkflow(repo, ctx.remote, ctx.machine)) out.line("installed the merge workflow and the oc-sync Action in .github/");
@@ -38,8 +45,7 @@ export async function logCommand(ctx: SyncContext, out: Output, limit: number): 
 
 async function actionRuns(ctx: SyncContext, out: Output, full: string, limit: number) {
   const [owner, repo] = splitRepo(full);
-  const api = createGitHub(githubToken(ctx.env), ctx.env, (m) => ctx.log.log("warn", m));
-  const { data } = await api.rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e: unknown) => {
+  const { data } = await gitHubOf(ctx).rest.actions.listWorkflowRunsForRepo({ owner, repo, per_page: limit }).catch((e: unknown) => {
     throw explainGitHubError(e);
   });
   const runs = data.workflow_runs.map((r) => ({ id: r.id, status: r.status, conclusion: r.conclusion, event: r.event, branch: r.head_branch, created: r.created_at, url: r.html_url }));

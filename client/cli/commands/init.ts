@@ -14,21 +14,24 @@ import { withState } from "../../state/open-state.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
-import { setUpGitHubRepo } from "./github.js";
+import { gitHubRepoName, setUpGitHubRepo } from "./github.js";
 import { exitFor, printReport, telling } from "./sync.js";
 
 export interface InitFlags {
   readonly remote?: string;
   readonly machine?: string;
+  /** owner/name; "" for the default, `<login>/opencode-sync`. */
   readonly github?: string;
 }
 
 export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlags): Promise<number> {
-  if (flags.github && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
+  if (flags.github !== undefined && flags.remote) throw new UsageError("give either a remote or --github owner/name, not both");
+  if (flags.github !== undefined && ctx.settings.remote) throw new UsageError(remoteWins(ctx));
+  const github = flags.github === undefined ? undefined : await gitHubRepoName(ctx, flags.github);
   const file = ctx.settings.settingsFile ?? join(ctx.paths.settingsDir, SETTINGS_FILES[0]!);
   const previous = await readFile(file, "utf8").catch(() => undefined);
   let text = previous ?? "{\n  // oc-sync settings for this machine (never synced)\n}\n";
-  for (const [key, value] of Object.entries({ remote: flags.remote, github: flags.github, machine: flags.machine })) {
+  for (const [key, value] of Object.entries({ remote: flags.remote, github, machine: flags.machine })) {
     if (value !== undefined) text = applyEdits(text, modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
   const env = { ...ctx.env };
@@ -42,7 +45,7 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   let next: SyncContext;
   try {
     next = await loadContext({ env });
-    if (flags.github) await setUpGitHubRepo(next, flags.github, out);
+    if (github) await setUpGitHubRepo(next, github, out);
     await checkRemote(next);
   } catch (e) {
     await restoreSettings(file, previous);
@@ -51,8 +54,14 @@ export async function initCommand(ctx: SyncContext, out: Output, flags: InitFlag
   out.line(`settings written to ${file}`);
   const report = await runSync(await loadContext({ env }), telling(out));
   printReport(out, report);
-  out.result({ settingsFile: file, sync: report });
+  out.result({ settingsFile: file, github, sync: report });
   return exitFor(report);
+}
+
+/** A `remote` (the setting or OC_SYNC_REMOTE) wins over `github`: setting up GitHub beside it would change nothing. */
+function remoteWins(ctx: SyncContext): string {
+  const where = ctx.env.OC_SYNC_REMOTE ? "OC_SYNC_REMOTE" : `${ctx.settings.settingsFile ?? "the settings file"}: setting "remote"`;
+  return `${where} names ${ctx.log.mask(ctx.remote.url)}, which wins over --github; nothing was changed. To move this machine to GitHub, remove that remote first (every machine must switch too), then run init --github again`;
 }
 
 /** A failed init leaves the settings as they were. */
