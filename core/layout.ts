@@ -42,6 +42,15 @@ export const MERGE_WRITER = "merge";
 
 export const RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
 
+/**
+ * A database row's `time_updated` is bookkeeping, not a choice: where two machines changed a row
+ * at once, the later time is the row's, with no conflict to decide (under `ask` each concurrent
+ * edit of a session would otherwise ask about a timestamp).
+ */
+export function isLatestTime(path: string, at: string): boolean {
+  return path.startsWith("db/") && at === "/time_updated";
+}
+
 export function isRecordPath(path: string): boolean {
   return RECORD_ROOTS.some((root) => path.startsWith(root));
 }

@@ -1,6 +1,7 @@
 // reconcile(base, main, branch): fold one machine branch into main, record by record.
 // Pure: record sets in, merged records, conflicts and an audit trail of decisions out.
 import { conflictId, wholeValue, type Conflict, type ConflictSide, type OverlapSink } from "./conflict.js";
+import { isLatestTime } from "./layout.js";
 import { mergeContent } from "./merge/index.js";
 import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
 import { overlapWinner, type Side, type Strategy } from "./strategy.js";
@@ -75,6 +76,13 @@ export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, 
   return mergeConcurrent(base, main, branch, strategy, comparison);
 }
 
+/** Which side holds the later of two times (JSON numbers); undefined unless both are numbers. */
+function laterTime(main: string | null, branch: string | null): Side | undefined {
+  const [m, b] = [main, branch].map((v) => (v !== null && /^\d+$/.test(v) ? Number(v) : NaN));
+  if (Number.isNaN(m) || Number.isNaN(b)) return undefined;
+  return m! >= b! ? "main" : "branch";
+}
+
 function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, comparison: Ordering): RecordOutcome {
   const conflicts: Conflict[] = [];
   const sides = { main, branch };
@@ -87,6 +95,8 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
   };
   const sink: OverlapSink = {
     overlap(at, mainValue, branchValue) {
+      const later = isLatestTime(main.path, at) && laterTime(mainValue, branchValue);
+      if (later) return later;
       const winner = overlapWinner(strategy, sides);
       keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
       return winner;

@@ -20066,6 +20066,9 @@ var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isLatestTime(path, at) {
+  return path.startsWith("db/") && at === "/time_updated";
+}
 function isRecordPath(path) {
   return RECORD_ROOTS.some((root) => path.startsWith(root));
 }
@@ -22217,6 +22220,11 @@ function reconcileRecord(base, main, branch, strategy) {
   if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
   return mergeConcurrent(base, main, branch, strategy, comparison);
 }
+function laterTime(main, branch) {
+  const [m, b] = [main, branch].map((v) => v !== null && /^\d+$/.test(v) ? Number(v) : NaN);
+  if (Number.isNaN(m) || Number.isNaN(b)) return void 0;
+  return m >= b ? "main" : "branch";
+}
 function mergeConcurrent(base, main, branch, strategy, comparison) {
   const conflicts = [];
   const sides = { main, branch };
@@ -22228,6 +22236,8 @@ function mergeConcurrent(base, main, branch, strategy, comparison) {
   };
   const sink = {
     overlap(at, mainValue, branchValue) {
+      const later = isLatestTime(main.path, at) && laterTime(mainValue, branchValue);
+      if (later) return later;
       const winner = overlapWinner(strategy, sides);
       keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
       return winner;

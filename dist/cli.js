@@ -22846,6 +22846,9 @@ var GITHUB_DIR = ".github/";
 var CONFLICTS_DIR = "conflicts/";
 var MERGE_WRITER = "merge";
 var RECORD_ROOTS = ["config/", "state/", "credentials/", "db/", CONFLICTS_DIR];
+function isLatestTime(path, at) {
+  return path.startsWith("db/") && at === "/time_updated";
+}
 function isRecordPath(path) {
   return RECORD_ROOTS.some((root) => path.startsWith(root));
 }
@@ -30080,6 +30083,10 @@ var RowsInTransaction = class {
     }
     this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
   }
+  /** The row as synced (machine-local columns left out), as it is here now; undefined when there is none. */
+  json(a) {
+    return this.current(a)?.json();
+  }
   /** The row (a todo list: its rows) as the scan reads it; null when there is none. */
   current(a) {
     if (a.table === "todo") return todoRecord(todoItems(this.db, a.id));
@@ -30157,6 +30164,9 @@ var LOCK_BUDGET_MS = 100;
 var SLACK_MS = 6e4;
 var enc3 = new TextEncoder();
 var dec2 = new TextDecoder();
+function withKeysOf(value, source, keys) {
+  return JSON.parse(transplant(JSON.stringify(value), JSON.stringify(source), keys));
+}
 var DatabaseSource = class {
   constructor(o) {
     this.o = o;
@@ -30290,11 +30300,16 @@ var DatabaseSource = class {
       return;
     }
     let repoForm2 = local.json();
-    if (toRepo) {
-      const prev = known ? await ctx.previous(path) : void 0;
-      repoForm2 = await toRepo(repoForm2, prev && !prev.deleted ? JSON.parse(dec2.decode(prev.content)) : void 0);
-    }
+    const held = this.o.undecided?.get(path)?.filter((k) => k.length > 0);
+    const prevRecord = known && (toRepo || held) ? await ctx.previous(path) : void 0;
+    const prev = prevRecord && !prevRecord.deleted ? JSON.parse(dec2.decode(prevRecord.content)) : void 0;
+    if (toRepo) repoForm2 = await toRepo(repoForm2, prev);
+    if (held?.length && prev) repoForm2 = withKeysOf(repoForm2, prev, held);
     const content = repoBytes(repoForm2);
+    if (held?.length && content && prevRecord?.content && Buffer.from(content).equals(Buffer.from(prevRecord.content))) {
+      yield { type: "touch", path, localHash: local.hash, stat: null };
+      return;
+    }
     if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
     else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
   }
@@ -30369,14 +30384,15 @@ var DatabaseSource = class {
         editedHere.push(x.r.path);
         continue;
       }
-      if (!x.r.deleted && !rows.parentExists(x.a)) {
+      const held = this.o.undecided?.get(x.r.path);
+      if (!x.r.deleted && !rows.parentExists(x.a) || held && (x.r.deleted || held.some((k) => k.length === 0))) {
         waiting.push(x.r.path);
         continue;
       }
       let localHash = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, x.value, roots), onlyNew);
+        else localHash = rows.write(x.a, this.withHeldKeys(rows, x.a, this.toLocal(rows, x.a, x.value, roots), held), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${e.message}`);
       }
@@ -30388,6 +30404,11 @@ var DatabaseSource = class {
       if (x.a.table === "session" && !x.r.deleted && expected === null) seen[x.a.id] = startedAt;
     }
     return { applied, waiting, editedHere, seen, next: i };
+  }
+  /** An incoming row with this machine's values where they wait for a decision (a new row takes them as they come). */
+  withHeldKeys(rows, a, value, held) {
+    const here = held && rows.json(a);
+    return here ? withKeysOf(value, here, held) : value;
   }
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */
   toLocal(rows, a, value, roots) {
@@ -30474,7 +30495,7 @@ function buildSources(settings, opencode, key, warn, gate, undecided) {
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
-  if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn }));
+  if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn, undecided }));
   return sources;
 }
 
@@ -30713,6 +30734,11 @@ function reconcileRecord(base, main2, branch, strategy) {
   if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
   return mergeConcurrent(base, main2, branch, strategy, comparison);
 }
+function laterTime(main2, branch) {
+  const [m, b] = [main2, branch].map((v) => v !== null && /^\d+$/.test(v) ? Number(v) : NaN);
+  if (Number.isNaN(m) || Number.isNaN(b)) return void 0;
+  return m >= b ? "main" : "branch";
+}
 function mergeConcurrent(base, main2, branch, strategy, comparison) {
   const conflicts = [];
   const sides = { main: main2, branch };
@@ -30724,6 +30750,8 @@ function mergeConcurrent(base, main2, branch, strategy, comparison) {
   };
   const sink = {
     overlap(at, mainValue, branchValue) {
+      const later = isLatestTime(main2.path, at) && laterTime(mainValue, branchValue);
+      if (later) return later;
       const winner = overlapWinner(strategy, sides);
       keep(at, winner, at === "" ? whole : { main: { value: mainValue }, branch: { value: branchValue } });
       return winner;

@@ -276,6 +276,11 @@ export class RowsInTransaction {
     this.db.prepare(`DELETE FROM ${q(a.table)} WHERE id = ?`).run(a.id);
   }
 
+  /** The row as synced (machine-local columns left out), as it is here now; undefined when there is none. */
+  json(a: RecordAddress): Obj | undefined {
+    return this.current(a)?.json();
+  }
+
   /** The row (a todo list: its rows) as the scan reads it; null when there is none. */
   private current(a: RecordAddress): LocalRecord | null {
     if (a.table === "todo") return todoRecord(todoItems(this.db, a.id));

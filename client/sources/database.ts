@@ -3,6 +3,8 @@
 // first, in short transactions so OpenCode never waits near its 5 s busy timeout. Columns are
 // handled generically; a schema newer than this code knows is never written.
 import { existsSync } from "node:fs";
+import type { JSONPath } from "jsonc-parser";
+import { transplant } from "../../core/local-keys.js";
 import type { SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
 import { MAX_NESTING, nestsDeeper } from "../../core/nesting.js";
@@ -36,6 +38,16 @@ export interface DatabaseSourceOptions {
   readonly tables: readonly Table[];
   readonly paths: PathContext;
   readonly warn: (message: string) => void;
+  /**
+   * `ask`: keys of rows whose value here waits for the user's decision, by record path (`[]`: the
+   * whole row). The row keeps this machine's value there until then, and does not offer it again.
+   */
+  readonly undecided?: ReadonlyMap<string, readonly JSONPath[]>;
+}
+
+/** `value` with `source`'s values at `keys` (a key `source` lacks is removed). */
+function withKeysOf(value: Obj, source: Obj, keys: readonly JSONPath[]): Obj {
+  return JSON.parse(transplant(JSON.stringify(value), JSON.stringify(source), keys)) as Obj;
 }
 
 export class DatabaseSource implements Source {
@@ -183,12 +195,18 @@ export class DatabaseSource implements Source {
       return;
     }
     let repoForm = local.json();
-    if (toRepo) {
-      // Only a record this machine has synced has a previous version to translate paths against.
-      const prev = known ? await ctx.previous(path) : undefined;
-      repoForm = await toRepo(repoForm, prev && !prev.deleted ? (JSON.parse(dec.decode(prev.content!)) as Obj) : undefined);
-    }
+    const held = this.o.undecided?.get(path)?.filter((k) => k.length > 0);
+    // Only a record this machine has synced has a previous version (to translate paths against, to take held keys from).
+    const prevRecord = known && (toRepo || held) ? await ctx.previous(path) : undefined;
+    const prev = prevRecord && !prevRecord.deleted ? (JSON.parse(dec.decode(prevRecord.content!)) as Obj) : undefined;
+    if (toRepo) repoForm = await toRepo(repoForm, prev);
+    // Values waiting for a decision are not offered again: the record carries them as last synced.
+    if (held?.length && prev) repoForm = withKeysOf(repoForm, prev, held);
     const content = repoBytes(repoForm);
+    if (held?.length && content && prevRecord?.content && Buffer.from(content).equals(Buffer.from(prevRecord.content))) {
+      yield { type: "touch", path, localHash: local.hash, stat: null };
+      return;
+    }
     // Skipped, not deleted: the row stays here, and every other machine keeps what it had.
     if (!content) this.o.warn(`skipped the row of ${path}: it is nested deeper than ${MAX_NESTING} levels, which oc-sync does not sync`);
     else yield { type: "put", path, kind: "json", content, localHash: local.hash, stat: null, editedAt: local.editedAt };
@@ -272,14 +290,16 @@ export class DatabaseSource implements Source {
         editedHere.push(x.r.path);
         continue;
       }
-      if (!x.r.deleted && !rows.parentExists(x.a)) {
+      const held = this.o.undecided?.get(x.r.path);
+      // A whole row (or its deletion) waiting for the user's decision stays as it is here, asked for again each sync.
+      if ((!x.r.deleted && !rows.parentExists(x.a)) || (held && (x.r.deleted || held.some((k) => k.length === 0)))) {
         waiting.push(x.r.path);
         continue;
       }
       let localHash: string | null = null;
       try {
         if (x.r.deleted) rows.delete(x.a);
-        else localHash = rows.write(x.a, this.toLocal(rows, x.a, x.value!, roots), onlyNew);
+        else localHash = rows.write(x.a, this.withHeldKeys(rows, x.a, this.toLocal(rows, x.a, x.value!, roots), held), onlyNew);
       } catch (e) {
         throw new SourceError(`could not write record ${x.r.path} into ${this.o.path}: ${(e as Error).message}`);
       }
@@ -293,6 +313,12 @@ export class DatabaseSource implements Source {
       if (x.a.table === "session" && !x.r.deleted && expected === null) seen[x.a.id] = startedAt;
     }
     return { applied, waiting, editedHere, seen, next: i };
+  }
+
+  /** An incoming row with this machine's values where they wait for a decision (a new row takes them as they come). */
+  private withHeldKeys(rows: RowsInTransaction, a: RecordAddress, value: Obj, held: readonly JSONPath[] | undefined): Obj {
+    const here = held && rows.json(a);
+    return here ? withKeysOf(value, here, held) : value;
   }
 
   /** Repo form → this machine's form: paths into this machine's checkout of the project. */

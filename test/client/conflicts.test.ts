@@ -8,7 +8,7 @@ import { makeRecord } from "../../core/record.js";
 import { reconcile } from "../../core/reconcile.js";
 import { withLostValue } from "../../client/sync/conflicts.js";
 import { runCli } from "../support/cli.js";
-import type { TestHome } from "../support/opencode-home.js";
+import { addSession, openDb, type TestHome } from "../support/opencode-home.js";
 import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -139,6 +139,55 @@ describe("strategy ask", () => {
     expect(themeOf(B)).toBe(chosen);
     expect(themeOf(A)).toBe(chosen);
     expect((await sync(B)).conflicts).toEqual([]);
+  });
+
+  it.each([
+    ["remote", "a-title"],
+    ["local", "b-title"],
+  ])("leaves a session row's value here alone until the user decides, merges the rest of the row, then applies the choice (--keep %s)", async (keep, chosen) => {
+    const world = await syncWorld();
+    const A = world.machine("ask-row-a");
+    const B = world.machine("ask-row-b");
+    writeFileSync(join(B.config, "opencode-sync.json"), '{ "strategy": "ask" }\n');
+    const db = openDb(A);
+    const s = addSession(db, A, { title: "base title" });
+    db.close();
+    await sync(A);
+    await sync(B);
+    const row = (h: TestHome) => {
+      const d = openDb(h);
+      try {
+        return d.prepare("SELECT title, slug FROM session WHERE id = ?").get(s.id) as { title: string; slug: string };
+      } finally {
+        d.close();
+      }
+    };
+    const edit = (h: TestHome, sql: string, ...args: (string | number)[]) => {
+      const d = openDb(h);
+      d.prepare(sql).run(...args);
+      d.close();
+    };
+    edit(A, "UPDATE session SET title = 'a-title', time_updated = ? WHERE id = ?", Date.now(), s.id);
+    edit(B, "UPDATE session SET title = 'b-title', slug = 'b-slug', time_updated = ? WHERE id = ?", Date.now() + 1, s.id);
+    await sync(A);
+    const merged = await sync(B);
+    const waiting = merged.conflicts.filter((c) => c.needsDecision);
+    expect(waiting.map((c) => [c.path, c.at])).toEqual([[`db/sessions/${s.id}/session.json`, "/title"]]);
+    // Before the decision: B's title is still live, and more syncs (and another edit of the row here) do not offer it again.
+    expect(row(B)).toEqual({ title: "b-title", slug: "b-slug" });
+    expect((await sync(B)).committed).toBe(0);
+    edit(B, "UPDATE session SET slug = 'b-slug-2', time_updated = ? WHERE id = ?", Date.now() + 2, s.id);
+    await sync(B);
+    await sync(A);
+    expect(row(B)).toEqual({ title: "b-title", slug: "b-slug-2" });
+    expect(row(A)).toEqual({ title: "a-title", slug: "b-slug-2" });
+    const resolved = await runCli(B.env, ["resolve", waiting[0]!.id, "--keep", keep]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    await sync(A);
+    await sync(B);
+    expect(row(B).title).toBe(chosen);
+    expect(row(A).title).toBe(chosen);
+    expect((await sync(B)).conflicts.filter((c) => c.needsDecision)).toEqual([]);
   });
 
   it("leaves a text file whose lines wait for a decision as it is here, then applies the choice", async () => {

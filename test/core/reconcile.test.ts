@@ -32,6 +32,21 @@ describe("reconcile", () => {
     expect(r.decisions[0]).toMatchObject({ comparison: "concurrent", action: "merged" });
   });
 
+  it.each([
+    // A row's time_updated is bookkeeping: the later one, with no conflict; other keys as the strategy says.
+    ["db/sessions/s1/session.json", "ask", { title: "main", time_updated: 300 }, ["/title"]],
+    ["db/sessions/s1/session.json", "auto-merge", { title: "branch", time_updated: 300 }, ["/title"]],
+    // Only database rows: a config file's own "time_updated" key is the user's value.
+    ["config/opencode.json", "ask", { title: "main", time_updated: 300 }, ["/title", "/time_updated"]],
+  ] as const)("%s under %s: a database row's time_updated takes the later time, with no conflict", (path, strategy, merged, conflicts) => {
+    const base = set(rec(path, '{"title":"base","time_updated":100}', { x: 1 }));
+    const main = set(rec(path, '{"title":"main","time_updated":300}', { x: 1, y: 1 }, 10, "y"));
+    const branch = set(rec(path, '{"title":"branch","time_updated":200}', { x: 2 }, 20, "x"));
+    const r = reconcile(base, main, branch, opts(strategy));
+    expect(JSON.parse(dec(r.records.get(path)!.content)!)).toEqual(merged);
+    expect(r.conflicts.map((c) => c.at)).toEqual(conflicts);
+  });
+
   it("keeps the edited side of a delete against a concurrent edit and records the delete", () => {
     const base = set(rec("s", '{"t":"x"}', { x: 1 }));
     const main = set(rec("s", null, { x: 1, y: 1 }, 5, "y"));

@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createServer, type AddressInfo } from "node:net";
+import { afterAll } from "vitest";
+// First, so that its cleanup (registered first) runs after the wait below: after hooks run in reverse.
+import "./tmp.js";
 
 export const OPENCODE_VERSION = "1.18.33";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -62,6 +65,27 @@ export interface OcHome {
   readonly env: NodeJS.ProcessEnv;
 }
 
+const prepared: OcHome[] = [];
+if (process.env.VITEST) afterAll(async () => Promise.all(prepared.splice(0).map(handedOverDone)));
+
+/**
+ * Waits for the syncs the plugin handed over at OpenCode's exit (detached `oc-sync sync`, named in
+ * its log) to end: one still running would write into a home the test is removing.
+ */
+export async function handedOverDone(h: OcHome): Promise<void> {
+  const log = existsSync(h.log) ? readFileSync(h.log, "utf8") : "";
+  const pids = [...log.matchAll(/oc-sync pid (\d+) syncs them/g)].map((m) => Number(m[1]));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(`the syncs handed over in ${h.home} to end`, () => !pids.some(alive) || undefined, 60_000);
+}
+
 /** The plugin as this checkout's bundle: OpenCode imports a `file://` spec as it is, with no install. */
 export const CHECKOUT_PLUGIN = `file://${join(ROOT, "dist", "plugin.js")}`;
 
@@ -89,7 +113,9 @@ export async function prepareHome(root: string, name: string, llmPort: number, s
     OPENCODE_DISABLE_SHARE: "1",
     ...o.env,
   };
-  return { name, home, repo: join(home, "work", "demo-repo"), config, db: join(home, ".local", "share", "opencode", "opencode.db"), log: join(home, ".local", "share", "oc-sync", "log", "oc-sync.log"), env };
+  const h: OcHome = { name, home, repo: join(home, "work", "demo-repo"), config, db: join(home, ".local", "share", "opencode", "opencode.db"), log: join(home, ".local", "share", "oc-sync", "log", "oc-sync.log"), env };
+  prepared.push(h);
+  return h;
 }
 
 /** The same home with the plugin taken out of OpenCode's config. */
