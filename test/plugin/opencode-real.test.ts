@@ -102,6 +102,15 @@ describe("the oc-sync plugin in real OpenCode", () => {
     expect(call?.state.output).toMatch(/^oc-a: (pushed to main|merged|pulled|already up to date) \(\d+ local change/m);
   }, 120_000);
 
+  it("/sync in `opencode run`: the command's oc_sync call answers and the run ends (no wait for its own busy session)", async () => {
+    // A run that hung on its own session (as /sync once did in serve) is killed at 90 s and fails here. `run` quotes
+    // (and escapes) an argument with spaces in it: one word per argument keeps the fake model's JSON as it is.
+    await opencode(bin, B, ["run", "--model", "fakellm/fake-model", "--command", "sync", "[[tool:oc_sync", '{"action":"sync"}]]'], 90_000);
+    const [call] = query<{ data: string }>(B, "SELECT data FROM part WHERE json_extract(data, '$.tool') = 'oc_sync' ORDER BY time_created DESC LIMIT 1").map((r) => JSON.parse(r.data) as { state: { status: string; output?: string } });
+    expect(call?.state.status).toBe("completed");
+    expect(call?.state.output).toMatch(/^oc-b: (pushed to main|merged|pulled|already up to date) \(\d+ local change/m);
+  }, 150_000);
+
   it("two OpenCode processes on one machine never sync at the same time", async () => {
     const extra = await serve(bin, A);
     servers.push(extra);
