@@ -23042,6 +23042,21 @@ var PassphraseError = class extends Error {
   }
 };
 var WRAP_AAD = Buffer.from("oc-sync data key v1");
+var PREVIOUS_AAD = Buffer.from("oc-sync previous data keys v1");
+function seal(key, aad2, plaintext) {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(aad2);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
+}
+function open2(key, aad2, sealed) {
+  const raw = Buffer.from(sealed, "base64");
+  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+  decipher.setAAD(aad2);
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+}
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
@@ -23057,33 +23072,31 @@ function newDataKey() {
 function passphraseProblem(passphrase) {
   return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
 }
-async function wrapKey(dataKey, passphrase) {
+async function wrapKey(dataKey, passphrase, older = []) {
   const problem = passphraseProblem(passphrase);
   if (problem) throw new Error(problem);
   const salt = randomBytes(16);
   const kek = await derive(passphrase, salt, KDF);
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
-  cipher.setAAD(WRAP_AAD);
-  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return {
-    version: 1,
-    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
-    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
-    keyId: keyId(dataKey)
-  };
+  const previous = older.length ? { previous: seal(dataKey, PREVIOUS_AAD, Buffer.from(JSON.stringify(older.map((k) => k.toString("base64"))))) } : {};
+  return { version: 1, kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") }, wrapped: seal(kek, WRAP_AAD, dataKey), keyId: keyId(dataKey), ...previous };
 }
 async function unwrapKey(wrapped, passphrase) {
   const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
-  const raw = Buffer.from(wrapped.wrapped, "base64");
   try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
-    decipher.setAAD(WRAP_AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+    return open2(kek, WRAP_AAD, wrapped.wrapped);
   } catch {
     throw new PassphraseError();
   }
+}
+function keyRing(wrapped, current) {
+  if (!wrapped.previous) return { current, older: [] };
+  let older;
+  try {
+    older = JSON.parse(open2(current, PREVIOUS_AAD, wrapped.previous).toString("utf8"));
+  } catch {
+    throw new Error("the earlier data keys in the sync repo's .oc-sync/key.json fail authentication: the file was changed by someone without the key. Credentials were not touched; put back .oc-sync/key.json from an earlier commit of the sync repo");
+  }
+  return { current, older: older.map((k) => Buffer.from(k, "base64")) };
 }
 function parseWrappedKey(text3) {
   const k = JSON.parse(text3);
@@ -27915,7 +27928,7 @@ import { hostname as hostname3 } from "node:os";
 // client/platform/atomic-file.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { renameSync } from "node:fs";
-import { mkdir as mkdir2, open as open2, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { mkdir as mkdir2, open as open3, rm as rm3, stat as stat3 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname3, join as join5 } from "node:path";
 var TEMP_FILE = /\.oc-sync-[0-9a-f]+\.tmp$/;
 var LEFTOVER_MS = 6e4;
@@ -27929,7 +27942,7 @@ async function removeLeftover(file2) {
 async function writeFileAtomic(path, content, mode = 420, replaceIf) {
   await mkdir2(dirname3(path), { recursive: true });
   const tmp = join5(dirname3(path), `.${basename2(path)}.oc-sync-${randomBytes3(4).toString("hex")}.tmp`);
-  const fh = await open2(tmp, "wx", mode);
+  const fh = await open3(tmp, "wx", mode);
   let stats;
   try {
     await fh.writeFile(content);
@@ -28169,6 +28182,7 @@ async function readRecordObjects(repo, objects, onDamaged) {
 // client/crypto/key-store.ts
 import { readFile as readFile5 } from "node:fs/promises";
 var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
+var KEY_CHANGED = `the sync repo's data key was replaced by a passphrase change on another machine: give the new passphrase (${GIVE_PASSPHRASE}). Until then credentials are not synced; this machine's stay as they are and go up once it has the new key`;
 async function readWrappedKey(repo, commit) {
   if (!commit) return void 0;
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
@@ -28178,15 +28192,21 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
-    if (!passphrase) return { key: null };
-    const key2 = await unwrapKey(wrapped, passphrase);
+    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: keyRing(wrapped, cached2) };
+    if (!passphrase) return { key: null, stale: cached2 !== void 0 };
+    let key2;
+    try {
+      key2 = await unwrapKey(wrapped, passphrase);
+    } catch (e) {
+      if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
+      throw e;
+    }
     await cacheKey(cacheFile, key2);
-    return { key: key2 };
+    return { key: keyRing(wrapped, key2) };
   }
   if (!passphrase) return { key: null };
   const key = newDataKey();
-  return { key, create: await wrapKey(key, passphrase) };
+  return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
 }
 async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
@@ -29061,7 +29081,14 @@ function encryptEntry(key, path, entry, plaintext) {
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
 }
-function decryptEntry(key, path, entry, ciphertext) {
+function decryptEntry(ring, path, entry, ciphertext) {
+  for (const key of [ring.current, ...ring.older]) {
+    const plaintext = decryptWith(key, path, entry, ciphertext);
+    if (plaintext !== void 0) return plaintext;
+  }
+  throw new TamperedError(path, entry);
+}
+function decryptWith(key, path, entry, ciphertext) {
   try {
     const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
     if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
@@ -29073,7 +29100,7 @@ function decryptEntry(key, path, entry, ciphertext) {
     if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
     return plaintext;
   } catch {
-    throw new TamperedError(path, entry);
+    return void 0;
   }
 }
 
@@ -29791,7 +29818,7 @@ var CredentialSource = class {
       for (const [entry, value] of Object.entries(plain)) {
         const text3 = JSON.stringify(value);
         const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text3 ? old : encryptEntry(this.key, path, entry, text3);
+        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text3 ? old : encryptEntry(this.key.current, path, entry, text3);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
@@ -31292,7 +31319,7 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: { ...scanMarks(sources), waiting: run2.waiting } };
@@ -31344,7 +31371,12 @@ async function* records(run2, sources) {
       offered.add(change.path);
       const known = index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0);
       const record2 = toRecord(change, known, o);
-      if (record2 === "touch") {
+      const caught = record2 !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run2, source, record2, known, change) : void 0;
+      if (caught) {
+        run2.entries.push(caught.entry);
+        run2.changed++;
+        for (const r of caught.records) yield [r.path, encodeRecord(r)];
+      } else if (record2 === "touch") {
         if (change.type !== "delete") run2.touched.push({ ...known, localHash: change.localHash, stat: change.stat });
       } else if (record2.deleted) deletes.push(record2);
       else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
@@ -31360,6 +31392,16 @@ async function* records(run2, sources) {
     }
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+}
+async function mergedWithParent(run2, source, record2, known, change) {
+  const { repo, o } = run2;
+  const there = o.parent ? (await readRecords(repo, o.parent, [record2.path])).get(record2.path) : void 0;
+  if (!there || there.deleted && (!known || known.deleted)) return void 0;
+  if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return void 0;
+  const mark = run2.index.state.applied(source.category);
+  const before = known && mark ? (await readRecords(repo, mark, [record2.path])).get(record2.path) : void 0;
+  const merged = reconcileRecord(before && before.hash === known.hash ? before : void 0, there, record2, o.strategy);
+  return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 function markMissing(run2, source, deletes) {
   for (const r of deletes) run2.touched.push({ ...run2.index.get(r.path), localHash: null, stat: null });
@@ -31606,9 +31648,13 @@ async function cycle(run2) {
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
-  const { key, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
+  const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
+  if (credentials === "skipped-key-changed") {
+    run2.warn(KEY_CHANGED);
+    run2.needsUser.push(KEY_CHANGED);
+  }
   const undecided = /* @__PURE__ */ new Map();
   const conflictsAt = /* @__PURE__ */ new Map();
   const conflictsOf = (commit) => conflictsAt.get(commit) ?? conflictsAt.set(commit, listConflicts(repo, commit)).get(commit);
@@ -31682,13 +31728,13 @@ async function putBackBranches({ ctx, repo }, main2) {
 async function prepareRepo(ctx, repo, main2, offline) {
   await checkFormat(repo, main2);
   const keyed = await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase);
-  if (offline) return { key: keyed.create ? null : keyed.key, main: main2 };
-  if (main2 && !keyed.create) return { key: keyed.key, main: main2 };
+  if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main: main2 };
+  if (main2 && !keyed.create) return { key: keyed.key, stale: keyed.stale, main: main2 };
   const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
-    await cacheKey(ctx.paths.dataKey, keyed.key);
+    await cacheKey(ctx.paths.dataKey, keyed.key.current);
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
@@ -31716,7 +31762,9 @@ async function commitLocal(run2, sources, base, head, main2) {
     rejoin: index.state.rejoin,
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
-    warn: run2.warn
+    warn: run2.warn,
+    lagging: base === null ? void 0 : await laggingSources(repo, index, sources, base),
+    strategy: ctx.settings.strategy
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && await collides(repo, plan.own, main2, mine)) mine = await repo.rebase(mine, main2, plan.own, message(plan.skipCiIfRebased));
@@ -31725,6 +31773,14 @@ async function commitLocal(run2, sources, base, head, main2) {
   index.save(local.entries, tip2 ? { ...local.state, head: tip2 } : local.state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
+}
+async function laggingSources(repo, index, sources, base) {
+  const lagging = /* @__PURE__ */ new Set();
+  for (const { category } of sources) {
+    const mark = index.state.applied(category);
+    if (mark === null || mark !== base && await repo.isAncestor(mark, base)) lagging.add(category);
+  }
+  return lagging;
 }
 async function integrate(run2, sources, local) {
   const { ctx, repo, index } = run2;
@@ -31977,6 +32033,67 @@ async function resolveCommand(ctx, out, id, keep) {
 
 // client/cli/commands/doctor.ts
 import { existsSync as existsSync7 } from "node:fs";
+
+// client/cli/commands/status.ts
+function trustNote(ctx) {
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : "not what OpenCode executes: those changes are held for 'oc-sync review'";
+  return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
+}
+async function statusCommand(ctx, out) {
+  return withState(ctx, async ({ repo, index }) => {
+    const { base, head, lastSync } = index.state;
+    const remoteMain = await repo.revParse(TRACKED_MAIN);
+    const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
+    const conflicts = await listConflicts(repo, base);
+    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
+    const status = {
+      machine: ctx.machine,
+      remote: ctx.log.mask(ctx.remote.url),
+      embeddedRemote: ctx.embedded,
+      mode: ctx.mode,
+      strategy: ctx.settings.strategy,
+      settingsFile: ctx.settings.settingsFile ?? null,
+      lastSync,
+      base,
+      head,
+      pendingPush: Boolean(unpushed),
+      conflicts: conflicts.length,
+      conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
+      categories: ctx.settings.categories,
+      passphrase: ctx.settings.passphrase ? "set" : "not set",
+      credentials,
+      trust: trustNote(ctx)
+    };
+    out.line(`machine      ${status.machine}`);
+    out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
+    out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
+    out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
+    out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
+    const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
+    out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
+    out.line(`credentials  ${CREDENTIALS[credentials]}`);
+    out.line(`trust        ${status.trust}`);
+    out.result(status);
+    return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
+  });
+}
+var CREDENTIALS = {
+  synced: "synced (encrypted)",
+  "cached-key": "synced (encrypted, with the key cached on this machine)",
+  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  "skipped-key-changed": `not synced: ${KEY_CHANGED}`,
+  disabled: "disabled"
+};
+async function credentialsState(ctx, repo, main2) {
+  if (!ctx.settings.categories.credentials) return "disabled";
+  const cached2 = await resolveKey(repo, main2, ctx.paths.dataKey, void 0);
+  if (cached2.key) return ctx.settings.passphrase ? "synced" : "cached-key";
+  const stale = cached2.stale && !(ctx.settings.passphrase && (await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase)).key);
+  if (stale) return "skipped-key-changed";
+  return ctx.settings.passphrase ? "synced" : "skipped-no-passphrase";
+}
+
+// client/cli/commands/doctor.ts
 async function doctorCommand(ctx, out) {
   const checks = [];
   const check2 = async (name, fn) => {
@@ -32021,6 +32138,7 @@ async function doctorCommand(ctx, out) {
       }
     });
     await check2("paths", async () => `config ${ctx.opencode.config}${existsSync7(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check2("trust", async () => trustNote(ctx));
     await check2("lock", async () => existsSync7(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free");
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);
@@ -32384,20 +32502,25 @@ async function checkRemote(ctx) {
 async function passphraseChangeCommand(ctx, out) {
   const current = ctx.settings.passphrase ?? await promptSecret("Current passphrase: ");
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? await promptSecret("New passphrase: ");
+  const problem = passphraseProblem(next);
+  if (problem) throw new UsageError(`${problem}; nothing was changed`);
   return withState(ctx, async ({ repo }) => {
     const step = async () => {
       const main2 = await repo.revParse(TRACKED_MAIN);
       const wrapped = await readWrappedKey(repo, main2);
       if (!main2 || !wrapped) throw new Error("this sync repo has no key yet: set OC_SYNC_PASSPHRASE and run 'oc-sync sync' to create one");
-      const key2 = await unwrapKey(wrapped, current);
-      const rewrapped = await wrapKey(key2, next);
-      const commit2 = await repo.commit({ parents: [main2], message: `oc-sync: ${ctx.machine} changed the passphrase [skip ci]`, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rewrapped, null, 2) + "\n")]] });
-      return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2 } };
+      const ring = keyRing(wrapped, await unwrapKey(wrapped, current));
+      const key2 = newDataKey();
+      const rotated = await wrapKey(key2, next, [ring.current, ...ring.older]);
+      const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
+      const commit2 = await repo.commit({ parents: [main2], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")]] });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2, keyId: rotated.keyId } };
     };
-    const { key, commit } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
+    const { key, commit, keyId: keyId2 } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
     await cacheKey(ctx.paths.dataKey, key);
-    out.line("passphrase changed; use the new one on every other machine (their cached key keeps working)");
-    out.result({ changed: true, commit });
+    out.line("passphrase changed and the data key rotated: credentials encrypted from now on open only with the new passphrase");
+    out.line("every other machine asks for the new passphrase at its next sync; its credentials stay as they are until it has it");
+    out.result({ changed: true, commit, keyId: keyId2 });
     return EXIT.ok;
   });
 }
@@ -32432,55 +32555,6 @@ async function discard(ctx, out, id) {
   out.line(`discarded ${h.id}: ${h.path}${h.at ? ` ${h.at}` : ""} keeps this machine's value; the sync repo keeps ${h.writer}'s for the other machines`);
   out.result({ discarded: h.id });
   return EXIT.ok;
-}
-
-// client/cli/commands/status.ts
-async function statusCommand(ctx, out) {
-  return withState(ctx, async ({ repo, index }) => {
-    const { base, head, lastSync } = index.state;
-    const remoteMain = await repo.revParse(TRACKED_MAIN);
-    const unpushed = head && head !== base && !(remoteMain && await repo.isAncestor(head, remoteMain));
-    const conflicts = await listConflicts(repo, base);
-    const credentials = await credentialsState(ctx, repo, remoteMain ?? base);
-    const status = {
-      machine: ctx.machine,
-      remote: ctx.log.mask(ctx.remote.url),
-      embeddedRemote: ctx.embedded,
-      mode: ctx.mode,
-      strategy: ctx.settings.strategy,
-      settingsFile: ctx.settings.settingsFile ?? null,
-      lastSync,
-      base,
-      head,
-      pendingPush: Boolean(unpushed),
-      conflicts: conflicts.length,
-      conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
-      categories: ctx.settings.categories,
-      passphrase: ctx.settings.passphrase ? "set" : "not set",
-      credentials
-    };
-    out.line(`machine      ${status.machine}`);
-    out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
-    out.line(`merge        ${status.mode} (strategy ${status.strategy})`);
-    out.line(`last sync    ${status.lastSync ? `${new Date(status.lastSync.at).toISOString()} (${status.lastSync.outcome})` : "never"}`);
-    out.line(`pending      ${status.pendingPush ? "local commits not yet in main" : "nothing waiting"}`);
-    const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
-    out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
-    out.line(`credentials  ${CREDENTIALS[credentials]}`);
-    out.result(status);
-    return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
-  });
-}
-var CREDENTIALS = {
-  synced: "synced (encrypted)",
-  "cached-key": "synced (encrypted, with the key cached on this machine)",
-  "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
-  disabled: "disabled"
-};
-async function credentialsState(ctx, repo, main2) {
-  if (!ctx.settings.categories.credentials) return "disabled";
-  if (ctx.settings.passphrase) return "synced";
-  return (await resolveKey(repo, main2, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
 }
 
 // client/cli/main.ts

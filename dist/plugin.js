@@ -21251,6 +21251,21 @@ var PassphraseError = class extends Error {
   }
 };
 var WRAP_AAD = Buffer.from("oc-sync data key v1");
+var PREVIOUS_AAD = Buffer.from("oc-sync previous data keys v1");
+function seal(key, aad2, plaintext) {
+  const nonce = randomBytes2(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(aad2);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
+}
+function open3(key, aad2, sealed) {
+  const raw = Buffer.from(sealed, "base64");
+  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+  decipher.setAAD(aad2);
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+}
 var KDF = { N: 2 ** 17, r: 8, p: 1 };
 function derive(passphrase, salt, params) {
   return new Promise(
@@ -21266,33 +21281,31 @@ function newDataKey() {
 function passphraseProblem(passphrase) {
   return passphrase.length < 8 ? "passphrase too short: use at least 8 characters" : void 0;
 }
-async function wrapKey(dataKey, passphrase) {
+async function wrapKey(dataKey, passphrase, older = []) {
   const problem = passphraseProblem(passphrase);
   if (problem) throw new Error(problem);
   const salt = randomBytes2(16);
   const kek = await derive(passphrase, salt, KDF);
-  const nonce = randomBytes2(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, nonce);
-  cipher.setAAD(WRAP_AAD);
-  const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return {
-    version: 1,
-    kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") },
-    wrapped: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64"),
-    keyId: keyId(dataKey)
-  };
+  const previous = older.length ? { previous: seal(dataKey, PREVIOUS_AAD, Buffer.from(JSON.stringify(older.map((k) => k.toString("base64"))))) } : {};
+  return { version: 1, kdf: { name: "scrypt", ...KDF, salt: salt.toString("base64") }, wrapped: seal(kek, WRAP_AAD, dataKey), keyId: keyId(dataKey), ...previous };
 }
 async function unwrapKey(wrapped, passphrase) {
   const kek = await derive(passphrase, Buffer.from(wrapped.kdf.salt, "base64"), wrapped.kdf);
-  const raw = Buffer.from(wrapped.wrapped, "base64");
   try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, raw.subarray(0, 12));
-    decipher.setAAD(WRAP_AAD);
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+    return open3(kek, WRAP_AAD, wrapped.wrapped);
   } catch {
     throw new PassphraseError();
   }
+}
+function keyRing(wrapped, current) {
+  if (!wrapped.previous) return { current, older: [] };
+  let older;
+  try {
+    older = JSON.parse(open3(current, PREVIOUS_AAD, wrapped.previous).toString("utf8"));
+  } catch {
+    throw new Error("the earlier data keys in the sync repo's .oc-sync/key.json fail authentication: the file was changed by someone without the key. Credentials were not touched; put back .oc-sync/key.json from an earlier commit of the sync repo");
+  }
+  return { current, older: older.map((k) => Buffer.from(k, "base64")) };
 }
 function parseWrappedKey(text2) {
   const k = JSON.parse(text2);
@@ -21304,6 +21317,7 @@ function parseWrappedKey(text2) {
 
 // client/crypto/key-store.ts
 var GIVE_PASSPHRASE = "set OC_SYNC_PASSPHRASE, or run 'oc-sync init' in a terminal to be asked";
+var KEY_CHANGED = `the sync repo's data key was replaced by a passphrase change on another machine: give the new passphrase (${GIVE_PASSPHRASE}). Until then credentials are not synced; this machine's stay as they are and go up once it has the new key`;
 async function readWrappedKey(repo, commit) {
   if (!commit) return void 0;
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
@@ -21313,15 +21327,21 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: cached2 };
-    if (!passphrase) return { key: null };
-    const key2 = await unwrapKey(wrapped, passphrase);
+    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: keyRing(wrapped, cached2) };
+    if (!passphrase) return { key: null, stale: cached2 !== void 0 };
+    let key2;
+    try {
+      key2 = await unwrapKey(wrapped, passphrase);
+    } catch (e) {
+      if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
+      throw e;
+    }
     await cacheKey(cacheFile, key2);
-    return { key: key2 };
+    return { key: keyRing(wrapped, key2) };
   }
   if (!passphrase) return { key: null };
   const key = newDataKey();
-  return { key, create: await wrapKey(key, passphrase) };
+  return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
 }
 async function cacheKey(file2, key) {
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
@@ -23822,7 +23842,14 @@ function encryptEntry(key, path, entry, plaintext) {
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
 }
-function decryptEntry(key, path, entry, ciphertext) {
+function decryptEntry(ring, path, entry, ciphertext) {
+  for (const key of [ring.current, ...ring.older]) {
+    const plaintext = decryptWith(key, path, entry, ciphertext);
+    if (plaintext !== void 0) return plaintext;
+  }
+  throw new TamperedError(path, entry);
+}
+function decryptWith(key, path, entry, ciphertext) {
   try {
     const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
     if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
@@ -23834,7 +23861,7 @@ function decryptEntry(key, path, entry, ciphertext) {
     if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
     return plaintext;
   } catch {
-    throw new TamperedError(path, entry);
+    return void 0;
   }
 }
 
@@ -24301,7 +24328,7 @@ var CredentialSource = class {
       for (const [entry, value] of Object.entries(plain)) {
         const text2 = JSON.stringify(value);
         const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key, path, entry, text2);
+        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key.current, path, entry, text2);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat8 };
     }
@@ -25148,6 +25175,10 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
 }
 
 // client/cli/commands/status.ts
+function trustNote(ctx) {
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : "not what OpenCode executes: those changes are held for 'oc-sync review'";
+  return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
+}
 async function statusCommand(ctx, out) {
   return withState(ctx, async ({ repo, index }) => {
     const { base, head, lastSync } = index.state;
@@ -25170,7 +25201,8 @@ async function statusCommand(ctx, out) {
       conflictsNeedingDecision: conflicts.filter((c) => c.needsDecision).length,
       categories: ctx.settings.categories,
       passphrase: ctx.settings.passphrase ? "set" : "not set",
-      credentials
+      credentials,
+      trust: trustNote(ctx)
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -25180,6 +25212,7 @@ async function statusCommand(ctx, out) {
     const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
     out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
     out.line(`credentials  ${CREDENTIALS[credentials]}`);
+    out.line(`trust        ${status.trust}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
@@ -25188,12 +25221,16 @@ var CREDENTIALS = {
   synced: "synced (encrypted)",
   "cached-key": "synced (encrypted, with the key cached on this machine)",
   "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  "skipped-key-changed": `not synced: ${KEY_CHANGED}`,
   disabled: "disabled"
 };
 async function credentialsState(ctx, repo, main) {
   if (!ctx.settings.categories.credentials) return "disabled";
-  if (ctx.settings.passphrase) return "synced";
-  return (await resolveKey(repo, main, ctx.paths.dataKey, void 0)).key ? "cached-key" : "skipped-no-passphrase";
+  const cached2 = await resolveKey(repo, main, ctx.paths.dataKey, void 0);
+  if (cached2.key) return ctx.settings.passphrase ? "synced" : "cached-key";
+  const stale = cached2.stale && !(ctx.settings.passphrase && (await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase)).key);
+  if (stale) return "skipped-key-changed";
+  return ctx.settings.passphrase ? "synced" : "skipped-no-passphrase";
 }
 
 // git/remote.ts
@@ -25590,7 +25627,7 @@ function readdirp(root, options = {}) {
 
 // node_modules/chokidar/handler.js
 import { watch as fs_watch, unwatchFile, watchFile } from "node:fs";
-import { realpath as fsrealpath, lstat as lstat4, open as open3, stat as stat6 } from "node:fs/promises";
+import { realpath as fsrealpath, lstat as lstat4, open as open4, stat as stat6 } from "node:fs/promises";
 import { type as osType } from "node:os";
 import * as sp from "node:path";
 var STR_DATA = "data";
@@ -25974,7 +26011,7 @@ var setFsWatchListener = (path, fullPath, options, handlers) => {
         cont.watcherUnusable = true;
       if (isWindows && error62.code === "EPERM") {
         try {
-          const fd = await open3(path, "r");
+          const fd = await open4(path, "r");
           await fd.close();
           broadcastErr(error62);
         } catch (err) {

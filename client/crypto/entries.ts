@@ -5,6 +5,7 @@
 // never has the key, can tell a re-encrypted unchanged value from an edit (core/merge/entries.ts).
 // It shows only whether two values are equal, as reusing an unchanged value's ciphertext already did.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import type { KeyRing } from "./keys.js";
 
 export class TamperedError extends Error {
   constructor(path: string, entry: string) {
@@ -29,7 +30,16 @@ export function encryptEntry(key: Buffer, path: string, entry: string, plaintext
   return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
 }
 
-export function decryptEntry(key: Buffer, path: string, entry: string, ciphertext: string): string {
+/** With the ring's current key, else an earlier one (a value encrypted before a passphrase change). */
+export function decryptEntry(ring: KeyRing, path: string, entry: string, ciphertext: string): string {
+  for (const key of [ring.current, ...ring.older]) {
+    const plaintext = decryptWith(key, path, entry, ciphertext);
+    if (plaintext !== undefined) return plaintext;
+  }
+  throw new TamperedError(path, entry);
+}
+
+function decryptWith(key: Buffer, path: string, entry: string, ciphertext: string): string | undefined {
   try {
     const [version, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", undefined, ciphertext.slice(3)];
     if (!ciphertext.startsWith(`${version}:`) || data === undefined) throw new Error("unknown version");
@@ -42,6 +52,6 @@ export function decryptEntry(key: Buffer, path: string, entry: string, ciphertex
     if (fp !== undefined && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
     return plaintext;
   } catch {
-    throw new TamperedError(path, entry);
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
+import type { KeyRing } from "../crypto/keys.js";
 import { removeLeftover } from "../platform/atomic-file.js";
 import { replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
@@ -39,7 +40,7 @@ export class CredentialSource implements Source {
 
   constructor(
     private readonly dataDir: string,
-    private readonly key: Buffer,
+    private readonly key: KeyRing,
   ) {}
 
   owns(path: string): boolean {
@@ -77,7 +78,7 @@ export class CredentialSource implements Source {
         const text = JSON.stringify(value);
         const old = previous[entry];
         // Reuse the old ciphertext when the entry did not change: fresh nonces would make every sync a change.
-        out[entry] = old !== undefined && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key, path, entry, text);
+        out[entry] = old !== undefined && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key.current, path, entry, text);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
     }

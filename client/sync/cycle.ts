@@ -20,7 +20,8 @@ import { fetchRefs } from "../../git/remote.js";
 import { GitRepo } from "../../git/repo.js";
 import { withRetry } from "../../git/retry.js";
 import { GitError } from "../../git/run.js";
-import { cacheKey, GIVE_PASSPHRASE, readWrappedKey, resolveKey } from "../crypto/key-store.js";
+import { cacheKey, GIVE_PASSPHRASE, KEY_CHANGED, readWrappedKey, resolveKey } from "../crypto/key-store.js";
+import type { KeyRing } from "../crypto/keys.js";
 import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
@@ -64,7 +65,7 @@ export interface SyncReport {
   readonly outcome: SyncOutcome;
   readonly main: string | null;
   readonly conflicts: readonly Conflict[];
-  readonly credentials: "synced" | "skipped-no-passphrase" | "disabled";
+  readonly credentials: "synced" | "skipped-no-passphrase" | "skipped-key-changed" | "disabled";
   readonly problems: readonly string[];
   /** Of the problems, those only the user can fix (a newer database schema, a credential that fails authentication). */
   readonly needsUser: readonly string[];
@@ -113,9 +114,13 @@ async function cycle(run: Run): Promise<SyncReport> {
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
   if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
-  const { key, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
-  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : "skipped-no-passphrase";
+  const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
+  if (credentials === "skipped-key-changed") {
+    run.warn(KEY_CHANGED);
+    run.needsUser.push(KEY_CHANGED);
+  }
   // `ask`: what this machine keeps until the user decides, as of what it last integrated, then of what it applies.
   const undecided = new Map<string, string[][]>();
   // Each git process costs this process a fork, dearer the larger it is: the conflicts of a commit are read once.
@@ -211,17 +216,17 @@ async function putBackBranches({ ctx, repo }: Run, main: string): Promise<string
  * Checks the repo format and finds the data key; on a new repo writes the format marker and the
  * wrapped key. If another machine set the key up first, its key is the one used.
  */
-async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null, offline: boolean): Promise<{ key: Buffer | null; main: string | null }> {
+async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null, offline: boolean): Promise<{ key: KeyRing | null; stale?: boolean; main: string | null }> {
   await checkFormat(repo, main);
   const keyed = await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase);
   // Offline, a new key cannot be published yet: credentials wait rather than use an unshared key.
-  if (offline) return { key: keyed.create ? null : keyed.key, main };
-  if (main && !keyed.create) return { key: keyed.key, main };
+  if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main };
+  if (main && !keyed.create) return { key: keyed.key, stale: keyed.stale, main };
   const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
-    await cacheKey(ctx.paths.dataKey, keyed.key!);
+    await cacheKey(ctx.paths.dataKey, keyed.key!.current);
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
@@ -261,6 +266,8 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records…`),
     warn: run.warn,
+    lagging: base === null ? undefined : await laggingSources(repo, index, sources, base),
+    strategy: ctx.settings.strategy,
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && (await collides(repo, plan.own, main!, mine))) mine = await repo.rebase(mine, main!, plan.own, message(plan.skipCiIfRebased));
@@ -269,6 +276,16 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
   index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
+}
+
+/** Sources whose records were last applied from a commit before `base`, or never. */
+async function laggingSources(repo: GitRepo, index: IndexStore, sources: readonly Source[], base: string): Promise<Set<string>> {
+  const lagging = new Set<string>();
+  for (const { category } of sources) {
+    const mark = index.state.applied(category);
+    if (mark === null || (mark !== base && (await repo.isAncestor(mark, base)))) lagging.add(category);
+  }
+  return lagging;
 }
 
 interface Integrated {

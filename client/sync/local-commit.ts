@@ -1,9 +1,11 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { isMassDelete } from "../../core/deletion-guard.js";
-import { overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
+import { conflictRecord, overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
+import { reconcileRecord } from "../../core/reconcile.js";
+import type { Strategy } from "../../core/strategy.js";
 import { contentHash, encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
-import { incrementVector } from "../../core/vector.js";
+import { compareVectors, incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
@@ -36,6 +38,14 @@ export interface LocalCommitOptions {
   readonly progress?: (records: number) => void;
   /** A source that cannot be read (a broken auth.json, an unreadable database) is reported here and skipped. */
   readonly warn: (message: string) => void;
+  /**
+   * Categories not applied up to what this machine last integrated (skipped without a key, an apply
+   * left incomplete): the index may not know the parent's version of their records, and a version
+   * built on an older one would replace it unmerged (see mergedWithParent).
+   */
+  readonly lagging?: ReadonlySet<string>;
+  /** How mergedWithParent decides an overlap. */
+  readonly strategy: Strategy;
 }
 
 export interface LocalCommit {
@@ -50,7 +60,7 @@ export interface LocalCommit {
 
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
@@ -59,6 +69,7 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
 }
 
 interface CommitRun {
+  readonly repo: GitRepo;
   readonly index: IndexStore;
   readonly o: LocalCommitOptions;
   readonly ctx: ScanContext;
@@ -131,7 +142,12 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       offered.add(change.path);
       const known = index.get(change.path) ?? (change.type === "put" ? await run.mainVersion(change) : undefined);
       const record = toRecord(change, known, o);
-      if (record === "touch") {
+      const caught = record !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run, source, record, known, change) : undefined;
+      if (caught) {
+        run.entries.push(caught.entry);
+        run.changed++;
+        for (const r of caught.records) yield [r.path, encodeRecord(r)];
+      } else if (record === "touch") {
         if (change.type !== "delete") run.touched.push({ ...known!, localHash: change.localHash, stat: change.stat });
       } else if (record.deleted) deletes.push(record);
       else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
@@ -146,6 +162,23 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+}
+
+/**
+ * A lagging source's new version where the parent holds a version the index does not know: merged
+ * with it (three-way from the version last applied here, when that is the one known; else two-way,
+ * which keeps both sides), so the commit replaces nothing unseen. The index takes the parent's
+ * version for the local copy, so the apply then writes the merge here.
+ */
+async function mergedWithParent(run: CommitRun, source: Source, record: SyncRecord, known: IndexEntry | undefined, change: LocalChange): Promise<{ records: SyncRecord[]; entry: IndexEntry } | undefined> {
+  const { repo, o } = run;
+  const there = o.parent ? (await readRecords(repo, o.parent, [record.path])).get(record.path) : undefined;
+  if (!there || (there.deleted && (!known || known.deleted))) return undefined;
+  if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return undefined;
+  const mark = run.index.state.applied(source.category);
+  const before = known && mark ? (await readRecords(repo, mark, [record.path])).get(record.path) : undefined;
+  const merged = reconcileRecord(before && before.hash === known!.hash ? before : undefined, there, record, o.strategy);
+  return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 
 /** Missing here, kept everywhere: known as never written here, and waiting, so the apply writes it back from main. */

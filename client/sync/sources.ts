@@ -3,6 +3,7 @@
 import { isGitControlName } from "../../core/file-names.js";
 import type { JSONPath } from "jsonc-parser";
 import type { Settings } from "../config/settings.js";
+import type { KeyRing } from "../crypto/keys.js";
 import { TEMP_FILE } from "../platform/atomic-file.js";
 import type { OpenCodePaths } from "../platform/paths.js";
 import { CredentialSource } from "../sources/credentials.js";
@@ -41,7 +42,7 @@ export function neverSynced(path: string): boolean {
  * `gate`: what a sync must not apply unseen (executable config, see executable-gate.ts); off with the
  * setting trustExecutable. Edits the user asked for (restore, resolve) are written without it.
  */
-export function buildSources(settings: Settings, opencode: OpenCodePaths, key: Buffer | null, warn: (m: string) => void, gate?: WriteGate, undecided?: ReadonlyMap<string, readonly JSONPath[]>): Source[] {
+export function buildSources(settings: Settings, opencode: OpenCodePaths, key: KeyRing | null, warn: (m: string) => void, gate?: WriteGate, undecided?: ReadonlyMap<string, readonly JSONPath[]>): Source[] {
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];

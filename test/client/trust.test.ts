@@ -230,3 +230,18 @@ describe("executable config from the repo is held (a push by someone without the
     expect(PLANTS[0]!.seen(B)).not.toBeNull();
   });
 });
+
+describe("what status and doctor say about the sync repo's trust", () => {
+  it("says plainly what a push to the sync repo can change here, and that trustExecutable lets it run code", async () => {
+    const world = await syncWorld();
+    const A = world.machine("trust-note");
+    await sync(A);
+    const status = await runCli(A.env, ["status"]);
+    expect(status.stdout).toContain("trust        anyone who can push to the sync repo can change the config, state and sessions this machine applies, not what OpenCode executes: those changes are held for 'oc-sync review'");
+    const doctor = await runCli(A.env, ["doctor"]);
+    expect(doctor.stdout).toMatch(/ok +trust +anyone who can push to the sync repo can change/);
+    writeFileSync(join(A.config, "opencode-sync.json"), '{ "trustExecutable": true }\n');
+    const trusting = JSON.parse((await runCli(A.env, ["status", "--json"])).stdout) as { trust: string };
+    expect(trusting.trust).toMatch(/as trustExecutable is on, what OpenCode executes \(plugins, MCP commands, permissions\): they can run code here$/);
+  }, 60_000);
+});

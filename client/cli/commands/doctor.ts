@@ -11,6 +11,7 @@ import type { SyncContext } from "../../sync/context.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../../git/refs.js";
 import { RewrittenMainError } from "../../sync/attention.js";
 import { EXIT, type Output } from "../output.js";
+import { trustNote } from "./status.js";
 
 interface Check {
   readonly name: string;
@@ -62,6 +63,7 @@ export async function doctorCommand(ctx: SyncContext, out: Output): Promise<numb
       }
     });
     await check("paths", async () => `config ${ctx.opencode.config}${existsSync(ctx.opencode.config) ? "" : " (missing)"}, state ${ctx.opencode.state}, data ${ctx.opencode.data}`);
+    await check("trust", async () => trustNote(ctx));
     await check("lock", async () => (existsSync(ctx.paths.lock) ? `held (${ctx.paths.lock}): a sync is running, or a crashed one left it (it is taken over automatically)` : "free"));
   });
   for (const c of checks) out.line(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(11)} ${c.detail}`);

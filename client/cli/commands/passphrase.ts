@@ -1,31 +1,41 @@
-// passphrase change: rewraps the data key with a new passphrase; no credential is re-encrypted.
+// passphrase change: rotates the data key. The new key, wrapped by the new passphrase, carries the
+// earlier ones, so every value they encrypted stays readable; what is encrypted from now on, the old
+// passphrase and the old key do not open. Values are not re-encrypted: their old ciphertexts stay in
+// git history for whoever holds the old key anyway, and new ciphertexts of unchanged values would
+// make every entry look edited to the merges of machines that have not switched yet.
 import { KEY_PATH } from "../../../core/layout.js";
 import { compareAndSwap } from "../../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../../git/refs.js";
 import { cacheKey, readWrappedKey } from "../../crypto/key-store.js";
-import { unwrapKey, wrapKey } from "../../crypto/keys.js";
+import { keyRing, newDataKey, passphraseProblem, unwrapKey, wrapKey } from "../../crypto/keys.js";
 import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
-import { EXIT, type Output } from "../output.js";
+import { commitMessage } from "../../../core/trailers.js";
+import { EXIT, UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
 
 export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Promise<number> {
   const current = ctx.settings.passphrase ?? (await promptSecret("Current passphrase: "));
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? (await promptSecret("New passphrase: "));
+  const problem = passphraseProblem(next);
+  if (problem) throw new UsageError(`${problem}; nothing was changed`);
   return withState(ctx, async ({ repo }) => {
     const step = async () => {
       const main = await repo.revParse(TRACKED_MAIN);
       const wrapped = await readWrappedKey(repo, main);
       if (!main || !wrapped) throw new Error("this sync repo has no key yet: set OC_SYNC_PASSPHRASE and run 'oc-sync sync' to create one");
-      const key = await unwrapKey(wrapped, current);
-      const rewrapped = await wrapKey(key, next);
-      const commit = await repo.commit({ parents: [main], message: `oc-sync: ${ctx.machine} changed the passphrase [skip ci]`, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rewrapped, null, 2) + "\n")]] });
-      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit } };
+      const ring = keyRing(wrapped, await unwrapKey(wrapped, current));
+      const key = newDataKey();
+      const rotated = await wrapKey(key, next, [ring.current, ...ring.older]);
+      const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
+      const commit = await repo.commit({ parents: [main], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")]] });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit, keyId: rotated.keyId } };
     };
-    const { key, commit } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
+    const { key, commit, keyId } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
     await cacheKey(ctx.paths.dataKey, key);
-    out.line("passphrase changed; use the new one on every other machine (their cached key keeps working)");
-    out.result({ changed: true, commit });
+    out.line("passphrase changed and the data key rotated: credentials encrypted from now on open only with the new passphrase");
+    out.line("every other machine asks for the new passphrase at its next sync; its credentials stay as they are until it has it");
+    out.result({ changed: true, commit, keyId });
     return EXIT.ok;
   });
 }

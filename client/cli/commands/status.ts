@@ -1,11 +1,19 @@
 import type { GitRepo } from "../../../git/repo.js";
-import { GIVE_PASSPHRASE, resolveKey } from "../../crypto/key-store.js";
+import { GIVE_PASSPHRASE, KEY_CHANGED, resolveKey } from "../../crypto/key-store.js";
 import { withState } from "../../state/open-state.js";
 import type { SyncReport } from "../../sync/cycle.js";
 import { listConflicts } from "../../sync/conflicts.js";
 import type { SyncContext } from "../../sync/context.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, type Output } from "../output.js";
+
+/** What someone who can push to the sync repo can do to this machine (records are not authenticated yet). */
+export function trustNote(ctx: SyncContext): string {
+  const executable = ctx.settings.trustExecutable
+    ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here"
+    : "not what OpenCode executes: those changes are held for 'oc-sync review'";
+  return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
+}
 
 export async function statusCommand(ctx: SyncContext, out: Output): Promise<number> {
   return withState(ctx, async ({ repo, index }) => {
@@ -30,6 +38,7 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
       categories: ctx.settings.categories,
       passphrase: ctx.settings.passphrase ? "set" : "not set",
       credentials,
+      trust: trustNote(ctx),
     };
     out.line(`machine      ${status.machine}`);
     out.line(`remote       ${status.remote}${status.embeddedRemote ? " (embedded default: set 'remote' or run 'oc-sync init' to sync between machines)" : ""}`);
@@ -39,6 +48,7 @@ export async function statusCommand(ctx: SyncContext, out: Output): Promise<numb
     const waiting = status.conflictsNeedingDecision ? `, ${status.conflictsNeedingDecision} waiting for your decision` : "";
     out.line(`conflicts    ${status.conflicts}${waiting}${status.conflicts ? " (run 'oc-sync conflicts')" : ""}`);
     out.line(`credentials  ${CREDENTIALS[credentials]}`);
+    out.line(`trust        ${status.trust}`);
     out.result(status);
     return status.conflictsNeedingDecision ? EXIT.attention : EXIT.ok;
   });
@@ -48,12 +58,17 @@ const CREDENTIALS: Readonly<Record<SyncReport["credentials"] | "cached-key", str
   synced: "synced (encrypted)",
   "cached-key": "synced (encrypted, with the key cached on this machine)",
   "skipped-no-passphrase": `not synced: no passphrase (${GIVE_PASSPHRASE})`,
+  "skipped-key-changed": `not synced: ${KEY_CHANGED}`,
   disabled: "disabled",
 };
 
 /** What the next sync does with credentials: a passphrase, or a cached copy of the repo's key, syncs them. */
 async function credentialsState(ctx: SyncContext, repo: GitRepo, main: string | null): Promise<keyof typeof CREDENTIALS> {
   if (!ctx.settings.categories.credentials) return "disabled";
-  if (ctx.settings.passphrase) return "synced";
-  return (await resolveKey(repo, main, ctx.paths.dataKey, undefined)).key ? "cached-key" : "skipped-no-passphrase";
+  const cached = await resolveKey(repo, main, ctx.paths.dataKey, undefined);
+  if (cached.key) return ctx.settings.passphrase ? "synced" : "cached-key";
+  // A key rotated elsewhere: only the passphrase set here can tell whether it is the new one.
+  const stale = cached.stale && !(ctx.settings.passphrase && (await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase)).key);
+  if (stale) return "skipped-key-changed";
+  return ctx.settings.passphrase ? "synced" : "skipped-no-passphrase";
 }

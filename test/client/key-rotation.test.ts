@@ -1,0 +1,101 @@
+// passphrase change rotates the data key: what is encrypted afterwards does not open with the old
+// passphrase or key; a machine that still has the old key is told, keeps its credentials, and
+// catches up (both ways) once it has the new passphrase; values encrypted before stay readable.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { decryptEntry } from "../../client/crypto/entries.js";
+import { parseWrappedKey, unwrapKey } from "../../client/crypto/keys.js";
+import { decodeRecord } from "../../core/record.js";
+import { runGit } from "../../git/run.js";
+import { runCli } from "../support/cli.js";
+import type { TestHome } from "../support/opencode-home.js";
+import { PASSPHRASE, sync, syncWorld } from "../support/sync-env.js";
+
+const NEW_PASSPHRASE = "a brand new passphrase";
+const auth = (h: TestHome) => join(h.data, "auth.json");
+const setAuth = (h: TestHome, entries: Record<string, string>) =>
+  writeFileSync(auth(h), JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { type: "api", key: v }]))), { mode: 0o600 });
+const keysIn = (h: TestHome) => Object.fromEntries(Object.entries(JSON.parse(readFileSync(auth(h), "utf8")) as Record<string, { key: string }>).map(([k, v]) => [k, v.key]));
+const withPassphrase = (h: TestHome, passphrase: string): TestHome => ({ ...h, env: { ...h.env, OC_SYNC_PASSPHRASE: passphrase } });
+const show = async (remoteDir: string, path: string) => (await runGit(["--git-dir", remoteDir, "show", `main:${path}`])).stdout.toString();
+
+describe("the data key", () => {
+  it("rotates the data key; a machine with the old key is told, loses nothing, and catches up with the new passphrase", async () => {
+    const world = await syncWorld();
+    const A = world.machine("rot-a");
+    const B = world.machine("rot-b");
+    const A2 = withPassphrase(A, NEW_PASSPHRASE);
+    const B2 = withPassphrase(B, NEW_PASSPHRASE);
+    setAuth(A, { openai: "sk-before-change" });
+    await sync(A);
+    await sync(B);
+    expect(keysIn(B)).toEqual({ openai: "sk-before-change" });
+    const oldWrapped = parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json"));
+    const oldKey = await unwrapKey(oldWrapped, PASSPHRASE);
+
+    const changed = await runCli(A.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE });
+    expect(changed.code, changed.stderr).toBe(0);
+    const rotated = parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json"));
+    expect(rotated.keyId).not.toBe(oldWrapped.keyId);
+    await expect(unwrapKey(rotated, PASSPHRASE)).rejects.toThrow(/wrong passphrase/);
+
+    // A adds a key after the change: the old key does not open it; the value from before still opens with the new ring.
+    setAuth(A, { openai: "sk-before-change", anthropic: "sk-after-change" });
+    writeFileSync(join(A.config, "opencode.json"), JSON.stringify({ theme: "after-change" }));
+    await sync(A2);
+    const blob = (await runGit(["--git-dir", world.remoteDir, "show", "main:credentials/auth.json"])).stdout;
+    const record = JSON.parse(new TextDecoder().decode(decodeRecord("credentials/auth.json", blob).content!)) as Record<string, string>;
+    expect(() => decryptEntry({ current: oldKey, older: [] }, "credentials/auth.json", "anthropic", record.anthropic!)).toThrow(/fails authentication/);
+    expect(decryptEntry({ current: oldKey, older: [] }, "credentials/auth.json", "openai", record.openai!)).toContain("sk-before-change");
+
+    // B still has the old key cached and the old passphrase set: told, exit 3, its credentials untouched, the rest synced.
+    setAuth(B, { openai: "sk-before-change", mistral: "sk-b-while-stale" });
+    const stale = await runCli(B.env, ["sync"]);
+    expect(stale.code).toBe(3);
+    expect(stale.stdout + stale.stderr).toContain("the sync repo's data key was replaced by a passphrase change on another machine: give the new passphrase");
+    expect(keysIn(B)).toEqual({ openai: "sk-before-change", mistral: "sk-b-while-stale" });
+    expect(JSON.parse(readFileSync(join(B.config, "opencode.json"), "utf8"))).toEqual({ theme: "after-change" });
+    expect((await runCli(B.env, ["status"])).stdout).toMatch(/credentials +not synced: the sync repo's data key was replaced/);
+
+    // With the new passphrase B takes A's new key and merges what it added meanwhile with what it had not seen:
+    // its edit is built on a version older than main's, and replaces nothing.
+    expect((await sync(B2)).credentials).toBe("synced");
+    expect(keysIn(B)).toEqual({ openai: "sk-before-change", anthropic: "sk-after-change", mistral: "sk-b-while-stale" });
+    await sync(A2);
+    expect(keysIn(A)).toEqual({ openai: "sk-before-change", anthropic: "sk-after-change", mistral: "sk-b-while-stale" });
+
+    // A new machine with only the new passphrase reads every value, those from before the change too.
+    const C = withPassphrase(world.machine("rot-c"), NEW_PASSPHRASE);
+    await sync(C);
+    expect(keysIn(C)).toEqual({ openai: "sk-before-change", anthropic: "sk-after-change", mistral: "sk-b-while-stale" });
+  }, 120_000);
+
+  it("a machine that synced without a passphrase and gets one later merges its credentials with main's, replacing none", async () => {
+    const world = await syncWorld();
+    const A = world.machine("late-a");
+    const B = world.machine("late-b");
+    const B0 = withPassphrase(B, "");
+    setAuth(A, { openai: "sk-a" });
+    await sync(A);
+    setAuth(B, { mistral: "sk-b" });
+    expect((await sync(B0)).credentials).toBe("skipped-no-passphrase");
+    expect(keysIn(B)).toEqual({ mistral: "sk-b" });
+    await sync(B);
+    expect(keysIn(B)).toEqual({ openai: "sk-a", mistral: "sk-b" });
+    await sync(A);
+    expect(keysIn(A)).toEqual({ openai: "sk-a", mistral: "sk-b" });
+  }, 60_000);
+
+  it("refuses a new passphrase that is too short before changing anything", async () => {
+    const world = await syncWorld();
+    const A = world.machine("rot-short");
+    setAuth(A, { openai: "sk-x" });
+    await sync(A);
+    const before = await show(world.remoteDir, ".oc-sync/key.json");
+    const r = await runCli(A.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: "short" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("passphrase too short: use at least 8 characters; nothing was changed");
+    expect(await show(world.remoteDir, ".oc-sync/key.json")).toBe(before);
+  }, 60_000);
+});
