@@ -31401,6 +31401,7 @@ async function mergedWithParent(run2, source, record2, known, change) {
   const mark = run2.index.state.applied(source.category);
   const before = known && mark ? (await readRecords(repo, mark, [record2.path])).get(record2.path) : void 0;
   const merged = reconcileRecord(before && before.hash === known.hash ? before : void 0, there, record2, o.strategy);
+  if (merged.action !== "merged") return void 0;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 function markMissing(run2, source, deletes) {

@@ -178,6 +178,8 @@ async function mergedWithParent(run: CommitRun, source: Source, record: SyncReco
   const mark = run.index.state.applied(source.category);
   const before = known && mark ? (await readRecords(repo, mark, [record.path])).get(record.path) : undefined;
   const merged = reconcileRecord(before && before.hash === known!.hash ? before : undefined, there, record, o.strategy);
+  // Not concurrent (the index knew a version newer than the parent's: an apply got ahead of the base): nothing to merge.
+  if (merged.action !== "merged") return undefined;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 

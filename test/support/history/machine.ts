@@ -31,7 +31,13 @@ export class Machine {
     const db = createDatabase(this.home);
     addProject(db, this.home);
     db.close();
-    writeFileSync(join(this.home.config, "opencode-sync.jsonc"), `{ "recordLimitMB": ${HISTORY_RECORD_LIMIT / 1024 / 1024} }\n`);
+    this.writeSettings();
+  }
+
+  /** oc-sync's settings here: the history's record limit, and a push budget (MiB) when one is set. */
+  writeSettings(pushBudgetMB?: number): void {
+    const budget = pushBudgetMB === undefined ? "" : `, "pushBudgetMB": ${pushBudgetMB}`;
+    writeFileSync(join(this.home.config, "opencode-sync.jsonc"), `{ "recordLimitMB": ${HISTORY_RECORD_LIMIT / 1024 / 1024}${budget} }\n`);
   }
 
   /** Points this machine at another remote or gives it another id, as `init` would. */
@@ -55,6 +61,18 @@ export class Machine {
     rmSync(this.home.home, { recursive: true, force: true });
     copyHome(this.backupDir, this.home.home);
     return true;
+  }
+
+  /** `count` messages whose tool outputs are just under the record limit: together more than one push carries. */
+  addLargeMessages(sessionId: string, count: number): { id: string; parts: string[] }[] {
+    const made: { id: string; parts: string[] }[] = [];
+    for (let i = 0; i < count; i++) {
+      const m = this.addMessage(sessionId, `large output ${i}`);
+      if (!m) break;
+      this.setPart(sessionId, m.parts[1]!, `${i}:`.padEnd(HISTORY_RECORD_LIMIT - 2048, "y"));
+      made.push(m);
+    }
+    return made;
   }
 
   /** A message whose tool output is over the record limit; undefined when this machine lacks the session. */

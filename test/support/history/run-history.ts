@@ -10,6 +10,7 @@ import { runSync, type SyncReport } from "../../../client/sync/cycle.js";
 import { listConflicts } from "../../../client/sync/conflicts.js";
 import { loadContext } from "../../../client/sync/context.js";
 import { RewrittenMainError, SharedMachineIdError } from "../../../client/sync/attention.js";
+import { PassphraseError } from "../../../client/crypto/keys.js";
 import { MassDeleteError } from "../../../client/sync/local-commit.js";
 import { foreignRecord, plantOnMain } from "../hostile-repo.js";
 import { fetchRefs } from "../../../git/remote.js";
@@ -24,7 +25,7 @@ import { seeded } from "./random.js";
 const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
 
 /** The faults a history injects, as operations among the edits and syncs. */
-export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison", "wipe-db", "oversized", "remote-switch", "restore-backup", "clone-home"] as const;
+export const FAULTS = ["lose-state", "link-config", "zero-config", "force-push", "poison", "wipe-db", "oversized", "remote-switch", "restore-backup", "clone-home", "split-push", "rotate-key"] as const;
 type Fault = (typeof FAULTS)[number];
 
 export interface HistoryWorld {
@@ -50,7 +51,7 @@ export interface HistoryResult {
 
 interface Background {
   readonly child: ChildProcess;
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
 }
 
 export async function runHistory(seed: number, world: HistoryWorld): Promise<HistoryResult> {
@@ -67,16 +68,30 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
   const faults: string[] = [];
   const unique = (m: Machine, what: string) => `${what}-${m.name}-${++counter}`;
 
+  // The passphrase every machine learns once a sync tells it the key was rotated (rotate-key).
+  let passphrase = world.env.OC_SYNC_PASSPHRASE;
   const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean } = {}): Promise<SyncReport> => {
     const ctx = await loadContext({ env: m.home.env });
     try {
       const report = await runSync(ctx, options);
+      // The key was rotated elsewhere: the user gives this machine the new passphrase, as the message says.
+      if (report.credentials === "skipped-key-changed" && m.home.env.OC_SYNC_PASSPHRASE !== passphrase) {
+        model.note(`${m.name}: told the key was rotated, given the new passphrase`);
+        m.setEnv({ OC_SYNC_PASSPHRASE: passphrase });
+        return syncInProcess(m, options);
+      }
       // Deletions from another machine held for this user's yes (see heldDeletions); the user says yes.
       const held = report.needsUser.find((m) => m.includes("deleted on another machine"));
       if (!held || options.allowMassDelete) return report;
       model.note(`${m.name}: deletions held (${held.slice(0, 60)}…), confirmed`);
       return syncInProcess(m, { ...options, allowMassDelete: true });
     } catch (e) {
+      // A machine without the key cached asks for the passphrase that opens the rotated one.
+      if (e instanceof PassphraseError && m.home.env.OC_SYNC_PASSPHRASE !== passphrase) {
+        model.note(`${m.name}: its passphrase no longer opens the key, given the new one`);
+        m.setEnv({ OC_SYNC_PASSPHRASE: passphrase });
+        return syncInProcess(m, options);
+      }
       // Another machine pushes under this one's id (a copied home, a restored backup): the user gives this one an id of its own.
       if (e instanceof SharedMachineIdError) {
         const id = `${m.name}-id${++counter}`;
@@ -98,12 +113,14 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     }
   };
 
-  const spawnCli = (m: Machine, args: string[]): Background => {
+  const spawnCli = (m: Machine, args: string[], extraEnv: Env = {}): Background => {
     // Its own process group, so a kill takes the installed command and the Node it starts, as a power loss would.
-    const child = spawn(process.execPath, [CLI, ...args], { env: m.home.env as NodeJS.ProcessEnv, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...m.home.env, ...extraEnv } as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stderr = "";
+    let stdout = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
-    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
+    child.stdout!.on("data", (d: Buffer) => (stdout = (stdout + d).slice(-4000)));
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr, stdout })));
     return { child, done };
   };
 
@@ -113,7 +130,13 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     running.delete(m.name);
     const r = await bg.done;
     if (r.signal === "SIGKILL") return;
-    if (r.code !== 0 && r.code !== 3) failures.push(`${m.name}: background '${bg.child.spawnargs.slice(2).join(" ")}' exited ${r.code}: ${r.stderr.trim()}`);
+    // Its passphrase opened the key before a rotation: the user gives it the new one (the next sync uses it).
+    if (r.code === 1 && (r.stderr + r.stdout).includes("wrong passphrase") && m.home.env.OC_SYNC_PASSPHRASE !== passphrase) {
+      model.note(`${m.name}: background sync needs the new passphrase, given`);
+      m.setEnv({ OC_SYNC_PASSPHRASE: passphrase });
+      return;
+    }
+    if (r.code !== 0 && r.code !== 3) failures.push(`${m.name}: background '${bg.child.spawnargs.slice(2).join(" ")}' exited ${r.code}: ${(r.stderr + r.stdout).trim()}`);
   };
 
   /** Starts the CLI in the background; the user may go on editing, and it may be killed. */
@@ -306,6 +329,31 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         await syncInProcess(m);
         edit(copy);
         await syncInProcess(copy);
+        return true;
+      }
+      case "split-push": {
+        // A sync larger than one push (a 1 MiB budget here), in the background: it may be killed between two pushes while the user goes on.
+        await settle(m);
+        const id = liveSessions(m)[0] ?? startSession(m);
+        const made = m.addLargeMessages(id, 26);
+        for (const x of made) model.sessions.get(id)!.messages.set(x.id, { machine: m.name, parts: x.parts });
+        m.writeSettings(1);
+        await background(m, ["sync", "--json"], rnd.int(0, 2));
+        return made.length > 0;
+      }
+      case "rotate-key": {
+        // The user changes the passphrase on this machine; every other machine is told at its next sync and given the new one.
+        await Promise.all([...machines, reconciler].map(settle));
+        // The user knows the passphrase in use (a rotation before may not have reached this machine yet).
+        m.setEnv({ OC_SYNC_PASSPHRASE: passphrase });
+        const next = `rotated passphrase ${++counter}`;
+        const r = await spawnCli(m, ["passphrase", "change", "--json"], { OC_SYNC_NEW_PASSPHRASE: next }).done;
+        if (r.code !== 0) {
+          if (/has no key yet/.test(r.stderr + r.stdout)) return false;
+          throw new Error(`oc-sync passphrase change failed (${r.code}): ${r.stderr}${r.stdout}`);
+        }
+        passphrase = next;
+        m.setEnv({ OC_SYNC_PASSPHRASE: next });
         return true;
       }
       case "poison": {
