@@ -23823,7 +23823,7 @@ import { lstat as lstat2, readdir as readdir4, readFile as readFile4 } from "nod
 import { join as join5 } from "node:path";
 
 // client/crypto/entries.ts
-import { createCipheriv as createCipheriv2, createDecipheriv as createDecipheriv2, createHmac, randomBytes as randomBytes3 } from "node:crypto";
+import { createHmac } from "node:crypto";
 var TamperedError = class extends Error {
   constructor(path, entry) {
     super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
@@ -23836,11 +23836,7 @@ function fingerprint(key, path, entry, plaintext) {
   return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
 }
 function encryptEntry(key, path, entry, plaintext) {
-  const nonce = randomBytes3(12);
-  const cipher = createCipheriv2("aes-256-gcm", key, nonce);
-  cipher.setAAD(aad(path, entry));
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
+  return `v2:${fingerprint(key, path, entry, plaintext)}:` + seal(key, aad(path, entry), Buffer.from(plaintext, "utf8"));
 }
 function decryptEntry(ring, path, entry, ciphertext) {
   for (const key of [ring.current, ...ring.older]) {
@@ -23853,11 +23849,7 @@ function decryptWith(key, path, entry, ciphertext) {
   try {
     const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
     if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
-    const raw = Buffer.from(data, "base64");
-    const decipher = createDecipheriv2("aes-256-gcm", key, raw.subarray(0, 12));
-    decipher.setAAD(aad(path, entry));
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    const plaintext = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+    const plaintext = open3(key, aad(path, entry), data).toString("utf8");
     if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
     return plaintext;
   } catch {
@@ -27118,7 +27110,7 @@ function watch(paths, options = {}) {
 }
 
 // client/sync/context.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import { readFile as readFile6 } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
 
@@ -31696,7 +31688,7 @@ async function machineId2(paths) {
   const existing = (await readFile6(file2, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const host = hostname3().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "machine";
-  const id = `${host}-${randomBytes4(3).toString("hex")}`;
+  const id = `${host}-${randomBytes3(3).toString("hex")}`;
   await writeFileAtomic(file2, id + "\n");
   return id;
 }
@@ -31928,6 +31920,7 @@ var SyncRuntime = class {
   }
   async start() {
     let ctx;
+    this.ctx = void 0;
     try {
       ctx = await loadContext({ env: this.env });
       this.ctx = ctx;

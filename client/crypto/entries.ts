@@ -4,8 +4,8 @@
 // fingerprint of its plaintext ("v2:<fingerprint>:<nonce‖ciphertext‖tag>"), so the merge, which
 // never has the key, can tell a re-encrypted unchanged value from an edit (core/merge/entries.ts).
 // It shows only whether two values are equal, as reusing an unchanged value's ciphertext already did.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
-import type { KeyRing } from "./keys.js";
+import { createHmac } from "node:crypto";
+import { open, seal, type KeyRing } from "./keys.js";
 
 export class TamperedError extends Error {
   constructor(path: string, entry: string) {
@@ -23,11 +23,7 @@ function fingerprint(key: Buffer, path: string, entry: string, plaintext: string
 }
 
 export function encryptEntry(key: Buffer, path: string, entry: string, plaintext: string): string {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce);
-  cipher.setAAD(aad(path, entry));
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return `v2:${fingerprint(key, path, entry, plaintext)}:` + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64");
+  return `v2:${fingerprint(key, path, entry, plaintext)}:` + seal(key, aad(path, entry), Buffer.from(plaintext, "utf8"));
 }
 
 /** With the ring's current key, else an earlier one (a value encrypted before a passphrase change). */
@@ -43,11 +39,7 @@ function decryptWith(key: Buffer, path: string, entry: string, ciphertext: strin
   try {
     const [version, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", undefined, ciphertext.slice(3)];
     if (!ciphertext.startsWith(`${version}:`) || data === undefined) throw new Error("unknown version");
-    const raw = Buffer.from(data, "base64");
-    const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
-    decipher.setAAD(aad(path, entry));
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    const plaintext = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+    const plaintext = open(key, aad(path, entry), data).toString("utf8");
     // A fingerprint that does not match its value would mislead merges: treat it as tampering too.
     if (fp !== undefined && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
     return plaintext;

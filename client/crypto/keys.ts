@@ -33,7 +33,7 @@ const WRAP_AAD = Buffer.from("oc-sync data key v1");
 const PREVIOUS_AAD = Buffer.from("oc-sync previous data keys v1");
 
 /** AES-256-GCM with a fresh nonce: base64(nonce ‖ ciphertext ‖ tag). */
-function seal(key: Buffer, aad: Buffer, plaintext: Buffer): string {
+export function seal(key: Buffer, aad: Buffer, plaintext: Buffer): string {
   const nonce = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(aad);
@@ -42,7 +42,7 @@ function seal(key: Buffer, aad: Buffer, plaintext: Buffer): string {
 }
 
 /** seal's inverse; throws when the key is wrong or anything was changed. */
-function open(key: Buffer, aad: Buffer, sealed: string): Buffer {
+export function open(key: Buffer, aad: Buffer, sealed: string): Buffer {
   const raw = Buffer.from(sealed, "base64");
   const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
   decipher.setAAD(aad);

@@ -95,6 +95,7 @@ export class SyncRuntime {
 
   private async start(): Promise<SyncContext | null> {
     let ctx: SyncContext;
+    this.ctx = undefined;
     try {
       ctx = await loadContext({ env: this.env });
       this.ctx = ctx;
