@@ -1,9 +1,10 @@
 // reconcile(base, main, branch): fold one machine branch into main, record by record.
 // Pure: record sets in, merged records, conflicts and an audit trail of decisions out.
 import { conflictId, wholeValue, type Conflict, type ConflictSide, type OverlapSink } from "./conflict.js";
-import { isLatestTime } from "./layout.js";
+import { isLatestTime, MERGE_WRITER } from "./layout.js";
 import { mergeContent } from "./merge/index.js";
 import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
+import { deleteBeatsTouch, orphansOf, sessionsWithNewMessages } from "./session-deletes.js";
 import { overlapWinner, type Side, type Strategy } from "./strategy.js";
 import { compareVectors, mergeVectors, type Ordering } from "./vector.js";
 
@@ -11,8 +12,8 @@ export type Action = "kept-main" | "took-branch" | "merged" | "unchanged";
 
 export interface Decision {
   readonly path: string;
-  /** How the branch's vector relates to main's ("branch-only" for a record main has never had). */
-  readonly comparison: Ordering | "branch-only";
+  /** How the branch's vector relates to main's ("branch-only" for a record main has never had, "main-only" for one the branch left alone). */
+  readonly comparison: Ordering | "branch-only" | "main-only";
   readonly action: Action;
   readonly why: string;
   readonly conflicts: number;
@@ -37,26 +38,36 @@ export interface ReconcileResult {
  */
 export function reconcile(base: RecordSet, main: RecordSet, branch: RecordSet, options: ReconcileOptions): ReconcileResult {
   const records = new Map(main);
-  const changed: SyncRecord[] = [];
+  const changed = new Map<string, SyncRecord>();
   const conflicts: Conflict[] = [];
-  const decisions: Decision[] = [];
+  const decisions = new Map<string, Decision>();
+  const revived = sessionsWithNewMessages(base, main, branch);
   for (const [path, b] of branch) {
     const m = main.get(path);
     if (m === undefined) {
       records.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      changed.set(path, b);
+      decisions.set(path, { path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
       continue;
     }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy, revived);
     if (outcome.record !== m) {
       records.set(path, outcome.record);
-      changed.push(outcome.record);
+      changed.set(path, outcome.record);
     }
     conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+    decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  return { records, changed, conflicts, decisions };
+  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER);
+  const orphaned = new Set(orphans.map((o) => o.record.path));
+  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  for (const { record, conflict } of orphans) {
+    changed.set(record.path, record);
+    settled.push(conflict);
+    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
+    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
+  }
+  return { records, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
 
 interface RecordOutcome {
@@ -67,13 +78,14 @@ interface RecordOutcome {
   conflicts: Conflict[];
 }
 
-export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy): RecordOutcome {
+/** `revived`: sessions a merge of whole record sets found a new message in (see core/session-deletes.ts); a lone record's merge decides it alone. */
+export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, revived?: ReadonlySet<string>): RecordOutcome {
   const comparison = compareVectors(branch.vector, main.vector);
   const plain = (record: SyncRecord, action: Action, why: string): RecordOutcome => ({ record, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
   if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main, branch, strategy, comparison);
+  return mergeConcurrent(base, main, branch, strategy, comparison, revived);
 }
 
 /** Which side holds the later of two times (JSON numbers); undefined unless both are numbers. */
@@ -83,7 +95,7 @@ function laterTime(main: string | null, branch: string | null): Side | undefined
   return m! >= b! ? "main" : "branch";
 }
 
-function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, comparison: Ordering): RecordOutcome {
+function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch: SyncRecord, strategy: Strategy, comparison: Ordering, revived: ReadonlySet<string> | undefined): RecordOutcome {
   const conflicts: Conflict[] = [];
   const sides = { main, branch };
   // A whole record is kept as its exact bytes (base64 when not UTF-8), so choosing it later gives them back.
@@ -116,6 +128,7 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
   if (main.deleted || branch.deleted) {
     // Delete against a concurrent edit: the edit survives, the delete is recorded as the conflict.
     const editedSide: Side = main.deleted ? "branch" : "main";
+    if (revived && deleteBeatsTouch(base, sides[editedSide], revived)) return finish(null, "deleted on one side, only its time touched on the other: the delete is kept");
     keep("", editedSide, whole);
     return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
   }

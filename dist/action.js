@@ -19967,6 +19967,9 @@ function mergeVectors(a, b) {
   for (const [id, n] of Object.entries(b)) out[id] = Math.max(out[id] ?? 0, n);
   return canonicalVector(out);
 }
+function incrementVector(v, machine, nowMs = 0) {
+  return canonicalVector({ ...v, [machine]: Math.max((v[machine] ?? 0) + 1, Math.floor(nowMs)) });
+}
 function canonicalVector(v) {
   const out = {};
   for (const id of Object.keys(v).sort()) {
@@ -22188,44 +22191,164 @@ function mergeAsText(kind, base, main, branch, sink) {
   }
 }
 
+// core/db-paths.ts
+var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
+var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+var TABLE_GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`
+};
+function recordPath(a) {
+  switch (a.table) {
+    case "project":
+      return `db/projects/${a.id}.json`;
+    case "permission":
+      return `db/permissions/${a.id}.json`;
+    case "session":
+      return `${sessionFolder(a.id)}session.json`;
+    case "todo":
+      return `${sessionFolder(a.id)}todos.json`;
+    case "message":
+      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
+    case "part":
+      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
+  }
+}
+function idOf2(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
+}
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
+}
+function parseRecordPath(path) {
+  const s = path.split("/");
+  if (s[0] !== "db") return void 0;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf2(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf2(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
+  return void 0;
+}
+
+// core/session-deletes.ts
+function sessionsWithNewMessages(base, main, branch) {
+  const ids = /* @__PURE__ */ new Set();
+  for (const side of [main, branch]) {
+    for (const [path, r] of side) {
+      const a = parseRecordPath(path);
+      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId);
+    }
+  }
+  return ids;
+}
+function deleteBeatsTouch(base, edited, revived) {
+  const a = parseRecordPath(edited.path);
+  if (a?.table !== "session" || revived.has(a.id) || !base?.content || !edited.content) return false;
+  const untimed = (bytes) => {
+    const row = JSON.parse(new TextDecoder().decode(bytes));
+    for (const key of Object.keys(row)) if (isLatestTime(edited.path, `/${key}`)) delete row[key];
+    return JSON.stringify(row);
+  };
+  try {
+    return untimed(base.content) === untimed(edited.content);
+  } catch {
+    return false;
+  }
+}
+function parentPath(path) {
+  const a = parseRecordPath(path);
+  if (a?.table === "part") return recordPath({ table: "message", id: a.messageId, sessionId: a.sessionId });
+  if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
+  return void 0;
+}
+function orphansOf(records, main, strategy, mergeWriter) {
+  const children = [];
+  for (const path of records.keys()) {
+    const parent = parentPath(path);
+    if (parent !== void 0) children.push([path, parent]);
+  }
+  const isPart = (p) => p.includes("/parts/");
+  children.sort(([x], [y]) => Number(isPart(x)) - Number(isPart(y)));
+  const orphans = [];
+  for (const [path, parentAt] of children) {
+    const r = records.get(path);
+    const parent = records.get(parentAt);
+    if (r.deleted || !parent?.deleted) continue;
+    const seen = mergeVectors(r.vector, parent.vector);
+    const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);
+    const tombstone = makeRecord({ path, kind: r.kind, content: null, vector, updatedAt: Math.max(r.updatedAt, parent.updatedAt), writer: parent.writer });
+    const lostSide = r === main.get(path) ? "main" : "branch";
+    const lost = { side: lostSide, writer: r.writer, updatedAt: r.updatedAt, ...wholeValue(r.content) };
+    const kept = { side: lostSide === "main" ? "branch" : "main", writer: parent.writer, updatedAt: parent.updatedAt, value: null };
+    const conflict = { id: conflictId(path, "", null, lost.value), path, at: "", strategy, kept, lost, needsDecision: false };
+    records.set(path, tombstone);
+    orphans.push({ record: tombstone, conflict });
+  }
+  return orphans;
+}
+
 // core/reconcile.ts
 function reconcile(base, main, branch, options) {
   const records = new Map(main);
-  const changed = [];
+  const changed = /* @__PURE__ */ new Map();
   const conflicts = [];
-  const decisions = [];
+  const decisions = /* @__PURE__ */ new Map();
+  const revived = sessionsWithNewMessages(base, main, branch);
   for (const [path, b] of branch) {
     const m = main.get(path);
     if (m === void 0) {
       records.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      changed.set(path, b);
+      decisions.set(path, { path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
       continue;
     }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy, revived);
     if (outcome.record !== m) {
       records.set(path, outcome.record);
-      changed.push(outcome.record);
+      changed.set(path, outcome.record);
     }
     conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+    decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  return { records, changed, conflicts, decisions };
+  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER);
+  const orphaned = new Set(orphans.map((o) => o.record.path));
+  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  for (const { record, conflict } of orphans) {
+    changed.set(record.path, record);
+    settled.push(conflict);
+    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
+    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
+  }
+  return { records, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
-function reconcileRecord(base, main, branch, strategy) {
+function reconcileRecord(base, main, branch, strategy, revived) {
   const comparison = compareVectors(branch.vector, main.vector);
   const plain = (record, action, why) => ({ record, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
   if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main, branch, strategy, comparison);
+  return mergeConcurrent(base, main, branch, strategy, comparison, revived);
 }
 function laterTime(main, branch) {
   const [m, b] = [main, branch].map((v) => v !== null && /^\d+$/.test(v) ? Number(v) : NaN);
   if (Number.isNaN(m) || Number.isNaN(b)) return void 0;
   return m >= b ? "main" : "branch";
 }
-function mergeConcurrent(base, main, branch, strategy, comparison) {
+function mergeConcurrent(base, main, branch, strategy, comparison, revived) {
   const conflicts = [];
   const sides = { main, branch };
   const whole = { main: wholeValue(live(main)), branch: wholeValue(live(branch)) };
@@ -22255,6 +22378,7 @@ function mergeConcurrent(base, main, branch, strategy, comparison) {
   if (main.deleted && branch.deleted) return finish(null, "deleted on both sides");
   if (main.deleted || branch.deleted) {
     const editedSide = main.deleted ? "branch" : "main";
+    if (revived && deleteBeatsTouch(base, sides[editedSide], revived)) return finish(null, "deleted on one side, only its time touched on the other: the delete is kept");
     keep("", editedSide, whole);
     return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
   }

@@ -28937,7 +28937,7 @@ async function withState(ctx, fn) {
   }
 }
 
-// client/sources/database-paths.ts
+// core/db-paths.ts
 var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
 var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
@@ -30721,44 +30721,111 @@ function mergeAsText(kind, base, main2, branch, sink) {
   }
 }
 
+// core/session-deletes.ts
+function sessionsWithNewMessages(base, main2, branch) {
+  const ids = /* @__PURE__ */ new Set();
+  for (const side of [main2, branch]) {
+    for (const [path, r] of side) {
+      const a = parseRecordPath(path);
+      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId);
+    }
+  }
+  return ids;
+}
+function deleteBeatsTouch(base, edited, revived) {
+  const a = parseRecordPath(edited.path);
+  if (a?.table !== "session" || revived.has(a.id) || !base?.content || !edited.content) return false;
+  const untimed = (bytes) => {
+    const row = JSON.parse(new TextDecoder().decode(bytes));
+    for (const key of Object.keys(row)) if (isLatestTime(edited.path, `/${key}`)) delete row[key];
+    return JSON.stringify(row);
+  };
+  try {
+    return untimed(base.content) === untimed(edited.content);
+  } catch {
+    return false;
+  }
+}
+function parentPath(path) {
+  const a = parseRecordPath(path);
+  if (a?.table === "part") return recordPath({ table: "message", id: a.messageId, sessionId: a.sessionId });
+  if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
+  return void 0;
+}
+function orphansOf(records2, main2, strategy, mergeWriter) {
+  const children = [];
+  for (const path of records2.keys()) {
+    const parent = parentPath(path);
+    if (parent !== void 0) children.push([path, parent]);
+  }
+  const isPart = (p) => p.includes("/parts/");
+  children.sort(([x], [y]) => Number(isPart(x)) - Number(isPart(y)));
+  const orphans = [];
+  for (const [path, parentAt] of children) {
+    const r = records2.get(path);
+    const parent = records2.get(parentAt);
+    if (r.deleted || !parent?.deleted) continue;
+    const seen = mergeVectors(r.vector, parent.vector);
+    const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);
+    const tombstone2 = makeRecord({ path, kind: r.kind, content: null, vector, updatedAt: Math.max(r.updatedAt, parent.updatedAt), writer: parent.writer });
+    const lostSide = r === main2.get(path) ? "main" : "branch";
+    const lost = { side: lostSide, writer: r.writer, updatedAt: r.updatedAt, ...wholeValue(r.content) };
+    const kept = { side: lostSide === "main" ? "branch" : "main", writer: parent.writer, updatedAt: parent.updatedAt, value: null };
+    const conflict = { id: conflictId(path, "", null, lost.value), path, at: "", strategy, kept, lost, needsDecision: false };
+    records2.set(path, tombstone2);
+    orphans.push({ record: tombstone2, conflict });
+  }
+  return orphans;
+}
+
 // core/reconcile.ts
 function reconcile(base, main2, branch, options) {
   const records2 = new Map(main2);
-  const changed = [];
+  const changed = /* @__PURE__ */ new Map();
   const conflicts = [];
-  const decisions = [];
+  const decisions = /* @__PURE__ */ new Map();
+  const revived = sessionsWithNewMessages(base, main2, branch);
   for (const [path, b] of branch) {
     const m = main2.get(path);
     if (m === void 0) {
       records2.set(path, b);
-      changed.push(b);
-      decisions.push({ path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
+      changed.set(path, b);
+      decisions.set(path, { path, comparison: "branch-only", action: "took-branch", why: "new record from the branch", conflicts: 0 });
       continue;
     }
-    const outcome = reconcileRecord(base.get(path), m, b, options.strategy);
+    const outcome = reconcileRecord(base.get(path), m, b, options.strategy, revived);
     if (outcome.record !== m) {
       records2.set(path, outcome.record);
-      changed.push(outcome.record);
+      changed.set(path, outcome.record);
     }
     conflicts.push(...outcome.conflicts);
-    decisions.push({ path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+    decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  return { records: records2, changed, conflicts, decisions };
+  const orphans = orphansOf(records2, main2, options.strategy, MERGE_WRITER);
+  const orphaned = new Set(orphans.map((o) => o.record.path));
+  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  for (const { record: record2, conflict } of orphans) {
+    changed.set(record2.path, record2);
+    settled.push(conflict);
+    const comparison = decisions.get(record2.path)?.comparison ?? "main-only";
+    decisions.set(record2.path, { path: record2.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
+  }
+  return { records: records2, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
-function reconcileRecord(base, main2, branch, strategy) {
+function reconcileRecord(base, main2, branch, strategy, revived) {
   const comparison = compareVectors(branch.vector, main2.vector);
   const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
   if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
-  return mergeConcurrent(base, main2, branch, strategy, comparison);
+  return mergeConcurrent(base, main2, branch, strategy, comparison, revived);
 }
 function laterTime(main2, branch) {
   const [m, b] = [main2, branch].map((v) => v !== null && /^\d+$/.test(v) ? Number(v) : NaN);
   if (Number.isNaN(m) || Number.isNaN(b)) return void 0;
   return m >= b ? "main" : "branch";
 }
-function mergeConcurrent(base, main2, branch, strategy, comparison) {
+function mergeConcurrent(base, main2, branch, strategy, comparison, revived) {
   const conflicts = [];
   const sides = { main: main2, branch };
   const whole = { main: wholeValue(live(main2)), branch: wholeValue(live(branch)) };
@@ -30788,6 +30855,7 @@ function mergeConcurrent(base, main2, branch, strategy, comparison) {
   if (main2.deleted && branch.deleted) return finish(null, "deleted on both sides");
   if (main2.deleted || branch.deleted) {
     const editedSide = main2.deleted ? "branch" : "main";
+    if (revived && deleteBeatsTouch(base, sides[editedSide], revived)) return finish(null, "deleted on one side, only its time touched on the other: the delete is kept");
     keep("", editedSide, whole);
     return finish(sides[editedSide].content, "deleted on one side, edited on the other: the edit is kept");
   }

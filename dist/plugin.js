@@ -23698,7 +23698,7 @@ ${lines.join("\n")}` : subject;
 }
 var oneLine = (s) => s.replace(/\s+/g, " ").trim();
 
-// client/sources/database-paths.ts
+// core/db-paths.ts
 var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
 var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;

@@ -5,7 +5,7 @@ import { hash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { contentHash } from "../../core/record.js";
 import type { Database, Row, SqlValue } from "../platform/sqlite.js";
-import type { RecordAddress, Table } from "./database-paths.js";
+import type { RecordAddress, Table } from "../../core/db-paths.js";
 import { isWindowsPath } from "./path-translation.js";
 
 export type Obj = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { transplant } from "../../core/local-keys.js";
 import type { SyncRecord } from "../../core/record.js";
 import { openDatabase, transaction, type Database } from "../platform/sqlite.js";
 import { MAX_NESTING, nestsDeeper } from "../../core/nesting.js";
-import { identityMismatch, parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "./database-paths.js";
+import { identityMismatch, parseRecordPath, recordPath, SAFE_ID, sessionFolder, sessionRows, TABLE_GLOBS, type RecordAddress, type Table } from "../../core/db-paths.js";
 import { canonical, isKnown, KNOWN_LAST_MIGRATION, newerSchema, projectRoots, rowRecord, RowsInTransaction, tableColumns, tableExists, todoItems, todoRecord, type ColumnInfo, type LocalRecord, type Obj } from "./database-rows.js";
 import { canonicalPath, toLocalPath, toPortablePath, type PathContext } from "./path-translation.js";
 import { ApplyIncomplete, scannedHash, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";

@@ -5,7 +5,7 @@ import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js"
 import { incrementVector } from "../../core/vector.js";
 import { commitMessage } from "../../core/trailers.js";
 import type { GitRepo } from "../../git/repo.js";
-import { parseRecordPath } from "../sources/database-paths.js";
+import { parseRecordPath } from "../../core/db-paths.js";
 import type { Source } from "../sources/source.js";
 import { entryFor, type IndexStore } from "../state/index-store.js";
 

@@ -7,7 +7,7 @@ import type { KeyRing } from "../crypto/keys.js";
 import { TEMP_FILE } from "../platform/atomic-file.js";
 import type { OpenCodePaths } from "../platform/paths.js";
 import { CredentialSource } from "../sources/credentials.js";
-import type { Table } from "../sources/database-paths.js";
+import type { Table } from "../../core/db-paths.js";
 import { DatabaseSource, dbCategories } from "../sources/database.js";
 import { parsePointer } from "../../core/local-keys.js";
 import { FileSource, type FileRule, type WriteGate } from "../sources/files.js";

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Conflict } from "../../core/conflict.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
 import { loadContext } from "../../client/sync/context.js";
 import { runSync } from "../../client/sync/cycle.js";
@@ -13,7 +14,7 @@ import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
-import { addSession, makeUsedHome, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
+import { addMessage, addSession, makeUsedHome, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
 import { PASSPHRASE, sync, syncWithEditDuringPush, syncWorld, type SyncWorld } from "../support/sync-env.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -166,6 +167,64 @@ describe("oc-sync's own state lost, and a session deleted elsewhere", () => {
     await sync(B);
     for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
     for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
+  });
+});
+
+// History seeds 453, 1132, 1804, 1903: decided row by row, the touched session row came back empty on
+// every machine, and the compacted part sat in the repo with no message to belong to.
+describe("a session deleted on one machine while another changes it", () => {
+  const started = async (name: string) => {
+    const w = await syncWorld();
+    const A = w.machine(`${name}-a`);
+    const B = w.machine(`${name}-b`);
+    const db = openDb(A);
+    const s = addSession(db, A, { messages: 2 });
+    db.close();
+    await sync(A);
+    await sync(B);
+    const del = openDb(B);
+    del.prepare("DELETE FROM session WHERE id = ?").run(s.id);
+    del.close();
+    await sync(B);
+    return { w, A, B, s };
+  };
+  const settle = async (...hs: TestHome[]) => {
+    for (const h of [...hs, ...hs]) expect((await sync(h)).problems).toEqual([]);
+  };
+
+  it("a part compacted meanwhile: the session stays deleted everywhere, the compacted output is kept as a conflict", async () => {
+    const { w, A, B, s } = await started("del-compact");
+    const db = openDb(A);
+    const now = Date.now();
+    db.prepare("UPDATE part SET data = json_set(data, '$.text', 'compacted output'), time_updated = ? WHERE id = ?").run(now, s.parts[1]!);
+    db.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(now, s.id);
+    db.close();
+    await settle(A, B);
+    for (const h of [A, B]) {
+      expect(rows(h, "SELECT id FROM session")).toEqual([]);
+      expect(rows(h, "SELECT count(*) AS n FROM part")).toEqual([{ n: 0 }]);
+    }
+    const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString().split("\n").filter(Boolean);
+    const kept = (await Promise.all(conflicts.map((p) => remoteText(w, p)))).map((c) => JSON.parse(c.slice(c.indexOf("\n") + 1)) as Conflict);
+    expect(kept.filter((c) => c.path.endsWith(`${s.parts[1]}.json`)).map((c) => [c.kept.value, c.lost.value?.includes("compacted output")])).toEqual([[null, true]]);
+    // Nothing is left on main waiting for a message that is gone.
+    const partRecord = await remoteText(w, `db/sessions/${s.id}/parts/${s.messages[0]}/${s.parts[1]}.json`);
+    expect(JSON.parse(partRecord.split("\n")[0]!)).toMatchObject({ deleted: true });
+  });
+
+  it("a message added meanwhile: the session comes back everywhere with that message, not the ones the delete saw", async () => {
+    const { A, B, s } = await started("del-message");
+    const db = openDb(A);
+    const added = { id: s.id, messages: [] as string[], parts: [] as string[] };
+    addMessage(db, A, added, "one more");
+    db.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(Date.now(), s.id);
+    db.close();
+    await settle(A, B);
+    for (const h of [A, B]) {
+      expect(rows(h, "SELECT id FROM session")).toEqual([{ id: s.id }]);
+      expect(rows(h, "SELECT id FROM message ORDER BY id").map((m) => m.id)).toEqual(added.messages);
+      expect(rows(h, "SELECT id FROM part ORDER BY id").map((p) => p.id)).toEqual([...added.parts].sort());
+    }
   });
 });
 

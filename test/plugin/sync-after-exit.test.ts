@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, it } from "vitest";
-import { recordPath } from "../../client/sources/database-paths.js";
+import { recordPath } from "../../core/db-paths.js";
 import { runGit } from "../../git/run.js";
 import { ensureOpenCode, opencode, prepareHome, startFakeLlm, waitFor } from "../support/opencode-real.js";
 import { tempDir } from "../support/tmp.js";

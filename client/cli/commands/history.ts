@@ -8,7 +8,7 @@ import { runSync } from "../../sync/cycle.js";
 import { withState } from "../../state/open-state.js";
 import type { SyncContext } from "../../sync/context.js";
 import { writeLocally } from "../../sync/local-edit.js";
-import { parseRecordPath, recordPath, sessionFolder } from "../../sources/database-paths.js";
+import { parseRecordPath, recordPath, sessionFolder } from "../../../core/db-paths.js";
 import { CREDENTIAL_FILES, CREDENTIALS_PREFIX } from "../../sources/credentials.js";
 import type { OpenCodePaths } from "../../platform/paths.js";
 import { buildSources } from "../../sync/sources.js";

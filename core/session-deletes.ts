@@ -1,0 +1,90 @@
+// A session deleted on one machine while another went on changing it is decided as a whole, not
+// row by row: row by row, a touched session row came back empty and the rows under it that only
+// the other machine had changed waited for a deleted parent forever (history seeds 453, 1132, 1804,
+// 1903: a part compacted on one machine while another deleted its session).
+//   - A message the deleting machine never saw brings the session back (an edit over a delete).
+//   - Otherwise a session row that was only touched (its time_updated) stays deleted.
+//   - A row left without its parent (a message or todo list without its session, a part without
+//     its message) is deleted too, and its content kept as a conflict: nothing is dropped unseen.
+import { conflictId, wholeValue, type Conflict } from "./conflict.js";
+import { parseRecordPath, recordPath, sessionFolder } from "./db-paths.js";
+import { isLatestTime } from "./layout.js";
+import { makeRecord, type RecordSet, type SyncRecord } from "./record.js";
+import type { Side, Strategy } from "./strategy.js";
+import { compareVectors, incrementVector, mergeVectors } from "./vector.js";
+
+/** Sessions with a message on either side that the base did not have: a delete of theirs did not see it. */
+export function sessionsWithNewMessages(base: RecordSet, main: RecordSet, branch: RecordSet): Set<string> {
+  const ids = new Set<string>();
+  for (const side of [main, branch]) {
+    for (const [path, r] of side) {
+      const a = parseRecordPath(path);
+      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId!);
+    }
+  }
+  return ids;
+}
+
+/**
+ * Is `edited` a session row whose delete elsewhere may win: its session has no message the delete
+ * did not see, and it differs from `base` only in the times a machine sets by itself?
+ */
+export function deleteBeatsTouch(base: SyncRecord | undefined, edited: SyncRecord, revived: ReadonlySet<string>): boolean {
+  const a = parseRecordPath(edited.path);
+  if (a?.table !== "session" || revived.has(a.id) || !base?.content || !edited.content) return false;
+  const untimed = (bytes: Uint8Array) => {
+    const row = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    for (const key of Object.keys(row)) if (isLatestTime(edited.path, `/${key}`)) delete row[key];
+    return JSON.stringify(row);
+  };
+  try {
+    return untimed(base.content) === untimed(edited.content);
+  } catch {
+    return false;
+  }
+}
+
+/** The path of the row a database record cannot exist without, if any. */
+function parentPath(path: string): string | undefined {
+  const a = parseRecordPath(path);
+  if (a?.table === "part") return recordPath({ table: "message", id: a.messageId!, sessionId: a.sessionId });
+  if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
+  return undefined;
+}
+
+export interface Orphan {
+  readonly record: SyncRecord;
+  readonly conflict: Conflict;
+}
+
+/**
+ * Live rows of `records` whose parent the merge left deleted, each as the tombstone that replaces
+ * it (newer than both sides' versions, by `mergeWriter` if need be) and the conflict that keeps its
+ * content. Parents before children, so a part under an orphaned message is an orphan too.
+ */
+export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string): Orphan[] {
+  const children: [string, string][] = [];
+  for (const path of records.keys()) {
+    const parent = parentPath(path);
+    if (parent !== undefined) children.push([path, parent]);
+  }
+  // Parts' parents are messages, which are never parts: messages first.
+  const isPart = (p: string) => p.includes("/parts/");
+  children.sort(([x], [y]) => Number(isPart(x)) - Number(isPart(y)));
+  const orphans: Orphan[] = [];
+  for (const [path, parentAt] of children) {
+    const r = records.get(path)!;
+    const parent = records.get(parentAt);
+    if (r.deleted || !parent?.deleted) continue;
+    const seen = mergeVectors(r.vector, parent.vector);
+    const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);
+    const tombstone = makeRecord({ path, kind: r.kind, content: null, vector, updatedAt: Math.max(r.updatedAt, parent.updatedAt), writer: parent.writer });
+    const lostSide: Side = r === main.get(path) ? "main" : "branch";
+    const lost = { side: lostSide, writer: r.writer, updatedAt: r.updatedAt, ...wholeValue(r.content) };
+    const kept = { side: lostSide === "main" ? ("branch" as const) : ("main" as const), writer: parent.writer, updatedAt: parent.updatedAt, value: null };
+    const conflict: Conflict = { id: conflictId(path, "", null, lost.value), path, at: "", strategy, kept, lost, needsDecision: false };
+    records.set(path, tombstone);
+    orphans.push({ record: tombstone, conflict });
+  }
+  return orphans;
+}
