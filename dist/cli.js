@@ -31386,12 +31386,16 @@ async function commitLocalChanges(repo, index, sources, o) {
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: { ...scanMarks(sources), waiting: run2.waiting } };
 }
+var LOOKUPS_BEFORE_LISTING = 500;
 function mainVersionIn(repo, main2) {
   let inMain;
+  let asked = 0;
   return async (change) => {
     if (!main2) return void 0;
-    inMain ??= repo.listTree(main2, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path)) return void 0;
+    if (++asked > LOOKUPS_BEFORE_LISTING) {
+      inMain ??= repo.listTree(main2, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
+      if (!(await inMain).has(change.path)) return void 0;
+    }
     const now = (await readRecords(repo, main2, [change.path])).get(change.path);
     const hash4 = contentHash(change.content);
     if (now && !now.deleted && now.hash === hash4) return entryFor(now, null, null);

@@ -82,20 +82,26 @@ interface CommitRun {
   changed: number;
 }
 
+const LOOKUPS_BEFORE_LISTING = 500;
+
 /**
  * For a record this machine's state does not know (oc-sync's state lost, a new machine with old
  * data): the version of main the local copy is, so it is no new version. Main's own when the copy is
  * what main holds: offered as new, it would be concurrent with a delete another machine makes before
  * seeing it, and the session would come back. If main deleted it, a version main had before: the
- * deletion, newer, then applies here, instead of the copy coming back as an edit. Main's paths are
- * listed once, and only those are looked up.
+ * deletion, newer, then applies here, instead of the copy coming back as an edit.
  */
 function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersion"] {
   let inMain: Promise<Set<string>> | undefined;
+  let asked = 0;
   return async (change) => {
     if (!main) return undefined;
-    inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
-    if (!(await inMain).has(change.path)) return undefined;
+    // The rows of an ordinary sync are looked up one by one (listing main cost every incremental
+    // sync time in proportion to the repo); past a few hundred (oc-sync's state lost), main is listed once.
+    if (++asked > LOOKUPS_BEFORE_LISTING) {
+      inMain ??= repo.listTree(main, RECORD_ROOTS).then((t) => new Set(t.map((e) => e.path)));
+      if (!(await inMain).has(change.path)) return undefined;
+    }
     const now = (await readRecords(repo, main, [change.path])).get(change.path);
     const hash = contentHash(change.content);
     if (now && !now.deleted && now.hash === hash) return entryFor(now, null, null);

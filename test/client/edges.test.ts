@@ -125,12 +125,12 @@ describe("oc-sync's own state lost", () => {
 
 describe("oc-sync's own state lost, and a session deleted elsewhere", () => {
   /** A with two sessions, synced to B. */
-  const twoSessions = async (name: string) => {
+  const twoSessions = async (name: string, messages = 2) => {
     const w = await syncWorld();
     const A = w.machine(`${name}-a`);
     const B = w.machine(`${name}-b`);
     const db = openDb(A);
-    const [gone, kept] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 1 })];
+    const [gone, kept] = [addSession(db, A, { messages }), addSession(db, A, { messages: 1 })];
     db.close();
     await sync(A);
     await sync(B);
@@ -157,13 +157,14 @@ describe("oc-sync's own state lost, and a session deleted elsewhere", () => {
   // History seeds 1480, 1590: the first sync after the state was lost offered every unchanged row as a
   // new version, so another machine's delete, made without seeing those, was concurrent with "edits"
   // nobody made, and the session came back.
-  it("just after its next sync: the rows unchanged since main's version stay that version, and the delete applies everywhere", async () => {
-    const { A, B, gone, kept } = await twoSessions("lost-then-del");
+  // 200 messages: more rows than oc-sync looks up in main one by one before it lists main once.
+  it.each([2, 200])("just after its next sync: the rows unchanged since main's version stay that version, and the delete applies everywhere (%i messages)", async (messages) => {
+    const { A, B, gone, kept } = await twoSessions(`lost-then-del-${messages}`, messages);
     loseState(A);
-    await sync(A);
+    expect((await sync(A)).committed).toBe(0);
     deleteSession(B, gone.id);
     await sync(B);
-    await sync(A);
+    expect((await sync(A)).conflicts).toEqual([]);
     await sync(B);
     for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([kept.id]);
     for (const h of [A, B]) expect(rows(h, "SELECT count(*) AS n FROM message WHERE session_id = ?", gone.id)).toEqual([{ n: 0 }]);
