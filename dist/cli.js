@@ -28158,6 +28158,70 @@ function awaitingDecision(conflicts, machine) {
   return keys;
 }
 
+// core/db-paths.ts
+var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
+var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+var TABLE_GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`
+};
+function recordPath(a) {
+  switch (a.table) {
+    case "project":
+      return `db/projects/${a.id}.json`;
+    case "permission":
+      return `db/permissions/${a.id}.json`;
+    case "session":
+      return `${sessionFolder(a.id)}session.json`;
+    case "todo":
+      return `${sessionFolder(a.id)}todos.json`;
+    case "message":
+      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
+    case "part":
+      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
+  }
+}
+function idOf2(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
+}
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
+}
+function parseRecordPath(path) {
+  const s = path.split("/");
+  if (s[0] !== "db") return void 0;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf2(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf2(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
+  return void 0;
+}
+function identityMismatch(a, row) {
+  const says = [
+    ["id", a.table === "todo" ? void 0 : a.id],
+    ["session_id", a.sessionId],
+    ["message_id", a.messageId]
+  ];
+  for (const [column, expected] of says) {
+    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
+  }
+  return void 0;
+}
+
 // git/record-reader.ts
 async function readRecords(repo, commit, paths, onDamaged) {
   if (!commit) return /* @__PURE__ */ new Map();
@@ -28935,70 +28999,6 @@ async function withState(ctx, fn) {
   } finally {
     closeState(state);
   }
-}
-
-// core/db-paths.ts
-var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
-var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
-var TABLE_GLOBS = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: `${sessionFolder("*")}session.json`,
-  todo: `${sessionFolder("*")}todos.json`,
-  message: `${sessionRows("*", "message")}*`,
-  part: `${sessionRows("*", "part")}*`
-};
-function recordPath(a) {
-  switch (a.table) {
-    case "project":
-      return `db/projects/${a.id}.json`;
-    case "permission":
-      return `db/permissions/${a.id}.json`;
-    case "session":
-      return `${sessionFolder(a.id)}session.json`;
-    case "todo":
-      return `${sessionFolder(a.id)}todos.json`;
-    case "message":
-      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
-    case "part":
-      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
-  }
-}
-function idOf2(x) {
-  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
-}
-function jsonIdOf(x) {
-  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
-}
-function parseRecordPath(path) {
-  const s = path.split("/");
-  if (s[0] !== "db") return void 0;
-  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
-    const id2 = jsonIdOf(s[2]);
-    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
-  }
-  const sessionId = idOf2(s[2]);
-  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  const id = jsonIdOf(s[s.length - 1]);
-  if (id === void 0) return void 0;
-  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
-  const messageId = idOf2(s[4]);
-  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
-  return void 0;
-}
-function identityMismatch(a, row) {
-  const says = [
-    ["id", a.table === "todo" ? void 0 : a.id],
-    ["session_id", a.sessionId],
-    ["message_id", a.messageId]
-  ];
-  for (const [column, expected] of says) {
-    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
-  }
-  return void 0;
 }
 
 // client/sync/local-edit.ts
@@ -30525,6 +30525,14 @@ var UnknownConflictError = class extends Error {
     this.name = "UnknownConflictError";
   }
 };
+var UnplaceableError = class extends Error {
+  constructor(c, session) {
+    super(
+      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`
+    );
+    this.name = "UnplaceableError";
+  }
+};
 var SideError = class extends Error {
   constructor(c) {
     super(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
@@ -30569,7 +30577,10 @@ async function resolveConflict(ctx, id, keep) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const row = parseRecordPath(conflict.path);
+      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : void 0);
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
@@ -32086,7 +32097,7 @@ async function resolveCommand(ctx, out, id, keep) {
   try {
     resolution = await resolveConflict(ctx, id, keep);
   } catch (e) {
-    if (e instanceof UnknownConflictError || e instanceof SideError) throw new UsageError(e.message);
+    if (e instanceof UnknownConflictError || e instanceof SideError || e instanceof UnplaceableError) throw new UsageError(e.message);
     throw e;
   }
   out.line(describeResolution(resolution));

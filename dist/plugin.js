@@ -23659,45 +23659,6 @@ function awaitingDecision(conflicts, machine) {
   return keys;
 }
 
-// git/record-reader.ts
-async function readRecords(repo, commit, paths, onDamaged) {
-  if (!commit) return /* @__PURE__ */ new Map();
-  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
-}
-async function readRecordObjects(repo, objects, onDamaged) {
-  const out = /* @__PURE__ */ new Map();
-  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
-  objects.forEach(([p], j) => {
-    const b = blobs[j];
-    if (!b) return;
-    try {
-      out.set(p, decodeRecord(p, b));
-    } catch (e) {
-      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
-      onDamaged(e);
-    }
-  });
-  return out;
-}
-
-// core/deletion-guard.ts
-var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
-
-// core/trailers.ts
-var MACHINE_TRAILER = "Oc-Sync-Machine";
-var MERGED_TRAILER = "Oc-Sync-Merged";
-function commitMessage(subject, t) {
-  const lines = [
-    ...t.machine ? [`${MACHINE_TRAILER}: ${oneLine(t.machine)}`] : [],
-    ...t.merged ? [`${MERGED_TRAILER}: ${oneLine(t.merged)}`] : [],
-    ...t.confirmedDeletions ? [CONFIRMED_DELETIONS] : []
-  ];
-  return lines.length ? `${subject}
-
-${lines.join("\n")}` : subject;
-}
-var oneLine = (s) => s.replace(/\s+/g, " ").trim();
-
 // core/db-paths.ts
 var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
 var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
@@ -23761,6 +23722,45 @@ function identityMismatch(a, row) {
   }
   return void 0;
 }
+
+// git/record-reader.ts
+async function readRecords(repo, commit, paths, onDamaged) {
+  if (!commit) return /* @__PURE__ */ new Map();
+  return readRecordObjects(repo, [...paths].map((p) => [p, `${commit}:${p}`]), onDamaged);
+}
+async function readRecordObjects(repo, objects, onDamaged) {
+  const out = /* @__PURE__ */ new Map();
+  const blobs = await repo.readBlobs(objects.map(([, name]) => name));
+  objects.forEach(([p], j) => {
+    const b = blobs[j];
+    if (!b) return;
+    try {
+      out.set(p, decodeRecord(p, b));
+    } catch (e) {
+      if (!(e instanceof RecordFormatError) || !onDamaged) throw e;
+      onDamaged(e);
+    }
+  });
+  return out;
+}
+
+// core/deletion-guard.ts
+var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
+
+// core/trailers.ts
+var MACHINE_TRAILER = "Oc-Sync-Machine";
+var MERGED_TRAILER = "Oc-Sync-Merged";
+function commitMessage(subject, t) {
+  const lines = [
+    ...t.machine ? [`${MACHINE_TRAILER}: ${oneLine(t.machine)}`] : [],
+    ...t.merged ? [`${MERGED_TRAILER}: ${oneLine(t.merged)}`] : [],
+    ...t.confirmedDeletions ? [CONFIRMED_DELETIONS] : []
+  ];
+  return lines.length ? `${subject}
+
+${lines.join("\n")}` : subject;
+}
+var oneLine = (s) => s.replace(/\s+/g, " ").trim();
 
 // client/sync/local-edit.ts
 async function writeLocally(index, sources, records) {
@@ -25039,6 +25039,14 @@ var UnknownConflictError = class extends Error {
     this.name = "UnknownConflictError";
   }
 };
+var UnplaceableError = class extends Error {
+  constructor(c, session) {
+    super(
+      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`
+    );
+    this.name = "UnplaceableError";
+  }
+};
 var SideError = class extends Error {
   constructor(c) {
     super(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
@@ -25083,7 +25091,10 @@ async function resolveConflict(ctx, id, keep) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const row = parseRecordPath(conflict.path);
+      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : void 0);
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));

@@ -3,6 +3,7 @@
 // and a tombstone for the conflict record, both as new versions from this machine.
 import { applyEdits, modify } from "jsonc-parser";
 import { awaitingDecision, sideBytes, type Conflict } from "../../core/conflict.js";
+import { parseRecordPath } from "../../core/db-paths.js";
 import { CONFLICTS_DIR, conflictPath } from "../../core/layout.js";
 import { pointerKeys } from "../../core/merge/json-value.js";
 import { makeRecord, type SyncRecord } from "../../core/record.js";
@@ -18,6 +19,16 @@ export class UnknownConflictError extends Error {
   constructor(id: string) {
     super(`no conflict with id ${id}; 'oc-sync conflicts' lists them`);
     this.name = "UnknownConflictError";
+  }
+}
+
+/** A row chosen back whose session or message is gone here: nothing could hold it. */
+export class UnplaceableError extends Error {
+  constructor(c: Conflict, session: string) {
+    super(
+      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`,
+    );
+    this.name = "UnplaceableError";
   }
 }
 
@@ -82,7 +93,11 @@ export async function resolveConflict(ctx: SyncContext, id: string, keep: string
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current!;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const row = parseRecordPath(conflict.path);
+      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : undefined);
+      // The conflict is the value's only copy: it stays until the value has a place here.
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;

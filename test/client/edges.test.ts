@@ -207,7 +207,14 @@ describe("a session deleted on one machine while another changes it", () => {
     }
     const conflicts = (await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString().split("\n").filter(Boolean);
     const kept = (await Promise.all(conflicts.map((p) => remoteText(w, p)))).map((c) => JSON.parse(c.slice(c.indexOf("\n") + 1)) as Conflict);
-    expect(kept.filter((c) => c.path.endsWith(`${s.parts[1]}.json`)).map((c) => [c.kept.value, c.lost.value?.includes("compacted output")])).toEqual([[null, true]]);
+    const compacted = kept.filter((c) => c.path.endsWith(`${s.parts[1]}.json`));
+    expect(compacted.map((c) => [c.kept.value, c.lost.value?.includes("compacted output")])).toEqual([[null, true]]);
+    // Choosing it back while its session is gone is refused, and the conflict (its only copy) stays.
+    const back = await runCli(A.env, ["resolve", compacted[0]!.id, "--keep", compacted[0]!.lost.writer]);
+    expect(back.code).toBe(2);
+    expect(back.stderr).toMatch(new RegExp(`cannot be put back.*oc-sync restore ${s.id} --at`));
+    await sync(A);
+    expect((await runGit(["--git-dir", w.remoteDir, "ls-tree", "-r", "--name-only", "main", "conflicts/"])).stdout.toString()).toContain(compacted[0]!.id);
     // Nothing is left on main waiting for a message that is gone.
     const partRecord = await remoteText(w, `db/sessions/${s.id}/parts/${s.messages[0]}/${s.parts[1]}.json`);
     expect(JSON.parse(partRecord.split("\n")[0]!)).toMatchObject({ deleted: true });

@@ -1,5 +1,5 @@
 // conflicts / resolve: the CLI's face of client/sync/conflicts.ts.
-import { acknowledgeConflicts, currentConflicts, describeConflict, describeResolution, resolveConflict, SideError, UnknownConflictError } from "../../sync/conflicts.js";
+import { acknowledgeConflicts, currentConflicts, describeConflict, describeResolution, resolveConflict, SideError, UnknownConflictError, UnplaceableError } from "../../sync/conflicts.js";
 import type { SyncContext } from "../../sync/context.js";
 import { runSync } from "../../sync/cycle.js";
 import { EXIT, UsageError, type Output } from "../output.js";
@@ -25,7 +25,7 @@ export async function resolveCommand(ctx: SyncContext, out: Output, id: string, 
   try {
     resolution = await resolveConflict(ctx, id, keep);
   } catch (e) {
-    if (e instanceof UnknownConflictError || e instanceof SideError) throw new UsageError(e.message);
+    if (e instanceof UnknownConflictError || e instanceof SideError || e instanceof UnplaceableError) throw new UsageError(e.message);
     throw e;
   }
   out.line(describeResolution(resolution));
