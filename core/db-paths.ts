@@ -74,6 +74,12 @@ export function parseRecordPath(path: string): RecordAddress | undefined {
   return undefined;
 }
 
+/** The session a record path belongs to (its own id for a session row or todo list), if any. */
+export function sessionOf(path: string): string | undefined {
+  const a = parseRecordPath(path);
+  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : undefined);
+}
+
 /**
  * The record's path is its identity: what its content says of its own id (and of its session and
  * message) must agree, or the record could overwrite a row that is not its own. Undefined when it does.

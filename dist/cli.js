@@ -28210,6 +28210,10 @@ function parseRecordPath(path) {
   if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
+function sessionOf(path) {
+  const a = parseRecordPath(path);
+  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
+}
 function identityMismatch(a, row) {
   const says = [
     ["id", a.table === "todo" ? void 0 : a.id],
@@ -29012,10 +29016,6 @@ async function writeLocally(index, sources, records2) {
   const sessions = new Set(records2.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
-}
-function sessionOf(path) {
-  const a = parseRecordPath(path);
-  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
 async function commitRepoOnly(repo, index, machine, records2, message) {
   const parent = index.state.head;
@@ -30578,8 +30578,7 @@ async function resolveConflict(ctx, id, keep) {
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
-      const row = parseRecordPath(conflict.path);
-      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : void 0);
+      const session = conflict.path.endsWith("/session.json") ? void 0 : sessionOf(conflict.path);
       if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
@@ -31390,12 +31389,12 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: /* @__PURE__ */ new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run2, sources);
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: { ...scanMarks(sources), waiting: run2.waiting } };
+  if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: stateAfter(run2, sources) };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: { ...scanMarks(sources), waiting: run2.waiting } };
+  return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: stateAfter(run2, sources) };
 }
 var LOOKUPS_BEFORE_LISTING = 500;
 function mainVersionIn(repo, main2) {
@@ -31454,7 +31453,7 @@ async function* records(run2, sources) {
       } else if (record2 === "touch") {
         if (change.type !== "delete") run2.touched.push({ ...known, localHash: change.localHash, stat: change.stat });
       } else if (record2.deleted) deletes.push(record2);
-      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record2.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
+      else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run2, record2.path, change.content.length);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
     const asked = massDeletes(source, deletes, index, o);
@@ -31467,6 +31466,11 @@ async function* records(run2, sources) {
     }
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+}
+function tooLarge(run2, path, bytes) {
+  run2.o.warn(`${path}: ${overRecordLimit(bytes, run2.o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
+  const session = sessionOf(path);
+  if (session !== void 0) run2.rereadSessions.add(session);
 }
 async function mergedWithParent(run2, source, record2, known, change) {
   const { repo, o } = run2;
@@ -31516,8 +31520,10 @@ function massDeletes(source, deletes, index, o) {
   }
   return asked;
 }
-function scanMarks(sources) {
-  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) };
+function stateAfter(run2, sources) {
+  const seen = Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {}));
+  for (const session of run2.rereadSessions) seen[session] = null;
+  return { seen, waiting: run2.waiting };
 }
 async function* scanOrWarn(source, ctx, warn) {
   try {
@@ -31561,7 +31567,7 @@ function outcomeOf(plan) {
       return "waiting-for-action";
   }
 }
-function stateAfter(outcome, target, editedHere) {
+function stateAfter2(outcome, target, editedHere) {
   return { ...editedHere ? {} : { base: target }, ...outcome === "waiting-for-action" ? {} : { head: target } };
 }
 function planSteps(changes, budget) {
@@ -31756,7 +31762,7 @@ async function cycle(run2) {
     run2.warn(p);
     run2.needsUser.push(p);
   }
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter2(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };

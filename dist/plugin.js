@@ -23711,6 +23711,10 @@ function parseRecordPath(path) {
   if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
   return void 0;
 }
+function sessionOf(path) {
+  const a = parseRecordPath(path);
+  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
+}
 function identityMismatch(a, row) {
   const says = [
     ["id", a.table === "todo" ? void 0 : a.id],
@@ -23773,10 +23777,6 @@ async function writeLocally(index, sources, records) {
   const sessions = new Set(records.map((r) => sessionOf(r.path)).filter((s) => s !== void 0));
   index.update({ seen: Object.fromEntries([...sessions].map((s) => [s, null])) });
   return written;
-}
-function sessionOf(path) {
-  const a = parseRecordPath(path);
-  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
 }
 async function commitRepoOnly(repo, index, machine, records, message) {
   const parent = index.state.head;
@@ -25092,8 +25092,7 @@ async function resolveConflict(ctx, id, keep) {
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
-      const row = parseRecordPath(conflict.path);
-      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : void 0);
+      const session = conflict.path.endsWith("/session.json") ? void 0 : sessionOf(conflict.path);
       if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }

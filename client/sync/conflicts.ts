@@ -3,7 +3,7 @@
 // and a tombstone for the conflict record, both as new versions from this machine.
 import { applyEdits, modify } from "jsonc-parser";
 import { awaitingDecision, sideBytes, type Conflict } from "../../core/conflict.js";
-import { parseRecordPath } from "../../core/db-paths.js";
+import { sessionOf } from "../../core/db-paths.js";
 import { CONFLICTS_DIR, conflictPath } from "../../core/layout.js";
 import { pointerKeys } from "../../core/merge/json-value.js";
 import { makeRecord, type SyncRecord } from "../../core/record.js";
@@ -94,8 +94,7 @@ export async function resolveConflict(ctx: SyncContext, id: string, keep: string
       const chosen = side === "lost" ? withLostValue(current, conflict) : current!;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
       const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
-      const row = parseRecordPath(conflict.path);
-      const session = row?.sessionId ?? (row?.table === "todo" ? row.id : undefined);
+      const session = conflict.path.endsWith("/session.json") ? undefined : sessionOf(conflict.path);
       // The conflict is the value's only copy: it stays until the value has a place here.
       if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];

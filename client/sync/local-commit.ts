@@ -1,6 +1,7 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { isMassDelete } from "../../core/deletion-guard.js";
+import { sessionOf } from "../../core/db-paths.js";
 import { conflictRecord, overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
 import { reconcileRecord } from "../../core/reconcile.js";
 import type { Strategy } from "../../core/strategy.js";
@@ -60,12 +61,12 @@ export interface LocalCommit {
 
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
   const probe = records(run, sources);
   const first = await probe.next();
-  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: { ...scanMarks(sources), waiting: run.waiting } };
+  if (first.done) return { commit: null, changed: 0, entries: run.touched, state: stateAfter(run, sources) };
   const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
-  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: { ...scanMarks(sources), waiting: run.waiting } };
+  return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: stateAfter(run, sources) };
 }
 
 interface CommitRun {
@@ -77,6 +78,8 @@ interface CommitRun {
   readonly touched: IndexEntry[];
   /** Per source: paths the apply must (re)place from main. */
   readonly waiting: Record<string, readonly string[]>;
+  /** Sessions the next scan reads whole (one of their rows was too large to commit). */
+  readonly rereadSessions: Set<string>;
   /** See mainVersionIn. */
   readonly mainVersion: (change: LocalChange & { type: "put" }) => Promise<IndexEntry | undefined>;
   changed: number;
@@ -156,7 +159,7 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       } else if (record === "touch") {
         if (change.type !== "delete") run.touched.push({ ...known!, localHash: change.localHash, stat: change.stat });
       } else if (record.deleted) deletes.push(record);
-      else if (change.type === "put" && change.content.length > o.recordLimit) o.warn(`${record.path}: ${overRecordLimit(change.content.length, o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
+      else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run, record.path, change.content.length);
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
     const asked = massDeletes(source, deletes, index, o);
@@ -168,6 +171,13 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+}
+
+/** Named on every sync until it is small enough: its session is read whole again next time, so the scan meets it again. */
+function tooLarge(run: CommitRun, path: string, bytes: number): void {
+  run.o.warn(`${path}: ${overRecordLimit(bytes, run.o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
+  const session = sessionOf(path);
+  if (session !== undefined) run.rereadSessions.add(session);
 }
 
 /**
@@ -235,8 +245,11 @@ function massDeletes(source: Source, deletes: readonly SyncRecord[], index: Inde
   return asked;
 }
 
-function scanMarks(sources: readonly Source[]): StatePatch {
-  return { seen: Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {})) as Record<string, number> };
+/** The scan marks the sources reached, but none for a session to read whole next time; and what waits to be placed. */
+function stateAfter(run: CommitRun, sources: readonly Source[]): StatePatch {
+  const seen: Record<string, number | null> = Object.assign({}, ...sources.map((s) => s.scanMarks?.() ?? {}));
+  for (const session of run.rereadSessions) seen[session] = null;
+  return { seen, waiting: run.waiting };
 }
 
 /** A source's changes; one that fails to read is reported and contributes nothing more (no deletions either). */

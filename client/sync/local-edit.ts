@@ -5,7 +5,7 @@ import { encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js"
 import { incrementVector } from "../../core/vector.js";
 import { commitMessage } from "../../core/trailers.js";
 import type { GitRepo } from "../../git/repo.js";
-import { parseRecordPath } from "../../core/db-paths.js";
+import { sessionOf } from "../../core/db-paths.js";
 import type { Source } from "../sources/source.js";
 import { entryFor, type IndexStore } from "../state/index-store.js";
 
@@ -22,10 +22,6 @@ export async function writeLocally(index: IndexStore, sources: readonly Source[]
   return written;
 }
 
-function sessionOf(path: string): string | undefined {
-  const a = parseRecordPath(path);
-  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : undefined);
-}
 
 /** Commits records that live only in the repo (conflict copies) as new versions on this machine's head. */
 export async function commitRepoOnly(repo: GitRepo, index: IndexStore, machine: string, records: readonly SyncRecord[], message: string): Promise<string> {
