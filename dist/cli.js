@@ -31639,7 +31639,18 @@ async function ensureRepoFiles(repo, remote, key, machine) {
 function pendingBytes(repo, mine) {
   return repo.unsharedBytes(mine, `${TRACKING_PREFIX}*`);
 }
+var SURE_PATHS = 1e4;
+var TREE_ROOM = 10 * 1024;
+async function surelyWithin(repo, mine, budget) {
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  if (!main2) return false;
+  const blobs = (await repo.diff(main2, mine)).flatMap((c) => c.oid ? [c.oid] : []);
+  if (blobs.length > SURE_PATHS) return false;
+  const bytes = (await repo.objectSizes(blobs)).reduce((sum, n) => sum + n, 0);
+  return bytes + blobs.length * TREE_ROOM + MIB <= budget;
+}
 async function stepsFor({ ctx, repo, index }, mine, budget) {
+  if (await surelyWithin(repo, mine, budget)) return [mine];
   const pending = await pendingBytes(repo, mine);
   if (pending <= budget) return [mine];
   const from = await landedBase(repo, ctx.machine, mine);

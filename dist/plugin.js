@@ -25325,6 +25325,9 @@ function addsShell(old, next) {
 // core/held.ts
 var decoder3 = new TextDecoder();
 
+// client/sync/upload.ts
+var TREE_ROOM = 10 * 1024;
+
 // client/sync/cycle.ts
 var RECORD_FOLDERS = RECORD_ROOTS.map((root) => root.slice(0, -1));
 
