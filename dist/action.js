@@ -22638,12 +22638,14 @@ async function removeKilledSetupLock(gitDir) {
   if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm4(lock, { force: true });
 }
 var BACKGROUND_READ_FROM = 500;
+var OID = /^[0-9a-f]{40}$/;
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
     this.gitDir = gitDir;
   }
   gitDir;
   reader;
+  ancestry = /* @__PURE__ */ new Map();
   static async open(gitDir) {
     if (existsSync3(join3(gitDir, "HEAD")) && existsSync3(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
@@ -22671,7 +22673,11 @@ var GitRepo = class _GitRepo {
     await this.git(["update-ref", "-d", ref], { okCodes: [1] });
   }
   async isAncestor(ancestor, descendant) {
+    const key = `${ancestor} ${descendant}`;
+    const known = this.ancestry.get(key);
+    if (known !== void 0) return known;
     const r = await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
+    if (OID.test(ancestor) && OID.test(descendant)) this.ancestry.set(key, r.code === 0);
     return r.code === 0;
   }
   async mergeBase(a, b) {
@@ -22797,7 +22803,7 @@ var GitRepo = class _GitRepo {
     const file = join3(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
     await rm4(file, { force: true });
-    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
+    if (!OID.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
   /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */

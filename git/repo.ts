@@ -48,8 +48,11 @@ async function removeKilledSetupLock(gitDir: string): Promise<void> {
 /** From this many objects on, a read is worth a git process of its own. */
 const BACKGROUND_READ_FROM = 500;
 
+const OID = /^[0-9a-f]{40}$/;
+
 export class GitRepo {
   private reader: ObjectReader | undefined;
+  private readonly ancestry = new Map<string, boolean>();
 
   constructor(readonly gitDir: string) {}
 
@@ -87,7 +90,12 @@ export class GitRepo {
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    // Between two commit ids the answer never changes: a sync asks some twice, and each asking is a git process.
+    const key = `${ancestor} ${descendant}`;
+    const known = this.ancestry.get(key);
+    if (known !== undefined) return known;
     const r = await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
+    if (OID.test(ancestor) && OID.test(descendant)) this.ancestry.set(key, r.code === 0);
     return r.code === 0;
   }
 
@@ -238,7 +246,7 @@ export class GitRepo {
     const file = join(this.gitDir, ref);
     const oid = (await readFile(file, "utf8").catch(() => "")).trim();
     await rm(file, { force: true });
-    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
+    if (!OID.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
 
