@@ -22639,6 +22639,7 @@ async function removeKilledSetupLock(gitDir) {
 }
 var BACKGROUND_READ_FROM = 500;
 var OID = /^[0-9a-f]{40}$/;
+var READS = /* @__PURE__ */ new Set(["rev-parse", "merge-base", "log", "for-each-ref", "ls-tree", "diff-tree", "cat-file", "rev-list", "ls-remote"]);
 var GitRepo = class _GitRepo {
   constructor(gitDir) {
     this.gitDir = gitDir;
@@ -22646,6 +22647,7 @@ var GitRepo = class _GitRepo {
   gitDir;
   reader;
   ancestry = /* @__PURE__ */ new Map();
+  refs = /* @__PURE__ */ new Map();
   static async open(gitDir) {
     if (existsSync3(join3(gitDir, "HEAD")) && existsSync3(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
@@ -22658,11 +22660,20 @@ var GitRepo = class _GitRepo {
     return repo;
   }
   git(args, options = {}) {
+    if (!READS.has(args[0] ?? "")) this.refs.clear();
     return runGit(["--git-dir", this.gitDir, ...args], options);
   }
+  /**
+   * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
+   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   */
   async revParse(ref) {
+    const known = this.refs.get(ref);
+    if (known !== void 0) return known;
     const r = await this.git(["rev-parse", "-q", "--verify", `${ref}^{commit}`], { okCodes: [1, 128] });
-    return r.code === 0 ? r.stdout.toString().trim() : null;
+    const oid = r.code === 0 ? r.stdout.toString().trim() : null;
+    this.refs.set(ref, oid);
+    return oid;
   }
   async updateRef(ref, oid, expected) {
     const args = ["update-ref", ref, oid];

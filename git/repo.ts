@@ -49,10 +49,13 @@ async function removeKilledSetupLock(gitDir: string): Promise<void> {
 const BACKGROUND_READ_FROM = 500;
 
 const OID = /^[0-9a-f]{40}$/;
+/** git commands that never move a ref. */
+const READS = new Set(["rev-parse", "merge-base", "log", "for-each-ref", "ls-tree", "diff-tree", "cat-file", "rev-list", "ls-remote"]);
 
 export class GitRepo {
   private reader: ObjectReader | undefined;
   private readonly ancestry = new Map<string, boolean>();
+  private readonly refs = new Map<string, string | null>();
 
   constructor(readonly gitDir: string) {}
 
@@ -71,12 +74,22 @@ export class GitRepo {
   }
 
   git(args: readonly string[], options: RunOptions = {}) {
+    // Anything but a read may move a ref (fetch, push, update-ref): the refs read so far are read again.
+    if (!READS.has(args[0] ?? "")) this.refs.clear();
     return runGit(["--git-dir", this.gitDir, ...args], options);
   }
 
+  /**
+   * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
+   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   */
   async revParse(ref: string): Promise<string | null> {
+    const known = this.refs.get(ref);
+    if (known !== undefined) return known;
     const r = await this.git(["rev-parse", "-q", "--verify", `${ref}^{commit}`], { okCodes: [1, 128] });
-    return r.code === 0 ? r.stdout.toString().trim() : null;
+    const oid = r.code === 0 ? r.stdout.toString().trim() : null;
+    this.refs.set(ref, oid);
+    return oid;
   }
 
   async updateRef(ref: string, oid: string, expected?: string | null): Promise<void> {
