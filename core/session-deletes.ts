@@ -63,16 +63,15 @@ export interface Orphan {
  * content. Parents before children, so a part under an orphaned message is an orphan too.
  */
 export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string): Orphan[] {
-  const children: [string, string][] = [];
+  // Parts' parents are messages, which are never parts: messages (and todo lists) first.
+  const rows: [string, string][] = [];
+  const parts: [string, string][] = [];
   for (const path of records.keys()) {
     const parent = parentPath(path);
-    if (parent !== undefined) children.push([path, parent]);
+    if (parent !== undefined) (parent.endsWith("/session.json") ? rows : parts).push([path, parent]);
   }
-  // Parts' parents are messages, which are never parts: messages first.
-  const isPart = (p: string) => p.includes("/parts/");
-  children.sort(([x], [y]) => Number(isPart(x)) - Number(isPart(y)));
   const orphans: Orphan[] = [];
-  for (const [path, parentAt] of children) {
+  for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records.get(path)!;
     const parent = records.get(parentAt);
     if (r.deleted || !parent?.deleted) continue;

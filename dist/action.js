@@ -22276,15 +22276,14 @@ function parentPath(path) {
   return void 0;
 }
 function orphansOf(records, main, strategy, mergeWriter) {
-  const children = [];
+  const rows = [];
+  const parts = [];
   for (const path of records.keys()) {
     const parent = parentPath(path);
-    if (parent !== void 0) children.push([path, parent]);
+    if (parent !== void 0) (parent.endsWith("/session.json") ? rows : parts).push([path, parent]);
   }
-  const isPart = (p) => p.includes("/parts/");
-  children.sort(([x], [y]) => Number(isPart(x)) - Number(isPart(y)));
   const orphans = [];
-  for (const [path, parentAt] of children) {
+  for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records.get(path);
     const parent = records.get(parentAt);
     if (r.deleted || !parent?.deleted) continue;
