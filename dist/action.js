@@ -19907,7 +19907,7 @@ async function compareAndSwap(repo, remote, step, options) {
     const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
     const pushed = await pushAtomic(repo, remote, leased);
     if (pushed.ok) {
-      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      await repo.updateRefs(moves.map((m) => ({ ref: tracking(m.branch), oid: m.to })));
       return value;
     }
     if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);
@@ -22678,6 +22678,11 @@ var GitRepo = class _GitRepo {
     const args = ["update-ref", ref, oid];
     if (expected !== void 0) args.push(expected ?? "0".repeat(40));
     await this.git(args);
+  }
+  /** Several refs moved in one git process (one transaction: all or none). */
+  async updateRefs(moves) {
+    if (moves.length) await this.git(["update-ref", "--stdin"], { input: moves.map((m) => `update ${m.ref} ${m.oid}
+`).join("") });
   }
   async deleteRef(ref) {
     await this.git(["update-ref", "-d", ref], { okCodes: [1] });

@@ -21660,6 +21660,11 @@ var GitRepo = class _GitRepo {
     if (expected !== void 0) args.push(expected ?? "0".repeat(40));
     await this.git(args);
   }
+  /** Several refs moved in one git process (one transaction: all or none). */
+  async updateRefs(moves) {
+    if (moves.length) await this.git(["update-ref", "--stdin"], { input: moves.map((m) => `update ${m.ref} ${m.oid}
+`).join("") });
+  }
   async deleteRef(ref) {
     await this.git(["update-ref", "-d", ref], { okCodes: [1] });
   }

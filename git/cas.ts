@@ -60,7 +60,7 @@ export async function compareAndSwap<T>(repo: GitRepo, remote: Remote, step: (at
     const leased = await Promise.all(moves.map(async (m) => ({ ref: m.branch, oid: m.to, expected: await repo.revParse(tracking(m.branch)) })));
     const pushed = await pushAtomic(repo, remote, leased);
     if (pushed.ok) {
-      for (const m of moves) await repo.updateRef(tracking(m.branch), m.to);
+      await repo.updateRefs(moves.map((m) => ({ ref: tracking(m.branch), oid: m.to })));
       return value;
     }
     if (pushed.reason !== "rejected") throw new PushError(pushed.reason, `${options.what}: ${pushed.message}`);

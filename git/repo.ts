@@ -98,6 +98,11 @@ export class GitRepo {
     await this.git(args);
   }
 
+  /** Several refs moved in one git process (one transaction: all or none). */
+  async updateRefs(moves: readonly { readonly ref: string; readonly oid: string }[]): Promise<void> {
+    if (moves.length) await this.git(["update-ref", "--stdin"], { input: moves.map((m) => `update ${m.ref} ${m.oid}\n`).join("") });
+  }
+
   async deleteRef(ref: string): Promise<void> {
     await this.git(["update-ref", "-d", ref], { okCodes: [1] });
   }
