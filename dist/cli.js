@@ -28260,7 +28260,15 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: keyRing(wrapped, cached2) };
+    const ours = cached2 && await readCachedWrapped(cacheFile, cached2);
+    if (cached2 && keyId(cached2) === wrapped.keyId) {
+      if (!ours) await cacheKey(cacheFile, cached2, wrapped);
+      return { key: keyRing(wrapped, cached2) };
+    }
+    if (ours) {
+      const ring = keyRing(ours, cached2);
+      if (ring.older.some((k) => keyId(k) === wrapped.keyId)) return { key: ring, create: ours, replaces: wrapped.keyId };
+    }
     if (!passphrase) return { key: null, stale: cached2 !== void 0 };
     let key2;
     try {
@@ -28269,15 +28277,26 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
       if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
       throw e;
     }
-    await cacheKey(cacheFile, key2);
+    await cacheKey(cacheFile, key2, wrapped);
     return { key: keyRing(wrapped, key2) };
   }
   if (!passphrase) return { key: null };
   const key = newDataKey();
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
 }
-async function cacheKey(file2, key) {
+async function cacheKey(file2, key, wrapped) {
+  await writeFileAtomic(wrappedCache(file2), JSON.stringify(wrapped) + "\n", 384);
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
+}
+var wrappedCache = (file2) => `${file2}.json`;
+async function readCachedWrapped(file2, key) {
+  const text3 = await readFile5(wrappedCache(file2), "utf8").catch(() => void 0);
+  try {
+    const wrapped = text3 ? parseWrappedKey(text3) : void 0;
+    return wrapped?.keyId === keyId(key) ? wrapped : void 0;
+  } catch {
+    return void 0;
+  }
 }
 async function readCachedKey(file2) {
   const text3 = await readFile5(file2, "utf8").catch(() => void 0);
@@ -28946,6 +28965,10 @@ var IndexStore = class {
       for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
       this.writeMeta(metaRows({ remote, rejoin: true }));
     });
+  }
+  /** Forgets every entry under a folder: the next scan offers what is there as never synced. */
+  forget(prefix) {
+    this.db.prepare("DELETE FROM record WHERE path >= ? AND path < ?").run(prefix, prefix + "\uFFFF");
   }
   /** Deleted entries under a folder: tombstones this machine holds. */
   deletedEntries(prefix) {
@@ -31639,7 +31662,7 @@ async function checkFormat(repo, commit) {
   if (typeof format2 !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
   if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
 }
-async function ensureRepoFiles(repo, remote, key, machine) {
+async function ensureRepoFiles(repo, remote, key, machine, replaces) {
   return compareAndSwap(
     repo,
     remote,
@@ -31647,9 +31670,12 @@ async function ensureRepoFiles(repo, remote, key, machine) {
       const main2 = await repo.revParse(TRACKED_MAIN);
       const changes = [];
       if (!main2 || !await repo.readBlob(`${main2}:${FORMAT_PATH}`)) changes.push([FORMAT_PATH, formatMarker()]);
-      if (key && !(main2 && await repo.readBlob(`${main2}:${KEY_PATH}`))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
+      const there = main2 ? await repo.readBlob(`${main2}:${KEY_PATH}`) : null;
+      const older = there !== null && replaces !== void 0 && parseWrappedKey(there.toString("utf8")).keyId === replaces;
+      if (key && (!there || older)) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
       if (main2 && changes.length === 0) return { moves: [], value: main2 };
-      const commit = await repo.commit({ parents: main2 ? [main2] : [], message: commitMessage("oc-sync: set up sync repository [skip ci]", { machine }), changes });
+      const what = older ? `oc-sync: ${machine} put back the data key of a passphrase change main had lost [skip ci]` : "oc-sync: set up sync repository [skip ci]";
+      const commit = await repo.commit({ parents: main2 ? [main2] : [], message: commitMessage(what, { machine }), changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
     },
     { what: "could not set up the sync repo" }
@@ -31794,6 +31820,7 @@ async function cycle(run2) {
     run2.warn(p);
     run2.needsUser.push(p);
   }
+  if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter2(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
@@ -31844,11 +31871,12 @@ async function prepareRepo(ctx, repo, main2, offline) {
   const keyed = await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase);
   if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main: main2 };
   if (main2 && !keyed.create) return { key: keyed.key, stale: keyed.stale, main: main2 };
-  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
+  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine, keyed.replaces);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
-    await cacheKey(ctx.paths.dataKey, keyed.key.current);
+    if (keyed.replaces) ctx.log.log("info", `the sync repo's key was one this machine's key replaced (main went back past a passphrase change): the newer key is back`);
+    await cacheKey(ctx.paths.dataKey, keyed.key.current, keyed.create);
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
@@ -32625,16 +32653,16 @@ async function passphraseChangeCommand(ctx, out) {
       if (!main2 || !wrapped) throw new Error("this sync repo has no key yet: set OC_SYNC_PASSPHRASE and run 'oc-sync sync' to create one");
       const ring = keyRing(wrapped, await unwrapKey(wrapped, current));
       const key2 = newDataKey();
-      const rotated = await wrapKey(key2, next, [ring.current, ...ring.older]);
+      const rotated2 = await wrapKey(key2, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
-      const commit2 = await repo.commit({ parents: [main2], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")]] });
-      return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2, keyId: rotated.keyId } };
+      const commit2 = await repo.commit({ parents: [main2], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated2, null, 2) + "\n")]] });
+      return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2, rotated: rotated2 } };
     };
-    const { key, commit, keyId: keyId2 } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
-    await cacheKey(ctx.paths.dataKey, key);
+    const { key, commit, rotated } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
+    await cacheKey(ctx.paths.dataKey, key, rotated);
     out.line("passphrase changed and the data key rotated: credentials encrypted from now on open only with the new passphrase");
     out.line("every other machine asks for the new passphrase at its next sync; its credentials stay as they are until it has it");
-    out.result({ changed: true, commit, keyId: keyId2 });
+    out.result({ changed: true, commit, keyId: rotated.keyId });
     return EXIT.ok;
   });
 }

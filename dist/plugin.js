@@ -21327,7 +21327,15 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
-    if (cached2 && keyId(cached2) === wrapped.keyId) return { key: keyRing(wrapped, cached2) };
+    const ours = cached2 && await readCachedWrapped(cacheFile, cached2);
+    if (cached2 && keyId(cached2) === wrapped.keyId) {
+      if (!ours) await cacheKey(cacheFile, cached2, wrapped);
+      return { key: keyRing(wrapped, cached2) };
+    }
+    if (ours) {
+      const ring = keyRing(ours, cached2);
+      if (ring.older.some((k) => keyId(k) === wrapped.keyId)) return { key: ring, create: ours, replaces: wrapped.keyId };
+    }
     if (!passphrase) return { key: null, stale: cached2 !== void 0 };
     let key2;
     try {
@@ -21336,15 +21344,26 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
       if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
       throw e;
     }
-    await cacheKey(cacheFile, key2);
+    await cacheKey(cacheFile, key2, wrapped);
     return { key: keyRing(wrapped, key2) };
   }
   if (!passphrase) return { key: null };
   const key = newDataKey();
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
 }
-async function cacheKey(file2, key) {
+async function cacheKey(file2, key, wrapped) {
+  await writeFileAtomic(wrappedCache(file2), JSON.stringify(wrapped) + "\n", 384);
   await writeFileAtomic(file2, key.toString("base64") + "\n", 384);
+}
+var wrappedCache = (file2) => `${file2}.json`;
+async function readCachedWrapped(file2, key) {
+  const text2 = await readFile(wrappedCache(file2), "utf8").catch(() => void 0);
+  try {
+    const wrapped = text2 ? parseWrappedKey(text2) : void 0;
+    return wrapped?.keyId === keyId(key) ? wrapped : void 0;
+  } catch {
+    return void 0;
+  }
 }
 async function readCachedKey(file2) {
   const text2 = await readFile(file2, "utf8").catch(() => void 0);
@@ -22138,6 +22157,10 @@ var IndexStore = class {
       for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
       this.writeMeta(metaRows({ remote, rejoin: true }));
     });
+  }
+  /** Forgets every entry under a folder: the next scan offers what is there as never synced. */
+  forget(prefix) {
+    this.db.prepare("DELETE FROM record WHERE path >= ? AND path < ?").run(prefix, prefix + "\uFFFF");
   }
   /** Deleted entries under a folder: tombstones this machine holds. */
   deletedEntries(prefix) {

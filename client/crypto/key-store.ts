@@ -16,8 +16,10 @@ export const KEY_CHANGED = `the sync repo's data key was replaced by a passphras
 export interface KeyResolution {
   /** null: no passphrase (or not the one that opens the repo's key now), credentials are not synced. */
   readonly key: KeyRing | null;
-  /** Set when the repo has no key yet: commit this as .oc-sync/key.json. */
+  /** Set when the repo has no key yet, or an older one (see `replaces`): commit this as .oc-sync/key.json. */
   readonly create?: WrappedKey;
+  /** The id of the older key in the repo that `create` replaces. */
+  readonly replaces?: string;
   /** The repo's key is not the one cached here, and no passphrase given opens it: it was rotated. */
   readonly stale?: boolean;
 }
@@ -32,7 +34,18 @@ export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached = await readCachedKey(cacheFile);
-    if (cached && keyId(cached) === wrapped.keyId) return { key: keyRing(wrapped, cached) };
+    const ours = cached && (await readCachedWrapped(cacheFile, cached));
+    if (cached && keyId(cached) === wrapped.keyId) {
+      // Kept from an earlier oc-sync without the key file beside the key: kept from now on.
+      if (!ours) await cacheKey(cacheFile, cached, wrapped);
+      return { key: keyRing(wrapped, cached) };
+    }
+    // The repo's key is one this machine's key replaced: main went back past a passphrase change
+    // (a reset, a force-push). The newer key goes back up, carrying the older ones.
+    if (ours) {
+      const ring = keyRing(ours, cached);
+      if (ring.older.some((k) => keyId(k) === wrapped.keyId)) return { key: ring, create: ours, replaces: wrapped.keyId };
+    }
     if (!passphrase) return { key: null, stale: cached !== undefined };
     let key: Buffer;
     try {
@@ -42,7 +55,7 @@ export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile
       if (cached && e instanceof PassphraseError) return { key: null, stale: true };
       throw e;
     }
-    await cacheKey(cacheFile, key);
+    await cacheKey(cacheFile, key, wrapped);
     return { key: keyRing(wrapped, key) };
   }
   if (!passphrase) return { key: null };
@@ -50,8 +63,23 @@ export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
 }
 
-export async function cacheKey(file: string, key: Buffer): Promise<void> {
+/** The key, and the key file that carries it (its earlier keys inside), kept beside oc-sync's state. */
+export async function cacheKey(file: string, key: Buffer, wrapped: WrappedKey): Promise<void> {
+  await writeFileAtomic(wrappedCache(file), JSON.stringify(wrapped) + "\n", 0o600);
   await writeFileAtomic(file, key.toString("base64") + "\n", 0o600);
+}
+
+const wrappedCache = (file: string) => `${file}.json`;
+
+/** The cached key file, if it is the cached key's. */
+async function readCachedWrapped(file: string, key: Buffer): Promise<WrappedKey | undefined> {
+  const text = await readFile(wrappedCache(file), "utf8").catch(() => undefined);
+  try {
+    const wrapped = text ? parseWrappedKey(text) : undefined;
+    return wrapped?.keyId === keyId(key) ? wrapped : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readCachedKey(file: string): Promise<Buffer | undefined> {

@@ -124,6 +124,11 @@ export class IndexStore {
     });
   }
 
+  /** Forgets every entry under a folder: the next scan offers what is there as never synced. */
+  forget(prefix: string): void {
+    this.db.prepare("DELETE FROM record WHERE path >= ? AND path < ?").run(prefix, prefix + "\uffff");
+  }
+
   /** Deleted entries under a folder: tombstones this machine holds. */
   deletedEntries(prefix: string): IndexEntry[] {
     return this.db

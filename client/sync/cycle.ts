@@ -35,6 +35,7 @@ import { crashPoint } from "./crash-points.js";
 import { executableGate, heldProblems } from "./executable-gate.js";
 import { commitLocalChanges } from "./local-commit.js";
 import { outcomeOf, planCommit, planIntegration, SKIP_CI, smallerBudget, stateAfter, type SettledIntegration } from "./plan.js";
+import { CREDENTIALS_PREFIX } from "../sources/credentials.js";
 import { buildSources } from "./sources.js";
 import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
 import { landedBase, pendingBytes, pushSteps, stepsFor } from "./upload.js";
@@ -149,6 +150,10 @@ async function cycle(run: Run): Promise<SyncReport> {
     run.warn(p);
     run.needsUser.push(p);
   }
+  // A rejoin offers everything this machine has; credentials it could not read (no key yet) are
+  // offered once it can: what it knew of them belongs to the other remote (history seed 1103 of the
+  // long run: after a detour, a credential written there never reached main, and main's never came back).
+  if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
   index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
@@ -222,11 +227,12 @@ async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null,
   // Offline, a new key cannot be published yet: credentials wait rather than use an unshared key.
   if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main };
   if (main && !keyed.create) return { key: keyed.key, stale: keyed.stale, main };
-  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine);
+  const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine, keyed.replaces);
   if (!keyed.create) return { key: keyed.key, main: ready };
   const published = await readWrappedKey(repo, ready);
   if (published?.keyId === keyed.create.keyId) {
-    await cacheKey(ctx.paths.dataKey, keyed.key!.current);
+    if (keyed.replaces) ctx.log.log("info", `the sync repo's key was one this machine's key replaced (main went back past a passphrase change): the newer key is back`);
+    await cacheKey(ctx.paths.dataKey, keyed.key!.current, keyed.create);
     return { key: keyed.key, main: ready };
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };

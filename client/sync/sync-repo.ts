@@ -6,7 +6,7 @@ import { compareAndSwap } from "../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
 import type { Remote } from "../../git/remote.js";
 import type { GitRepo } from "../../git/repo.js";
-import type { WrappedKey } from "../crypto/keys.js";
+import { parseWrappedKey, type WrappedKey } from "../crypto/keys.js";
 
 export class FormatError extends Error {
   constructor(message: string) {
@@ -33,7 +33,8 @@ export async function checkFormat(repo: GitRepo, commit: string | null): Promise
  * Makes sure main exists with a format marker, and adds the wrapped key when asked.
  * Returns main's head after that (decided again from a fresh fetch when another machine raced us).
  */
-export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: WrappedKey | undefined, machine: string): Promise<string> {
+/** `replaces`: the id of an older key main may hold, which `key` then takes the place of. */
+export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: WrappedKey | undefined, machine: string, replaces?: string): Promise<string> {
   return compareAndSwap(
     repo,
     remote,
@@ -41,9 +42,12 @@ export async function ensureRepoFiles(repo: GitRepo, remote: Remote, key: Wrappe
       const main = await repo.revParse(TRACKED_MAIN);
       const changes: [string, Uint8Array][] = [];
       if (!main || !(await repo.readBlob(`${main}:${FORMAT_PATH}`))) changes.push([FORMAT_PATH, formatMarker()]);
-      if (key && !(main && (await repo.readBlob(`${main}:${KEY_PATH}`)))) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
+      const there = main ? await repo.readBlob(`${main}:${KEY_PATH}`) : null;
+      const older = there !== null && replaces !== undefined && parseWrappedKey(there.toString("utf8")).keyId === replaces;
+      if (key && (!there || older)) changes.push([KEY_PATH, Buffer.from(JSON.stringify(key, null, 2) + "\n")]);
       if (main && changes.length === 0) return { moves: [], value: main };
-      const commit = await repo.commit({ parents: main ? [main] : [], message: commitMessage("oc-sync: set up sync repository [skip ci]", { machine }), changes });
+      const what = older ? `oc-sync: ${machine} put back the data key of a passphrase change main had lost [skip ci]` : "oc-sync: set up sync repository [skip ci]";
+      const commit = await repo.commit({ parents: main ? [main] : [], message: commitMessage(what, { machine }), changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: commit };
     },
     { what: "could not set up the sync repo" },

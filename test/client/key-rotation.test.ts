@@ -87,6 +87,56 @@ describe("the data key", () => {
     expect(keysIn(A)).toEqual({ openai: "sk-a", mistral: "sk-b" });
   }, 60_000);
 
+  // Long-run seed 1103: a rejoin (back from another remote) that could not read credentials (the key
+  // had changed) left their index as of the other remote: the credential written there never reached
+  // main, and main's never reached this machine.
+  it("a machine back from a detour while the key was rotated sends what it wrote there once it has the new passphrase", async () => {
+    const world = await syncWorld();
+    const detour = await syncWorld();
+    const A2 = withPassphrase(world.machine("det-a"), NEW_PASSPHRASE);
+    const B = world.machine("det-b");
+    setAuth(A2, { openai: "sk-a" });
+    await sync({ ...A2, env: { ...A2.env, OC_SYNC_PASSPHRASE: PASSPHRASE } });
+    await sync(B);
+    expect((await runCli(A2.env, ["passphrase", "change"], { OC_SYNC_PASSPHRASE: PASSPHRASE, OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE })).code).toBe(0);
+    const away = { ...B, env: { ...B.env, OC_SYNC_REMOTE: detour.url } };
+    await sync(away);
+    setAuth(B, { openai: "sk-a", mistral: "sk-b-on-the-detour" });
+    await sync(away);
+    expect((await sync(B)).credentials).toBe("skipped-key-changed");
+    expect((await sync(withPassphrase(B, NEW_PASSPHRASE))).credentials).toBe("synced");
+    setAuth(A2, { openai: "sk-a", anthropic: "sk-a-after-change" });
+    await sync(A2);
+    await sync(withPassphrase(B, NEW_PASSPHRASE));
+    await sync(A2);
+    const all = { openai: "sk-a", anthropic: "sk-a-after-change", mistral: "sk-b-on-the-detour" };
+    expect(keysIn(A2)).toEqual(all);
+    expect(keysIn(B)).toEqual(all);
+  }, 120_000);
+
+  // Long-run seed 1071: main reset to before a passphrase change; the machines with the new key were
+  // told to give a passphrase they already had, and never synced credentials again.
+  it("main reset past a passphrase change: a machine with the newer key puts it back, and credentials sync on", async () => {
+    const world = await syncWorld();
+    const A = world.machine("back-a");
+    const A2 = withPassphrase(A, NEW_PASSPHRASE);
+    const B2 = withPassphrase(world.machine("back-b"), NEW_PASSPHRASE);
+    setAuth(A, { openai: "sk-a" });
+    await sync(A);
+    const before = (await runGit(["--git-dir", world.remoteDir, "rev-parse", "main"])).stdout.toString().trim();
+    expect((await runCli(A.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE })).code).toBe(0);
+    const rotated = parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json"));
+    await sync(B2);
+    await runGit(["--git-dir", world.remoteDir, "update-ref", "refs/heads/main", before]);
+    setAuth(A, { openai: "sk-a", anthropic: "sk-a-after-reset" });
+    const r = await runCli(A2.env, ["sync", "--repush"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json")).keyId).toBe(rotated.keyId);
+    // B had synced the rewritten main too: it puts back what it has, as the message says, and reads A's new value.
+    expect((await sync(B2, { repush: true })).credentials).toBe("synced");
+    expect(keysIn(B2)).toEqual({ openai: "sk-a", anthropic: "sk-a-after-reset" });
+  }, 120_000);
+
   it("refuses a new passphrase that is too short before changing anything", async () => {
     const world = await syncWorld();
     const A = world.machine("rot-short");

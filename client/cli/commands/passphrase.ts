@@ -29,13 +29,13 @@ export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Pr
       const rotated = await wrapKey(key, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
       const commit = await repo.commit({ parents: [main], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")]] });
-      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit, keyId: rotated.keyId } };
+      return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit, rotated } };
     };
-    const { key, commit, keyId } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
-    await cacheKey(ctx.paths.dataKey, key);
+    const { key, commit, rotated } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });
+    await cacheKey(ctx.paths.dataKey, key, rotated);
     out.line("passphrase changed and the data key rotated: credentials encrypted from now on open only with the new passphrase");
     out.line("every other machine asks for the new passphrase at its next sync; its credentials stay as they are until it has it");
-    out.result({ changed: true, commit, keyId });
+    out.result({ changed: true, commit, keyId: rotated.keyId });
     return EXIT.ok;
   });
 }
