@@ -22634,7 +22634,11 @@ var KILLED_SETUP_LOCK_MS = 2e3;
 async function removeKilledSetupLock(gitDir) {
   const lock = join3(gitDir, "config.lock");
   const s = await stat4(lock).catch(() => void 0);
-  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm4(lock, { force: true });
+  if (!s) return;
+  const age = Date.now() - s.mtimeMs;
+  if (age <= KILLED_SETUP_LOCK_MS) await sleep(KILLED_SETUP_LOCK_MS - age + 50);
+  const still = await stat4(lock).catch(() => void 0);
+  if (still && still.mtimeMs === s.mtimeMs) await rm4(lock, { force: true });
 }
 var BACKGROUND_READ_FROM = 500;
 var OID = /^[0-9a-f]{40}$/;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
 import { BUILD_PREFIX } from "./refs.js";
+import { sleep } from "./retry.js";
 import { gitEnv, GitError, gitFailure, runGit, type RunOptions } from "./run.js";
 
 export interface TreeEntry {
@@ -38,11 +39,17 @@ const KILLED_SETUP_LOCK_MS = 2_000;
 /**
  * A first sync killed while it set the repo up leaves git's config.lock behind, and every later
  * `git init` (so every sync of this machine) would fail on it until someone removed it by hand.
+ * One younger than that may be a setup at work: waited for until it is gone or that old (a sync
+ * started right after the kill failed on it; history seed 1058).
  */
 async function removeKilledSetupLock(gitDir: string): Promise<void> {
   const lock = join(gitDir, "config.lock");
   const s = await stat(lock).catch(() => undefined);
-  if (s && Date.now() - s.mtimeMs > KILLED_SETUP_LOCK_MS) await rm(lock, { force: true });
+  if (!s) return;
+  const age = Date.now() - s.mtimeMs;
+  if (age <= KILLED_SETUP_LOCK_MS) await sleep(KILLED_SETUP_LOCK_MS - age + 50);
+  const still = await stat(lock).catch(() => undefined);
+  if (still && still.mtimeMs === s.mtimeMs) await rm(lock, { force: true });
 }
 
 /** From this many objects on, a read is worth a git process of its own. */

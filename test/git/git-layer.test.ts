@@ -285,4 +285,15 @@ describe("opening oc-sync's repository", () => {
     expect((await repo.git(["config", "gc.auto"])).stdout.toString().trim()).toBe("0");
     repo.close();
   });
+
+  // History seed 1058: the merge run right after the killed one failed on the lock ("File exists").
+  it("nor one started right after the kill: a fresh lock that stays is waited for, then removed", async () => {
+    const dir = join(await tempDir(), "repo.git");
+    mkdirSync(dir);
+    await runGit(["init", "--bare", "-q", dir]);
+    writeFileSync(join(dir, "config.lock"), "");
+    const repo = await GitRepo.open(dir);
+    expect((await repo.git(["config", "gc.auto"])).stdout.toString().trim()).toBe("0");
+    repo.close();
+  });
 });
