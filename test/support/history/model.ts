@@ -15,6 +15,8 @@ export interface SessionDelete {
   /** Messages and title the deleting machine had: the edits this delete has seen. */
   readonly sawMessages: ReadonlySet<string>;
   readonly sawTitle: string;
+  /** Its machine lost state.db before a sync carried it: it cannot be told from a restore, and may be undone. */
+  mayBeUndone?: boolean;
 }
 
 export interface SessionModel {
@@ -39,17 +41,26 @@ export class HistoryModel {
     this.log.push(line);
   }
 
-  /** Is the session expected to exist once everything has synced? */
-  sessionLives(s: SessionModel): boolean {
-    if (s.deletes.length === 0) return true;
-    const unseenMessage = [...s.messages.keys()].some((m) => !s.deletes.some((d) => d.sawMessages.has(m)));
-    const unseenRename = s.titles.slice(1).some((t) => !s.deletes.some((d) => seenTitle(s.titles, d.sawTitle, t.value)));
-    return unseenMessage || unseenRename;
+  /** Which outcomes are right for the session once everything has synced: one, or both while a delete may be undone. */
+  sessionOutcomes(s: SessionModel): Set<boolean> {
+    return outcomes(s, (deletes) => sessionLives(s, deletes));
   }
 
-  messageLives(s: SessionModel, message: string): boolean {
-    return this.sessionLives(s) && !s.deletes.some((d) => d.sawMessages.has(message));
+  messageOutcomes(s: SessionModel, message: string): Set<boolean> {
+    return outcomes(s, (deletes) => sessionLives(s, deletes) && !deletes.some((d) => d.sawMessages.has(message)));
   }
+}
+
+function outcomes(s: SessionModel, lives: (deletes: readonly SessionDelete[]) => boolean): Set<boolean> {
+  return new Set([lives(s.deletes), lives(s.deletes.filter((d) => !d.mayBeUndone))]);
+}
+
+/** Does the session exist once everything has synced, given these deletes? */
+function sessionLives(s: SessionModel, deletes: readonly SessionDelete[]): boolean {
+  if (deletes.length === 0) return true;
+  const unseenMessage = [...s.messages.keys()].some((m) => !deletes.some((d) => d.sawMessages.has(m)));
+  const unseenRename = s.titles.slice(1).some((t) => !deletes.some((d) => seenTitle(s.titles, d.sawTitle, t.value)));
+  return unseenMessage || unseenRename;
 }
 
 /** Was `title` what `saw` is, or one of the titles `saw` replaced (following what each writer saw)? */
