@@ -54,6 +54,8 @@ async function removeKilledSetupLock(gitDir: string): Promise<void> {
 
 /** From this many objects on, a read is worth a git process of its own. */
 const BACKGROUND_READ_FROM = 500;
+/** Bytes of one `diff-tree -z` change of a record path, with room (oc-sync's paths are ~100 bytes). */
+const MAX_DIFF_LINE = 512;
 
 const OID = /^[0-9a-f]{40}$/;
 /** git commands that never move a ref. */
@@ -215,6 +217,25 @@ export class GitRepo {
       out.push({ path: fields[i + 1]!, oid: status === "D" ? null : meta[3]! });
     }
     return out;
+  }
+
+  /**
+   * The blobs at `to` of the paths that differ from `from`, or null past `limit` paths: git is
+   * stopped once its output could hold no fewer, so a diff of every record costs next to nothing.
+   */
+  async changedBlobs(from: string, to: string, limit: number): Promise<string[] | null> {
+    const diff = await this.git(["diff-tree", "-r", "-z", "--no-renames", from, to], { maxOutput: limit * MAX_DIFF_LINE });
+    if (diff.truncated) return null;
+    const out = diff.stdout;
+    let fields = 0;
+    for (let at = out.indexOf(0); at >= 0; at = out.indexOf(0, at + 1)) if (++fields > 2 * limit) return null;
+    const oids: string[] = [];
+    // Each change is ":<mode> <mode> <oid> <oid> <status>\0<path>\0".
+    for (let at = 0; at < out.length; at = out.indexOf(0, out.indexOf(0, at) + 1) + 1) {
+      const [, , , oid, status] = out.toString("latin1", at, out.indexOf(0, at)).split(" ");
+      if (status !== "D") oids.push(oid!);
+    }
+    return oids;
   }
 
   /** Each object's size as git holds it before compressing it, in order. */

@@ -24,12 +24,15 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Exit codes that are answers, not failures (e.g. 1 for merge-base --is-ancestor). */
   readonly okCodes?: readonly number[];
+  /** Past this many bytes of output git is stopped: the result holds what came and says `truncated`. */
+  readonly maxOutput?: number;
 }
 
 export interface RunResult {
   readonly stdout: Buffer;
   readonly stderr: string;
   readonly code: number;
+  readonly truncated?: boolean;
 }
 
 /**
@@ -88,11 +91,25 @@ export function runGit(args: readonly string[], options: RunOptions = {}): Promi
     const child = spawn("git", args, { cwd: options.cwd, env: gitEnv(options.auth, options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
+    let outBytes = 0;
+    let truncated = false;
+    child.stdout.on("data", (d: Buffer) => {
+      if (truncated) return;
+      out.push(d);
+      outBytes += d.length;
+      if (options.maxOutput !== undefined && outBytes > options.maxOutput) {
+        truncated = true;
+        child.kill();
+      }
+    });
     child.stderr.on("data", (d: Buffer) => err.push(d));
     child.on("error", (e) => reject(new GitError("failed", `could not run git (${e.message}); install git and make sure it is on PATH`, "")));
     child.on("close", (code) => {
       const stderr = maskSecrets(Buffer.concat(err).toString("utf8"), secrets);
+      if (truncated) {
+        resolve({ stdout: Buffer.concat(out), stderr, code: code ?? 1, truncated });
+        return;
+      }
       const exit = code ?? 1;
       if (exit === 0 || options.okCodes?.includes(exit)) {
         resolve({ stdout: Buffer.concat(out), stderr, code: exit });

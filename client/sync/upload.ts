@@ -42,8 +42,8 @@ const TREE_ROOM = 10 * 1024;
 async function surelyWithin(repo: GitRepo, mine: string, budget: number): Promise<boolean> {
   const main = await repo.revParse(TRACKED_MAIN);
   if (!main) return false;
-  const blobs = (await repo.diff(main, mine)).flatMap((c) => (c.oid ? [c.oid] : []));
-  if (blobs.length > SURE_PATHS) return false;
+  const blobs = await repo.changedBlobs(main, mine, SURE_PATHS);
+  if (!blobs) return false;
   const bytes = (await repo.objectSizes(blobs)).reduce((sum, n) => sum + n, 0);
   return bytes + blobs.length * TREE_ROOM + MIB <= budget;
 }

@@ -50,6 +50,15 @@ describe("git layer against a loopback smart-HTTP server", () => {
       { path: 'a b/c"d.json', oid: expect.stringMatching(/^[0-9a-f]{40}$/) },
       { path: "sessions/s1/session.json", oid: null },
     ]);
+    // The blobs a push of `second` adds over `first` (the removed path has none), or null past the limit.
+    const added = (await b.diff(first, second)).flatMap((c) => (c.oid ? [c.oid] : []));
+    expect(await b.changedBlobs(first, second, 2)).toEqual(added);
+    expect(await b.changedBlobs(first, second, 1)).toBeNull();
+    expect(await b.changedBlobs(second, second, 0)).toEqual([]);
+    // Far past the limit, git is stopped early (its output cut short), and the answer is the same.
+    const many = await b.commit({ parents: [second], message: "many", changes: Array.from({ length: 200 }, (_, i) => [`sessions/s${i}/session.json`, bytes(`${i}`)] as const) });
+    expect(await b.changedBlobs(second, many, 1)).toBeNull();
+    expect(await b.changedBlobs(second, many, 200)).toHaveLength(200);
     expect(await b.isAncestor(first, second)).toBe(true);
     expect(await listRemoteHeads(b, remote)).toEqual(new Map([["main", first]]));
     a.close();
