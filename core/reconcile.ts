@@ -21,6 +21,11 @@ export interface Decision {
 
 export interface ReconcileOptions {
   readonly strategy: Strategy;
+  /**
+   * Rows outside the merge that its rows belong to (their sessions and messages, as main has them):
+   * a row the merge changed is orphaned by a delete from before the merge base too.
+   */
+  readonly parents?: RecordSet;
 }
 
 export interface ReconcileResult {
@@ -58,9 +63,10 @@ export function reconcile(base: RecordSet, main: RecordSet, branch: RecordSet, o
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER);
+  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
-  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  // An orphan's conflict against a delete is moot now that it is deleted; one between two edits keeps the losing value.
+  const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
   for (const { record, conflict } of orphans) {
     changed.set(record.path, record);
     settled.push(conflict);

@@ -45,7 +45,7 @@ export function deleteBeatsTouch(base: SyncRecord | undefined, edited: SyncRecor
 }
 
 /** The path of the row a database record cannot exist without, if any. */
-function parentPath(path: string): string | undefined {
+export function parentPath(path: string): string | undefined {
   const a = parseRecordPath(path);
   if (a?.table === "part") return recordPath({ table: "message", id: a.messageId!, sessionId: a.sessionId });
   if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
@@ -60,9 +60,10 @@ export interface Orphan {
 /**
  * Live rows of `records` whose parent the merge left deleted, each as the tombstone that replaces
  * it (newer than both sides' versions, by `mergeWriter` if need be) and the conflict that keeps its
- * content. Parents before children, so a part under an orphaned message is an orphan too.
+ * content. Parents before children, so a part under an orphaned message is an orphan too. A parent
+ * not in `records` is looked up in `parents` (rows the merge did not read).
  */
-export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string): Orphan[] {
+export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string, parents?: RecordSet): Orphan[] {
   // Parts' parents are messages, which are never parts: messages (and todo lists) first.
   const rows: [string, string][] = [];
   const parts: [string, string][] = [];
@@ -73,7 +74,7 @@ export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, str
   const orphans: Orphan[] = [];
   for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records.get(path)!;
-    const parent = records.get(parentAt);
+    const parent = records.get(parentAt) ?? parents?.get(parentAt);
     if (r.deleted || !parent?.deleted) continue;
     const seen = mergeVectors(r.vector, parent.vector);
     const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);

@@ -3,6 +3,7 @@
 import { conflictRecord, isRecordPath } from "../core/layout.js";
 import { encodeRecord, type RecordFormatError, type SyncRecord } from "../core/record.js";
 import { reconcile, type ReconcileResult } from "../core/reconcile.js";
+import { parentPath } from "../core/session-deletes.js";
 import type { Strategy } from "../core/strategy.js";
 import { atMost, compareVectors, meetVectors, vectorWeight } from "../core/vector.js";
 import { readRecords } from "./record-reader.js";
@@ -36,7 +37,10 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
   for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
+  // The sessions and messages of changed rows that did not change themselves: one deleted before the merge base still orphans them.
+  const unread = new Set([...paths].map(parentPath).filter((p): p is string => p !== undefined && !paths.has(p)));
+  const parents = await readRecords(repo, main, unread, () => {});
+  const result = reconcile(b, m, r, { strategy: options.strategy, parents });
   const changes: [string, Uint8Array][] = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
     const rec = conflictRecord(c);

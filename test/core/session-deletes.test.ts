@@ -70,6 +70,30 @@ describe.each([
   });
 });
 
+describe("a row whose parent was deleted outside what the merge read", () => {
+  it("is orphaned by the parent main has (deleted before the merge base), not kept live under it", () => {
+    const tombstone = (path: string) => rec(path, null, { x: 1, y: 1 }, 50, "y");
+    const b = set(rec(P1, part("m1", "p1", "a huge output"), { x: 1 }));
+    const main = set(tombstone(P1));
+    const branch = set(rec(P1, part("m1", "p1", "compacted"), { x: 2 }, 60, "x"));
+    expect(live(reconcile(b, main, branch, { strategy: "auto-merge" }).records)).toEqual([P1]);
+    const r = reconcile(b, main, branch, { strategy: "auto-merge", parents: set(tombstone(M1)) });
+    expect(live(r.records)).toEqual([]);
+    expect(r.conflicts.map((c) => [c.path, c.lost.value && JSON.parse(c.lost.value).text])).toEqual([[P1, "compacted"]]);
+  });
+
+  it("edited on both sides: deleted with its parent, and the value its merge set aside stays a conflict too", () => {
+    // A main left by an older merge: the session and message deleted, the part live and edited by y.
+    const main = set(rec(S, null, { x: 1, y: 1 }, 50, "y"), rec(M1, null, { x: 1, y: 1 }, 50, "y"), rec(P1, part("m1", "p1", "y's text"), { x: 1, y: 2 }, 70, "y"));
+    const branch = set(rec(P1, part("m1", "p1", "x's text"), { x: 2 }, 60, "x"));
+    const r = reconcile(base, main, branch, { strategy: "auto-merge" });
+    expect(live(r.records)).toEqual([]);
+    const kept = r.conflicts.filter((c) => c.path === P1).map((c) => c.lost.value ?? "");
+    expect(kept.some((v) => v.includes("y's text"))).toBe(true);
+    expect(kept.some((v) => v.includes("x's text"))).toBe(true);
+  });
+});
+
 describe("rows of a session nobody deleted", () => {
   it("are never touched by the orphan rule, and a lone session row touched on both sides merges as before", () => {
     const main = set(rec(S, session("t", 300), { x: 1, y: 1 }, 10, "y"), rec(P1, part("m1", "p1", "main"), { x: 1, y: 1 }, 10, "y"));

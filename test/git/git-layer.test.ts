@@ -266,6 +266,23 @@ describe("mergeBranch", () => {
     repo.close();
   });
 
+  it("deletes a part compacted on a machine that had already taken its session's delete, though its message did not change since", async () => {
+    const repo = await GitRepo.open(join(root, "merge-orphan.git"));
+    const S = "db/sessions/s1/session.json";
+    const M = "db/sessions/s1/messages/m1.json";
+    const P = "db/sessions/s1/parts/m1/p1.json";
+    const row = (path: string, fields: object | null, vector: Record<string, number>, writer: string): [string, Uint8Array] => [path, encodeRecord(makeRecord({ path, kind: "json", content: fields && bytes(JSON.stringify(fields)), vector, updatedAt: 1, writer }))];
+    const made = await repo.commit({ parents: [], message: "x made the session", changes: [row(S, { id: "s1", time_updated: 1 }, { x: 1 }, "x"), row(M, { id: "m1" }, { x: 1 }, "x"), row(P, { id: "p1", text: "huge" }, { x: 1 }, "x")] });
+    const deleted = await repo.commit({ parents: [made], message: "y deleted it", changes: [S, M, P].map((p) => row(p, null, { x: 1, y: 1 }, "y")) });
+    // x fetched that main, but compacted the part meanwhile (its session row touched): its commit sits on the delete.
+    const branch = await repo.commit({ parents: [deleted], message: "x", changes: [row(S, { id: "s1", time_updated: 2 }, { x: 2 }, "x"), row(P, { id: "p1", text: "compacted" }, { x: 2 }, "x")] });
+    const main = await repo.commit({ parents: [deleted], message: "z", changes: [["config/a.md", encodeRecord(makeRecord({ path: "config/a.md", kind: "text", content: bytes("a"), vector: { z: 1 }, updatedAt: 1, writer: "z" }))]] });
+    const r = await mergeBranch(repo, main, branch, { strategy: "auto-merge", message: "merge" });
+    for (const path of [S, M, P]) expect(decodeRecord(path, (await repo.readBlob(`${r.commit}:${path}`))!).deleted, path).toBe(true);
+    expect(r.result!.conflicts.map((c) => [c.path, c.lost.value && JSON.parse(c.lost.value).text])).toEqual([[P, "compacted"]]);
+    repo.close();
+  });
+
   it("names a record it cannot read, leaves it as main has it, and merges every other record", async () => {
     const repo = await GitRepo.open(join(root, "merge-damaged.git"));
     const rec = (path: string, value: string, vector: Record<string, number>) => encodeRecord(makeRecord({ path, kind: "text", content: bytes(value), vector, updatedAt: 1, writer: "w" }));
