@@ -22289,7 +22289,7 @@ function parentPath(path) {
   if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
   return void 0;
 }
-function orphansOf(records, main, strategy, mergeWriter) {
+function orphansOf(records, main, strategy, mergeWriter, parents) {
   const rows = [];
   const parts = [];
   for (const path of records.keys()) {
@@ -22299,7 +22299,7 @@ function orphansOf(records, main, strategy, mergeWriter) {
   const orphans = [];
   for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records.get(path);
-    const parent = records.get(parentAt);
+    const parent = records.get(parentAt) ?? parents?.get(parentAt);
     if (r.deleted || !parent?.deleted) continue;
     const seen = mergeVectors(r.vector, parent.vector);
     const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);
@@ -22337,9 +22337,9 @@ function reconcile(base, main, branch, options) {
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER);
+  const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
-  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
   for (const { record, conflict } of orphans) {
     changed.set(record.path, record);
     settled.push(conflict);
@@ -22442,7 +22442,10 @@ async function mergeBranch(repo, main, branch, options) {
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
   for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
+  const unread = new Set([...paths].map(parentPath).filter((p) => p !== void 0 && !paths.has(p)));
+  const parents = await readRecords(repo, main, unread, () => {
+  });
+  const result = reconcile(b, m, r, { strategy: options.strategy, parents });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
     const rec = conflictRecord(c);
@@ -22678,12 +22681,15 @@ var GitRepo = class _GitRepo {
     return repo;
   }
   git(args, options = {}) {
-    if (!READS.has(args[0] ?? "")) this.refs.clear();
-    return runGit(["--git-dir", this.gitDir, ...args], options);
+    const run2 = runGit(["--git-dir", this.gitDir, ...args], options);
+    if (READS.has(args[0] ?? "")) return run2;
+    this.refs.clear();
+    return run2.finally(() => this.refs.clear());
   }
   /**
    * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
-   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   * read. A repo object lives for one command, and what it pushes is a compare-and-swap on the
+   * remote: a ref another oc-sync command moves meanwhile costs a retry, not a write.
    */
   async revParse(ref) {
     const known = this.refs.get(ref);

@@ -28498,12 +28498,15 @@ var GitRepo = class _GitRepo {
     return repo;
   }
   git(args, options = {}) {
-    if (!READS.has(args[0] ?? "")) this.refs.clear();
-    return runGit(["--git-dir", this.gitDir, ...args], options);
+    const run2 = runGit(["--git-dir", this.gitDir, ...args], options);
+    if (READS.has(args[0] ?? "")) return run2;
+    this.refs.clear();
+    return run2.finally(() => this.refs.clear());
   }
   /**
    * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
-   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   * read. A repo object lives for one command, and what it pushes is a compare-and-swap on the
+   * remote: a ref another oc-sync command moves meanwhile costs a retry, not a write.
    */
   async revParse(ref) {
     const known = this.refs.get(ref);
@@ -30607,13 +30610,14 @@ var UnknownConflictError = class extends Error {
   }
 };
 var UnplaceableError = class extends Error {
-  constructor(c, session) {
-    super(
-      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`
-    );
+  /** `why`: what keeps the value from its place here, and what to do about it. */
+  constructor(c, why) {
+    super(`conflict ${c.id}: ${c.path} cannot be put back: ${why}. It stays kept in the conflict`);
     this.name = "UnplaceableError";
   }
 };
+var parentDeleted = (c, session) => new UnplaceableError(c, `the session or message it belongs to was deleted (by ${c.kept.writer}); bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`);
+var notSyncedHere = (c) => new UnplaceableError(c, "this machine does not sync it (the setting categories); resolve it on a machine that does");
 var SideError = class extends Error {
   constructor(c) {
     super(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
@@ -30658,9 +30662,11 @@ async function resolveConflict(ctx, id, keep) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const sources = buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m));
+      if (side === "lost" && !sources.some((s) => s.owns(conflict.path))) throw notSyncedHere(conflict);
+      const written = await writeLocally(index, sources, [chosen]);
       const session = conflict.path.endsWith("/session.json") ? void 0 : sessionOf(conflict.path);
-      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw parentDeleted(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));
@@ -30843,7 +30849,7 @@ function parentPath(path) {
   if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
   return void 0;
 }
-function orphansOf(records2, main2, strategy, mergeWriter) {
+function orphansOf(records2, main2, strategy, mergeWriter, parents) {
   const rows = [];
   const parts = [];
   for (const path of records2.keys()) {
@@ -30853,7 +30859,7 @@ function orphansOf(records2, main2, strategy, mergeWriter) {
   const orphans = [];
   for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records2.get(path);
-    const parent = records2.get(parentAt);
+    const parent = records2.get(parentAt) ?? parents?.get(parentAt);
     if (r.deleted || !parent?.deleted) continue;
     const seen = mergeVectors(r.vector, parent.vector);
     const vector = compareVectors(seen, r.vector) === "ahead" ? seen : incrementVector(seen, mergeWriter);
@@ -30891,9 +30897,9 @@ function reconcile(base, main2, branch, options) {
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  const orphans = orphansOf(records2, main2, options.strategy, MERGE_WRITER);
+  const orphans = orphansOf(records2, main2, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
-  const settled = conflicts.filter((c) => !orphaned.has(c.path));
+  const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
   for (const { record: record2, conflict } of orphans) {
     changed.set(record2.path, record2);
     settled.push(conflict);
@@ -30975,7 +30981,10 @@ async function mergeBranch(repo, main2, branch, options) {
   const [b, m, r] = await Promise.all([readRecords(repo, base, paths, onDamaged), readRecords(repo, main2, paths, onDamaged), readRecords(repo, branch, paths, onDamaged)]);
   for (const path of damaged.keys()) for (const side of [b, m, r]) side.delete(path);
   await useCommonVersions(repo, main2, branch, b, m, r);
-  const result = reconcile(b, m, r, { strategy: options.strategy });
+  const unread = new Set([...paths].map(parentPath).filter((p) => p !== void 0 && !paths.has(p)));
+  const parents = await readRecords(repo, main2, unread, () => {
+  });
+  const result = reconcile(b, m, r, { strategy: options.strategy, parents });
   const changes = result.changed.map((rec) => [rec.path, encodeRecord(rec)]);
   for (const c of result.conflicts) {
     const rec = conflictRecord(c);
@@ -31733,7 +31742,7 @@ async function surelyWithin(repo, mine, budget) {
   return bytes + blobs.length * TREE_ROOM + MIB <= budget;
 }
 async function stepsFor({ ctx, repo, index }, mine, budget) {
-  if (await surelyWithin(repo, mine, budget)) return [mine];
+  if (budget === ctx.settings.pushBudget && await surelyWithin(repo, mine, budget)) return [mine];
   const pending = await pendingBytes(repo, mine);
   if (pending <= budget) return [mine];
   const from = await landedBase(repo, ctx.machine, mine);

@@ -21681,12 +21681,15 @@ var GitRepo = class _GitRepo {
     return repo;
   }
   git(args, options = {}) {
-    if (!READS.has(args[0] ?? "")) this.refs.clear();
-    return runGit(["--git-dir", this.gitDir, ...args], options);
+    const run = runGit(["--git-dir", this.gitDir, ...args], options);
+    if (READS.has(args[0] ?? "")) return run;
+    this.refs.clear();
+    return run.finally(() => this.refs.clear());
   }
   /**
    * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
-   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   * read. A repo object lives for one command, and what it pushes is a compare-and-swap on the
+   * remote: a ref another oc-sync command moves meanwhile costs a retry, not a write.
    */
   async revParse(ref) {
     const known = this.refs.get(ref);
@@ -25124,13 +25127,14 @@ var UnknownConflictError = class extends Error {
   }
 };
 var UnplaceableError = class extends Error {
-  constructor(c, session) {
-    super(
-      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`
-    );
+  /** `why`: what keeps the value from its place here, and what to do about it. */
+  constructor(c, why) {
+    super(`conflict ${c.id}: ${c.path} cannot be put back: ${why}. It stays kept in the conflict`);
     this.name = "UnplaceableError";
   }
 };
+var parentDeleted = (c, session) => new UnplaceableError(c, `the session or message it belongs to was deleted (by ${c.kept.writer}); bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`);
+var notSyncedHere = (c) => new UnplaceableError(c, "this machine does not sync it (the setting categories); resolve it on a machine that does");
 var SideError = class extends Error {
   constructor(c) {
     super(`--keep must be local, remote, ${c.kept.writer} or ${c.lost.writer}`);
@@ -25175,9 +25179,11 @@ async function resolveConflict(ctx, id, keep) {
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
+      const sources = buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m));
+      if (side === "lost" && !sources.some((s) => s.owns(conflict.path))) throw notSyncedHere(conflict);
+      const written = await writeLocally(index, sources, [chosen]);
       const session = conflict.path.endsWith("/session.json") ? void 0 : sessionOf(conflict.path);
-      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw parentDeleted(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record2 = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id));

@@ -83,14 +83,17 @@ export class GitRepo {
   }
 
   git(args: readonly string[], options: RunOptions = {}) {
-    // Anything but a read may move a ref (fetch, push, update-ref): the refs read so far are read again.
-    if (!READS.has(args[0] ?? "")) this.refs.clear();
-    return runGit(["--git-dir", this.gitDir, ...args], options);
+    const run = runGit(["--git-dir", this.gitDir, ...args], options);
+    if (READS.has(args[0] ?? "")) return run;
+    // Anything but a read may move a ref (fetch, push, update-ref): the refs read so far, or while it ran, are read again.
+    this.refs.clear();
+    return run.finally(() => this.refs.clear());
   }
 
   /**
    * The commit a ref names, or null. Remembered until this repo object runs git for anything but a
-   * read: only oc-sync moves the refs of its repo, and a sync holds the machine's lock while it does.
+   * read. A repo object lives for one command, and what it pushes is a compare-and-swap on the
+   * remote: a ref another oc-sync command moves meanwhile costs a retry, not a write.
    */
   async revParse(ref: string): Promise<string | null> {
     const known = this.refs.get(ref);

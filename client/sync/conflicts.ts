@@ -24,13 +24,16 @@ export class UnknownConflictError extends Error {
 
 /** A row chosen back whose session or message is gone here: nothing could hold it. */
 export class UnplaceableError extends Error {
-  constructor(c: Conflict, session: string) {
-    super(
-      `conflict ${c.id}: ${c.path} cannot be put back: the session or message it belongs to was deleted (by ${c.kept.writer}). It stays kept in the conflict; bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`,
-    );
+  /** `why`: what keeps the value from its place here, and what to do about it. */
+  constructor(c: Conflict, why: string) {
+    super(`conflict ${c.id}: ${c.path} cannot be put back: ${why}. It stays kept in the conflict`);
     this.name = "UnplaceableError";
   }
 }
+
+const parentDeleted = (c: Conflict, session: string) =>
+  new UnplaceableError(c, `the session or message it belongs to was deleted (by ${c.kept.writer}); bring the session back first ('oc-sync restore ${session} --at <a date before the delete>'), then resolve again`);
+const notSyncedHere = (c: Conflict) => new UnplaceableError(c, "this machine does not sync it (the setting categories); resolve it on a machine that does");
 
 export class SideError extends Error {
   constructor(c: Conflict) {
@@ -93,10 +96,12 @@ export async function resolveConflict(ctx: SyncContext, id: string, keep: string
       const current = (await readRecords(repo, base, [conflict.path])).get(conflict.path);
       const chosen = side === "lost" ? withLostValue(current, conflict) : current!;
       const key = (await resolveKey(repo, base, ctx.paths.dataKey, ctx.settings.passphrase)).key;
-      const written = await writeLocally(index, buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m)), [chosen]);
-      const session = conflict.path.endsWith("/session.json") ? undefined : sessionOf(conflict.path);
+      const sources = buildSources(ctx.settings, ctx.opencode, key, (m) => ctx.log.log("warn", m));
       // The conflict is the value's only copy: it stays until the value has a place here.
-      if (side === "lost" && !chosen.deleted && written === 0 && session) throw new UnplaceableError(conflict, session);
+      if (side === "lost" && !sources.some((s) => s.owns(conflict.path))) throw notSyncedHere(conflict);
+      const written = await writeLocally(index, sources, [chosen]);
+      const session = conflict.path.endsWith("/session.json") ? undefined : sessionOf(conflict.path);
+      if (side === "lost" && !chosen.deleted && written === 0 && session) throw parentDeleted(conflict, session);
       if (heldHere && side === "lost") commitAlso = [chosen];
     }
     const record = (await readRecords(repo, base, [conflictPath(conflict.id)])).get(conflictPath(conflict.id))!;

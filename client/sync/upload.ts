@@ -36,8 +36,9 @@ const TREE_ROOM = 10 * 1024;
  * Does a push of `mine` surely fit, known without walking the repo? `pendingBytes` walks every tree
  * the remote's refs reach, which cost an incremental sync more than anything else at size R (60 of
  * 250 ms), and more with every session. Here: the blobs that differ from main as fetched, with room
- * for their trees, under the budget. What that misses (a version changed and changed back between
- * unpushed commits) is small, and a push the server refuses for its size is split all the same.
+ * for their trees, under the budget. What that misses (versions between unpushed commits, a record
+ * rewritten offline many times) costs at most one push the server refuses for its size, after
+ * which the exact measure splits it (see stepsFor).
  */
 async function surelyWithin(repo: GitRepo, mine: string, budget: number): Promise<boolean> {
   const main = await repo.revParse(TRACKED_MAIN);
@@ -53,7 +54,8 @@ async function surelyWithin(repo: GitRepo, mine: string, budget: number): Promis
  * carries it (or no chain can be built without dropping history the remote has).
  */
 export async function stepsFor({ ctx, repo, index }: UploadRun, mine: string, budget: number): Promise<string[]> {
-  if (await surelyWithin(repo, mine, budget)) return [mine];
+  // Once the server refused a push for its size (the budget was lowered), only the exact measure will do.
+  if (budget === ctx.settings.pushBudget && (await surelyWithin(repo, mine, budget))) return [mine];
   const pending = await pendingBytes(repo, mine);
   if (pending <= budget) return [mine];
   const from = await landedBase(repo, ctx.machine, mine);

@@ -82,6 +82,21 @@ describe("resolve through the CLI, between two machines", () => {
     expect((await sync(A)).conflicts.filter((c) => c.id === conflict!.id)).toEqual([]);
   });
 
+  it("refuses to choose a value back on a machine that does not sync its category, and keeps the conflict", async () => {
+    writeFileSync(logo(A), bytes(1, 1, 1));
+    writeFileSync(logo(B), bytes(2, 2, 2));
+    await sync(A);
+    const conflict = (await sync(B)).conflicts.find((c) => c.path === "config/themes/logo.bin")!;
+    const C = world.machine("bin-c", false);
+    writeFileSync(join(C.config, "opencode-sync.jsonc"), '{ "categories": { "config": false } }\n');
+    await sync(C);
+    const r = await runCli(C.env, ["resolve", conflict.id, "--keep", conflict.lost.writer]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`conflict ${conflict.id}: config/themes/logo.bin cannot be put back: this machine does not sync it (the setting categories)`);
+    await sync(C);
+    expect((await sync(A)).conflicts.map((c) => c.id)).toContain(conflict.id);
+  });
+
   it("conflicts --ack clears those the strategy decided, on every machine, and leaves the kept values", async () => {
     const settings = (h: TestHome) => join(h.config, "opencode.json");
     writeFileSync(settings(A), '{ "theme": "a1", "model": "m1" }\n');

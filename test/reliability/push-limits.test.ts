@@ -150,6 +150,38 @@ describe("a sync larger than one push", () => {
     expect(content(B)).toEqual(content(A, B));
   });
 
+  it("one record rewritten offline many times, over the server's limit in all: refused once, then measured and split", async () => {
+    const w = await limitedWorld();
+    const A = w.machine("rewrite-a");
+    await sync(A);
+    const db = openDb(A);
+    const session = addSession(db, A, { messages: 0 });
+    addMessage(db, A, session, "first", 1);
+    db.close();
+    // Five versions of one ~900 KB part, each committed by a sync while the remote is unreachable: ~4.5 MB
+    // to push (over the 2 MiB limit), while main and the last commit differ by one version only (what
+    // the push-size shortcut sees: it says the push fits, and the server refuses it).
+    w.server.setFault("reset");
+    try {
+      for (let i = 0; i < 5; i++) {
+        const edit = openDb(A);
+        edit.prepare("UPDATE part SET data = ?, time_updated = ? WHERE id = ?").run(JSON.stringify({ type: "text", text: randomBytes(675_000).toString("base64") }), Date.now() + i, session.parts[0]!);
+        edit.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(Date.now() + i, session.id);
+        edit.close();
+        expect((await sync(A)).outcome).toBe("offline");
+      }
+    } finally {
+      w.server.setFault(null);
+    }
+    const { report, log } = await syncLogged(A);
+    expect(report.outcome).toBe("fast-forward");
+    // After one refusal the push is measured exactly, not estimated again and refused again.
+    expect(log.match(/the server refused a push of/g)).toHaveLength(1);
+    const B = w.machine("rewrite-b");
+    await sync(B);
+    expect(content(B)).toEqual(content(A, B));
+  });
+
   it("with a push budget above the server's limit: the refusal is recognised and the sync lands in smaller steps", async () => {
     const w = await limitedWorld();
     const A = heavyHome(w, "over-a");
