@@ -28530,12 +28530,13 @@ var GitRepo = class _GitRepo {
     await this.git(["update-ref", "-d", ref], { okCodes: [1] });
   }
   async isAncestor(ancestor, descendant) {
-    const key = `${ancestor} ${descendant}`;
-    const known = this.ancestry.get(key);
+    if (!OID.test(ancestor) || !OID.test(descendant)) return (await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] })).code === 0;
+    const known = this.ancestry.get(`${ancestor} ${descendant}`);
     if (known !== void 0) return known;
-    const r = await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
-    if (OID.test(ancestor) && OID.test(descendant)) this.ancestry.set(key, r.code === 0);
-    return r.code === 0;
+    const base = ancestor === descendant ? ancestor : await this.mergeBase(ancestor, descendant);
+    this.ancestry.set(`${ancestor} ${descendant}`, base === ancestor);
+    this.ancestry.set(`${descendant} ${ancestor}`, base === descendant);
+    return base === ancestor;
   }
   async mergeBase(a, b) {
     const r = await this.git(["merge-base", a, b], { okCodes: [1] });

@@ -120,13 +120,15 @@ export class GitRepo {
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    // Between two commit ids the answer never changes: a sync asks some twice, and each asking is a git process.
-    const key = `${ancestor} ${descendant}`;
-    const known = this.ancestry.get(key);
+    if (!OID.test(ancestor) || !OID.test(descendant)) return (await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] })).code === 0;
+    // Between two commit ids the answer never changes, and a sync asks both ways (is main in mine, mine in
+    // main?): one merge base answers both, as one of two commits descends from the other exactly when it is their base.
+    const known = this.ancestry.get(`${ancestor} ${descendant}`);
     if (known !== undefined) return known;
-    const r = await this.git(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
-    if (OID.test(ancestor) && OID.test(descendant)) this.ancestry.set(key, r.code === 0);
-    return r.code === 0;
+    const base = ancestor === descendant ? ancestor : await this.mergeBase(ancestor, descendant);
+    this.ancestry.set(`${ancestor} ${descendant}`, base === ancestor);
+    this.ancestry.set(`${descendant} ${ancestor}`, base === descendant);
+    return base === ancestor;
   }
 
   async mergeBase(a: string, b: string): Promise<string | null> {

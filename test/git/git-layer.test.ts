@@ -60,6 +60,12 @@ describe("git layer against a loopback smart-HTTP server", () => {
     expect(await b.changedBlobs(second, many, 1)).toBeNull();
     expect(await b.changedBlobs(second, many, 200)).toHaveLength(200);
     expect(await b.isAncestor(first, second)).toBe(true);
+    expect(await b.isAncestor(second, first)).toBe(false);
+    expect(await b.isAncestor(second, second)).toBe(true);
+    const side = await b.commit({ parents: [first], message: "side", changes: [["x.json", bytes("x")]] });
+    const unrelated = await b.commit({ parents: [], message: "unrelated", changes: [["x.json", bytes("y")]] });
+    for (const [x, y] of [[side, second], [second, side], [unrelated, first], [first, unrelated]]) expect(await b.isAncestor(x!, y!), `${x} in ${y}`).toBe(false);
+    expect(await b.isAncestor(first, side)).toBe(true);
     expect(await listRemoteHeads(b, remote)).toEqual(new Map([["main", first]]));
     a.close();
     b.close();
