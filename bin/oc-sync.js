@@ -11,12 +11,14 @@ if (major < Number(needed[1]) || (major === Number(needed[1]) && minor < Number(
   process.stderr.write(`oc-sync: needs Node ${needed[1]}.${needed[2]} or newer (it reads OpenCode's database with node:sqlite); this is Node ${process.versions.node}. Install a current Node (https://nodejs.org) and run it again.\n`);
   process.exit(1);
 }
-// V8 sizes its young generation for throughput (semi-spaces of up to 32 MB, three of them); a sync
-// allocates fast and keeps little, and with 8 MB a first pull of 503 sessions stays ~100 MB smaller
-// and no slower. The flag only works from the command line, so the command starts Node once more.
-const HEAP = "--max-semi-space-size=8";
-if (!process.execArgv.includes(HEAP)) {
-  const child = spawn(process.execPath, [...process.execArgv, HEAP, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+// V8 sizes its heap for throughput; a sync allocates fast and keeps little (a first pull of 503
+// sessions holds ~45 MB live at its peak). Semi-spaces of 8 MB instead of up to 32 MB: ~100 MB less,
+// no slower. --optimize-for-size (the old generation grows in smaller steps): at 503 sessions the
+// first pull peaks at ~160 MB instead of ~285 MB, ~15 % slower, and the initial sync at ~150 MB
+// instead of ~190 MB. The flags only work from the command line, so the command starts Node once more.
+const HEAP = ["--max-semi-space-size=8", "--optimize-for-size"];
+if (!process.execArgv.includes(HEAP[0])) {
+  const child = spawn(process.execPath, [...process.execArgv, ...HEAP, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
   // A signal for this process is meant for the sync: pass it on, then end as the sync ended.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   child.on("error", (e) => {
