@@ -19803,7 +19803,9 @@ function gitFailure(args, stderr, exit) {
   return new GitError(kind, `${what} failed: ${gitSaid(stderr) || `exit code ${exit}`}`, stderr);
 }
 function gitSaid(stderr) {
-  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  const lines = stderr.trim().split("\n").filter(Boolean);
+  const first = lines.find((l) => /^(fatal|error): /.test(l));
+  return [...new Set([first, ...lines.slice(-3)].filter((l) => l !== void 0))].join(" | ");
 }
 function runGit(args, options = {}) {
   const secrets = secretForms(options.auth);
@@ -22647,15 +22649,22 @@ function parseBatch(out, count) {
 }
 
 // git/repo.ts
-var KILLED_SETUP_LOCK_MS = 2e3;
-async function removeKilledSetupLock(gitDir) {
-  const lock = join3(gitDir, "config.lock");
-  const s = await stat4(lock).catch(() => void 0);
-  if (!s) return;
-  const age = Date.now() - s.mtimeMs;
-  if (age <= KILLED_SETUP_LOCK_MS) await sleep(KILLED_SETUP_LOCK_MS - age + 50);
-  const still = await stat4(lock).catch(() => void 0);
-  if (still && still.mtimeMs === s.mtimeMs) await rm4(lock, { force: true });
+var KILLED_LOCK_MS = 2e3;
+async function lockFiles(gitDir) {
+  const refs = await readdir3(join3(gitDir, "refs"), { recursive: true }).catch(() => []);
+  const found = [...["config.lock", "packed-refs.lock"], ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))];
+  return found.map((f) => join3(gitDir, f)).filter((f) => existsSync3(f));
+}
+async function removeKilledLocks(gitDir) {
+  const locks = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat4(lock).catch(() => void 0))?.mtimeMs })));
+  if (!locks.length) return;
+  const youngest = Math.max(...locks.map((l) => l.at ?? 0));
+  const age = Date.now() - youngest;
+  if (age <= KILLED_LOCK_MS) await sleep(KILLED_LOCK_MS - age + 50);
+  for (const { lock, at } of locks) {
+    const still = await stat4(lock).catch(() => void 0);
+    if (still && still.mtimeMs === at) await rm4(lock, { force: true });
+  }
 }
 var BACKGROUND_READ_FROM = 500;
 var MAX_DIFF_LINE = 512;
@@ -22670,9 +22679,9 @@ var GitRepo = class _GitRepo {
   ancestry = /* @__PURE__ */ new Map();
   refs = /* @__PURE__ */ new Map();
   static async open(gitDir) {
+    await removeKilledLocks(gitDir);
     if (existsSync3(join3(gitDir, "HEAD")) && existsSync3(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
     await mkdir2(gitDir, { recursive: true });
-    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new _GitRepo(gitDir);
     await repo.git(["config", "gc.auto", "0"]);

@@ -33,23 +33,33 @@ export interface CommitSpec {
   readonly date?: Date;
 }
 
-/** A setup holds config.lock for milliseconds: one this old in a repo not yet set up is a killed setup's. */
-const KILLED_SETUP_LOCK_MS = 2_000;
+/** Git holds a lock file for milliseconds: one this old is a killed git's. */
+const KILLED_LOCK_MS = 2_000;
+
+/** The lock files git leaves in a bare repo when it is killed holding them: config, packed refs, each ref. */
+async function lockFiles(gitDir: string): Promise<string[]> {
+  const refs = await readdir(join(gitDir, "refs"), { recursive: true }).catch(() => [] as string[]);
+  const found = [...["config.lock", "packed-refs.lock"], ...refs.filter((r) => r.endsWith(".lock")).map((r) => join("refs", r))];
+  return found.map((f) => join(gitDir, f)).filter((f) => existsSync(f));
+}
 
 /**
- * A first sync killed while it set the repo up leaves git's config.lock behind, and every later
- * `git init` (so every sync of this machine) would fail on it until someone removed it by hand.
- * One younger than that may be a setup at work: waited for until it is gone or that old (a sync
- * started right after the kill failed on it; history seed 1058).
+ * A sync killed while git held a lock leaves it behind (config.lock while the repo is set up, a
+ * ref's lock during a fetch or update-ref), and every later git that takes it (so every sync of this
+ * machine) would fail until someone removed it by hand (history seeds 2717, 2908). One younger than
+ * that may be a git at work: waited for until it is gone or that old (a sync started right after
+ * the kill failed on it; history seed 1058).
  */
-async function removeKilledSetupLock(gitDir: string): Promise<void> {
-  const lock = join(gitDir, "config.lock");
-  const s = await stat(lock).catch(() => undefined);
-  if (!s) return;
-  const age = Date.now() - s.mtimeMs;
-  if (age <= KILLED_SETUP_LOCK_MS) await sleep(KILLED_SETUP_LOCK_MS - age + 50);
-  const still = await stat(lock).catch(() => undefined);
-  if (still && still.mtimeMs === s.mtimeMs) await rm(lock, { force: true });
+async function removeKilledLocks(gitDir: string): Promise<void> {
+  const locks = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat(lock).catch(() => undefined))?.mtimeMs })));
+  if (!locks.length) return;
+  const youngest = Math.max(...locks.map((l) => l.at ?? 0));
+  const age = Date.now() - youngest;
+  if (age <= KILLED_LOCK_MS) await sleep(KILLED_LOCK_MS - age + 50);
+  for (const { lock, at } of locks) {
+    const still = await stat(lock).catch(() => undefined);
+    if (still && still.mtimeMs === at) await rm(lock, { force: true });
+  }
 }
 
 /** From this many objects on, a read is worth a git process of its own. */
@@ -69,10 +79,10 @@ export class GitRepo {
   constructor(readonly gitDir: string) {}
 
   static async open(gitDir: string): Promise<GitRepo> {
+    await removeKilledLocks(gitDir);
     // Already set up: no git process needed (each one costs more than a whole incremental scan).
     if (existsSync(join(gitDir, "HEAD")) && existsSync(join(gitDir, "oc-sync-ready"))) return new GitRepo(gitDir);
     await mkdir(gitDir, { recursive: true });
-    await removeKilledSetupLock(gitDir);
     await runGit(["init", "--bare", "-q", gitDir]);
     const repo = new GitRepo(gitDir);
     // Automatic gc would stall a sync at a random moment; oc-sync repacks when it chooses.

@@ -82,7 +82,10 @@ export function gitFailure(args: readonly string[], stderr: string, exit: number
 
 /** What git said last (its final lines carry the reason), on one line. */
 export function gitSaid(stderr: string): string {
-  return stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  const lines = stderr.trim().split("\n").filter(Boolean);
+  // The first error names what failed (a lock file's path, a ref); the last lines say what to do.
+  const first = lines.find((l) => /^(fatal|error): /.test(l));
+  return [...new Set([first, ...lines.slice(-3)].filter((l) => l !== undefined))].join(" | ");
 }
 
 export function runGit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {

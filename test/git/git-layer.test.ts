@@ -319,6 +319,23 @@ describe("opening oc-sync's repository", () => {
   });
 
   // History seed 1058: the merge run right after the killed one failed on the lock ("File exists").
+  it("a sync killed while git held a ref's lock (a fetch, an update-ref): the error names the lock, and the next sync removes it", async () => {
+    const dir = join(await tempDir(), "repo.git");
+    const repo = await GitRepo.open(dir);
+    const one = await repo.commit({ parents: [], message: "one", changes: [["a.json", bytes("1")]] });
+    const two = await repo.commit({ parents: [one], message: "two", changes: [["a.json", bytes("2")]] });
+    await repo.updateRef("refs/remotes/sync/main", one);
+    const lock = join(dir, "refs", "remotes", "sync", "main.lock");
+    writeFileSync(lock, "");
+    utimesSync(lock, new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
+    await expect(repo.updateRef("refs/remotes/sync/main", two)).rejects.toThrow(/refs\/remotes\/sync\/main\.lock/);
+    repo.close();
+    const next = await GitRepo.open(dir);
+    await next.updateRef("refs/remotes/sync/main", two);
+    expect(await next.revParse("refs/remotes/sync/main")).toBe(two);
+    next.close();
+  });
+
   it("nor one started right after the kill: a fresh lock that stays is waited for, then removed", async () => {
     const dir = join(await tempDir(), "repo.git");
     mkdirSync(dir);
