@@ -22652,13 +22652,13 @@ function parseBatch(out, count) {
 var KILLED_LOCK_MS = 2e3;
 async function lockFiles(gitDir) {
   const refs = await readdir3(join3(gitDir, "refs"), { recursive: true }).catch(() => []);
-  const found = [...["config.lock", "packed-refs.lock"], ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))];
-  return found.map((f) => join3(gitDir, f)).filter((f) => existsSync3(f));
+  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))].map((f) => join3(gitDir, f));
 }
 async function removeKilledLocks(gitDir) {
-  const locks = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat4(lock).catch(() => void 0))?.mtimeMs })));
+  const found = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat4(lock).catch(() => void 0))?.mtimeMs })));
+  const locks = found.filter((l) => l.at !== void 0);
   if (!locks.length) return;
-  const youngest = Math.max(...locks.map((l) => l.at ?? 0));
+  const youngest = Math.max(...locks.map((l) => l.at));
   const age = Date.now() - youngest;
   if (age <= KILLED_LOCK_MS) await sleep(KILLED_LOCK_MS - age + 50);
   for (const { lock, at } of locks) {
@@ -22668,6 +22668,15 @@ async function removeKilledLocks(gitDir) {
 }
 var BACKGROUND_READ_FROM = 500;
 var MAX_DIFF_LINE = 512;
+function changedPaths(out) {
+  const fields = out.toString("utf8").split("\0");
+  const changes = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const meta = fields[i].split(" ");
+    changes.push({ path: fields[i + 1], oid: meta[4] === "D" ? null : meta[3] });
+  }
+  return changes;
+}
 var OID = /^[0-9a-f]{40}$/;
 var READS = /* @__PURE__ */ new Set(["rev-parse", "merge-base", "log", "for-each-ref", "ls-tree", "diff-tree", "cat-file", "rev-list", "ls-remote"]);
 var GitRepo = class _GitRepo {
@@ -22797,14 +22806,7 @@ var GitRepo = class _GitRepo {
     if (!from) return this.listTree(to, prefixes);
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
-    const fields = (await this.git(args)).stdout.toString("utf8").split("\0");
-    const out = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const meta = fields[i].split(" ");
-      const status = meta[4];
-      out.push({ path: fields[i + 1], oid: status === "D" ? null : meta[3] });
-    }
-    return out;
+    return changedPaths((await this.git(args)).stdout);
   }
   /**
    * The blobs at `to` of the paths that differ from `from`, or null past `limit` paths: git is
@@ -22812,16 +22814,9 @@ var GitRepo = class _GitRepo {
    */
   async changedBlobs(from, to, limit) {
     const diff = await this.git(["diff-tree", "-r", "-z", "--no-renames", from, to], { maxOutput: limit * MAX_DIFF_LINE });
-    if (diff.truncated) return null;
-    const out = diff.stdout;
-    let fields = 0;
-    for (let at = out.indexOf(0); at >= 0; at = out.indexOf(0, at + 1)) if (++fields > 2 * limit) return null;
-    const oids = [];
-    for (let at = 0; at < out.length; at = out.indexOf(0, out.indexOf(0, at) + 1) + 1) {
-      const [, , , oid, status] = out.toString("latin1", at, out.indexOf(0, at)).split(" ");
-      if (status !== "D") oids.push(oid);
-    }
-    return oids;
+    const changes = diff.truncated ? [] : changedPaths(diff.stdout);
+    if (diff.truncated || changes.length > limit) return null;
+    return changes.flatMap((c) => c.oid ? [c.oid] : []);
   }
   /** Each object's size as git holds it before compressing it, in order. */
   async objectSizes(oids) {

@@ -36,11 +36,10 @@ export interface CommitSpec {
 /** Git holds a lock file for milliseconds: one this old is a killed git's. */
 const KILLED_LOCK_MS = 2_000;
 
-/** The lock files git leaves in a bare repo when it is killed holding them: config, packed refs, each ref. */
+/** The lock files git may leave in a bare repo when it is killed holding them: config, packed refs, each ref. */
 async function lockFiles(gitDir: string): Promise<string[]> {
   const refs = await readdir(join(gitDir, "refs"), { recursive: true }).catch(() => [] as string[]);
-  const found = [...["config.lock", "packed-refs.lock"], ...refs.filter((r) => r.endsWith(".lock")).map((r) => join("refs", r))];
-  return found.map((f) => join(gitDir, f)).filter((f) => existsSync(f));
+  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join("refs", r))].map((f) => join(gitDir, f));
 }
 
 /**
@@ -51,9 +50,10 @@ async function lockFiles(gitDir: string): Promise<string[]> {
  * the kill failed on it; history seed 1058).
  */
 async function removeKilledLocks(gitDir: string): Promise<void> {
-  const locks = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat(lock).catch(() => undefined))?.mtimeMs })));
+  const found = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat(lock).catch(() => undefined))?.mtimeMs })));
+  const locks = found.filter((l) => l.at !== undefined);
   if (!locks.length) return;
-  const youngest = Math.max(...locks.map((l) => l.at ?? 0));
+  const youngest = Math.max(...locks.map((l) => l.at!));
   const age = Date.now() - youngest;
   if (age <= KILLED_LOCK_MS) await sleep(KILLED_LOCK_MS - age + 50);
   for (const { lock, at } of locks) {
@@ -66,6 +66,17 @@ async function removeKilledLocks(gitDir: string): Promise<void> {
 const BACKGROUND_READ_FROM = 500;
 /** Bytes of one `diff-tree -z` change of a record path, with room (oc-sync's paths are ~100 bytes). */
 const MAX_DIFF_LINE = 512;
+
+/** `diff-tree -z` output, each change ":<mode> <mode> <oid> <oid> <status>\0<path>\0", as changed paths. */
+function changedPaths(out: Buffer): ChangedPath[] {
+  const fields = out.toString("utf8").split("\0");
+  const changes: ChangedPath[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const meta = fields[i]!.split(" ");
+    changes.push({ path: fields[i + 1]!, oid: meta[4] === "D" ? null : meta[3]! });
+  }
+  return changes;
+}
 
 const OID = /^[0-9a-f]{40}$/;
 /** git commands that never move a ref. */
@@ -224,14 +235,7 @@ export class GitRepo {
     if (!from) return this.listTree(to, prefixes);
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
-    const fields = (await this.git(args)).stdout.toString("utf8").split("\0");
-    const out: ChangedPath[] = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const meta = fields[i]!.split(" ");
-      const status = meta[4];
-      out.push({ path: fields[i + 1]!, oid: status === "D" ? null : meta[3]! });
-    }
-    return out;
+    return changedPaths((await this.git(args)).stdout);
   }
 
   /**
@@ -240,17 +244,9 @@ export class GitRepo {
    */
   async changedBlobs(from: string, to: string, limit: number): Promise<string[] | null> {
     const diff = await this.git(["diff-tree", "-r", "-z", "--no-renames", from, to], { maxOutput: limit * MAX_DIFF_LINE });
-    if (diff.truncated) return null;
-    const out = diff.stdout;
-    let fields = 0;
-    for (let at = out.indexOf(0); at >= 0; at = out.indexOf(0, at + 1)) if (++fields > 2 * limit) return null;
-    const oids: string[] = [];
-    // Each change is ":<mode> <mode> <oid> <oid> <status>\0<path>\0".
-    for (let at = 0; at < out.length; at = out.indexOf(0, out.indexOf(0, at) + 1) + 1) {
-      const [, , , oid, status] = out.toString("latin1", at, out.indexOf(0, at)).split(" ");
-      if (status !== "D") oids.push(oid!);
-    }
-    return oids;
+    const changes = diff.truncated ? [] : changedPaths(diff.stdout);
+    if (diff.truncated || changes.length > limit) return null;
+    return changes.flatMap((c) => (c.oid ? [c.oid] : []));
   }
 
   /** Each object's size as git holds it before compressing it, in order. */
