@@ -9,6 +9,7 @@
 import { conflictId, wholeValue, type Conflict } from "./conflict.js";
 import { parseRecordPath, recordPath, sessionFolder } from "./db-paths.js";
 import { isLatestTime } from "./layout.js";
+import { nestsDeeper } from "./nesting.js";
 import { makeRecord, type RecordSet, type SyncRecord } from "./record.js";
 import type { Side, Strategy } from "./strategy.js";
 import { compareVectors, incrementVector, mergeVectors } from "./vector.js";
@@ -18,11 +19,21 @@ export function sessionsWithNewMessages(base: RecordSet, main: RecordSet, branch
   const ids = new Set<string>();
   for (const side of [main, branch]) {
     for (const [path, r] of side) {
-      const a = parseRecordPath(path);
-      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId!);
+      const session = base.get(path)?.content ? undefined : sessionOfMessage(r);
+      if (session !== undefined) ids.add(session);
     }
   }
   return ids;
+}
+
+/**
+ * The session of a message that brings its session back over a delete that did not see it: a live
+ * message row, not one nested too deep to be read (a poison record, which no machine ever placed:
+ * history seed 2382). Undefined for anything else.
+ */
+export function sessionOfMessage(r: SyncRecord): string | undefined {
+  const a = parseRecordPath(r.path);
+  return a?.table === "message" && !r.deleted && !nestsDeeper(r.content!) ? a.sessionId : undefined;
 }
 
 /**

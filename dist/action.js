@@ -22265,11 +22265,15 @@ function sessionsWithNewMessages(base, main, branch) {
   const ids = /* @__PURE__ */ new Set();
   for (const side of [main, branch]) {
     for (const [path, r] of side) {
-      const a = parseRecordPath(path);
-      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId);
+      const session = base.get(path)?.content ? void 0 : sessionOfMessage(r);
+      if (session !== void 0) ids.add(session);
     }
   }
   return ids;
+}
+function sessionOfMessage(r) {
+  const a = parseRecordPath(r.path);
+  return a?.table === "message" && !r.deleted && !nestsDeeper(r.content) ? a.sessionId : void 0;
 }
 function deleteBeatsTouch(base, edited, revived) {
   const a = parseRecordPath(edited.path);

@@ -28872,7 +28872,7 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" };
 var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
@@ -28897,6 +28897,18 @@ var SyncState = class {
   }
   get rejoin() {
     return this.meta.get(KEY.rejoin) === "1";
+  }
+  /**
+   * The commits that were this machine's own on `remote` when it last left it for another (its base,
+   * head and last push there): back on it, its branch there must still be one of them, or another
+   * machine pushed under this id meanwhile (a restored backup, a copied home). Empty: never left it.
+   */
+  ownOn(remote) {
+    return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]");
+  }
+  get distrusted() {
+    const raw = this.meta.get(KEY.distrusted);
+    return raw === void 0 ? null : JSON.parse(raw);
   }
   applied(category) {
     return this.meta.get(KEY.applied + category) ?? null;
@@ -28923,7 +28935,9 @@ function metaRows(patch) {
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
+  if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;
@@ -29001,10 +29015,14 @@ var IndexStore = class {
   /**
    * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
    * marks the next sync to upload every version this machine has. The records' versions stay: they
-   * are this machine's history, and its counters must not go back.
+   * are this machine's history, and its counters must not go back. Leaving a remote for another, the
+   * commits that were its own there are remembered, to check its branch there on coming back.
    */
   rejoin(remote) {
+    const { remote: leaving, base, head, pushed } = this.state;
+    const own2 = [base, head, pushed].filter((c) => c !== null);
     transaction(this.db, () => {
+      if (leaving !== null && leaving !== remote && own2.length) this.writeMeta(metaRows({ left: { [leaving]: [...new Set(own2)] } }));
       for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
       for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
       this.writeMeta(metaRows({ remote, rejoin: true }));
@@ -29894,12 +29912,12 @@ var CredentialSource = class {
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
-      const previous = await this.previousCiphertexts(ctx, path);
+      const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text3 = JSON.stringify(value);
-        const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text3 ? old : encryptEntry(this.key.current, path, entry, text3);
+        const old = previous.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text3);
+        out[entry] = old ?? encryptEntry(this.key.current, path, entry, text3);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
@@ -29929,10 +29947,9 @@ var CredentialSource = class {
     }
     return { applied, waiting: [], editedHere };
   }
-  async previousCiphertexts(ctx, path) {
-    const prev = await ctx.previous(path);
-    if (!prev || prev.deleted) return {};
-    return parseEntries(dec.decode(prev.content), `sync repo record ${path}`);
+  ciphertextsOf(record2) {
+    if (!record2 || record2.deleted) return {};
+    return parseEntries(dec.decode(record2.content), `sync repo record ${record2.path}`);
   }
   tryDecrypt(path, entry, ciphertext) {
     try {
@@ -30828,11 +30845,15 @@ function sessionsWithNewMessages(base, main2, branch) {
   const ids = /* @__PURE__ */ new Set();
   for (const side of [main2, branch]) {
     for (const [path, r] of side) {
-      const a = parseRecordPath(path);
-      if (a?.table === "message" && !r.deleted && !base.get(path)?.content) ids.add(a.sessionId);
+      const session = base.get(path)?.content ? void 0 : sessionOfMessage(r);
+      if (session !== void 0) ids.add(session);
     }
   }
   return ids;
+}
+function sessionOfMessage(r) {
+  const a = parseRecordPath(r.path);
+  return a?.table === "message" && !r.deleted && !nestsDeeper(r.content) ? a.sessionId : void 0;
 }
 function deleteBeatsTouch(base, edited, revived) {
   const a = parseRecordPath(edited.path);
@@ -31473,6 +31494,17 @@ async function discardHeld(ctx, id) {
   return withState(ctx, async ({ index }) => index.held.setStatus(index.held.find(id).id, "discarded"));
 }
 
+// client/sync/distrusted.ts
+async function honestVersion(repo, d, known) {
+  const claimed = known.vector[d.machine] ?? 0;
+  if (claimed === 0) return { known, restamped: false };
+  const there = await Promise.all(d.commits.map(async (c) => (await readRecords(repo, c, [known.path], () => {
+  })).get(known.path)));
+  const knew = Math.max(0, ...there.map((r) => r?.vector[d.machine] ?? 0));
+  if (claimed <= knew) return { known, restamped: false };
+  return { known: { ...known, vector: canonicalVector({ ...known.vector, [d.machine]: knew }) }, restamped: true };
+}
+
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -31491,6 +31523,7 @@ async function commitLocalChanges(repo, index, sources, o) {
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: stateAfter(run2, sources) };
 }
 var LOOKUPS_BEFORE_LISTING = 500;
+var HISTORY_LOOKUPS = 20;
 function mainVersionIn(repo, main2) {
   let inMain;
   let asked = 0;
@@ -31502,13 +31535,10 @@ function mainVersionIn(repo, main2) {
     }
     const now = (await readRecords(repo, main2, [change.path])).get(change.path);
     const hash4 = contentHash(change.content);
-    if (now && !now.deleted && now.hash === hash4) return entryFor(now, null, null);
-    if (!now?.deleted) return void 0;
-    for (const commit of await repo.pathHistory([main2], change.path, 20)) {
-      const old = (await readRecords(repo, commit, [change.path])).get(change.path);
-      if (old && !old.deleted && old.hash === hash4) return entryFor(old, null, null);
-    }
-    return void 0;
+    if (!now) return void 0;
+    if (!now.deleted && now.hash === hash4) return entryFor(now, null, null);
+    const old = await versionInHistory(repo, main2, change.path, (r) => !r.deleted && r.hash === hash4);
+    return old && entryFor(old, null, null);
   };
 }
 function scanContext(repo, index, o) {
@@ -31521,7 +31551,8 @@ function scanContext(repo, index, o) {
     livePathsGlob: (g) => index.livePathsGlob(g),
     entriesGlob: (g) => o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)])) : index.entriesGlob(g),
     state: index.state,
-    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0
+    previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0,
+    seen: async (p) => o.seen && o.seen !== o.parent ? (await readRecords(repo, o.seen, [p])).get(p) : void 0
   };
 }
 async function* records(run2, sources) {
@@ -31535,10 +31566,12 @@ async function* records(run2, sources) {
   for (const source of sources) {
     const deletes = [];
     const offered = /* @__PURE__ */ new Set();
+    const deletedHere = /* @__PURE__ */ new Set();
     for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
       offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0);
-      const record2 = toRecord(change, known, o);
+      if (change.type === "delete") deletedHere.add(change.path);
+      const { known, restamped } = await honest(run2, index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0));
+      const record2 = toRecord(change, known, o, restamped);
       const caught = record2 !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run2, source, record2, known, change) : void 0;
       if (caught) {
         run2.entries.push(caught.entry);
@@ -31550,13 +31583,13 @@ async function* records(run2, sources) {
       else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run2, record2.path, change.content.length);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    const asked = massDeletes(source, deletes, index, o);
+    const asked = massDeletes(source, deletes, deletedHere, index, o);
     refused.push(...asked);
     if (asked.length) continue;
     if (o.restoreMissing) markMissing(run2, source, deletes);
     else for (const record2 of deletes) yield emit(record2, null, null);
     if (o.rejoin) {
-      for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
+      for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(await offeredTombstone(run2, tomb), null, null);
     }
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
@@ -31571,17 +31604,44 @@ async function mergedWithParent(run2, source, record2, known, change) {
   const there = o.parent ? (await readRecords(repo, o.parent, [record2.path])).get(record2.path) : void 0;
   if (!there || there.deleted && (!known || known.deleted)) return void 0;
   if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return void 0;
-  const mark = run2.index.state.applied(source.category);
-  const before = known && mark ? (await readRecords(repo, mark, [record2.path])).get(record2.path) : void 0;
-  const merged = reconcileRecord(before && before.hash === known.hash ? before : void 0, there, record2, o.strategy);
+  const merged = reconcileRecord(await knownVersion(run2, source, known), there, record2, o.strategy, await sessionsWithUnseenMessages(run2, record2.path));
   if (merged.action !== "merged") return void 0;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
+}
+async function knownVersion({ repo, index, o }, source, known) {
+  if (!known || known.deleted) return void 0;
+  const mark = index.state.applied(source.category);
+  const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : void 0;
+  if (before?.hash === known.hash) return before;
+  return o.parent ? versionInHistory(repo, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : void 0;
+}
+async function versionInHistory(repo, tip2, path, matches) {
+  for (const commit of await repo.pathHistory([tip2], path, HISTORY_LOOKUPS)) {
+    const old = (await readRecords(repo, commit, [path])).get(path);
+    if (old && matches(old)) return old;
+  }
+  return void 0;
+}
+async function sessionsWithUnseenMessages({ repo, index, o }, path) {
+  const a = parseRecordPath(path);
+  if (a?.table !== "session" || !o.parent) return void 0;
+  const unseen = (await repo.listTree(o.parent, [sessionRows(a.id, "message")])).map((m) => m.path).filter((p) => index.get(p) === void 0);
+  const records2 = unseen.length ? await readRecords(repo, o.parent, unseen, () => {
+  }) : /* @__PURE__ */ new Map();
+  return new Set([...records2.values()].map(sessionOfMessage).filter((s) => s !== void 0));
 }
 function markMissing(run2, source, deletes) {
   for (const r of deletes) run2.touched.push({ ...run2.index.get(r.path), localHash: null, stat: null });
   run2.waiting[source.category] = [...run2.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
-function toRecord(change, known, o) {
+async function honest(run2, known) {
+  return run2.o.distrusted && known ? honestVersion(run2.repo, run2.o.distrusted, known) : { known, restamped: false };
+}
+async function offeredTombstone(run2, tomb) {
+  const { known, restamped } = await honest(run2, tomb);
+  return makeRecord({ ...known, content: null, ...restamped ? { vector: incrementVector(known.vector, run2.o.machine, run2.o.now()), updatedAt: run2.o.now(), writer: run2.o.machine } : {} });
+}
+function toRecord(change, known, o, restamped = false) {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
     if (!known || known.deleted || known.localHash === null) return "touch";
@@ -31589,13 +31649,12 @@ function toRecord(change, known, o) {
   }
   const vector = incrementVector(known?.vector ?? {}, o.machine, o.now());
   const record2 = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
-  if (known && !known.deleted && known.hash === record2.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
+  if (known && !known.deleted && known.hash === record2.hash && !restamped) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record2;
 }
-function massDeletes(source, deletes, index, o) {
+function massDeletes(source, deletes, deletedHere, index, o) {
   if (o.allowMassDelete || o.restoreMissing) return [];
   const asked = [];
-  const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
@@ -31603,7 +31662,7 @@ function massDeletes(source, deletes, index, o) {
       asked.push(r.path);
       continue;
     }
-    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
+    if (g.coveredBy && deletedHere.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
@@ -31837,7 +31896,7 @@ async function cycle(run2) {
   crashPoint("after-fetch");
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
+  if (!offline) await refuseSharedId(run2);
   const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -31871,7 +31930,7 @@ async function cycle(run2) {
     run2.needsUser.push(p);
   }
   if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter2(outcome, target, applied.editedHere > 0) });
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, ...stateAfter2(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };
@@ -31945,6 +32004,7 @@ async function commitLocal(run2, sources, base, head, main2) {
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
+    seen: base,
     main: main2,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
@@ -31952,6 +32012,7 @@ async function commitLocal(run2, sources, base, head, main2) {
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
+    distrusted: index.state.distrusted?.machine === ctx.machine ? null : index.state.distrusted,
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run2.warn,
@@ -32086,9 +32147,24 @@ function movesFor(plan, machine, mine, merge3) {
   }
 }
 async function refuseForeignBranch(repo, machine, branch, ours) {
-  if (branch === null || ours.includes(branch)) return;
-  for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return;
-  throw new SharedMachineIdError(machine);
+  if (!await isOwnBranch(repo, branch, ours)) throw new SharedMachineIdError(machine);
+}
+async function isOwnBranch(repo, branch, ours) {
+  if (branch === null || ours.includes(branch)) return true;
+  for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return true;
+  return false;
+}
+async function refuseSharedId({ ctx, repo, index }) {
+  const { base, head, pushed, rejoin, remote } = index.state;
+  const branch = async () => repo.revParse(tracking(machineBranch(ctx.machine)));
+  if (!rejoin) {
+    if (base !== null) await refuseForeignBranch(repo, ctx.machine, await branch(), [base, head, pushed]);
+    return;
+  }
+  const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
+  if (!known.length || await isOwnBranch(repo, await branch(), [...known, base, head, pushed])) return;
+  index.update({ distrusted: { machine: ctx.machine, commits: known } });
+  throw new SharedMachineIdError(ctx.machine);
 }
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;

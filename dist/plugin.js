@@ -22067,7 +22067,7 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" };
 var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
@@ -22092,6 +22092,18 @@ var SyncState = class {
   }
   get rejoin() {
     return this.meta.get(KEY.rejoin) === "1";
+  }
+  /**
+   * The commits that were this machine's own on `remote` when it last left it for another (its base,
+   * head and last push there): back on it, its branch there must still be one of them, or another
+   * machine pushed under this id meanwhile (a restored backup, a copied home). Empty: never left it.
+   */
+  ownOn(remote) {
+    return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]");
+  }
+  get distrusted() {
+    const raw = this.meta.get(KEY.distrusted);
+    return raw === void 0 ? null : JSON.parse(raw);
   }
   applied(category) {
     return this.meta.get(KEY.applied + category) ?? null;
@@ -22118,7 +22130,9 @@ function metaRows(patch) {
   if (patch.lastSync !== void 0) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
+  if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;
@@ -22196,10 +22210,14 @@ var IndexStore = class {
   /**
    * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
    * marks the next sync to upload every version this machine has. The records' versions stay: they
-   * are this machine's history, and its counters must not go back.
+   * are this machine's history, and its counters must not go back. Leaving a remote for another, the
+   * commits that were its own there are remembered, to check its branch there on coming back.
    */
   rejoin(remote) {
+    const { remote: leaving, base, head, pushed } = this.state;
+    const own2 = [base, head, pushed].filter((c) => c !== null);
     transaction(this.db, () => {
+      if (leaving !== null && leaving !== remote && own2.length) this.writeMeta(metaRows({ left: { [leaving]: [...new Set(own2)] } }));
       for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
       for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uFFFF");
       this.writeMeta(metaRows({ remote, rejoin: true }));
@@ -24407,12 +24425,12 @@ var CredentialSource = class {
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
-      const previous = await this.previousCiphertexts(ctx, path);
+      const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text2 = JSON.stringify(value);
-        const old = previous[entry];
-        out[entry] = old !== void 0 && this.tryDecrypt(path, entry, old) === text2 ? old : encryptEntry(this.key.current, path, entry, text2);
+        const old = previous.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text2);
+        out[entry] = old ?? encryptEntry(this.key.current, path, entry, text2);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat8 };
     }
@@ -24442,10 +24460,9 @@ var CredentialSource = class {
     }
     return { applied, waiting: [], editedHere };
   }
-  async previousCiphertexts(ctx, path) {
-    const prev = await ctx.previous(path);
-    if (!prev || prev.deleted) return {};
-    return parseEntries(dec.decode(prev.content), `sync repo record ${path}`);
+  ciphertextsOf(record2) {
+    if (!record2 || record2.deleted) return {};
+    return parseEntries(dec.decode(record2.content), `sync repo record ${record2.path}`);
   }
   tryDecrypt(path, entry, ciphertext) {
     try {

@@ -72,13 +72,15 @@ export class CredentialSource implements Source {
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file);
-      const previous = await this.previousCiphertexts(ctx, path);
+      // The commit is built on, and the one this machine last integrated (a newer main may have changed the entry).
+      const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
       const out: Record<string, string> = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text = JSON.stringify(value);
-        const old = previous[entry];
-        // Reuse the old ciphertext when the entry did not change: fresh nonces would make every sync a change.
-        out[entry] = old !== undefined && this.tryDecrypt(path, entry, old) === text ? old : encryptEntry(this.key.current, path, entry, text);
+        // Reuse the old ciphertext when the entry did not change: fresh nonces would make every sync a
+        // change, and after a passphrase change its fingerprint, keyed, would make it look edited (seed 2925).
+        const old = previous.map((p) => p[entry]).find((c) => c !== undefined && this.tryDecrypt(path, entry, c) === text);
+        out[entry] = old ?? encryptEntry(this.key.current, path, entry, text);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
     }
@@ -111,10 +113,9 @@ export class CredentialSource implements Source {
     return { applied, waiting: [], editedHere };
   }
 
-  private async previousCiphertexts(ctx: ScanContext, path: string): Promise<Record<string, string>> {
-    const prev = await ctx.previous(path);
-    if (!prev || prev.deleted) return {};
-    return parseEntries(dec.decode(prev.content!), `sync repo record ${path}`) as Record<string, string>;
+  private ciphertextsOf(record: SyncRecord | undefined): Record<string, string> {
+    if (!record || record.deleted) return {};
+    return parseEntries(dec.decode(record.content!), `sync repo record ${record.path}`) as Record<string, string>;
   }
 
   private tryDecrypt(path: string, entry: string, ciphertext: string): string | undefined {

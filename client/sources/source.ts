@@ -20,6 +20,8 @@ export interface ScanContext {
   livePaths(prefix: string): string[];
   /** The record as this machine last synced it (its branch head), for translating paths back. */
   previous(path: string): Promise<SyncRecord | undefined>;
+  /** The record in the main commit this machine last integrated, when that is not what previous() reads. */
+  seen(path: string): Promise<SyncRecord | undefined>;
   countLive(prefix: string): number;
   countLiveGlob(glob: string): number;
   livePathsGlob(glob: string): string[];

@@ -114,10 +114,14 @@ export class IndexStore {
   /**
    * Starts over with `remote`: forgets which of its commits this machine integrated and applied, and
    * marks the next sync to upload every version this machine has. The records' versions stay: they
-   * are this machine's history, and its counters must not go back.
+   * are this machine's history, and its counters must not go back. Leaving a remote for another, the
+   * commits that were its own there are remembered, to check its branch there on coming back.
    */
   rejoin(remote: string): void {
+    const { remote: leaving, base, head, pushed } = this.state;
+    const own = [base, head, pushed].filter((c): c is string => c !== null);
     transaction(this.db, () => {
+      if (leaving !== null && leaving !== remote && own.length) this.writeMeta(metaRows({ left: { [leaving]: [...new Set(own)] } }));
       for (const k of REJOIN_FORGETS.keys) this.db.prepare("DELETE FROM meta WHERE key = ?").run(k);
       for (const p of REJOIN_FORGETS.prefixes) this.db.prepare("DELETE FROM meta WHERE key >= ? AND key < ?").run(p, p + "\uffff");
       this.writeMeta(metaRows({ remote, rejoin: true }));

@@ -31,6 +31,20 @@ export interface StatePatch {
   readonly remote?: string;
   /** The next sync uploads every version this machine has (a new remote, a rewritten main), not only changes. */
   readonly rejoin?: boolean;
+  /** Per remote this machine left for another: the commits that were its own there (see SyncState.ownOn). */
+  readonly left?: Readonly<Record<string, readonly string[]>>;
+  /** Set when a rejoin found this machine's id shared (see SyncState.distrusted); null: cleared. */
+  readonly distrusted?: Distrusted | null;
+}
+
+/**
+ * An id found shared on a remote this machine came back to: its versions made since it left carry
+ * counters of that id the other machine's versions there may not have seen, though they look newer.
+ */
+export interface Distrusted {
+  readonly machine: string;
+  /** The commits that were this machine's own there when it left (SyncState.ownOn). */
+  readonly commits: readonly string[];
 }
 
 /** What the state needs of its table: one value, or every value under a key prefix. */
@@ -39,7 +53,7 @@ export interface MetaTable {
   withPrefix(prefix: string): Map<string, string>;
 }
 
-const KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin" } as const;
+const KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" } as const;
 
 /** What a rejoin forgets: everything that describes the old remote's history, and the scan marks (so every row is read). */
 export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
@@ -72,6 +86,20 @@ export class SyncState {
     return this.meta.get(KEY.rejoin) === "1";
   }
 
+  /**
+   * The commits that were this machine's own on `remote` when it last left it for another (its base,
+   * head and last push there): back on it, its branch there must still be one of them, or another
+   * machine pushed under this id meanwhile (a restored backup, a copied home). Empty: never left it.
+   */
+  ownOn(remote: string): string[] {
+    return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]") as string[];
+  }
+
+  get distrusted(): Distrusted | null {
+    const raw = this.meta.get(KEY.distrusted);
+    return raw === undefined ? null : (JSON.parse(raw) as Distrusted);
+  }
+
   applied(category: string): string | null {
     return this.meta.get(KEY.applied + category) ?? null;
   }
@@ -102,7 +130,9 @@ export function metaRows(patch: StatePatch): Record<string, string | null> {
   if (patch.lastSync !== undefined) rows[KEY.lastSync] = JSON.stringify(patch.lastSync);
   if (patch.remote !== undefined) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== undefined) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
+  if (patch.distrusted !== undefined) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;

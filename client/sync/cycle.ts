@@ -114,7 +114,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
-  if (!offline && !index.state.rejoin && base !== null) await refuseForeignBranch(repo, ctx.machine, await repo.revParse(tracking(machineBranch(ctx.machine))), [base, head, index.state.pushed]);
+  if (!offline) await refuseSharedId(run);
   const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -154,7 +154,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   // offered once it can: what it knew of them belongs to the other remote (history seed 1103 of the
   // long run: after a detour, a credential written there never reached main, and main's never came back).
   if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };
@@ -262,6 +262,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
     parent: plan.parent,
+    seen: base,
     main,
     message: message(plan.skipCi),
     massDeleteShare: ctx.settings.massDeleteShare,
@@ -269,6 +270,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     allowMassDelete: options.allowMassDelete ?? false,
     now: Date.now,
     rejoin: index.state.rejoin,
+    distrusted: index.state.distrusted?.machine === ctx.machine ? null : index.state.distrusted,
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records…`),
     warn: run.warn,
@@ -453,9 +455,34 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
  * pushed before (a lost state.db).
  */
 async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
-  if (branch === null || ours.includes(branch)) return;
-  for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return;
-  throw new SharedMachineIdError(machine);
+  if (!(await isOwnBranch(repo, branch, ours))) throw new SharedMachineIdError(machine);
+}
+
+async function isOwnBranch(repo: GitRepo, branch: string | null, ours: readonly (string | null)[]): Promise<boolean> {
+  if (branch === null || ours.includes(branch)) return true;
+  for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return true;
+  return false;
+}
+
+/**
+ * This machine's branch is one of its own commits (see refuseForeignBranch). On a first sync with a
+ * remote nothing is known to be its own, unless it is a remote this machine left for another and comes
+ * back to: there, a backup restored or a home copied meanwhile pushed under its id, and its own edits
+ * since the backup, which it no longer has, would look older than its new ones (seed 2791).
+ */
+async function refuseSharedId({ ctx, repo, index }: Run): Promise<void> {
+  const { base, head, pushed, rejoin, remote } = index.state;
+  const branch = async () => repo.revParse(tracking(machineBranch(ctx.machine)));
+  if (!rejoin) {
+    if (base !== null) await refuseForeignBranch(repo, ctx.machine, await branch(), [base, head, pushed]);
+    return;
+  }
+  // A commit git has pruned since cannot be asked about.
+  const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
+  if (!known.length || (await isOwnBranch(repo, await branch(), [...known, base, head, pushed]))) return;
+  // Under its next id, this machine offers what it made since it left as its edits over what it knew there.
+  index.update({ distrusted: { machine: ctx.machine, commits: known } });
+  throw new SharedMachineIdError(ctx.machine);
 }
 
 function authFailed(url: string): string {

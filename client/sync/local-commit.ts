@@ -1,9 +1,10 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { isMassDelete } from "../../core/deletion-guard.js";
-import { sessionOf } from "../../core/db-paths.js";
+import { parseRecordPath, sessionOf, sessionRows } from "../../core/db-paths.js";
 import { conflictRecord, overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
 import { reconcileRecord } from "../../core/reconcile.js";
+import { sessionOfMessage } from "../../core/session-deletes.js";
 import type { Strategy } from "../../core/strategy.js";
 import { contentHash, encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
 import { compareVectors, incrementVector } from "../../core/vector.js";
@@ -12,7 +13,8 @@ import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
 import { AttentionError } from "./attention.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
-import type { StatePatch } from "../state/sync-state.js";
+import type { Distrusted, StatePatch } from "../state/sync-state.js";
+import { honestVersion } from "./distrusted.js";
 
 export class MassDeleteError extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -24,6 +26,8 @@ export class MassDeleteError extends AttentionError {
 export interface LocalCommitOptions {
   readonly machine: string;
   readonly parent: string | null;
+  /** The main commit this machine last integrated (its base), when known. */
+  readonly seen?: string | null;
   /** Main as fetched (see mainVersionIn). */
   readonly main: string | null;
   readonly message: string;
@@ -47,6 +51,8 @@ export interface LocalCommitOptions {
   readonly lagging?: ReadonlySet<string>;
   /** How mergedWithParent decides an overlap. */
   readonly strategy: Strategy;
+  /** The id this machine synced under before it took a new one, found shared (see distrusted.ts). */
+  readonly distrusted?: Distrusted | null;
 }
 
 export interface LocalCommit {
@@ -86,13 +92,17 @@ interface CommitRun {
 }
 
 const LOOKUPS_BEFORE_LISTING = 500;
+/** How far back a path's history is searched for a version this machine had. */
+const HISTORY_LOOKUPS = 20;
 
 /**
  * For a record this machine's state does not know (oc-sync's state lost, a new machine with old
  * data): the version of main the local copy is, so it is no new version. Main's own when the copy is
  * what main holds: offered as new, it would be concurrent with a delete another machine makes before
- * seeing it, and the session would come back. If main deleted it, a version main had before: the
- * deletion, newer, then applies here, instead of the copy coming back as an edit.
+ * seeing it, and the session would come back. If main deleted or changed it since, a version main had
+ * before: the deletion or change, newer, then applies here, instead of the copy coming back as an edit
+ * (as a new version with no past it is concurrent with main's, and an older value kept in the copy
+ * could win a key of the config another machine changed since: history seed 2604).
  */
 function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersion"] {
   let inMain: Promise<Set<string>> | undefined;
@@ -107,13 +117,10 @@ function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersi
     }
     const now = (await readRecords(repo, main, [change.path])).get(change.path);
     const hash = contentHash(change.content);
-    if (now && !now.deleted && now.hash === hash) return entryFor(now, null, null);
-    if (!now?.deleted) return undefined;
-    for (const commit of await repo.pathHistory([main], change.path, 20)) {
-      const old = (await readRecords(repo, commit, [change.path])).get(change.path);
-      if (old && !old.deleted && old.hash === hash) return entryFor(old, null, null);
-    }
-    return undefined;
+    if (!now) return undefined;
+    if (!now.deleted && now.hash === hash) return entryFor(now, null, null);
+    const old = await versionInHistory(repo, main, change.path, (r) => !r.deleted && r.hash === hash);
+    return old && entryFor(old, null, null);
   };
 }
 
@@ -132,6 +139,7 @@ function scanContext(repo: GitRepo, index: IndexStore, o: LocalCommitOptions): S
     entriesGlob: (g) => (o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)!])) : index.entriesGlob(g)),
     state: index.state,
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
+    seen: async (p) => (o.seen && o.seen !== o.parent ? (await readRecords(repo, o.seen, [p])).get(p) : undefined),
   };
 }
 
@@ -147,10 +155,12 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
   for (const source of sources) {
     const deletes: SyncRecord[] = [];
     const offered = new Set<string>();
+    const deletedHere = new Set<string>();
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
-      const known = index.get(change.path) ?? (change.type === "put" ? await run.mainVersion(change) : undefined);
-      const record = toRecord(change, known, o);
+      if (change.type === "delete") deletedHere.add(change.path);
+      const { known, restamped } = await honest(run, index.get(change.path) ?? (change.type === "put" ? await run.mainVersion(change) : undefined));
+      const record = toRecord(change, known, o, restamped);
       const caught = record !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run, source, record, known, change) : undefined;
       if (caught) {
         run.entries.push(caught.entry);
@@ -162,13 +172,13 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run, record.path, change.content.length);
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    const asked = massDeletes(source, deletes, index, o);
+    const asked = massDeletes(source, deletes, deletedHere, index, o);
     refused.push(...asked);
     if (asked.length) continue;
     if (o.restoreMissing) markMissing(run, source, deletes);
     else for (const record of deletes) yield emit(record, null, null);
     // A rejoin also hands the new remote the deletions this machine knows, as the versions they are.
-    if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(makeRecord({ ...tomb, content: null }), null, null);
+    if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(await offeredTombstone(run, tomb), null, null);
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
 }
@@ -191,12 +201,45 @@ async function mergedWithParent(run: CommitRun, source: Source, record: SyncReco
   const there = o.parent ? (await readRecords(repo, o.parent, [record.path])).get(record.path) : undefined;
   if (!there || (there.deleted && (!known || known.deleted))) return undefined;
   if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return undefined;
-  const mark = run.index.state.applied(source.category);
-  const before = known && mark ? (await readRecords(repo, mark, [record.path])).get(record.path) : undefined;
-  const merged = reconcileRecord(before && before.hash === known!.hash ? before : undefined, there, record, o.strategy);
+  const merged = reconcileRecord(await knownVersion(run, source, known), there, record, o.strategy, await sessionsWithUnseenMessages(run, record.path));
   // Not concurrent (the index knew a version newer than the parent's: an apply got ahead of the base): nothing to merge.
   if (merged.action !== "merged") return undefined;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
+}
+
+/**
+ * The version the index knows, as a record to merge from: the one last applied here, else the one of
+ * the parent's history with its content (an apply killed or left incomplete after it wrote rows
+ * the mark does not cover: without it, a delete here could not beat a change of times alone there).
+ */
+async function knownVersion({ repo, index, o }: CommitRun, source: Source, known: IndexEntry | undefined): Promise<SyncRecord | undefined> {
+  if (!known || known.deleted) return undefined;
+  const mark = index.state.applied(source.category);
+  const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : undefined;
+  if (before?.hash === known.hash) return before;
+  return o.parent ? versionInHistory(repo, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : undefined;
+}
+
+/** The newest version of `path` in the recent history of `tip` that `matches`. */
+async function versionInHistory(repo: GitRepo, tip: string, path: string, matches: (r: SyncRecord) => boolean): Promise<SyncRecord | undefined> {
+  for (const commit of await repo.pathHistory([tip], path, HISTORY_LOOKUPS)) {
+    const old = (await readRecords(repo, commit, [path])).get(path);
+    if (old && matches(old)) return old;
+  }
+  return undefined;
+}
+
+/**
+ * A session row merged alone is decided as a merge of whole commits decides it (core/session-deletes.ts):
+ * its session comes back over a delete made here only for a message of it this machine never had;
+ * a change of the row's times alone does not bring it back (history seed 2382). Undefined: not a session row.
+ */
+async function sessionsWithUnseenMessages({ repo, index, o }: CommitRun, path: string): Promise<Set<string> | undefined> {
+  const a = parseRecordPath(path);
+  if (a?.table !== "session" || !o.parent) return undefined;
+  const unseen = (await repo.listTree(o.parent, [sessionRows(a.id, "message")])).map((m) => m.path).filter((p) => index.get(p) === undefined);
+  const records = unseen.length ? await readRecords(repo, o.parent, unseen, () => {}) : new Map<string, SyncRecord>();
+  return new Set([...records.values()].map(sessionOfMessage).filter((s) => s !== undefined));
 }
 
 /** Missing here, kept everywhere: known as never written here, and waiting, so the apply writes it back from main. */
@@ -206,7 +249,17 @@ function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecor
 }
 
 
-function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions): SyncRecord | "touch" {
+async function honest(run: CommitRun, known: IndexEntry | undefined): Promise<{ known: IndexEntry | undefined; restamped: boolean }> {
+  return run.o.distrusted && known ? honestVersion(run.repo, run.o.distrusted, known) : { known, restamped: false };
+}
+
+async function offeredTombstone(run: CommitRun, tomb: IndexEntry): Promise<SyncRecord> {
+  const { known, restamped } = await honest(run, tomb);
+  return makeRecord({ ...known!, content: null, ...(restamped ? { vector: incrementVector(known!.vector, run.o.machine, run.o.now()), updatedAt: run.o.now(), writer: run.o.machine } : {}) });
+}
+
+/** The record a change makes; `restamped`: known's version is offered again as a new one (see distrusted.ts). */
+function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions, restamped = false): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {
     // Never written here (missing after a wiped database, not placed yet): its absence is no delete of the user's.
@@ -217,15 +270,15 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
   const record = makeRecord({ path: change.path, kind: change.kind, content: change.content, vector, updatedAt: change.editedAt ?? o.now(), writer: o.machine });
   // Same repo content as the version already known (e.g. only a translated path moved): no new version.
   // On a rejoin that version is offered as it is: the new remote may not have it.
-  if (known && !known.deleted && known.hash === record.hash) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
+  if (known && !known.deleted && known.hash === record.hash && !restamped) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record;
 }
 
 /** What of a source's deletions the guard asks about first: whole files, and groups mostly deleted. */
-function massDeletes(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): string[] {
+/** `deletedHere`: every path deleted here, also those a merge with the parent decided (their rows are still the user's delete). */
+function massDeletes(source: Source, deletes: readonly SyncRecord[], deletedHere: ReadonlySet<string>, index: IndexStore, o: LocalCommitOptions): string[] {
   if (o.allowMassDelete || o.restoreMissing) return [];
   const asked: string[] = [];
-  const deleted = new Set(deletes.map((r) => r.path));
   const groups = new Map<string, { glob: string; count: number }>();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
@@ -233,7 +286,7 @@ function massDeletes(source: Source, deletes: readonly SyncRecord[], index: Inde
       asked.push(r.path);
       continue;
     }
-    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
+    if (g.coveredBy && deletedHere.has(g.coveredBy)) continue;
     const entry = groups.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups.set(g.name, entry);

@@ -101,6 +101,50 @@ describe("switching remote", () => {
   });
 });
 
+describe("a backup restored, then a detour to another remote before any sync", () => {
+  // History seed 2791: the restored machine's edit on the other remote came back with a counter past
+  // the one of its edit made after the backup (which it no longer had), and replaced it on main silently.
+  it("back on the first remote, it is asked to take a new id, and the edit it made after the backup is kept", async () => {
+    const [first, other] = [await syncWorld(), await syncWorld()];
+    const A = first.machine("detour-restored");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const backup = join(first.root, "detour-restored-backup");
+    cpSync(A.home, backup, { recursive: true });
+    writeFileSync(config(A), '{ "theme": "after the backup" }\n');
+    await sync(A);
+    rmSync(A.home, { recursive: true });
+    cpSync(backup, A.home, { recursive: true });
+    const away = pointedAt(A, other);
+    await sync(away);
+    writeFileSync(config(A), '{ "theme": "first", "model": "fakellm/on-the-detour" }\n');
+    await sync(away);
+
+    const back = await runCli(A.env, ["sync"]);
+    expect(back.code).toBe(3);
+    expect(back.stderr).toMatch(/another machine syncs as 'detour-restored'/);
+    await takeOwnId(A, "detour-restored-2");
+    // Its edit on the detour merges with the one it made after the backup: each changed another key.
+    const merged = { theme: "after the backup", model: "fakellm/on-the-detour" };
+    expect(readConfig(A)).toEqual(merged);
+    const B = first.machine("detour-restored-b");
+    await sync(B);
+    expect(readConfig(B)).toEqual(merged);
+  });
+
+  it("a plain detour and back syncs on under its id", async () => {
+    const [first, other] = [await syncWorld(), await syncWorld()];
+    const A = first.machine("detour-plain");
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    await sync(pointedAt(A, other));
+    writeFileSync(config(A), '{ "theme": "from the detour" }\n');
+    await sync(pointedAt(A, other));
+    expect((await runCli(A.env, ["sync"])).code).toBe(0);
+    expect(await remoteText(first, "config/opencode.json")).toContain("from the detour");
+  });
+});
+
 describe("oc-sync's own state lost", () => {
   it("an edit after state.db was deleted wins over main's older value, and nothing else is lost", async () => {
     const w = await syncWorld();
@@ -120,6 +164,32 @@ describe("oc-sync's own state lost", () => {
     expect(readConfig(B)).toEqual({ theme: "six, after the state was lost" });
     expect(readConfig(A)).toEqual({ theme: "six, after the state was lost" });
     expect(readFileSync(join(A.config, "AGENTS.md"), "utf8")).toBe("from b\n");
+  });
+});
+
+describe("oc-sync's own state lost, and the config changed elsewhere since", () => {
+  // History seed 2604: the copy here, unchanged since this machine applied it from another, was offered
+  // as a version of its own, concurrent with main's newer one (no version both descend from, as this
+  // machine's vector went no further than its own counter); its file written more recently, its older
+  // value of the key won.
+  it("the copy here is a version main had: the change made elsewhere applies, and no older value comes back", async () => {
+    const w = await syncWorld();
+    const A = w.machine("lost-behind-a");
+    const B = w.machine("lost-behind-b");
+    writeFileSync(config(B), '{ "theme": "one" }\n');
+    await sync(B);
+    await sync(A);
+    expect(readConfig(A)).toEqual({ theme: "one" });
+    writeFileSync(config(B), '{ "theme": "two" }\n');
+    await sync(B);
+    // Written here after b's edit (as an apply of something else would), without a change of its own.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(config(A), later, later);
+    loseState(A);
+    await sync(A);
+    await sync(B);
+    expect(readConfig(A)).toEqual({ theme: "two" });
+    expect(readConfig(B)).toEqual({ theme: "two" });
   });
 });
 
@@ -348,6 +418,62 @@ describe("one poison record", () => {
     const merged = await runCli(B.env, ["merge"]);
     expect(merged.code, merged.stderr).toBe(0);
     expect(readFileSync(join(B.config, "tui.json"), "utf8")).toBe(`{"b":${deep(600)}}\n`);
+  });
+});
+
+describe("a session deleted while another machine only touched it, a poison record in it", () => {
+  // History seed 2382: the poison kept the sessions' apply incomplete, so the next commit merged each of
+  // its changes with main's version alone, and the session row's delete lost to a change of its time
+  // only: the session came back without the messages its delete had seen.
+  const touchedThenDeleted = async (name: string, change: (A: TestHome, session: MadeSession) => void) => {
+    const w = await syncWorld();
+    const A = w.machine(`${name}-a`);
+    const B = w.machine(`${name}-b`);
+    const db = openDb(A);
+    const [gone, other] = [addSession(db, A, { messages: 2 }), addSession(db, A, { messages: 1 })];
+    db.close();
+    await sync(A);
+    await sync(B);
+    const deep = "[".repeat(5000) + "]".repeat(5000);
+    // In the very session deleted: no machine ever had that message, and it must not count as one the delete did not see.
+    await plantOnMain(w.remoteDir, [foreignRecord(`db/sessions/${gone.id}/messages/msg_poison.json`, `{"id":"msg_poison","session_id":"${gone.id}","time_created":1,"time_updated":1,"data":${deep}}\n`, "json")]);
+    await sync(A);
+    await sync(B);
+    // Twice, B syncing in between: B's index then knows a version of the session row newer than the
+    // last commit its sessions were applied up to (the poison keeps that apply incomplete).
+    change(A, gone);
+    await sync(A);
+    await sync(B);
+    change(A, gone);
+    await sync(A);
+    const dbB = openDb(B);
+    dbB.prepare("DELETE FROM session WHERE id = ?").run(gone.id);
+    dbB.close();
+    await sync(B);
+    await sync(A);
+    await sync(B);
+    return { A, B, gone, other };
+  };
+
+  it("stays deleted everywhere when the other machine only moved its time", async () => {
+    // OpenCode moves a session's time when it is opened: A changes nothing else.
+    const { A, B, other } = await touchedThenDeleted("poison-del", (A, gone) => {
+      const db = openDb(A);
+      db.prepare("UPDATE session SET time_updated = ? WHERE id = ?").run(Date.now() + 5, gone.id);
+      db.close();
+    });
+    for (const h of [A, B]) expect(rows(h, "SELECT id FROM session ORDER BY id").map((x) => x.id)).toEqual([other.id]);
+  });
+
+  it("comes back everywhere with a message the deleting machine never saw", async () => {
+    const added: string[] = [];
+    const { A, B, gone } = await touchedThenDeleted("poison-revive", (A, session) => {
+      const db = openDb(A);
+      added.push(addMessage(db, A, session, `written on a, ${added.length + 1}`));
+      db.close();
+    });
+    // The first, b saw and deleted with the session; the second, it never saw.
+    for (const h of [A, B]) expect(rows(h, "SELECT id FROM message WHERE session_id = ?", gone.id).map((x) => x.id)).toEqual([added[1]]);
   });
 });
 

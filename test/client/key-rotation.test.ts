@@ -71,6 +71,28 @@ describe("the data key", () => {
     expect(keysIn(C)).toEqual({ openai: "sk-before-change", anthropic: "sk-after-change", mistral: "sk-b-while-stale" });
   }, 120_000);
 
+  // History seed 2925: after a rotation, a machine whose commit was built on a main that had changed one
+  // of its entries encrypted its own unchanged copy of that entry afresh, under the new key: the
+  // fingerprint the merge compares is keyed, so the old value looked like an edit, and won.
+  it("after a rotation, an entry changed elsewhere is not taken back by a machine that did not change it", async () => {
+    const world = await syncWorld();
+    const A0 = world.machine("rot-keep-a");
+    const B = world.machine("rot-keep-b");
+    setAuth(B, { openai: "sk-first" });
+    await sync(B);
+    await sync(A0);
+    const changed = await runCli(B.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE });
+    expect(changed.code, changed.stderr).toBe(0);
+    const [A, B2] = [withPassphrase(A0, NEW_PASSPHRASE), withPassphrase(B, NEW_PASSPHRASE)];
+    setAuth(A, { openai: "sk-changed-on-a" });
+    await sync(A);
+    setAuth(B, { openai: "sk-first", anthropic: "sk-added-on-b" });
+    await sync(B2);
+    await sync(A);
+    expect(keysIn(B)).toEqual({ openai: "sk-changed-on-a", anthropic: "sk-added-on-b" });
+    expect(keysIn(A)).toEqual({ openai: "sk-changed-on-a", anthropic: "sk-added-on-b" });
+  }, 120_000);
+
   it("a machine that synced without a passphrase and gets one later merges its credentials with main's, replacing none", async () => {
     const world = await syncWorld();
     const A = world.machine("late-a");

@@ -55,6 +55,14 @@ describe.each([
     expect(r.conflicts.map((c) => [c.path, c.lost.value])).toEqual([[S, null]]);
   });
 
+  it("a message nested too deep to read (a poison record): no message anyone saw, the session stays deleted, the record goes with it as a conflict", () => {
+    const poison = rec(M2, `{"id":"m2","data":${"[".repeat(600)}${"]".repeat(600)}}`, { z: 1 }, 60, "attacker");
+    const edited = set(rec(S, session("t", 200), { x: 2 }, 60, "x"), poison);
+    const { r } = merge(edited);
+    expect(live(r.records)).toEqual([]);
+    expect(r.conflicts.map((c) => c.path)).toContain(M2);
+  });
+
   it("a rename (more than a touch): the session row comes back as renamed, with the delete as its conflict", () => {
     const edited = set(rec(S, session("renamed", 200), { x: 2 }, 60, "x"));
     const { r } = merge(edited);

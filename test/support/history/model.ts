@@ -28,14 +28,19 @@ export interface SessionModel {
 }
 
 export class HistoryModel {
-  /** Config keys only one machine writes: the last value it wrote must win everywhere. */
-  readonly ownConfig = new Map<string, string>();
+  /** Config keys only one machine writes, with their writes in order (see ownUnaccounted). */
+  readonly ownConfig = new Map<string, SharedWrite[]>();
   readonly sharedConfig: SharedWrite[] = [];
-  readonly ownCredentials = new Map<string, string>();
+  readonly ownCredentials = new Map<string, SharedWrite[]>();
   readonly sharedCredentials: SharedWrite[] = [];
   readonly prompts = new Set<string>();
   readonly sessions = new Map<string, SessionModel>();
   readonly log: string[] = [];
+
+  /** One machine's write to a key only it writes. */
+  ownWrite(writes: Map<string, SharedWrite[]>, key: string, write: SharedWrite): void {
+    writes.set(key, [...(writes.get(key) ?? []), write]);
+  }
 
   note(line: string): void {
     this.log.push(line);
@@ -79,4 +84,18 @@ function seenTitle(titles: readonly SharedWrite[], saw: string, title: string): 
 export function unaccounted(writes: readonly SharedWrite[], final: string | undefined, conflictText: string): string[] {
   const replaced = new Set(writes.map((w) => w.prev));
   return writes.filter((w) => w.value !== final && !replaced.has(w.value) && !conflictText.includes(w.value)).map((w) => `${w.value} (written on ${w.machine})`);
+}
+
+/**
+ * A key one machine writes: its last write wins everywhere, as long as each write saw the one before.
+ * A write that did not (the machine's home restored from a backup in between) is concurrent with the
+ * writes it missed, and then, as for a shared key, each is the value, replaced knowingly, or a conflict
+ * (null: conflicts that cannot be read here, encrypted credentials; the value must be one written).
+ */
+export function ownUnaccounted(writes: readonly SharedWrite[], final: string | undefined, conflictText: string | null): string[] {
+  const last = writes.at(-1)!;
+  if (writes.every((w, i) => i === 0 || w.prev === writes[i - 1]!.value)) return final === last.value ? [] : [`${final} instead of the last write ${last.value}`];
+  if (!writes.some((w) => w.value === final)) return [`${final} was never written`];
+  if (conflictText === null) return [];
+  return unaccounted(writes, final, conflictText).map((lost) => `write ${lost} is neither the value, nor replaced knowingly, nor a conflict`);
 }

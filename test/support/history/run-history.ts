@@ -19,7 +19,7 @@ import { sleep } from "../../../git/retry.js";
 import { runGit } from "../../../git/run.js";
 import type { Env } from "../../../client/platform/paths.js";
 import { Machine, type MachineSnapshot } from "./machine.js";
-import { HistoryModel, unaccounted, type SessionDelete, type SessionModel } from "./model.js";
+import { HistoryModel, ownUnaccounted, unaccounted, type SessionDelete, type SessionModel } from "./model.js";
 import { seeded } from "./random.js";
 
 const CLI = fileURLToPath(new URL("../../../bin/oc-sync.js", import.meta.url));
@@ -183,8 +183,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     switch (op) {
       case "config-own": {
         const value = unique(m, "own");
-        m.editConfig(`own_${m.name}`, value);
-        model.ownConfig.set(`own_${m.name}`, value);
+        model.ownWrite(model.ownConfig, `own_${m.name}`, { machine: m.name, value, prev: m.editConfig(`own_${m.name}`, value) });
         break;
       }
       case "config-shared": {
@@ -194,8 +193,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
       }
       case "cred-own": {
         const value = unique(m, "sk-own");
-        m.editCredential(`provider_${m.name}`, value);
-        model.ownCredentials.set(`provider_${m.name}`, value);
+        model.ownWrite(model.ownCredentials, `provider_${m.name}`, { machine: m.name, value, prev: m.editCredential(`provider_${m.name}`, value) });
         break;
       }
       case "cred-shared": {
@@ -456,10 +454,10 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
     repo.close();
 
     const config = first.config ? (parse(first.config) as Record<string, string>) : {};
-    for (const [key, value] of model.ownConfig) if (config[key] !== value) v.push(`config ${key}: ${config[key]} instead of the last write ${value}`);
+    for (const [key, writes] of model.ownConfig) for (const wrong of ownUnaccounted(writes, config[key], conflictText)) v.push(`config ${key}: ${wrong}`);
     for (const lost of unaccounted(model.sharedConfig, config.theme, conflictText)) v.push(`config theme: write ${lost} is neither the value, nor replaced knowingly, nor a conflict`);
     const creds = first.credentials ?? {};
-    for (const [entry, value] of model.ownCredentials) if (creds[entry]?.key !== value) v.push(`auth.json ${entry}: ${creds[entry]?.key} instead of the last write ${value}`);
+    for (const [entry, writes] of model.ownCredentials) for (const wrong of ownUnaccounted(writes, creds[entry]?.key, null)) v.push(`auth.json ${entry}: ${wrong}`);
     const shared = model.sharedCredentials.map((w) => w.value);
     if (shared.length && !shared.includes(creds.openai?.key ?? "")) v.push(`auth.json openai: ${creds.openai?.key} was never written`);
     const prompts = new Set((first.prompts ?? "").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { input: string }).input));
