@@ -69,6 +69,28 @@ export interface Orphan {
 }
 
 /**
+ * Rows of sessions a new message brings back (`revived`) that the merge left deleted, because the side
+ * with the new messages never changed the row itself (a step of a sync pushed in several, messages
+ * written without touching it: history seed 3190): the live row comes back, newer than both sides'
+ * versions, and the delete is kept as its conflict.
+ */
+export function revivedRows(records: ReadonlyMap<string, SyncRecord>, main: RecordSet, branch: RecordSet, revived: ReadonlySet<string>, strategy: Strategy, mergeWriter: string): Orphan[] {
+  const back: Orphan[] = [];
+  for (const id of revived) {
+    const path = `${sessionFolder(id)}session.json`;
+    const now = records.get(path);
+    const liveSide: Side | undefined = main.get(path)?.deleted === false ? "main" : branch.get(path)?.deleted === false ? "branch" : undefined;
+    if (!now?.deleted || liveSide === undefined) continue;
+    const live = (liveSide === "main" ? main : branch).get(path)!;
+    const record = makeRecord({ path, kind: live.kind, content: live.content, vector: incrementVector(mergeVectors(now.vector, live.vector), mergeWriter), updatedAt: live.updatedAt, writer: live.writer });
+    const kept = { side: liveSide, writer: live.writer, updatedAt: live.updatedAt, ...wholeValue(live.content) };
+    const lost = { side: liveSide === "main" ? ("branch" as const) : ("main" as const), writer: now.writer, updatedAt: now.updatedAt, value: null };
+    back.push({ record, conflict: { id: conflictId(path, "", kept.value, null), path, at: "", strategy, kept, lost, needsDecision: false } });
+  }
+  return back;
+}
+
+/**
  * Live rows of `records` whose parent the merge left deleted, each as the tombstone that replaces
  * it (newer than both sides' versions, by `mergeWriter` if need be) and the conflict that keeps its
  * content. Parents before children, so a part under an orphaned message is an orphan too. A parent

@@ -22295,6 +22295,21 @@ function parentPath(path) {
   if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
   return void 0;
 }
+function revivedRows(records, main, branch, revived, strategy, mergeWriter) {
+  const back = [];
+  for (const id of revived) {
+    const path = `${sessionFolder(id)}session.json`;
+    const now = records.get(path);
+    const liveSide = main.get(path)?.deleted === false ? "main" : branch.get(path)?.deleted === false ? "branch" : void 0;
+    if (!now?.deleted || liveSide === void 0) continue;
+    const live2 = (liveSide === "main" ? main : branch).get(path);
+    const record = makeRecord({ path, kind: live2.kind, content: live2.content, vector: incrementVector(mergeVectors(now.vector, live2.vector), mergeWriter), updatedAt: live2.updatedAt, writer: live2.writer });
+    const kept = { side: liveSide, writer: live2.writer, updatedAt: live2.updatedAt, ...wholeValue(live2.content) };
+    const lost = { side: liveSide === "main" ? "branch" : "main", writer: now.writer, updatedAt: now.updatedAt, value: null };
+    back.push({ record, conflict: { id: conflictId(path, "", kept.value, null), path, at: "", strategy, kept, lost, needsDecision: false } });
+  }
+  return back;
+}
 function orphansOf(records, main, strategy, mergeWriter, parents) {
   const rows = [];
   const parts = [];
@@ -22342,6 +22357,13 @@ function reconcile(base, main, branch, options) {
     }
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+  }
+  for (const { record, conflict } of revivedRows(records, main, branch, revived, options.strategy, MERGE_WRITER)) {
+    records.set(record.path, record);
+    changed.set(record.path, record);
+    conflicts.push(conflict);
+    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
+    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict", conflicts: 1 });
   }
   const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));

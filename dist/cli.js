@@ -28272,7 +28272,7 @@ async function readWrappedKey(repo, commit) {
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
   return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
 }
-async function resolveKey(repo, commit, cacheFile, passphrase) {
+async function resolveKey(repo, commit, cacheFile, passphrase, elsewhere = async () => []) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
@@ -28291,7 +28291,10 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
       key2 = await unwrapKey(wrapped, passphrase);
     } catch (e) {
       if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
-      throw e;
+      const newer = e instanceof PassphraseError ? await newerKeyElsewhere(repo, wrapped, passphrase, await elsewhere()) : void 0;
+      if (!newer) throw e;
+      await cacheKey(cacheFile, newer.key, newer.wrapped);
+      return { key: keyRing(newer.wrapped, newer.key), create: newer.wrapped, replaces: wrapped.keyId };
     }
     await cacheKey(cacheFile, key2, wrapped);
     return { key: keyRing(wrapped, key2) };
@@ -28299,6 +28302,17 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   if (!passphrase) return { key: null };
   const key = newDataKey();
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
+}
+async function newerKeyElsewhere(repo, wrapped, passphrase, commits) {
+  const seen = /* @__PURE__ */ new Set([wrapped.keyId]);
+  for (const commit of commits) {
+    const other = await readWrappedKey(repo, commit).catch(() => void 0);
+    if (!other || seen.has(other.keyId)) continue;
+    seen.add(other.keyId);
+    const key = await unwrapKey(other, passphrase).catch(() => void 0);
+    if (key && keyRing(other, key).older.some((k) => keyId(k) === wrapped.keyId)) return { key, wrapped: other };
+  }
+  return void 0;
 }
 async function cacheKey(file2, key, wrapped) {
   await writeFileAtomic(wrappedCache(file2), JSON.stringify(wrapped) + "\n", 384);
@@ -30875,6 +30889,21 @@ function parentPath(path) {
   if (a?.table === "message" || a?.table === "todo") return `${sessionFolder(a.sessionId ?? a.id)}session.json`;
   return void 0;
 }
+function revivedRows(records2, main2, branch, revived, strategy, mergeWriter) {
+  const back = [];
+  for (const id of revived) {
+    const path = `${sessionFolder(id)}session.json`;
+    const now = records2.get(path);
+    const liveSide = main2.get(path)?.deleted === false ? "main" : branch.get(path)?.deleted === false ? "branch" : void 0;
+    if (!now?.deleted || liveSide === void 0) continue;
+    const live2 = (liveSide === "main" ? main2 : branch).get(path);
+    const record2 = makeRecord({ path, kind: live2.kind, content: live2.content, vector: incrementVector(mergeVectors(now.vector, live2.vector), mergeWriter), updatedAt: live2.updatedAt, writer: live2.writer });
+    const kept = { side: liveSide, writer: live2.writer, updatedAt: live2.updatedAt, ...wholeValue(live2.content) };
+    const lost = { side: liveSide === "main" ? "branch" : "main", writer: now.writer, updatedAt: now.updatedAt, value: null };
+    back.push({ record: record2, conflict: { id: conflictId(path, "", kept.value, null), path, at: "", strategy, kept, lost, needsDecision: false } });
+  }
+  return back;
+}
 function orphansOf(records2, main2, strategy, mergeWriter, parents) {
   const rows = [];
   const parts = [];
@@ -30922,6 +30951,13 @@ function reconcile(base, main2, branch, options) {
     }
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
+  }
+  for (const { record: record2, conflict } of revivedRows(records2, main2, branch, revived, options.strategy, MERGE_WRITER)) {
+    records2.set(record2.path, record2);
+    changed.set(record2.path, record2);
+    conflicts.push(conflict);
+    const comparison = decisions.get(record2.path)?.comparison ?? "main-only";
+    decisions.set(record2.path, { path: record2.path, comparison, action: "merged", why: "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict", conflicts: 1 });
   }
   const orphans = orphansOf(records2, main2, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
@@ -31077,6 +31113,42 @@ function refusedPaths(serverText) {
 var PACK_TOO_LARGE = /pack exceeds maximum allowed size/;
 function pushTooLarge(serverText) {
   return PACK_TOO_LARGE.test(serverText);
+}
+
+// client/sync/shared-id.ts
+async function refuseSharedId(repo, index, machine) {
+  const { base, head, pushed, rejoin, remote, distrusted } = index.state;
+  if (distrusted?.machine === machine) throw new SharedMachineIdError(machine);
+  const branch = await repo.revParse(tracking(machineBranch(machine)));
+  if (!rejoin) {
+    if (base !== null && !await isOwnBranch(repo, branch, [base, head, pushed])) throw stopShared(index, machine, [base]);
+    return;
+  }
+  const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
+  if (known.length && !await isOwnBranch(repo, branch, [...known, base, head, pushed])) throw stopShared(index, machine, known);
+}
+async function refuseSharedIdAtPush(repo, index, machine, branch, ours) {
+  if (!await isOwnBranch(repo, branch, ours)) throw stopShared(index, machine, [ours[0] ?? null]);
+}
+async function isOwnBranch(repo, branch, ours) {
+  if (branch === null || ours.includes(branch)) return true;
+  for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return true;
+  return false;
+}
+function stopShared(index, machine, own2) {
+  const commits = [...new Set(own2.filter((c) => c !== null))];
+  index.rejoin(index.state.remote ?? "");
+  index.update({ distrusted: { machine, commits } });
+  return new SharedMachineIdError(machine);
+}
+async function honestVersion(repo, d, known) {
+  const claimed = known.vector[d.machine] ?? 0;
+  if (claimed === 0) return { known, restamped: false };
+  const there = await Promise.all(d.commits.map(async (c) => (await readRecords(repo, c, [known.path], () => {
+  })).get(known.path)));
+  const knew = Math.max(0, ...there.map((r) => r?.vector[d.machine] ?? 0));
+  if (claimed <= knew) return { known, restamped: false };
+  return { known: { ...known, vector: canonicalVector({ ...known.vector, [d.machine]: knew }) }, restamped: true };
 }
 
 // client/sync/crash-points.ts
@@ -31494,17 +31566,6 @@ async function discardHeld(ctx, id) {
   return withState(ctx, async ({ index }) => index.held.setStatus(index.held.find(id).id, "discarded"));
 }
 
-// client/sync/distrusted.ts
-async function honestVersion(repo, d, known) {
-  const claimed = known.vector[d.machine] ?? 0;
-  if (claimed === 0) return { known, restamped: false };
-  const there = await Promise.all(d.commits.map(async (c) => (await readRecords(repo, c, [known.path], () => {
-  })).get(known.path)));
-  const knew = Math.max(0, ...there.map((r) => r?.vector[d.machine] ?? 0));
-  if (claimed <= knew) return { known, restamped: false };
-  return { known: { ...known, vector: canonicalVector({ ...known.vector, [d.machine]: knew }) }, restamped: true };
-}
-
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -31896,7 +31957,7 @@ async function cycle(run2) {
   crashPoint("after-fetch");
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
-  if (!offline) await refuseSharedId(run2);
+  if (!offline) await refuseSharedId(repo, index, ctx.machine);
   const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -31977,7 +32038,8 @@ async function putBackBranches({ ctx, repo }, main2) {
 }
 async function prepareRepo(ctx, repo, main2, offline) {
   await checkFormat(repo, main2);
-  const keyed = await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase);
+  const branchTips = async () => (await repo.listRefs(tracking(MACHINES_PREFIX))).map((r) => r.oid);
+  const keyed = await resolveKey(repo, main2, ctx.paths.dataKey, ctx.settings.passphrase, branchTips);
   if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main: main2 };
   if (main2 && !keyed.create) return { key: keyed.key, stale: keyed.stale, main: main2 };
   const ready = await ensureRepoFiles(repo, ctx.remote, keyed.create, ctx.machine, keyed.replaces);
@@ -32043,7 +32105,7 @@ async function integrate(run2, sources, local) {
     crashPoint("before-push");
     const main3 = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseSharedIdAtPush(repo, index, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
     const kept = await keepingBranch(repo, ctx, branch, main3, mine);
     keptBranch ||= kept !== mine;
     mine = kept;
@@ -32145,26 +32207,6 @@ function movesFor(plan, machine, mine, merge3) {
     case "take-main":
       return [];
   }
-}
-async function refuseForeignBranch(repo, machine, branch, ours) {
-  if (!await isOwnBranch(repo, branch, ours)) throw new SharedMachineIdError(machine);
-}
-async function isOwnBranch(repo, branch, ours) {
-  if (branch === null || ours.includes(branch)) return true;
-  for (const tip2 of ours) if (tip2 && await repo.isAncestor(branch, tip2)) return true;
-  return false;
-}
-async function refuseSharedId({ ctx, repo, index }) {
-  const { base, head, pushed, rejoin, remote } = index.state;
-  const branch = async () => repo.revParse(tracking(machineBranch(ctx.machine)));
-  if (!rejoin) {
-    if (base !== null) await refuseForeignBranch(repo, ctx.machine, await branch(), [base, head, pushed]);
-    return;
-  }
-  const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
-  if (!known.length || await isOwnBranch(repo, await branch(), [...known, base, head, pushed])) return;
-  index.update({ distrusted: { machine: ctx.machine, commits: known } });
-  throw new SharedMachineIdError(ctx.machine);
 }
 function authFailed(url2) {
   return `the remote ${url2} refused oc-sync's credentials: the token is missing, expired or revoked, or cannot access this repository. Set a valid token in OC_SYNC_TOKEN or GITHUB_TOKEN (or run 'gh auth login'); nothing was changed`;

@@ -21323,7 +21323,7 @@ async function readWrappedKey(repo, commit) {
   const blob = await repo.readBlob(`${commit}:${KEY_PATH}`);
   return blob ? parseWrappedKey(blob.toString("utf8")) : void 0;
 }
-async function resolveKey(repo, commit, cacheFile, passphrase) {
+async function resolveKey(repo, commit, cacheFile, passphrase, elsewhere = async () => []) {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached2 = await readCachedKey(cacheFile);
@@ -21342,7 +21342,10 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
       key2 = await unwrapKey(wrapped, passphrase);
     } catch (e) {
       if (cached2 && e instanceof PassphraseError) return { key: null, stale: true };
-      throw e;
+      const newer = e instanceof PassphraseError ? await newerKeyElsewhere(repo, wrapped, passphrase, await elsewhere()) : void 0;
+      if (!newer) throw e;
+      await cacheKey(cacheFile, newer.key, newer.wrapped);
+      return { key: keyRing(newer.wrapped, newer.key), create: newer.wrapped, replaces: wrapped.keyId };
     }
     await cacheKey(cacheFile, key2, wrapped);
     return { key: keyRing(wrapped, key2) };
@@ -21350,6 +21353,17 @@ async function resolveKey(repo, commit, cacheFile, passphrase) {
   if (!passphrase) return { key: null };
   const key = newDataKey();
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
+}
+async function newerKeyElsewhere(repo, wrapped, passphrase, commits) {
+  const seen = /* @__PURE__ */ new Set([wrapped.keyId]);
+  for (const commit of commits) {
+    const other = await readWrappedKey(repo, commit).catch(() => void 0);
+    if (!other || seen.has(other.keyId)) continue;
+    seen.add(other.keyId);
+    const key = await unwrapKey(other, passphrase).catch(() => void 0);
+    if (key && keyRing(other, key).older.some((k) => keyId(k) === wrapped.keyId)) return { key, wrapped: other };
+  }
+  return void 0;
 }
 async function cacheKey(file2, key, wrapped) {
   await writeFileAtomic(wrappedCache(file2), JSON.stringify(wrapped) + "\n", 384);

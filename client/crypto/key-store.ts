@@ -30,7 +30,11 @@ export async function readWrappedKey(repo: GitRepo, commit: string | null): Prom
   return blob ? parseWrappedKey(blob.toString("utf8")) : undefined;
 }
 
-export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile: string, passphrase: string | undefined): Promise<KeyResolution> {
+/**
+ * `elsewhere`: other commits of the remote (its machine branches) whose key file may be newer than
+ * `commit`'s, asked only when the passphrase opens no key here.
+ */
+export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile: string, passphrase: string | undefined, elsewhere: () => Promise<readonly string[]> = async () => []): Promise<KeyResolution> {
   const wrapped = await readWrappedKey(repo, commit);
   if (wrapped) {
     const cached = await readCachedKey(cacheFile);
@@ -53,7 +57,10 @@ export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile
     } catch (e) {
       // The passphrase that opened the key this machine has (still set here) no longer opens the repo's.
       if (cached && e instanceof PassphraseError) return { key: null, stale: true };
-      throw e;
+      const newer = e instanceof PassphraseError ? await newerKeyElsewhere(repo, wrapped, passphrase, await elsewhere()) : undefined;
+      if (!newer) throw e;
+      await cacheKey(cacheFile, newer.key, newer.wrapped);
+      return { key: keyRing(newer.wrapped, newer.key), create: newer.wrapped, replaces: wrapped.keyId };
     }
     await cacheKey(cacheFile, key, wrapped);
     return { key: keyRing(wrapped, key) };
@@ -61,6 +68,23 @@ export async function resolveKey(repo: GitRepo, commit: string | null, cacheFile
   if (!passphrase) return { key: null };
   const key = newDataKey();
   return { key: { current: key, older: [] }, create: await wrapKey(key, passphrase) };
+}
+
+/**
+ * Main went back past a passphrase change (a reset, a force-push) and this machine never cached the
+ * newer key: a key file on another commit of the remote that the passphrase opens and that carries
+ * main's key among its older ones (history seed 3003).
+ */
+async function newerKeyElsewhere(repo: GitRepo, wrapped: WrappedKey, passphrase: string, commits: readonly string[]): Promise<{ key: Buffer; wrapped: WrappedKey } | undefined> {
+  const seen = new Set([wrapped.keyId]);
+  for (const commit of commits) {
+    const other = await readWrappedKey(repo, commit).catch(() => undefined);
+    if (!other || seen.has(other.keyId)) continue;
+    seen.add(other.keyId);
+    const key = await unwrapKey(other, passphrase).catch(() => undefined);
+    if (key && keyRing(other, key).older.some((k) => keyId(k) === wrapped.keyId)) return { key, wrapped: other };
+  }
+  return undefined;
 }
 
 /** The key, and the key file that carries it (its earlier keys inside), kept beside oc-sync's state. */

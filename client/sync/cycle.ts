@@ -26,7 +26,8 @@ import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
 import { withState } from "../state/open-state.js";
-import { RewrittenMainError, SharedMachineIdError } from "./attention.js";
+import { RewrittenMainError } from "./attention.js";
+import { refuseSharedId, refuseSharedIdAtPush } from "./shared-id.js";
 import type { SyncOutcome } from "../state/sync-state.js";
 import { applyCommit } from "./apply-remote.js";
 import { listConflicts } from "./conflicts.js";
@@ -114,7 +115,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
-  if (!offline) await refuseSharedId(run);
+  if (!offline) await refuseSharedId(repo, index, ctx.machine);
   const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -223,7 +224,8 @@ async function putBackBranches({ ctx, repo }: Run, main: string): Promise<string
  */
 async function prepareRepo(ctx: SyncContext, repo: GitRepo, main: string | null, offline: boolean): Promise<{ key: KeyRing | null; stale?: boolean; main: string | null }> {
   await checkFormat(repo, main);
-  const keyed = await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase);
+  const branchTips = async () => (await repo.listRefs(tracking(MACHINES_PREFIX))).map((r) => r.oid);
+  const keyed = await resolveKey(repo, main, ctx.paths.dataKey, ctx.settings.passphrase, branchTips);
   // Offline, a new key cannot be published yet: credentials wait rather than use an unshared key.
   if (offline) return { key: keyed.create ? null : keyed.key, stale: keyed.stale, main };
   if (main && !keyed.create) return { key: keyed.key, stale: keyed.stale, main };
@@ -312,7 +314,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
     crashPoint("before-push");
     const main = await repo.revParse(TRACKED_MAIN);
     const branch = await repo.revParse(tracking(machineBranch(ctx.machine)));
-    if (!index.state.rejoin && local.ours[0] !== null) await refuseForeignBranch(repo, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
+    if (!index.state.rejoin && local.ours[0] !== null) await refuseSharedIdAtPush(repo, index, ctx.machine, branch, [...local.ours, mine, index.state.pushed]);
     const kept = await keepingBranch(repo, ctx, branch, main, mine);
     keptBranch ||= kept !== mine;
     mine = kept;
@@ -331,7 +333,7 @@ async function integrate(run: Run, sources: readonly Source[], local: LocalResul
       index.update({ head: mine });
     }
     const moves = movesFor(plan, ctx.machine, mine, merge);
-    // Saved before the push, so a sync killed after it still knows the branch as its own (see refuseForeignBranch).
+    // Saved before the push, so a sync killed after it still knows the branch as its own (see shared-id.ts).
     const ownMove = moves.find((m) => m.branch === machineBranch(ctx.machine));
     if (ownMove) index.update({ pushed: ownMove.to });
     return { moves, value: { plan, main, merge } };
@@ -444,45 +446,6 @@ function movesFor(plan: SettledIntegration, machine: string, mine: string | null
     case "take-main":
       return [];
   }
-}
-
-/**
- * This machine's branch on the remote is always a commit it pushed, so one of its own commits holds
- * it (its base, its head, its new commit, or the commit it saved as pushed before a push it may have
- * been killed after). Anything else was pushed by another machine with the same id, even when it
- * descends from this machine's head: a copy of a home shares that head, and the original builds on it.
- * Not asked on a first sync with a remote (no base): this machine's state may be new while its id
- * pushed before (a lost state.db).
- */
-async function refuseForeignBranch(repo: GitRepo, machine: string, branch: string | null, ours: readonly (string | null)[]): Promise<void> {
-  if (!(await isOwnBranch(repo, branch, ours))) throw new SharedMachineIdError(machine);
-}
-
-async function isOwnBranch(repo: GitRepo, branch: string | null, ours: readonly (string | null)[]): Promise<boolean> {
-  if (branch === null || ours.includes(branch)) return true;
-  for (const tip of ours) if (tip && (await repo.isAncestor(branch, tip))) return true;
-  return false;
-}
-
-/**
- * This machine's branch is one of its own commits (see refuseForeignBranch). On a first sync with a
- * remote nothing is known to be its own, unless it is a remote this machine left for another and comes
- * back to: there, a backup restored or a home copied meanwhile pushed under its id, and its own edits
- * since the backup, which it no longer has, would look older than its new ones (seed 2791).
- */
-async function refuseSharedId({ ctx, repo, index }: Run): Promise<void> {
-  const { base, head, pushed, rejoin, remote } = index.state;
-  const branch = async () => repo.revParse(tracking(machineBranch(ctx.machine)));
-  if (!rejoin) {
-    if (base !== null) await refuseForeignBranch(repo, ctx.machine, await branch(), [base, head, pushed]);
-    return;
-  }
-  // A commit git has pruned since cannot be asked about.
-  const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
-  if (!known.length || (await isOwnBranch(repo, await branch(), [...known, base, head, pushed]))) return;
-  // Under its next id, this machine offers what it made since it left as its edits over what it knew there.
-  index.update({ distrusted: { machine: ctx.machine, commits: known } });
-  throw new SharedMachineIdError(ctx.machine);
 }
 
 function authFailed(url: string): string {

@@ -14,7 +14,7 @@ import { SourceError, type LocalChange, type ScanContext, type Source } from "..
 import { AttentionError } from "./attention.js";
 import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
 import type { Distrusted, StatePatch } from "../state/sync-state.js";
-import { honestVersion } from "./distrusted.js";
+import { honestVersion } from "./shared-id.js";
 
 export class MassDeleteError extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -51,7 +51,7 @@ export interface LocalCommitOptions {
   readonly lagging?: ReadonlySet<string>;
   /** How mergedWithParent decides an overlap. */
   readonly strategy: Strategy;
-  /** The id this machine synced under before it took a new one, found shared (see distrusted.ts). */
+  /** The id this machine synced under before it took a new one, found shared (see shared-id.ts). */
   readonly distrusted?: Distrusted | null;
 }
 
@@ -258,7 +258,7 @@ async function offeredTombstone(run: CommitRun, tomb: IndexEntry): Promise<SyncR
   return makeRecord({ ...known!, content: null, ...(restamped ? { vector: incrementVector(known!.vector, run.o.machine, run.o.now()), updatedAt: run.o.now(), writer: run.o.machine } : {}) });
 }
 
-/** The record a change makes; `restamped`: known's version is offered again as a new one (see distrusted.ts). */
+/** The record a change makes; `restamped`: known's version is offered again as a new one (see shared-id.ts). */
 function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCommitOptions, restamped = false): SyncRecord | "touch" {
   if (change.type === "touch") return "touch";
   if (change.type === "delete") {

@@ -11,7 +11,7 @@ import { ocSyncPaths } from "../../client/platform/paths.js";
 import { loadContext } from "../../client/sync/context.js";
 import { runSync } from "../../client/sync/cycle.js";
 import { runGit } from "../../git/run.js";
-import { runCli } from "../support/cli.js";
+import { runCli, type CliResult } from "../support/cli.js";
 import { installPushLimits } from "../support/github/push-limits.js";
 import { foreignRecord, plantOnMain } from "../support/hostile-repo.js";
 import { addMessage, addSession, makeUsedHome, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
@@ -647,6 +647,58 @@ describe("two machines with one id (a copied home)", () => {
     const kept = await keptConfig(w);
     expect(kept).toContain("edited on the original");
     expect(kept).toContain("edited on the copy");
+  });
+});
+
+describe("two machines with one id, the copy committed under it before it was stopped", () => {
+  // Its commit carried a counter of the shared id that did not see the original's later edit of the
+  // same key, and once it was pushed under the copy's new id, one edit replaced the other silently.
+  /** A home and its copy both edit the theme; `race` ends with the copy stopped; the copy then takes an id of its own. */
+  const bothEdit = async (name: string, race: (w: SyncWorld, A: TestHome, A2: TestHome) => Promise<CliResult>) => {
+    const w = await syncWorld();
+    const A = w.machine(name);
+    writeFileSync(config(A), '{ "theme": "first" }\n');
+    await sync(A);
+    const A2 = copiedHome(w, A, `${name}-copy`);
+    writeFileSync(config(A), '{ "theme": "edited on the original" }\n');
+    writeFileSync(config(A2), '{ "theme": "edited on the copy" }\n');
+    const stopped = await race(w, A, A2);
+    expect(stopped.code, stopped.stderr).toBe(3);
+    expect(stopped.stderr).toContain(`another machine syncs as '${name}'`);
+    await takeOwnId(A2, `${name}-copy`);
+    const kept = await keptConfig(w);
+    expect(kept).toContain("edited on the original");
+    expect(kept).toContain("edited on the copy");
+  };
+
+  it("offline: stopped at its next sync, it keeps its edit beside the original's", async () => {
+    await bothEdit("twin-offline", async (w, A, A2) => {
+      w.server.setFault("reset");
+      try {
+        expect((await sync(A2)).outcome).toBe("offline");
+      } finally {
+        w.server.setFault(null);
+      }
+      await sync(A);
+      return runCli(A2.env, ["sync"]);
+    });
+  });
+
+  it("in the same moment as the original: stopped when its push loses the race, it keeps its edit beside the original's", async () => {
+    await bothEdit("twin-race", async (w, A, A2) => {
+      // The copy's push waits at the server while the original syncs: both checked their branch before committing.
+      let arrived!: () => void;
+      let release!: () => void;
+      const atPush = new Promise<void>((r) => (arrived = r));
+      const released = new Promise<void>((r) => (release = r));
+      w.server.setFault({ hold: () => (arrived(), released) }, "push");
+      const copying = runCli(A2.env, ["sync"]);
+      await atPush;
+      w.server.setFault(null);
+      await sync(A);
+      release();
+      return copying;
+    });
   });
 });
 

@@ -159,6 +159,26 @@ describe("the data key", () => {
     expect(keysIn(B2)).toEqual({ openai: "sk-a", anthropic: "sk-a-after-reset" });
   }, 120_000);
 
+  // History seed 3003: with main reset past the change, a machine that had never cached a key had only
+  // the new passphrase, which opens no key file on main: every sync of it failed.
+  it("main reset past a passphrase change: a machine with only the new passphrase takes the newer key from a machine's branch and puts it back", async () => {
+    const world = await syncWorld();
+    const A = world.machine("back-branch-a");
+    setAuth(A, { openai: "sk-a" });
+    await sync(A);
+    const before = (await runGit(["--git-dir", world.remoteDir, "rev-parse", "main"])).stdout.toString().trim();
+    expect((await runCli(A.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE })).code).toBe(0);
+    const rotated = parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json"));
+    setAuth(A, { openai: "sk-a", anthropic: "sk-a-after-change" });
+    await sync(withPassphrase(A, NEW_PASSPHRASE));
+    await runGit(["--git-dir", world.remoteDir, "update-ref", "refs/heads/main", before]);
+    const C = withPassphrase(world.machine("back-branch-c"), NEW_PASSPHRASE);
+    expect((await sync(C)).credentials).toBe("synced");
+    expect(parseWrappedKey(await show(world.remoteDir, ".oc-sync/key.json")).keyId).toBe(rotated.keyId);
+    // What A's branch held from after the change comes back into main with it.
+    expect(keysIn(C)).toEqual({ openai: "sk-a", anthropic: "sk-a-after-change" });
+  }, 120_000);
+
   it("refuses a new passphrase that is too short before changing anything", async () => {
     const world = await syncWorld();
     const A = world.machine("rot-short");

@@ -63,6 +63,15 @@ describe.each([
     expect(r.conflicts.map((c) => c.path)).toContain(M2);
   });
 
+  it("a new message, the session row not touched (a step of a sync pushed in several): the session still comes back", () => {
+    const edited = set(base.get(S)!, rec(M2, row({ id: "m2" }), { x: 2 }, 60, "x"), rec(P2, part("m2", "p2", "new"), { x: 2 }, 60, "x"));
+    const { main, branch, r } = merge(edited);
+    expect(live(r.records)).toEqual([P2, M2, S].sort());
+    expect(JSON.parse(dec(r.records.get(S)!.content)!)).toEqual({ id: "s1", title: "t", time_updated: 100 });
+    for (const side of [main, branch]) expect(compareVectors(r.records.get(S)!.vector, side.get(S)!.vector)).toBe("ahead");
+    expect(r.conflicts.map((c) => [c.path, c.lost.value])).toEqual([[S, null]]);
+  });
+
   it("a rename (more than a touch): the session row comes back as renamed, with the delete as its conflict", () => {
     const edited = set(rec(S, session("renamed", 200), { x: 2 }, 60, "x"));
     const { r } = merge(edited);
