@@ -4,7 +4,7 @@ import { conflictId, wholeValue, type Conflict, type ConflictSide, type OverlapS
 import { isLatestTime, MERGE_WRITER } from "./layout.js";
 import { mergeContent } from "./merge/index.js";
 import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
-import { deleteBeatsTouch, orphansOf, revivedRows, sessionsWithNewMessages } from "./session-deletes.js";
+import { deleteBeatsTouch, orphansOf, revivedRows, sessionsWithNewMessages, type DecidedRow } from "./session-deletes.js";
 import { overlapWinner, type Side, type Strategy } from "./strategy.js";
 import { compareVectors, mergeVectors, type Ordering } from "./vector.js";
 
@@ -63,23 +63,21 @@ export function reconcile(base: RecordSet, main: RecordSet, branch: RecordSet, o
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  for (const { record, conflict } of revivedRows(records, main, branch, revived, options.strategy, MERGE_WRITER)) {
-    records.set(record.path, record);
-    changed.set(record.path, record);
-    conflicts.push(conflict);
-    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
-    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict", conflicts: 1 });
-  }
+  // Rows a decision about their session replaced, each with the conflict that keeps what it replaced.
+  const decide = (decided: readonly DecidedRow[], into: Conflict[], why: string) => {
+    for (const { record, conflict } of decided) {
+      records.set(record.path, record);
+      changed.set(record.path, record);
+      into.push(conflict);
+      decisions.set(record.path, { path: record.path, comparison: decisions.get(record.path)?.comparison ?? "main-only", action: "merged", why, conflicts: 1 });
+    }
+  };
+  decide(revivedRows(records, main, branch, revived, options.strategy, MERGE_WRITER), conflicts, "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict");
   const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
   // An orphan's conflict against a delete is moot now that it is deleted; one between two edits keeps the losing value.
   const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
-  for (const { record, conflict } of orphans) {
-    changed.set(record.path, record);
-    settled.push(conflict);
-    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
-    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
-  }
+  decide(orphans, settled, "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict");
   return { records, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
 

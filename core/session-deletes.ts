@@ -63,7 +63,8 @@ export function parentPath(path: string): string | undefined {
   return undefined;
 }
 
-export interface Orphan {
+/** A row a decision about its session replaced, and the conflict that keeps what it replaced. */
+export interface DecidedRow {
   readonly record: SyncRecord;
   readonly conflict: Conflict;
 }
@@ -74,8 +75,8 @@ export interface Orphan {
  * written without touching it: history seed 3190): the live row comes back, newer than both sides'
  * versions, and the delete is kept as its conflict.
  */
-export function revivedRows(records: ReadonlyMap<string, SyncRecord>, main: RecordSet, branch: RecordSet, revived: ReadonlySet<string>, strategy: Strategy, mergeWriter: string): Orphan[] {
-  const back: Orphan[] = [];
+export function revivedRows(records: ReadonlyMap<string, SyncRecord>, main: RecordSet, branch: RecordSet, revived: ReadonlySet<string>, strategy: Strategy, mergeWriter: string): DecidedRow[] {
+  const back: DecidedRow[] = [];
   for (const id of revived) {
     const path = `${sessionFolder(id)}session.json`;
     const now = records.get(path);
@@ -96,7 +97,7 @@ export function revivedRows(records: ReadonlyMap<string, SyncRecord>, main: Reco
  * content. Parents before children, so a part under an orphaned message is an orphan too. A parent
  * not in `records` is looked up in `parents` (rows the merge did not read).
  */
-export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string, parents?: RecordSet): Orphan[] {
+export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, strategy: Strategy, mergeWriter: string, parents?: RecordSet): DecidedRow[] {
   // Parts' parents are messages, which are never parts: messages (and todo lists) first.
   const rows: [string, string][] = [];
   const parts: [string, string][] = [];
@@ -104,7 +105,7 @@ export function orphansOf(records: Map<string, SyncRecord>, main: RecordSet, str
     const parent = parentPath(path);
     if (parent !== undefined) (parent.endsWith("/session.json") ? rows : parts).push([path, parent]);
   }
-  const orphans: Orphan[] = [];
+  const orphans: DecidedRow[] = [];
   for (const [path, parentAt] of [...rows, ...parts]) {
     const r = records.get(path)!;
     const parent = records.get(parentAt) ?? parents?.get(parentAt);

@@ -22358,22 +22358,19 @@ function reconcile(base, main, branch, options) {
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  for (const { record, conflict } of revivedRows(records, main, branch, revived, options.strategy, MERGE_WRITER)) {
-    records.set(record.path, record);
-    changed.set(record.path, record);
-    conflicts.push(conflict);
-    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
-    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict", conflicts: 1 });
-  }
+  const decide = (decided, into, why) => {
+    for (const { record, conflict } of decided) {
+      records.set(record.path, record);
+      changed.set(record.path, record);
+      into.push(conflict);
+      decisions.set(record.path, { path: record.path, comparison: decisions.get(record.path)?.comparison ?? "main-only", action: "merged", why, conflicts: 1 });
+    }
+  };
+  decide(revivedRows(records, main, branch, revived, options.strategy, MERGE_WRITER), conflicts, "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict");
   const orphans = orphansOf(records, main, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
   const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
-  for (const { record, conflict } of orphans) {
-    changed.set(record.path, record);
-    settled.push(conflict);
-    const comparison = decisions.get(record.path)?.comparison ?? "main-only";
-    decisions.set(record.path, { path: record.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
-  }
+  decide(orphans, settled, "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict");
   return { records, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
 function reconcileRecord(base, main, branch, strategy, revived) {

@@ -30952,22 +30952,19 @@ function reconcile(base, main2, branch, options) {
     conflicts.push(...outcome.conflicts);
     decisions.set(path, { path, comparison: outcome.comparison, action: outcome.action, why: outcome.why, conflicts: outcome.conflicts.length });
   }
-  for (const { record: record2, conflict } of revivedRows(records2, main2, branch, revived, options.strategy, MERGE_WRITER)) {
-    records2.set(record2.path, record2);
-    changed.set(record2.path, record2);
-    conflicts.push(conflict);
-    const comparison = decisions.get(record2.path)?.comparison ?? "main-only";
-    decisions.set(record2.path, { path: record2.path, comparison, action: "merged", why: "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict", conflicts: 1 });
-  }
+  const decide = (decided, into, why) => {
+    for (const { record: record2, conflict } of decided) {
+      records2.set(record2.path, record2);
+      changed.set(record2.path, record2);
+      into.push(conflict);
+      decisions.set(record2.path, { path: record2.path, comparison: decisions.get(record2.path)?.comparison ?? "main-only", action: "merged", why, conflicts: 1 });
+    }
+  };
+  decide(revivedRows(records2, main2, branch, revived, options.strategy, MERGE_WRITER), conflicts, "deleted on one side, a message that delete never saw on the other: the session comes back, the delete kept as a conflict");
   const orphans = orphansOf(records2, main2, options.strategy, MERGE_WRITER, options.parents);
   const orphaned = new Set(orphans.map((o) => o.record.path));
   const settled = conflicts.filter((c) => !orphaned.has(c.path) || c.lost.value !== null);
-  for (const { record: record2, conflict } of orphans) {
-    changed.set(record2.path, record2);
-    settled.push(conflict);
-    const comparison = decisions.get(record2.path)?.comparison ?? "main-only";
-    decisions.set(record2.path, { path: record2.path, comparison, action: "merged", why: "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict", conflicts: 1 });
-  }
+  decide(orphans, settled, "the row it belongs to was deleted on the other side: deleted too, its content kept as a conflict");
   return { records: records2, changed: [...changed.values()], conflicts: settled, decisions: [...decisions.values()] };
 }
 function reconcileRecord(base, main2, branch, strategy, revived) {
