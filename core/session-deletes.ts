@@ -12,14 +12,24 @@ import { isLatestTime } from "./layout.js";
 import { nestsDeeper } from "./nesting.js";
 import { makeRecord, type RecordSet, type SyncRecord } from "./record.js";
 import type { Side, Strategy } from "./strategy.js";
-import { compareVectors, incrementVector, mergeVectors } from "./vector.js";
+import { atMost, compareVectors, incrementVector, mergeVectors } from "./vector.js";
 
-/** Sessions with a message on either side that the base did not have: a delete of theirs did not see it. */
+/**
+ * Sessions with a message on either side that the base did not have and the other side has not seen:
+ * a delete of theirs did not see it. Seen: the other side holds a version at least as new (a delete
+ * that saw it; a machine offering everything again after a rejoin offers messages a delete saw, and
+ * its merge base, the repo's first commit, has none of them: seed 8).
+ */
 export function sessionsWithNewMessages(base: RecordSet, main: RecordSet, branch: RecordSet): Set<string> {
   const ids = new Set<string>();
-  for (const side of [main, branch]) {
+  for (const [side, other] of [
+    [main, branch],
+    [branch, main],
+  ] as const) {
     for (const [path, r] of side) {
-      const session = base.get(path)?.content ? undefined : sessionOfMessage(r);
+      const theirs = other.get(path);
+      if (base.get(path)?.content || (theirs && atMost(r.vector, theirs.vector))) continue;
+      const session = sessionOfMessage(r);
       if (session !== undefined) ids.add(session);
     }
   }

@@ -22263,9 +22263,14 @@ function parseRecordPath(path) {
 // core/session-deletes.ts
 function sessionsWithNewMessages(base, main, branch) {
   const ids = /* @__PURE__ */ new Set();
-  for (const side of [main, branch]) {
+  for (const [side, other] of [
+    [main, branch],
+    [branch, main]
+  ]) {
     for (const [path, r] of side) {
-      const session = base.get(path)?.content ? void 0 : sessionOfMessage(r);
+      const theirs = other.get(path);
+      if (base.get(path)?.content || theirs && atMost(r.vector, theirs.vector)) continue;
+      const session = sessionOfMessage(r);
       if (session !== void 0) ids.add(session);
     }
   }

@@ -1444,7 +1444,7 @@ var RewrittenMainError = class extends AttentionError {
 var SharedMachineIdError = class extends AttentionError {
   constructor(machine) {
     super(
-      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed or changed here. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync`
+      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed, and no file here was changed. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync: it then offers everything it has again, and what it made under the shared id merges with the other machine's`
     );
   }
 };
@@ -28951,7 +28951,7 @@ function metaRows(patch) {
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
-  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;
@@ -30857,9 +30857,14 @@ function mergeAsText(kind, base, main2, branch, sink) {
 // core/session-deletes.ts
 function sessionsWithNewMessages(base, main2, branch) {
   const ids = /* @__PURE__ */ new Set();
-  for (const side of [main2, branch]) {
+  for (const [side, other] of [
+    [main2, branch],
+    [branch, main2]
+  ]) {
     for (const [path, r] of side) {
-      const session = base.get(path)?.content ? void 0 : sessionOfMessage(r);
+      const theirs = other.get(path);
+      if (base.get(path)?.content || theirs && atMost(r.vector, theirs.vector)) continue;
+      const session = sessionOfMessage(r);
       if (session !== void 0) ids.add(session);
     }
   }
@@ -31113,16 +31118,21 @@ function pushTooLarge(serverText) {
 }
 
 // client/sync/shared-id.ts
-async function refuseSharedId(repo, index, machine) {
+async function refuseSharedId(repo, index, machine, offline) {
   const { base, head, pushed, rejoin, remote, distrusted } = index.state;
   if (distrusted?.machine === machine) throw new SharedMachineIdError(machine);
+  if (offline) return;
   const branch = await repo.revParse(tracking(machineBranch(machine)));
   if (!rejoin) {
     if (base !== null && !await isOwnBranch(repo, branch, [base, head, pushed])) throw stopShared(index, machine, [base]);
     return;
   }
   const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
-  if (known.length && !await isOwnBranch(repo, branch, [...known, base, head, pushed])) throw stopShared(index, machine, known);
+  if (!known.length || await isOwnBranch(repo, branch, [...known, base, head, pushed])) return;
+  const main2 = await repo.revParse(TRACKED_MAIN);
+  const landed = [];
+  for (const c of known) if (main2 !== null && await repo.isAncestor(c, main2)) landed.push(c);
+  throw stopShared(index, machine, landed);
 }
 async function refuseSharedIdAtPush(repo, index, machine, branch, ours) {
   if (!await isOwnBranch(repo, branch, ours)) throw stopShared(index, machine, [ours[0] ?? null]);
@@ -31573,7 +31583,8 @@ var MassDeleteError = class extends AttentionError {
   what;
 };
 async function commitLocalChanges(repo, index, sources, o) {
-  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: /* @__PURE__ */ new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const histories = { left: HISTORY_SEARCHES };
+  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: /* @__PURE__ */ new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main, histories), histories };
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: stateAfter(run2, sources) };
@@ -31582,7 +31593,8 @@ async function commitLocalChanges(repo, index, sources, o) {
 }
 var LOOKUPS_BEFORE_LISTING = 500;
 var HISTORY_LOOKUPS = 20;
-function mainVersionIn(repo, main2) {
+var HISTORY_SEARCHES = 200;
+function mainVersionIn(repo, main2, histories) {
   let inMain;
   let asked = 0;
   return async (change) => {
@@ -31595,7 +31607,7 @@ function mainVersionIn(repo, main2) {
     const hash4 = contentHash(change.content);
     if (!now) return void 0;
     if (!now.deleted && now.hash === hash4) return entryFor(now, null, null);
-    const old = await versionInHistory(repo, main2, change.path, (r) => !r.deleted && r.hash === hash4);
+    const old = await versionInHistory(repo, histories, main2, change.path, (r) => !r.deleted && r.hash === hash4);
     return old && entryFor(old, null, null);
   };
 }
@@ -31624,12 +31636,13 @@ async function* records(run2, sources) {
   for (const source of sources) {
     const deletes = [];
     const offered = /* @__PURE__ */ new Set();
-    const deletedHere = /* @__PURE__ */ new Set();
+    const deletedHere = [];
     for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
       offered.add(change.path);
-      if (change.type === "delete") deletedHere.add(change.path);
-      const { known, restamped } = await honest(run2, index.get(change.path) ?? (change.type === "put" ? await run2.mainVersion(change) : void 0));
+      const indexed = index.get(change.path);
+      const { known, restamped } = indexed ? await honest(run2, indexed) : { known: change.type === "put" ? await run2.mainVersion(change) : void 0, restamped: false };
       const record2 = toRecord(change, known, o, restamped);
+      if (record2 !== "touch" && record2.deleted) deletedHere.push(record2);
       const caught = record2 !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run2, source, record2, known, change) : void 0;
       if (caught) {
         run2.entries.push(caught.entry);
@@ -31641,7 +31654,7 @@ async function* records(run2, sources) {
       else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run2, record2.path, change.content.length);
       else yield emit(record2, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    const asked = massDeletes(source, deletes, deletedHere, index, o);
+    const asked = massDeletes(source, deletedHere, index, o);
     refused.push(...asked);
     if (asked.length) continue;
     if (o.restoreMissing) markMissing(run2, source, deletes);
@@ -31666,14 +31679,16 @@ async function mergedWithParent(run2, source, record2, known, change) {
   if (merged.action !== "merged") return void 0;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
-async function knownVersion({ repo, index, o }, source, known) {
+async function knownVersion({ repo, index, o, histories }, source, known) {
   if (!known || known.deleted) return void 0;
   const mark = index.state.applied(source.category);
   const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : void 0;
   if (before?.hash === known.hash) return before;
-  return o.parent ? versionInHistory(repo, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : void 0;
+  return o.parent ? versionInHistory(repo, histories, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : void 0;
 }
-async function versionInHistory(repo, tip2, path, matches) {
+async function versionInHistory(repo, histories, tip2, path, matches) {
+  if (histories.left <= 0) return void 0;
+  histories.left--;
   for (const commit of await repo.pathHistory([tip2], path, HISTORY_LOOKUPS)) {
     const old = (await readRecords(repo, commit, [path])).get(path);
     if (old && matches(old)) return old;
@@ -31693,7 +31708,7 @@ function markMissing(run2, source, deletes) {
   run2.waiting[source.category] = [...run2.index.state.waiting(source.category), ...deletes.map((r) => r.path)];
 }
 async function honest(run2, known) {
-  return run2.o.distrusted && known ? honestVersion(run2.repo, run2.o.distrusted, known) : { known, restamped: false };
+  return run2.o.distrusted ? honestVersion(run2.repo, run2.o.distrusted, known) : { known, restamped: false };
 }
 async function offeredTombstone(run2, tomb) {
   const { known, restamped } = await honest(run2, tomb);
@@ -31710,9 +31725,10 @@ function toRecord(change, known, o, restamped = false) {
   if (known && !known.deleted && known.hash === record2.hash && !restamped) return o.rejoin ? makeRecord({ ...known, content: change.content }) : "touch";
   return record2;
 }
-function massDeletes(source, deletes, deletedHere, index, o) {
+function massDeletes(source, deletes, index, o) {
   if (o.allowMassDelete || o.restoreMissing) return [];
   const asked = [];
+  const deleted = new Set(deletes.map((r) => r.path));
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
@@ -31720,7 +31736,7 @@ function massDeletes(source, deletes, deletedHere, index, o) {
       asked.push(r.path);
       continue;
     }
-    if (g.coveredBy && deletedHere.has(g.coveredBy)) continue;
+    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups2.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups2.set(g.name, entry);
@@ -31954,7 +31970,7 @@ async function cycle(run2) {
   crashPoint("after-fetch");
   const repushing = await joinRemote(run2, offline);
   const { base, head } = index.state;
-  if (!offline) await refuseSharedId(repo, index, ctx.machine);
+  await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -31988,7 +32004,7 @@ async function cycle(run2) {
     run2.needsUser.push(p);
   }
   if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, ...stateAfter2(outcome, target, applied.editedHere > 0) });
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, left: { [index.state.remote ?? ""]: null }, ...stateAfter2(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run2.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };

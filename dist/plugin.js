@@ -22146,7 +22146,7 @@ function metaRows(patch) {
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
-  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;

@@ -31,9 +31,9 @@ export interface StatePatch {
   readonly remote?: string;
   /** The next sync uploads every version this machine has (a new remote, a rewritten main), not only changes. */
   readonly rejoin?: boolean;
-  /** Per remote this machine left for another: the commits that were its own there (see SyncState.ownOn). */
-  readonly left?: Readonly<Record<string, readonly string[]>>;
-  /** Set when a rejoin found this machine's id shared (see SyncState.distrusted); null: cleared. */
+  /** Per remote this machine left for another: the commits that were its own there (see SyncState.ownOn); null: forgotten. */
+  readonly left?: Readonly<Record<string, readonly string[] | null>>;
+  /** Set when a sync found this machine's id shared (see client/sync/shared-id.ts); null: cleared. */
   readonly distrusted?: Distrusted | null;
 }
 
@@ -43,7 +43,7 @@ export interface StatePatch {
  */
 export interface Distrusted {
   readonly machine: string;
-  /** The commits that were this machine's own there when it left (SyncState.ownOn). */
+  /** Commits whose versions this machine is known to have had: its counters for the id are capped at theirs. */
   readonly commits: readonly string[];
 }
 
@@ -132,7 +132,7 @@ export function metaRows(patch: StatePatch): Record<string, string | null> {
   if (patch.rejoin !== undefined) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== undefined) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
-  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = JSON.stringify(commits);
+  for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
   for (const [s, at] of Object.entries(patch.seen ?? {})) rows[KEY.seen + s] = at === null ? null : String(at);
   return rows;

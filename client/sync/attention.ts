@@ -21,7 +21,7 @@ export class RewrittenMainError extends AttentionError {
 export class SharedMachineIdError extends AttentionError {
   constructor(machine: string) {
     super(
-      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed or changed here. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync`,
+      `another machine syncs as '${machine}' (a copied home or restored backup on a second machine?): its commits are on machines/${machine} and this machine's are not. Nothing was pushed, and no file here was changed. Give this machine an id of its own: 'oc-sync init --machine NEW-NAME', then sync: it then offers everything it has again, and what it made under the shared id merges with the other machine's`,
     );
   }
 }

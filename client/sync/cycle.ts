@@ -115,7 +115,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const repushing = await joinRemote(run, offline);
   const { base, head } = index.state;
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
-  if (!offline) await refuseSharedId(repo, index, ctx.machine);
+  await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
@@ -155,7 +155,8 @@ async function cycle(run: Run): Promise<SyncReport> {
   // offered once it can: what it knew of them belongs to the other remote (history seed 1103 of the
   // long run: after a detour, a credential written there never reached main, and main's never came back).
   if (index.state.rejoin && credentials.startsWith("skipped")) index.forget(CREDENTIALS_PREFIX);
-  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, ...stateAfter(outcome, target, applied.editedHere > 0) });
+  // Joined: what was remembered of this remote from leaving it is history now (a later rejoin of it, --repush, must not check against it).
+  index.update({ lastSync: { at: Date.now(), outcome }, rejoin: false, distrusted: null, left: { [index.state.remote ?? ""]: null }, ...stateAfter(outcome, target, applied.editedHere > 0) });
   await repo.maintain();
   ctx.log.log("info", `sync ${outcome}: main ${target}, ${applied.applied} record(s) applied, ${applied.skippedPending} waiting for a merge, ${applied.waiting} to place next time`);
   return { ...report, applied: applied.applied, appliedConfig: applied.bySource.config ?? 0, needsUser: run.needsUser, outcome, main: target, conflicts: await conflictsOf(target) };

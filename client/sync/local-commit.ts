@@ -67,7 +67,8 @@ export interface LocalCommit {
 
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
-  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main) };
+  const histories = { left: HISTORY_SEARCHES };
+  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main, histories), histories };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: stateAfter(run, sources) };
@@ -88,12 +89,21 @@ interface CommitRun {
   readonly rereadSessions: Set<string>;
   /** See mainVersionIn. */
   readonly mainVersion: (change: LocalChange & { type: "put" }) => Promise<IndexEntry | undefined>;
+  /** See versionInHistory. */
+  readonly histories: HistoryBudget;
   changed: number;
+}
+
+/** How many more paths' histories this commit may search (each search is a git log that may walk all of main). */
+interface HistoryBudget {
+  left: number;
 }
 
 const LOOKUPS_BEFORE_LISTING = 500;
 /** How far back a path's history is searched for a version this machine had. */
 const HISTORY_LOOKUPS = 20;
+/** How many paths' histories one commit searches at most: past that (oc-sync's state lost on a machine long away), a version not found is taken as new, and merges as concurrent. */
+const HISTORY_SEARCHES = 200;
 
 /**
  * For a record this machine's state does not know (oc-sync's state lost, a new machine with old
@@ -104,7 +114,7 @@ const HISTORY_LOOKUPS = 20;
  * (as a new version with no past it is concurrent with main's, and an older value kept in the copy
  * could win a key of the config another machine changed since: history seed 2604).
  */
-function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersion"] {
+function mainVersionIn(repo: GitRepo, main: string | null, histories: HistoryBudget): CommitRun["mainVersion"] {
   let inMain: Promise<Set<string>> | undefined;
   let asked = 0;
   return async (change) => {
@@ -119,7 +129,7 @@ function mainVersionIn(repo: GitRepo, main: string | null): CommitRun["mainVersi
     const hash = contentHash(change.content);
     if (!now) return undefined;
     if (!now.deleted && now.hash === hash) return entryFor(now, null, null);
-    const old = await versionInHistory(repo, main, change.path, (r) => !r.deleted && r.hash === hash);
+    const old = await versionInHistory(repo, histories, main, change.path, (r) => !r.deleted && r.hash === hash);
     return old && entryFor(old, null, null);
   };
 }
@@ -155,12 +165,15 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
   for (const source of sources) {
     const deletes: SyncRecord[] = [];
     const offered = new Set<string>();
-    const deletedHere = new Set<string>();
+    // Every deletion of the user's here, those a merge with the parent decided too: the guard counts them all.
+    const deletedHere: SyncRecord[] = [];
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
-      if (change.type === "delete") deletedHere.add(change.path);
-      const { known, restamped } = await honest(run, index.get(change.path) ?? (change.type === "put" ? await run.mainVersion(change) : undefined));
+      const indexed = index.get(change.path);
+      // Only this machine's own versions can claim more of a shared id than it saw; main's it had.
+      const { known, restamped } = indexed ? await honest(run, indexed) : { known: change.type === "put" ? await run.mainVersion(change) : undefined, restamped: false };
       const record = toRecord(change, known, o, restamped);
+      if (record !== "touch" && record.deleted) deletedHere.push(record);
       const caught = record !== "touch" && change.type !== "touch" && o.lagging?.has(source.category) ? await mergedWithParent(run, source, record, known, change) : undefined;
       if (caught) {
         run.entries.push(caught.entry);
@@ -172,7 +185,7 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
       else if (change.type === "put" && change.content.length > o.recordLimit) tooLarge(run, record.path, change.content.length);
       else yield emit(record, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null);
     }
-    const asked = massDeletes(source, deletes, deletedHere, index, o);
+    const asked = massDeletes(source, deletedHere, index, o);
     refused.push(...asked);
     if (asked.length) continue;
     if (o.restoreMissing) markMissing(run, source, deletes);
@@ -212,16 +225,18 @@ async function mergedWithParent(run: CommitRun, source: Source, record: SyncReco
  * the parent's history with its content (an apply killed or left incomplete after it wrote rows
  * the mark does not cover: without it, a delete here could not beat a change of times alone there).
  */
-async function knownVersion({ repo, index, o }: CommitRun, source: Source, known: IndexEntry | undefined): Promise<SyncRecord | undefined> {
+async function knownVersion({ repo, index, o, histories }: CommitRun, source: Source, known: IndexEntry | undefined): Promise<SyncRecord | undefined> {
   if (!known || known.deleted) return undefined;
   const mark = index.state.applied(source.category);
   const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : undefined;
   if (before?.hash === known.hash) return before;
-  return o.parent ? versionInHistory(repo, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : undefined;
+  return o.parent ? versionInHistory(repo, histories, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : undefined;
 }
 
 /** The newest version of `path` in the recent history of `tip` that `matches`. */
-async function versionInHistory(repo: GitRepo, tip: string, path: string, matches: (r: SyncRecord) => boolean): Promise<SyncRecord | undefined> {
+async function versionInHistory(repo: GitRepo, histories: HistoryBudget, tip: string, path: string, matches: (r: SyncRecord) => boolean): Promise<SyncRecord | undefined> {
+  if (histories.left <= 0) return undefined;
+  histories.left--;
   for (const commit of await repo.pathHistory([tip], path, HISTORY_LOOKUPS)) {
     const old = (await readRecords(repo, commit, [path])).get(path);
     if (old && matches(old)) return old;
@@ -249,13 +264,13 @@ function markMissing(run: CommitRun, source: Source, deletes: readonly SyncRecor
 }
 
 
-async function honest(run: CommitRun, known: IndexEntry | undefined): Promise<{ known: IndexEntry | undefined; restamped: boolean }> {
-  return run.o.distrusted && known ? honestVersion(run.repo, run.o.distrusted, known) : { known, restamped: false };
+async function honest(run: CommitRun, known: IndexEntry): Promise<{ known: IndexEntry; restamped: boolean }> {
+  return run.o.distrusted ? honestVersion(run.repo, run.o.distrusted, known) : { known, restamped: false };
 }
 
 async function offeredTombstone(run: CommitRun, tomb: IndexEntry): Promise<SyncRecord> {
   const { known, restamped } = await honest(run, tomb);
-  return makeRecord({ ...known!, content: null, ...(restamped ? { vector: incrementVector(known!.vector, run.o.machine, run.o.now()), updatedAt: run.o.now(), writer: run.o.machine } : {}) });
+  return makeRecord({ ...known, content: null, ...(restamped ? { vector: incrementVector(known.vector, run.o.machine, run.o.now()), updatedAt: run.o.now(), writer: run.o.machine } : {}) });
 }
 
 /** The record a change makes; `restamped`: known's version is offered again as a new one (see shared-id.ts). */
@@ -275,10 +290,11 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
 }
 
 /** What of a source's deletions the guard asks about first: whole files, and groups mostly deleted. */
-/** `deletedHere`: every path deleted here, also those a merge with the parent decided (their rows are still the user's delete). */
-function massDeletes(source: Source, deletes: readonly SyncRecord[], deletedHere: ReadonlySet<string>, index: IndexStore, o: LocalCommitOptions): string[] {
+/** `deletes`: every deletion of the user's here, also those a merge with the parent decided (a session row's children are still covered by it). */
+function massDeletes(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): string[] {
   if (o.allowMassDelete || o.restoreMissing) return [];
   const asked: string[] = [];
+  const deleted = new Set(deletes.map((r) => r.path));
   const groups = new Map<string, { glob: string; count: number }>();
   for (const r of deletes) {
     const g = source.groupOf(r.path);
@@ -286,7 +302,7 @@ function massDeletes(source: Source, deletes: readonly SyncRecord[], deletedHere
       asked.push(r.path);
       continue;
     }
-    if (g.coveredBy && deletedHere.has(g.coveredBy)) continue;
+    if (g.coveredBy && deleted.has(g.coveredBy)) continue;
     const entry = groups.get(g.name) ?? { glob: g.glob, count: 0 };
     entry.count++;
     groups.set(g.name, entry);

@@ -13,7 +13,7 @@
 // everything again, and under its new id it offers those versions as what they are: its edits over
 // what it knew of the remote.
 import { readRecords } from "../../git/record-reader.js";
-import { machineBranch, tracking } from "../../git/refs.js";
+import { machineBranch, TRACKED_MAIN, tracking } from "../../git/refs.js";
 import type { GitRepo } from "../../git/repo.js";
 import { canonicalVector } from "../../core/vector.js";
 import type { IndexEntry, IndexStore } from "../state/index-store.js";
@@ -26,10 +26,11 @@ import { SharedMachineIdError } from "./attention.js";
  * while its id pushed before: a lost state.db), unless it is a remote this machine left for another and
  * comes back to, where it knows the commits that were its own.
  */
-export async function refuseSharedId(repo: GitRepo, index: IndexStore, machine: string): Promise<void> {
+export async function refuseSharedId(repo: GitRepo, index: IndexStore, machine: string, offline: boolean): Promise<void> {
   const { base, head, pushed, rejoin, remote, distrusted } = index.state;
-  // Stopped before under this id: it stays stopped until it has one of its own.
+  // Stopped before under this id: it stays stopped until it has one of its own, offline too (nothing more is committed under it).
   if (distrusted?.machine === machine) throw new SharedMachineIdError(machine);
+  if (offline) return;
   const branch = await repo.revParse(tracking(machineBranch(machine)));
   if (!rejoin) {
     if (base !== null && !(await isOwnBranch(repo, branch, [base, head, pushed]))) throw stopShared(index, machine, [base]);
@@ -37,7 +38,12 @@ export async function refuseSharedId(repo: GitRepo, index: IndexStore, machine: 
   }
   // A commit git has pruned since cannot be asked about.
   const known = (await Promise.all((remote === null ? [] : index.state.ownOn(remote)).map((c) => repo.revParse(c)))).filter((c) => c !== null);
-  if (known.length && !(await isOwnBranch(repo, branch, [...known, base, head, pushed]))) throw stopShared(index, machine, known);
+  if (!known.length || (await isOwnBranch(repo, branch, [...known, base, head, pushed]))) return;
+  // Capped at what reached that remote's main: a head or push it had not landed when it left may never have.
+  const main = await repo.revParse(TRACKED_MAIN);
+  const landed = [];
+  for (const c of known) if (main !== null && (await repo.isAncestor(c, main))) landed.push(c);
+  throw stopShared(index, machine, landed);
 }
 
 /** The same, while pushing: another machine under this id may have pushed since the check before the commit. */

@@ -142,6 +142,14 @@ describe("a backup restored, then a detour to another remote before any sync", (
     await sync(pointedAt(A, other));
     expect((await runCli(A.env, ["sync"])).code).toBe(0);
     expect(await remoteText(first, "config/opencode.json")).toContain("from the detour");
+    // Once back, what it remembered of leaving is history: main rewritten later, --repush puts everything back under its id.
+    writeFileSync(config(A), '{ "theme": "after the return" }\n');
+    expect((await runCli(A.env, ["sync"])).code).toBe(0);
+    const root = (await runGit(["--git-dir", first.remoteDir, "rev-list", "--max-parents=0", "main"])).stdout.toString().trim();
+    await runGit(["--git-dir", first.remoteDir, "update-ref", "refs/heads/main", root]);
+    const repushed = await runCli(A.env, ["sync", "--repush"]);
+    expect(repushed.code, repushed.stderr).toBe(0);
+    expect(await remoteText(first, "config/opencode.json")).toContain("after the return");
   });
 });
 
@@ -665,7 +673,11 @@ describe("two machines with one id, the copy committed under it before it was st
     const stopped = await race(w, A, A2);
     expect(stopped.code, stopped.stderr).toBe(3);
     expect(stopped.stderr).toContain(`another machine syncs as '${name}'`);
+    // Stopped it stays, until it takes an id of its own.
+    expect((await runCli(A2.env, ["sync"])).code).toBe(3);
     await takeOwnId(A2, `${name}-copy`);
+    // The offer of everything is made once.
+    expect((await sync({ ...A2, env: { ...A2.env, OC_SYNC_MACHINE: undefined } })).committed).toBe(0);
     const kept = await keptConfig(w);
     expect(kept).toContain("edited on the original");
     expect(kept).toContain("edited on the copy");

@@ -72,6 +72,13 @@ describe.each([
     expect(r.conflicts.map((c) => [c.path, c.lost.value])).toEqual([[S, null]]);
   });
 
+  it("everything offered again (a rejoin, its merge base without the session): the messages the delete saw do not bring it back", () => {
+    const offered = set(...[...base.values()]);
+    const [main, branch] = sides(offered);
+    const r = reconcile(new Map(), main, branch, { strategy: "auto-merge" });
+    expect(live(r.records)).toEqual([]);
+  });
+
   it("a rename (more than a touch): the session row comes back as renamed, with the delete as its conflict", () => {
     const edited = set(rec(S, session("renamed", 200), { x: 2 }, 60, "x"));
     const { r } = merge(edited);

@@ -14,8 +14,10 @@ describe("a key one machine writes", () => {
     ["each write saw the one before: an older value is wrong even when the last is a conflict", chain, "b", '"c"', ["b instead of the last write c"]],
     ["a write missed one: either may be the value when the other is a conflict", restored, "b", '"c"', []],
     ["a write missed one: the other is lost unless it is a conflict", restored, "c", "", ["write b (written on m0) is neither the value, nor replaced knowingly, nor a conflict"]],
-    ["a write missed one: a value never written is wrong", restored, "z", '"b" "c"', ["z was never written"]],
-    ["conflicts unreadable here (encrypted): a value written is enough", restored, "b", null, []],
+    ["a write missed one: a value never written is wrong", restored, "z", '"b" "c"', ["z is no write that stands (never written, or replaced knowingly)"]],
+    ["a write missed one: a value both later writes replaced knowingly is wrong", restored, "a", '"b" "c"', ["a is no write that stands (never written, or replaced knowingly)"]],
+    ["conflicts unreadable here (encrypted): a write that stands is enough", restored, "b", null, []],
+    ["conflicts unreadable here (encrypted): a value replaced knowingly is still wrong", restored, "a", null, ["a is no write that stands (never written, or replaced knowingly)"]],
   ] as const)("%s", (_, writes, final, conflicts, expected) => {
     expect(ownUnaccounted(writes, final, conflicts)).toEqual(expected);
   });

@@ -95,7 +95,9 @@ export function unaccounted(writes: readonly SharedWrite[], final: string | unde
 export function ownUnaccounted(writes: readonly SharedWrite[], final: string | undefined, conflictText: string | null): string[] {
   const last = writes.at(-1)!;
   if (writes.every((w, i) => i === 0 || w.prev === writes[i - 1]!.value)) return final === last.value ? [] : [`${final} instead of the last write ${last.value}`];
-  if (!writes.some((w) => w.value === final)) return [`${final} was never written`];
+  // The value is one no later write replaced knowingly.
+  const replaced = new Set(writes.map((w) => w.prev));
+  if (!writes.some((w) => w.value === final && !replaced.has(w.value))) return [`${final} is no write that stands (never written, or replaced knowingly)`];
   if (conflictText === null) return [];
   return unaccounted(writes, final, conflictText).map((lost) => `write ${lost} is neither the value, nor replaced knowingly, nor a conflict`);
 }
