@@ -32091,7 +32091,8 @@ async function commitLocal(run2, sources, base, head, main2) {
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records\u2026`),
     warn: run2.warn,
-    lagging: base === null ? void 0 : await laggingSources(repo, index, sources, base),
+    // A pending head a killed sync built on a newer main holds versions this machine never applied: measured against it (seed 3070).
+    lagging: base === null ? void 0 : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
     strategy: ctx.settings.strategy
   });
   let mine = local.commit;
@@ -32102,11 +32103,11 @@ async function commitLocal(run2, sources, base, head, main2) {
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
-async function laggingSources(repo, index, sources, base) {
+async function laggingSources(repo, index, sources, parent) {
   const lagging = /* @__PURE__ */ new Set();
   for (const { category } of sources) {
     const mark = index.state.applied(category);
-    if (mark === null || mark !== base && await repo.isAncestor(mark, base)) lagging.add(category);
+    if (mark === null || mark !== parent && await repo.isAncestor(mark, parent)) lagging.add(category);
   }
   return lagging;
 }

@@ -277,7 +277,8 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     restoreMissing: options.restoreMissing ?? false,
     progress: (n) => options.progress?.(`committed ${n} records…`),
     warn: run.warn,
-    lagging: base === null ? undefined : await laggingSources(repo, index, sources, base),
+    // A pending head a killed sync built on a newer main holds versions this machine never applied: measured against it (seed 3070).
+    lagging: base === null ? undefined : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
     strategy: ctx.settings.strategy,
   });
   let mine = local.commit;
@@ -289,12 +290,12 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
 
-/** Sources whose records were last applied from a commit before `base`, or never. */
-async function laggingSources(repo: GitRepo, index: IndexStore, sources: readonly Source[], base: string): Promise<Set<string>> {
+/** Sources whose records were last applied from a commit before `parent` (what the commit builds on), or never. */
+async function laggingSources(repo: GitRepo, index: IndexStore, sources: readonly Source[], parent: string): Promise<Set<string>> {
   const lagging = new Set<string>();
   for (const { category } of sources) {
     const mark = index.state.applied(category);
-    if (mark === null || (mark !== base && (await repo.isAncestor(mark, base)))) lagging.add(category);
+    if (mark === null || (mark !== parent && (await repo.isAncestor(mark, parent)))) lagging.add(category);
   }
   return lagging;
 }

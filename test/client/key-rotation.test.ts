@@ -179,6 +179,25 @@ describe("the data key", () => {
     expect(keysIn(C)).toEqual({ openai: "sk-a", anthropic: "sk-a-after-change" });
   }, 120_000);
 
+  // History seed 3070: a sync killed after it committed on a newer main, before it applied it, left a
+  // pending head whose contents the index did not know; the next commit, on that head, replaced the
+  // other machine's auth.json unmerged, and main fast-forwarded to it.
+  it("a commit on a pending head a killed sync made on a newer main merges with what that main held", async () => {
+    const world = await syncWorld();
+    const A = world.machine("pending-head-a");
+    const B = world.machine("pending-head-b");
+    await sync(A);
+    setAuth(B, { openai: "sk-b" });
+    await sync(B);
+    writeFileSync(join(A.config, "opencode.json"), JSON.stringify({ theme: "a change to commit" }));
+    expect((await runCli(A.env, ["sync"], { OC_SYNC_CRASH_AT: "after-commit" })).code).toBe(137);
+    setAuth(A, { anthropic: "sk-a" });
+    await sync(A);
+    await sync(B);
+    expect(keysIn(A)).toEqual({ openai: "sk-b", anthropic: "sk-a" });
+    expect(keysIn(B)).toEqual({ openai: "sk-b", anthropic: "sk-a" });
+  }, 120_000);
+
   it("refuses a new passphrase that is too short before changing anything", async () => {
     const world = await syncWorld();
     const A = world.machine("rot-short");
