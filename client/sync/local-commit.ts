@@ -289,8 +289,11 @@ function toRecord(change: LocalChange, known: IndexEntry | undefined, o: LocalCo
   return record;
 }
 
-/** What of a source's deletions the guard asks about first: whole files, and groups mostly deleted. */
-/** `deletes`: every deletion of the user's here, also those a merge with the parent decided (a session row's children are still covered by it). */
+/**
+ * What of a source's deletions the guard asks about first: whole files, and groups mostly deleted.
+ * `deletes`: every deletion of the user's here, also those a merge with the parent decided (a
+ * session row's children are still covered by it).
+ */
 function massDeletes(source: Source, deletes: readonly SyncRecord[], index: IndexStore, o: LocalCommitOptions): string[] {
   if (o.allowMassDelete || o.restoreMissing) return [];
   const asked: string[] = [];
