@@ -3,6 +3,7 @@
 // one JSON file per session with plain git) or to a plain bare clone, measured beside it, because
 // this machine is shared and noisy.
 import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,9 @@ import { promisify } from "node:util";
 import { deflateSync } from "node:zlib";
 import { loadContext, type SyncContext } from "../client/sync/context.js";
 import { runSync } from "../client/sync/cycle.js";
-import { encodeRecord, makeRecord } from "../core/record.js";
+import { recordSigner } from "../client/crypto/record-mac.js";
+import { RECORD_ROOTS } from "../core/layout.js";
+import { decodeRecord, encodeRecord, makeRecord } from "../core/record.js";
 import { mergeAllBranches } from "../git/merge-all.js";
 import { GitRepo } from "../git/repo.js";
 import { runGit } from "../git/run.js";
@@ -143,6 +146,27 @@ async function initialPush(r: SizeRun): Promise<void> {
   row(r.size.name, "initial sync (push all)", secs(initial.ms), `${timesFloor(initial.ms, median(floorMs))}, peak ${initial.maxRssMb.toFixed(0)} MB`, `target ≤ 0.5× floor, ${peakGoal(r.size)}`);
   const mb = (kib: number) => `${(kib / 1024).toFixed(1)} MB`;
   row(r.size.name, "remote after the initial push", mb(remote.kib), `${(remote.kib / floor.kib).toFixed(2)}× floor (${mb(floor.kib)}); ${remote.objects} objects, floor ${floor.objects}`, "target ≤ 4× floor");
+  await signingCost(r, initial.ms);
+}
+
+/**
+ * What signing records costs (a machine with a passphrase signs every record it commits, and checks
+ * what it applies): every record of the initial push signed and checked once, in this process,
+ * against the initial sync's time (which the bench runs without a passphrase).
+ */
+async function signingCost(r: SizeRun, initialMs: number): Promise<void> {
+  const repo = await GitRepo.open(join(r.srv, "sync.git"));
+  const entries = await repo.listTree("main", RECORD_ROOTS);
+  const blobs = await repo.readBlobs(entries.map((e) => e.oid));
+  repo.close();
+  const records = entries.map((e, i) => decodeRecord(e.path, blobs[i]!));
+  const signer = recordSigner({ current: randomBytes(32), older: [] });
+  const t0 = performance.now();
+  const signed = records.map((x) => signer.sign(x));
+  const checked = signed.filter((x) => signer.authentic(x)).length;
+  const ms = performance.now() - t0;
+  const extra = signed.reduce((n, x) => n + encodeRecord(x).length, 0) - records.reduce((n, x) => n + encodeRecord(x).length, 0);
+  row(r.size.name, `signing: sign and check every record (${checked})`, secs(ms), `${((100 * ms) / initialMs).toFixed(1)} % of the initial sync (${secs(initialMs)}); +${(extra / 1e6).toFixed(1)} MB of headers before compression`, "measured (no target)");
 }
 
 /**

@@ -3,7 +3,7 @@
 import { conflictId, wholeValue, type Conflict, type ConflictSide, type OverlapSink } from "./conflict.js";
 import { isLatestTime, MERGE_WRITER } from "./layout.js";
 import { mergeContent } from "./merge/index.js";
-import { makeRecord, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
+import { makeRecord, recordBlobId, sameVersion, type RecordSet, type SyncRecord } from "./record.js";
 import { deleteBeatsTouch, orphansOf, revivedRows, sessionsWithNewMessages, type DecidedRow } from "./session-deletes.js";
 import { overlapWinner, type Side, type Strategy } from "./strategy.js";
 import { compareVectors, mergeVectors, type Ordering } from "./vector.js";
@@ -95,7 +95,11 @@ export function reconcileRecord(base: SyncRecord | undefined, main: SyncRecord, 
   const plain = (record: SyncRecord, action: Action, why: string): RecordOutcome => ({ record, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
+  if (comparison === "equal" && sameVersion(main, branch)) {
+    // A machine signed again a version main has unsigned (a merge it redid, a change its user accepted): the signed copy goes on.
+    if (branch.mac !== undefined && branch.mac !== main.mac) return plain(branch, "took-branch", "same version, signed on the branch");
+    return plain(main, "unchanged", "same version on both sides");
+  }
   return mergeConcurrent(base, main, branch, strategy, comparison, revived);
 }
 
@@ -127,8 +131,10 @@ function mergeConcurrent(base: SyncRecord | undefined, main: SyncRecord, branch:
   };
   const vector = mergeVectors(main.vector, branch.vector);
   const newer = main.updatedAt >= branch.updatedAt ? main : branch;
+  // What it merged, so a machine with the key can redo the merge from signed versions and check it (the Action cannot sign).
+  const inputs = { base: base ? recordBlobId(base) : null, main: recordBlobId(main), branch: recordBlobId(branch), strategy };
   const finish = (content: Uint8Array | null, why: string): RecordOutcome => ({
-    record: makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    record: { ...makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }), merged: inputs },
     comparison,
     action: "merged",
     why,

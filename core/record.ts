@@ -1,7 +1,8 @@
 // The unit of sync: one file, one database row, one credentials file. Stored in the sync repo
 // as a single blob: a line of canonical JSON metadata, then the content bytes verbatim, so
 // the repo stays diffable and the same state always produces the same bytes.
-import { hash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
+import { strategies, type Strategy } from "./strategy.js";
 import { canonicalVector, type VersionVector } from "./vector.js";
 
 export type RecordKind = "json" | "jsonc" | "text" | "jsonl" | "encrypted-entries" | "opaque";
@@ -22,6 +23,18 @@ export interface SyncRecord {
   /** Machine that wrote this version (or "merge" for a reconciled one). */
   readonly writer: string;
   readonly deleted: boolean;
+  /** The writer's signature (client/crypto/record-mac.ts); absent on records no machine with the key wrote. */
+  readonly mac?: string;
+  /** On a three-way merge's result: what it merged, so a machine with the key can redo it and check it. */
+  readonly merged?: MergeInputs;
+}
+
+/** The inputs of a merged record: the git blob ids of the three versions (base null: none), and the strategy. */
+export interface MergeInputs {
+  readonly base: string | null;
+  readonly main: string;
+  readonly branch: string;
+  readonly strategy: Strategy;
 }
 
 export type RecordSet = ReadonlyMap<string, SyncRecord>;
@@ -65,12 +78,14 @@ export class RecordFormatError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Header keys in a fixed order; content follows the first newline. */
+/** Header keys in a fixed order (an absent mac is left out, as records had it before signing); content follows the first newline. */
 export function encodeRecord(r: SyncRecord): Uint8Array {
   const header = JSON.stringify({
     deleted: r.deleted,
     hash: r.hash,
     kind: r.kind,
+    mac: r.mac,
+    merged: r.merged && { base: r.merged.base, branch: r.merged.branch, main: r.merged.main, strategy: r.merged.strategy },
     updatedAt: r.updatedAt,
     vector: canonicalVector(r.vector),
     writer: r.writer,
@@ -95,7 +110,33 @@ export function decodeRecord(path: string, bytes: Uint8Array): SyncRecord {
   if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
   const content = h.deleted ? null : bytes.slice(nl + 1);
   if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const record: SyncRecord = { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  // Optional fields of a shape this version does not know are left out: the record then checks as unsigned.
+  const merged = isMergeInputs(h.merged) ? { merged: h.merged } : {};
+  return { ...record, ...(typeof h.mac === "string" ? { mac: h.mac } : {}), ...merged };
+}
+
+/** The git blob id of a record as stored: how a merged record names its inputs. */
+export function recordBlobId(r: SyncRecord): string {
+  const bytes = encodeRecord(r);
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+const isBlobId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
+
+function isMergeInputs(v: unknown): v is MergeInputs {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (o.base === null || isBlobId(o.base)) && isBlobId(o.main) && isBlobId(o.branch) && strategies.includes(o.strategy as Strategy);
+}
+
+/**
+ * What a record's signature covers: its path (a record moved to another path no longer
+ * authenticates), every header field but the signature and a merge's inputs (a machine that
+ * signs a version vouches for it whatever it was made from), and its content through its hash.
+ */
+export function signedPart(r: SyncRecord): string {
+  return JSON.stringify(["oc-sync record v1", r.path, r.kind, r.deleted, r.hash, canonicalVector(r.vector), r.updatedAt, r.writer]);
 }
 
 interface Header {
@@ -105,6 +146,8 @@ interface Header {
   updatedAt: number;
   vector: Record<string, number>;
   writer: string;
+  mac?: unknown;
+  merged?: unknown;
 }
 
 function isHeader(h: unknown): h is Header {

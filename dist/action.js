@@ -19960,7 +19960,29 @@ ${DIGESTED}: ${main}`, changes: [] });
 }
 
 // core/record.ts
-import { hash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
+function isStrategy(s) {
+  return strategies.includes(s);
+}
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
@@ -20040,6 +20062,8 @@ function encodeRecord(r) {
     deleted: r.deleted,
     hash: r.hash,
     kind: r.kind,
+    mac: r.mac,
+    merged: r.merged && { base: r.merged.base, branch: r.merged.branch, main: r.merged.main, strategy: r.merged.strategy },
     updatedAt: r.updatedAt,
     vector: canonicalVector(r.vector),
     writer: r.writer
@@ -20063,7 +20087,19 @@ function decodeRecord(path, bytes) {
   if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
   const content = h.deleted ? null : bytes.slice(nl + 1);
   if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const record = { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const merged = isMergeInputs(h.merged) ? { merged: h.merged } : {};
+  return { ...record, ...typeof h.mac === "string" ? { mac: h.mac } : {}, ...merged };
+}
+function recordBlobId(r) {
+  const bytes = encodeRecord(r);
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+var isBlobId = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
+function isMergeInputs(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  return (o.base === null || isBlobId(o.base)) && isBlobId(o.main) && isBlobId(o.branch) && strategies.includes(o.strategy);
 }
 function isHeader(h) {
   if (typeof h !== "object" || h === null) return false;
@@ -20342,31 +20378,7 @@ function mergeIdArrays(base, main, branch, at, sink) {
 }
 
 // core/conflict.ts
-import { createHash } from "node:crypto";
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
-}
-function isStrategy(s) {
-  return strategies.includes(s);
-}
-
-// core/conflict.ts
+import { createHash as createHash2 } from "node:crypto";
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
@@ -20378,7 +20390,7 @@ function wholeValue(bytes) {
   }
 }
 function conflictId(path, at, kept, lost) {
-  return createHash("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 
 // core/merge/json.ts
@@ -22383,7 +22395,10 @@ function reconcileRecord(base, main, branch, strategy, revived) {
   const plain = (record, action, why) => ({ record, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main, branch)) return plain(main, "unchanged", "same version on both sides");
+  if (comparison === "equal" && sameVersion(main, branch)) {
+    if (branch.mac !== void 0 && branch.mac !== main.mac) return plain(branch, "took-branch", "same version, signed on the branch");
+    return plain(main, "unchanged", "same version on both sides");
+  }
   return mergeConcurrent(base, main, branch, strategy, comparison, revived);
 }
 function laterTime(main, branch) {
@@ -22411,8 +22426,9 @@ function mergeConcurrent(base, main, branch, strategy, comparison, revived) {
   };
   const vector = mergeVectors(main.vector, branch.vector);
   const newer = main.updatedAt >= branch.updatedAt ? main : branch;
+  const inputs = { base: base ? recordBlobId(base) : null, main: recordBlobId(main), branch: recordBlobId(branch), strategy };
   const finish = (content, why) => ({
-    record: makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    record: { ...makeRecord({ path: main.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }), merged: inputs },
     comparison,
     action: "merged",
     why,

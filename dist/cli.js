@@ -22722,7 +22722,26 @@ function date4(params) {
 }
 
 // core/record.ts
-import { hash as hash2 } from "node:crypto";
+import { createHash, hash as hash2 } from "node:crypto";
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
+function newerSide(sides) {
+  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
+  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
+}
+function overlapWinner(strategy, sides) {
+  switch (strategy) {
+    case "local-wins":
+      return "branch";
+    case "remote-wins":
+    case "ask":
+      return "main";
+    case "auto-merge":
+    case "newest-wins":
+      return newerSide(sides);
+  }
+}
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
@@ -22802,6 +22821,8 @@ function encodeRecord(r) {
     deleted: r.deleted,
     hash: r.hash,
     kind: r.kind,
+    mac: r.mac,
+    merged: r.merged && { base: r.merged.base, branch: r.merged.branch, main: r.merged.main, strategy: r.merged.strategy },
     updatedAt: r.updatedAt,
     vector: canonicalVector(r.vector),
     writer: r.writer
@@ -22825,7 +22846,22 @@ function decodeRecord(path, bytes) {
   if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
   const content = h.deleted ? null : bytes.slice(nl + 1);
   if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const record2 = { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const merged = isMergeInputs(h.merged) ? { merged: h.merged } : {};
+  return { ...record2, ...typeof h.mac === "string" ? { mac: h.mac } : {}, ...merged };
+}
+function recordBlobId(r) {
+  const bytes = encodeRecord(r);
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+var isBlobId = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
+function isMergeInputs(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  return (o.base === null || isBlobId(o.base)) && isBlobId(o.main) && isBlobId(o.branch) && strategies.includes(o.strategy);
+}
+function signedPart(r) {
+  return JSON.stringify(["oc-sync record v1", r.path, r.kind, r.deleted, r.hash, canonicalVector(r.vector), r.updatedAt, r.writer]);
 }
 function isHeader(h) {
   if (typeof h !== "object" || h === null) return false;
@@ -22875,25 +22911,6 @@ function conflictRecord(c) {
   const content = new TextEncoder().encode(JSON.stringify(c, null, 2) + "\n");
   const updatedAt = Math.max(c.kept.updatedAt, c.lost.updatedAt);
   return makeRecord({ path: conflictPath(c.id), kind: "json", content, vector: { [MERGE_WRITER]: 1 }, updatedAt, writer: MERGE_WRITER });
-}
-
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-function newerSide(sides) {
-  if (sides.main.updatedAt !== sides.branch.updatedAt) return sides.main.updatedAt > sides.branch.updatedAt ? "main" : "branch";
-  return sides.main.writer >= sides.branch.writer ? "main" : "branch";
-}
-function overlapWinner(strategy, sides) {
-  switch (strategy) {
-    case "local-wins":
-      return "branch";
-    case "remote-wins":
-    case "ask":
-      return "main";
-    case "auto-merge":
-    case "newest-wins":
-      return newerSide(sides);
-  }
 }
 
 // core/nesting.ts
@@ -23050,7 +23067,7 @@ function describe3(issue2) {
 }
 
 // client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash as createHash2, randomBytes, scrypt } from "node:crypto";
 var PassphraseError = class extends Error {
   constructor() {
     super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
@@ -23080,7 +23097,7 @@ function derive(passphrase, salt, params) {
   );
 }
 function keyId(dataKey) {
-  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+  return createHash2("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
 }
 function newDataKey() {
   return randomBytes(32);
@@ -28146,7 +28163,7 @@ function mergeIdArrays(base, main2, branch, at, sink) {
 }
 
 // core/conflict.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 var BASE64 = "base64:";
 var utf82 = new TextDecoder("utf-8", { fatal: true });
 function wholeValue(bytes) {
@@ -28163,7 +28180,7 @@ function sideBytes(side) {
   return new TextEncoder().encode(side.value);
 }
 function conflictId(path, at, kept, lost) {
-  return createHash2("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
+  return createHash3("sha256").update(JSON.stringify([path, at, kept, lost])).digest("hex").slice(0, 16);
 }
 function awaitingDecision(conflicts, machine) {
   const keys = /* @__PURE__ */ new Map();
@@ -28886,8 +28903,8 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted", countersigned: "countersigned" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed, KEY.countersigned], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -28920,6 +28937,9 @@ var SyncState = class {
   ownOn(remote) {
     return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]");
   }
+  get countersigned() {
+    return this.meta.get(KEY.countersigned) ?? null;
+  }
   get distrusted() {
     const raw = this.meta.get(KEY.distrusted);
     return raw === void 0 ? null : JSON.parse(raw);
@@ -28950,6 +28970,7 @@ function metaRows(patch) {
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
+  if (patch.countersigned !== void 0) rows[KEY.countersigned] = patch.countersigned;
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
   for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
@@ -29089,6 +29110,9 @@ function globWhere(glob, liveOnly) {
 function entryFor(record2, localHash, stat7) {
   const { path, kind, vector, hash: hash4, updatedAt, writer, deleted } = record2;
   return { path, kind, vector, hash: hash4, updatedAt, writer, deleted, localHash, stat: stat7 };
+}
+function isVersionOf(entry, record2) {
+  return entry !== void 0 && entry.hash === record2.hash && entry.deleted === record2.deleted && compareVectors(entry.vector, record2.vector) === "equal";
 }
 function toEntry(row) {
   return {
@@ -29732,7 +29756,7 @@ var FileSource = class {
       try {
         const target = writeTarget(file2);
         const local = localBytes(target);
-        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, local);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : await this.admitted(r, local);
         const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, local, this.withOwnKeys(r.path, local, content)), this.o.mode, known);
         if (done2 === "edited") editedHere.push(r.path);
         else applied.push(done2);
@@ -29746,7 +29770,7 @@ var FileSource = class {
     return done;
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
-  admitted(r, local) {
+  async admitted(r, local) {
     if (!this.o.gate) return r.deleted ? null : r.content;
     return this.o.gate.admit(r, local);
   }
@@ -30612,6 +30636,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 // client/sync/sources.ts
 var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 var STATE_LOCKS = "locks";
+var CONFIG_CATEGORY = "config";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
@@ -30624,13 +30649,18 @@ var STATE_RULE = {
   folders: [],
   ignore: [STATE_LOCKS]
 };
+var CONFIG_PREFIX = "config";
+var configPath = (file2) => `${CONFIG_PREFIX}/${file2}`;
+function keepsOwnKeys(settings, path) {
+  return Object.keys(settings.local).some((file2) => configPath(file2) === path);
+}
 function buildSources(settings, opencode, key, warn, gate, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
+  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [configPath(file2), pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? void 0 : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
+  if (c.config) sources.push(new FileSource({ category: CONFIG_CATEGORY, prefix: CONFIG_PREFIX, root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -30977,7 +31007,10 @@ function reconcileRecord(base, main2, branch, strategy, revived) {
   const plain = (record2, action, why) => ({ record: record2, comparison, action, why, conflicts: [] });
   if (comparison === "behind") return plain(main2, "kept-main", "main has already seen the branch's version");
   if (comparison === "ahead") return plain(branch, "took-branch", "the branch's version descends from main's");
-  if (comparison === "equal" && sameVersion(main2, branch)) return plain(main2, "unchanged", "same version on both sides");
+  if (comparison === "equal" && sameVersion(main2, branch)) {
+    if (branch.mac !== void 0 && branch.mac !== main2.mac) return plain(branch, "took-branch", "same version, signed on the branch");
+    return plain(main2, "unchanged", "same version on both sides");
+  }
   return mergeConcurrent(base, main2, branch, strategy, comparison, revived);
 }
 function laterTime(main2, branch) {
@@ -31005,8 +31038,9 @@ function mergeConcurrent(base, main2, branch, strategy, comparison, revived) {
   };
   const vector = mergeVectors(main2.vector, branch.vector);
   const newer = main2.updatedAt >= branch.updatedAt ? main2 : branch;
+  const inputs = { base: base ? recordBlobId(base) : null, main: recordBlobId(main2), branch: recordBlobId(branch), strategy };
   const finish = (content, why) => ({
-    record: makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }),
+    record: { ...makeRecord({ path: main2.path, kind: branch.kind, content, vector, updatedAt: newer.updatedAt, writer: newer.writer }), merged: inputs },
     comparison,
     action: "merged",
     why,
@@ -31115,6 +31149,60 @@ function refusedPaths(serverText) {
 var PACK_TOO_LARGE = /pack exceeds maximum allowed size/;
 function pushTooLarge(serverText) {
   return PACK_TOO_LARGE.test(serverText);
+}
+
+// client/crypto/record-mac.ts
+import { createHmac as createHmac2, timingSafeEqual } from "node:crypto";
+var VERSION11 = "m1:";
+function recordSigner(ring) {
+  const subkey = createHmac2("sha256", ring.current).update("oc-sync record mac v1").digest();
+  const mac3 = (r) => VERSION11 + createHmac2("sha256", subkey).update(signedPart(r)).digest().subarray(0, 16).toString("base64url");
+  return {
+    keyId: keyId(ring.current),
+    sign: (record2) => ({ ...record2, mac: mac3(record2) }),
+    authentic(record2) {
+      if (record2.mac === void 0) return false;
+      const [given, expected] = [Buffer.from(record2.mac), Buffer.from(mac3(record2))];
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    }
+  };
+}
+
+// client/sync/record-trust.ts
+var MERGE_DEPTH = 8;
+var INPUT_READS = 30;
+var INPUT_BYTES = 4 * 1024 * 1024;
+function recordTrust(repo, signer) {
+  return async (record2) => {
+    const budget = { reads: INPUT_READS };
+    try {
+      return await trusted(repo, signer, record2, MERGE_DEPTH, budget);
+    } catch {
+      return false;
+    }
+  };
+}
+async function trusted(repo, signer, record2, depth, budget) {
+  if (signer.authentic(record2)) return true;
+  const m = record2.merged;
+  if (!m || depth === 0) return false;
+  const input2 = async (oid) => {
+    if (--budget.reads < 0) return void 0;
+    const [size] = await repo.objectSizes([oid]);
+    if (!(size <= INPUT_BYTES)) return void 0;
+    const bytes = await repo.readBlob(oid);
+    const r = bytes && decodeRecord(record2.path, bytes);
+    return r && await trusted(repo, signer, r, depth - 1, budget) ? r : void 0;
+  };
+  const main2 = await input2(m.main);
+  const branch = main2 && await input2(m.branch);
+  if (!main2 || !branch) return false;
+  const common = meetVectors(main2.vector, branch.vector);
+  const base = m.base === null ? null : await input2(m.base);
+  if (base === void 0) return false;
+  if (base === null ? Object.keys(common).length > 0 : !atMost(base.vector, main2.vector) || !atMost(base.vector, branch.vector)) return false;
+  const redone = reconcileRecord(base ?? void 0, main2, branch, m.strategy).record;
+  return Buffer.from(encodeRecord(redone)).equals(Buffer.from(encodeRecord({ ...record2, mac: void 0 })));
 }
 
 // client/sync/shared-id.ts
@@ -31325,7 +31413,7 @@ function needsApply(remote, local) {
 }
 
 // core/held.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { isDeepStrictEqual as isDeepStrictEqual5 } from "node:util";
 
 // core/executable.ts
@@ -31515,13 +31603,17 @@ function sameBytes2(a, b) {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 function heldId(path, at, incoming) {
-  return createHash3("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
+  return createHash4("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
 }
 
 // client/sync/executable-gate.ts
-function executableGate(held) {
+function executableGate(held, trust) {
   return {
-    admit(record2, local) {
+    async admit(record2, local) {
+      if (trust && await trust(record2)) {
+        held.replace(record2.path, []);
+        return record2.deleted ? null : record2.content;
+      }
       const a = admit(record2.path, local, record2.deleted ? null : record2.content, record2.writer, held.forPath(record2.path));
       held.replace(record2.path, a.held);
       return a.write;
@@ -31536,7 +31628,7 @@ function executableGate(held) {
   };
 }
 function heldProblems(held) {
-  return held.all().filter((h) => h.status === "held").map((h) => `${where(h)}: ${h.writer}'s change to ${h.what} is held, not applied (until records are signed oc-sync cannot tell your machines from anyone who can push to the sync repo). 'oc-sync review' shows it; 'oc-sync review --accept ${h.id}' applies it, '--discard ${h.id}' keeps yours`);
+  return held.all().filter((h) => h.status === "held").map((h) => `${where(h)}: ${h.writer}'s change to ${h.what} is held, not applied: none of your machines signed it (a machine without the passphrase, an older oc-sync, a merge of unsigned versions, or anyone who can push to the sync repo). 'oc-sync review' shows it; 'oc-sync review --accept ${h.id}' applies it, '--discard ${h.id}' keeps yours`);
 }
 function describeHeld(h) {
   const mark = h.status === "discarded" ? "  [discarded: yours is kept]" : "";
@@ -31559,18 +31651,63 @@ async function listHeld(ctx) {
 async function acceptHeld(ctx, id) {
   return withState(ctx, async ({ repo, index }) => {
     const h = index.held.setStatus(index.held.find(id).id, "accepted");
+    index.update({ countersigned: null });
     const record2 = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
     if (!record2) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held));
-    for (const source of sources.filter((s) => s.owns(h.path))) {
-      const done = await source.apply([record2], (p) => index.get(p));
-      index.save(done.applied.map((a) => entryFor(record2, a.localHash, a.stat)));
-    }
+    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held, null));
+    await writeThroughGate(index, sources, [record2]);
     return h;
   });
 }
+async function settleHeld(repo, index, sources, at, trust) {
+  const paths = [...new Set(index.held.all().filter((h) => h.status === "held").map((h) => h.path))];
+  if (!paths.length) return;
+  const trusted2 = [];
+  const known = index.getMany(paths);
+  for (const r of (await readRecords(repo, at, paths)).values()) {
+    if (isVersionOf(known.get(r.path), r) && await trust(r)) trusted2.push(r);
+  }
+  await writeThroughGate(index, sources, trusted2);
+}
+async function writeThroughGate(index, sources, records2) {
+  for (const source of sources) {
+    const mine = records2.filter((r) => source.owns(r.path));
+    if (!mine.length) continue;
+    const done = await source.apply(mine, (p) => index.get(p));
+    const byPath = new Map(mine.map((r) => [r.path, r]));
+    index.save(done.applied.map((a) => entryFor(byPath.get(a.path), a.localHash, a.stat)));
+  }
+}
 async function discardHeld(ctx, id) {
   return withState(ctx, async ({ index }) => index.held.setStatus(index.held.find(id).id, "discarded"));
+}
+
+// client/sync/signing.ts
+function unsettled(held, path) {
+  return held.forPath(path).some((h) => h.status !== "accepted");
+}
+function commitSigning(repo, index, signer, config2, keepsOwn) {
+  if (!signer) return { state: {} };
+  const none = index.held.all().length === 0;
+  const sign = (record2) => keepsOwn(record2.path) || !none && unsettled(index.held, record2.path) ? record2 : signer.sign(record2);
+  const applied = config2 && index.state.applied(config2.category);
+  const mark = index.state.countersigned;
+  const from = mark?.startsWith(`${signer.keyId}:`) ? mark.slice(signer.keyId.length + 1) : null;
+  if (!config2 || !applied || from === applied) return { sign, state: {} };
+  const range = { from, to: applied, prefixes: config2.prefixes };
+  return { sign, countersign: (offered) => countersigned(repo, index, signer, range, offered), state: { countersigned: `${signer.keyId}:${applied}` } };
+}
+async function* countersigned(repo, index, signer, range, offered) {
+  const paths = (await repo.diff(range.from, range.to, range.prefixes)).filter((c) => c.oid !== null && !offered.has(c.path)).map((c) => c.path);
+  if (!paths.length) return;
+  const known = index.getMany(paths);
+  for (const r of (await readRecords(repo, range.to, paths, () => {
+  })).values()) {
+    const here = known.get(r.path);
+    const asHere = isVersionOf(here, r) && !r.deleted && here.localHash === r.hash;
+    if (!asHere || r.merged || signer.authentic(r) || unsettled(index.held, r.path)) continue;
+    yield signer.sign(r);
+  }
 }
 
 // client/sync/local-commit.ts
@@ -31630,15 +31767,17 @@ async function* records(run2, sources) {
   const emit = (record2, localHash, stat7) => {
     run2.entries.push(entryFor(record2, localHash, stat7));
     if (++run2.changed % 5e3 === 0) o.progress?.(run2.changed);
-    return [record2.path, encodeRecord(record2)];
+    return [record2.path, encodeRecord(o.sign ? o.sign(record2) : record2)];
   };
   const refused = [];
+  const offeredAll = /* @__PURE__ */ new Set();
   for (const source of sources) {
     const deletes = [];
     const offered = /* @__PURE__ */ new Set();
     const deletedHere = [];
     for await (const change of scanOrWarn(source, run2.ctx, o.warn)) {
       offered.add(change.path);
+      offeredAll.add(change.path);
       const indexed = index.get(change.path);
       const { known, restamped } = indexed ? await honest(run2, indexed) : { known: change.type === "put" ? await run2.mainVersion(change) : void 0, restamped: false };
       const record2 = toRecord(change, known, o, restamped);
@@ -31664,6 +31803,10 @@ async function* records(run2, sources) {
     }
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll)) {
+    run2.changed++;
+    yield [r.path, encodeRecord(r)];
+  }
 }
 function tooLarge(run2, path, bytes) {
   run2.o.warn(`${path}: ${overRecordLimit(bytes, run2.o.recordLimit)}: it is not uploaded and stays as it is on this machine; the rest syncs`);
@@ -31982,9 +32125,12 @@ async function cycle(run2) {
   const conflictsAt = /* @__PURE__ */ new Map();
   const conflictsOf = (commit) => conflictsAt.get(commit) ?? conflictsAt.set(commit, listConflicts(repo, commit)).get(commit);
   const awaiting = async (commit) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held), undecided);
+  const signer = key && recordSigner(key);
+  const trust = signer && recordTrust(repo, signer);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held, trust), undecided);
   await awaiting(base);
-  const local = await commitLocal(run2, sources, base, head, main2);
+  const signing = ctx.settings.trustExecutable ? null : signer;
+  const local = await commitLocal(run2, sources, { base, head, main: main2, signer: signing, keepsOwn: (p) => keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
   if (offline) {
@@ -31999,6 +32145,7 @@ async function cycle(run2) {
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false }, options.progress);
   for (const p of applied.problems) run2.warn(p);
   run2.needsUser.push(...applied.needsUser);
+  if (trust) await settleHeld(repo, index, sources, target, trust);
   for (const p of heldProblems(index.held)) {
     run2.warn(p);
     run2.needsUser.push(p);
@@ -32065,7 +32212,8 @@ async function prepareRepo(ctx, repo, main2, offline) {
   }
   return { key: (await resolveKey(repo, ready, ctx.paths.dataKey, ctx.settings.passphrase)).key, main: ready };
 }
-async function commitLocal(run2, sources, base, head, main2) {
+async function commitLocal(run2, sources, at) {
+  const { base, head, main: main2 } = at;
   const { ctx, repo, index, options } = run2;
   const plan = planCommit({
     mode: ctx.mode,
@@ -32075,6 +32223,7 @@ async function commitLocal(run2, sources, base, head, main2) {
     firstParent: base === null ? await firstParent(repo, main2) : null,
     headInMain: head !== null && head !== base && main2 !== null && await repo.isAncestor(head, main2)
   });
+  const signing = commitSigning(repo, index, at.signer, sources.find((s) => s.category === CONFIG_CATEGORY), at.keepsOwn);
   const message = (skip) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
@@ -32093,13 +32242,16 @@ async function commitLocal(run2, sources, base, head, main2) {
     warn: run2.warn,
     // A pending head a killed sync built on a newer main holds versions this machine never applied: measured against it (seed 3070).
     lagging: base === null ? void 0 : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
-    strategy: ctx.settings.strategy
+    strategy: ctx.settings.strategy,
+    sign: signing.sign,
+    countersign: signing.countersign
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && await collides(repo, plan.own, main2, mine)) mine = await repo.rebase(mine, main2, plan.own, message(plan.skipCiIfRebased));
   mine ??= plan.earlierInMain ? null : head;
   const tip2 = mine ?? head;
-  index.save(local.entries, tip2 ? { ...local.state, head: tip2 } : local.state);
+  const state = { ...local.state, ...signing.state };
+  index.save(local.entries, tip2 ? { ...state, head: tip2 } : state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }
@@ -32360,7 +32512,7 @@ import { existsSync as existsSync7 } from "node:fs";
 
 // client/cli/commands/status.ts
 function trustNote(ctx) {
-  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : "not what OpenCode executes: those changes are held for 'oc-sync review'";
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
   return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
 }
 async function statusCommand(ctx, out) {

@@ -21073,7 +21073,10 @@ function date4(params) {
 import { readFile } from "node:fs/promises";
 
 // core/record.ts
-import { hash as hash2 } from "node:crypto";
+import { createHash, hash as hash2 } from "node:crypto";
+
+// core/strategy.ts
+var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
 
 // core/vector.ts
 var emptyVector = Object.freeze({});
@@ -21122,6 +21125,8 @@ function encodeRecord(r) {
     deleted: r.deleted,
     hash: r.hash,
     kind: r.kind,
+    mac: r.mac,
+    merged: r.merged && { base: r.merged.base, branch: r.merged.branch, main: r.merged.main, strategy: r.merged.strategy },
     updatedAt: r.updatedAt,
     vector: canonicalVector(r.vector),
     writer: r.writer
@@ -21145,7 +21150,15 @@ function decodeRecord(path, bytes) {
   if (!isHeader(h)) throw new RecordFormatError(path, "header fields missing or of the wrong type");
   const content = h.deleted ? null : bytes.slice(nl + 1);
   if (content !== null && contentHash(content) !== h.hash) throw new RecordFormatError(path, "content does not match its hash");
-  return { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const record2 = { path, kind: h.kind, content, vector: canonicalVector(h.vector), hash: h.hash, updatedAt: h.updatedAt, writer: h.writer, deleted: h.deleted };
+  const merged = isMergeInputs(h.merged) ? { merged: h.merged } : {};
+  return { ...record2, ...typeof h.mac === "string" ? { mac: h.mac } : {}, ...merged };
+}
+var isBlobId = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
+function isMergeInputs(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  return (o.base === null || isBlobId(o.base)) && isBlobId(o.main) && isBlobId(o.branch) && strategies.includes(o.strategy);
 }
 function isHeader(h) {
   if (typeof h !== "object" || h === null) return false;
@@ -21243,7 +21256,7 @@ async function writeFileAtomic(path, content, mode = 420, replaceIf) {
 }
 
 // client/crypto/keys.ts
-import { createCipheriv, createDecipheriv, createHash, randomBytes as randomBytes2, scrypt } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash as createHash2, randomBytes as randomBytes2, scrypt } from "node:crypto";
 var PassphraseError = class extends Error {
   constructor() {
     super("wrong passphrase: it does not unlock this sync repo's key (.oc-sync/key.json). Use the passphrase you chose at 'oc-sync init' on your first machine (OC_SYNC_PASSPHRASE or the prompt); nothing was changed");
@@ -21273,7 +21286,7 @@ function derive(passphrase, salt, params) {
   );
 }
 function keyId(dataKey) {
-  return createHash("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
+  return createHash2("sha256").update("oc-sync key id").update(dataKey).digest("hex").slice(0, 32);
 }
 function newDataKey() {
   return randomBytes2(32);
@@ -22081,8 +22094,8 @@ var HeldStore = class {
 };
 
 // client/state/sync-state.ts
-var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" };
-var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
+var KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted", countersigned: "countersigned" };
+var REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed, KEY.countersigned], prefixes: [KEY.applied, KEY.waiting, KEY.seen] };
 var SyncState = class {
   constructor(meta3) {
     this.meta = meta3;
@@ -22115,6 +22128,9 @@ var SyncState = class {
   ownOn(remote) {
     return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]");
   }
+  get countersigned() {
+    return this.meta.get(KEY.countersigned) ?? null;
+  }
   get distrusted() {
     const raw = this.meta.get(KEY.distrusted);
     return raw === void 0 ? null : JSON.parse(raw);
@@ -22145,6 +22161,7 @@ function metaRows(patch) {
   if (patch.remote !== void 0) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== void 0) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== void 0) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
+  if (patch.countersigned !== void 0) rows[KEY.countersigned] = patch.countersigned;
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
   for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;
@@ -23763,9 +23780,6 @@ function pointerKeys(pointer) {
   return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
-// core/strategy.ts
-var strategies = ["auto-merge", "local-wins", "remote-wins", "newest-wins", "ask"];
-
 // core/conflict.ts
 var BASE64 = "base64:";
 var utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -24245,7 +24259,7 @@ var FileSource = class {
       try {
         const target = writeTarget(file2);
         const local = localBytes(target);
-        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, local);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : await this.admitted(r, local);
         const done2 = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, local, this.withOwnKeys(r.path, local, content)), this.o.mode, known);
         if (done2 === "edited") editedHere.push(r.path);
         else applied.push(done2);
@@ -24259,7 +24273,7 @@ var FileSource = class {
     return done;
   }
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
-  admitted(r, local) {
+  async admitted(r, local) {
     if (!this.o.gate) return r.deleted ? null : r.content;
     return this.o.gate.admit(r, local);
   }
@@ -25125,6 +25139,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 // client/sync/sources.ts
 var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 var STATE_LOCKS = "locks";
+var CONFIG_CATEGORY = "config";
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
@@ -25141,13 +25156,15 @@ function neverSynced(path) {
   const names = path.split(/[/\\]/);
   return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS || isGitControlName(n)) || TEMP_FILE.test(path);
 }
+var CONFIG_PREFIX = "config";
+var configPath = (file2) => `${CONFIG_PREFIX}/${file2}`;
 function buildSources(settings, opencode, key, warn, gate, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [`config/${file2}`, pointers.map(parsePointer)]));
+  const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [configPath(file2), pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? void 0 : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
+  if (c.config) sources.push(new FileSource({ category: CONFIG_CATEGORY, prefix: CONFIG_PREFIX, root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
@@ -25304,7 +25321,7 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
 
 // client/cli/commands/status.ts
 function trustNote(ctx) {
-  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : "not what OpenCode executes: those changes are held for 'oc-sync review'";
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
   return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
 }
 async function statusCommand(ctx, out) {
@@ -25393,6 +25410,9 @@ function namingRemote(remote) {
 // core/merge/index.ts
 var decoder2 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
+
+// client/sync/record-trust.ts
+var INPUT_BYTES = 4 * 1024 * 1024;
 
 // client/platform/lock.ts
 var LockBusyError = class extends Error {

@@ -48,7 +48,7 @@ export interface FileSourceOptions {
 /** Stands between the repo and this machine's files for what must not be applied unseen. */
 export interface WriteGate {
   /** What of `record` to write over the local file `local` (its bytes, null: none). */
-  admit(record: SyncRecord, local: Uint8Array | null): Admitted;
+  admit(record: SyncRecord, local: Uint8Array | null): Promise<Admitted>;
   /** The repo form of the local file at `path` (null: no file): what a held change kept here is the repo's value. */
   repoForm(path: string, local: Uint8Array | null): Uint8Array | null;
 }
@@ -185,7 +185,7 @@ export class FileSource implements Source {
         const target = writeTarget(file);
         const local = localBytes(target);
         // A whole file awaiting the user's decision stays as it is here until then.
-        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : this.admitted(r, local);
+        const content = this.ownKeys(r.path)?.some((k) => k.length === 0) ? "leave" : await this.admitted(r, local);
         const done = content === "leave" ? leftAsIs(r.path, target, known) : await replaceUnlessEdited(r.path, target, content && inLocalLineEndings(r.path, local, this.withOwnKeys(r.path, local, content)), this.o.mode, known);
         if (done === "edited") editedHere.push(r.path);
         else applied.push(done);
@@ -201,7 +201,7 @@ export class FileSource implements Source {
   }
 
   /** What of the record to write at `target`: all of it, unless the gate holds some back. */
-  private admitted(r: SyncRecord, local: Uint8Array | null): Admitted {
+  private async admitted(r: SyncRecord, local: Uint8Array | null): Promise<Admitted> {
     if (!this.o.gate) return r.deleted ? null : r.content!;
     return this.o.gate.admit(r, local);
   }

@@ -3,7 +3,7 @@
 // Kept in SQLite so one lookup is cheap however many records there are.
 import { transaction, type Database } from "../platform/sqlite.js";
 import type { RecordKind, SyncRecord } from "../../core/record.js";
-import type { VersionVector } from "../../core/vector.js";
+import { compareVectors, type VersionVector } from "../../core/vector.js";
 import { HeldStore } from "./held-store.js";
 import { metaRows, REJOIN_FORGETS, SyncState, type StatePatch } from "./sync-state.js";
 
@@ -189,6 +189,11 @@ function globWhere(glob: string, liveOnly: boolean): [string, string[]] {
 export function entryFor(record: SyncRecord, localHash: string | null, stat: string | null): IndexEntry {
   const { path, kind, vector, hash, updatedAt, writer, deleted } = record;
   return { path, kind, vector, hash, updatedAt, writer, deleted, localHash, stat };
+}
+
+/** Whether `entry` is `record`'s very version (same vector, same content). */
+export function isVersionOf(entry: IndexEntry | undefined, record: SyncRecord): entry is IndexEntry {
+  return entry !== undefined && entry.hash === record.hash && entry.deleted === record.deleted && compareVectors(entry.vector, record.vector) === "equal";
 }
 
 function toEntry(row: Record<string, unknown>): IndexEntry {

@@ -35,6 +35,8 @@ export interface StatePatch {
   readonly left?: Readonly<Record<string, readonly string[] | null>>;
   /** Set when a sync found this machine's id shared (see client/sync/shared-id.ts); null: cleared. */
   readonly distrusted?: Distrusted | null;
+  /** `<key id>:<main commit>`: up to where this machine signed again the executable config it applied (client/sync/signing.ts); null: look at all of it. */
+  readonly countersigned?: string | null;
 }
 
 /**
@@ -53,10 +55,10 @@ export interface MetaTable {
   withPrefix(prefix: string): Map<string, string>;
 }
 
-const KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted" } as const;
+const KEY = { base: "base", head: "head", pushed: "pushed", lastSync: "lastSync", applied: "applied:", waiting: "waiting:", seen: "seen:", remote: "remote", rejoin: "rejoin", left: "left:", distrusted: "distrusted", countersigned: "countersigned" } as const;
 
 /** What a rejoin forgets: everything that describes the old remote's history, and the scan marks (so every row is read). */
-export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
+export const REJOIN_FORGETS = { keys: [KEY.base, KEY.head, KEY.pushed, KEY.countersigned], prefixes: [KEY.applied, KEY.waiting, KEY.seen] } as const;
 
 export class SyncState {
   constructor(private readonly meta: MetaTable) {}
@@ -95,6 +97,10 @@ export class SyncState {
     return JSON.parse(this.meta.get(KEY.left + remote) ?? "[]") as string[];
   }
 
+  get countersigned(): string | null {
+    return this.meta.get(KEY.countersigned) ?? null;
+  }
+
   get distrusted(): Distrusted | null {
     const raw = this.meta.get(KEY.distrusted);
     return raw === undefined ? null : (JSON.parse(raw) as Distrusted);
@@ -131,6 +137,7 @@ export function metaRows(patch: StatePatch): Record<string, string | null> {
   if (patch.remote !== undefined) rows[KEY.remote] = patch.remote;
   if (patch.rejoin !== undefined) rows[KEY.rejoin] = patch.rejoin ? "1" : null;
   if (patch.distrusted !== undefined) rows[KEY.distrusted] = patch.distrusted && JSON.stringify(patch.distrusted);
+  if (patch.countersigned !== undefined) rows[KEY.countersigned] = patch.countersigned;
   for (const [c, commit] of Object.entries(patch.applied ?? {})) rows[KEY.applied + c] = commit;
   for (const [remote, commits] of Object.entries(patch.left ?? {})) rows[KEY.left + remote] = commits && JSON.stringify(commits);
   for (const [c, paths] of Object.entries(patch.waiting ?? {})) rows[KEY.waiting + c] = paths.length ? JSON.stringify(paths) : null;

@@ -22,6 +22,8 @@ import { withRetry } from "../../git/retry.js";
 import { GitError } from "../../git/run.js";
 import { cacheKey, GIVE_PASSPHRASE, KEY_CHANGED, readWrappedKey, resolveKey } from "../crypto/key-store.js";
 import type { KeyRing } from "../crypto/keys.js";
+import { recordSigner, type RecordSigner } from "../crypto/record-mac.js";
+import { recordTrust } from "./record-trust.js";
 import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
@@ -33,11 +35,12 @@ import { applyCommit } from "./apply-remote.js";
 import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
-import { executableGate, heldProblems } from "./executable-gate.js";
+import { executableGate, heldProblems, settleHeld } from "./executable-gate.js";
+import { commitSigning } from "./signing.js";
 import { commitLocalChanges } from "./local-commit.js";
 import { outcomeOf, planCommit, planIntegration, SKIP_CI, smallerBudget, stateAfter, type SettledIntegration } from "./plan.js";
 import { CREDENTIALS_PREFIX } from "../sources/credentials.js";
-import { buildSources } from "./sources.js";
+import { buildSources, CONFIG_CATEGORY, keepsOwnKeys } from "./sources.js";
 import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
 import { landedBase, pendingBytes, pushSteps, stepsFor } from "./upload.js";
 
@@ -129,9 +132,13 @@ async function cycle(run: Run): Promise<SyncReport> {
   const conflictsAt = new Map<string | null, Promise<Conflict[]>>();
   const conflictsOf = (commit: string | null) => conflictsAt.get(commit) ?? conflictsAt.set(commit, listConflicts(repo, commit)).get(commit)!;
   const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held), undecided);
+  const signer = key && recordSigner(key);
+  const trust = signer && recordTrust(repo, signer);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held, trust), undecided);
   await awaiting(base);
-  const local = await commitLocal(run, sources, base, head, main);
+  // A machine that applies what OpenCode executes unreviewed may hold anyone's values: it signs nothing.
+  const signing = ctx.settings.trustExecutable ? null : signer;
+  const local = await commitLocal(run, sources, { base, head, main, signer: signing, keepsOwn: (p) => keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
   if (offline) {
@@ -147,6 +154,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   const applied = await applyCommit(repo, index, sources, target, { share: ctx.settings.massDeleteShare, allow: options.allowMassDelete ?? false }, options.progress);
   for (const p of applied.problems) run.warn(p);
   run.needsUser.push(...applied.needsUser);
+  if (trust) await settleHeld(repo, index, sources, target, trust);
   for (const p of heldProblems(index.held)) {
     run.warn(p);
     run.needsUser.push(p);
@@ -251,7 +259,8 @@ interface LocalResult {
 }
 
 /** Scans, commits what changed where planCommit says, and saves the index with the new head. */
-async function commitLocal(run: Run, sources: readonly Source[], base: string | null, head: string | null, main: string | null): Promise<LocalResult> {
+async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
+  const { base, head, main } = at;
   const { ctx, repo, index, options } = run;
   const plan = planCommit({
     mode: ctx.mode,
@@ -261,6 +270,7 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     firstParent: base === null ? await firstParent(repo, main) : null,
     headInMain: head !== null && head !== base && main !== null && (await repo.isAncestor(head, main)),
   });
+  const signing = commitSigning(repo, index, at.signer, sources.find((s) => s.category === CONFIG_CATEGORY), at.keepsOwn);
   const message = (skip: boolean) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
@@ -280,12 +290,15 @@ async function commitLocal(run: Run, sources: readonly Source[], base: string | 
     // A pending head a killed sync built on a newer main holds versions this machine never applied: measured against it (seed 3070).
     lagging: base === null ? undefined : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
     strategy: ctx.settings.strategy,
+    sign: signing.sign,
+    countersign: signing.countersign,
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && (await collides(repo, plan.own, main!, mine))) mine = await repo.rebase(mine, main!, plan.own, message(plan.skipCiIfRebased));
   mine ??= plan.earlierInMain ? null : head;
   const tip = mine ?? head;
-  index.save(local.entries, tip ? { ...local.state, head: tip } : local.state);
+  const state = { ...local.state, ...signing.state };
+  index.save(local.entries, tip ? { ...state, head: tip } : state);
   if (local.changed) ctx.log.log("info", `committed ${local.changed} local change(s) as ${mine}`);
   return { mine, changed: local.changed, earlierInMain: plan.earlierInMain, ours: [base, head, mine] };
 }

@@ -1,21 +1,32 @@
 // Executable config is gated (DESIGN.md §8): a change arriving from the repo to what OpenCode
 // executes is not written; the local file keeps its value, the incoming one is kept in state.db
 // (HeldStore), each sync names it (exit 3, a toast in the plugin) until the user accepts or
-// discards it with 'oc-sync review'. Records are not signed yet, so this machine cannot tell the
-// user's other machines from anyone with push access: every incoming executable change is held.
+// discards it with 'oc-sync review'. A record from the user's machines passes: signed by one, or a
+// merge of signed versions this machine redoes (record-trust.ts); anything else, which anyone with
+// push access could have written, is held.
 // Changes made here are the user's own and are never held.
 import { admit, repoForm, type HeldChange, type HeldValue } from "../../core/held.js";
+import type { RecordTrust } from "./record-trust.js";
+import type { SyncRecord } from "../../core/record.js";
 import { readRecords } from "../../git/record-reader.js";
+import type { GitRepo } from "../../git/repo.js";
+import type { Source } from "../sources/source.js";
 import type { WriteGate } from "../sources/files.js";
 import type { HeldStore } from "../state/held-store.js";
-import { entryFor } from "../state/index-store.js";
+import { entryFor, isVersionOf, type IndexStore } from "../state/index-store.js";
 import { withState } from "../state/open-state.js";
 import type { SyncContext } from "./context.js";
 import { buildSources } from "./sources.js";
 
-export function executableGate(held: HeldStore): WriteGate {
+/** `trust`: null without a passphrase (nothing authenticates: every executable change is held). */
+export function executableGate(held: HeldStore, trust: RecordTrust | null): WriteGate {
   return {
-    admit(record, local) {
+    async admit(record, local) {
+      if (trust && (await trust(record))) {
+        // The user's own machine wrote it: what was held here of an earlier value is superseded.
+        held.replace(record.path, []);
+        return record.deleted ? null : record.content;
+      }
       const a = admit(record.path, local, record.deleted ? null : record.content, record.writer, held.forPath(record.path));
       held.replace(record.path, a.held);
       return a.write;
@@ -36,7 +47,7 @@ export function heldProblems(held: HeldStore): string[] {
   return held
     .all()
     .filter((h) => h.status === "held")
-    .map((h) => `${where(h)}: ${h.writer}'s change to ${h.what} is held, not applied (until records are signed oc-sync cannot tell your machines from anyone who can push to the sync repo). 'oc-sync review' shows it; 'oc-sync review --accept ${h.id}' applies it, '--discard ${h.id}' keeps yours`);
+    .map((h) => `${where(h)}: ${h.writer}'s change to ${h.what} is held, not applied: none of your machines signed it (a machine without the passphrase, an older oc-sync, a merge of unsigned versions, or anyone who can push to the sync repo). 'oc-sync review' shows it; 'oc-sync review --accept ${h.id}' applies it, '--discard ${h.id}' keeps yours`);
 }
 
 /** A held change for a person: where, what, and both values. */
@@ -72,15 +83,41 @@ export async function listHeld(ctx: SyncContext): Promise<HeldChange[]> {
 export async function acceptHeld(ctx: SyncContext, id: string): Promise<HeldChange> {
   return withState(ctx, async ({ repo, index }) => {
     const h = index.held.setStatus(index.held.find(id).id, "accepted");
+    // Its file is looked at again for signing (signing.ts): so the user's other machines take it too.
+    index.update({ countersigned: null });
     const record = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
     if (!record) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held));
-    for (const source of sources.filter((s) => s.owns(h.path))) {
-      const done = await source.apply([record], (p) => index.get(p));
-      index.save(done.applied.map((a) => entryFor(record, a.localHash, a.stat)));
-    }
+    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held, null));
+    await writeThroughGate(index, sources, [record]);
     return h;
   });
+}
+
+/**
+ * Held changes whose file main now has from the user's machines (another machine's user accepted
+ * it and signed it again, or a merge now checks): written, as if accepted here. `trust`: the gate's.
+ */
+export async function settleHeld(repo: GitRepo, index: IndexStore, sources: readonly Source[], at: string, trust: RecordTrust): Promise<void> {
+  const paths = [...new Set(index.held.all().filter((h) => h.status === "held").map((h) => h.path))];
+  if (!paths.length) return;
+  const trusted: SyncRecord[] = [];
+  // Only the version the held change came from, now signed: an older one (put back by a push) or one behind an edit here is not.
+  const known = index.getMany(paths);
+  for (const r of (await readRecords(repo, at, paths)).values()) {
+    if (isVersionOf(known.get(r.path), r) && (await trust(r))) trusted.push(r);
+  }
+  await writeThroughGate(index, sources, trusted);
+}
+
+/** Writes records through their sources (and so through the gate), and indexes what was written. */
+async function writeThroughGate(index: IndexStore, sources: readonly Source[], records: readonly SyncRecord[]): Promise<void> {
+  for (const source of sources) {
+    const mine = records.filter((r) => source.owns(r.path));
+    if (!mine.length) continue;
+    const done = await source.apply(mine, (p) => index.get(p));
+    const byPath = new Map(mine.map((r) => [r.path, r]));
+    index.save(done.applied.map((a) => entryFor(byPath.get(a.path)!, a.localHash, a.stat)));
+  }
 }
 
 /** Keeps this machine's value for held change `id`: it is not asked about again while the repo has that value. */

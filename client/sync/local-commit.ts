@@ -53,6 +53,13 @@ export interface LocalCommitOptions {
   readonly strategy: Strategy;
   /** The id this machine synced under before it took a new one, found shared (see shared-id.ts). */
   readonly distrusted?: Distrusted | null;
+  /**
+   * Signs a new version (see executable-gate.ts signOwn); none without a key. A version merged here
+   * with the parent's (mergedWithParent) is not signed: the parent's may be one no machine signed.
+   */
+  readonly sign?: (record: SyncRecord) => SyncRecord;
+  /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of. */
+  readonly countersign?: (offered: ReadonlySet<string>) => AsyncIterable<SyncRecord>;
 }
 
 export interface LocalCommit {
@@ -158,10 +165,11 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
   const emit = (record: SyncRecord, localHash: string | null, stat: string | null): readonly [string, Uint8Array] => {
     run.entries.push(entryFor(record, localHash, stat));
     if (++run.changed % 5000 === 0) o.progress?.(run.changed);
-    return [record.path, encodeRecord(record)];
+    return [record.path, encodeRecord(o.sign ? o.sign(record) : record)];
   };
   // Every deletion the guard asks about, from every source, in one question.
   const refused: string[] = [];
+  const offeredAll = new Set<string>();
   for (const source of sources) {
     const deletes: SyncRecord[] = [];
     const offered = new Set<string>();
@@ -169,6 +177,7 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     const deletedHere: SyncRecord[] = [];
     for await (const change of scanOrWarn(source, run.ctx, o.warn)) {
       offered.add(change.path);
+      offeredAll.add(change.path);
       const indexed = index.get(change.path);
       // Only this machine's own versions can claim more of a shared id than it saw; main's it had.
       const { known, restamped } = indexed ? await honest(run, indexed) : { known: change.type === "put" ? await run.mainVersion(change) : undefined, restamped: false };
@@ -194,6 +203,10 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(await offeredTombstone(run, tomb), null, null);
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
+  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll)) {
+    run.changed++;
+    yield [r.path, encodeRecord(r)];
+  }
 }
 
 /** Named on every sync until it is small enough: its session is read whole again next time, so the scan meets it again. */

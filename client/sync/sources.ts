@@ -18,6 +18,9 @@ const GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.loc
 /** OpenCode's own lock folder in its state folder. */
 const STATE_LOCKS = "locks";
 
+/** The source of OpenCode's config: what the executable gate stands before. */
+export const CONFIG_CATEGORY = "config";
+
 export const CONFIG_RULE: FileRule = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
@@ -38,6 +41,14 @@ export function neverSynced(path: string): boolean {
   return names.some((n) => GENERATED.includes(n) || n === STATE_LOCKS || isGitControlName(n)) || TEMP_FILE.test(path);
 }
 
+const CONFIG_PREFIX = "config";
+const configPath = (file: string) => `${CONFIG_PREFIX}/${file}`;
+
+/** Whether the record at `path` is a file some of whose keys stay this machine's own (the setting `local`). */
+export function keepsOwnKeys(settings: Settings, path: string): boolean {
+  return Object.keys(settings.local).some((file) => configPath(file) === path);
+}
+
 /**
  * `gate`: what a sync must not apply unseen (executable config, see executable-gate.ts); off with the
  * setting trustExecutable. Edits the user asked for (restore, resolve) are written without it.
@@ -46,9 +57,9 @@ export function buildSources(settings: Settings, opencode: OpenCodePaths, key: K
   const sources: Source[] = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
-  const localKeys = new Map(Object.entries(settings.local).map(([file, pointers]) => [`config/${file}`, pointers.map(parsePointer)]));
+  const localKeys = new Map(Object.entries(settings.local).map(([file, pointers]) => [configPath(file), pointers.map(parsePointer)]));
   const configGate = settings.trustExecutable ? undefined : gate;
-  if (c.config) sources.push(new FileSource({ category: "config", prefix: "config", root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
+  if (c.config) sources.push(new FileSource({ category: CONFIG_CATEGORY, prefix: CONFIG_PREFIX, root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
   if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => (c[name as keyof typeof c] ? t : [])) as Table[];

@@ -2,10 +2,15 @@
 // may read what it keeps, and what a push to the sync repo can make
 // OpenCode run here. Real git: a bare repo on disk whose hook records what it is given, the loopback server.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { recordSigner } from "../../client/crypto/record-mac.js";
 import { ocSyncPaths } from "../../client/platform/paths.js";
+import { decodeRecord, encodeRecord, makeRecord, recordBlobId, type SyncRecord } from "../../core/record.js";
+import { reconcileRecord } from "../../core/reconcile.js";
+import { incrementVector } from "../../core/vector.js";
 import { runGit } from "../../git/run.js";
 import { runCli } from "../support/cli.js";
 import { foreignRecord, plantOnMain, type RawEntry } from "../support/hostile-repo.js";
@@ -85,7 +90,8 @@ const put = (file: string, content: string) => {
   writeFileSync(file, content);
 };
 const readOr = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : null);
-const configOf = (h: TestHome) => JSON.parse(readFileSync(join(h.config, "opencode.json"), "utf8")) as Record<string, unknown>;
+/** A machine's opencode.json, or the one a record holds. */
+const configOf = (h: TestHome, record?: SyncRecord) => JSON.parse(record ? new TextDecoder().decode(record.content!) : readFileSync(join(h.config, "opencode.json"), "utf8")) as Record<string, unknown>;
 const heldIds = (stdout: string) => [...stdout.matchAll(/^([0-9a-f]{12}) {2}/gm)].map((m) => m[1]!);
 
 describe("git's control files", () => {
@@ -205,13 +211,13 @@ describe("executable config from the repo is held (a push by someone without the
     expect(await remotePaths(w)).toEqual(expect.arrayContaining(["config/opencode.json", "config/plugin/mine.js"]));
   });
 
-  it("a new machine's first sync holds the plugins and MCP servers it would start, once; the rest of the config arrives", async () => {
+  it("a new machine without the passphrase (nothing authenticates) holds the plugins and MCP servers it would start, once; the rest of the config arrives", async () => {
     const w = await syncWorld();
     const A = w.machine("a");
     put(join(A.config, "opencode.json"), JSON.stringify({ theme: "dark", plugin: ["oc-sync"], mcp: { db: { type: "local", command: ["db-mcp"] } } }) + "\n");
     put(join(A.config, "AGENTS.md"), "rules\n");
     await sync(A);
-    const B = w.machine("b");
+    const B = w.home("b", { OC_SYNC_PASSPHRASE: "" });
     const first = await sync(B);
     expect(first.needsUser.join("\n")).toContain("config/opencode.json /plugin");
     expect(first.needsUser.join("\n")).toContain("config/opencode.json /mcp/db");
@@ -231,13 +237,226 @@ describe("executable config from the repo is held (a push by someone without the
   });
 });
 
+/** A's record at `path` on the remote's main, as it is there (signed by A). */
+const mainRecord = async (w: SyncWorld, path: string) => decodeRecord(path, (await runGit(["--git-dir", w.remoteDir, "cat-file", "blob", `main:${path}`])).stdout);
+/** `record` planted as it is, signature and all (plantOnMain's `record` would re-make it unsigned). */
+const asIs = (record: SyncRecord): RawEntry => ({ path: record.path, bytes: encodeRecord(record) });
+const EVIL_CONFIG = JSON.stringify({ theme: "dark", plugin: ["evil-plugin@latest"] }) + "\n";
+
+describe("signed records: what OpenCode executes, changed on your own machines, passes; nothing else does", () => {
+  /** A with a plugin (entry and file) and an MCP server, synced; B joined. */
+  async function mine() {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    put(join(A.config, "opencode.json"), JSON.stringify({ theme: "dark", plugin: ["mine"], mcp: { db: { type: "local", command: ["db-mcp"] } } }) + "\n");
+    put(join(A.config, "plugin", "mine.js"), "export default async () => ({})\n");
+    await sync(A);
+    const B = w.machine("b");
+    return { w, A, B, first: await sync(B) };
+  }
+
+  it("a new machine's first sync brings them, and a later change on another machine arrives: nothing held", async () => {
+    const { A, B, first } = await mine();
+    expect(first.needsUser).toEqual([]);
+    expect(configOf(B)).toEqual({ theme: "dark", plugin: ["mine"], mcp: { db: { type: "local", command: ["db-mcp"] } } });
+    expect(readOr(join(B.config, "plugin", "mine.js"))).toBe("export default async () => ({})\n");
+    put(join(A.config, "opencode.json"), JSON.stringify({ ...configOf(A), plugin: ["mine", "another"], permission: { bash: "allow" } }) + "\n");
+    put(join(A.config, "command", "status.md"), "Status: !`git status`\n");
+    await sync(A);
+    const later = await sync(B);
+    expect(later.needsUser).toEqual([]);
+    expect(configOf(B)).toMatchObject({ plugin: ["mine", "another"], permission: { bash: "allow" } });
+    expect(readOr(join(B.config, "command", "status.md"))).toBe("Status: !`git status`\n");
+    expect((await runCli(B.env, ["review"])).stdout).toContain("nothing held");
+  });
+
+  // An attacker with push access but no key, starting from what the user's machines signed.
+  const FORGERIES: { name: string; forge: (w: SyncWorld) => Promise<RawEntry[]>; named: string; seen: (h: TestHome) => unknown }[] = [
+    {
+      name: "a signed plugin file copied to another path",
+      forge: async (w) => [{ ...asIs(await mainRecord(w, "config/plugin/mine.js")), path: "config/plugin/x.js" }],
+      named: "config/plugin/x.js",
+      seen: (h) => readOr(join(h.config, "plugin", "x.js")),
+    },
+    {
+      name: "a signed opencode.json with new content and a newer vector under its old signature",
+      forge: async (w) => {
+        const r = await mainRecord(w, "config/opencode.json");
+        return [asIs({ ...makeRecord({ ...r, content: new TextEncoder().encode(EVIL_CONFIG), vector: incrementVector(r.vector, "a") }), mac: r.mac! })];
+      },
+      named: "config/opencode.json /plugin",
+      seen: (h) => (configOf(h).plugin as string[]).find((p) => p.startsWith("evil")) ?? null,
+    },
+    {
+      name: "opencode.json signed with a key that is not the sync repo's",
+      forge: async (w) => {
+        const r = await mainRecord(w, "config/opencode.json");
+        return [asIs(recordSigner({ current: randomBytes(32), older: [] }).sign(makeRecord({ ...r, content: new TextEncoder().encode(EVIL_CONFIG), vector: incrementVector(r.vector, "a") })))];
+      },
+      named: "config/opencode.json /plugin",
+      seen: (h) => (configOf(h).plugin as string[]).find((p) => p.startsWith("evil")) ?? null,
+    },
+  ];
+
+  it.each(FORGERIES)("$name: held, named, not written", async ({ forge, named, seen }) => {
+    const { w, B } = await mine();
+    await plantOnMain(w.remoteDir, await forge(w));
+    const r = await runCli(B.env, ["sync"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain(named);
+    expect(seen(B)).toBeNull();
+  });
+
+  it("a merge of two machines' concurrent edits (no key: the Action's, here a local merge) is redone from their signed versions and passes", async () => {
+    const { w, A, B } = await mine();
+    put(join(A.config, "opencode.json"), JSON.stringify({ ...configOf(A), plugin: ["mine", "from-a"] }) + "\n");
+    put(join(B.config, "opencode.json"), JSON.stringify({ ...configOf(B), theme: "from b" }) + "\n");
+    await sync(A);
+    expect((await sync(B)).needsUser).toEqual([]);
+    const merged = await mainRecord(w, "config/opencode.json");
+    expect(merged.mac).toBeUndefined();
+    expect(merged.merged).toMatchObject({ strategy: "auto-merge" });
+    expect(configOf(B)).toMatchObject({ theme: "from b", plugin: ["mine", "from-a"] });
+    expect((await sync(A)).needsUser).toEqual([]);
+    expect(configOf(A)).toMatchObject({ theme: "from b", plugin: ["mine", "from-a"] });
+  });
+
+  /** A merge an attacker claims from the real one: the records `tamper` gives are planted on main one commit each (the last stays). */
+  async function forgedMerge(tamper: (merged: SyncRecord, w: SyncWorld) => Promise<SyncRecord[]>) {
+    const { w, A, B } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    put(join(A.config, "opencode.json"), JSON.stringify({ ...configOf(A), theme: "from a" }) + "\n");
+    put(join(B.config, "opencode.json"), JSON.stringify({ ...configOf(B), model: "from b" }) + "\n");
+    await sync(A);
+    await sync(B);
+    const merged = await mainRecord(w, "config/opencode.json");
+    for (const r of await tamper(merged, w)) await plantOnMain(w.remoteDir, [asIs(r)]);
+    return { C, report: await sync(C) };
+  }
+
+  it.each([
+    ["its content changed (an evil plugin added)", async (m: SyncRecord) => [{ ...makeRecord({ ...m, content: new TextEncoder().encode(EVIL_CONFIG), vector: incrementVector(m.vector, "a") }), merged: m.merged! }]],
+    ["an input that is not signed (the attacker's own version, in the repo's history)", async (m: SyncRecord, w: SyncWorld) => {
+      // Exactly the merge of a signed version with the attacker's: only that input's signature is missing.
+      const signed = decodeRecord(m.path, (await runGit(["--git-dir", w.remoteDir, "cat-file", "blob", m.merged!.main])).stdout);
+      const theirs = makeRecord({ ...m, content: new TextEncoder().encode(EVIL_CONFIG), vector: { attacker: 1 } });
+      const forged = reconcileRecord(undefined, theirs, signed, "remote-wins").record;
+      expect(forged.merged).toEqual({ base: null, main: recordBlobId(theirs), branch: m.merged!.main, strategy: "remote-wins" });
+      expect(new TextDecoder().decode(forged.content!)).toContain("evil-plugin");
+      return [theirs, forged];
+    }],
+  ])("a forged merge, %s: held, not written", async (_, tamper) => {
+    const { C, report } = await forgedMerge(tamper);
+    expect(report.needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    expect(configOf(C).plugin).toEqual(["mine"]);
+  });
+
+  it("a forged merge of two signed versions with no base (as if they shared no history) does not bring back a plugin one of them removed", async () => {
+    const { w, A, B } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    put(join(A.config, "opencode.json"), JSON.stringify({ ...configOf(A), plugin: [] }) + "\n");
+    await sync(A);
+    await sync(C);
+    expect(configOf(C).plugin).toEqual([]);
+    put(join(B.config, "opencode.json"), JSON.stringify({ ...configOf(B), theme: "from b" }) + "\n");
+    await sync(B);
+    const real = await mainRecord(w, "config/opencode.json");
+    expect(real.merged?.base).not.toBeNull();
+    const read = async (oid: string) => decodeRecord(real.path, (await runGit(["--git-dir", w.remoteDir, "cat-file", "blob", oid])).stdout);
+    const forged = reconcileRecord(undefined, await read(real.merged!.main), await read(real.merged!.branch), "local-wins").record;
+    expect(configOf({ config: "" } as TestHome, forged)).toMatchObject({ plugin: ["mine"], theme: "from b" });
+    await plantOnMain(w.remoteDir, [asIs(forged)]);
+    expect((await sync(C)).needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    expect(configOf(C).plugin).toEqual([]);
+  });
+
+  it("a change accepted in review on one machine is signed by it: the machines holding it apply it, a new machine takes it unheld", async () => {
+    const { w, B } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/opencode.json", JSON.stringify({ theme: "dark", plugin: ["mine", "from-review"] }) + "\n", "jsonc")]);
+    expect((await sync(C)).needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    // Reviewed a sync later than it was held.
+    const listed = (await sync(B), await sync(B), await runCli(B.env, ["review"]));
+    expect((await runCli(B.env, ["review", "--accept", heldIds(listed.stdout)[0]!])).code).toBe(0);
+    expect((await mainRecord(w, "config/opencode.json")).mac).toMatch(/^m1:/);
+    expect((await sync(C)).needsUser).toEqual([]);
+    expect(configOf(C).plugin).toEqual(["mine", "from-review"]);
+    expect((await runCli(C.env, ["review"])).stdout).toContain("nothing held");
+    const D = w.machine("d");
+    expect((await sync(D)).needsUser).toEqual([]);
+    expect(configOf(D).plugin).toEqual(["mine", "from-review"]);
+  });
+
+  it("executable config an older oc-sync wrote (unsigned) is signed by the first machine that has it: a new machine takes it unheld", async () => {
+    const { w, A } = await mine();
+    const signed = await mainRecord(w, "config/opencode.json");
+    await plantOnMain(w.remoteDir, [asIs({ ...signed, mac: undefined })]);
+    await sync(A);
+    await sync(A);
+    expect((await mainRecord(w, "config/opencode.json")).mac).toBe(signed.mac);
+    const D = w.machine("d");
+    expect((await sync(D)).needsUser).toEqual([]);
+    expect(configOf(D).plugin).toEqual(["mine"]);
+  });
+
+  it("a held change is not settled by an older signed version put back on main: no rollback, the change stays held", async () => {
+    const { w, A } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    const first = await mainRecord(w, "config/opencode.json");
+    put(join(A.config, "opencode.json"), JSON.stringify({ ...configOf(A), plugin: ["mine", "two"] }) + "\n");
+    await sync(A);
+    await sync(C);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/opencode.json", EVIL_CONFIG, "jsonc")]);
+    expect((await sync(C)).needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    await plantOnMain(w.remoteDir, [asIs(first)]);
+    expect((await sync(C)).needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    expect(configOf(C).plugin).toEqual(["mine", "two"]);
+  });
+
+  it('a machine with "trustExecutable": true signs nothing: what it applied unreviewed does not pass the others\' gates', async () => {
+    const { w, B } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    writeFileSync(join(B.config, "opencode-sync.jsonc"), '{ "trustExecutable": true }\n');
+    await plantOnMain(w.remoteDir, [foreignRecord("config/opencode.json", EVIL_CONFIG, "jsonc")]);
+    await sync(B);
+    put(join(B.config, "opencode.json"), JSON.stringify({ ...configOf(B), theme: "from b" }) + "\n");
+    await sync(B);
+    expect((await mainRecord(w, "config/opencode.json")).mac).toBeUndefined();
+    expect((await sync(C)).needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    expect(configOf(C)).toMatchObject({ theme: "from b", plugin: ["mine"] });
+  });
+
+  it("a machine whose file carries a held value back into the repo does not sign it: the next machine holds it too", async () => {
+    const { w, B } = await mine();
+    const C = w.machine("c");
+    await sync(C);
+    await plantOnMain(w.remoteDir, [foreignRecord("config/opencode.json", EVIL_CONFIG, "jsonc")]);
+    const listed = (await sync(B), await runCli(B.env, ["review"]));
+    expect((await runCli(B.env, ["review", "--discard", heldIds(listed.stdout)[0]!])).code).toBe(0);
+    // B edits another key: its record carries the discarded plugin list back, as the repo's value.
+    put(join(B.config, "opencode.json"), JSON.stringify({ ...configOf(B), theme: "from b" }) + "\n");
+    await sync(B);
+    const onMain = await mainRecord(w, "config/opencode.json");
+    expect(new TextDecoder().decode(onMain.content!)).toContain("evil-plugin");
+    expect(onMain.mac).toBeUndefined();
+    const r = await sync(C);
+    expect(r.needsUser.join("\n")).toContain("config/opencode.json /plugin");
+    expect(configOf(C)).toMatchObject({ theme: "from b", plugin: ["mine"] });
+  });
+});
+
 describe("what status and doctor say about the sync repo's trust", () => {
   it("says plainly what a push to the sync repo can change here, and that trustExecutable lets it run code", async () => {
     const world = await syncWorld();
     const A = world.machine("trust-note");
     await sync(A);
     const status = await runCli(A.env, ["status"]);
-    expect(status.stdout).toContain("trust        anyone who can push to the sync repo can change the config, state and sessions this machine applies, not what OpenCode executes: those changes are held for 'oc-sync review'");
+    expect(status.stdout).toContain("trust        anyone who can push to the sync repo can change the config, state and sessions this machine applies, not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'");
     const doctor = await runCli(A.env, ["doctor"]);
     expect(doctor.stdout).toMatch(/ok +trust +anyone who can push to the sync repo can change/);
     writeFileSync(join(A.config, "opencode-sync.json"), '{ "trustExecutable": true }\n');

@@ -66,6 +66,18 @@ describe("reconcile", () => {
     expect(r.changed).toEqual([]);
   });
 
+  it.each([
+    ["unsigned on main, signed on the branch: the signed copy", undefined, "m1:sig", "took-branch", "m1:sig"],
+    ["signed alike on both", "m1:sig", "m1:sig", "unchanged", "m1:sig"],
+    ["signed on main, unsigned on the branch: main's", "m1:sig", undefined, "unchanged", "m1:sig"],
+    ["unsigned on both", undefined, undefined, "unchanged", undefined],
+  ])("one version on both sides, %s", (_, mainMac, branchMac, action, mac) => {
+    const signed = (m: string | undefined) => set({ ...rec("a", '{"v":1}', { x: 1 }), ...(m ? { mac: m } : {}) });
+    const r = reconcile(set(), signed(mainMac), signed(branchMac), opts());
+    expect(r.decisions[0]).toMatchObject({ comparison: "equal", action });
+    expect(r.records.get("a")!.mac).toBe(mac);
+  });
+
   it("is idempotent: reconciling the result with itself changes nothing", () => {
     const base = set(rec("c", '{"a":1}', { x: 1 }));
     const main = set(rec("c", '{"a":2}', { x: 1, y: 1 }, 10, "y"));

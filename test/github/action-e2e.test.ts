@@ -123,7 +123,8 @@ describe("the merge Action through a GitHub stand-in", () => {
     const [a, b, c] = homes as [TestHome, TestHome, TestHome];
     const edit = (h: TestHome, from: string, to: string) => writeFileSync(cfg(h), readFileSync(cfg(h), "utf8").replace(from, to));
     edit(a, '"dark"', '"light"');
-    edit(b, '"x/y"', '"x/z"');
+    // A plugin (executable: held unless it comes from the user's machines) in a file the Action must merge.
+    edit(b, '"x/y"', '"x/z",\n  "plugin": ["from-beta"]');
     edit(c, '"dark"', '"solarized"');
     const sessions = homes.map((h) => {
       const db = openDb(h);
@@ -143,6 +144,9 @@ describe("the merge Action through a GitHub stand-in", () => {
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).toContain("// shared settings");
     expect(texts[0]).toContain('"model": "x/z"');
+    // The Action's merges are redone by each machine from the signed versions they name: nothing held.
+    expect(texts[0]).toMatch(/"plugin": \[\s*"from-beta"\s*\]/);
+    for (const h of homes) expect((await cli(h, "review")).stdout).toContain("nothing held");
     expect(texts[0]).toMatch(/"theme": "(light|solarized)"/);
     for (const h of homes) {
       const db = openDb(h);
