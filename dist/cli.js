@@ -29951,10 +29951,13 @@ var CredentialSource = class {
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
       const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
+      let indexed;
+      const find = (sets, entry, text3) => sets.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text3);
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text3 = JSON.stringify(value);
-        const old = previous.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text3);
+        let old = find(previous, entry, text3);
+        if (old === void 0) old = find([indexed ??= this.ciphertextsOf(await ctx.indexed(path))], entry, text3);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text3);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
@@ -31721,7 +31724,7 @@ var MassDeleteError = class extends AttentionError {
 };
 async function commitLocalChanges(repo, index, sources, o) {
   const histories = { left: HISTORY_SEARCHES };
-  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: /* @__PURE__ */ new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main, histories), histories };
+  const run2 = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: /* @__PURE__ */ new Set(), changed: 0, ctx: scanContext(repo, index, o, histories), mainVersion: mainVersionIn(repo, o.main, histories), histories };
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: stateAfter(run2, sources) };
@@ -31748,7 +31751,7 @@ function mainVersionIn(repo, main2, histories) {
     return old && entryFor(old, null, null);
   };
 }
-function scanContext(repo, index, o) {
+function scanContext(repo, index, o, histories) {
   const view = (e) => e && o.rejoin ? { ...e, localHash: null, stat: null } : e;
   return {
     index: (p) => view(index.get(p)),
@@ -31759,7 +31762,11 @@ function scanContext(repo, index, o) {
     entriesGlob: (g) => o.rejoin ? new Map([...index.entriesGlob(g)].map(([p, e]) => [p, view(e)])) : index.entriesGlob(g),
     state: index.state,
     previous: async (p) => o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : void 0,
-    seen: async (p) => o.seen && o.seen !== o.parent ? (await readRecords(repo, o.seen, [p])).get(p) : void 0
+    seen: async (p) => o.seen && o.seen !== o.parent ? (await readRecords(repo, o.seen, [p])).get(p) : void 0,
+    indexed: async (p) => {
+      const e = index.get(p);
+      return e && o.main ? versionInHistory(repo, histories, o.main, p, (r) => isVersionOf(e, r)) : void 0;
+    }
   };
 }
 async function* records(run2, sources) {

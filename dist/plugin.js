@@ -24454,10 +24454,13 @@ var CredentialSource = class {
       }
       const plain = parseEntries(bytes.toString("utf8"), file2);
       const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
+      let indexed;
+      const find = (sets, entry, text2) => sets.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text2);
       const out = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text2 = JSON.stringify(value);
-        const old = previous.map((p) => p[entry]).find((c) => c !== void 0 && this.tryDecrypt(path, entry, c) === text2);
+        let old = find(previous, entry, text2);
+        if (old === void 0) old = find([indexed ??= this.ciphertextsOf(await ctx.indexed(path))], entry, text2);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text2);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat8 };

@@ -72,14 +72,18 @@ export class CredentialSource implements Source {
         continue;
       }
       const plain = parseEntries(bytes.toString("utf8"), file);
-      // The commit is built on, and the one this machine last integrated (a newer main may have changed the entry).
+      // The commit is built on, the one this machine last integrated (a newer main may have changed the entry), and
+      // the version the index holds (a machine offering everything again has neither: seed 5637, a copied home after a key rotation).
       const previous = [await this.ciphertextsOf(await ctx.previous(path)), await this.ciphertextsOf(await ctx.seen(path))];
+      let indexed: Record<string, string> | undefined;
+      const find = (sets: Record<string, string>[], entry: string, text: string) => sets.map((p) => p[entry]).find((c) => c !== undefined && this.tryDecrypt(path, entry, c) === text);
       const out: Record<string, string> = {};
       for (const [entry, value] of Object.entries(plain)) {
         const text = JSON.stringify(value);
         // Reuse the old ciphertext when the entry did not change: fresh nonces would make every sync a
         // change, and after a passphrase change its fingerprint, keyed, would make it look edited (seed 2925).
-        const old = previous.map((p) => p[entry]).find((c) => c !== undefined && this.tryDecrypt(path, entry, c) === text);
+        let old = find(previous, entry, text);
+        if (old === undefined) old = find([(indexed ??= this.ciphertextsOf(await ctx.indexed(path)))], entry, text);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text);
       }
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };

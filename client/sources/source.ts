@@ -22,6 +22,8 @@ export interface ScanContext {
   previous(path: string): Promise<SyncRecord | undefined>;
   /** The record in the main commit this machine last integrated, when that is not what previous() reads. */
   seen(path: string): Promise<SyncRecord | undefined>;
+  /** The record of the very version the index holds, found in main's recent history (none on a first sync, or past the search budget). */
+  indexed(path: string): Promise<SyncRecord | undefined>;
   countLive(prefix: string): number;
   countLiveGlob(glob: string): number;
   livePathsGlob(glob: string): string[];

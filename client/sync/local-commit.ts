@@ -12,7 +12,7 @@ import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
 import { AttentionError } from "./attention.js";
-import { entryFor, type IndexEntry, type IndexStore } from "../state/index-store.js";
+import { entryFor, isVersionOf, type IndexEntry, type IndexStore } from "../state/index-store.js";
 import type { Distrusted, StatePatch } from "../state/sync-state.js";
 import { honestVersion } from "./shared-id.js";
 
@@ -75,7 +75,7 @@ export interface LocalCommit {
 
 export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sources: readonly Source[], o: LocalCommitOptions): Promise<LocalCommit> {
   const histories = { left: HISTORY_SEARCHES };
-  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: new Set(), changed: 0, ctx: scanContext(repo, index, o), mainVersion: mainVersionIn(repo, o.main, histories), histories };
+  const run: CommitRun = { repo, index, o, entries: [], touched: [], waiting: {}, rereadSessions: new Set(), changed: 0, ctx: scanContext(repo, index, o, histories), mainVersion: mainVersionIn(repo, o.main, histories), histories };
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: stateAfter(run, sources) };
@@ -145,7 +145,7 @@ function mainVersionIn(repo: GitRepo, main: string | null, histories: HistoryBud
  * What the sources see of the index. On a rejoin nothing counts as already synced (no local hash,
  * no stat), so every source reads and offers everything it has.
  */
-function scanContext(repo: GitRepo, index: IndexStore, o: LocalCommitOptions): ScanContext {
+function scanContext(repo: GitRepo, index: IndexStore, o: LocalCommitOptions, histories: HistoryBudget): ScanContext {
   const view = (e: IndexEntry | undefined) => (e && o.rejoin ? { ...e, localHash: null, stat: null } : e);
   return {
     index: (p) => view(index.get(p)),
@@ -157,6 +157,10 @@ function scanContext(repo: GitRepo, index: IndexStore, o: LocalCommitOptions): S
     state: index.state,
     previous: async (p) => (o.parent ? (await readRecords(repo, o.parent, [p])).get(p) : undefined),
     seen: async (p) => (o.seen && o.seen !== o.parent ? (await readRecords(repo, o.seen, [p])).get(p) : undefined),
+    indexed: async (p) => {
+      const e = index.get(p);
+      return e && o.main ? versionInHistory(repo, histories, o.main, p, (r) => isVersionOf(e, r)) : undefined;
+    },
   };
 }
 

@@ -658,6 +658,30 @@ describe("two machines with one id (a copied home)", () => {
   });
 });
 
+describe("two machines with one id, after a passphrase change", () => {
+  it("the copy offering everything again under its new id does not turn an unchanged credential into an edit that beats the original's newer one", async () => {
+    // History seed 5637: the copy had no version to take the entry's ciphertext from, encrypted it afresh under the new key, and its new fingerprint made it look edited.
+    const w = await syncWorld();
+    const setKey = (h: TestHome, key: string) => writeFileSync(join(h.data, "auth.json"), JSON.stringify({ openai: { type: "api", key } }), { mode: 0o600 });
+    const keyOf = (h: TestHome) => (JSON.parse(readFileSync(join(h.data, "auth.json"), "utf8")) as { openai: { key: string } }).openai.key;
+    const old = w.machine("twin-key");
+    setKey(old, "sk-first");
+    await sync(old);
+    expect((await runCli(old.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: "the new passphrase" })).code).toBe(0);
+    const A = { ...old, env: { ...old.env, OC_SYNC_PASSPHRASE: "the new passphrase" } };
+    await sync(A);
+    const A2 = copiedHome(w, A, "twin-key-copy");
+    setKey(A, "sk-second");
+    await sync(A);
+    writeFileSync(config(A2), '{ "theme": "edited on the copy" }\n');
+    expect((await runCli(A2.env, ["sync"])).code).toBe(3);
+    await takeOwnId(A2, "twin-key-copy");
+    await sync(A);
+    await sync({ ...A2, env: { ...A2.env, OC_SYNC_MACHINE: undefined } });
+    expect([keyOf(A), keyOf(A2)]).toEqual(["sk-second", "sk-second"]);
+  });
+});
+
 describe("two machines with one id, the copy committed under it before it was stopped", () => {
   // Its commit carried a counter of the shared id that did not see the original's later edit of the
   // same key, and once it was pushed under the copy's new id, one edit replaced the other silently.
