@@ -31834,12 +31834,13 @@ async function knownVersion({ repo, index, o, histories }, source, known) {
   const mark = index.state.applied(source.category);
   const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : void 0;
   if (before?.hash === known.hash) return before;
-  return o.parent ? versionInHistory(repo, histories, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : void 0;
+  const tips = [o.parent, o.seen, index.state.head].filter((c) => typeof c === "string");
+  return tips.length ? versionInHistory(repo, histories, [...new Set(tips)], known.path, (r) => isVersionOf(known, r)) : void 0;
 }
-async function versionInHistory(repo, histories, tip2, path, matches) {
+async function versionInHistory(repo, histories, tips, path, matches) {
   if (histories.left <= 0) return void 0;
   histories.left--;
-  for (const commit of await repo.pathHistory([tip2], path, HISTORY_LOOKUPS)) {
+  for (const commit of await repo.pathHistory(typeof tips === "string" ? [tips] : tips, path, HISTORY_LOOKUPS)) {
     const old = (await readRecords(repo, commit, [path])).get(path);
     if (old && matches(old)) return old;
   }

@@ -247,14 +247,16 @@ async function knownVersion({ repo, index, o, histories }: CommitRun, source: So
   const mark = index.state.applied(source.category);
   const before = mark ? (await readRecords(repo, mark, [known.path])).get(known.path) : undefined;
   if (before?.hash === known.hash) return before;
-  return o.parent ? versionInHistory(repo, histories, o.parent, known.path, (r) => r.hash === known.hash && compareVectors(r.vector, known.vector) === "equal") : undefined;
+  // This machine's own commits too: after main was rewritten, the version it made may be in no history of the parent (seed 5547).
+  const tips = [o.parent, o.seen, index.state.head].filter((c): c is string => typeof c === "string");
+  return tips.length ? versionInHistory(repo, histories, [...new Set(tips)], known.path, (r) => isVersionOf(known, r)) : undefined;
 }
 
-/** The newest version of `path` in the recent history of `tip` that `matches`. */
-async function versionInHistory(repo: GitRepo, histories: HistoryBudget, tip: string, path: string, matches: (r: SyncRecord) => boolean): Promise<SyncRecord | undefined> {
+/** The newest version of `path` in the recent history of `tips` that `matches`. */
+async function versionInHistory(repo: GitRepo, histories: HistoryBudget, tips: string | readonly string[], path: string, matches: (r: SyncRecord) => boolean): Promise<SyncRecord | undefined> {
   if (histories.left <= 0) return undefined;
   histories.left--;
-  for (const commit of await repo.pathHistory([tip], path, HISTORY_LOOKUPS)) {
+  for (const commit of await repo.pathHistory(typeof tips === "string" ? [tips] : tips, path, HISTORY_LOOKUPS)) {
     const old = (await readRecords(repo, commit, [path])).get(path);
     if (old && matches(old)) return old;
   }

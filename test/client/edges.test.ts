@@ -393,6 +393,34 @@ describe("one poison record", () => {
     for (const h of [A, B]) expect(readFileSync(file(h), "utf8")).toBe('{\n  "theme": "light",\n  "model": "x/2"\n}\n');
   });
 
+  // History seed 5547: with the config apply kept incomplete by a poison record, an edit here is merged
+  // with the parent's version from the version the index knows; after main was reset past this
+  // machine's commits, that version was in no history searched, the merge had no base, and the
+  // other machine's later-written copy of the older value won by time.
+  it("a poison config record, main reset past this machine's commit, then an edit here: the edit is not lost to the older value", async () => {
+    const w = await syncWorld();
+    const A = w.machine("poison-reset-a");
+    const B = w.machine("poison-reset-b");
+    const file = (h: TestHome) => join(h.config, "opencode.jsonc");
+    const set = (h: TestHome, from: string, to: string) => writeFileSync(file(h), readFileSync(file(h), "utf8").replace(from, to));
+    writeFileSync(file(A), '{\n  "theme": "dark",\n  "model": "x/1"\n}\n');
+    await sync(A);
+    await sync(B);
+    const before = await plantOnMain(w.remoteDir, [foreignRecord("config/agent/deep.json", `{"a":${deep(5000)}}\n`, "jsonc")]);
+    await sync(B);
+    set(A, '"x/1"', '"x/2"');
+    await sync(A);
+    await sync(B);
+    await runGit(["--git-dir", w.remoteDir, "update-ref", "refs/heads/main", before]);
+    set(A, '"x/2"', '"x/3"');
+    set(B, '"dark"', '"light"');
+    const b = await runCli(B.env, ["sync", "--repush"]);
+    expect([0, 3], b.stderr).toContain(b.code);
+    await sync(A);
+    await sync(B);
+    for (const h of [A, B]) expect(readFileSync(file(h), "utf8")).toBe('{\n  "theme": "light",\n  "model": "x/3"\n}\n');
+  });
+
   it("a record whose content names another row is refused; that other row is untouched", async () => {
     const w = await syncWorld();
     const A = w.machine("identity-a");
