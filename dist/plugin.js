@@ -21804,7 +21804,7 @@ var GitRepo = class _GitRepo {
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    return (await this.git(["log", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {

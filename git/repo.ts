@@ -197,7 +197,10 @@ export class GitRepo {
 
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips: readonly string[], path: string, limit: number): Promise<string[]> {
-    return (await this.git(["log", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    // --full-history: git's default prunes the side of a merge whose result matches the other side at
+    // the path, and with it the versions on that side (a row deleted on one branch hid the live version
+    // another had pulled: history seed 5771).
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
   }
 
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */

@@ -253,6 +253,22 @@ describe("git layer against a bare repository on disk", () => {
   });
 });
 
+describe("a path's history", () => {
+  it("lists the versions on both sides of a merge, also the side the merge's result does not match at the path", async () => {
+    const repo = await GitRepo.open(join(await tempDir("oc-sync-history-path-"), "r.git"));
+    const put = (parents: string[], message: string, value: string | null) => repo.commit({ parents, message, changes: [["db/x.json", value === null ? null : bytes(value)]] });
+    const root = await repo.commit({ parents: [], message: "root", changes: [["other", bytes("o")]] });
+    const live = await put([root], "live", "{}");
+    const deleted = await put([root], "deleted elsewhere", "tomb");
+    // The merge takes the second parent's value: git's default history would walk that side only.
+    const merge = await repo.commit({ parents: [live, deleted], message: "merge", changes: [["db/x.json", bytes("tomb")]] });
+    const listed = await repo.pathHistory([merge], "db/x.json", 20);
+    expect(listed).toContain(live);
+    expect(listed).toContain(deleted);
+    repo.close();
+  });
+});
+
 describe("mergeBranch", () => {
   it("merges against the newest version both sides descend from, even when the branch sits on an older commit", async () => {
     const repo = await GitRepo.open(join(root, "merge-base.git"));
