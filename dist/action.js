@@ -22696,7 +22696,7 @@ function parseBatch(out, count) {
 var KILLED_LOCK_MS = 2e3;
 async function lockFiles(gitDir) {
   const refs = await readdir3(join3(gitDir, "refs"), { recursive: true }).catch(() => []);
-  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))].map((f) => join3(gitDir, f));
+  return ["HEAD.lock", "config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))].map((f) => join3(gitDir, f));
 }
 async function removeKilledLocks(gitDir) {
   const found = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat4(lock).catch(() => void 0))?.mtimeMs })));

@@ -28500,7 +28500,7 @@ function parseBatch(out, count) {
 var KILLED_LOCK_MS = 2e3;
 async function lockFiles(gitDir) {
   const refs = await readdir3(join9(gitDir, "refs"), { recursive: true }).catch(() => []);
-  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join9("refs", r))].map((f) => join9(gitDir, f));
+  return ["HEAD.lock", "config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join9("refs", r))].map((f) => join9(gitDir, f));
 }
 async function removeKilledLocks(gitDir) {
   const found = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat5(lock).catch(() => void 0))?.mtimeMs })));

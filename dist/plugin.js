@@ -21679,7 +21679,7 @@ var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 var KILLED_LOCK_MS = 2e3;
 async function lockFiles(gitDir) {
   const refs = await readdir2(join3(gitDir, "refs"), { recursive: true }).catch(() => []);
-  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))].map((f) => join3(gitDir, f));
+  return ["HEAD.lock", "config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join3("refs", r))].map((f) => join3(gitDir, f));
 }
 async function removeKilledLocks(gitDir) {
   const found = await Promise.all((await lockFiles(gitDir)).map(async (lock) => ({ lock, at: (await stat3(lock).catch(() => void 0))?.mtimeMs })));

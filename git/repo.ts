@@ -39,12 +39,12 @@ const KILLED_LOCK_MS = 2_000;
 /** The lock files git may leave in a bare repo when it is killed holding them: config, packed refs, each ref. */
 async function lockFiles(gitDir: string): Promise<string[]> {
   const refs = await readdir(join(gitDir, "refs"), { recursive: true }).catch(() => [] as string[]);
-  return ["config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join("refs", r))].map((f) => join(gitDir, f));
+  return ["HEAD.lock", "config.lock", "packed-refs.lock", ...refs.filter((r) => r.endsWith(".lock")).map((r) => join("refs", r))].map((f) => join(gitDir, f));
 }
 
 /**
- * A sync killed while git held a lock leaves it behind (config.lock while the repo is set up, a
- * ref's lock during a fetch or update-ref), and every later git that takes it (so every sync of this
+ * A sync killed while git held a lock leaves it behind (HEAD.lock or config.lock while the repo is
+ * set up, a ref's lock during a fetch or update-ref), and every later git that takes it (so every sync of this
  * machine) would fail until someone removed it by hand (history seeds 2717, 2908). One younger than
  * that may be a git at work: waited for until it is gone or that old (a sync started right after
  * the kill failed on it; history seed 1058).

@@ -320,12 +320,13 @@ describe("mergeBranch", () => {
 });
 
 describe("opening oc-sync's repository", () => {
-  it("a first sync killed while setting the repo up does not wedge every later one", async () => {
+  // History seed 6392: a merge killed inside its first `git init` left HEAD.lock, and every later merge failed on it.
+  it.each(["config.lock", "HEAD.lock"])("a first sync killed while setting the repo up (%s left) does not wedge every later one", async (name) => {
     const dir = join(await tempDir(), "repo.git");
     mkdirSync(dir);
-    await runGit(["init", "--bare", "-q", dir]);
-    // What a kill between `git init` and the first `git config` leaves: a lock, and no ready marker.
-    const lock = join(dir, "config.lock");
+    // What a kill inside `git init` (before it wrote HEAD), or between it and the first `git config`, leaves: a lock, and no ready marker.
+    if (name !== "HEAD.lock") await runGit(["init", "--bare", "-q", dir]);
+    const lock = join(dir, name);
     writeFileSync(lock, "");
     const old = new Date(Date.now() - 60_000);
     utimesSync(lock, old, old);
