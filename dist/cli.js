@@ -31824,7 +31824,7 @@ async function mergedWithParent(run2, source, record2, known, change) {
   const { repo, o } = run2;
   const there = o.parent ? (await readRecords(repo, o.parent, [record2.path])).get(record2.path) : void 0;
   if (!there || there.deleted && (!known || known.deleted)) return void 0;
-  if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return void 0;
+  if (isVersionOf(known, there)) return void 0;
   const merged = reconcileRecord(await knownVersion(run2, source, known), there, record2, o.strategy, await sessionsWithUnseenMessages(run2, record2.path));
   if (merged.action !== "merged") return void 0;
   return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };

@@ -7,7 +7,7 @@ import { reconcileRecord } from "../../core/reconcile.js";
 import { sessionOfMessage } from "../../core/session-deletes.js";
 import type { Strategy } from "../../core/strategy.js";
 import { contentHash, encodeRecord, makeRecord, type SyncRecord } from "../../core/record.js";
-import { compareVectors, incrementVector } from "../../core/vector.js";
+import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
@@ -54,7 +54,7 @@ export interface LocalCommitOptions {
   /** The id this machine synced under before it took a new one, found shared (see shared-id.ts). */
   readonly distrusted?: Distrusted | null;
   /**
-   * Signs a new version (see executable-gate.ts signOwn); none without a key. A version merged here
+   * Signs a new version (see signing.ts commitSigning); none without a key. A version merged here
    * with the parent's (mergedWithParent) is not signed: the parent's may be one no machine signed.
    */
   readonly sign?: (record: SyncRecord) => SyncRecord;
@@ -230,7 +230,7 @@ async function mergedWithParent(run: CommitRun, source: Source, record: SyncReco
   const { repo, o } = run;
   const there = o.parent ? (await readRecords(repo, o.parent, [record.path])).get(record.path) : undefined;
   if (!there || (there.deleted && (!known || known.deleted))) return undefined;
-  if (known && known.hash === there.hash && compareVectors(known.vector, there.vector) === "equal") return undefined;
+  if (isVersionOf(known, there)) return undefined;
   const merged = reconcileRecord(await knownVersion(run, source, known), there, record, o.strategy, await sessionsWithUnseenMessages(run, record.path));
   // Not concurrent (the index knew a version newer than the parent's: an apply got ahead of the base): nothing to merge.
   if (merged.action !== "merged") return undefined;
