@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { sideBytes, wholeValue, type ConflictSide } from "./conflict.js";
-import { executableChanges, valueAt } from "./executable.js";
+import { executableChanges, pointer, valueAt } from "./executable.js";
 import { parseJson, withValueAt } from "./merge/json.js";
 import { pointerKeys, type Json } from "./merge/json-value.js";
 
@@ -85,6 +85,62 @@ export function repoForm(local: Uint8Array | null, held: readonly HeldChange[]):
     else superseded.push(h.id);
   }
   return { bytes: new TextEncoder().encode(out), superseded };
+}
+
+/** A credentials file's entries, each as the JSON text of its plaintext (never kept: held sides carry ciphertext). */
+export type EntryTexts = Readonly<Record<string, string>>;
+
+export interface EntryAdmission {
+  /** The entries to write (null: delete the file), or "leave": the file stays as it is. */
+  readonly write: EntryTexts | null | "leave";
+  readonly held: readonly HeldChange[];
+}
+
+/**
+ * What of an incoming credentials record that none of the user's machines signed (its entries
+ * decrypted; null: deleted) may be written over the file here (null: none): only entries whose very
+ * incoming value the user accepted. Every other entry it adds, replaces or removes is held (a replayed
+ * older key, a dropped entry, a tombstone). `sealed`: a side's value as ciphertext, for state.db.
+ */
+export function admitEntries(path: string, local: EntryTexts | null, incoming: EntryTexts | null, sealed: (entry: string, side: "local" | "incoming") => string, writer: string, prior: readonly HeldChange[]): EntryAdmission {
+  const held: HeldChange[] = [];
+  const out: Record<string, string> = { ...local };
+  let took = false;
+  for (const entry of new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
+    const [mine, theirs] = [local?.[entry], incoming?.[entry]];
+    if (mine === theirs) continue;
+    const at = pointer([entry]);
+    const sides = { local: { value: mine === undefined ? null : sealed(entry, "local") }, incoming: { value: theirs === undefined ? null : sealed(entry, "incoming") } };
+    const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
+    if (before?.status === "accepted") {
+      if (theirs === undefined) delete out[entry];
+      else out[entry] = theirs;
+      took = true;
+      continue;
+    }
+    const what = `the credential "${entry}" (${mine === undefined ? "added" : theirs === undefined ? "removed" : "replaced"})`;
+    held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
+  }
+  if (held.length === 0) return { write: incoming, held };
+  return { write: took ? out : "leave", held };
+}
+
+/**
+ * The repo form of a credentials file being committed (`out`, its entries as ciphertext, changed in
+ * place): where the file here still has the value a held or discarded change kept, the repo's value
+ * goes back in (as repoForm does for config). Returns the held changes the user superseded by
+ * editing that entry here. `open`: a held side's plaintext text.
+ */
+export function entriesRepoForm(local: EntryTexts, out: Record<string, string>, held: readonly HeldChange[], open: (entry: string, ciphertext: string) => string | undefined): string[] {
+  const superseded: string[] = [];
+  for (const h of held) {
+    const [entry] = pointerKeys(h.at) as [string];
+    const kept = h.local.value === null ? undefined : open(entry, h.local.value);
+    if (kept !== local[entry]) superseded.push(h.id);
+    else if (h.incoming.value === null) delete out[entry];
+    else out[entry] = h.incoming.value;
+  }
+  return superseded;
 }
 
 /** The side of a held change at `at` of a file's content. */

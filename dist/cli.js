@@ -29205,74 +29205,13 @@ function isGitControlName(name) {
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir5, readFile as readFile8 } from "node:fs/promises";
 import { join as join11 } from "node:path";
+import { isDeepStrictEqual as isDeepStrictEqual6 } from "node:util";
 
-// client/crypto/entries.ts
-import { createHmac } from "node:crypto";
-var TamperedError = class extends Error {
-  constructor(path, entry) {
-    super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
-    this.name = "TamperedError";
-  }
-};
-var aad = (path, entry) => Buffer.from(`${path}\0${entry}`, "utf8");
-function fingerprint(key, path, entry, plaintext) {
-  const subkey = createHmac("sha256", key).update("oc-sync credential fingerprint v2").digest();
-  return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
-}
-function encryptEntry(key, path, entry, plaintext) {
-  return `v2:${fingerprint(key, path, entry, plaintext)}:` + seal(key, aad(path, entry), Buffer.from(plaintext, "utf8"));
-}
-function decryptEntry(ring, path, entry, ciphertext) {
-  for (const key of [ring.current, ...ring.older]) {
-    const plaintext = decryptWith(key, path, entry, ciphertext);
-    if (plaintext !== void 0) return plaintext;
-  }
-  throw new TamperedError(path, entry);
-}
-function decryptWith(key, path, entry, ciphertext) {
-  try {
-    const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
-    if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
-    const plaintext = open2(key, aad(path, entry), data).toString("utf8");
-    if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
-    return plaintext;
-  } catch {
-    return void 0;
-  }
-}
+// core/held.ts
+import { createHash as createHash4 } from "node:crypto";
+import { isDeepStrictEqual as isDeepStrictEqual4 } from "node:util";
 
-// client/sources/files.ts
-import { existsSync as existsSync4, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
-import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat6 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
-
-// core/line-endings.ts
-function lineEndingOf(text3) {
-  const breaks = text3.split("\n").length - 1;
-  if (breaks === 0) return void 0;
-  const crlf = text3.split("\r\n").length - 1;
-  if (crlf === breaks) return "crlf";
-  return crlf === 0 ? "lf" : void 0;
-}
-function withLineEnding(text3, ending) {
-  const lf = text3.replace(/\r\n/g, "\n");
-  return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
-}
-function mergedLineEnding(base, main2, branch) {
-  if (main2 === branch) return main2;
-  return base === main2 ? branch : main2;
-}
-function commonLineEndings(base, main2, branch) {
-  const [b, m, r] = [base, main2, branch].map(lineEndingOf);
-  const mixed = (text3, ending2) => ending2 === void 0 && text3.includes("\n");
-  if (mixed(base, b) || mixed(main2, m) || mixed(branch, r)) return void 0;
-  const present = [b, m, r].filter((e) => e !== void 0);
-  if (present.every((e) => e === present[0])) return void 0;
-  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
-  return { sides: [withLineEnding(base, "lf"), withLineEnding(main2, "lf"), withLineEnding(branch, "lf")], ending };
-}
-
-// core/local-keys.ts
+// core/executable.ts
 import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
 
 // core/merge/json.ts
@@ -29587,7 +29526,296 @@ function editInto(text3, from, to) {
   return out;
 }
 
+// core/executable.ts
+var JSON_CONFIGS = ["opencode.json", "opencode.jsonc", "config.json"];
+var CODE_FOLDERS = {
+  plugin: "a plugin OpenCode loads and runs",
+  plugins: "a plugin OpenCode loads and runs",
+  tool: "a custom tool OpenCode runs",
+  tools: "a custom tool OpenCode runs"
+};
+var COMMAND_FOLDERS = ["command", "commands"];
+var AGENT_FOLDERS = ["agent", "agents", "mode", "modes"];
+var UNITS = [
+  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
+  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual3(o, n) },
+  { keys: ["permission"], what: "what the agent may do without asking" },
+  { keys: ["tools"], what: "which tools the agent may use" },
+  ...["agent", "mode"].flatMap((k) => [
+    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
+    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
+  ]),
+  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
+  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
+  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
+  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
+  { keys: ["lsp"], what: "language server commands OpenCode runs" },
+  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
+];
+var READS_LOCAL = /\{(?:file|env):/;
+var SHELL_EXPANSION = /!`([^`]*)`/g;
+function executableChanges(path, old, next) {
+  const segs = path.split("/");
+  if (segs[0] !== "config" || segs.length < 2 || old === next) return [];
+  const [top, ...rest] = segs.slice(1);
+  if (rest.length === 0) return JSON_CONFIGS.includes(top) ? jsonFileChanges(old, next) : [];
+  if (next === null) return [];
+  if (CODE_FOLDERS[top]) return [{ at: "", what: CODE_FOLDERS[top] }];
+  if (COMMAND_FOLDERS.includes(top) && addsShell(old, next)) return [{ at: "", what: `a command that runs ${shellCommands(next).map((c) => `!\`${c}\``).join(", ")}` }];
+  if (AGENT_FOLDERS.includes(top) && ["permission", "tools"].some((k) => frontmatterSection(old, k) !== frontmatterSection(next, k))) return [{ at: "", what: "an agent's permission or tools settings" }];
+  return [];
+}
+function jsonFileChanges(old, next) {
+  const changes = executableJsonChanges(parsed(old), parsed(next));
+  if (next !== null || changes.length === 0) return changes;
+  return [{ at: "", what: `deletes the file, and with it ${[...new Set(changes.map((c) => c.what))].join("; ")}` }];
+}
+function parsed(text3) {
+  if (text3 === null) return void 0;
+  try {
+    return parseJson(text3, true);
+  } catch (e) {
+    if (e instanceof NotJsonError) return void 0;
+    throw e;
+  }
+}
+function executableJsonChanges(old, next) {
+  const out = [];
+  for (const unit of UNITS) {
+    for (const keys of concretePaths(unit.keys, old, next)) {
+      const [o, n] = [valueAt(old, keys), valueAt(next, keys)];
+      if (unit.when ? unit.when(o, n) : !isDeepStrictEqual3(o, n)) out.push({ at: pointer(keys), what: unit.what });
+    }
+  }
+  for (const keys of changedLeaves(old, next, [])) {
+    if (READS_LOCAL.test(text(valueAt(next, keys)) ?? "")) out.push({ at: pointer(keys), what: "a value read from this machine's files or environment ({file:\u2026}, {env:\u2026})" });
+  }
+  return outermost(out);
+}
+function concretePaths(pattern, a, b) {
+  let paths = [[]];
+  for (const key of pattern) {
+    paths = paths.flatMap((p) => {
+      if (key !== "*") return [[...p, key]];
+      const names = new Set([a, b].flatMap((v) => Object.keys(asObject(valueAt(v, p)))));
+      return [...names].map((n) => [...p, n]);
+    });
+  }
+  return paths;
+}
+function changedLeaves(a, b, at) {
+  if (isDeepStrictEqual3(a, b)) return [];
+  if (isObject2(b) && (a === void 0 || isObject2(a))) {
+    const x = asObject(a);
+    return [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(b)])].flatMap((k) => changedLeaves(x[k], b[k], [...at, k]));
+  }
+  return [at];
+}
+function outermost(changes) {
+  const inside = (c, d) => c !== d && (c.at + "/").startsWith(d.at + "/");
+  const seen = /* @__PURE__ */ new Set();
+  return changes.filter((c) => !changes.some((d) => inside(c, d)) && !seen.has(c.at) && seen.add(c.at));
+}
+function valueAt(v, keys) {
+  let cur = v;
+  for (const k of keys) cur = isObject2(cur) ? cur[k] : void 0;
+  return cur;
+}
+function asObject(v) {
+  return isObject2(v) ? v : {};
+}
+function pointer(keys) {
+  return keys.map((k) => "/" + pointerPart(k)).join("");
+}
+function text(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function addsEntries(old, next) {
+  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
+  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
+}
+function isLocalMcp(v) {
+  return isObject2(v) && (v.type === "local" || "command" in v);
+}
+function shellCommands(template) {
+  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
+}
+function addsShell(old, next) {
+  const before = new Set(shellCommands(old));
+  return shellCommands(next).some((c) => !before.has(c));
+}
+function frontmatterSection(markdown, key) {
+  const m = /^---\r?\n([\s\S]*?)\r?\n---/.exec(markdown ?? "");
+  if (!m) return "";
+  const lines = m[1].split(/\r?\n/);
+  const start = lines.findIndex((l) => new RegExp(`^${key}\\s*:`).test(l));
+  if (start < 0) return "";
+  const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+  return lines.slice(start, end < 0 ? void 0 : end).join("\n");
+}
+
+// core/held.ts
+var decoder2 = new TextDecoder();
+function admit(path, local, incoming, writer, prior) {
+  if (sameBytes(local, incoming)) return { write: incoming, held: [] };
+  const changes = executableChanges(path, text2(local), text2(incoming));
+  const held = [];
+  for (const c of changes) {
+    const sides = { local: sideAt(local, c.at), incoming: sideAt(incoming, c.at) };
+    const before = prior.find((p) => p.at === c.at && isDeepStrictEqual4(p.incoming, sides.incoming));
+    if (before?.status === "accepted") continue;
+    held.push(before ?? { id: heldId(path, c.at, sides.incoming), path, at: c.at, what: c.what, ...sides, writer, status: "held" });
+  }
+  if (held.length === 0) return { write: incoming, held };
+  if (held.some((h) => h.at === "")) return { write: "leave", held };
+  let out = text2(incoming);
+  for (const h of held) out = withValueAt(out, pointerKeys(h.at), jsonOf(h.local));
+  return { write: new TextEncoder().encode(out), held };
+}
+function repoForm(local, held) {
+  const whole = held.find((h) => h.at === "");
+  if (whole) return sameBytes(local, sideBytes(whole.local)) ? { bytes: sideBytes(whole.incoming), superseded: [] } : { bytes: local, superseded: [whole.id] };
+  if (local === null || held.length === 0) return { bytes: local, superseded: held.map((h) => h.id) };
+  let out = text2(local);
+  const value = safeParse4(out);
+  if (value === "unreadable") return { bytes: local, superseded: [] };
+  const superseded = [];
+  for (const h of held) {
+    const keys = pointerKeys(h.at);
+    if (isDeepStrictEqual4(valueAt(value, keys), jsonOf(h.local))) out = withValueAt(out, keys, jsonOf(h.incoming));
+    else superseded.push(h.id);
+  }
+  return { bytes: new TextEncoder().encode(out), superseded };
+}
+function admitEntries(path, local, incoming, sealed, writer, prior) {
+  const held = [];
+  const out = { ...local };
+  let took = false;
+  for (const entry of /* @__PURE__ */ new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
+    const [mine, theirs] = [local?.[entry], incoming?.[entry]];
+    if (mine === theirs) continue;
+    const at = pointer([entry]);
+    const sides = { local: { value: mine === void 0 ? null : sealed(entry, "local") }, incoming: { value: theirs === void 0 ? null : sealed(entry, "incoming") } };
+    const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
+    if (before?.status === "accepted") {
+      if (theirs === void 0) delete out[entry];
+      else out[entry] = theirs;
+      took = true;
+      continue;
+    }
+    const what = `the credential "${entry}" (${mine === void 0 ? "added" : theirs === void 0 ? "removed" : "replaced"})`;
+    held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
+  }
+  if (held.length === 0) return { write: incoming, held };
+  return { write: took ? out : "leave", held };
+}
+function entriesRepoForm(local, out, held, open4) {
+  const superseded = [];
+  for (const h of held) {
+    const [entry] = pointerKeys(h.at);
+    const kept = h.local.value === null ? void 0 : open4(entry, h.local.value);
+    if (kept !== local[entry]) superseded.push(h.id);
+    else if (h.incoming.value === null) delete out[entry];
+    else out[entry] = h.incoming.value;
+  }
+  return superseded;
+}
+function sideAt(content, at) {
+  if (at === "") return wholeValue(content);
+  const value = content === null ? void 0 : safeParse4(text2(content));
+  const v = value === "unreadable" ? void 0 : valueAt(value, pointerKeys(at));
+  return { value: v === void 0 ? null : JSON.stringify(v) };
+}
+function jsonOf(side) {
+  return side.value === null ? void 0 : JSON.parse(side.value);
+}
+function safeParse4(t) {
+  try {
+    return parseJson(t, true);
+  } catch {
+    return "unreadable";
+  }
+}
+function text2(bytes) {
+  return bytes === null ? null : decoder2.decode(bytes);
+}
+function sameBytes(a, b) {
+  if (a === null || b === null) return a === b;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+function heldId(path, at, incoming) {
+  return createHash4("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
+}
+
+// client/crypto/entries.ts
+import { createHmac } from "node:crypto";
+var TamperedError = class extends Error {
+  constructor(path, entry) {
+    super(`credential entry "${entry}" in ${path} fails authentication (tampered, or encrypted with another key); no local file was changed. Restore an earlier version with 'oc-sync restore ${path} --at <commit>'`);
+    this.name = "TamperedError";
+  }
+};
+var aad = (path, entry) => Buffer.from(`${path}\0${entry}`, "utf8");
+function fingerprint(key, path, entry, plaintext) {
+  const subkey = createHmac("sha256", key).update("oc-sync credential fingerprint v2").digest();
+  return createHmac("sha256", subkey).update(aad(path, entry)).update("\0").update(plaintext, "utf8").digest().subarray(0, 16).toString("base64url");
+}
+function encryptEntry(key, path, entry, plaintext) {
+  return `v2:${fingerprint(key, path, entry, plaintext)}:` + seal(key, aad(path, entry), Buffer.from(plaintext, "utf8"));
+}
+function decryptEntry(ring, path, entry, ciphertext) {
+  for (const key of [ring.current, ...ring.older]) {
+    const plaintext = decryptWith(key, path, entry, ciphertext);
+    if (plaintext !== void 0) return plaintext;
+  }
+  throw new TamperedError(path, entry);
+}
+function decryptWith(key, path, entry, ciphertext) {
+  try {
+    const [version2, fp, data] = ciphertext.startsWith("v2:") ? ciphertext.split(":") : ["v1", void 0, ciphertext.slice(3)];
+    if (!ciphertext.startsWith(`${version2}:`) || data === void 0) throw new Error("unknown version");
+    const plaintext = open2(key, aad(path, entry), data).toString("utf8");
+    if (fp !== void 0 && fp !== fingerprint(key, path, entry, plaintext)) throw new Error("fingerprint mismatch");
+    return plaintext;
+  } catch {
+    return void 0;
+  }
+}
+
+// client/sources/files.ts
+import { existsSync as existsSync4, lstatSync, readdirSync, readFileSync as readFileSync3, realpathSync, rmSync as rmSync2, statSync as statSync2 } from "node:fs";
+import { lstat, readdir as readdir4, readFile as readFile7, realpath, stat as stat6 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname5, join as join10, sep as sep2 } from "node:path";
+
+// core/line-endings.ts
+function lineEndingOf(text3) {
+  const breaks = text3.split("\n").length - 1;
+  if (breaks === 0) return void 0;
+  const crlf = text3.split("\r\n").length - 1;
+  if (crlf === breaks) return "crlf";
+  return crlf === 0 ? "lf" : void 0;
+}
+function withLineEnding(text3, ending) {
+  const lf = text3.replace(/\r\n/g, "\n");
+  return ending === "lf" ? lf : lf.replace(/\n/g, "\r\n");
+}
+function mergedLineEnding(base, main2, branch) {
+  if (main2 === branch) return main2;
+  return base === main2 ? branch : main2;
+}
+function commonLineEndings(base, main2, branch) {
+  const [b, m, r] = [base, main2, branch].map(lineEndingOf);
+  const mixed = (text3, ending2) => ending2 === void 0 && text3.includes("\n");
+  if (mixed(base, b) || mixed(main2, m) || mixed(branch, r)) return void 0;
+  const present = [b, m, r].filter((e) => e !== void 0);
+  if (present.every((e) => e === present[0])) return void 0;
+  const ending = mergedLineEnding(b, m ?? r ?? "lf", r ?? m ?? "lf");
+  return { sides: [withLineEnding(base, "lf"), withLineEnding(main2, "lf"), withLineEnding(branch, "lf")], ending };
+}
+
 // core/local-keys.ts
+import { isDeepStrictEqual as isDeepStrictEqual5 } from "node:util";
 function parsePointer(pointer3) {
   if (!pointer3.startsWith("/") || pointer3 === "/") throw new Error(`"${pointer3}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
   return pointerKeys(pointer3);
@@ -29609,7 +29837,7 @@ function transplant(target, source, paths) {
     const want = nodeAt(from, path);
     const have = nodeAt(objectTree(out), path);
     if (!want && !have) continue;
-    if (want && have && isDeepStrictEqual3(getNodeValue2(want), getNodeValue2(have))) continue;
+    if (want && have && isDeepStrictEqual5(getNodeValue2(want), getNodeValue2(have))) continue;
     if (!want) {
       out = applyEdits(out, modify(out, path, void 0, editOptions(out)));
       continue;
@@ -29899,8 +30127,11 @@ function isPortableName(name) {
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var CREDENTIALS_PREFIX = "credentials/";
+var CREDENTIALS_CATEGORY = "credentials";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
+var textsOf = (entries) => Object.fromEntries(Object.entries(entries).map(([e, v]) => [e, JSON.stringify(v)]));
+var fileBytes = (texts) => enc.encode(JSON.stringify(Object.fromEntries(Object.entries(texts).map(([e, t]) => [e, JSON.parse(t)])), null, 2) + "\n");
 function parseEntries(text3, where2) {
   let v;
   try {
@@ -29916,13 +30147,15 @@ function canonical(entries) {
   return enc.encode(JSON.stringify(sorted, null, 2) + "\n");
 }
 var CredentialSource = class {
-  constructor(dataDir, key) {
+  constructor(dataDir, key, gate) {
     this.dataDir = dataDir;
     this.key = key;
+    this.gate = gate;
   }
   dataDir;
   key;
-  category = "credentials";
+  gate;
+  category = CREDENTIALS_CATEGORY;
   prefixes = [CREDENTIALS_PREFIX];
   owns(path) {
     return path.startsWith(CREDENTIALS_PREFIX);
@@ -29938,6 +30171,7 @@ var CredentialSource = class {
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        this.gate?.held.replace(path, []);
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
@@ -29960,6 +30194,8 @@ var CredentialSource = class {
         if (old === void 0) old = find([indexed ??= this.ciphertextsOf(await ctx.indexed(path))], entry, text3);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text3);
       }
+      const held = this.gate?.held.forPath(path) ?? [];
+      if (held.length) this.gate.held.remove(entriesRepoForm(textsOf(plain), out, held, (entry, c) => this.tryDecrypt(path, entry, c)));
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat7 };
     }
   }
@@ -29967,26 +30203,51 @@ var CredentialSource = class {
     const plans = records2.map((r) => {
       const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join11(this.dataDir, name), bytes: null };
-      const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
-      const plain = {};
-      for (const [entry, value] of Object.entries(cipher)) {
-        try {
-          plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
-        } catch (e) {
-          throw new SourceError(e.message, e instanceof TamperedError);
-        }
-      }
-      return { r, file: join11(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join11(this.dataDir, name), incoming: r.deleted ? null : this.decrypted(r) };
     });
     const applied = [];
     const editedHere = [];
-    for (const { r, file: file2, bytes } of plans) {
-      const done = await replaceUnlessEdited(r.path, file2, bytes, 384, known);
+    for (const { r, file: file2, incoming } of plans) {
+      const write = await this.admitted(r, file2, incoming);
+      const done = write === "leave" ? leftAsIs(r.path, file2, known) : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
       if (done === "edited") editedHere.push(r.path);
       else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
+  }
+  async holdsHere(record2) {
+    const local = await this.localEntries(join11(this.dataDir, record2.path.slice(CREDENTIALS_PREFIX.length)));
+    return local !== null && !record2.deleted && isDeepStrictEqual6(local, this.decrypted(record2));
+  }
+  /** The file's entries as JSON texts; null when there is none. */
+  async localEntries(file2) {
+    const s = await lstat2(file2).catch(() => void 0);
+    return s?.isFile() ? textsOf(parseEntries(await readFile8(file2, "utf8"), file2)) : null;
+  }
+  /** What of `r` (decrypted: `incoming`) is written at `file`: all of it, unless none of the user's machines wrote it. */
+  async admitted(r, file2, incoming) {
+    if (!this.gate) return incoming;
+    if (await this.gate.trusted(r)) {
+      this.gate.held.replace(r.path, []);
+      return incoming;
+    }
+    const local = await this.localEntries(file2);
+    const cipher = r.deleted ? {} : this.ciphertextsOf(r);
+    const sealed = (entry, side) => side === "incoming" ? cipher[entry] : encryptEntry(this.key.current, r.path, entry, local[entry]);
+    const a = admitEntries(r.path, local, incoming, sealed, r.writer, this.gate.held.forPath(r.path));
+    this.gate.held.replace(r.path, a.held);
+    return a.write;
+  }
+  decrypted(r) {
+    const out = {};
+    for (const [entry, value] of Object.entries(this.ciphertextsOf(r))) {
+      try {
+        out[entry] = decryptEntry(this.key, r.path, entry, String(value));
+      } catch (e) {
+        throw new SourceError(e.message, e instanceof TamperedError);
+      }
+    }
+    return out;
   }
   ciphertextsOf(record2) {
     if (!record2 || record2.deleted) return {};
@@ -30640,6 +30901,7 @@ function messageToPortable(local, prev, paths, localRoot) {
 var GENERATED = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore", ".DS_Store"];
 var STATE_LOCKS = "locks";
 var CONFIG_CATEGORY = "config";
+var GATED_CATEGORIES = [CONFIG_CATEGORY, CREDENTIALS_CATEGORY];
 var CONFIG_RULE = {
   files: ["opencode.json", "opencode.jsonc", "config.json", "tui.json", "tui.jsonc", "AGENTS.md"],
   // OpenCode reads both the singular and the plural folder names.
@@ -30653,19 +30915,20 @@ var STATE_RULE = {
   ignore: [STATE_LOCKS]
 };
 var CONFIG_PREFIX = "config";
+var GATED_PREFIXES = [CONFIG_PREFIX, CREDENTIALS_PREFIX];
 var configPath = (file2) => `${CONFIG_PREFIX}/${file2}`;
 function keepsOwnKeys(settings, path) {
   return Object.keys(settings.local).some((file2) => configPath(file2) === path);
 }
-function buildSources(settings, opencode, key, warn, gate, undecided) {
+function buildSources(settings, opencode, key, warn, gates, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [configPath(file2), pointers.map(parsePointer)]));
-  const configGate = settings.trustExecutable ? void 0 : gate;
+  const configGate = settings.trustExecutable ? void 0 : gates?.config;
   if (c.config) sources.push(new FileSource({ category: CONFIG_CATEGORY, prefix: CONFIG_PREFIX, root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
-  if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
+  if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key, gates?.credentials));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn, undecided }));
   return sources;
@@ -30794,7 +31057,7 @@ import { resolve } from "node:path";
 // core/merge/entries.ts
 var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
 var same = (a, b) => identity(a) === identity(b);
-var pointer = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
+var pointer2 = (key) => "/" + key.replace(/~/g, "~0").replace(/\//g, "~1");
 var show2 = (v) => v === void 0 ? null : JSON.stringify(v);
 function parse7(text3) {
   if (text3.trim() === "") return {};
@@ -30815,7 +31078,7 @@ function mergeEncryptedEntries(base, main2, branch, sink) {
     let v;
     if (same(mv, rv) || same(bv, rv)) v = mv;
     else if (same(bv, mv)) v = rv;
-    else v = sink.overlap(pointer(key), show2(mv), show2(rv)) === "main" ? mv : rv;
+    else v = sink.overlap(pointer2(key), show2(mv), show2(rv)) === "main" ? mv : rv;
     if (v !== void 0) out[key] = v;
   }
   return JSON.stringify(out, null, 2) + "\n";
@@ -30839,22 +31102,22 @@ function lineSet(text3) {
 }
 
 // core/merge/index.ts
-var decoder2 = new TextDecoder("utf-8", { fatal: true });
+var decoder3 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
 function asTexts(...sides) {
   try {
-    return sides.map((bytes) => bytes === null ? "" : decoder2.decode(bytes));
+    return sides.map((bytes) => bytes === null ? "" : decoder3.decode(bytes));
   } catch {
     return void 0;
   }
 }
-function sameBytes(a, b) {
+function sameBytes2(a, b) {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 function mergeContent(kind, base, main2, branch, sink) {
-  if (sameBytes(main2, branch) || sameBytes(base, branch)) return main2;
-  if (sameBytes(base, main2)) return branch;
+  if (sameBytes2(main2, branch) || sameBytes2(base, branch)) return main2;
+  if (sameBytes2(base, main2)) return branch;
   const texts = asTexts(base, main2, branch);
   try {
     const text3 = texts && mergeLines(kind, texts[0], texts[1], texts[2], sink);
@@ -31185,8 +31448,12 @@ function recordTrust(repo, signer) {
     }
   };
 }
+async function signedCopyExists(repo, signer, record2) {
+  const [size] = await repo.objectSizes([recordBlobId(signer.sign(record2))]);
+  return size >= 0;
+}
 async function trusted(repo, signer, record2, depth, budget) {
-  if (signer.authentic(record2)) return true;
+  if (signer.authentic(record2) || await signedCopyExists(repo, signer, record2)) return true;
   const m = record2.merged;
   if (!m || depth === 0) return false;
   const input2 = async (oid) => {
@@ -31415,201 +31682,10 @@ function needsApply(remote, local) {
   }
 }
 
-// core/held.ts
-import { createHash as createHash4 } from "node:crypto";
-import { isDeepStrictEqual as isDeepStrictEqual5 } from "node:util";
-
-// core/executable.ts
-import { isDeepStrictEqual as isDeepStrictEqual4 } from "node:util";
-var JSON_CONFIGS = ["opencode.json", "opencode.jsonc", "config.json"];
-var CODE_FOLDERS = {
-  plugin: "a plugin OpenCode loads and runs",
-  plugins: "a plugin OpenCode loads and runs",
-  tool: "a custom tool OpenCode runs",
-  tools: "a custom tool OpenCode runs"
-};
-var COMMAND_FOLDERS = ["command", "commands"];
-var AGENT_FOLDERS = ["agent", "agents", "mode", "modes"];
-var UNITS = [
-  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
-  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual4(o, n) },
-  { keys: ["permission"], what: "what the agent may do without asking" },
-  { keys: ["tools"], what: "which tools the agent may use" },
-  ...["agent", "mode"].flatMap((k) => [
-    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
-    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
-  ]),
-  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
-  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
-  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
-  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
-  { keys: ["lsp"], what: "language server commands OpenCode runs" },
-  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
-];
-var READS_LOCAL = /\{(?:file|env):/;
-var SHELL_EXPANSION = /!`([^`]*)`/g;
-function executableChanges(path, old, next) {
-  const segs = path.split("/");
-  if (segs[0] !== "config" || segs.length < 2 || old === next) return [];
-  const [top, ...rest] = segs.slice(1);
-  if (rest.length === 0) return JSON_CONFIGS.includes(top) ? jsonFileChanges(old, next) : [];
-  if (next === null) return [];
-  if (CODE_FOLDERS[top]) return [{ at: "", what: CODE_FOLDERS[top] }];
-  if (COMMAND_FOLDERS.includes(top) && addsShell(old, next)) return [{ at: "", what: `a command that runs ${shellCommands(next).map((c) => `!\`${c}\``).join(", ")}` }];
-  if (AGENT_FOLDERS.includes(top) && ["permission", "tools"].some((k) => frontmatterSection(old, k) !== frontmatterSection(next, k))) return [{ at: "", what: "an agent's permission or tools settings" }];
-  return [];
-}
-function jsonFileChanges(old, next) {
-  const changes = executableJsonChanges(parsed(old), parsed(next));
-  if (next !== null || changes.length === 0) return changes;
-  return [{ at: "", what: `deletes the file, and with it ${[...new Set(changes.map((c) => c.what))].join("; ")}` }];
-}
-function parsed(text3) {
-  if (text3 === null) return void 0;
-  try {
-    return parseJson(text3, true);
-  } catch (e) {
-    if (e instanceof NotJsonError) return void 0;
-    throw e;
-  }
-}
-function executableJsonChanges(old, next) {
-  const out = [];
-  for (const unit of UNITS) {
-    for (const keys of concretePaths(unit.keys, old, next)) {
-      const [o, n] = [valueAt(old, keys), valueAt(next, keys)];
-      if (unit.when ? unit.when(o, n) : !isDeepStrictEqual4(o, n)) out.push({ at: pointer2(keys), what: unit.what });
-    }
-  }
-  for (const keys of changedLeaves(old, next, [])) {
-    if (READS_LOCAL.test(text(valueAt(next, keys)) ?? "")) out.push({ at: pointer2(keys), what: "a value read from this machine's files or environment ({file:\u2026}, {env:\u2026})" });
-  }
-  return outermost(out);
-}
-function concretePaths(pattern, a, b) {
-  let paths = [[]];
-  for (const key of pattern) {
-    paths = paths.flatMap((p) => {
-      if (key !== "*") return [[...p, key]];
-      const names = new Set([a, b].flatMap((v) => Object.keys(asObject(valueAt(v, p)))));
-      return [...names].map((n) => [...p, n]);
-    });
-  }
-  return paths;
-}
-function changedLeaves(a, b, at) {
-  if (isDeepStrictEqual4(a, b)) return [];
-  if (isObject2(b) && (a === void 0 || isObject2(a))) {
-    const x = asObject(a);
-    return [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(b)])].flatMap((k) => changedLeaves(x[k], b[k], [...at, k]));
-  }
-  return [at];
-}
-function outermost(changes) {
-  const inside = (c, d) => c !== d && (c.at + "/").startsWith(d.at + "/");
-  const seen = /* @__PURE__ */ new Set();
-  return changes.filter((c) => !changes.some((d) => inside(c, d)) && !seen.has(c.at) && seen.add(c.at));
-}
-function valueAt(v, keys) {
-  let cur = v;
-  for (const k of keys) cur = isObject2(cur) ? cur[k] : void 0;
-  return cur;
-}
-function asObject(v) {
-  return isObject2(v) ? v : {};
-}
-function pointer2(keys) {
-  return keys.map((k) => "/" + pointerPart(k)).join("");
-}
-function text(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function addsEntries(old, next) {
-  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
-  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
-}
-function isLocalMcp(v) {
-  return isObject2(v) && (v.type === "local" || "command" in v);
-}
-function shellCommands(template) {
-  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
-}
-function addsShell(old, next) {
-  const before = new Set(shellCommands(old));
-  return shellCommands(next).some((c) => !before.has(c));
-}
-function frontmatterSection(markdown, key) {
-  const m = /^---\r?\n([\s\S]*?)\r?\n---/.exec(markdown ?? "");
-  if (!m) return "";
-  const lines = m[1].split(/\r?\n/);
-  const start = lines.findIndex((l) => new RegExp(`^${key}\\s*:`).test(l));
-  if (start < 0) return "";
-  const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
-  return lines.slice(start, end < 0 ? void 0 : end).join("\n");
-}
-
-// core/held.ts
-var decoder3 = new TextDecoder();
-function admit(path, local, incoming, writer, prior) {
-  if (sameBytes2(local, incoming)) return { write: incoming, held: [] };
-  const changes = executableChanges(path, text2(local), text2(incoming));
-  const held = [];
-  for (const c of changes) {
-    const sides = { local: sideAt(local, c.at), incoming: sideAt(incoming, c.at) };
-    const before = prior.find((p) => p.at === c.at && isDeepStrictEqual5(p.incoming, sides.incoming));
-    if (before?.status === "accepted") continue;
-    held.push(before ?? { id: heldId(path, c.at, sides.incoming), path, at: c.at, what: c.what, ...sides, writer, status: "held" });
-  }
-  if (held.length === 0) return { write: incoming, held };
-  if (held.some((h) => h.at === "")) return { write: "leave", held };
-  let out = text2(incoming);
-  for (const h of held) out = withValueAt(out, pointerKeys(h.at), jsonOf(h.local));
-  return { write: new TextEncoder().encode(out), held };
-}
-function repoForm(local, held) {
-  const whole = held.find((h) => h.at === "");
-  if (whole) return sameBytes2(local, sideBytes(whole.local)) ? { bytes: sideBytes(whole.incoming), superseded: [] } : { bytes: local, superseded: [whole.id] };
-  if (local === null || held.length === 0) return { bytes: local, superseded: held.map((h) => h.id) };
-  let out = text2(local);
-  const value = safeParse4(out);
-  if (value === "unreadable") return { bytes: local, superseded: [] };
-  const superseded = [];
-  for (const h of held) {
-    const keys = pointerKeys(h.at);
-    if (isDeepStrictEqual5(valueAt(value, keys), jsonOf(h.local))) out = withValueAt(out, keys, jsonOf(h.incoming));
-    else superseded.push(h.id);
-  }
-  return { bytes: new TextEncoder().encode(out), superseded };
-}
-function sideAt(content, at) {
-  if (at === "") return wholeValue(content);
-  const value = content === null ? void 0 : safeParse4(text2(content));
-  const v = value === "unreadable" ? void 0 : valueAt(value, pointerKeys(at));
-  return { value: v === void 0 ? null : JSON.stringify(v) };
-}
-function jsonOf(side) {
-  return side.value === null ? void 0 : JSON.parse(side.value);
-}
-function safeParse4(t) {
-  try {
-    return parseJson(t, true);
-  } catch {
-    return "unreadable";
-  }
-}
-function text2(bytes) {
-  return bytes === null ? null : decoder3.decode(bytes);
-}
-function sameBytes2(a, b) {
-  if (a === null || b === null) return a === b;
-  return Buffer.from(a).equals(Buffer.from(b));
-}
-function heldId(path, at, incoming) {
-  return createHash4("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
-}
-
 // client/sync/executable-gate.ts
+function syncGates(held, trust) {
+  return { config: executableGate(held, trust), credentials: { held, trusted: async (r) => trust !== null && await trust(r) } };
+}
 function executableGate(held, trust) {
   return {
     async admit(record2, local) {
@@ -31640,6 +31716,7 @@ function describeHeld(h) {
 var SHOWN_LINES = 40;
 function shown(label, side, path) {
   if (side.value === null) return [`    ${label}: (none)`];
+  if (path.startsWith(CREDENTIALS_PREFIX)) return [`    ${label}: (a credential, kept encrypted: not shown)`];
   if (side.encoding === "base64") return [`    ${label}: (binary content; 'oc-sync history ${path}')`];
   const lines = side.value.replace(/\n$/, "").split("\n");
   const more = lines.length > SHOWN_LINES ? [`      \u2026 ${lines.length - SHOWN_LINES} more line(s): 'oc-sync history ${path}'`] : [];
@@ -31657,7 +31734,8 @@ async function acceptHeld(ctx, id) {
     index.update({ countersigned: null });
     const record2 = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
     if (!record2) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held, null));
+    const key = h.path.startsWith(CREDENTIALS_PREFIX) ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
+    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, key, (m) => ctx.log.log("warn", m), syncGates(index.held, null));
     await writeThroughGate(index, sources, [record2]);
     return h;
   });
@@ -31689,28 +31767,55 @@ async function discardHeld(ctx, id) {
 function unsettled(held, path) {
   return held.forPath(path).some((h) => h.status !== "accepted");
 }
-function commitSigning(repo, index, signer, config2, keepsOwn) {
-  if (!signer) return { state: {} };
+function marked(mark, keyId2) {
+  try {
+    const m = JSON.parse(mark ?? "null");
+    return m?.key === keyId2 && m.at ? m.at : {};
+  } catch {
+    return {};
+  }
+}
+function commitSigning(repo, index, signer, trust, checked, keepsOwn) {
+  if (!signer || !trust) return { state: {} };
   const none = index.held.all().length === 0;
   const sign = (record2) => keepsOwn(record2.path) || !none && unsettled(index.held, record2.path) ? record2 : signer.sign(record2);
-  const applied = config2 && index.state.applied(config2.category);
-  const mark = index.state.countersigned;
-  const from = mark?.startsWith(`${signer.keyId}:`) ? mark.slice(signer.keyId.length + 1) : null;
-  if (!config2 || !applied || from === applied) return { sign, state: {} };
-  const range = { from, to: applied, prefixes: config2.prefixes };
-  return { sign, countersign: (offered) => countersigned(repo, index, signer, range, offered), state: { countersigned: `${signer.keyId}:${applied}` } };
+  const signMerged = async (merged, there) => await trust(there) ? sign(merged) : merged;
+  const mark = marked(index.state.countersigned, signer.keyId);
+  const ranges = checked.flatMap((source) => {
+    const to = index.state.applied(source.category);
+    return to && mark[source.category] !== to ? [{ source, from: mark[source.category] ?? null, to }] : [];
+  });
+  if (!ranges.length) return { sign, signMerged, state: {} };
+  const at = { ...mark, ...Object.fromEntries(ranges.map((r) => [r.source.category, r.to])) };
+  return { sign, signMerged, countersign: (offered) => countersigned(repo, index, signer, ranges, offered, keepsOwn), state: { countersigned: JSON.stringify({ key: signer.keyId, at }) } };
 }
-async function* countersigned(repo, index, signer, range, offered) {
-  const paths = (await repo.diff(range.from, range.to, range.prefixes)).filter((c) => c.oid !== null && !offered.has(c.path)).map((c) => c.path);
-  if (!paths.length) return;
-  const known = index.getMany(paths);
-  for (const r of (await readRecords(repo, range.to, paths, () => {
-  })).values()) {
-    const here = known.get(r.path);
-    const asHere = isVersionOf(here, r) && !r.deleted && here.localHash === r.hash;
-    if (!asHere || r.merged || signer.authentic(r) || unsettled(index.held, r.path)) continue;
-    yield signer.sign(r);
+async function* countersigned(repo, index, signer, ranges, offered, keepsOwn) {
+  for (const { source, from, to } of ranges) {
+    const paths = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null && !offered.has(c.path) && !keepsOwn(c.path)).map((c) => c.path);
+    if (!paths.length) continue;
+    const known = index.getMany(paths);
+    for (const r of (await readRecords(repo, to, paths, () => {
+    })).values()) {
+      const here = known.get(r.path);
+      if (!isVersionOf(here, r) || r.deleted || r.merged || signer.authentic(r) || unsettled(index.held, r.path)) continue;
+      if (await holdsHere(source, r, here.localHash)) yield signer.sign(r);
+    }
   }
+}
+async function holdsHere(source, r, localHash) {
+  try {
+    return source.holdsHere ? await source.holdsHere(r) : localHash === r.hash;
+  } catch {
+    return false;
+  }
+}
+async function signedAgain(repo, commit, old, next, prefixes) {
+  const trust = recordTrust(repo, recordSigner(old));
+  const paths = (await repo.diff(null, commit, prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+  const out = [];
+  for (const r of (await readRecords(repo, commit, paths, () => {
+  })).values()) if (await trust(r)) out.push(next.sign(r));
+  return out;
 }
 
 // client/sync/local-commit.ts
@@ -31825,9 +31930,11 @@ async function mergedWithParent(run2, source, record2, known, change) {
   const there = o.parent ? (await readRecords(repo, o.parent, [record2.path])).get(record2.path) : void 0;
   if (!there || there.deleted && (!known || known.deleted)) return void 0;
   if (isVersionOf(known, there)) return void 0;
-  const merged = reconcileRecord(await knownVersion(run2, source, known), there, record2, o.strategy, await sessionsWithUnseenMessages(run2, record2.path));
+  const base = await knownVersion(run2, source, known);
+  const merged = reconcileRecord(base, there, record2, o.strategy, await sessionsWithUnseenMessages(run2, record2.path));
   if (merged.action !== "merged") return void 0;
-  return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
+  const result = o.signMerged ? await o.signMerged(merged.record, there) : merged.record;
+  return { records: [result, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 async function knownVersion({ repo, index, o, histories }, source, known) {
   if (!known || known.deleted) return void 0;
@@ -32135,10 +32242,10 @@ async function cycle(run2) {
   const awaiting = async (commit) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
   const signer = key && recordSigner(key);
   const trust = signer && recordTrust(repo, signer);
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, executableGate(index.held, trust), undecided);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, syncGates(index.held, trust), undecided);
   await awaiting(base);
-  const signing = ctx.settings.trustExecutable ? null : signer;
-  const local = await commitLocal(run2, sources, { base, head, main: main2, signer: signing, keepsOwn: (p) => keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
+  const unchecked = (p) => ctx.settings.trustExecutable && !p.startsWith(CREDENTIALS_PREFIX);
+  const local = await commitLocal(run2, sources, { base, head, main: main2, signer, trust, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
   if (offline) {
@@ -32231,7 +32338,7 @@ async function commitLocal(run2, sources, at) {
     firstParent: base === null ? await firstParent(repo, main2) : null,
     headInMain: head !== null && head !== base && main2 !== null && await repo.isAncestor(head, main2)
   });
-  const signing = commitSigning(repo, index, at.signer, sources.find((s) => s.category === CONFIG_CATEGORY), at.keepsOwn);
+  const signing = commitSigning(repo, index, at.signer, at.trust, sources.filter((s) => GATED_CATEGORIES.includes(s.category)), at.keepsOwn);
   const message = (skip) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
@@ -32252,6 +32359,7 @@ async function commitLocal(run2, sources, at) {
     lagging: base === null ? void 0 : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
     strategy: ctx.settings.strategy,
     sign: signing.sign,
+    signMerged: signing.signMerged,
     countersign: signing.countersign
   });
   let mine = local.commit;
@@ -32520,7 +32628,7 @@ import { existsSync as existsSync7 } from "node:fs";
 
 // client/cli/commands/status.ts
 function trustNote(ctx) {
-  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes nor the credentials it uses: a change to them that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
   return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
 }
 async function statusCommand(ctx, out) {
@@ -32997,7 +33105,9 @@ async function passphraseChangeCommand(ctx, out) {
       const key2 = newDataKey();
       const rotated2 = await wrapKey(key2, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
-      const commit2 = await repo.commit({ parents: [main2], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated2, null, 2) + "\n")]] });
+      const resigned = await signedAgain(repo, main2, ring, recordSigner({ current: key2, older: [] }), GATED_PREFIXES);
+      const changes = [[KEY_PATH, Buffer.from(JSON.stringify(rotated2, null, 2) + "\n")], ...resigned.map((r) => [r.path, encodeRecord(r)])];
+      const commit2 = await repo.commit({ parents: [main2], message, changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2, rotated: rotated2 } };
     };
     const { key, commit, rotated } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });

@@ -23776,8 +23776,9 @@ function applyEdits(text2, edits) {
 function isObject2(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function pointerKeys(pointer) {
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+function pointerKeys(pointer2) {
+  return pointer2.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 // core/conflict.ts
@@ -23959,6 +23960,125 @@ function isGitControlName(name) {
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir4, readFile as readFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
+import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
+
+// core/held.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// core/executable.ts
+import { isDeepStrictEqual } from "node:util";
+
+// core/nesting.ts
+var MAX_NESTING = 512;
+var QUOTE = 34;
+var BACKSLASH = 92;
+var OPEN = /* @__PURE__ */ new Set([123, 91]);
+var CLOSE = /* @__PURE__ */ new Set([125, 93]);
+function nestsDeeper(json2, limit = MAX_NESTING) {
+  if (json2.length <= limit) return false;
+  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json2.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (OPEN.has(c)) {
+      if (++depth > limit) return true;
+    } else if (CLOSE.has(c)) depth--;
+  }
+  return false;
+}
+
+// core/merge/json.ts
+function indentOf(text2) {
+  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
+}
+function editOptions(text2) {
+  const insertSpaces = !indentOf(text2).includes("	");
+  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
+}
+
+// core/executable.ts
+var UNITS = [
+  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
+  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual(o, n) },
+  { keys: ["permission"], what: "what the agent may do without asking" },
+  { keys: ["tools"], what: "which tools the agent may use" },
+  ...["agent", "mode"].flatMap((k) => [
+    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
+    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
+  ]),
+  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
+  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
+  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
+  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
+  { keys: ["lsp"], what: "language server commands OpenCode runs" },
+  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
+];
+var SHELL_EXPANSION = /!`([^`]*)`/g;
+function pointer(keys) {
+  return keys.map((k) => "/" + pointerPart(k)).join("");
+}
+function text(v) {
+  if (v === void 0 || v === null) return null;
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+function addsEntries(old, next) {
+  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
+  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
+}
+function isLocalMcp(v) {
+  return isObject2(v) && (v.type === "local" || "command" in v);
+}
+function shellCommands(template) {
+  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
+}
+function addsShell(old, next) {
+  const before = new Set(shellCommands(old));
+  return shellCommands(next).some((c) => !before.has(c));
+}
+
+// core/held.ts
+var decoder2 = new TextDecoder();
+function admitEntries(path, local, incoming, sealed, writer, prior) {
+  const held = [];
+  const out = { ...local };
+  let took = false;
+  for (const entry of /* @__PURE__ */ new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
+    const [mine, theirs] = [local?.[entry], incoming?.[entry]];
+    if (mine === theirs) continue;
+    const at = pointer([entry]);
+    const sides = { local: { value: mine === void 0 ? null : sealed(entry, "local") }, incoming: { value: theirs === void 0 ? null : sealed(entry, "incoming") } };
+    const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
+    if (before?.status === "accepted") {
+      if (theirs === void 0) delete out[entry];
+      else out[entry] = theirs;
+      took = true;
+      continue;
+    }
+    const what = `the credential "${entry}" (${mine === void 0 ? "added" : theirs === void 0 ? "removed" : "replaced"})`;
+    held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
+  }
+  if (held.length === 0) return { write: incoming, held };
+  return { write: took ? out : "leave", held };
+}
+function entriesRepoForm(local, out, held, open5) {
+  const superseded = [];
+  for (const h of held) {
+    const [entry] = pointerKeys(h.at);
+    const kept = h.local.value === null ? void 0 : open5(entry, h.local.value);
+    if (kept !== local[entry]) superseded.push(h.id);
+    else if (h.incoming.value === null) delete out[entry];
+    else out[entry] = h.incoming.value;
+  }
+  return superseded;
+}
+function heldId(path, at, incoming) {
+  return createHash3("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
+}
 
 // client/crypto/entries.ts
 import { createHmac } from "node:crypto";
@@ -24014,45 +24134,10 @@ function withLineEnding(text2, ending) {
 }
 
 // core/local-keys.ts
-import { isDeepStrictEqual } from "node:util";
-
-// core/nesting.ts
-var MAX_NESTING = 512;
-var QUOTE = 34;
-var BACKSLASH = 92;
-var OPEN = /* @__PURE__ */ new Set([123, 91]);
-var CLOSE = /* @__PURE__ */ new Set([125, 93]);
-function nestsDeeper(json2, limit = MAX_NESTING) {
-  if (json2.length <= limit) return false;
-  const at = typeof json2 === "string" ? (i) => json2.charCodeAt(i) : (i) => json2[i];
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json2.length; i++) {
-    const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (OPEN.has(c)) {
-      if (++depth > limit) return true;
-    } else if (CLOSE.has(c)) depth--;
-  }
-  return false;
-}
-
-// core/merge/json.ts
-function indentOf(text2) {
-  return /\n([ \t]+)\S/.exec(text2)?.[1] ?? "  ";
-}
-function editOptions(text2) {
-  const insertSpaces = !indentOf(text2).includes("	");
-  return { formattingOptions: { insertSpaces, tabSize: insertSpaces ? indentOf(text2).length : 1, eol: text2.includes("\r\n") ? "\r\n" : "\n" } };
-}
-
-// core/local-keys.ts
-function parsePointer(pointer) {
-  if (!pointer.startsWith("/") || pointer === "/") throw new Error(`"${pointer}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
-  return pointerKeys(pointer);
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+function parsePointer(pointer2) {
+  if (!pointer2.startsWith("/") || pointer2 === "/") throw new Error(`"${pointer2}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
+  return pointerKeys(pointer2);
 }
 function objectTree(text2) {
   const errors = [];
@@ -24071,7 +24156,7 @@ function transplant(target, source, paths) {
     const want = nodeAt(from, path);
     const have = nodeAt(objectTree(out), path);
     if (!want && !have) continue;
-    if (want && have && isDeepStrictEqual(getNodeValue2(want), getNodeValue2(have))) continue;
+    if (want && have && isDeepStrictEqual2(getNodeValue2(want), getNodeValue2(have))) continue;
     if (!want) {
       out = applyEdits(out, modify(out, path, void 0, editOptions(out)));
       continue;
@@ -24402,8 +24487,11 @@ function isPortableName(name) {
 // client/sources/credentials.ts
 var CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"];
 var CREDENTIALS_PREFIX = "credentials/";
+var CREDENTIALS_CATEGORY = "credentials";
 var enc = new TextEncoder();
 var dec = new TextDecoder();
+var textsOf = (entries) => Object.fromEntries(Object.entries(entries).map(([e, v]) => [e, JSON.stringify(v)]));
+var fileBytes = (texts) => enc.encode(JSON.stringify(Object.fromEntries(Object.entries(texts).map(([e, t]) => [e, JSON.parse(t)])), null, 2) + "\n");
 function parseEntries(text2, where) {
   let v;
   try {
@@ -24419,13 +24507,15 @@ function canonical(entries) {
   return enc.encode(JSON.stringify(sorted, null, 2) + "\n");
 }
 var CredentialSource = class {
-  constructor(dataDir, key) {
+  constructor(dataDir, key, gate) {
     this.dataDir = dataDir;
     this.key = key;
+    this.gate = gate;
   }
   dataDir;
   key;
-  category = "credentials";
+  gate;
+  category = CREDENTIALS_CATEGORY;
   prefixes = [CREDENTIALS_PREFIX];
   owns(path) {
     return path.startsWith(CREDENTIALS_PREFIX);
@@ -24441,6 +24531,7 @@ var CredentialSource = class {
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        this.gate?.held.replace(path, []);
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
@@ -24463,6 +24554,8 @@ var CredentialSource = class {
         if (old === void 0) old = find([indexed ??= this.ciphertextsOf(await ctx.indexed(path))], entry, text2);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text2);
       }
+      const held = this.gate?.held.forPath(path) ?? [];
+      if (held.length) this.gate.held.remove(entriesRepoForm(textsOf(plain), out, held, (entry, c) => this.tryDecrypt(path, entry, c)));
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat: stat8 };
     }
   }
@@ -24470,26 +24563,51 @@ var CredentialSource = class {
     const plans = records.map((r) => {
       const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join5(this.dataDir, name), bytes: null };
-      const cipher = parseEntries(dec.decode(r.content), `sync repo record ${r.path}`);
-      const plain = {};
-      for (const [entry, value] of Object.entries(cipher)) {
-        try {
-          plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
-        } catch (e) {
-          throw new SourceError(e.message, e instanceof TamperedError);
-        }
-      }
-      return { r, file: join5(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join5(this.dataDir, name), incoming: r.deleted ? null : this.decrypted(r) };
     });
     const applied = [];
     const editedHere = [];
-    for (const { r, file: file2, bytes } of plans) {
-      const done = await replaceUnlessEdited(r.path, file2, bytes, 384, known);
+    for (const { r, file: file2, incoming } of plans) {
+      const write = await this.admitted(r, file2, incoming);
+      const done = write === "leave" ? leftAsIs(r.path, file2, known) : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
       if (done === "edited") editedHere.push(r.path);
       else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
+  }
+  async holdsHere(record2) {
+    const local = await this.localEntries(join5(this.dataDir, record2.path.slice(CREDENTIALS_PREFIX.length)));
+    return local !== null && !record2.deleted && isDeepStrictEqual3(local, this.decrypted(record2));
+  }
+  /** The file's entries as JSON texts; null when there is none. */
+  async localEntries(file2) {
+    const s = await lstat2(file2).catch(() => void 0);
+    return s?.isFile() ? textsOf(parseEntries(await readFile4(file2, "utf8"), file2)) : null;
+  }
+  /** What of `r` (decrypted: `incoming`) is written at `file`: all of it, unless none of the user's machines wrote it. */
+  async admitted(r, file2, incoming) {
+    if (!this.gate) return incoming;
+    if (await this.gate.trusted(r)) {
+      this.gate.held.replace(r.path, []);
+      return incoming;
+    }
+    const local = await this.localEntries(file2);
+    const cipher = r.deleted ? {} : this.ciphertextsOf(r);
+    const sealed = (entry, side) => side === "incoming" ? cipher[entry] : encryptEntry(this.key.current, r.path, entry, local[entry]);
+    const a = admitEntries(r.path, local, incoming, sealed, r.writer, this.gate.held.forPath(r.path));
+    this.gate.held.replace(r.path, a.held);
+    return a.write;
+  }
+  decrypted(r) {
+    const out = {};
+    for (const [entry, value] of Object.entries(this.ciphertextsOf(r))) {
+      try {
+        out[entry] = decryptEntry(this.key, r.path, entry, String(value));
+      } catch (e) {
+        throw new SourceError(e.message, e instanceof TamperedError);
+      }
+    }
+    return out;
   }
   ciphertextsOf(record2) {
     if (!record2 || record2.deleted) return {};
@@ -25161,15 +25279,15 @@ function neverSynced(path) {
 }
 var CONFIG_PREFIX = "config";
 var configPath = (file2) => `${CONFIG_PREFIX}/${file2}`;
-function buildSources(settings, opencode, key, warn, gate, undecided) {
+function buildSources(settings, opencode, key, warn, gates, undecided) {
   const sources = [];
   const c = settings.categories;
   const writableRoots = [opencode.config, opencode.state, opencode.data];
   const localKeys = new Map(Object.entries(settings.local).map(([file2, pointers]) => [configPath(file2), pointers.map(parsePointer)]));
-  const configGate = settings.trustExecutable ? void 0 : gate;
+  const configGate = settings.trustExecutable ? void 0 : gates?.config;
   if (c.config) sources.push(new FileSource({ category: CONFIG_CATEGORY, prefix: CONFIG_PREFIX, root: opencode.config, rule: CONFIG_RULE, writableRoots, recordLimit: settings.recordLimit, warn, localKeys, gate: configGate, undecided }));
   if (c.state) sources.push(new FileSource({ category: "state", prefix: "state", root: opencode.state, rule: STATE_RULE, writableRoots, recordLimit: settings.recordLimit, warn }));
-  if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key));
+  if (c.credentials && key) sources.push(new CredentialSource(opencode.data, key, gates?.credentials));
   const tables = Object.entries(dbCategories).flatMap(([name, t]) => c[name] ? t : []);
   if (tables.length) sources.push(new DatabaseSource({ path: opencode.database, tables, paths: { home: opencode.home, pathMap: settings.pathMap }, warn, undecided }));
   return sources;
@@ -25324,7 +25442,7 @@ function createOutput(json2, mask = (s) => s, write = (l) => process.stdout.writ
 
 // client/cli/commands/status.ts
 function trustNote(ctx) {
-  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
+  const executable = ctx.settings.trustExecutable ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here" : ctx.settings.passphrase ? "not what OpenCode executes nor the credentials it uses: a change to them that none of your machines signed is held for 'oc-sync review'" : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
   return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
 }
 async function statusCommand(ctx, out) {
@@ -25411,7 +25529,7 @@ function namingRemote(remote) {
 }
 
 // core/merge/index.ts
-var decoder2 = new TextDecoder("utf-8", { fatal: true });
+var decoder3 = new TextDecoder("utf-8", { fatal: true });
 var encoder2 = new TextEncoder();
 
 // client/sync/record-trust.ts
@@ -25432,47 +25550,6 @@ var AttentionError = class extends Error {
     this.name = new.target.name;
   }
 };
-
-// core/executable.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-var UNITS = [
-  { keys: ["plugin"], what: "plugins OpenCode installs and runs", when: (o, n) => addsEntries(o, n) },
-  { keys: ["mcp", "*"], what: "a local MCP server OpenCode starts (its command and environment)", when: (o, n) => isLocalMcp(n) && !isDeepStrictEqual2(o, n) },
-  { keys: ["permission"], what: "what the agent may do without asking" },
-  { keys: ["tools"], what: "which tools the agent may use" },
-  ...["agent", "mode"].flatMap((k) => [
-    { keys: [k, "*", "permission"], what: `what the ${k} may do without asking` },
-    { keys: [k, "*", "tools"], what: `which tools the ${k} may use` }
-  ]),
-  ...["command", "commands"].map((k) => ({ keys: [k, "*", "template"], what: "a command that runs shell commands (!`\u2026`)", when: (o, n) => addsShell(text(o), text(n)) })),
-  { keys: ["provider", "*", "npm"], what: "a provider package OpenCode installs and loads" },
-  { keys: ["provider", "*", "options"], what: "where a provider's requests and key go (baseURL, headers)" },
-  { keys: ["formatter"], what: "formatter commands OpenCode runs" },
-  { keys: ["lsp"], what: "language server commands OpenCode runs" },
-  { keys: ["experimental", "hook"], what: "commands OpenCode runs on events" }
-];
-var SHELL_EXPANSION = /!`([^`]*)`/g;
-function text(v) {
-  if (v === void 0 || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
-function addsEntries(old, next) {
-  const before = new Set((Array.isArray(old) ? old : old === void 0 ? [] : [old]).map((x) => JSON.stringify(x)));
-  return (Array.isArray(next) ? next : next === void 0 ? [] : [next]).some((x) => !before.has(JSON.stringify(x)));
-}
-function isLocalMcp(v) {
-  return isObject2(v) && (v.type === "local" || "command" in v);
-}
-function shellCommands(template) {
-  return template === null ? [] : [...template.matchAll(SHELL_EXPANSION)].map((m) => m[1]);
-}
-function addsShell(old, next) {
-  const before = new Set(shellCommands(old));
-  return shellCommands(next).some((c) => !before.has(c));
-}
-
-// core/held.ts
-var decoder3 = new TextDecoder();
 
 // client/sync/upload.ts
 var TREE_ROOM = 10 * 1024;

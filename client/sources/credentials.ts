@@ -1,21 +1,37 @@
 // auth.json and mcp-auth.json: each top-level entry (one provider) encrypted on its own, so two
 // machines adding different providers merge entry by entry without ever decrypting in the repo.
 // Files are written back with mode 0600. Without a key the category is skipped, never uploaded.
+// A record none of the user's machines signed is not written: its entries are held (CredentialGate).
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { admitEntries, entriesRepoForm, type EntryTexts, type HeldChange } from "../../core/held.js";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
 import type { KeyRing } from "../crypto/keys.js";
 import { removeLeftover } from "../platform/atomic-file.js";
-import { replaceUnlessEdited, statKey } from "./files.js";
+import { leftAsIs, replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 export const CREDENTIALS_PREFIX = "credentials/";
+export const CREDENTIALS_CATEGORY = "credentials";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 type Entries = Record<string, unknown>;
+
+/**
+ * Which records from the repo are written (DESIGN.md §8): one a machine of the user's wrote (signed,
+ * or a merge of such, record-trust.ts); of any other, only entries the user accepted in review.
+ */
+export interface CredentialGate {
+  trusted(record: SyncRecord): Promise<boolean>;
+  readonly held: { forPath(path: string): HeldChange[]; replace(path: string, changes: readonly HeldChange[]): void; remove(ids: readonly string[]): void };
+}
+
+const textsOf = (entries: Entries): EntryTexts => Object.fromEntries(Object.entries(entries).map(([e, v]) => [e, JSON.stringify(v)]));
+const fileBytes = (texts: EntryTexts): Uint8Array => enc.encode(JSON.stringify(Object.fromEntries(Object.entries(texts).map(([e, t]) => [e, JSON.parse(t) as unknown])), null, 2) + "\n");
 
 function parseEntries(text: string, where: string): Entries {
   let v: unknown;
@@ -35,12 +51,13 @@ function canonical(entries: Record<string, string>): Uint8Array {
 }
 
 export class CredentialSource implements Source {
-  readonly category = "credentials";
+  readonly category = CREDENTIALS_CATEGORY;
   readonly prefixes = [CREDENTIALS_PREFIX];
 
   constructor(
     private readonly dataDir: string,
     private readonly key: KeyRing,
+    private readonly gate?: CredentialGate,
   ) {}
 
   owns(path: string): boolean {
@@ -60,6 +77,8 @@ export class CredentialSource implements Source {
       const s = await lstat(file).catch(() => undefined);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        // Deleted here: the user's own choice, whatever was held of it.
+        this.gate?.held.replace(path, []);
         if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
@@ -86,6 +105,8 @@ export class CredentialSource implements Source {
         if (old === undefined) old = find([(indexed ??= this.ciphertextsOf(await ctx.indexed(path)))], entry, text);
         out[entry] = old ?? encryptEntry(this.key.current, path, entry, text);
       }
+      const held = this.gate?.held.forPath(path) ?? [];
+      if (held.length) this.gate!.held.remove(entriesRepoForm(textsOf(plain), out, held, (entry, c) => this.tryDecrypt(path, entry, c)));
       yield { type: "put", path, kind: "encrypted-entries", content: canonical(out), localHash, stat };
     }
   }
@@ -95,26 +116,56 @@ export class CredentialSource implements Source {
     const plans = records.map((r) => {
       const name = r.path.slice(CREDENTIALS_PREFIX.length);
       if (!(CREDENTIAL_FILES as readonly string[]).includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      if (r.deleted) return { r, file: join(this.dataDir, name), bytes: null };
-      const cipher = parseEntries(dec.decode(r.content!), `sync repo record ${r.path}`);
-      const plain: Entries = {};
-      for (const [entry, value] of Object.entries(cipher)) {
-        try {
-          plain[entry] = JSON.parse(decryptEntry(this.key, r.path, entry, String(value)));
-        } catch (e) {
-          throw new SourceError((e as Error).message, e instanceof TamperedError);
-        }
-      }
-      return { r, file: join(this.dataDir, name), bytes: enc.encode(JSON.stringify(plain, null, 2) + "\n") };
+      return { r, file: join(this.dataDir, name), incoming: r.deleted ? null : this.decrypted(r) };
     });
     const applied: Applied[] = [];
     const editedHere: string[] = [];
-    for (const { r, file, bytes } of plans) {
-      const done = await replaceUnlessEdited(r.path, file, bytes, 0o600, known);
+    for (const { r, file, incoming } of plans) {
+      const write = await this.admitted(r, file, incoming);
+      const done = write === "leave" ? leftAsIs(r.path, file, known) : await replaceUnlessEdited(r.path, file, write && fileBytes(write), 0o600, known);
       if (done === "edited") editedHere.push(r.path);
       else applied.push(done);
     }
     return { applied, waiting: [], editedHere };
+  }
+
+  async holdsHere(record: SyncRecord): Promise<boolean> {
+    const local = await this.localEntries(join(this.dataDir, record.path.slice(CREDENTIALS_PREFIX.length)));
+    return local !== null && !record.deleted && isDeepStrictEqual(local, this.decrypted(record));
+  }
+
+  /** The file's entries as JSON texts; null when there is none. */
+  private async localEntries(file: string): Promise<EntryTexts | null> {
+    const s = await lstat(file).catch(() => undefined);
+    return s?.isFile() ? textsOf(parseEntries(await readFile(file, "utf8"), file)) : null;
+  }
+
+  /** What of `r` (decrypted: `incoming`) is written at `file`: all of it, unless none of the user's machines wrote it. */
+  private async admitted(r: SyncRecord, file: string, incoming: EntryTexts | null): Promise<EntryTexts | null | "leave"> {
+    if (!this.gate) return incoming;
+    if (await this.gate.trusted(r)) {
+      this.gate.held.replace(r.path, []);
+      return incoming;
+    }
+    const local = await this.localEntries(file);
+    const cipher = r.deleted ? {} : this.ciphertextsOf(r);
+    // Held sides are kept as ciphertext: state.db never holds a credential in plaintext.
+    const sealed = (entry: string, side: "local" | "incoming") => (side === "incoming" ? cipher[entry]! : encryptEntry(this.key.current, r.path, entry, local![entry]!));
+    const a = admitEntries(r.path, local, incoming, sealed, r.writer, this.gate.held.forPath(r.path));
+    this.gate.held.replace(r.path, a.held);
+    return a.write;
+  }
+
+  private decrypted(r: SyncRecord): EntryTexts {
+    const out: Record<string, string> = {};
+    for (const [entry, value] of Object.entries(this.ciphertextsOf(r))) {
+      try {
+        out[entry] = decryptEntry(this.key, r.path, entry, String(value));
+      } catch (e) {
+        throw new SourceError((e as Error).message, e instanceof TamperedError);
+      }
+    }
+    return out;
   }
 
   private ciphertextsOf(record: SyncRecord | undefined): Record<string, string> {

@@ -96,6 +96,8 @@ export interface Source {
   apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult>;
   /** Scan marks per session, to keep once the scanned changes are committed. */
   scanMarks?(): Readonly<Record<string, number>>;
+  /** Whether the local file holds what `record` holds, where its bytes may differ (decrypted credentials); else its hash is the record's. */
+  holdsHere?(record: SyncRecord): Promise<boolean>;
 }
 
 export class SourceError extends Error {

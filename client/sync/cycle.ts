@@ -23,7 +23,7 @@ import { GitError } from "../../git/run.js";
 import { cacheKey, GIVE_PASSPHRASE, KEY_CHANGED, readWrappedKey, resolveKey } from "../crypto/key-store.js";
 import type { KeyRing } from "../crypto/keys.js";
 import { recordSigner, type RecordSigner } from "../crypto/record-mac.js";
-import { recordTrust } from "./record-trust.js";
+import { recordTrust, type RecordTrust } from "./record-trust.js";
 import { acquireLock } from "../platform/lock.js";
 import type { Source } from "../sources/source.js";
 import type { IndexStore } from "../state/index-store.js";
@@ -35,12 +35,12 @@ import { applyCommit } from "./apply-remote.js";
 import { listConflicts } from "./conflicts.js";
 import type { SyncContext } from "./context.js";
 import { crashPoint } from "./crash-points.js";
-import { executableGate, heldProblems, settleHeld } from "./executable-gate.js";
+import { heldProblems, settleHeld, syncGates } from "./executable-gate.js";
 import { commitSigning } from "./signing.js";
 import { commitLocalChanges } from "./local-commit.js";
 import { outcomeOf, planCommit, planIntegration, SKIP_CI, smallerBudget, stateAfter, type SettledIntegration } from "./plan.js";
 import { CREDENTIALS_PREFIX } from "../sources/credentials.js";
-import { buildSources, CONFIG_CATEGORY, keepsOwnKeys } from "./sources.js";
+import { buildSources, GATED_CATEGORIES, keepsOwnKeys } from "./sources.js";
 import { checkFormat, ensureRepoFiles } from "./sync-repo.js";
 import { landedBase, pendingBytes, pushSteps, stepsFor } from "./upload.js";
 
@@ -134,11 +134,11 @@ async function cycle(run: Run): Promise<SyncReport> {
   const awaiting = async (commit: string | null) => refill(undecided, awaitingDecision(await conflictsOf(commit), ctx.machine));
   const signer = key && recordSigner(key);
   const trust = signer && recordTrust(repo, signer);
-  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, executableGate(index.held, trust), undecided);
+  const sources = buildSources(ctx.settings, ctx.opencode, key, run.warn, syncGates(index.held, trust), undecided);
   await awaiting(base);
-  // A machine that applies what OpenCode executes unreviewed may hold anyone's values: it signs nothing.
-  const signing = ctx.settings.trustExecutable ? null : signer;
-  const local = await commitLocal(run, sources, { base, head, main, signer: signing, keepsOwn: (p) => keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
+  // A machine that applies what OpenCode executes unreviewed may hold anyone's config: it signs only credentials (gated still).
+  const unchecked = (p: string) => ctx.settings.trustExecutable && !p.startsWith(CREDENTIALS_PREFIX);
+  const local = await commitLocal(run, sources, { base, head, main, signer, trust, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
   if (offline) {
@@ -259,7 +259,7 @@ interface LocalResult {
 }
 
 /** Scans, commits what changed where planCommit says, and saves the index with the new head. */
-async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
+async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; trust: RecordTrust | null; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
   const { base, head, main } = at;
   const { ctx, repo, index, options } = run;
   const plan = planCommit({
@@ -270,7 +270,7 @@ async function commitLocal(run: Run, sources: readonly Source[], at: { base: str
     firstParent: base === null ? await firstParent(repo, main) : null,
     headInMain: head !== null && head !== base && main !== null && (await repo.isAncestor(head, main)),
   });
-  const signing = commitSigning(repo, index, at.signer, sources.find((s) => s.category === CONFIG_CATEGORY), at.keepsOwn);
+  const signing = commitSigning(repo, index, at.signer, at.trust, sources.filter((s) => GATED_CATEGORIES.includes(s.category)), at.keepsOwn);
   const message = (skip: boolean) => commitMessage(`oc-sync: ${ctx.machine} local changes${skip ? ` ${SKIP_CI}` : ""}`, { machine: ctx.machine, confirmedDeletions: options.allowMassDelete });
   const local = await commitLocalChanges(repo, index, sources, {
     machine: ctx.machine,
@@ -291,6 +291,7 @@ async function commitLocal(run: Run, sources: readonly Source[], at: { base: str
     lagging: base === null ? undefined : await laggingSources(repo, index, sources, plan.parent === head && head !== null ? head : base),
     strategy: ctx.settings.strategy,
     sign: signing.sign,
+    signMerged: signing.signMerged,
     countersign: signing.countersign,
   });
   let mine = local.commit;

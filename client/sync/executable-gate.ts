@@ -1,9 +1,9 @@
-// Executable config is gated (DESIGN.md §8): a change arriving from the repo to what OpenCode
-// executes is not written; the local file keeps its value, the incoming one is kept in state.db
-// (HeldStore), each sync names it (exit 3, a toast in the plugin) until the user accepts or
-// discards it with 'oc-sync review'. A record from the user's machines passes: signed by one, or a
-// merge of signed versions this machine redoes (record-trust.ts); anything else, which anyone with
-// push access could have written, is held.
+// Executable config and credentials are gated (DESIGN.md §8): a change arriving from the repo to
+// what OpenCode executes or authenticates with is not written; the local file keeps its value, the
+// incoming one is kept in state.db (HeldStore; a credential as ciphertext), each sync names it
+// (exit 3, a toast in the plugin) until the user accepts or discards it with 'oc-sync review'. A
+// record from the user's machines passes: signed by one, or a merge of signed versions this machine
+// redoes (record-trust.ts); anything else, which anyone with push access could have written, is held.
 // Changes made here are the user's own and are never held.
 import { admit, repoForm, type HeldChange, type HeldValue } from "../../core/held.js";
 import type { RecordTrust } from "./record-trust.js";
@@ -16,10 +16,16 @@ import type { HeldStore } from "../state/held-store.js";
 import { entryFor, isVersionOf, type IndexStore } from "../state/index-store.js";
 import { withState } from "../state/open-state.js";
 import type { SyncContext } from "./context.js";
-import { buildSources } from "./sources.js";
+import { buildSources, type Gates } from "./sources.js";
+import { resolveKey } from "../crypto/key-store.js";
+import { CREDENTIALS_PREFIX } from "../sources/credentials.js";
 
-/** `trust`: null without a passphrase (nothing authenticates: every executable change is held). */
-export function executableGate(held: HeldStore, trust: RecordTrust | null): WriteGate {
+/** A sync's gates. `trust`: null without a passphrase (nothing authenticates: every executable change is held). */
+export function syncGates(held: HeldStore, trust: RecordTrust | null): Gates {
+  return { config: executableGate(held, trust), credentials: { held, trusted: async (r) => trust !== null && (await trust(r)) } };
+}
+
+function executableGate(held: HeldStore, trust: RecordTrust | null): WriteGate {
   return {
     async admit(record, local) {
       if (trust && (await trust(record))) {
@@ -61,6 +67,7 @@ const SHOWN_LINES = 40;
 
 function shown(label: string, side: HeldValue, path: string): string[] {
   if (side.value === null) return [`    ${label}: (none)`];
+  if (path.startsWith(CREDENTIALS_PREFIX)) return [`    ${label}: (a credential, kept encrypted: not shown)`];
   if (side.encoding === "base64") return [`    ${label}: (binary content; 'oc-sync history ${path}')`];
   const lines = side.value.replace(/\n$/, "").split("\n");
   const more = lines.length > SHOWN_LINES ? [`      … ${lines.length - SHOWN_LINES} more line(s): 'oc-sync history ${path}'`] : [];
@@ -87,7 +94,8 @@ export async function acceptHeld(ctx: SyncContext, id: string): Promise<HeldChan
     index.update({ countersigned: null });
     const record = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
     if (!record) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, null, (m) => ctx.log.log("warn", m), executableGate(index.held, null));
+    const key = h.path.startsWith(CREDENTIALS_PREFIX) ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
+    const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, key, (m) => ctx.log.log("warn", m), syncGates(index.held, null));
     await writeThroughGate(index, sources, [record]);
     return h;
   });

@@ -53,11 +53,13 @@ export interface LocalCommitOptions {
   readonly strategy: Strategy;
   /** The id this machine synced under before it took a new one, found shared (see shared-id.ts). */
   readonly distrusted?: Distrusted | null;
-  /**
-   * Signs a new version (see signing.ts commitSigning); none without a key. A version merged here
-   * with the parent's (mergedWithParent) is not signed: the parent's may be one no machine signed.
-   */
+  /** Signs a new version (see signing.ts commitSigning); none without a key. */
   readonly sign?: (record: SyncRecord) => SyncRecord;
+  /**
+   * Signs a version merged here with the parent's (mergedWithParent) when the parent's is trusted.
+   * Its base needs no check: it is the version the index says this machine held, its own or applied through the gates.
+   */
+  readonly signMerged?: (merged: SyncRecord, there: SyncRecord) => Promise<SyncRecord>;
   /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of. */
   readonly countersign?: (offered: ReadonlySet<string>) => AsyncIterable<SyncRecord>;
 }
@@ -231,10 +233,12 @@ async function mergedWithParent(run: CommitRun, source: Source, record: SyncReco
   const there = o.parent ? (await readRecords(repo, o.parent, [record.path])).get(record.path) : undefined;
   if (!there || (there.deleted && (!known || known.deleted))) return undefined;
   if (isVersionOf(known, there)) return undefined;
-  const merged = reconcileRecord(await knownVersion(run, source, known), there, record, o.strategy, await sessionsWithUnseenMessages(run, record.path));
+  const base = await knownVersion(run, source, known);
+  const merged = reconcileRecord(base, there, record, o.strategy, await sessionsWithUnseenMessages(run, record.path));
   // Not concurrent (the index knew a version newer than the parent's: an apply got ahead of the base): nothing to merge.
   if (merged.action !== "merged") return undefined;
-  return { records: [merged.record, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
+  const result = o.signMerged ? await o.signMerged(merged.record, there) : merged.record;
+  return { records: [result, ...merged.conflicts.map(conflictRecord)], entry: entryFor(there, change.type === "put" ? change.localHash : null, change.type === "put" ? change.stat : null) };
 }
 
 /**

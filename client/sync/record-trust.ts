@@ -4,7 +4,7 @@
 // What a forged merge can still do: pick, among versions the user's machines wrote, two concurrent
 // ones and which of them wins where they overlap (the strategy); its base must be a version both
 // descend from, and none only when they share no history, so it cannot bring back what either removed.
-import { decodeRecord, encodeRecord, type SyncRecord } from "../../core/record.js";
+import { decodeRecord, encodeRecord, recordBlobId, type SyncRecord } from "../../core/record.js";
 import { reconcileRecord } from "../../core/reconcile.js";
 import { atMost, meetVectors } from "../../core/vector.js";
 import type { GitRepo } from "../../git/repo.js";
@@ -34,8 +34,18 @@ export function recordTrust(repo: GitRepo, signer: RecordSigner): RecordTrust {
   };
 }
 
+/**
+ * Whether the repo holds this very version signed by the current key: signed again at a passphrase
+ * change or countersigned (signing.ts), while this copy (the base of a later merge, say) carries the
+ * old signature or none. Only a key holder can have made that copy's bytes.
+ */
+async function signedCopyExists(repo: GitRepo, signer: RecordSigner, record: SyncRecord): Promise<boolean> {
+  const [size] = await repo.objectSizes([recordBlobId(signer.sign(record))]);
+  return size! >= 0;
+}
+
 async function trusted(repo: GitRepo, signer: RecordSigner, record: SyncRecord, depth: number, budget: { reads: number }): Promise<boolean> {
-  if (signer.authentic(record)) return true;
+  if (signer.authentic(record) || (await signedCopyExists(repo, signer, record))) return true;
   const m = record.merged;
   if (!m || depth === 0) return false;
   const input = async (oid: string): Promise<SyncRecord | undefined> => {

@@ -450,13 +450,133 @@ describe("signed records: what OpenCode executes, changed on your own machines, 
   });
 });
 
+const AUTH = "credentials/auth.json";
+const setAuth = (h: TestHome, entries: Record<string, string>) => writeFileSync(join(h.data, "auth.json"), JSON.stringify(Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { type: "api", key: v }]))), { mode: 0o600 });
+const authOf = (h: TestHome) => (existsSync(join(h.data, "auth.json")) ? readFileSync(join(h.data, "auth.json"), "utf8") : null);
+/** A credentials record's entries, as the ciphertexts it holds. */
+const ciphertexts = (r: SyncRecord) => JSON.parse(new TextDecoder().decode(r.content!)) as Record<string, string>;
+/** `record` with other entries (ciphertexts) and a vector newer than main's: what someone who can push but has no key can make. */
+const withEntries = (record: SyncRecord, entries: Record<string, string>) => asIs(makeRecord({ ...record, content: new TextEncoder().encode(JSON.stringify(entries, null, 2) + "\n"), vector: incrementVector(record.vector, "attacker"), writer: "attacker" }));
+
+describe("credentials from the repo: only what your machines wrote is written", () => {
+  /** A set its key twice (the first value is in the repo's history) and added another; B joined. */
+  async function keys() {
+    const w = await syncWorld();
+    const A = w.machine("a");
+    setAuth(A, { openai: "sk-revoked", anthropic: "sk-ant" });
+    await sync(A);
+    const old = await mainRecord(w, AUTH);
+    setAuth(A, { openai: "sk-current", anthropic: "sk-ant" });
+    await sync(A);
+    const B = w.machine("b");
+    const first = await sync(B);
+    return { w, A, B, old, first, mine: authOf(B) };
+  }
+
+  it("a new machine takes them, a change on another machine arrives, a merge of concurrent edits passes: nothing held", async () => {
+    const { w, A, B, first } = await keys();
+    expect(first.needsUser).toEqual([]);
+    expect(JSON.parse(authOf(B)!)).toEqual({ openai: { type: "api", key: "sk-current" }, anthropic: { type: "api", key: "sk-ant" } });
+    setAuth(A, { openai: "sk-current", anthropic: "sk-ant-2" });
+    setAuth(B, { openai: "sk-current", anthropic: "sk-ant", mistral: "sk-mis" });
+    await sync(A);
+    expect((await sync(B)).needsUser).toEqual([]);
+    expect((await mainRecord(w, AUTH)).merged).toBeDefined();
+    expect((await sync(A)).needsUser).toEqual([]);
+    for (const h of [A, B]) expect(JSON.parse(authOf(h)!)).toMatchObject({ anthropic: { key: "sk-ant-2" }, mistral: { key: "sk-mis" } });
+  });
+
+  // confirmed: the mass-delete guard asks about a whole file's deletion first; the user said yes.
+  const ATTACKS: { name: string; forge: (main: SyncRecord, old: SyncRecord) => RawEntry; named: string; confirmed?: boolean }[] = [
+    { name: "an older ciphertext of a key replayed (a revoked key back)", forge: (main, old) => withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! }), named: `${AUTH} /openai: attacker's change to the credential "openai" (replaced)` },
+    { name: "an older signed version put back with a newer vector under its old signature", forge: (main, old) => asIs({ ...old, vector: incrementVector(main.vector, "a") }), named: `${AUTH} /openai` },
+    { name: "an entry dropped", forge: (main) => withEntries(main, { openai: ciphertexts(main).openai! }), named: `${AUTH} /anthropic: attacker's change to the credential "anthropic" (removed)` },
+    { name: "a tombstone", forge: (main) => asIs(makeRecord({ ...main, content: null, vector: incrementVector(main.vector, "attacker"), writer: "attacker" })), named: `${AUTH} /openai: attacker's change to the credential "openai" (removed)`, confirmed: true },
+  ];
+
+  it.each(ATTACKS)("$name: held, named, exit 3; auth.json untouched; review shows no secret", async ({ forge, named, confirmed }) => {
+    const { w, B, old, mine } = await keys();
+    await plantOnMain(w.remoteDir, [forge(await mainRecord(w, AUTH), old)]);
+    const r = await runCli(B.env, ["sync", ...(confirmed ? ["--allow-mass-delete"] : [])]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain(named);
+    expect(authOf(B)).toBe(mine);
+    const review = await runCli(B.env, ["review"]);
+    expect(review.stdout).toContain("(a credential, kept encrypted: not shown)");
+    // Held values are kept as ciphertext: no key in plaintext in the review or in state.db.
+    const stateDb = readFileSync(ocSyncPaths(B.env).stateDb).toString("latin1");
+    for (const secret of ["sk-revoked", "sk-current", "sk-ant"]) expect(review.stdout + stateDb).not.toContain(secret);
+    // The next sync says it again, still writes nothing.
+    expect((await runCli(B.env, ["sync"])).code).toBe(3);
+    expect(authOf(B)).toBe(mine);
+  });
+
+  it("a replayed key the user accepts in review is written; one discarded stays out, and is not asked about again", async () => {
+    const { w, B, old } = await keys();
+    const C = w.machine("c");
+    await sync(C);
+    const main = await mainRecord(w, AUTH);
+    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! })]);
+    for (const h of [B, C]) expect((await runCli(h.env, ["sync"])).code).toBe(3);
+    const [idB, idC] = [heldIds((await runCli(B.env, ["review"])).stdout)[0]!, heldIds((await runCli(C.env, ["review"])).stdout)[0]!];
+    expect((await runCli(B.env, ["review", "--accept", idB])).code).toBe(0);
+    expect(JSON.parse(authOf(B)!)).toMatchObject({ openai: { key: "sk-revoked" }, anthropic: { key: "sk-ant" } });
+    expect((await runCli(C.env, ["review", "--discard", idC])).code).toBe(0);
+    const after = await runCli(C.env, ["sync"]);
+    expect(after.stdout + after.stderr).not.toContain("is held");
+    expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-current" } });
+  });
+
+  it("a new machine joining after such a push writes none of it", async () => {
+    const { w } = await keys();
+    const main = await mainRecord(w, AUTH);
+    await plantOnMain(w.remoteDir, [withEntries(main, { openai: ciphertexts(main).openai! })]);
+    const D = w.machine("d");
+    const r = await runCli(D.env, ["sync"]);
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toContain(`${AUTH} /openai: attacker's change to the credential "openai" (added)`);
+    expect(authOf(D)).toBeNull();
+  });
+
+  it("credentials an older oc-sync wrote (unsigned) are signed by the first machine that has them: a new machine takes them unheld", async () => {
+    const { w, A } = await keys();
+    const signed = await mainRecord(w, AUTH);
+    await plantOnMain(w.remoteDir, [asIs({ ...signed, mac: undefined })]);
+    await sync(A);
+    await sync(A);
+    expect((await mainRecord(w, AUTH)).mac).toBe(signed.mac);
+    const D = w.machine("d");
+    expect((await sync(D)).needsUser).toEqual([]);
+    expect(JSON.parse(authOf(D)!)).toMatchObject({ openai: { key: "sk-current" } });
+  });
+
+  it("an edit here to another entry keeps the held change the repo's (it is not undone for the other machines), unsigned", async () => {
+    const { w, B, old } = await keys();
+    const C = w.machine("c");
+    await sync(C);
+    const main = await mainRecord(w, AUTH);
+    const planted = ciphertexts(old).openai!;
+    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: planted })]);
+    expect((await runCli(B.env, ["sync"])).code).toBe(3);
+    setAuth(B, { openai: "sk-current", anthropic: "sk-ant", mistral: "sk-mis" });
+    await runCli(B.env, ["sync"]);
+    const onMain = await mainRecord(w, AUTH);
+    expect(onMain.mac).toBeUndefined();
+    expect(ciphertexts(onMain).openai).toBe(planted);
+    expect(Object.keys(ciphertexts(onMain)).sort()).toEqual(["anthropic", "mistral", "openai"]);
+    const r = await runCli(C.env, ["sync"]);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(authOf(C)!)).toEqual({ openai: { type: "api", key: "sk-current" }, anthropic: { type: "api", key: "sk-ant" } });
+  });
+});
+
 describe("what status and doctor say about the sync repo's trust", () => {
   it("says plainly what a push to the sync repo can change here, and that trustExecutable lets it run code", async () => {
     const world = await syncWorld();
     const A = world.machine("trust-note");
     await sync(A);
     const status = await runCli(A.env, ["status"]);
-    expect(status.stdout).toContain("trust        anyone who can push to the sync repo can change the config, state and sessions this machine applies, not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'");
+    expect(status.stdout).toContain("trust        anyone who can push to the sync repo can change the config, state and sessions this machine applies, not what OpenCode executes nor the credentials it uses: a change to them that none of your machines signed is held for 'oc-sync review'");
     const doctor = await runCli(A.env, ["doctor"]);
     expect(doctor.stdout).toMatch(/ok +trust +anyone who can push to the sync repo can change/);
     writeFileSync(join(A.config, "opencode-sync.json"), '{ "trustExecutable": true }\n');

@@ -2,7 +2,7 @@
 // and keeps of a file with held changes (core/held.ts). Pure: a table of versions in, decisions out.
 import { describe, expect, it } from "vitest";
 import { executableChanges } from "../../core/executable.js";
-import { admit, repoForm, type HeldChange } from "../../core/held.js";
+import { admit, admitEntries, entriesRepoForm, repoForm, type EntryTexts, type HeldChange } from "../../core/held.js";
 
 const json = (v: unknown) => JSON.stringify(v);
 const cfg = "config/opencode.json";
@@ -84,5 +84,51 @@ describe("admit and repoForm", () => {
     expect(repoForm(own, a.held)).toEqual({ bytes: own, superseded: [a.held[0]!.id] });
     const file = admit("config/plugin/x.js", null, enc("code"), "b", []);
     expect(repoForm(null, file.held).bytes).toEqual(enc("code"));
+  });
+});
+
+describe("admitEntries and entriesRepoForm (credentials none of the user's machines signed)", () => {
+  const AUTH = "credentials/auth.json";
+  // Stand-ins for ciphertexts: the side and the plaintext, so a test can tell what was sealed.
+  const sealedOf = (local: EntryTexts | null, incoming: EntryTexts | null) => (entry: string, side: "local" | "incoming") => `${side}:${(side === "local" ? local : incoming)![entry]}`;
+  const admitted = (local: EntryTexts | null, incoming: EntryTexts | null, prior: readonly HeldChange[] = []) => admitEntries(AUTH, local, incoming, sealedOf(local, incoming), "x", prior);
+  const here = { openai: '"sk-new"', anthropic: '"sk-ant"' };
+
+  it.each([
+    ["a replayed older key", { ...here, openai: '"sk-old"' }, [["/openai", 'the credential "openai" (replaced)', 'local:"sk-new"', 'incoming:"sk-old"']]],
+    ["a dropped entry", { openai: '"sk-new"' }, [["/anthropic", 'the credential "anthropic" (removed)', 'local:"sk-ant"', null]]],
+    ["a tombstone", null, [["/openai", 'the credential "openai" (removed)', 'local:"sk-new"', null], ["/anthropic", 'the credential "anthropic" (removed)', 'local:"sk-ant"', null]]],
+    ["an added entry", { ...here, mistral: '"sk-m"' }, [["/mistral", 'the credential "mistral" (added)', null, 'incoming:"sk-m"']]],
+  ] as const)("%s: every changed entry is held, the file left as it is", (_, incoming, held) => {
+    const a = admitted(here, incoming);
+    expect(a.write).toBe("leave");
+    expect(a.held.map((h) => [h.at, h.what, h.local.value, h.incoming.value])).toEqual(held);
+  });
+
+  it("the same entries (a record re-encrypted, say) hold nothing and are written as they are", () => {
+    expect(admitted(here, here)).toEqual({ write: here, held: [] });
+    expect(admitted(null, null)).toEqual({ write: null, held: [] });
+  });
+
+  it("an accepted entry is written, the others stay as they are here; a discarded one stays discarded while the repo has that value", () => {
+    const incoming = { openai: '"sk-old"', mistral: '"sk-m"' };
+    const [openai, anthropic, mistral] = admitted(here, incoming).held as [HeldChange, HeldChange, HeldChange];
+    const a = admitted(here, incoming, [{ ...openai, status: "accepted" }, { ...mistral, status: "discarded" }, anthropic]);
+    expect(a.write).toEqual({ openai: '"sk-old"', anthropic: '"sk-ant"' });
+    expect(a.held.map((h) => [h.at, h.status])).toEqual([["/anthropic", "held"], ["/mistral", "discarded"]]);
+    expect(admitted(here, { ...incoming, mistral: '"sk-m2"' }, [{ ...mistral, status: "discarded" }]).held.find((h) => h.at === "/mistral")?.status).toBe("held");
+    expect(admitted(here, incoming, [openai, anthropic, mistral].map((h) => ({ ...h, status: "accepted" as const })))).toEqual({ write: incoming, held: [] });
+  });
+
+  it("the repo form puts the repo's value back where the file still has this machine's; an edit there supersedes it", () => {
+    const incoming = { openai: '"sk-old"' };
+    const held = admitted(here, incoming).held;
+    const open = (_: string, c: string) => c.slice(c.indexOf(":") + 1);
+    const out = { openai: "c-new", anthropic: "c-ant", mistral: "c-m" };
+    expect(entriesRepoForm({ ...here, mistral: '"sk-m"' }, out, held, open)).toEqual([]);
+    expect(out).toEqual({ openai: 'incoming:"sk-old"', mistral: "c-m" });
+    const edited = { openai: "c-mine", anthropic: "c-ant" };
+    expect(entriesRepoForm({ openai: '"sk-mine"', anthropic: '"sk-ant"' }, edited, held, open)).toEqual([held.find((h) => h.at === "/openai")!.id]);
+    expect(edited).toEqual({ openai: "c-mine" });
   });
 });

@@ -2,7 +2,8 @@
 // earlier ones, so every value they encrypted stays readable; what is encrypted from now on, the old
 // passphrase and the old key do not open. Values are not re-encrypted: their old ciphertexts stay in
 // git history for whoever holds the old key anyway, and new ciphertexts of unchanged values would
-// make every entry look edited to the merges of machines that have not switched yet.
+// make every entry look edited to the merges of machines that have not switched yet. What the old key
+// signed is signed again by the new one, in the same commit.
 import { KEY_PATH } from "../../../core/layout.js";
 import { compareAndSwap } from "../../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../../git/refs.js";
@@ -13,6 +14,11 @@ import type { SyncContext } from "../../sync/context.js";
 import { commitMessage } from "../../../core/trailers.js";
 import { EXIT, UsageError, type Output } from "../output.js";
 import { promptSecret } from "../prompt.js";
+import { encodeRecord } from "../../../core/record.js";
+import { recordSigner } from "../../crypto/record-mac.js";
+import { signedAgain } from "../../sync/signing.js";
+import { GATED_PREFIXES } from "../../sync/sources.js";
+
 
 export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Promise<number> {
   const current = ctx.settings.passphrase ?? (await promptSecret("Current passphrase: "));
@@ -28,7 +34,10 @@ export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Pr
       const key = newDataKey();
       const rotated = await wrapKey(key, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
-      const commit = await repo.commit({ parents: [main], message, changes: [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")]] });
+      // What the old key vouched for, the new one does: a machine checks signatures with the current key only.
+      const resigned = await signedAgain(repo, main, ring, recordSigner({ current: key, older: [] }), GATED_PREFIXES);
+      const changes: [string, Uint8Array][] = [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")], ...resigned.map((r): [string, Uint8Array] => [r.path, encodeRecord(r)])];
+      const commit = await repo.commit({ parents: [main], message, changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit, rotated } };
     };
     const { key, commit, rotated } = await compareAndSwap(repo, ctx.remote, step, { what: "could not push the new key", fetchFirst: true });

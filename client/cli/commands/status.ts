@@ -7,12 +7,12 @@ import type { SyncContext } from "../../sync/context.js";
 import { TRACKED_MAIN } from "../../../git/refs.js";
 import { EXIT, type Output } from "../output.js";
 
-/** What someone who can push to the sync repo can do to this machine (only executable config is checked for a signature yet). */
+/** What someone who can push to the sync repo can do to this machine (executable config and credentials are checked for a signature). */
 export function trustNote(ctx: SyncContext): string {
   const executable = ctx.settings.trustExecutable
     ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here"
     : ctx.settings.passphrase
-      ? "not what OpenCode executes: a change to it that none of your machines signed is held for 'oc-sync review'"
+      ? "not what OpenCode executes nor the credentials it uses: a change to them that none of your machines signed is held for 'oc-sync review'"
       : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
   return `anyone who can push to the sync repo can change the config, state and sessions this machine applies, ${executable}`;
 }
