@@ -130,6 +130,7 @@ async function benchSize(size: Size): Promise<void> {
     await pullNewSession(r, ctxA, ctxB, floorClone);
     floorClone.db.close();
     await actionJob(r, heads);
+    if (size.name !== "L") await passphraseCost(r);
     await server.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -264,6 +265,43 @@ async function actionJob(r: SizeRun, heads: readonly string[]): Promise<void> {
   const job = median(runs.jobMs);
   const clone = median(runs.bareCloneMs);
   row(r.size.name, "Action job: checkout + merge of 1 branch (1 message)", secs(job), `${(job / clone).toFixed(2)}× plain git clone --bare (${secs(clone)}); runs ${runs.jobMs.map(secs).join(", ")}, checkout ${secs(median(runs.checkoutMs))} of each`, "target ≤ 1.5× a bare clone");
+}
+
+/**
+ * What a passphrase costs whole syncs (a machine signs every record it commits, checks the
+ * executable config and credentials it applies, and unwraps the key once): A's data synced to two
+ * fresh remotes, one machine with a passphrase and one without, side by side: the initial sync, a
+ * new machine's first pull, and three incremental syncs of one message each.
+ */
+async function passphraseCost(r: SizeRun): Promise<void> {
+  const sides = await Promise.all(
+    ["plain", "pass"].map(async (name) => {
+      await runGit(["init", "--bare", "-q", "-b", "main", join(r.srv, `${name}.git`)]);
+      const env = { ...r.env, OC_SYNC_REMOTE: r.server.url(`${name}.git`), ...(name === "pass" ? { OC_SYNC_PASSPHRASE: "bench passphrase" } : {}) };
+      const A = makeHome(r.root, `${name}-a`, env);
+      const source = new DatabaseSync(r.A.db, { readOnly: true });
+      source.exec(`VACUUM INTO '${A.db}'`);
+      source.close();
+      return { A, B: makeHome(r.root, `${name}-b`, env), initial: 0, pull: 0, inc: [] as number[] };
+    }),
+  );
+  for (const side of sides) side.initial = (await cliSync(side.A)).ms;
+  for (const side of sides) {
+    createDatabase(side.B).close();
+    side.pull = (await cliSync(side.B)).ms;
+  }
+  const contexts = await Promise.all(sides.map((side) => loadContext({ env: side.A.env })));
+  for (let i = 0; i < 3; i++) {
+    for (const [k, side] of sides.entries()) {
+      addOneMessage(side.A, r.sessions[i]!);
+      side.inc.push((await timed(() => runSync(contexts[k]!))).ms);
+    }
+  }
+  const [plain, pass] = sides as [(typeof sides)[0], (typeof sides)[0]];
+  const against = (ms: number, without: number) => [secs(ms), `${(ms / without).toFixed(2)}× the same without a passphrase (${secs(without)})`];
+  row(r.size.name, "with a passphrase: initial sync", ...against(pass.initial, plain.initial), "measured (issue 16: report)");
+  row(r.size.name, "with a passphrase: first pull", ...against(pass.pull, plain.pull), "measured (issue 16: report)");
+  row(r.size.name, "with a passphrase: incremental (1 message + 10 parts)", ...against(median(pass.inc), median(plain.inc)), "measured (issue 16: report)");
 }
 
 async function benchReconcile(): Promise<void> {

@@ -91,7 +91,11 @@ export function repoForm(local: Uint8Array | null, held: readonly HeldChange[]):
 export type EntryTexts = Readonly<Record<string, string>>;
 
 export interface EntryAdmission {
-  /** The entries to write (null: delete the file), or "leave": the file stays as it is. */
+  /**
+   * The entries to write (null: delete the file), or "leave": the file stays as it is and the
+   * machine does not take the record's version (nothing of it was accepted: its counters, which
+   * anyone could have raised, must not reach a version this machine signs later).
+   */
   readonly write: EntryTexts | null | "leave";
   readonly held: readonly HeldChange[];
 }
@@ -108,7 +112,7 @@ export function admitEntries(path: string, local: EntryTexts | null, incoming: E
   let took = false;
   for (const entry of new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
     const [mine, theirs] = [local?.[entry], incoming?.[entry]];
-    if (mine === theirs) continue;
+    if (sameEntry(mine, theirs)) continue;
     const at = pointer([entry]);
     const sides = { local: { value: mine === undefined ? null : sealed(entry, "local") }, incoming: { value: theirs === undefined ? null : sealed(entry, "incoming") } };
     const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
@@ -121,7 +125,7 @@ export function admitEntries(path: string, local: EntryTexts | null, incoming: E
     const what = `the credential "${entry}" (${mine === undefined ? "added" : theirs === undefined ? "removed" : "replaced"})`;
     held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
   }
-  if (held.length === 0) return { write: incoming, held };
+  if (held.length === 0 && took) return { write: incoming, held };
   return { write: took ? out : "leave", held };
 }
 
@@ -136,11 +140,17 @@ export function entriesRepoForm(local: EntryTexts, out: Record<string, string>, 
   for (const h of held) {
     const [entry] = pointerKeys(h.at) as [string];
     const kept = h.local.value === null ? undefined : open(entry, h.local.value);
-    if (kept !== local[entry]) superseded.push(h.id);
+    if (!sameEntry(kept, local[entry])) superseded.push(h.id);
     else if (h.incoming.value === null) delete out[entry];
     else out[entry] = h.incoming.value;
   }
   return superseded;
+}
+
+/** Two entries' JSON texts (undefined: absent) as the same value, whatever the order of their keys. */
+export function sameEntry(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a === b || isDeepStrictEqual(JSON.parse(a), JSON.parse(b));
 }
 
 /** The side of a held change at `at` of a file's content. */

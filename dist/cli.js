@@ -29205,7 +29205,6 @@ function isGitControlName(name) {
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir5, readFile as readFile8 } from "node:fs/promises";
 import { join as join11 } from "node:path";
-import { isDeepStrictEqual as isDeepStrictEqual6 } from "node:util";
 
 // core/held.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -29694,7 +29693,7 @@ function admitEntries(path, local, incoming, sealed, writer, prior) {
   let took = false;
   for (const entry of /* @__PURE__ */ new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
     const [mine, theirs] = [local?.[entry], incoming?.[entry]];
-    if (mine === theirs) continue;
+    if (sameEntry(mine, theirs)) continue;
     const at = pointer([entry]);
     const sides = { local: { value: mine === void 0 ? null : sealed(entry, "local") }, incoming: { value: theirs === void 0 ? null : sealed(entry, "incoming") } };
     const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
@@ -29707,7 +29706,7 @@ function admitEntries(path, local, incoming, sealed, writer, prior) {
     const what = `the credential "${entry}" (${mine === void 0 ? "added" : theirs === void 0 ? "removed" : "replaced"})`;
     held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
   }
-  if (held.length === 0) return { write: incoming, held };
+  if (held.length === 0 && took) return { write: incoming, held };
   return { write: took ? out : "leave", held };
 }
 function entriesRepoForm(local, out, held, open4) {
@@ -29715,11 +29714,15 @@ function entriesRepoForm(local, out, held, open4) {
   for (const h of held) {
     const [entry] = pointerKeys(h.at);
     const kept = h.local.value === null ? void 0 : open4(entry, h.local.value);
-    if (kept !== local[entry]) superseded.push(h.id);
+    if (!sameEntry(kept, local[entry])) superseded.push(h.id);
     else if (h.incoming.value === null) delete out[entry];
     else out[entry] = h.incoming.value;
   }
   return superseded;
+}
+function sameEntry(a, b) {
+  if (a === void 0 || b === void 0) return a === b;
+  return a === b || isDeepStrictEqual4(JSON.parse(a), JSON.parse(b));
 }
 function sideAt(content, at) {
   if (at === "") return wholeValue(content);
@@ -30171,8 +30174,9 @@ var CredentialSource = class {
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        if (!known || known.deleted) continue;
         this.gate?.held.replace(path, []);
-        if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
+        yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
       const stat7 = statKey(s);
@@ -30207,17 +30211,22 @@ var CredentialSource = class {
     });
     const applied = [];
     const editedHere = [];
+    const waiting = [];
     for (const { r, file: file2, incoming } of plans) {
       const write = await this.admitted(r, file2, incoming);
-      const done = write === "leave" ? leftAsIs(r.path, file2, known) : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
+      if (write === "leave") waiting.push(r.path);
+      const done = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
       if (done === "edited") editedHere.push(r.path);
-      else applied.push(done);
+      else if (done) applied.push(done);
     }
-    return { applied, waiting: [], editedHere };
+    return { applied, waiting, editedHere };
   }
   async holdsHere(record2) {
     const local = await this.localEntries(join11(this.dataDir, record2.path.slice(CREDENTIALS_PREFIX.length)));
-    return local !== null && !record2.deleted && isDeepStrictEqual6(local, this.decrypted(record2));
+    if (local === null || record2.deleted) return false;
+    const theirs = this.decrypted(record2);
+    const names = /* @__PURE__ */ new Set([...Object.keys(local), ...Object.keys(theirs)]);
+    return [...names].every((e) => sameEntry(local[e], theirs[e]));
   }
   /** The file's entries as JSON texts; null when there is none. */
   async localEntries(file2) {
@@ -31730,11 +31739,14 @@ async function listHeld(ctx) {
 }
 async function acceptHeld(ctx, id) {
   return withState(ctx, async ({ repo, index }) => {
-    const h = index.held.setStatus(index.held.find(id).id, "accepted");
+    const found = index.held.find(id);
+    const record2 = (await readRecords(repo, index.state.base, [found.path])).get(found.path);
+    if (!record2) throw new Error(`${found.path} is not in the sync repo any more; nothing to accept`);
+    const credential = found.path.startsWith(CREDENTIALS_PREFIX);
+    const key = credential ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
+    if (credential && !key) throw new Error(`${found.path}: a held credential is accepted only with the sync repo's key (${GIVE_PASSPHRASE}); it stays held`);
+    const h = index.held.setStatus(found.id, "accepted");
     index.update({ countersigned: null });
-    const record2 = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
-    if (!record2) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const key = h.path.startsWith(CREDENTIALS_PREFIX) ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
     const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, key, (m) => ctx.log.log("warn", m), syncGates(index.held, null));
     await writeThroughGate(index, sources, [record2]);
     return h;
@@ -31787,17 +31799,24 @@ function commitSigning(repo, index, signer, trust, checked, keepsOwn) {
   });
   if (!ranges.length) return { sign, signMerged, state: {} };
   const at = { ...mark, ...Object.fromEntries(ranges.map((r) => [r.source.category, r.to])) };
-  return { sign, signMerged, countersign: (offered) => countersigned(repo, index, signer, ranges, offered, keepsOwn), state: { countersigned: JSON.stringify({ key: signer.keyId, at }) } };
+  return { sign, signMerged, countersign: (offered, parent) => countersigned(repo, index, { signer, trust }, ranges, { offered, parent }, keepsOwn), state: { countersigned: JSON.stringify({ key: signer.keyId, at }) } };
 }
-async function* countersigned(repo, index, signer, ranges, offered, keepsOwn) {
+async function* countersigned(repo, index, { signer, trust }, ranges, commit, keepsOwn) {
   for (const { source, from, to } of ranges) {
-    const paths = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null && !offered.has(c.path) && !keepsOwn(c.path)).map((c) => c.path);
+    const paths = (await repo.diff(from, to, source.prefixes)).filter((c) => c.oid !== null && !commit.offered.has(c.path) && !keepsOwn(c.path)).map((c) => c.path);
     if (!paths.length) continue;
     const known = index.getMany(paths);
+    const onParent = commit.parent && commit.parent !== to ? await readRecords(repo, commit.parent, paths, () => {
+    }) : /* @__PURE__ */ new Map();
+    const outdates = (r) => {
+      const there = onParent.get(r.path);
+      return there !== void 0 && !["equal", "behind"].includes(compareVectors(there.vector, r.vector));
+    };
     for (const r of (await readRecords(repo, to, paths, () => {
     })).values()) {
       const here = known.get(r.path);
-      if (!isVersionOf(here, r) || r.deleted || r.merged || signer.authentic(r) || unsettled(index.held, r.path)) continue;
+      if (!isVersionOf(here, r) || r.deleted || signer.authentic(r) || unsettled(index.held, r.path) || outdates(r)) continue;
+      if (r.merged && (source.category !== CREDENTIALS_CATEGORY || await trust(r))) continue;
       if (await holdsHere(source, r, here.localHash)) yield signer.sign(r);
     }
   }
@@ -31809,12 +31828,13 @@ async function holdsHere(source, r, localHash) {
     return false;
   }
 }
-async function signedAgain(repo, commit, old, next, prefixes) {
+async function signedAgain(repo, index, commit, old, next, prefixes) {
   const trust = recordTrust(repo, recordSigner(old));
   const paths = (await repo.diff(null, commit, prefixes)).filter((c) => c.oid !== null).map((c) => c.path);
+  const known = index.getMany(paths);
   const out = [];
   for (const r of (await readRecords(repo, commit, paths, () => {
-  })).values()) if (await trust(r)) out.push(next.sign(r));
+  })).values()) if (isVersionOf(known.get(r.path), r) && await trust(r)) out.push(next.sign(r));
   return out;
 }
 
@@ -31915,7 +31935,7 @@ async function* records(run2, sources) {
     }
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
-  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll)) {
+  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll, o.parent)) {
     run2.changed++;
     yield [r.path, encodeRecord(r)];
   }
@@ -33096,7 +33116,7 @@ async function passphraseChangeCommand(ctx, out) {
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? await promptSecret("New passphrase: ");
   const problem = passphraseProblem(next);
   if (problem) throw new UsageError(`${problem}; nothing was changed`);
-  return withState(ctx, async ({ repo }) => {
+  return withState(ctx, async ({ repo, index }) => {
     const step = async () => {
       const main2 = await repo.revParse(TRACKED_MAIN);
       const wrapped = await readWrappedKey(repo, main2);
@@ -33105,7 +33125,7 @@ async function passphraseChangeCommand(ctx, out) {
       const key2 = newDataKey();
       const rotated2 = await wrapKey(key2, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
-      const resigned = await signedAgain(repo, main2, ring, recordSigner({ current: key2, older: [] }), GATED_PREFIXES);
+      const resigned = await signedAgain(repo, index, main2, ring, recordSigner({ current: key2, older: [] }), GATED_PREFIXES);
       const changes = [[KEY_PATH, Buffer.from(JSON.stringify(rotated2, null, 2) + "\n")], ...resigned.map((r) => [r.path, encodeRecord(r)])];
       const commit2 = await repo.commit({ parents: [main2], message, changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit2 }], value: { key: key2, commit: commit2, rotated: rotated2 } };

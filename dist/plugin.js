@@ -23960,10 +23960,10 @@ function isGitControlName(name) {
 // client/sources/credentials.ts
 import { lstat as lstat2, readdir as readdir4, readFile as readFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
-import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
 
 // core/held.ts
 import { createHash as createHash3 } from "node:crypto";
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
 
 // core/executable.ts
 import { isDeepStrictEqual } from "node:util";
@@ -24049,7 +24049,7 @@ function admitEntries(path, local, incoming, sealed, writer, prior) {
   let took = false;
   for (const entry of /* @__PURE__ */ new Set([...Object.keys(local ?? {}), ...Object.keys(incoming ?? {})])) {
     const [mine, theirs] = [local?.[entry], incoming?.[entry]];
-    if (mine === theirs) continue;
+    if (sameEntry(mine, theirs)) continue;
     const at = pointer([entry]);
     const sides = { local: { value: mine === void 0 ? null : sealed(entry, "local") }, incoming: { value: theirs === void 0 ? null : sealed(entry, "incoming") } };
     const before = prior.find((p) => p.at === at && p.incoming.value === sides.incoming.value);
@@ -24062,7 +24062,7 @@ function admitEntries(path, local, incoming, sealed, writer, prior) {
     const what = `the credential "${entry}" (${mine === void 0 ? "added" : theirs === void 0 ? "removed" : "replaced"})`;
     held.push(before ?? { id: heldId(path, at, sides.incoming), path, at, what, ...sides, writer, status: "held" });
   }
-  if (held.length === 0) return { write: incoming, held };
+  if (held.length === 0 && took) return { write: incoming, held };
   return { write: took ? out : "leave", held };
 }
 function entriesRepoForm(local, out, held, open5) {
@@ -24070,11 +24070,15 @@ function entriesRepoForm(local, out, held, open5) {
   for (const h of held) {
     const [entry] = pointerKeys(h.at);
     const kept = h.local.value === null ? void 0 : open5(entry, h.local.value);
-    if (kept !== local[entry]) superseded.push(h.id);
+    if (!sameEntry(kept, local[entry])) superseded.push(h.id);
     else if (h.incoming.value === null) delete out[entry];
     else out[entry] = h.incoming.value;
   }
   return superseded;
+}
+function sameEntry(a, b) {
+  if (a === void 0 || b === void 0) return a === b;
+  return a === b || isDeepStrictEqual2(JSON.parse(a), JSON.parse(b));
 }
 function heldId(path, at, incoming) {
   return createHash3("sha256").update(JSON.stringify(["held", path, at, incoming.value])).digest("hex").slice(0, 12);
@@ -24134,7 +24138,7 @@ function withLineEnding(text2, ending) {
 }
 
 // core/local-keys.ts
-import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+import { isDeepStrictEqual as isDeepStrictEqual3 } from "node:util";
 function parsePointer(pointer2) {
   if (!pointer2.startsWith("/") || pointer2 === "/") throw new Error(`"${pointer2}" is not a JSON pointer to a key (like "/model" or "/mcp/foo/command")`);
   return pointerKeys(pointer2);
@@ -24156,7 +24160,7 @@ function transplant(target, source, paths) {
     const want = nodeAt(from, path);
     const have = nodeAt(objectTree(out), path);
     if (!want && !have) continue;
-    if (want && have && isDeepStrictEqual2(getNodeValue2(want), getNodeValue2(have))) continue;
+    if (want && have && isDeepStrictEqual3(getNodeValue2(want), getNodeValue2(have))) continue;
     if (!want) {
       out = applyEdits(out, modify(out, path, void 0, editOptions(out)));
       continue;
@@ -24531,8 +24535,9 @@ var CredentialSource = class {
       const s = await lstat2(file2).catch(() => void 0);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        if (!known || known.deleted) continue;
         this.gate?.held.replace(path, []);
-        if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
+        yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
       const stat8 = statKey(s);
@@ -24567,17 +24572,22 @@ var CredentialSource = class {
     });
     const applied = [];
     const editedHere = [];
+    const waiting = [];
     for (const { r, file: file2, incoming } of plans) {
       const write = await this.admitted(r, file2, incoming);
-      const done = write === "leave" ? leftAsIs(r.path, file2, known) : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
+      if (write === "leave") waiting.push(r.path);
+      const done = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
       if (done === "edited") editedHere.push(r.path);
-      else applied.push(done);
+      else if (done) applied.push(done);
     }
-    return { applied, waiting: [], editedHere };
+    return { applied, waiting, editedHere };
   }
   async holdsHere(record2) {
     const local = await this.localEntries(join5(this.dataDir, record2.path.slice(CREDENTIALS_PREFIX.length)));
-    return local !== null && !record2.deleted && isDeepStrictEqual3(local, this.decrypted(record2));
+    if (local === null || record2.deleted) return false;
+    const theirs = this.decrypted(record2);
+    const names = /* @__PURE__ */ new Set([...Object.keys(local), ...Object.keys(theirs)]);
+    return [...names].every((e) => sameEntry(local[e], theirs[e]));
   }
   /** The file's entries as JSON texts; null when there is none. */
   async localEntries(file2) {

@@ -4,13 +4,12 @@
 // A record none of the user's machines signed is not written: its entries are held (CredentialGate).
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { isDeepStrictEqual } from "node:util";
-import { admitEntries, entriesRepoForm, type EntryTexts, type HeldChange } from "../../core/held.js";
+import { admitEntries, entriesRepoForm, sameEntry, type EntryTexts, type HeldChange } from "../../core/held.js";
 import { contentHash, type SyncRecord } from "../../core/record.js";
 import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js";
 import type { KeyRing } from "../crypto/keys.js";
 import { removeLeftover } from "../platform/atomic-file.js";
-import { leftAsIs, replaceUnlessEdited, statKey } from "./files.js";
+import { replaceUnlessEdited, statKey } from "./files.js";
 import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
@@ -77,9 +76,10 @@ export class CredentialSource implements Source {
       const s = await lstat(file).catch(() => undefined);
       const known = ctx.index(path);
       if (!s || !s.isFile()) {
+        if (!known || known.deleted) continue;
         // Deleted here: the user's own choice, whatever was held of it.
         this.gate?.held.replace(path, []);
-        if (known && !known.deleted) yield { type: "delete", path, kind: "encrypted-entries" };
+        yield { type: "delete", path, kind: "encrypted-entries" };
         continue;
       }
       const stat = statKey(s);
@@ -120,18 +120,24 @@ export class CredentialSource implements Source {
     });
     const applied: Applied[] = [];
     const editedHere: string[] = [];
+    const waiting: string[] = [];
     for (const { r, file, incoming } of plans) {
       const write = await this.admitted(r, file, incoming);
-      const done = write === "leave" ? leftAsIs(r.path, file, known) : await replaceUnlessEdited(r.path, file, write && fileBytes(write), 0o600, known);
+      // Not taken: looked at again each sync, until one of the user's machines signs it or the user accepts it.
+      if (write === "leave") waiting.push(r.path);
+      const done = write === "leave" ? undefined : await replaceUnlessEdited(r.path, file, write && fileBytes(write), 0o600, known);
       if (done === "edited") editedHere.push(r.path);
-      else applied.push(done);
+      else if (done) applied.push(done);
     }
-    return { applied, waiting: [], editedHere };
+    return { applied, waiting, editedHere };
   }
 
   async holdsHere(record: SyncRecord): Promise<boolean> {
     const local = await this.localEntries(join(this.dataDir, record.path.slice(CREDENTIALS_PREFIX.length)));
-    return local !== null && !record.deleted && isDeepStrictEqual(local, this.decrypted(record));
+    if (local === null || record.deleted) return false;
+    const theirs = this.decrypted(record);
+    const names = new Set([...Object.keys(local), ...Object.keys(theirs)]);
+    return [...names].every((e) => sameEntry(local[e], theirs[e]));
   }
 
   /** The file's entries as JSON texts; null when there is none. */

@@ -328,7 +328,7 @@ function localBytes(file: string): Buffer | null {
  * the scan does not offer the file as a change; "edited" when the user changed it since the scan
  * (that edit is committed on the next sync).
  */
-export function leftAsIs(path: string, file: string, known: KnownLocal | undefined): Applied | "edited" {
+function leftAsIs(path: string, file: string, known: KnownLocal | undefined): Applied | "edited" {
   const localHash = localFileHash(file);
   if (known && !unchangedSinceScan(known, path, localHash)) return "edited";
   return { path, localHash, stat: localHash === null ? null : statKey(statSync(file)) };

@@ -43,7 +43,10 @@ export interface Applied {
 
 export interface ApplyResult {
   readonly applied: readonly Applied[];
-  /** Records whose parent is not here yet (a session deleted here while another machine added to it); tried again on the next sync. */
+  /**
+   * Records whose parent is not here yet (a session deleted here while another machine added to it),
+   * or credentials none of the user's machines wrote (credentials.ts); tried again on the next sync.
+   */
   readonly waiting: readonly string[];
   /**
    * Records left alone because the local copy changed since the scan (the user is editing it);

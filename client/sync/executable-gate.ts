@@ -17,7 +17,7 @@ import { entryFor, isVersionOf, type IndexStore } from "../state/index-store.js"
 import { withState } from "../state/open-state.js";
 import type { SyncContext } from "./context.js";
 import { buildSources, type Gates } from "./sources.js";
-import { resolveKey } from "../crypto/key-store.js";
+import { GIVE_PASSPHRASE, resolveKey } from "../crypto/key-store.js";
 import { CREDENTIALS_PREFIX } from "../sources/credentials.js";
 
 /** A sync's gates. `trust`: null without a passphrase (nothing authenticates: every executable change is held). */
@@ -89,12 +89,16 @@ export async function listHeld(ctx: SyncContext): Promise<HeldChange[]> {
  */
 export async function acceptHeld(ctx: SyncContext, id: string): Promise<HeldChange> {
   return withState(ctx, async ({ repo, index }) => {
-    const h = index.held.setStatus(index.held.find(id).id, "accepted");
+    const found = index.held.find(id);
+    const record = (await readRecords(repo, index.state.base, [found.path])).get(found.path);
+    if (!record) throw new Error(`${found.path} is not in the sync repo any more; nothing to accept`);
+    // A credential is written decrypted: without the key it could not be, and it stays held.
+    const credential = found.path.startsWith(CREDENTIALS_PREFIX);
+    const key = credential ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
+    if (credential && !key) throw new Error(`${found.path}: a held credential is accepted only with the sync repo's key (${GIVE_PASSPHRASE}); it stays held`);
+    const h = index.held.setStatus(found.id, "accepted");
     // Its file is looked at again for signing (signing.ts): so the user's other machines take it too.
     index.update({ countersigned: null });
-    const record = (await readRecords(repo, index.state.base, [h.path])).get(h.path);
-    if (!record) throw new Error(`${h.path} is not in the sync repo any more; nothing to accept`);
-    const key = h.path.startsWith(CREDENTIALS_PREFIX) ? (await resolveKey(repo, index.state.base, ctx.paths.dataKey, ctx.settings.passphrase)).key : null;
     const sources = buildSources({ ...ctx.settings, trustExecutable: false }, ctx.opencode, key, (m) => ctx.log.log("warn", m), syncGates(index.held, null));
     await writeThroughGate(index, sources, [record]);
     return h;

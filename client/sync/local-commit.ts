@@ -60,8 +60,8 @@ export interface LocalCommitOptions {
    * Its base needs no check: it is the version the index says this machine held, its own or applied through the gates.
    */
   readonly signMerged?: (merged: SyncRecord, there: SyncRecord) => Promise<SyncRecord>;
-  /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of. */
-  readonly countersign?: (offered: ReadonlySet<string>) => AsyncIterable<SyncRecord>;
+  /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of, and its parent. */
+  readonly countersign?: (offered: ReadonlySet<string>, parent: string | null) => AsyncIterable<SyncRecord>;
 }
 
 export interface LocalCommit {
@@ -209,7 +209,7 @@ async function* records(run: CommitRun, sources: readonly Source[]): AsyncGenera
     if (o.rejoin) for (const tomb of source.prefixes.flatMap((p) => index.deletedEntries(p))) if (!offered.has(tomb.path)) yield emit(await offeredTombstone(run, tomb), null, null);
   }
   if (refused.length) throw new MassDeleteError(refused.join(", "));
-  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll)) {
+  if (o.countersign && !o.rejoin) for await (const r of o.countersign(offeredAll, o.parent)) {
     run.changed++;
     yield [r.path, encodeRecord(r)];
   }

@@ -198,6 +198,28 @@ describe("the data key", () => {
     expect(keysIn(B)).toEqual({ openai: "sk-b", anthropic: "sk-a" });
   }, 120_000);
 
+  // History seed 7115: a machine given the new passphrase signed again, under it, the version it held as of
+  // its last credentials apply, and committed that onto a main that had a newer one: the newer one was replaced.
+  it("a machine given the new passphrase does not put the version it last applied over a newer one", async () => {
+    const world = await syncWorld();
+    const A = world.machine("late-key-a");
+    const B = world.machine("late-key-b");
+    setAuth(A, { openai: "sk-a" });
+    await sync(A);
+    await sync(B);
+    expect((await runCli(B.env, ["passphrase", "change"], { OC_SYNC_NEW_PASSPHRASE: NEW_PASSPHRASE })).code).toBe(0);
+    const B2 = withPassphrase(B, NEW_PASSPHRASE);
+    setAuth(B2, { openai: "sk-a", mistral: "sk-b" });
+    await sync(B2);
+    expect((await sync(A)).credentials).toBe("skipped-key-changed");
+    const A2 = withPassphrase(A, NEW_PASSPHRASE);
+    await sync(A2);
+    expect(keysIn(A)).toEqual({ openai: "sk-a", mistral: "sk-b" });
+    await sync(B2);
+    expect(keysIn(B)).toEqual({ openai: "sk-a", mistral: "sk-b" });
+    expect(await show(world.remoteDir, "credentials/auth.json")).toContain("mistral");
+  }, 120_000);
+
   it("refuses a new passphrase that is too short before changing anything", async () => {
     const world = await syncWorld();
     const A = world.machine("rot-short");

@@ -511,20 +511,45 @@ describe("credentials from the repo: only what your machines wrote is written", 
     expect(authOf(B)).toBe(mine);
   });
 
-  it("a replayed key the user accepts in review is written; one discarded stays out, and is not asked about again", async () => {
+  it("a replayed key discarded in review stays out and is not asked about again; accepted on another machine, it is written there, signed, and taken by all", async () => {
     const { w, B, old } = await keys();
     const C = w.machine("c");
     await sync(C);
     const main = await mainRecord(w, AUTH);
     await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! })]);
     for (const h of [B, C]) expect((await runCli(h.env, ["sync"])).code).toBe(3);
-    const [idB, idC] = [heldIds((await runCli(B.env, ["review"])).stdout)[0]!, heldIds((await runCli(C.env, ["review"])).stdout)[0]!];
-    expect((await runCli(B.env, ["review", "--accept", idB])).code).toBe(0);
-    expect(JSON.parse(authOf(B)!)).toMatchObject({ openai: { key: "sk-revoked" }, anthropic: { key: "sk-ant" } });
-    expect((await runCli(C.env, ["review", "--discard", idC])).code).toBe(0);
+    expect((await runCli(C.env, ["review", "--discard", heldIds((await runCli(C.env, ["review"])).stdout)[0]!])).code).toBe(0);
     const after = await runCli(C.env, ["sync"]);
     expect(after.stdout + after.stderr).not.toContain("is held");
     expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-current" } });
+    expect((await runCli(B.env, ["review", "--accept", heldIds((await runCli(B.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    expect(JSON.parse(authOf(B)!)).toMatchObject({ openai: { key: "sk-revoked" }, anthropic: { key: "sk-ant" } });
+    expect((await mainRecord(w, AUTH)).mac).toMatch(/^m1:/);
+    expect((await sync(C)).needsUser).toEqual([]);
+    expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-revoked" } });
+  });
+
+  it("a replayed key accepted on one machine is signed by it: a machine holding it applies it at its next sync", async () => {
+    const { w, B, old } = await keys();
+    const C = w.machine("c");
+    await sync(C);
+    const main = await mainRecord(w, AUTH);
+    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! })]);
+    for (const h of [B, C]) expect((await runCli(h.env, ["sync"])).code).toBe(3);
+    expect((await runCli(B.env, ["review", "--accept", heldIds((await runCli(B.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    expect((await mainRecord(w, AUTH)).mac).toMatch(/^m1:/);
+    expect((await sync(C)).needsUser).toEqual([]);
+    expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-revoked" } });
+  });
+
+  it('a machine with "trustExecutable": true still signs its credentials: its change passes the others\' gates', async () => {
+    const { w, A, B } = await keys();
+    writeFileSync(join(B.config, "opencode-sync.jsonc"), '{ "trustExecutable": true }\n');
+    setAuth(B, { openai: "sk-current", anthropic: "sk-from-b" });
+    await sync(B);
+    expect((await mainRecord(w, AUTH)).mac).toMatch(/^m1:/);
+    expect((await sync(A)).needsUser).toEqual([]);
+    expect(JSON.parse(authOf(A)!)).toMatchObject({ anthropic: { key: "sk-from-b" } });
   });
 
   it("a new machine joining after such a push writes none of it", async () => {
@@ -532,9 +557,16 @@ describe("credentials from the repo: only what your machines wrote is written", 
     const main = await mainRecord(w, AUTH);
     await plantOnMain(w.remoteDir, [withEntries(main, { openai: ciphertexts(main).openai! })]);
     const D = w.machine("d");
-    const r = await runCli(D.env, ["sync"]);
-    expect(r.code).toBe(3);
-    expect(r.stdout + r.stderr).toContain(`${AUTH} /openai: attacker's change to the credential "openai" (added)`);
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(D.env, ["sync"]);
+      expect(r.code).toBe(3);
+      expect(r.stdout + r.stderr).toContain(`${AUTH} /openai: attacker's change to the credential "openai" (added)`);
+      expect(authOf(D)).toBeNull();
+    }
+    // Discarded, it is not asked about again (and still not written).
+    expect((await runCli(D.env, ["review", "--discard", heldIds((await runCli(D.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    const after = await runCli(D.env, ["sync"]);
+    expect(after.stdout + after.stderr).not.toContain("is held");
     expect(authOf(D)).toBeNull();
   });
 

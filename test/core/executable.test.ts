@@ -105,9 +105,11 @@ describe("admitEntries and entriesRepoForm (credentials none of the user's machi
     expect(a.held.map((h) => [h.at, h.what, h.local.value, h.incoming.value])).toEqual(held);
   });
 
-  it("the same entries (a record re-encrypted, say) hold nothing and are written as they are", () => {
-    expect(admitted(here, here)).toEqual({ write: here, held: [] });
-    expect(admitted(null, null)).toEqual({ write: null, held: [] });
+  it("the same entries (whatever their keys' order) hold nothing, and the record is not taken: its version is anyone's", () => {
+    expect(admitted(here, here)).toEqual({ write: "leave", held: [] });
+    expect(admitted(here, { anthropic: '"sk-ant"', openai: '"sk-new"' })).toEqual({ write: "leave", held: [] });
+    expect(admitted({ x: '{"type":"api","key":"k"}' }, { x: '{"key":"k","type":"api"}' })).toEqual({ write: "leave", held: [] });
+    expect(admitted(null, null)).toEqual({ write: "leave", held: [] });
   });
 
   it("an accepted entry is written, the others stay as they are here; a discarded one stays discarded while the repo has that value", () => {

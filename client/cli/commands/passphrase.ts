@@ -25,7 +25,7 @@ export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Pr
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? (await promptSecret("New passphrase: "));
   const problem = passphraseProblem(next);
   if (problem) throw new UsageError(`${problem}; nothing was changed`);
-  return withState(ctx, async ({ repo }) => {
+  return withState(ctx, async ({ repo, index }) => {
     const step = async () => {
       const main = await repo.revParse(TRACKED_MAIN);
       const wrapped = await readWrappedKey(repo, main);
@@ -35,7 +35,7 @@ export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Pr
       const rotated = await wrapKey(key, next, [ring.current, ...ring.older]);
       const message = commitMessage(`oc-sync: ${ctx.machine} changed the passphrase and rotated the data key [skip ci]`, { machine: ctx.machine });
       // What the old key vouched for, the new one does: a machine checks signatures with the current key only.
-      const resigned = await signedAgain(repo, main, ring, recordSigner({ current: key, older: [] }), GATED_PREFIXES);
+      const resigned = await signedAgain(repo, index, main, ring, recordSigner({ current: key, older: [] }), GATED_PREFIXES);
       const changes: [string, Uint8Array][] = [[KEY_PATH, Buffer.from(JSON.stringify(rotated, null, 2) + "\n")], ...resigned.map((r): [string, Uint8Array] => [r.path, encodeRecord(r)])];
       const commit = await repo.commit({ parents: [main], message, changes });
       return { moves: [{ branch: MAIN_BRANCH, to: commit }], value: { key, commit, rotated } };

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { runSync, type SyncReport } from "../../../client/sync/cycle.js";
 import { listConflicts } from "../../../client/sync/conflicts.js";
 import { loadContext } from "../../../client/sync/context.js";
+import { acceptHeld } from "../../../client/sync/executable-gate.js";
 import { RewrittenMainError, SharedMachineIdError } from "../../../client/sync/attention.js";
 import { PassphraseError } from "../../../client/crypto/keys.js";
 import { MassDeleteError } from "../../../client/sync/local-commit.js";
@@ -76,7 +77,7 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
 
   // The passphrase every machine learns once a sync tells it the key was rotated (rotate-key).
   let passphrase = world.env.OC_SYNC_PASSPHRASE;
-  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean } = {}): Promise<SyncReport> => {
+  const syncInProcess = async (m: Machine, options: { allowMassDelete?: boolean; repush?: boolean; restoreMissing?: boolean; reviewed?: boolean } = {}): Promise<SyncReport> => {
     const ctx = await loadContext({ env: m.home.env });
     const carrying = uncarriedOf(m);
     try {
@@ -87,6 +88,16 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         model.note(`${m.name}: told the key was rotated, given the new passphrase`);
         m.setEnv({ OC_SYNC_PASSPHRASE: passphrase });
         return syncInProcess(m, options);
+      }
+      // A change none of the user's machines signed is held for review (executable-gate.ts). Here every
+      // change is the user's own: one their machines could not sign (made with the key a rotation replaced,
+      // merged before its machine had the new one) the user accepts, as the message says. Counted as a fault.
+      const review = report.needsUser.flatMap((p) => /is held, not applied.*--accept ([0-9a-f]{12})/.exec(p)?.[1] ?? []);
+      if (review.length && !options.reviewed) {
+        for (const id of review) await acceptHeld(ctx, id);
+        model.note(`${m.name}: ${review.length} held change(s) reviewed, accepted`);
+        faults.push("held-for-review");
+        return syncInProcess(m, { ...options, reviewed: true });
       }
       // Deletions from another machine held for this user's yes (see heldDeletions); the user says yes.
       const held = report.needsUser.find((m) => m.includes("deleted on another machine"));
