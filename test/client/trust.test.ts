@@ -613,6 +613,6 @@ describe("what status and doctor say about the sync repo's trust", () => {
     expect(doctor.stdout).toMatch(/ok +trust +anyone who can push to the sync repo can change/);
     writeFileSync(join(A.config, "opencode-sync.json"), '{ "trustExecutable": true }\n');
     const trusting = JSON.parse((await runCli(A.env, ["status", "--json"])).stdout) as { trust: string };
-    expect(trusting.trust).toMatch(/as trustExecutable is on, what OpenCode executes \(plugins, MCP commands, permissions\): they can run code here$/);
+    expect(trusting.trust).toMatch(/as trustExecutable is on, what OpenCode executes \(plugins, MCP commands, permissions\): they can run code here, which can read this machine's key and sign changes your other machines accept$/);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { EXIT, type Output } from "../output.js";
 /** What someone who can push to the sync repo can do to this machine (executable config and credentials are checked for a signature). */
 export function trustNote(ctx: SyncContext): string {
   const executable = ctx.settings.trustExecutable
-    ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here"
+    ? "and, as trustExecutable is on, what OpenCode executes (plugins, MCP commands, permissions): they can run code here, which can read this machine's key and sign changes your other machines accept"
     : ctx.settings.passphrase
       ? "not what OpenCode executes nor the credentials it uses: a change to them that none of your machines signed is held for 'oc-sync review'"
       : "not what OpenCode executes: without a passphrase nothing is signed, so every change to it from the repo is held for 'oc-sync review', your own machines' too";
