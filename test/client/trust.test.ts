@@ -473,6 +473,18 @@ describe("credentials from the repo: only what your machines wrote is written", 
     return { w, A, B, old, first, mine: authOf(B) };
   }
 
+  /** keys(), C joined, then an older ciphertext of openai's key replayed on main (what B and C then hold). */
+  async function replayed() {
+    const k = await keys();
+    const C = k.w.machine("c");
+    await sync(C);
+    const main = await mainRecord(k.w, AUTH);
+    const planted = ciphertexts(k.old).openai!;
+    await plantOnMain(k.w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: planted })]);
+    return { ...k, C, planted };
+  }
+  const firstHeld = async (h: TestHome) => heldIds((await runCli(h.env, ["review"])).stdout)[0]!;
+
   it("a new machine takes them, a change on another machine arrives, a merge of concurrent edits passes: nothing held", async () => {
     const { w, A, B, first } = await keys();
     expect(first.needsUser).toEqual([]);
@@ -512,17 +524,13 @@ describe("credentials from the repo: only what your machines wrote is written", 
   });
 
   it("a replayed key discarded in review stays out and is not asked about again; accepted on another machine, it is written there, signed, and taken by all", async () => {
-    const { w, B, old } = await keys();
-    const C = w.machine("c");
-    await sync(C);
-    const main = await mainRecord(w, AUTH);
-    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! })]);
+    const { w, B, C } = await replayed();
     for (const h of [B, C]) expect((await runCli(h.env, ["sync"])).code).toBe(3);
-    expect((await runCli(C.env, ["review", "--discard", heldIds((await runCli(C.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    expect((await runCli(C.env, ["review", "--discard", await firstHeld(C)])).code).toBe(0);
     const after = await runCli(C.env, ["sync"]);
     expect(after.stdout + after.stderr).not.toContain("is held");
     expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-current" } });
-    expect((await runCli(B.env, ["review", "--accept", heldIds((await runCli(B.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    expect((await runCli(B.env, ["review", "--accept", await firstHeld(B)])).code).toBe(0);
     expect(JSON.parse(authOf(B)!)).toMatchObject({ openai: { key: "sk-revoked" }, anthropic: { key: "sk-ant" } });
     expect((await mainRecord(w, AUTH)).mac).toMatch(/^m1:/);
     expect((await sync(C)).needsUser).toEqual([]);
@@ -530,13 +538,9 @@ describe("credentials from the repo: only what your machines wrote is written", 
   });
 
   it("a replayed key accepted on one machine is signed by it: a machine holding it applies it at its next sync", async () => {
-    const { w, B, old } = await keys();
-    const C = w.machine("c");
-    await sync(C);
-    const main = await mainRecord(w, AUTH);
-    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: ciphertexts(old).openai! })]);
+    const { w, B, C } = await replayed();
     for (const h of [B, C]) expect((await runCli(h.env, ["sync"])).code).toBe(3);
-    expect((await runCli(B.env, ["review", "--accept", heldIds((await runCli(B.env, ["review"])).stdout)[0]!])).code).toBe(0);
+    expect((await runCli(B.env, ["review", "--accept", await firstHeld(B)])).code).toBe(0);
     expect((await mainRecord(w, AUTH)).mac).toMatch(/^m1:/);
     expect((await sync(C)).needsUser).toEqual([]);
     expect(JSON.parse(authOf(C)!)).toMatchObject({ openai: { key: "sk-revoked" } });
@@ -583,12 +587,7 @@ describe("credentials from the repo: only what your machines wrote is written", 
   });
 
   it("an edit here to another entry keeps the held change the repo's (it is not undone for the other machines), unsigned", async () => {
-    const { w, B, old } = await keys();
-    const C = w.machine("c");
-    await sync(C);
-    const main = await mainRecord(w, AUTH);
-    const planted = ciphertexts(old).openai!;
-    await plantOnMain(w.remoteDir, [withEntries(main, { ...ciphertexts(main), openai: planted })]);
+    const { w, B, C, planted } = await replayed();
     expect((await runCli(B.env, ["sync"])).code).toBe(3);
     setAuth(B, { openai: "sk-current", anthropic: "sk-ant", mistral: "sk-mis" });
     await runCli(B.env, ["sync"]);
