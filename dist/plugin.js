@@ -24565,22 +24565,32 @@ var CredentialSource = class {
     }
   }
   async apply(records, known) {
-    const plans = records.map((r) => {
-      const name = r.path.slice(CREDENTIALS_PREFIX.length);
-      if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      return { r, file: join5(this.dataDir, name), incoming: r.deleted ? null : this.decrypted(r) };
-    });
     const applied = [];
     const editedHere = [];
     const waiting = [];
-    for (const { r, file: file2, incoming } of plans) {
-      const write = await this.admitted(r, file2, incoming);
+    const failures = [];
+    for (const r of records) {
+      let write;
+      try {
+        write = await this.admitted(r, this.fileOf(r), r.deleted ? null : this.decrypted(r));
+      } catch (e) {
+        if (!(e instanceof SourceError)) throw e;
+        failures.push(e);
+        continue;
+      }
       if (write === "leave") waiting.push(r.path);
-      const done = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
-      if (done === "edited") editedHere.push(r.path);
-      else if (done) applied.push(done);
+      const done2 = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, this.fileOf(r), write && fileBytes(write), 384, known);
+      if (done2 === "edited") editedHere.push(r.path);
+      else if (done2) applied.push(done2);
     }
-    return { applied, waiting, editedHere };
+    const done = { applied, waiting, editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures.map((e) => e.message), done, failures.some((e) => e.needsUser));
+    return done;
+  }
+  fileOf(r) {
+    const name = r.path.slice(CREDENTIALS_PREFIX.length);
+    if (!CREDENTIAL_FILES.includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
+    return join5(this.dataDir, name);
   }
   async holdsHere(record2) {
     const local = await this.localEntries(join5(this.dataDir, record2.path.slice(CREDENTIALS_PREFIX.length)));

@@ -10,7 +10,7 @@ import { decryptEntry, encryptEntry, TamperedError } from "../crypto/entries.js"
 import type { KeyRing } from "../crypto/keys.js";
 import { removeLeftover } from "../platform/atomic-file.js";
 import { replaceUnlessEdited, statKey } from "./files.js";
-import { SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
+import { ApplyIncomplete, SourceError, type Applied, type ApplyResult, type KnownLocal, type LocalChange, type RecordGroup, type ScanContext, type Source } from "./source.js";
 
 export const CREDENTIAL_FILES = ["auth.json", "mcp-auth.json"] as const;
 export const CREDENTIALS_PREFIX = "credentials/";
@@ -112,24 +112,35 @@ export class CredentialSource implements Source {
   }
 
   async apply(records: readonly SyncRecord[], known?: KnownLocal): Promise<ApplyResult> {
-    // Decrypt everything first: a wrong key or tampered entry must leave every local file untouched.
-    const plans = records.map((r) => {
-      const name = r.path.slice(CREDENTIALS_PREFIX.length);
-      if (!(CREDENTIAL_FILES as readonly string[]).includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
-      return { r, file: join(this.dataDir, name), incoming: r.deleted ? null : this.decrypted(r) };
-    });
     const applied: Applied[] = [];
     const editedHere: string[] = [];
     const waiting: string[] = [];
-    for (const { r, file, incoming } of plans) {
-      const write = await this.admitted(r, file, incoming);
+    const failures: SourceError[] = [];
+    for (const r of records) {
+      // A record whose entry fails authentication (or a local file that is not JSON) leaves its file untouched, and only it.
+      let write: EntryTexts | null | "leave";
+      try {
+        write = await this.admitted(r, this.fileOf(r), r.deleted ? null : this.decrypted(r));
+      } catch (e) {
+        if (!(e instanceof SourceError)) throw e;
+        failures.push(e);
+        continue;
+      }
       // Not taken: looked at again each sync, until one of the user's machines signs it or the user accepts it.
       if (write === "leave") waiting.push(r.path);
-      const done = write === "leave" ? undefined : await replaceUnlessEdited(r.path, file, write && fileBytes(write), 0o600, known);
+      const done = write === "leave" ? undefined : await replaceUnlessEdited(r.path, this.fileOf(r), write && fileBytes(write), 0o600, known);
       if (done === "edited") editedHere.push(r.path);
       else if (done) applied.push(done);
     }
-    return { applied, waiting, editedHere };
+    const done = { applied, waiting, editedHere };
+    if (failures.length) throw new ApplyIncomplete(failures.map((e) => e.message), done, failures.some((e) => e.needsUser));
+    return done;
+  }
+
+  private fileOf(r: SyncRecord): string {
+    const name = r.path.slice(CREDENTIALS_PREFIX.length);
+    if (!(CREDENTIAL_FILES as readonly string[]).includes(name)) throw new SourceError(`refused to write ${r.path}: not a credentials file oc-sync syncs`);
+    return join(this.dataDir, name);
   }
 
   async holdsHere(record: SyncRecord): Promise<boolean> {

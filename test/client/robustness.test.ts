@@ -57,6 +57,24 @@ describe("bad input and hostile conditions", () => {
     expect(readFileSync(join(B.data, "auth.json"), "utf8")).toBe('{"mine":"untouched"}');
   });
 
+  it("a tampered mcp-auth.json does not hold back auth.json: it alone is named and left untouched", async () => {
+    const own = await syncWorld();
+    const A = machine("tamper-one-a", false, own);
+    writeFileSync(join(A.data, "auth.json"), JSON.stringify({ anthropic: { type: "api", key: "sk-ant-1" } }));
+    writeFileSync(join(A.data, "mcp-auth.json"), JSON.stringify({ server: { accessToken: "tok-1" } }));
+    await sync(A);
+    const B = machine("tamper-one-b", false, own);
+    await sync(B);
+    const mcpBefore = readFileSync(join(B.data, "mcp-auth.json"), "utf8");
+    await tamperRemote(own, "credentials/mcp-auth.json", (t) => t.replace(/("v2:[^:"]+:)(.)/, (_m, head: string, c: string) => head + flip(c)));
+    writeFileSync(join(A.data, "auth.json"), JSON.stringify({ anthropic: { type: "api", key: "sk-ant-2" } }));
+    await sync(A);
+    const r = await sync(B);
+    expect(r.problems.join("\n")).toMatch(/credential entry "server" in credentials\/mcp-auth.json fails authentication/);
+    expect(JSON.parse(readFileSync(join(B.data, "auth.json"), "utf8"))).toEqual({ anthropic: { type: "api", key: "sk-ant-2" } });
+    expect(readFileSync(join(B.data, "mcp-auth.json"), "utf8")).toBe(mcpBefore);
+  });
+
   it("never writes to a database whose schema is newer, keeps syncing files, and catches up after", async () => {
     const A = machine("schema-a");
     const db = openDb(A);
