@@ -24570,16 +24570,18 @@ var CredentialSource = class {
     const waiting = [];
     const failures = [];
     for (const r of records) {
+      let file2;
       let write;
       try {
-        write = await this.admitted(r, this.fileOf(r), r.deleted ? null : this.decrypted(r));
+        file2 = this.fileOf(r);
+        write = await this.admitted(r, file2, r.deleted ? null : this.decrypted(r));
       } catch (e) {
         if (!(e instanceof SourceError)) throw e;
         failures.push(e);
         continue;
       }
       if (write === "leave") waiting.push(r.path);
-      const done2 = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, this.fileOf(r), write && fileBytes(write), 384, known);
+      const done2 = write === "leave" ? void 0 : await replaceUnlessEdited(r.path, file2, write && fileBytes(write), 384, known);
       if (done2 === "edited") editedHere.push(r.path);
       else if (done2) applied.push(done2);
     }

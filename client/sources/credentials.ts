@@ -118,9 +118,11 @@ export class CredentialSource implements Source {
     const failures: SourceError[] = [];
     for (const r of records) {
       // A record whose entry fails authentication (or a local file that is not JSON) leaves its file untouched, and only it.
+      let file: string;
       let write: EntryTexts | null | "leave";
       try {
-        write = await this.admitted(r, this.fileOf(r), r.deleted ? null : this.decrypted(r));
+        file = this.fileOf(r);
+        write = await this.admitted(r, file, r.deleted ? null : this.decrypted(r));
       } catch (e) {
         if (!(e instanceof SourceError)) throw e;
         failures.push(e);
@@ -128,7 +130,7 @@ export class CredentialSource implements Source {
       }
       // Not taken: looked at again each sync, until one of the user's machines signs it or the user accepts it.
       if (write === "leave") waiting.push(r.path);
-      const done = write === "leave" ? undefined : await replaceUnlessEdited(r.path, this.fileOf(r), write && fileBytes(write), 0o600, known);
+      const done = write === "leave" ? undefined : await replaceUnlessEdited(r.path, file, write && fileBytes(write), 0o600, known);
       if (done === "edited") editedHere.push(r.path);
       else if (done) applied.push(done);
     }

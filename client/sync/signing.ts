@@ -3,10 +3,10 @@
 // (a change its user accepted in review; one written by an older oc-sync or before a passphrase
 // change), so the user's other machines, a new one too, take it without asking. A merge only of
 // credentials, when the others cannot redo it (record-trust.ts: its inputs were signed by a key a
-// passphrase change replaced). Never a file that carries a held or
-// discarded value back into the repo (executable-gate.ts), nor one whose file here differs (keys
-// kept local, a decision awaited): no machine took that value, and signed it would pass. A machine
-// with trustExecutable on signs only credentials (cycle.ts): it applies anyone's config unreviewed.
+// passphrase change replaced). Never a file that carries a held or discarded value back into the
+// repo (executable-gate.ts), nor one whose file here differs (keys kept local, a decision awaited):
+// no machine took that value, and signed it would pass. A machine with trustExecutable on signs
+// only credentials (cycle.ts): it applies anyone's config unreviewed.
 import type { SyncRecord } from "../../core/record.js";
 import { compareVectors } from "../../core/vector.js";
 import { CREDENTIALS_CATEGORY } from "../sources/credentials.js";

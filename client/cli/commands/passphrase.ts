@@ -19,7 +19,6 @@ import { recordSigner } from "../../crypto/record-mac.js";
 import { signedAgain } from "../../sync/signing.js";
 import { GATED_PREFIXES } from "../../sync/sources.js";
 
-
 export async function passphraseChangeCommand(ctx: SyncContext, out: Output): Promise<number> {
   const current = ctx.settings.passphrase ?? (await promptSecret("Current passphrase: "));
   const next = ctx.env.OC_SYNC_NEW_PASSPHRASE ?? (await promptSecret("New passphrase: "));
