@@ -5,7 +5,8 @@ import type { Conflict } from "./conflict.js";
 
 export const FORMAT_PATH = ".oc-sync/format.json";
 export const KEY_PATH = ".oc-sync/key.json";
-export const FORMAT_VERSION = 1;
+/** 2: sessions new to the repo are written as segments (core/segment.ts); a repo made as 1 stays 1. */
+export const FORMAT_VERSION = 2;
 /** The format marker's bytes, as this version writes them. */
 export const formatMarker = (): Uint8Array => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
 /**

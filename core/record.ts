@@ -118,8 +118,17 @@ export function decodeRecord(path: string, bytes: Uint8Array): SyncRecord {
 
 /** The git blob id of a record as stored: how a merged record names its inputs. */
 export function recordBlobId(r: SyncRecord): string {
-  const bytes = encodeRecord(r);
+  return gitBlobId(encodeRecord(r));
+}
+
+/** The git blob id of some bytes, as `git hash-object` gives it. */
+export function gitBlobId(bytes: Uint8Array): string {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** Whether encoded record bytes are a tombstone's, without decoding them (the header's first key is `deleted`). */
+export function isEncodedTombstone(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16)).toString("latin1") === '{"deleted":true,';
 }
 
 const isBlobId = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);

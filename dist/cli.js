@@ -22851,8 +22851,13 @@ function decodeRecord(path, bytes) {
   return { ...record2, ...typeof h.mac === "string" ? { mac: h.mac } : {}, ...merged };
 }
 function recordBlobId(r) {
-  const bytes = encodeRecord(r);
+  return gitBlobId(encodeRecord(r));
+}
+function gitBlobId(bytes) {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+function isEncodedTombstone(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16)).toString("latin1") === '{"deleted":true,';
 }
 var isBlobId = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
 function isMergeInputs(v) {
@@ -22882,7 +22887,7 @@ function sameVersion(a, b) {
 // core/layout.ts
 var FORMAT_PATH = ".oc-sync/format.json";
 var KEY_PATH = ".oc-sync/key.json";
-var FORMAT_VERSION = 1;
+var FORMAT_VERSION = 2;
 var formatMarker = () => new TextEncoder().encode(JSON.stringify({ format: FORMAT_VERSION }) + "\n");
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
@@ -28388,7 +28393,12 @@ var ObjectReader = class {
     this.child.stdin.on("error", () => void 0);
   }
   /** Content of a blob named by oid or `<commit>:<path>`; null when it does not exist. */
-  read(object2) {
+  async read(object2) {
+    const found = await this.lookup(object2);
+    return found?.type === "blob" ? found.body : null;
+  }
+  /** Any object (a tree too) with its id and type; null when it does not exist. */
+  lookup(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
     return new Promise((resolve3, reject) => {
@@ -28421,7 +28431,7 @@ var ObjectReader = class {
       }
       const body = Buffer.from(buf.subarray(nl + 1, end - 1));
       buf = buf.subarray(end);
-      this.queue.shift()?.resolve(header.blob ? body : null);
+      this.queue.shift()?.resolve({ oid: header.oid, type: header.type, body });
     }
     this.chunks = buf.length ? [buf] : [];
     this.length = buf.length;
@@ -28430,8 +28440,8 @@ var ObjectReader = class {
 function batchHeader(line) {
   const text3 = line.toString("utf8");
   if (text3.endsWith(" missing") || text3.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text3.split(" ");
-  return { size: Number(size), blob: type === "blob" };
+  const [oid, type, size] = text3.split(" ");
+  return { oid, type, size: Number(size), blob: type === "blob" };
 }
 
 // git/background-read.ts
@@ -28496,6 +28506,196 @@ function parseBatch(out, count) {
   return objects;
 }
 
+// core/segment.ts
+var SEGMENTS_FORMAT = 2;
+var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
+var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
+var SEGMENT_MIN_RECORDS = 3;
+var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
+var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
+var segmentDataPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.seg`;
+function sessionFolderOf(path) {
+  const s = path.split("/", 3);
+  return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
+}
+function isSegmentPath(path) {
+  const s = path.split("/");
+  return s.length === 4 && sessionFolderOf(path) !== void 0 && SEGMENT_FILE.test(s[3]);
+}
+var isSegmentIndexPath = (path) => isSegmentPath(path) && path.endsWith(".idx");
+function encodeSegment(sessionId, given) {
+  const folder = sessionFolder(sessionId);
+  const records2 = [...new Map(given)];
+  const data = Buffer.concat(records2.map(([, bytes]) => bytes));
+  let offset = 0;
+  const entries = records2.map(([path, bytes]) => {
+    const entry = [path.slice(folder.length), offset, bytes.length];
+    offset += bytes.length;
+    return entry;
+  });
+  const index = JSON.stringify({ segment: 1, data: gitBlobId(data), records: entries });
+  return { index: new TextEncoder().encode(index + "\n"), data };
+}
+function parseSegmentIndex(sessionId, bytes) {
+  let v;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return void 0;
+  }
+  if (typeof v !== "object" || v === null) return void 0;
+  const o = v;
+  if (o.segment !== 1 || typeof o.data !== "string" || !/^[0-9a-f]{40}$/.test(o.data) || !Array.isArray(o.records)) return void 0;
+  const folder = sessionFolder(sessionId);
+  const entries = [];
+  for (const r of o.records) {
+    if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== "string" || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) || r[1] < 0 || r[2] < 0) return void 0;
+    const path = folder + r[0];
+    const a = parseRecordPath(path);
+    if ((a?.sessionId ?? a?.id) !== sessionId) return void 0;
+    entries.push({ path, offset: r[1], length: r[2] });
+  }
+  return { data: o.data, entries };
+}
+var VIRTUAL = /^segment:([0-9a-f]{40}):(\d+):(\d+)$/;
+var virtualName = (data, e) => `segment:${data}:${e.offset}:${e.length}`;
+function parseVirtualName(name) {
+  const m = VIRTUAL.exec(name);
+  return m ? { data: m[1], offset: Number(m[2]), length: Number(m[3]) } : void 0;
+}
+
+// git/segments.ts
+function covers(prefixes, path) {
+  return !prefixes.length || prefixes.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
+}
+function widened(prefixes) {
+  return [...new Set(prefixes.map((p) => {
+    const s = sessionFolderOf(p);
+    return s !== void 0 && p.length > sessionFolder(s).length ? sessionFolder(s) : p;
+  }))];
+}
+var FILE = "100644";
+var SegmentReader = class {
+  constructor(git) {
+    this.git = git;
+  }
+  git;
+  /** A raw listing with every segment's records in place of its files, restricted to `prefixes`. */
+  async expand(raw, prefixes) {
+    const out = [];
+    const indexes = [];
+    const loose = /* @__PURE__ */ new Set();
+    for (const e of raw) {
+      if (isSegmentIndexPath(e.path)) indexes.push(e);
+      else if (!isSegmentPath(e.path) && covers(prefixes, e.path)) {
+        out.push(e);
+        loose.add(e.path);
+      }
+    }
+    if (!indexes.length) return out;
+    const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    indexes.forEach((e, i) => {
+      const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path), bodies[i]);
+      if (!index) {
+        if (covers(prefixes, e.path)) out.push(e);
+        return;
+      }
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+    });
+    return out;
+  }
+  /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
+  async diff(from, to, raw, prefixes) {
+    const out = [];
+    const bySession = /* @__PURE__ */ new Map();
+    for (const c of raw) {
+      const s = sessionFolderOf(c.path);
+      if (s === void 0) {
+        if (covers(prefixes, c.path)) out.push({ path: c.path, oid: c.oid });
+      } else if (bySession.has(s)) bySession.get(s).push(c);
+      else bySession.set(s, [c]);
+    }
+    for (const [session, changes] of bySession) out.push(...await this.sessionDiff(from, to, session, changes, prefixes));
+    return out;
+  }
+  async sessionDiff(from, to, session, changes, prefixes) {
+    const [before, after] = await Promise.all([this.at(from, session), this.at(to, session)]);
+    const segmentsMoved = changes.some((c) => isSegmentPath(c.path));
+    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path)).map((c) => ({ path: c.path, oid: c.oid }));
+    const raws = new Map(changes.filter((c) => !isSegmentPath(c.path)).map((c) => [c.path, c]));
+    const candidates = new Set(raws.keys());
+    if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
+    const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
+    const out = after.damaged.filter((d) => covers(prefixes, d.path) && changes.some((c) => c.path === d.path));
+    for (const path of candidates) {
+      if (!covers(prefixes, path)) continue;
+      const r = raws.get(path);
+      const was = (r ? r.before : unchanged.get(path)) ?? before.names.get(path) ?? null;
+      const now = (r ? r.oid : unchanged.get(path)) ?? after.names.get(path) ?? null;
+      if (was !== now) out.push({ path, oid: now });
+    }
+    return out;
+  }
+  /** The session's loose blobs that the diff does not show (the same at both commits): none when the session is new at `to`. */
+  async looseUnchanged(from, to, session, raws) {
+    if (!await this.git.lookup(`${from}:${sessionFolder(session).slice(0, -1)}`)) return /* @__PURE__ */ new Map();
+    const listed = await this.git.listTree(to, [sessionFolder(session)]);
+    return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
+  }
+  /** The segments of one session at a commit. */
+  async at(commit, session) {
+    const names = /* @__PURE__ */ new Map();
+    const damaged = [];
+    for (let n = 0; ; n++) {
+      const path = segmentIndexPath(session, n);
+      const found = await this.git.lookup(`${commit}:${path}`);
+      if (!found || found.type !== "blob") break;
+      const index = parseSegmentIndex(session, found.body);
+      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
+    }
+    return { names, damaged };
+  }
+  /**
+   * Blobs by name, where names may be virtual and `<commit>:<path>` may name a record in a
+   * segment. A range outside its data blob, or a data blob that is missing, reads as empty bytes:
+   * the record then fails to decode and is named as damaged, never taken as absent.
+   */
+  async read(names) {
+    const real = names.map((n) => parseVirtualName(n) ? null : n);
+    const got = await this.git.readBlobs(real.filter((n) => n !== null));
+    let k = 0;
+    const out = real.map((n) => n === null ? null : got[k++]);
+    const resolved = [...names];
+    const bySession = /* @__PURE__ */ new Map();
+    for (const [i, name] of names.entries()) {
+      if (out[i] !== null || real[i] === null) continue;
+      const colon = name.indexOf(":");
+      const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : void 0;
+      if (session === void 0) continue;
+      const key = `${name.slice(0, colon)} ${session}`;
+      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
+      const virtual = bySession.get(key).get(name.slice(colon + 1));
+      if (virtual) resolved[i] = virtual;
+    }
+    const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
+    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+  }
+  /** The bytes of records named virtually, each data blob read once. */
+  async slices(names) {
+    const out = /* @__PURE__ */ new Map();
+    if (!names.length) return out;
+    const parsed2 = names.map((n) => [n, parseVirtualName(n)]);
+    const datas = [...new Set(parsed2.map(([, v]) => v.data))];
+    const blobs = new Map((await this.git.readBlobs(datas)).map((b, i) => [datas[i], b]));
+    for (const [name, v] of parsed2) {
+      const blob = blobs.get(v.data);
+      out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
+    }
+    return out;
+  }
+};
+
 // git/repo.ts
 var KILLED_LOCK_MS = 2e3;
 async function lockFiles(gitDir) {
@@ -28521,7 +28721,7 @@ function changedPaths(out) {
   const changes = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const meta3 = fields[i].split(" ");
-    changes.push({ path: fields[i + 1], oid: meta3[4] === "D" ? null : meta3[3] });
+    changes.push({ path: fields[i + 1], oid: meta3[4] === "D" ? null : meta3[3], before: meta3[4] === "A" ? null : meta3[2] });
   }
   return changes;
 }
@@ -28535,6 +28735,12 @@ var GitRepo = class _GitRepo {
   reader;
   ancestry = /* @__PURE__ */ new Map();
   refs = /* @__PURE__ */ new Map();
+  /** Every listing, diff and read goes through it: records in segments look like blobs of their own. */
+  segments = new SegmentReader({
+    lookup: (name) => this.objectReader().lookup(name),
+    readBlobs: (names) => this.rawReadBlobs(names),
+    listTree: (commit, prefixes) => this.rawListTree(commit, prefixes)
+  });
   static async open(gitDir) {
     await removeKilledLocks(gitDir);
     if (existsSync3(join9(gitDir, "HEAD")) && existsSync3(join9(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
@@ -28619,13 +28825,19 @@ var GitRepo = class _GitRepo {
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
   }
+  /** Whether `<commit>:<path>` names anything (a folder too), asked of the long-running reader: no git process. */
+  async has(commit, path) {
+    return await this.objectReader().lookup(`${commit}:${path}`) !== null;
+  }
   /** The commits without parents that `commit` descends from, oldest last. */
   async rootCommits(commit) {
     return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    const session = sessionFolderOf(path);
+    const segments = session === void 0 ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {
@@ -28633,8 +28845,12 @@ var GitRepo = class _GitRepo {
     if (!out) return [];
     return out.split("\n").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), name: line.slice(line.indexOf(" ") + 1 + prefix.length) })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   }
-  /** Every blob under the given folders (or the whole tree) at `commit`. */
+  /** Every record (and other file) under the given folders (or the whole tree) at `commit`, segments expanded. */
   async listTree(commit, prefixes = []) {
+    return this.segments.expand(await this.rawListTree(commit, widened(prefixes)), prefixes);
+  }
+  /** Every blob under the given folders at `commit`, as git stores them (segment files as files). */
+  async rawListTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
     const out = (await this.git(args)).stdout;
@@ -28652,6 +28868,11 @@ var GitRepo = class _GitRepo {
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
     if (!from) return this.listTree(to, prefixes);
+    return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
+  }
+  /** The blobs that differ between two commits as git stores them (segment files as files): what a replay of the changes writes. */
+  async rawDiff(from, to, prefixes = []) {
+    if (!from) return (await this.rawListTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     return changedPaths((await this.git(args)).stdout);
@@ -28680,18 +28901,25 @@ var GitRepo = class _GitRepo {
     const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip2, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
     return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
   }
-  /** Blob content by oid or `<commit>:<path>`; null when absent. */
-  readBlob(object2) {
+  /** Blob content by oid, `<commit>:<path>` (a record in a segment too) or a record's virtual name; null when absent. */
+  async readBlob(object2) {
+    return (await this.segments.read([object2]))[0];
+  }
+  /** Many blobs at once, in order, named as readBlob takes them. */
+  readBlobs(objects) {
+    return this.segments.read(objects);
+  }
+  objectReader() {
     this.reader ??= new ObjectReader(this.gitDir);
-    return this.reader.read(object2);
+    return this.reader;
   }
   /**
-   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
-   * this process (see background-read.ts), so a caller may start the next read before working.
+   * Blobs as git names them. A large set is read by a git of its own that does not wait for this
+   * process (see background-read.ts), so a caller may start the next read before working.
    */
-  readBlobs(objects) {
+  rawReadBlobs(objects) {
     if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
-    return Promise.all(objects.map((o) => this.readBlob(o)));
+    return Promise.all(objects.map((o) => this.objectReader().read(o)));
   }
   close() {
     this.reader?.close();
@@ -28703,7 +28931,7 @@ var GitRepo = class _GitRepo {
    */
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, { ...spec, changes: this.inlineVirtual(spec.changes) })).catch(async (e) => {
       for (const f of await readdir3(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm5(join9(this.gitDir, f), { force: true });
       const packs = join9(this.gitDir, "objects", "pack");
       for (const f of await readdir3(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm5(join9(packs, f), { force: true });
@@ -28716,9 +28944,17 @@ var GitRepo = class _GitRepo {
     if (!OID.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
+  /** A record named by a virtual name (it lives in a segment) has no blob of its own to point at: its bytes are written. */
+  async *inlineVirtual(changes) {
+    for await (const c of changes) {
+      const content = c[1];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.readBlob(content.oid)];
+      else yield c;
+    }
+  }
   /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
   async rebase(from, oldParent, newParent, message, omit3 = []) {
-    const changes = (await this.diff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -31567,7 +31803,7 @@ async function applyCommit(repo, index, sources, to, guard, progress) {
     if (from !== to) {
       for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
     }
-    const changed = shallowFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
+    const changed = parentsFirst(/* @__PURE__ */ new Set([...oids.keys(), ...waitedOn]));
     const holding = from === null || guard.allow ? /* @__PURE__ */ new Set() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
     if (holding.size) for (const list of [problems, needsUser]) list.push(heldMessage(source, holding));
     let byPath = /* @__PURE__ */ new Map();
@@ -31661,14 +31897,17 @@ async function heldDeletions(repo, index, source, changed, from, to, share) {
   for (const g of groups2.values()) if (isMassDelete(g.paths.length, index.countLiveGlob(g.glob), share)) for (const p of g.paths) held.add(p);
   return held;
 }
-function shallowFirst(paths) {
-  const byDepth = [];
+function parentsFirst(paths) {
+  const outside = [];
+  const sessions = /* @__PURE__ */ new Map();
   for (const p of paths) {
     let depth = 0;
     for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    const session = sessionFolderOf(p);
+    const byDepth = session === void 0 ? outside : sessions.get(session) ?? sessions.set(session, []).get(session);
     (byDepth[depth] ??= []).push(p);
   }
-  return byDepth.flatMap((bucket) => bucket ?? []);
+  return [outside, ...sessions.values()].flatMap((byDepth) => byDepth.flatMap((bucket) => bucket ?? []));
 }
 function batches(paths) {
   const out = [];
@@ -31850,6 +32089,54 @@ async function signedAgain(repo, index, commit, old, next, prefixes) {
   return out;
 }
 
+// git/segment-writer.ts
+async function* segmentNewSessions(changes, isNew) {
+  const sessions = /* @__PURE__ */ new Map();
+  let pending;
+  for await (const change of changes) {
+    const [path, content] = change;
+    const session = sessionFolderOf(path);
+    if (pending && session !== pending.session) {
+      yield* flush(pending, true);
+      pending = void 0;
+    }
+    if (session === void 0 || !(content instanceof Uint8Array) || !segmentable(path, content)) {
+      yield change;
+      continue;
+    }
+    if (!sessions.has(session)) sessions.set(session, await isNew(session) ? { written: 0, kept: [] } : null);
+    const state = sessions.get(session);
+    if (!state) {
+      yield change;
+      continue;
+    }
+    if (!pending) {
+      pending = { session, records: state.kept, bytes: state.kept.reduce((n, [, b]) => n + b.length, 0) };
+      state.kept = [];
+    }
+    pending.records.push([path, content]);
+    pending.bytes += content.length;
+    if (pending.bytes >= SEGMENT_MAX_BYTES) yield* flush(pending, false);
+  }
+  if (pending) yield* flush(pending, true);
+  for (const state of sessions.values()) if (state) yield* state.kept;
+  function* flush(p, last) {
+    const state = sessions.get(p.session);
+    if (last && p.records.length < SEGMENT_MIN_RECORDS) state.kept = p.records;
+    else if (p.records.length) {
+      const { index, data } = encodeSegment(p.session, p.records);
+      yield [segmentDataPath(p.session, state.written), data];
+      yield [segmentIndexPath(p.session, state.written), index];
+      state.written++;
+    }
+    p.records = [];
+    p.bytes = 0;
+  }
+}
+function segmentable(path, content) {
+  return content.length < SEGMENT_LOOSE_FROM && !isSegmentPath(path) && !isEncodedTombstone(content);
+}
+
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -31865,7 +32152,10 @@ async function commitLocalChanges(repo, index, sources, o) {
   const probe = records(run2, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: stateAfter(run2, sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  const changes = prepend(first.value, probe);
+  const parent = o.parent;
+  const isNew = async (session) => !parent || !await repo.has(parent, sessionFolder(session).slice(0, -1));
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: o.segments ? segmentNewSessions(changes, isNew) : changes });
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: stateAfter(run2, sources) };
 }
 var LOOKUPS_BEFORE_LISTING = 500;
@@ -32094,7 +32384,7 @@ function planSteps(changes, budget) {
     let bytes = 0;
     changes.forEach((c, i) => {
       if (c.confirmed !== confirmed) return;
-      if (step.length && bytes + c.bytes > budget) {
+      if (step.length && bytes + c.bytes > budget && !changes[step.at(-1)].withNext) {
         steps.push(step);
         [step, bytes] = [[], 0];
       }
@@ -32123,7 +32413,7 @@ var FormatError = class extends Error {
   }
 };
 async function checkFormat(repo, commit) {
-  if (!commit) return;
+  if (!commit) return null;
   const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
   if (!blob) throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
   let format2;
@@ -32134,6 +32424,7 @@ async function checkFormat(repo, commit) {
   }
   if (typeof format2 !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
   if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+  return format2;
 }
 async function ensureRepoFiles(repo, remote, key, machine, replaces) {
   return compareAndSwap(
@@ -32213,11 +32504,11 @@ async function landedBase(repo, machine, mine) {
   return await repo.isAncestor(branch, main2) ? meet : null;
 }
 async function rebuildInSteps(repo, from, mine, budget) {
-  const changes = await repo.diff(from, mine);
+  const changes = await repo.rawDiff(from, mine);
   const sizes = await repo.objectSizes(changes.flatMap((c) => c.oid ? [c.oid] : []));
   const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
   let sized = 0;
-  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++] : 0, confirmed: confirmed.has(c.path) }));
+  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++] : 0, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
   const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps = [];
@@ -32262,6 +32553,7 @@ async function cycle(run2) {
   const { base, head } = index.state;
   await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  const segments = !offline && (await checkFormat(repo, main2) ?? 0) >= SEGMENTS_FORMAT;
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   if (credentials === "skipped-key-changed") {
@@ -32277,7 +32569,7 @@ async function cycle(run2) {
   const sources = buildSources(ctx.settings, ctx.opencode, key, run2.warn, syncGates(index.held, trust), undecided);
   await awaiting(base);
   const unchecked = (p) => ctx.settings.trustExecutable && !p.startsWith(CREDENTIALS_PREFIX);
-  const local = await commitLocal(run2, sources, { base, head, main: main2, signer, trust, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
+  const local = await commitLocal(run2, sources, { base, head, main: main2, signer, trust, segments, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run2.problems };
   if (offline) {
@@ -32392,7 +32684,8 @@ async function commitLocal(run2, sources, at) {
     strategy: ctx.settings.strategy,
     sign: signing.sign,
     signMerged: signing.signMerged,
-    countersign: signing.countersign
+    countersign: signing.countersign,
+    segments: at.segments
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && await collides(repo, plan.own, main2, mine)) mine = await repo.rebase(mine, main2, plan.own, message(plan.skipCiIfRebased));

@@ -21554,7 +21554,12 @@ var ObjectReader = class {
     this.child.stdin.on("error", () => void 0);
   }
   /** Content of a blob named by oid or `<commit>:<path>`; null when it does not exist. */
-  read(object2) {
+  async read(object2) {
+    const found = await this.lookup(object2);
+    return found?.type === "blob" ? found.body : null;
+  }
+  /** Any object (a tree too) with its id and type; null when it does not exist. */
+  lookup(object2) {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object2)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object2)}`));
     return new Promise((resolve3, reject) => {
@@ -21587,7 +21592,7 @@ var ObjectReader = class {
       }
       const body = Buffer.from(buf.subarray(nl + 1, end - 1));
       buf = buf.subarray(end);
-      this.queue.shift()?.resolve(header.blob ? body : null);
+      this.queue.shift()?.resolve({ oid: header.oid, type: header.type, body });
     }
     this.chunks = buf.length ? [buf] : [];
     this.length = buf.length;
@@ -21596,8 +21601,8 @@ var ObjectReader = class {
 function batchHeader(line) {
   const text2 = line.toString("utf8");
   if (text2.endsWith(" missing") || text2.endsWith(" ambiguous")) return void 0;
-  const [, type, size] = text2.split(" ");
-  return { size: Number(size), blob: type === "blob" };
+  const [oid, type, size] = text2.split(" ");
+  return { oid, type, size: Number(size), blob: type === "blob" };
 }
 
 // git/background-read.ts
@@ -21662,6 +21667,248 @@ function parseBatch(out, count) {
   return objects;
 }
 
+// core/db-paths.ts
+var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
+var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+var TABLE_GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`
+};
+function recordPath(a) {
+  switch (a.table) {
+    case "project":
+      return `db/projects/${a.id}.json`;
+    case "permission":
+      return `db/permissions/${a.id}.json`;
+    case "session":
+      return `${sessionFolder(a.id)}session.json`;
+    case "todo":
+      return `${sessionFolder(a.id)}todos.json`;
+    case "message":
+      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
+    case "part":
+      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
+  }
+}
+function idOf(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
+}
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : void 0;
+}
+function parseRecordPath(path) {
+  const s = path.split("/");
+  if (s[0] !== "db") return void 0;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
+  return void 0;
+}
+function sessionOf(path) {
+  const a = parseRecordPath(path);
+  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
+}
+function identityMismatch(a, row) {
+  const says = [
+    ["id", a.table === "todo" ? void 0 : a.id],
+    ["session_id", a.sessionId],
+    ["message_id", a.messageId]
+  ];
+  for (const [column, expected] of says) {
+    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
+  }
+  return void 0;
+}
+
+// core/segment.ts
+var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
+var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
+var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
+var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
+function sessionFolderOf(path) {
+  const s = path.split("/", 3);
+  return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
+}
+function isSegmentPath(path) {
+  const s = path.split("/");
+  return s.length === 4 && sessionFolderOf(path) !== void 0 && SEGMENT_FILE.test(s[3]);
+}
+var isSegmentIndexPath = (path) => isSegmentPath(path) && path.endsWith(".idx");
+function parseSegmentIndex(sessionId, bytes) {
+  let v;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return void 0;
+  }
+  if (typeof v !== "object" || v === null) return void 0;
+  const o = v;
+  if (o.segment !== 1 || typeof o.data !== "string" || !/^[0-9a-f]{40}$/.test(o.data) || !Array.isArray(o.records)) return void 0;
+  const folder = sessionFolder(sessionId);
+  const entries = [];
+  for (const r of o.records) {
+    if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== "string" || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) || r[1] < 0 || r[2] < 0) return void 0;
+    const path = folder + r[0];
+    const a = parseRecordPath(path);
+    if ((a?.sessionId ?? a?.id) !== sessionId) return void 0;
+    entries.push({ path, offset: r[1], length: r[2] });
+  }
+  return { data: o.data, entries };
+}
+var VIRTUAL = /^segment:([0-9a-f]{40}):(\d+):(\d+)$/;
+var virtualName = (data, e) => `segment:${data}:${e.offset}:${e.length}`;
+function parseVirtualName(name) {
+  const m = VIRTUAL.exec(name);
+  return m ? { data: m[1], offset: Number(m[2]), length: Number(m[3]) } : void 0;
+}
+
+// git/segments.ts
+function covers(prefixes, path) {
+  return !prefixes.length || prefixes.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
+}
+function widened(prefixes) {
+  return [...new Set(prefixes.map((p) => {
+    const s = sessionFolderOf(p);
+    return s !== void 0 && p.length > sessionFolder(s).length ? sessionFolder(s) : p;
+  }))];
+}
+var FILE = "100644";
+var SegmentReader = class {
+  constructor(git) {
+    this.git = git;
+  }
+  git;
+  /** A raw listing with every segment's records in place of its files, restricted to `prefixes`. */
+  async expand(raw, prefixes) {
+    const out = [];
+    const indexes = [];
+    const loose = /* @__PURE__ */ new Set();
+    for (const e of raw) {
+      if (isSegmentIndexPath(e.path)) indexes.push(e);
+      else if (!isSegmentPath(e.path) && covers(prefixes, e.path)) {
+        out.push(e);
+        loose.add(e.path);
+      }
+    }
+    if (!indexes.length) return out;
+    const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    indexes.forEach((e, i) => {
+      const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path), bodies[i]);
+      if (!index) {
+        if (covers(prefixes, e.path)) out.push(e);
+        return;
+      }
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+    });
+    return out;
+  }
+  /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
+  async diff(from, to, raw, prefixes) {
+    const out = [];
+    const bySession = /* @__PURE__ */ new Map();
+    for (const c of raw) {
+      const s = sessionFolderOf(c.path);
+      if (s === void 0) {
+        if (covers(prefixes, c.path)) out.push({ path: c.path, oid: c.oid });
+      } else if (bySession.has(s)) bySession.get(s).push(c);
+      else bySession.set(s, [c]);
+    }
+    for (const [session, changes] of bySession) out.push(...await this.sessionDiff(from, to, session, changes, prefixes));
+    return out;
+  }
+  async sessionDiff(from, to, session, changes, prefixes) {
+    const [before, after] = await Promise.all([this.at(from, session), this.at(to, session)]);
+    const segmentsMoved = changes.some((c) => isSegmentPath(c.path));
+    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path)).map((c) => ({ path: c.path, oid: c.oid }));
+    const raws = new Map(changes.filter((c) => !isSegmentPath(c.path)).map((c) => [c.path, c]));
+    const candidates = new Set(raws.keys());
+    if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
+    const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
+    const out = after.damaged.filter((d) => covers(prefixes, d.path) && changes.some((c) => c.path === d.path));
+    for (const path of candidates) {
+      if (!covers(prefixes, path)) continue;
+      const r = raws.get(path);
+      const was = (r ? r.before : unchanged.get(path)) ?? before.names.get(path) ?? null;
+      const now = (r ? r.oid : unchanged.get(path)) ?? after.names.get(path) ?? null;
+      if (was !== now) out.push({ path, oid: now });
+    }
+    return out;
+  }
+  /** The session's loose blobs that the diff does not show (the same at both commits): none when the session is new at `to`. */
+  async looseUnchanged(from, to, session, raws) {
+    if (!await this.git.lookup(`${from}:${sessionFolder(session).slice(0, -1)}`)) return /* @__PURE__ */ new Map();
+    const listed = await this.git.listTree(to, [sessionFolder(session)]);
+    return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
+  }
+  /** The segments of one session at a commit. */
+  async at(commit, session) {
+    const names = /* @__PURE__ */ new Map();
+    const damaged = [];
+    for (let n = 0; ; n++) {
+      const path = segmentIndexPath(session, n);
+      const found = await this.git.lookup(`${commit}:${path}`);
+      if (!found || found.type !== "blob") break;
+      const index = parseSegmentIndex(session, found.body);
+      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
+    }
+    return { names, damaged };
+  }
+  /**
+   * Blobs by name, where names may be virtual and `<commit>:<path>` may name a record in a
+   * segment. A range outside its data blob, or a data blob that is missing, reads as empty bytes:
+   * the record then fails to decode and is named as damaged, never taken as absent.
+   */
+  async read(names) {
+    const real = names.map((n) => parseVirtualName(n) ? null : n);
+    const got = await this.git.readBlobs(real.filter((n) => n !== null));
+    let k = 0;
+    const out = real.map((n) => n === null ? null : got[k++]);
+    const resolved = [...names];
+    const bySession = /* @__PURE__ */ new Map();
+    for (const [i, name] of names.entries()) {
+      if (out[i] !== null || real[i] === null) continue;
+      const colon = name.indexOf(":");
+      const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : void 0;
+      if (session === void 0) continue;
+      const key = `${name.slice(0, colon)} ${session}`;
+      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
+      const virtual = bySession.get(key).get(name.slice(colon + 1));
+      if (virtual) resolved[i] = virtual;
+    }
+    const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
+    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+  }
+  /** The bytes of records named virtually, each data blob read once. */
+  async slices(names) {
+    const out = /* @__PURE__ */ new Map();
+    if (!names.length) return out;
+    const parsed = names.map((n) => [n, parseVirtualName(n)]);
+    const datas = [...new Set(parsed.map(([, v]) => v.data))];
+    const blobs = new Map((await this.git.readBlobs(datas)).map((b, i) => [datas[i], b]));
+    for (const [name, v] of parsed) {
+      const blob = blobs.get(v.data);
+      out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
+    }
+    return out;
+  }
+};
+
 // git/refs.ts
 var MAIN_BRANCH = "main";
 var MACHINES_PREFIX = "machines/";
@@ -21700,7 +21947,7 @@ function changedPaths(out) {
   const changes = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const meta3 = fields[i].split(" ");
-    changes.push({ path: fields[i + 1], oid: meta3[4] === "D" ? null : meta3[3] });
+    changes.push({ path: fields[i + 1], oid: meta3[4] === "D" ? null : meta3[3], before: meta3[4] === "A" ? null : meta3[2] });
   }
   return changes;
 }
@@ -21714,6 +21961,12 @@ var GitRepo = class _GitRepo {
   reader;
   ancestry = /* @__PURE__ */ new Map();
   refs = /* @__PURE__ */ new Map();
+  /** Every listing, diff and read goes through it: records in segments look like blobs of their own. */
+  segments = new SegmentReader({
+    lookup: (name) => this.objectReader().lookup(name),
+    readBlobs: (names) => this.rawReadBlobs(names),
+    listTree: (commit, prefixes) => this.rawListTree(commit, prefixes)
+  });
   static async open(gitDir) {
     await removeKilledLocks(gitDir);
     if (existsSync(join3(gitDir, "HEAD")) && existsSync(join3(gitDir, "oc-sync-ready"))) return new _GitRepo(gitDir);
@@ -21798,13 +22051,19 @@ var GitRepo = class _GitRepo {
   async hasFolders(commit, folders) {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
   }
+  /** Whether `<commit>:<path>` names anything (a folder too), asked of the long-running reader: no git process. */
+  async has(commit, path) {
+    return await this.objectReader().lookup(`${commit}:${path}`) !== null;
+  }
   /** The commits without parents that `commit` descends from, oldest last. */
   async rootCommits(commit) {
     return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    const session = sessionFolderOf(path);
+    const segments = session === void 0 ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {
@@ -21812,8 +22071,12 @@ var GitRepo = class _GitRepo {
     if (!out) return [];
     return out.split("\n").map((line) => ({ oid: line.slice(0, line.indexOf(" ")), name: line.slice(line.indexOf(" ") + 1 + prefix.length) })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   }
-  /** Every blob under the given folders (or the whole tree) at `commit`. */
+  /** Every record (and other file) under the given folders (or the whole tree) at `commit`, segments expanded. */
   async listTree(commit, prefixes = []) {
+    return this.segments.expand(await this.rawListTree(commit, widened(prefixes)), prefixes);
+  }
+  /** Every blob under the given folders at `commit`, as git stores them (segment files as files). */
+  async rawListTree(commit, prefixes = []) {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
     const out = (await this.git(args)).stdout;
@@ -21831,6 +22094,11 @@ var GitRepo = class _GitRepo {
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
     if (!from) return this.listTree(to, prefixes);
+    return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
+  }
+  /** The blobs that differ between two commits as git stores them (segment files as files): what a replay of the changes writes. */
+  async rawDiff(from, to, prefixes = []) {
+    if (!from) return (await this.rawListTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     return changedPaths((await this.git(args)).stdout);
@@ -21859,18 +22127,25 @@ var GitRepo = class _GitRepo {
     const oids = (await this.git(["rev-list", "--objects", "--no-object-names", tip, "--not", `--glob=${shared}`])).stdout.toString().split("\n").filter(Boolean);
     return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
   }
-  /** Blob content by oid or `<commit>:<path>`; null when absent. */
-  readBlob(object2) {
+  /** Blob content by oid, `<commit>:<path>` (a record in a segment too) or a record's virtual name; null when absent. */
+  async readBlob(object2) {
+    return (await this.segments.read([object2]))[0];
+  }
+  /** Many blobs at once, in order, named as readBlob takes them. */
+  readBlobs(objects) {
+    return this.segments.read(objects);
+  }
+  objectReader() {
     this.reader ??= new ObjectReader(this.gitDir);
-    return this.reader.read(object2);
+    return this.reader;
   }
   /**
-   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
-   * this process (see background-read.ts), so a caller may start the next read before working.
+   * Blobs as git names them. A large set is read by a git of its own that does not wait for this
+   * process (see background-read.ts), so a caller may start the next read before working.
    */
-  readBlobs(objects) {
+  rawReadBlobs(objects) {
     if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
-    return Promise.all(objects.map((o) => this.readBlob(o)));
+    return Promise.all(objects.map((o) => this.objectReader().read(o)));
   }
   close() {
     this.reader?.close();
@@ -21882,7 +22157,7 @@ var GitRepo = class _GitRepo {
    */
   async commit(spec) {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e) => {
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, { ...spec, changes: this.inlineVirtual(spec.changes) })).catch(async (e) => {
       for (const f of await readdir2(this.gitDir).catch(() => [])) if (f.startsWith("fast_import_crash_")) await rm3(join3(this.gitDir, f), { force: true });
       const packs = join3(this.gitDir, "objects", "pack");
       for (const f of await readdir2(packs).catch(() => [])) if (f.startsWith("tmp_pack_")) await rm3(join3(packs, f), { force: true });
@@ -21895,9 +22170,17 @@ var GitRepo = class _GitRepo {
     if (!OID.test(oid)) throw new GitError("failed", "git fast-import wrote no commit", "");
     return oid;
   }
+  /** A record named by a virtual name (it lives in a segment) has no blob of its own to point at: its bytes are written. */
+  async *inlineVirtual(changes) {
+    for await (const c of changes) {
+      const content = c[1];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.readBlob(content.oid)];
+      else yield c;
+    }
+  }
   /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
   async rebase(from, oldParent, newParent, message, omit3 = []) {
-    const changes = (await this.diff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -23796,74 +24079,6 @@ function awaitingDecision(conflicts, machine) {
     keys.set(c.path, [...keys.get(c.path) ?? [], c.at.startsWith("/") ? pointerKeys(c.at) : []]);
   }
   return keys;
-}
-
-// core/db-paths.ts
-var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
-var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
-var TABLE_GLOBS = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: `${sessionFolder("*")}session.json`,
-  todo: `${sessionFolder("*")}todos.json`,
-  message: `${sessionRows("*", "message")}*`,
-  part: `${sessionRows("*", "part")}*`
-};
-function recordPath(a) {
-  switch (a.table) {
-    case "project":
-      return `db/projects/${a.id}.json`;
-    case "permission":
-      return `db/permissions/${a.id}.json`;
-    case "session":
-      return `${sessionFolder(a.id)}session.json`;
-    case "todo":
-      return `${sessionFolder(a.id)}todos.json`;
-    case "message":
-      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
-    case "part":
-      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
-  }
-}
-function idOf(x) {
-  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
-}
-function jsonIdOf(x) {
-  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : void 0;
-}
-function parseRecordPath(path) {
-  const s = path.split("/");
-  if (s[0] !== "db") return void 0;
-  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
-    const id2 = jsonIdOf(s[2]);
-    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
-  }
-  const sessionId = idOf(s[2]);
-  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  const id = jsonIdOf(s[s.length - 1]);
-  if (id === void 0) return void 0;
-  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
-  const messageId = idOf(s[4]);
-  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
-  return void 0;
-}
-function sessionOf(path) {
-  const a = parseRecordPath(path);
-  return a?.sessionId ?? (a?.table === "session" || a?.table === "todo" ? a.id : void 0);
-}
-function identityMismatch(a, row) {
-  const says = [
-    ["id", a.table === "todo" ? void 0 : a.id],
-    ["session_id", a.sessionId],
-    ["message_id", a.messageId]
-  ];
-  for (const [column, expected] of says) {
-    if (expected !== void 0 && column in row && String(row[column]) !== expected) return `its content says ${column} ${JSON.stringify(row[column])}, its path says ${expected}`;
-  }
-  return void 0;
 }
 
 // git/record-reader.ts

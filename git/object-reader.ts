@@ -2,8 +2,15 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { gitEnv } from "./run.js";
 
+/** An object as `cat-file --batch` gives it. */
+export interface FoundObject {
+  readonly oid: string;
+  readonly type: string;
+  readonly body: Buffer;
+}
+
 interface Pending {
-  resolve: (v: Buffer | null) => void;
+  resolve: (v: FoundObject | null) => void;
   reject: (e: Error) => void;
 }
 
@@ -31,7 +38,13 @@ export class ObjectReader {
   }
 
   /** Content of a blob named by oid or `<commit>:<path>`; null when it does not exist. */
-  read(object: string): Promise<Buffer | null> {
+  async read(object: string): Promise<Buffer | null> {
+    const found = await this.lookup(object);
+    return found?.type === "blob" ? found.body : null;
+  }
+
+  /** Any object (a tree too) with its id and type; null when it does not exist. */
+  lookup(object: string): Promise<FoundObject | null> {
     if (this.failed) return Promise.reject(this.failed);
     if (/[\n\r]/.test(object)) return Promise.reject(new Error(`object name with a line break: ${JSON.stringify(object)}`));
     return new Promise((resolve, reject) => {
@@ -68,7 +81,7 @@ export class ObjectReader {
       }
       const body = Buffer.from(buf.subarray(nl + 1, end - 1));
       buf = buf.subarray(end);
-      this.queue.shift()?.resolve(header.blob ? body : null);
+      this.queue.shift()?.resolve({ oid: header.oid, type: header.type, body });
     }
     this.chunks = buf.length ? [buf] : [];
     this.length = buf.length;
@@ -76,9 +89,9 @@ export class ObjectReader {
 }
 
 /** A `git cat-file --batch` header: "<oid> <type> <size>", or undefined for "<name> missing". */
-export function batchHeader(line: Buffer): { readonly size: number; readonly blob: boolean } | undefined {
+export function batchHeader(line: Buffer): { readonly oid: string; readonly type: string; readonly size: number; readonly blob: boolean } | undefined {
   const text = line.toString("utf8");
   if (text.endsWith(" missing") || text.endsWith(" ambiguous")) return undefined;
-  const [, type, size] = text.split(" ");
-  return { size: Number(size), blob: type === "blob" };
+  const [oid, type, size] = text.split(" ");
+  return { oid: oid!, type: type!, size: Number(size), blob: type === "blob" };
 }

@@ -6,21 +6,13 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
+import { SegmentReader, widened, type ChangedPath, type RawChange, type TreeEntry } from "./segments.js";
+import { parseVirtualName, sessionFolderOf, segmentIndexPath } from "../core/segment.js";
 import { BUILD_PREFIX } from "./refs.js";
 import { sleep } from "./retry.js";
 import { gitEnv, GitError, gitFailure, runGit, type RunOptions } from "./run.js";
 
-export interface TreeEntry {
-  readonly mode: string;
-  readonly oid: string;
-  readonly path: string;
-}
-
-export interface ChangedPath {
-  readonly path: string;
-  /** The blob at the newer commit; null when the path was removed. */
-  readonly oid: string | null;
-}
+export type { ChangedPath, TreeEntry } from "./segments.js";
 
 /** New content, an existing blob by id, or null to remove the path. */
 export type FileChange = readonly [path: string, content: Uint8Array | { readonly oid: string } | null];
@@ -68,12 +60,12 @@ const BACKGROUND_READ_FROM = 500;
 const MAX_DIFF_LINE = 512;
 
 /** `diff-tree -z` output, each change ":<mode> <mode> <oid> <oid> <status>\0<path>\0", as changed paths. */
-function changedPaths(out: Buffer): ChangedPath[] {
+function changedPaths(out: Buffer): RawChange[] {
   const fields = out.toString("utf8").split("\0");
-  const changes: ChangedPath[] = [];
+  const changes: RawChange[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const meta = fields[i]!.split(" ");
-    changes.push({ path: fields[i + 1]!, oid: meta[4] === "D" ? null : meta[3]! });
+    changes.push({ path: fields[i + 1]!, oid: meta[4] === "D" ? null : meta[3]!, before: meta[4] === "A" ? null : meta[2]! });
   }
   return changes;
 }
@@ -86,6 +78,12 @@ export class GitRepo {
   private reader: ObjectReader | undefined;
   private readonly ancestry = new Map<string, boolean>();
   private readonly refs = new Map<string, string | null>();
+  /** Every listing, diff and read goes through it: records in segments look like blobs of their own. */
+  private readonly segments = new SegmentReader({
+    lookup: (name) => this.objectReader().lookup(name),
+    readBlobs: (names) => this.rawReadBlobs(names),
+    listTree: (commit, prefixes) => this.rawListTree(commit, prefixes),
+  });
 
   constructor(readonly gitDir: string) {}
 
@@ -190,6 +188,11 @@ export class GitRepo {
     return (await this.git(["ls-tree", "-d", "-z", "--name-only", commit, "--", ...folders])).stdout.length > 0;
   }
 
+  /** Whether `<commit>:<path>` names anything (a folder too), asked of the long-running reader: no git process. */
+  async has(commit: string, path: string): Promise<boolean> {
+    return (await this.objectReader().lookup(`${commit}:${path}`)) !== null;
+  }
+
   /** The commits without parents that `commit` descends from, oldest last. */
   async rootCommits(commit: string): Promise<string[]> {
     return (await this.git(["rev-list", "--max-parents=0", commit])).stdout.toString().trim().split("\n").filter(Boolean);
@@ -200,7 +203,10 @@ export class GitRepo {
     // --full-history: git's default prunes the side of a merge whose result matches the other side at
     // the path, and with it the versions on that side (a row deleted on one branch hid the live version
     // another had pulled: history seed 5771).
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path])).stdout.toString().split("\n").filter(Boolean);
+    // A record may also be in its session's segments (their indexes change with them).
+    const session = sessionFolderOf(path);
+    const segments = session === undefined ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
   }
 
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
@@ -213,8 +219,13 @@ export class GitRepo {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Every blob under the given folders (or the whole tree) at `commit`. */
+  /** Every record (and other file) under the given folders (or the whole tree) at `commit`, segments expanded. */
   async listTree(commit: string, prefixes: readonly string[] = []): Promise<TreeEntry[]> {
+    return this.segments.expand(await this.rawListTree(commit, widened(prefixes)), prefixes);
+  }
+
+  /** Every blob under the given folders at `commit`, as git stores them (segment files as files). */
+  async rawListTree(commit: string, prefixes: readonly string[] = []): Promise<TreeEntry[]> {
     const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
     if (prefixes.length) args.push("--", ...prefixes);
     // Parsed from the bytes, entry by entry: a first pull lists a million paths, and one string of
@@ -236,6 +247,12 @@ export class GitRepo {
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from: string | null, to: string, prefixes: readonly string[] = []): Promise<ChangedPath[]> {
     if (!from) return this.listTree(to, prefixes);
+    return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
+  }
+
+  /** The blobs that differ between two commits as git stores them (segment files as files): what a replay of the changes writes. */
+  async rawDiff(from: string | null, to: string, prefixes: readonly string[] = []): Promise<RawChange[]> {
+    if (!from) return (await this.rawListTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     const args = ["diff-tree", "-r", "-z", "--no-renames", from, to];
     if (prefixes.length) args.push("--", ...prefixes);
     return changedPaths((await this.git(args)).stdout);
@@ -268,19 +285,28 @@ export class GitRepo {
     return (await this.objectSizes(oids)).reduce((sum, n) => sum + n, 0);
   }
 
-  /** Blob content by oid or `<commit>:<path>`; null when absent. */
-  readBlob(object: string): Promise<Buffer | null> {
+  /** Blob content by oid, `<commit>:<path>` (a record in a segment too) or a record's virtual name; null when absent. */
+  async readBlob(object: string): Promise<Buffer | null> {
+    return (await this.segments.read([object]))[0]!;
+  }
+
+  /** Many blobs at once, in order, named as readBlob takes them. */
+  readBlobs(objects: readonly string[]): Promise<(Buffer | null)[]> {
+    return this.segments.read(objects);
+  }
+
+  private objectReader(): ObjectReader {
     this.reader ??= new ObjectReader(this.gitDir);
-    return this.reader.read(object);
+    return this.reader;
   }
 
   /**
-   * Many blobs at once, in order. A large set is read by a git of its own that does not wait for
-   * this process (see background-read.ts), so a caller may start the next read before working.
+   * Blobs as git names them. A large set is read by a git of its own that does not wait for this
+   * process (see background-read.ts), so a caller may start the next read before working.
    */
-  readBlobs(objects: readonly string[]): Promise<(Buffer | null)[]> {
+  private rawReadBlobs(objects: readonly string[]): Promise<(Buffer | null)[]> {
     if (objects.length >= BACKGROUND_READ_FROM) return readInBackground(this.gitDir, objects);
-    return Promise.all(objects.map((o) => this.readBlob(o)));
+    return Promise.all(objects.map((o) => this.objectReader().read(o)));
   }
 
   close(): void {
@@ -294,7 +320,7 @@ export class GitRepo {
    */
   async commit(spec: CommitSpec): Promise<string> {
     const ref = `${BUILD_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, spec)).catch(async (e: unknown) => {
+    await pipeInto(["--git-dir", this.gitDir, "fast-import", "--quiet", "--done", "--force"], fastImportStream(ref, { ...spec, changes: this.inlineVirtual(spec.changes) })).catch(async (e: unknown) => {
       // A fast-import that died (a full disk) leaves a crash report and maybe its half-made ref: not ours to keep.
       for (const f of await readdir(this.gitDir).catch(() => [] as string[])) if (f.startsWith("fast_import_crash_")) await rm(join(this.gitDir, f), { force: true });
       const packs = join(this.gitDir, "objects", "pack");
@@ -310,9 +336,18 @@ export class GitRepo {
     return oid;
   }
 
+  /** A record named by a virtual name (it lives in a segment) has no blob of its own to point at: its bytes are written. */
+  private async *inlineVirtual(changes: CommitSpec["changes"]): AsyncIterable<FileChange> {
+    for await (const c of changes) {
+      const content = c[1];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], (await this.readBlob(content.oid))!];
+      else yield c;
+    }
+  }
+
   /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
   async rebase(from: string, oldParent: string | null, newParent: string | null, message: string, omit: readonly string[] = []): Promise<string> {
-    const changes = (await this.diff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
+    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
 

@@ -4,6 +4,7 @@
 // not write (no database yet, a newer schema, a busy database) catches up on a later run.
 import { CONFIRMED_DELETIONS, isMassDelete } from "../../core/deletion-guard.js";
 import type { SyncRecord } from "../../core/record.js";
+import { sessionFolderOf } from "../../core/segment.js";
 import { compareVectors } from "../../core/vector.js";
 import { readRecordObjects } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
@@ -61,9 +62,10 @@ export async function applyCommit(repo: GitRepo, index: IndexStore, sources: rea
     // Paths with the blob ids the diff gave: reading by id spares git a tree walk per record.
     const oids = new Map<string, string>();
     if (from !== to) for (const c of await repo.diff(from, to, source.prefixes)) if (c.oid !== null) oids.set(c.path, c.oid);
-    // Shallow paths first: a record's parent lives on a shorter path (a session before its messages,
-    // a message before its parts), so a batch rarely holds a child whose parent is still to come.
-    const changed = shallowFirst(new Set([...oids.keys(), ...waitedOn]));
+    // Parents first: a record's parent lives on a shorter path (a project before its sessions, a
+    // session before its messages, a message before its parts), so a batch rarely holds a child
+    // whose parent is still to come.
+    const changed = parentsFirst(new Set([...oids.keys(), ...waitedOn]));
     const holding = from === null || guard.allow ? new Set<string>() : await heldDeletions(repo, index, source, changed, from, to, guard.share);
     if (holding.size) for (const list of [problems, needsUser]) list.push(heldMessage(source, holding));
     let byPath = new Map<string, SyncRecord>();
@@ -174,15 +176,22 @@ async function heldDeletions(repo: GitRepo, index: IndexStore, source: Source, c
   return held;
 }
 
-/** Paths by their number of segments, fewest first, in their order otherwise (one pass: a first pull has a million). */
-function shallowFirst(paths: Iterable<string>): string[] {
-  const byDepth: string[][] = [];
+/**
+ * Paths outside sessions by their number of segments, fewest first; then each session's the same
+ * way, a session at a time (its records are read together: a batch reads few segments), in their
+ * order otherwise. One pass: a first pull has a million.
+ */
+function parentsFirst(paths: Iterable<string>): string[] {
+  const outside: string[][] = [];
+  const sessions = new Map<string, string[][]>();
   for (const p of paths) {
     let depth = 0;
     for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) depth++;
+    const session = sessionFolderOf(p);
+    const byDepth = session === undefined ? outside : (sessions.get(session) ?? sessions.set(session, []).get(session)!);
     (byDepth[depth] ??= []).push(p);
   }
-  return byDepth.flatMap((bucket) => bucket ?? []);
+  return [outside, ...sessions.values()].flatMap((byDepth) => byDepth.flatMap((bucket) => bucket ?? []));
 }
 
 function batches(paths: readonly string[]): string[][] {

@@ -10,6 +10,7 @@
 import { resolve } from "node:path";
 import { awaitingDecision, type Conflict } from "../../core/conflict.js";
 import { megabytes, PUSH_BUDGET_FLOOR, RECORD_ROOTS } from "../../core/layout.js";
+import { SEGMENTS_FORMAT } from "../../core/segment.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
 import { commitMessage } from "../../core/trailers.js";
@@ -120,6 +121,8 @@ async function cycle(run: Run): Promise<SyncReport> {
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
   await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
+  // Only into a repo whose format says so (an older oc-sync refuses it): offline, the repo may turn out older.
+  const segments = !offline && ((await checkFormat(repo, main)) ?? 0) >= SEGMENTS_FORMAT;
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   if (credentials === "skipped-key-changed") {
@@ -138,7 +141,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   await awaiting(base);
   // A machine that applies what OpenCode executes unreviewed may hold anyone's config: it signs only credentials (gated still).
   const unchecked = (p: string) => ctx.settings.trustExecutable && !p.startsWith(CREDENTIALS_PREFIX);
-  const local = await commitLocal(run, sources, { base, head, main, signer, trust, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
+  const local = await commitLocal(run, sources, { base, head, main, signer, trust, segments, keepsOwn: (p) => unchecked(p) || keepsOwnKeys(ctx.settings, p) || (undecided.get(p)?.length ?? 0) > 0 });
   crashPoint("after-commit");
   const report = { machine: ctx.machine, remote: ctx.log.mask(ctx.remote.url), mode: ctx.mode, committed: local.changed, credentials, problems: run.problems } as const;
   if (offline) {
@@ -259,7 +262,7 @@ interface LocalResult {
 }
 
 /** Scans, commits what changed where planCommit says, and saves the index with the new head. */
-async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; trust: RecordTrust | null; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
+async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; trust: RecordTrust | null; segments: boolean; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
   const { base, head, main } = at;
   const { ctx, repo, index, options } = run;
   const plan = planCommit({
@@ -293,6 +296,7 @@ async function commitLocal(run: Run, sources: readonly Source[], at: { base: str
     sign: signing.sign,
     signMerged: signing.signMerged,
     countersign: signing.countersign,
+    segments: at.segments,
   });
   let mine = local.commit;
   if (mine && plan.onNewerMain && (await collides(repo, plan.own, main!, mine))) mine = await repo.rebase(mine, main!, plan.own, message(plan.skipCiIfRebased));

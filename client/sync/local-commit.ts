@@ -1,7 +1,7 @@
 // scan → records → commit: turns what changed locally into new record versions (the machine's
 // counter incremented) and one commit on top of the given parent, streamed into fast-import.
 import { isMassDelete } from "../../core/deletion-guard.js";
-import { parseRecordPath, sessionOf, sessionRows } from "../../core/db-paths.js";
+import { parseRecordPath, sessionFolder, sessionOf, sessionRows } from "../../core/db-paths.js";
 import { conflictRecord, overRecordLimit, RECORD_ROOTS } from "../../core/layout.js";
 import { reconcileRecord } from "../../core/reconcile.js";
 import { sessionOfMessage } from "../../core/session-deletes.js";
@@ -10,6 +10,7 @@ import { contentHash, encodeRecord, makeRecord, type SyncRecord } from "../../co
 import { incrementVector } from "../../core/vector.js";
 import { readRecords } from "../../git/record-reader.js";
 import type { GitRepo } from "../../git/repo.js";
+import { segmentNewSessions } from "../../git/segment-writer.js";
 import { SourceError, type LocalChange, type ScanContext, type Source } from "../sources/source.js";
 import { AttentionError } from "./attention.js";
 import { entryFor, isVersionOf, type IndexEntry, type IndexStore } from "../state/index-store.js";
@@ -62,6 +63,8 @@ export interface LocalCommitOptions {
   readonly signMerged?: (merged: SyncRecord, there: SyncRecord) => Promise<SyncRecord>;
   /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of, and its parent. */
   readonly countersign?: (offered: ReadonlySet<string>, parent: string | null) => AsyncIterable<SyncRecord>;
+  /** Write sessions new to the repo as segments (the repo's format allows it). */
+  readonly segments?: boolean;
 }
 
 export interface LocalCommit {
@@ -81,7 +84,10 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
   const probe = records(run, sources);
   const first = await probe.next();
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: stateAfter(run, sources) };
-  const commit = await repo.commit({ parents: o.parent ? [o.parent] : [], message: o.message, changes: prepend(first.value, probe) });
+  const changes = prepend(first.value, probe);
+  const parent = o.parent;
+  const isNew = async (session: string) => !parent || !(await repo.has(parent, sessionFolder(session).slice(0, -1)));
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: o.segments ? segmentNewSessions(changes, isNew) : changes });
   return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: stateAfter(run, sources) };
 }
 

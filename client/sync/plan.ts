@@ -124,6 +124,8 @@ export function stateAfter(outcome: SyncOutcome, target: string, editedHere: boo
 export interface StepChange {
   readonly bytes: number;
   readonly confirmed: boolean;
+  /** Goes in the same step as the change after it (a segment's index with its data: one without the other reads as damaged). */
+  readonly withNext?: boolean;
 }
 
 /**
@@ -139,7 +141,7 @@ export function planSteps(changes: readonly StepChange[], budget: number): numbe
     let bytes = 0;
     changes.forEach((c, i) => {
       if (c.confirmed !== confirmed) return;
-      if (step.length && bytes + c.bytes > budget) {
+      if (step.length && bytes + c.bytes > budget && !changes[step.at(-1)!]!.withNext) {
         steps.push(step);
         [step, bytes] = [[], 0];
       }

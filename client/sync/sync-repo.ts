@@ -15,8 +15,9 @@ export class FormatError extends Error {
   }
 }
 
-export async function checkFormat(repo: GitRepo, commit: string | null): Promise<void> {
-  if (!commit) return;
+/** The repo's format at `commit` (null: no repo yet), or a clear error when this oc-sync cannot read it. */
+export async function checkFormat(repo: GitRepo, commit: string | null): Promise<number | null> {
+  if (!commit) return null;
   const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
   if (!blob) throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
   let format: unknown;
@@ -27,6 +28,7 @@ export async function checkFormat(repo: GitRepo, commit: string | null): Promise
   }
   if (typeof format !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
   if (format > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+  return format;
 }
 
 /**

@@ -8,6 +8,7 @@
 // steps is continued by the next one from what the branch holds.
 import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
 import { megabytes, MIB } from "../../core/layout.js";
+import { isSegmentIndexPath } from "../../core/segment.js";
 import { compareAndSwap } from "../../git/cas.js";
 import { machineBranch, TRACKED_MAIN, tracking, TRACKING_PREFIX } from "../../git/refs.js";
 import type { FileChange, GitRepo } from "../../git/repo.js";
@@ -110,11 +111,11 @@ export async function landedBase(repo: GitRepo, machine: string, mine: string): 
 
 /** The changes from `from` to `mine` as a chain of commits on `from`, each of at most `budget` bytes of blobs. */
 async function rebuildInSteps(repo: GitRepo, from: string, mine: string, budget: number): Promise<string[]> {
-  const changes = await repo.diff(from, mine);
+  const changes = await repo.rawDiff(from, mine);
   const sizes = await repo.objectSizes(changes.flatMap((c) => (c.oid ? [c.oid] : [])));
   const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
   let sized = 0;
-  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++]! : 0, confirmed: confirmed.has(c.path) }));
+  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++]! : 0, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
   const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps: string[] = [];

@@ -391,7 +391,7 @@ describe("a broken or hostile sync repo", () => {
     const before = fingerprint(B);
     const r = await runCli(B.env, ["sync"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the sync repo uses format 99; this oc-sync understands up to 1\. Upgrade oc-sync/);
+    expect(r.stderr).toMatch(/the sync repo uses format 99; this oc-sync understands up to 2\. Upgrade oc-sync/);
     expect(fingerprint(B)).toEqual(before);
   });
 

@@ -1,6 +1,7 @@
 // Machines of different OSes through one real git remote: a session from a Windows-shaped
 // database continues on Linux and comes back in Windows form; CRLF files merge with LF edits and
 // keep their endings on each machine; names Windows cannot hold are refused there and sync on.
+import { GitRepo } from "../../git/repo.js";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +21,15 @@ beforeAll(async () => {
 const crlf = (s: string) => s.replace(/\n/g, "\r\n");
 const mainHead = async () => (await runGit(["--git-dir", world.remoteDir, "rev-parse", "main"])).stdout.toString().trim();
 /** A record's content on main, as the repo holds it. */
-const repoRecord = async (path: string) => new TextDecoder().decode(decodeRecord(path, (await runGit(["--git-dir", world.remoteDir, "show", `main:${path}`])).stdout).content!);
+// Read as oc-sync reads the repo: a new session's rows are in its segment.
+const repoRecord = async (path: string) => {
+  const repo = new GitRepo(world.remoteDir);
+  try {
+    return new TextDecoder().decode(decodeRecord(path, (await repo.readBlob(`main:${path}`))!).content!);
+  } finally {
+    repo.close();
+  }
+};
 
 /** A machine whose OpenCode writes Windows paths: its home as OpenCode sees it is C:\Users\ana; its folders are real ones here. */
 function windowsHome(name: string): TestHome {
