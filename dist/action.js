@@ -20211,6 +20211,101 @@ function digestLines(d) {
   return lines;
 }
 
+// core/db-paths.ts
+var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
+var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
+var TABLE_GLOBS = {
+  project: "db/projects/*",
+  permission: "db/permissions/*",
+  session: `${sessionFolder("*")}session.json`,
+  todo: `${sessionFolder("*")}todos.json`,
+  message: `${sessionRows("*", "message")}*`,
+  part: `${sessionRows("*", "part")}*`
+};
+function recordPath(a) {
+  switch (a.table) {
+    case "project":
+      return `db/projects/${a.id}.json`;
+    case "permission":
+      return `db/permissions/${a.id}.json`;
+    case "session":
+      return `${sessionFolder(a.id)}session.json`;
+    case "todo":
+      return `${sessionFolder(a.id)}todos.json`;
+    case "message":
+      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
+    case "part":
+      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
+  }
+}
+function idOf(x) {
+  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
+}
+function jsonIdOf(x) {
+  return x?.endsWith(".json") ? idOf(x.slice(0, -5)) : void 0;
+}
+function parseRecordPath(path) {
+  const s = path.split("/");
+  if (s[0] !== "db") return void 0;
+  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
+    const id2 = jsonIdOf(s[2]);
+    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
+  }
+  const sessionId = idOf(s[2]);
+  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
+  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
+  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
+  const id = jsonIdOf(s[s.length - 1]);
+  if (id === void 0) return void 0;
+  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
+  const messageId = idOf(s[4]);
+  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
+  return void 0;
+}
+
+// core/segment.ts
+var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
+var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
+var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
+var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
+function sessionFolderOf(path) {
+  const s = path.split("/", 3);
+  return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
+}
+function isSegmentPath(path) {
+  const s = path.split("/");
+  return s.length === 4 && sessionFolderOf(path) !== void 0 && SEGMENT_FILE.test(s[3]);
+}
+var isSegmentIndexPath = (path) => isSegmentPath(path) && path.endsWith(".idx");
+function parseSegmentIndex(sessionId, bytes) {
+  let v;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return void 0;
+  }
+  if (typeof v !== "object" || v === null) return void 0;
+  const o = v;
+  if (o.segment !== 1 || typeof o.data !== "string" || !/^[0-9a-f]{40}$/.test(o.data) || !Array.isArray(o.records)) return void 0;
+  const folder = sessionFolder(sessionId);
+  const entries = [];
+  for (const r of o.records) {
+    if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== "string" || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) || r[1] < 0 || r[2] < 0) return void 0;
+    const path = folder + r[0];
+    const a = parseRecordPath(path);
+    if ((a?.sessionId ?? a?.id) !== sessionId) return void 0;
+    entries.push({ path, offset: r[1], length: r[2] });
+  }
+  return { data: o.data, entries };
+}
+var VIRTUAL = /^segment:([0-9a-f]{40}):(\d+):(\d+)$/;
+var virtualName = (data, e) => `segment:${data}:${e.offset}:${e.length}`;
+function parseVirtualName(name) {
+  const m = VIRTUAL.exec(name);
+  return m ? { data: m[1], offset: Number(m[2]), length: Number(m[3]) } : void 0;
+}
+
 // core/deletion-guard.ts
 var CONFIRMED_DELETIONS = "Oc-Sync-Deletions: confirmed";
 
@@ -20255,7 +20350,7 @@ async function readDigest(repo, from, to) {
   const range = present ? [to, `^${from}`] : [to];
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
-  const steps = await firstParentSteps(repo, range);
+  const steps = await Promise.all((await firstParentSteps(repo, range)).map((s) => throughSegments(repo, s, byOid.get(s.oid)?.parents[0] ?? null)));
   const tombstones = await tombstonesAmong(repo, steps.flatMap((s) => s.raw));
   const moves = [];
   for (const s of steps.reverse()) {
@@ -20285,6 +20380,14 @@ async function firstParentSteps(repo, range) {
     }
     return { oid: fields[0].trim(), raw };
   });
+}
+async function throughSegments(repo, step, parent) {
+  const sessions = new Set(step.raw.filter((r) => isSegmentPath(r.path)).map((r) => sessionFolder(sessionFolderOf(r.path))));
+  if (!sessions.size) return step;
+  const inSession = (path) => [...sessions].some((f) => path.startsWith(f));
+  const records = await repo.changes(parent, step.oid, [...sessions]);
+  const kind = (c) => c.oid === null ? "deleted" : c.before === null ? "added" : "changed";
+  return { oid: step.oid, raw: [...step.raw.filter((r) => !inSession(r.path)), ...records.map((c) => ({ path: c.path, oid: c.oid, kind: kind(c) }))] };
 }
 async function tombstonesAmong(repo, raw) {
   const versions = [...new Set(raw.filter((r) => r.oid && isRecordPath(r.path)).map((r) => r.oid))];
@@ -20331,14 +20434,14 @@ import { isDeepStrictEqual } from "node:util";
 function isObject(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function idOf(v) {
+function idOf2(v) {
   if (!isObject(v)) return void 0;
   const id = v.id;
   return typeof id === "string" || typeof id === "number" ? `${typeof id}:${id}` : void 0;
 }
 function isIdArray(v) {
   if (!Array.isArray(v)) return false;
-  const ids = v.map(idOf);
+  const ids = v.map(idOf2);
   return ids.every((id) => id !== void 0) && new Set(ids).size === ids.length;
 }
 var pointerPart = (key) => key.replace(/~/g, "~0").replace(/\//g, "~1");
@@ -20366,7 +20469,7 @@ function mergeObjects(base, main, branch, at, sink) {
   return out;
 }
 function mergeIdArrays(base, main, branch, at, sink) {
-  const byId = (arr) => new Map(arr.map((v) => [idOf(v), v]));
+  const byId = (arr) => new Map(arr.map((v) => [idOf2(v), v]));
   const b = byId(base);
   const m = byId(main);
   const r = byId(branch);
@@ -22221,59 +22324,6 @@ function mergeAsText(kind, base, main, branch, sink) {
   }
 }
 
-// core/db-paths.ts
-var SAFE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
-var sessionFolder = (sessionId) => `db/sessions/${sessionId}/`;
-var sessionRows = (sessionId, table) => `${sessionFolder(sessionId)}${table === "message" ? "messages" : "parts"}/`;
-var TABLE_GLOBS = {
-  project: "db/projects/*",
-  permission: "db/permissions/*",
-  session: `${sessionFolder("*")}session.json`,
-  todo: `${sessionFolder("*")}todos.json`,
-  message: `${sessionRows("*", "message")}*`,
-  part: `${sessionRows("*", "part")}*`
-};
-function recordPath(a) {
-  switch (a.table) {
-    case "project":
-      return `db/projects/${a.id}.json`;
-    case "permission":
-      return `db/permissions/${a.id}.json`;
-    case "session":
-      return `${sessionFolder(a.id)}session.json`;
-    case "todo":
-      return `${sessionFolder(a.id)}todos.json`;
-    case "message":
-      return `${sessionRows(a.sessionId, "message")}${a.id}.json`;
-    case "part":
-      return `${sessionRows(a.sessionId, "part")}${a.messageId}/${a.id}.json`;
-  }
-}
-function idOf2(x) {
-  return x !== void 0 && SAFE_ID.test(x) && x !== "." && x !== ".." ? x : void 0;
-}
-function jsonIdOf(x) {
-  return x?.endsWith(".json") ? idOf2(x.slice(0, -5)) : void 0;
-}
-function parseRecordPath(path) {
-  const s = path.split("/");
-  if (s[0] !== "db") return void 0;
-  if (s.length === 3 && (s[1] === "projects" || s[1] === "permissions")) {
-    const id2 = jsonIdOf(s[2]);
-    return id2 === void 0 ? void 0 : { table: s[1] === "projects" ? "project" : "permission", id: id2 };
-  }
-  const sessionId = idOf2(s[2]);
-  if (s[1] !== "sessions" || sessionId === void 0) return void 0;
-  if (s.length === 4 && s[3] === "session.json") return { table: "session", id: sessionId };
-  if (s.length === 4 && s[3] === "todos.json") return { table: "todo", id: sessionId };
-  const id = jsonIdOf(s[s.length - 1]);
-  if (id === void 0) return void 0;
-  if (s.length === 5 && s[3] === "messages") return { table: "message", id, sessionId };
-  const messageId = idOf2(s[4]);
-  if (s.length === 6 && s[3] === "parts" && messageId !== void 0) return { table: "part", id, sessionId, messageId };
-  return void 0;
-}
-
 // core/session-deletes.ts
 function sessionsWithNewMessages(base, main, branch) {
   const ids = /* @__PURE__ */ new Set();
@@ -22699,48 +22749,6 @@ function parseBatch(out, count) {
   return objects;
 }
 
-// core/segment.ts
-var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
-var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
-var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
-var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
-function sessionFolderOf(path) {
-  const s = path.split("/", 3);
-  return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
-}
-function isSegmentPath(path) {
-  const s = path.split("/");
-  return s.length === 4 && sessionFolderOf(path) !== void 0 && SEGMENT_FILE.test(s[3]);
-}
-var isSegmentIndexPath = (path) => isSegmentPath(path) && path.endsWith(".idx");
-function parseSegmentIndex(sessionId, bytes) {
-  let v;
-  try {
-    v = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return void 0;
-  }
-  if (typeof v !== "object" || v === null) return void 0;
-  const o = v;
-  if (o.segment !== 1 || typeof o.data !== "string" || !/^[0-9a-f]{40}$/.test(o.data) || !Array.isArray(o.records)) return void 0;
-  const folder = sessionFolder(sessionId);
-  const entries = [];
-  for (const r of o.records) {
-    if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== "string" || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) || r[1] < 0 || r[2] < 0) return void 0;
-    const path = folder + r[0];
-    const a = parseRecordPath(path);
-    if ((a?.sessionId ?? a?.id) !== sessionId) return void 0;
-    entries.push({ path, offset: r[1], length: r[2] });
-  }
-  return { data: o.data, entries };
-}
-var VIRTUAL = /^segment:([0-9a-f]{40}):(\d+):(\d+)$/;
-var virtualName = (data, e) => `segment:${data}:${e.offset}:${e.length}`;
-function parseVirtualName(name) {
-  const m = VIRTUAL.exec(name);
-  return m ? { data: m[1], offset: Number(m[2]), length: Number(m[3]) } : void 0;
-}
-
 // git/segments.ts
 function covers(prefixes, path) {
   return !prefixes.length || prefixes.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
@@ -22752,6 +22760,7 @@ function widened(prefixes) {
   }))];
 }
 var FILE = "100644";
+var READ_APART_FROM = 4;
 var SegmentReader = class {
   constructor(git) {
     this.git = git;
@@ -22788,7 +22797,7 @@ var SegmentReader = class {
     for (const c of raw) {
       const s = sessionFolderOf(c.path);
       if (s === void 0) {
-        if (covers(prefixes, c.path)) out.push({ path: c.path, oid: c.oid });
+        if (covers(prefixes, c.path)) out.push(c);
       } else if (bySession.has(s)) bySession.get(s).push(c);
       else bySession.set(s, [c]);
     }
@@ -22798,18 +22807,18 @@ var SegmentReader = class {
   async sessionDiff(from, to, session, changes, prefixes) {
     const [before, after] = await Promise.all([this.at(from, session), this.at(to, session)]);
     const segmentsMoved = changes.some((c) => isSegmentPath(c.path));
-    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path)).map((c) => ({ path: c.path, oid: c.oid }));
+    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path));
     const raws = new Map(changes.filter((c) => !isSegmentPath(c.path)).map((c) => [c.path, c]));
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
-    const out = after.damaged.filter((d) => covers(prefixes, d.path) && changes.some((c) => c.path === d.path));
+    const out = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
       const was = (r ? r.before : unchanged.get(path)) ?? before.names.get(path) ?? null;
       const now = (r ? r.oid : unchanged.get(path)) ?? after.names.get(path) ?? null;
-      if (was !== now) out.push({ path, oid: now });
+      if (was !== now) out.push({ path, oid: now, before: was });
     }
     return out;
   }
@@ -22864,7 +22873,8 @@ var SegmentReader = class {
     if (!names.length) return out;
     const parsed = names.map((n) => [n, parseVirtualName(n)]);
     const datas = [...new Set(parsed.map(([, v]) => v.data))];
-    const blobs = new Map((await this.git.readBlobs(datas)).map((b, i) => [datas[i], b]));
+    const read = datas.length >= READ_APART_FROM ? this.git.readApart(datas) : this.git.readBlobs(datas);
+    const blobs = new Map((await read).map((b, i) => [datas[i], b]));
     for (const [name, v] of parsed) {
       const blob = blobs.get(v.data);
       out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
@@ -22916,6 +22926,7 @@ var GitRepo = class _GitRepo {
   segments = new SegmentReader({
     lookup: (name) => this.objectReader().lookup(name),
     readBlobs: (names) => this.rawReadBlobs(names),
+    readApart: (names) => readInBackground(this.gitDir, names),
     listTree: (commit, prefixes) => this.rawListTree(commit, prefixes)
   });
   static async open(gitDir) {
@@ -23044,7 +23055,11 @@ var GitRepo = class _GitRepo {
   }
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
-    if (!from) return this.listTree(to, prefixes);
+    return (await this.changes(from, to, prefixes)).map((c) => ({ path: c.path, oid: c.oid }));
+  }
+  /** As diff, with each record's blob (or virtual name) before: null where it was added. */
+  async changes(from, to, prefixes = []) {
+    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
   }
   /** The blobs that differ between two commits as git stores them (segment files as files): what a replay of the changes writes. */

@@ -21788,6 +21788,7 @@ function widened(prefixes) {
   }))];
 }
 var FILE = "100644";
+var READ_APART_FROM = 4;
 var SegmentReader = class {
   constructor(git) {
     this.git = git;
@@ -21824,7 +21825,7 @@ var SegmentReader = class {
     for (const c of raw) {
       const s = sessionFolderOf(c.path);
       if (s === void 0) {
-        if (covers(prefixes, c.path)) out.push({ path: c.path, oid: c.oid });
+        if (covers(prefixes, c.path)) out.push(c);
       } else if (bySession.has(s)) bySession.get(s).push(c);
       else bySession.set(s, [c]);
     }
@@ -21834,18 +21835,18 @@ var SegmentReader = class {
   async sessionDiff(from, to, session, changes, prefixes) {
     const [before, after] = await Promise.all([this.at(from, session), this.at(to, session)]);
     const segmentsMoved = changes.some((c) => isSegmentPath(c.path));
-    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path)).map((c) => ({ path: c.path, oid: c.oid }));
+    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path));
     const raws = new Map(changes.filter((c) => !isSegmentPath(c.path)).map((c) => [c.path, c]));
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
-    const out = after.damaged.filter((d) => covers(prefixes, d.path) && changes.some((c) => c.path === d.path));
+    const out = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
       const was = (r ? r.before : unchanged.get(path)) ?? before.names.get(path) ?? null;
       const now = (r ? r.oid : unchanged.get(path)) ?? after.names.get(path) ?? null;
-      if (was !== now) out.push({ path, oid: now });
+      if (was !== now) out.push({ path, oid: now, before: was });
     }
     return out;
   }
@@ -21900,7 +21901,8 @@ var SegmentReader = class {
     if (!names.length) return out;
     const parsed = names.map((n) => [n, parseVirtualName(n)]);
     const datas = [...new Set(parsed.map(([, v]) => v.data))];
-    const blobs = new Map((await this.git.readBlobs(datas)).map((b, i) => [datas[i], b]));
+    const read = datas.length >= READ_APART_FROM ? this.git.readApart(datas) : this.git.readBlobs(datas);
+    const blobs = new Map((await read).map((b, i) => [datas[i], b]));
     for (const [name, v] of parsed) {
       const blob = blobs.get(v.data);
       out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
@@ -21965,6 +21967,7 @@ var GitRepo = class _GitRepo {
   segments = new SegmentReader({
     lookup: (name) => this.objectReader().lookup(name),
     readBlobs: (names) => this.rawReadBlobs(names),
+    readApart: (names) => readInBackground(this.gitDir, names),
     listTree: (commit, prefixes) => this.rawListTree(commit, prefixes)
   });
   static async open(gitDir) {
@@ -22093,7 +22096,11 @@ var GitRepo = class _GitRepo {
   }
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from, to, prefixes = []) {
-    if (!from) return this.listTree(to, prefixes);
+    return (await this.changes(from, to, prefixes)).map((c) => ({ path: c.path, oid: c.oid }));
+  }
+  /** As diff, with each record's blob (or virtual name) before: null where it was added. */
+  async changes(from, to, prefixes = []) {
+    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
   }
   /** The blobs that differ between two commits as git stores them (segment files as files): what a replay of the changes writes. */

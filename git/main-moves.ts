@@ -4,6 +4,8 @@
 import { digestOf, type ChangeKind, type CommitFacts, type ConflictFact, type Digest, type MainMove, type PathChange } from "../core/digest.js";
 import type { Conflict } from "../core/conflict.js";
 import { CONFLICTS_DIR, isRecordPath } from "../core/layout.js";
+import { sessionFolder } from "../core/db-paths.js";
+import { isSegmentPath, sessionFolderOf } from "../core/segment.js";
 import { readTrailers } from "../core/trailers.js";
 import { digestedMain } from "./digest-position.js";
 import { TRACKED_MAIN } from "./refs.js";
@@ -27,7 +29,7 @@ export async function readDigest(repo: GitRepo, from: string | null, to: string)
   const range = present ? [to, `^${from}`] : [to];
   const all = await commitsIn(repo, range);
   const byOid = new Map(all.map((c) => [c.oid, c]));
-  const steps = await firstParentSteps(repo, range);
+  const steps = await Promise.all((await firstParentSteps(repo, range)).map((s) => throughSegments(repo, s, byOid.get(s.oid)?.parents[0] ?? null)));
   const tombstones = await tombstonesAmong(repo, steps.flatMap((s) => s.raw));
   const moves: MainMove[] = [];
   for (const s of steps.reverse()) {
@@ -74,6 +76,16 @@ async function firstParentSteps(repo: GitRepo, range: readonly string[]): Promis
       }
       return { oid: fields[0]!.trim(), raw };
     });
+}
+
+/** A step's changes to segment files as the changes to the records in them (a new session: each of its rows added). */
+async function throughSegments(repo: GitRepo, step: { oid: string; raw: RawChange[] }, parent: string | null): Promise<{ oid: string; raw: RawChange[] }> {
+  const sessions = new Set(step.raw.filter((r) => isSegmentPath(r.path)).map((r) => sessionFolder(sessionFolderOf(r.path)!)));
+  if (!sessions.size) return step;
+  const inSession = (path: string) => [...sessions].some((f) => path.startsWith(f));
+  const records = await repo.changes(parent, step.oid, [...sessions]);
+  const kind = (c: { oid: string | null; before: string | null }): ChangeKind => (c.oid === null ? "deleted" : c.before === null ? "added" : "changed");
+  return { oid: step.oid, raw: [...step.raw.filter((r) => !inSession(r.path)), ...records.map((c) => ({ path: c.path, oid: c.oid, kind: kind(c) }))] };
 }
 
 /** The record versions that are deletions: a tombstone is a new version of the path, not a removed file. */

@@ -82,6 +82,7 @@ export class GitRepo {
   private readonly segments = new SegmentReader({
     lookup: (name) => this.objectReader().lookup(name),
     readBlobs: (names) => this.rawReadBlobs(names),
+    readApart: (names) => readInBackground(this.gitDir, names),
     listTree: (commit, prefixes) => this.rawListTree(commit, prefixes),
   });
 
@@ -246,7 +247,12 @@ export class GitRepo {
 
   /** Paths that differ between two commits (`from` null: everything in `to`), optionally under some folders. */
   async diff(from: string | null, to: string, prefixes: readonly string[] = []): Promise<ChangedPath[]> {
-    if (!from) return this.listTree(to, prefixes);
+    return (await this.changes(from, to, prefixes)).map((c) => ({ path: c.path, oid: c.oid }));
+  }
+
+  /** As diff, with each record's blob (or virtual name) before: null where it was added. */
+  async changes(from: string | null, to: string, prefixes: readonly string[] = []): Promise<RawChange[]> {
+    if (!from) return (await this.listTree(to, prefixes)).map((e) => ({ path: e.path, oid: e.oid, before: null }));
     return this.segments.diff(from, to, await this.rawDiff(from, to, widened(prefixes)), prefixes);
   }
 

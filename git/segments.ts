@@ -27,6 +27,8 @@ export interface RawChange extends ChangedPath {
 export interface RawReads {
   lookup(name: string): Promise<FoundObject | null>;
   readBlobs(names: readonly string[]): Promise<(Buffer | null)[]>;
+  /** Read by a git of its own that does not wait for this process (a first pull's segments, while SQLite writes). */
+  readApart(names: readonly string[]): Promise<(Buffer | null)[]>;
   listTree(commit: string, prefixes: readonly string[]): Promise<TreeEntry[]>;
 }
 
@@ -44,6 +46,8 @@ export function widened(prefixes: readonly string[]): string[] {
 }
 
 const FILE = "100644";
+/** From this many data blobs on (megabytes), a read is worth a git process of its own. */
+const READ_APART_FROM = 4;
 
 /** A session's segments at a commit: each record's virtual name, and any index that does not parse (reported as a damaged record). */
 interface SessionSegments {
@@ -80,13 +84,13 @@ export class SegmentReader {
   }
 
   /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
-  async diff(from: string, to: string, raw: readonly RawChange[], prefixes: readonly string[]): Promise<ChangedPath[]> {
-    const out: ChangedPath[] = [];
+  async diff(from: string, to: string, raw: readonly RawChange[], prefixes: readonly string[]): Promise<RawChange[]> {
+    const out: RawChange[] = [];
     const bySession = new Map<string, RawChange[]>();
     for (const c of raw) {
       const s = sessionFolderOf(c.path);
       if (s === undefined) {
-        if (covers(prefixes, c.path)) out.push({ path: c.path, oid: c.oid });
+        if (covers(prefixes, c.path)) out.push(c);
       } else if (bySession.has(s)) bySession.get(s)!.push(c);
       else bySession.set(s, [c]);
     }
@@ -94,21 +98,21 @@ export class SegmentReader {
     return out;
   }
 
-  private async sessionDiff(from: string, to: string, session: string, changes: readonly RawChange[], prefixes: readonly string[]): Promise<ChangedPath[]> {
+  private async sessionDiff(from: string, to: string, session: string, changes: readonly RawChange[], prefixes: readonly string[]): Promise<RawChange[]> {
     const [before, after] = await Promise.all([this.at(from, session), this.at(to, session)]);
     const segmentsMoved = changes.some((c) => isSegmentPath(c.path));
-    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path)).map((c) => ({ path: c.path, oid: c.oid }));
+    if (!segmentsMoved && !before.names.size && !after.names.size) return changes.filter((c) => covers(prefixes, c.path));
     const raws = new Map(changes.filter((c) => !isSegmentPath(c.path)).map((c) => [c.path, c]));
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : new Map<string, string>();
-    const out: ChangedPath[] = after.damaged.filter((d) => covers(prefixes, d.path) && changes.some((c) => c.path === d.path));
+    const out: RawChange[] = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
       const was = (r ? r.before : unchanged.get(path)) ?? before.names.get(path) ?? null;
       const now = (r ? r.oid : unchanged.get(path)) ?? after.names.get(path) ?? null;
-      if (was !== now) out.push({ path, oid: now });
+      if (was !== now) out.push({ path, oid: now, before: was });
     }
     return out;
   }
@@ -168,7 +172,8 @@ export class SegmentReader {
     if (!names.length) return out;
     const parsed = names.map((n) => [n, parseVirtualName(n)!] as const);
     const datas = [...new Set(parsed.map(([, v]) => v.data))];
-    const blobs = new Map((await this.git.readBlobs(datas)).map((b, i) => [datas[i]!, b]));
+    const read = datas.length >= READ_APART_FROM ? this.git.readApart(datas) : this.git.readBlobs(datas);
+    const blobs = new Map((await read).map((b, i) => [datas[i]!, b]));
     for (const [name, v] of parsed) {
       const blob = blobs.get(v.data);
       out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));

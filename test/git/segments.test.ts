@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeRecord, gitBlobId, makeRecord, RecordFormatError } from "../../core/record.js";
 import { encodeSegment, SEGMENT_MAX_BYTES } from "../../core/segment.js";
+import { readDigest } from "../../git/main-moves.js";
 import { readRecords } from "../../git/record-reader.js";
 import { GitRepo, type FileChange } from "../../git/repo.js";
 import { segmentNewSessions } from "../../git/segment-writer.js";
@@ -102,7 +103,9 @@ describe("segments: read as if each record were its own blob", () => {
       { path: msg(S, 4), oid: expect.stringMatching(/^[0-9a-f]{40}$/) },
     ]);
     expect(await repo.readBlob(`${c2}:${msg(S, 1)}`)).toEqual(Buffer.from(newer));
-    expect((await repo.listTree(c2, [`db/sessions/${S}/messages/`])).find((e) => e.path === msg(S, 1))?.oid).toBe(gitBlobId(newer));
+    const messages = await repo.listTree(c2, [`db/sessions/${S}/messages/`]);
+    expect(messages.map((e) => e.path).sort()).toEqual([0, 1, 2, 3, 4].map((i) => msg(S, i)).sort());
+    expect(messages.find((e) => e.path === msg(S, 1))?.oid).toBe(gitBlobId(newer));
     expect((await repo.diff(c2, c2, [`db/sessions/${S}/`])).length).toBe(0);
     const c3 = await repo.commit({ parents: [c2], message: "drop the loose copy", changes: [[msg(S, 1), null]] });
     const [back] = await repo.diff(c2, c3);
@@ -115,6 +118,19 @@ describe("segments: read as if each record were its own blob", () => {
     expect(added.map((c) => c.path).sort()).toEqual(sessionRows("ses_new", 2).map(([p]) => p).sort());
     expect(added.every((c) => c.oid?.startsWith("segment:"))).toBe(true);
     expect(await repo.pathHistory([c4], msg("ses_new", 1), 5)).toEqual([c4]);
+    // Segment files removed (not something oc-sync writes): their records are gone, the loose one stays.
+    const c4b = await repo.commit({ parents: [c4], message: "edit", changes: [[msg(S, 2), row("", '{"id":"msg_2","text":"edited"}')]] });
+    const c5 = await repo.commit({ parents: [c4b], message: "drop", changes: [[`db/sessions/${S}/segment-0.idx`, null], [`db/sessions/${S}/segment-0.seg`, null]] });
+    const gone = await repo.diff(c4b, c5);
+    expect(gone.map((c) => c.path).sort()).toEqual(rows.map(([p]) => p).filter((p) => p !== msg(S, 2)).sort());
+    expect(gone.every((c) => c.oid === null)).toBe(true);
+    expect((await repo.listTree(c5, [`db/sessions/${S}/`])).map((e) => e.path)).toEqual([msg(S, 2), msg(S, 4)]);
+  });
+
+  it("counts a segmented session's rows in the digest, as the audit trail shows them", async () => {
+    const digest = await readDigest(repo, null, c1);
+    // 4 messages with 2 parts each, and the session row: not two files.
+    expect(digest.entries.at(-1)!.records).toMatchObject({ sessions: { added: 2 }, messages: { added: 5 }, parts: { added: 10 } });
   });
 
   it("replays segment files as they are, and writes a record named virtually as its bytes", async () => {
