@@ -20097,6 +20097,9 @@ function recordBlobId(r) {
 function gitBlobId(bytes) {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
+function isEncodedTombstone(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16)).toString("latin1") === '{"deleted":true,';
+}
 var isBlobId = (v) => typeof v === "string" && /^[0-9a-f]{40}$/.test(v);
 function isMergeInputs(v) {
   if (typeof v !== "object" || v === null) return false;
@@ -20114,6 +20117,8 @@ function sameVersion(a, b) {
 }
 
 // core/layout.ts
+var FORMAT_PATH = ".oc-sync/format.json";
+var FORMAT_VERSION = 2;
 var RECORD_SIZE_LIMIT = 40 * 1024 * 1024;
 var RECORD_SIZE_CEILING = 95 * 1024 * 1024;
 var MIB = 1024 * 1024;
@@ -20265,10 +20270,13 @@ function parseRecordPath(path) {
 }
 
 // core/segment.ts
+var SEGMENTS_FORMAT = 2;
 var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
 var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
+var SEGMENT_MIN_RECORDS = 3;
 var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
 var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
+var segmentDataPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.seg`;
 function sessionFolderOf(path) {
   const s = path.split("/", 3);
   return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
@@ -20278,6 +20286,19 @@ function isSegmentPath(path) {
   return s.length === 4 && sessionFolderOf(path) !== void 0 && SEGMENT_FILE.test(s[3]);
 }
 var isSegmentIndexPath = (path) => isSegmentPath(path) && path.endsWith(".idx");
+function encodeSegment(sessionId, given) {
+  const folder = sessionFolder(sessionId);
+  const records = [...new Map(given)];
+  const data = Buffer.concat(records.map(([, bytes]) => bytes));
+  let offset = 0;
+  const entries = records.map(([path, bytes]) => {
+    const entry = [path.slice(folder.length), offset, bytes.length];
+    offset += bytes.length;
+    return entry;
+  });
+  const index = JSON.stringify({ segment: 1, data: gitBlobId(data), records: entries });
+  return { index: new TextEncoder().encode(index + "\n"), data };
+}
 function parseSegmentIndex(sessionId, bytes) {
   let v;
   try {
@@ -22528,6 +22549,80 @@ async function readRecordObjects(repo, objects, onDamaged) {
   return out;
 }
 
+// git/repo-format.ts
+var FormatError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FormatError";
+  }
+};
+async function readFormat(repo, commit) {
+  const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
+  if (!blob) return "missing";
+  let format2;
+  try {
+    format2 = JSON.parse(blob.toString("utf8")).format;
+  } catch {
+    return "not JSON";
+  }
+  return typeof format2 === "number" ? format2 : "no number";
+}
+function refuseNewer(format2) {
+  if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+}
+async function writesSegments(repo, commit) {
+  const format2 = await readFormat(repo, commit);
+  return typeof format2 === "number" && format2 >= SEGMENTS_FORMAT;
+}
+
+// git/segment-writer.ts
+async function* segmentNewSessions(changes, isNew) {
+  const sessions = /* @__PURE__ */ new Map();
+  let pending;
+  for await (const change of changes) {
+    const [path, content] = change;
+    const session = sessionFolderOf(path);
+    if (pending && session !== pending.session) {
+      yield* flush(pending, true);
+      pending = void 0;
+    }
+    if (session === void 0 || !(content instanceof Uint8Array) || !segmentable(path, content)) {
+      yield change;
+      continue;
+    }
+    if (!sessions.has(session)) sessions.set(session, await isNew(session) ? { written: 0, kept: [] } : null);
+    const state = sessions.get(session);
+    if (!state) {
+      yield change;
+      continue;
+    }
+    if (!pending) {
+      pending = { session, records: state.kept, bytes: state.kept.reduce((n, [, b]) => n + b.length, 0) };
+      state.kept = [];
+    }
+    pending.records.push([path, content]);
+    pending.bytes += content.length;
+    if (pending.bytes >= SEGMENT_MAX_BYTES) yield* flush(pending, false);
+  }
+  if (pending) yield* flush(pending, true);
+  for (const state of sessions.values()) if (state) yield* state.kept;
+  function* flush(p, last) {
+    const state = sessions.get(p.session);
+    if (last && p.records.length < SEGMENT_MIN_RECORDS) state.kept = p.records;
+    else if (p.records.length) {
+      const { index, data } = encodeSegment(p.session, p.records);
+      yield [segmentDataPath(p.session, state.written), data];
+      yield [segmentIndexPath(p.session, state.written), index];
+      state.written++;
+    }
+    p.records = [];
+    p.bytes = 0;
+  }
+}
+function segmentable(path, content) {
+  return content.length < SEGMENT_LOOSE_FROM && !isSegmentPath(path) && !isEncodedTombstone(content);
+}
+
 // git/merge-branch.ts
 async function mergeBranch(repo, main, branch, options) {
   if (await repo.isAncestor(branch, main)) return { commit: null, fastForward: false, result: null, damaged: [] };
@@ -22549,8 +22644,18 @@ async function mergeBranch(repo, main, branch, options) {
     const rec = conflictRecord(c);
     if (!m.has(rec.path) && !await repo.readBlob(`${main}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
   }
-  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
+  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes: await asStored(repo, main, changes) });
   return { commit, fastForward: false, result, damaged: [...damaged.values()] };
+}
+async function asStored(repo, main, changes) {
+  if (!await writesSegments(repo, main)) return changes;
+  const sorted = changes.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return segmentNewSessions(
+    (async function* () {
+      yield* sorted;
+    })(),
+    async (session) => !await repo.has(main, sessionFolder(session).slice(0, -1))
+  );
 }
 var HISTORY_LIMIT = 50;
 async function useCommonVersions(repo, main, branch, b, m, r) {
@@ -22578,6 +22683,8 @@ async function mergeAllBranches(repo, remote, options) {
     remote,
     async (attempt) => {
       const before = await repo.revParse(TRACKED_MAIN);
+      const format2 = before ? await readFormat(repo, before) : null;
+      if (typeof format2 === "number") refuseNewer(format2);
       const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
       const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
       if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
@@ -22759,6 +22866,10 @@ function widened(prefixes) {
     return s !== void 0 && p.length > sessionFolder(s).length ? sessionFolder(s) : p;
   }))];
 }
+function historyPathspec(path) {
+  const session = sessionFolderOf(path);
+  return session === void 0 ? [path] : [path, `${sessionFolder(session)}segment-*.idx`];
+}
 var FILE = "100644";
 var READ_APART_FROM = 4;
 var SegmentReader = class {
@@ -22779,15 +22890,18 @@ var SegmentReader = class {
       }
     }
     if (!indexes.length) return out;
+    indexes.sort((a, b) => segmentNumber(a.path.slice(a.path.lastIndexOf("/") + 1)) - segmentNumber(b.path.slice(b.path.lastIndexOf("/") + 1)));
     const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    const virtual = /* @__PURE__ */ new Map();
     indexes.forEach((e, i) => {
       const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path), bodies[i]);
       if (!index) {
-        if (covers(prefixes, e.path)) out.push(e);
+        out.push(e);
         return;
       }
-      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) virtual.set(r.path, { mode: FILE, oid: virtualName(index.data, r), path: r.path });
     });
+    out.push(...virtual.values());
     return out;
   }
   /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
@@ -22812,7 +22926,7 @@ var SegmentReader = class {
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
-    const out = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
+    const out = after.damaged.flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
@@ -22828,16 +22942,18 @@ var SegmentReader = class {
     const listed = await this.git.listTree(to, [sessionFolder(session)]);
     return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
   }
-  /** The segments of one session at a commit. */
+  /** The segments of one session at a commit (every index in its folder, in number order). */
   async at(commit, session) {
     const names = /* @__PURE__ */ new Map();
     const damaged = [];
-    for (let n = 0; ; n++) {
-      const path = segmentIndexPath(session, n);
+    const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
+    if (folder?.type !== "tree") return { names, damaged };
+    const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
+    for (const name of indexes) {
+      const path = sessionFolder(session) + name;
       const found = await this.git.lookup(`${commit}:${path}`);
-      if (!found || found.type !== "blob") break;
-      const index = parseSegmentIndex(session, found.body);
-      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      const index = found?.type === "blob" ? parseSegmentIndex(session, found.body) : void 0;
+      if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
     return { names, damaged };
@@ -22854,18 +22970,21 @@ var SegmentReader = class {
     const out = real.map((n) => n === null ? null : got[k++]);
     const resolved = [...names];
     const bySession = /* @__PURE__ */ new Map();
+    const unreadable = /* @__PURE__ */ new Set();
     for (const [i, name] of names.entries()) {
       if (out[i] !== null || real[i] === null) continue;
       const colon = name.indexOf(":");
       const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : void 0;
       if (session === void 0) continue;
       const key = `${name.slice(0, colon)} ${session}`;
-      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
-      const virtual = bySession.get(key).get(name.slice(colon + 1));
+      if (!bySession.has(key)) bySession.set(key, await this.at(name.slice(0, colon), session));
+      const segments = bySession.get(key);
+      const virtual = segments.names.get(name.slice(colon + 1));
       if (virtual) resolved[i] = virtual;
+      else if (segments.damaged.length) unreadable.add(i);
     }
     const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
-    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+    return resolved.map((n, i) => unreadable.has(i) ? Buffer.alloc(0) : slices.get(n) ?? out[i] ?? null);
   }
   /** The bytes of records named virtually, each data blob read once. */
   async slices(names) {
@@ -22882,6 +23001,18 @@ var SegmentReader = class {
     return out;
   }
 };
+function treeNames(body) {
+  const out = [];
+  for (let at = 0; at < body.length; ) {
+    const space = body.indexOf(32, at);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    out.push(body.toString("utf8", space + 1, nul));
+    at = nul + 21;
+  }
+  return out;
+}
+var segmentNumber = (name) => Number(/^segment-(\d+)/.exec(name)?.[1] ?? 0);
 
 // git/repo.ts
 var KILLED_LOCK_MS = 2e3;
@@ -23023,9 +23154,7 @@ var GitRepo = class _GitRepo {
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    const session = sessionFolderOf(path);
-    const segments = session === void 0 ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", ...historyPathspec(path)])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {
@@ -23140,13 +23269,28 @@ var GitRepo = class _GitRepo {
   async *inlineVirtual(changes) {
     for await (const c of changes) {
       const content = c[1];
-      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.readBlob(content.oid)];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.virtualBytes(c[0], content.oid)];
       else yield c;
     }
   }
-  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
-  async rebase(from, oldParent, newParent, message, omit = []) {
-    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** A record's bytes by its virtual name; an unreadable one stops the commit (written empty, it would hide the segment's copy). */
+  async virtualBytes(path, name) {
+    const bytes = await this.readBlob(name);
+    if (!bytes?.length) throw new GitError("failed", `${path}: its segment in the sync repo could not be read (${name})`, "");
+    return bytes;
+  }
+  /**
+   * The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on
+   * `newParent` (blobs reused), leaving out `omit`. The records of the sessions in `unpack` that
+   * `from` added as segments are written as blobs of their own instead (a server that refused a
+   * segment for what one record in it holds then names that record).
+   */
+  async rebase(from, oldParent, newParent, message, omit = [], unpack = []) {
+    const folders = unpack.map(sessionFolder);
+    const unpacked = (path) => folders.some((f) => path.startsWith(f));
+    const raw = (await this.rawDiff(oldParent, from)).filter((c) => !(isSegmentPath(c.path) && unpacked(c.path)));
+    const records = folders.length ? (await this.listTree(from, folders)).filter((e) => parseVirtualName(e.oid)).map((e) => ({ path: e.path, oid: e.oid, before: null })) : [];
+    const changes = [...raw, ...records].filter((c) => !omit.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */

@@ -27773,12 +27773,17 @@ function packageRoot() {
     dir = up;
   }
 }
+var VENDORED_ACTION = `${ACTION_DIR}/dist/action.js`;
+async function vendoredActionIsOurs(repo, commit) {
+  const there = await repo.readBlob(`${commit}:${VENDORED_ACTION}`);
+  return !there || there.equals(await readFile2(join3(packageRoot(), "dist", "action.js")));
+}
 async function workflowFiles() {
   const root = packageRoot();
   return /* @__PURE__ */ new Map([
     [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
     [`${ACTION_DIR}/action.yml`, await readFile2(join3(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile2(join3(root, "dist", "action.js"))]
+    [VENDORED_ACTION, await readFile2(join3(root, "dist", "action.js"))]
   ]);
 }
 
@@ -28574,6 +28579,10 @@ function widened(prefixes) {
     return s !== void 0 && p.length > sessionFolder(s).length ? sessionFolder(s) : p;
   }))];
 }
+function historyPathspec(path) {
+  const session = sessionFolderOf(path);
+  return session === void 0 ? [path] : [path, `${sessionFolder(session)}segment-*.idx`];
+}
 var FILE = "100644";
 var READ_APART_FROM = 4;
 var SegmentReader = class {
@@ -28594,15 +28603,18 @@ var SegmentReader = class {
       }
     }
     if (!indexes.length) return out;
+    indexes.sort((a, b) => segmentNumber(a.path.slice(a.path.lastIndexOf("/") + 1)) - segmentNumber(b.path.slice(b.path.lastIndexOf("/") + 1)));
     const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    const virtual = /* @__PURE__ */ new Map();
     indexes.forEach((e, i) => {
       const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path), bodies[i]);
       if (!index) {
-        if (covers(prefixes, e.path)) out.push(e);
+        out.push(e);
         return;
       }
-      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) virtual.set(r.path, { mode: FILE, oid: virtualName(index.data, r), path: r.path });
     });
+    out.push(...virtual.values());
     return out;
   }
   /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
@@ -28627,7 +28639,7 @@ var SegmentReader = class {
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
-    const out = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
+    const out = after.damaged.flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
@@ -28643,16 +28655,18 @@ var SegmentReader = class {
     const listed = await this.git.listTree(to, [sessionFolder(session)]);
     return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
   }
-  /** The segments of one session at a commit. */
+  /** The segments of one session at a commit (every index in its folder, in number order). */
   async at(commit, session) {
     const names = /* @__PURE__ */ new Map();
     const damaged = [];
-    for (let n = 0; ; n++) {
-      const path = segmentIndexPath(session, n);
+    const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
+    if (folder?.type !== "tree") return { names, damaged };
+    const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
+    for (const name of indexes) {
+      const path = sessionFolder(session) + name;
       const found = await this.git.lookup(`${commit}:${path}`);
-      if (!found || found.type !== "blob") break;
-      const index = parseSegmentIndex(session, found.body);
-      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      const index = found?.type === "blob" ? parseSegmentIndex(session, found.body) : void 0;
+      if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
     return { names, damaged };
@@ -28669,18 +28683,21 @@ var SegmentReader = class {
     const out = real.map((n) => n === null ? null : got[k++]);
     const resolved = [...names];
     const bySession = /* @__PURE__ */ new Map();
+    const unreadable = /* @__PURE__ */ new Set();
     for (const [i, name] of names.entries()) {
       if (out[i] !== null || real[i] === null) continue;
       const colon = name.indexOf(":");
       const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : void 0;
       if (session === void 0) continue;
       const key = `${name.slice(0, colon)} ${session}`;
-      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
-      const virtual = bySession.get(key).get(name.slice(colon + 1));
+      if (!bySession.has(key)) bySession.set(key, await this.at(name.slice(0, colon), session));
+      const segments = bySession.get(key);
+      const virtual = segments.names.get(name.slice(colon + 1));
       if (virtual) resolved[i] = virtual;
+      else if (segments.damaged.length) unreadable.add(i);
     }
     const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
-    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+    return resolved.map((n, i) => unreadable.has(i) ? Buffer.alloc(0) : slices.get(n) ?? out[i] ?? null);
   }
   /** The bytes of records named virtually, each data blob read once. */
   async slices(names) {
@@ -28697,6 +28714,18 @@ var SegmentReader = class {
     return out;
   }
 };
+function treeNames(body) {
+  const out = [];
+  for (let at = 0; at < body.length; ) {
+    const space = body.indexOf(32, at);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    out.push(body.toString("utf8", space + 1, nul));
+    at = nul + 21;
+  }
+  return out;
+}
+var segmentNumber = (name) => Number(/^segment-(\d+)/.exec(name)?.[1] ?? 0);
 
 // git/repo.ts
 var KILLED_LOCK_MS = 2e3;
@@ -28838,9 +28867,7 @@ var GitRepo = class _GitRepo {
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    const session = sessionFolderOf(path);
-    const segments = session === void 0 ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", ...historyPathspec(path)])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {
@@ -28955,13 +28982,28 @@ var GitRepo = class _GitRepo {
   async *inlineVirtual(changes) {
     for await (const c of changes) {
       const content = c[1];
-      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.readBlob(content.oid)];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.virtualBytes(c[0], content.oid)];
       else yield c;
     }
   }
-  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
-  async rebase(from, oldParent, newParent, message, omit3 = []) {
-    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** A record's bytes by its virtual name; an unreadable one stops the commit (written empty, it would hide the segment's copy). */
+  async virtualBytes(path, name) {
+    const bytes = await this.readBlob(name);
+    if (!bytes?.length) throw new GitError("failed", `${path}: its segment in the sync repo could not be read (${name})`, "");
+    return bytes;
+  }
+  /**
+   * The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on
+   * `newParent` (blobs reused), leaving out `omit`. The records of the sessions in `unpack` that
+   * `from` added as segments are written as blobs of their own instead (a server that refused a
+   * segment for what one record in it holds then names that record).
+   */
+  async rebase(from, oldParent, newParent, message, omit3 = [], unpack = []) {
+    const folders = unpack.map(sessionFolder);
+    const unpacked = (path) => folders.some((f) => path.startsWith(f));
+    const raw = (await this.rawDiff(oldParent, from)).filter((c) => !(isSegmentPath(c.path) && unpacked(c.path)));
+    const records2 = folders.length ? (await this.listTree(from, folders)).filter((e) => parseVirtualName(e.oid)).map((e) => ({ path: e.path, oid: e.oid, before: null })) : [];
+    const changes = [...raw, ...records2].filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -31318,6 +31360,32 @@ function lineStarts(text3) {
 // client/sync/cycle.ts
 import { resolve } from "node:path";
 
+// git/repo-format.ts
+var FormatError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FormatError";
+  }
+};
+async function readFormat(repo, commit) {
+  const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
+  if (!blob) return "missing";
+  let format2;
+  try {
+    format2 = JSON.parse(blob.toString("utf8")).format;
+  } catch {
+    return "not JSON";
+  }
+  return typeof format2 === "number" ? format2 : "no number";
+}
+function refuseNewer(format2) {
+  if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+}
+async function writesSegments(repo, commit) {
+  const format2 = await readFormat(repo, commit);
+  return typeof format2 === "number" && format2 >= SEGMENTS_FORMAT;
+}
+
 // core/merge/entries.ts
 var identity = (v) => v?.startsWith("v2:") ? v.slice(0, v.indexOf(":", 3)) : v;
 var same = (a, b) => identity(a) === identity(b);
@@ -31597,6 +31665,54 @@ function live(r) {
   return r === void 0 || r.deleted ? null : r.content;
 }
 
+// git/segment-writer.ts
+async function* segmentNewSessions(changes, isNew) {
+  const sessions = /* @__PURE__ */ new Map();
+  let pending;
+  for await (const change of changes) {
+    const [path, content] = change;
+    const session = sessionFolderOf(path);
+    if (pending && session !== pending.session) {
+      yield* flush(pending, true);
+      pending = void 0;
+    }
+    if (session === void 0 || !(content instanceof Uint8Array) || !segmentable(path, content)) {
+      yield change;
+      continue;
+    }
+    if (!sessions.has(session)) sessions.set(session, await isNew(session) ? { written: 0, kept: [] } : null);
+    const state = sessions.get(session);
+    if (!state) {
+      yield change;
+      continue;
+    }
+    if (!pending) {
+      pending = { session, records: state.kept, bytes: state.kept.reduce((n, [, b]) => n + b.length, 0) };
+      state.kept = [];
+    }
+    pending.records.push([path, content]);
+    pending.bytes += content.length;
+    if (pending.bytes >= SEGMENT_MAX_BYTES) yield* flush(pending, false);
+  }
+  if (pending) yield* flush(pending, true);
+  for (const state of sessions.values()) if (state) yield* state.kept;
+  function* flush(p, last) {
+    const state = sessions.get(p.session);
+    if (last && p.records.length < SEGMENT_MIN_RECORDS) state.kept = p.records;
+    else if (p.records.length) {
+      const { index, data } = encodeSegment(p.session, p.records);
+      yield [segmentDataPath(p.session, state.written), data];
+      yield [segmentIndexPath(p.session, state.written), index];
+      state.written++;
+    }
+    p.records = [];
+    p.bytes = 0;
+  }
+}
+function segmentable(path, content) {
+  return content.length < SEGMENT_LOOSE_FROM && !isSegmentPath(path) && !isEncodedTombstone(content);
+}
+
 // git/merge-branch.ts
 async function mergeBranch(repo, main2, branch, options) {
   if (await repo.isAncestor(branch, main2)) return { commit: null, fastForward: false, result: null, damaged: [] };
@@ -31618,8 +31734,18 @@ async function mergeBranch(repo, main2, branch, options) {
     const rec = conflictRecord(c);
     if (!m.has(rec.path) && !await repo.readBlob(`${main2}:${rec.path}`)) changes.push([rec.path, encodeRecord(rec)]);
   }
-  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes });
+  const commit = await repo.commit({ parents: [main2, branch], message: options.message, changes: await asStored(repo, main2, changes) });
   return { commit, fastForward: false, result, damaged: [...damaged.values()] };
+}
+async function asStored(repo, main2, changes) {
+  if (!await writesSegments(repo, main2)) return changes;
+  const sorted = changes.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return segmentNewSessions(
+    (async function* () {
+      yield* sorted;
+    })(),
+    async (session) => !await repo.has(main2, sessionFolder(session).slice(0, -1))
+  );
 }
 var HISTORY_LIMIT = 50;
 async function useCommonVersions(repo, main2, branch, b, m, r) {
@@ -31647,6 +31773,8 @@ async function mergeAllBranches(repo, remote, options) {
     remote,
     async (attempt) => {
       const before = await repo.revParse(TRACKED_MAIN);
+      const format2 = before ? await readFormat(repo, before) : null;
+      if (typeof format2 === "number") refuseNewer(format2);
       const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
       const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
       if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };
@@ -32096,54 +32224,6 @@ async function signedAgain(repo, index, commit, old, next, prefixes) {
   return out;
 }
 
-// git/segment-writer.ts
-async function* segmentNewSessions(changes, isNew) {
-  const sessions = /* @__PURE__ */ new Map();
-  let pending;
-  for await (const change of changes) {
-    const [path, content] = change;
-    const session = sessionFolderOf(path);
-    if (pending && session !== pending.session) {
-      yield* flush(pending, true);
-      pending = void 0;
-    }
-    if (session === void 0 || !(content instanceof Uint8Array) || !segmentable(path, content)) {
-      yield change;
-      continue;
-    }
-    if (!sessions.has(session)) sessions.set(session, await isNew(session) ? { written: 0, kept: [] } : null);
-    const state = sessions.get(session);
-    if (!state) {
-      yield change;
-      continue;
-    }
-    if (!pending) {
-      pending = { session, records: state.kept, bytes: state.kept.reduce((n, [, b]) => n + b.length, 0) };
-      state.kept = [];
-    }
-    pending.records.push([path, content]);
-    pending.bytes += content.length;
-    if (pending.bytes >= SEGMENT_MAX_BYTES) yield* flush(pending, false);
-  }
-  if (pending) yield* flush(pending, true);
-  for (const state of sessions.values()) if (state) yield* state.kept;
-  function* flush(p, last) {
-    const state = sessions.get(p.session);
-    if (last && p.records.length < SEGMENT_MIN_RECORDS) state.kept = p.records;
-    else if (p.records.length) {
-      const { index, data } = encodeSegment(p.session, p.records);
-      yield [segmentDataPath(p.session, state.written), data];
-      yield [segmentIndexPath(p.session, state.written), index];
-      state.written++;
-    }
-    p.records = [];
-    p.bytes = 0;
-  }
-}
-function segmentable(path, content) {
-  return content.length < SEGMENT_LOOSE_FROM && !isSegmentPath(path) && !isEncodedTombstone(content);
-}
-
 // client/sync/local-commit.ts
 var MassDeleteError = class extends AttentionError {
   /** `what`: "6 of 8 sessions", whole files' record paths, or several of those. */
@@ -32161,8 +32241,9 @@ async function commitLocalChanges(repo, index, sources, o) {
   if (first.done) return { commit: null, changed: 0, entries: run2.touched, state: stateAfter(run2, sources) };
   const changes = prepend(first.value, probe);
   const parent = o.parent;
-  const isNew = async (session) => !parent || !await repo.has(parent, sessionFolder(session).slice(0, -1));
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: o.segments ? segmentNewSessions(changes, isNew) : changes });
+  const allowed = o.segments;
+  const isNew = async (session) => (!parent || !await repo.has(parent, sessionFolder(session).slice(0, -1))) && await allowed();
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: allowed ? segmentNewSessions(changes, isNew) : changes });
   return { commit, changed: run2.changed, entries: [...run2.touched, ...run2.entries], state: stateAfter(run2, sources) };
 }
 var LOOKUPS_BEFORE_LISTING = 500;
@@ -32413,24 +32494,13 @@ function smallerBudget(budget, pending) {
 }
 
 // client/sync/sync-repo.ts
-var FormatError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "FormatError";
-  }
-};
 async function checkFormat(repo, commit) {
   if (!commit) return null;
-  const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
-  if (!blob) throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
-  let format2;
-  try {
-    format2 = JSON.parse(blob.toString("utf8")).format;
-  } catch {
-    throw new FormatError(`${FORMAT_PATH} in the sync repo is not valid JSON; restore it from history`);
-  }
-  if (typeof format2 !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
-  if (format2 > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format2}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+  const format2 = await readFormat(repo, commit);
+  if (format2 === "missing") throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
+  if (format2 === "not JSON") throw new FormatError(`${FORMAT_PATH} in the sync repo is not valid JSON; restore it from history`);
+  if (format2 === "no number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
+  refuseNewer(format2);
   return format2;
 }
 async function ensureRepoFiles(repo, remote, key, machine, replaces) {
@@ -32560,7 +32630,7 @@ async function cycle(run2) {
   const { base, head } = index.state;
   await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main: main2 } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
-  const segments = !offline && (await checkFormat(repo, main2) ?? 0) >= SEGMENTS_FORMAT;
+  const segments = offline || !main2 ? void 0 : segmentsAllowed(ctx, repo, main2);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   if (credentials === "skipped-key-changed") {
@@ -32641,6 +32711,15 @@ async function putBackBranches({ ctx, repo }, main2) {
   const r = await mergeAllBranches(repo, ctx.remote, { strategy: ctx.settings.strategy, who: `oc-sync: ${ctx.machine} --repush ${SKIP_CI}`, machine: ctx.machine });
   for (const m of r.machines) ctx.log.log("info", `put back what ${machineBranch(m.machine)} held: ${m.result?.changed.length ?? 0} record(s)`);
   return r.after ?? main2;
+}
+function segmentsAllowed(ctx, repo, main2) {
+  let allowed;
+  return () => allowed ??= (async () => {
+    if (!await writesSegments(repo, main2)) return false;
+    if (ctx.mode !== "action" || await vendoredActionIsOurs(repo, main2)) return true;
+    ctx.log.log("info", "new sessions are written one blob per row: the merge Action in the sync repo is not this oc-sync's (run 'oc-sync github' to install it)");
+    return false;
+  })();
 }
 async function prepareRepo(ctx, repo, main2, offline) {
   await checkFormat(repo, main2);
@@ -32779,10 +32858,11 @@ async function smallerSteps({ ctx, repo }, e, mine, budget) {
   return smaller;
 }
 async function withoutRefused(run2, e, mine, dropped) {
-  const refused = await refusedOfOurs(run2.repo, e.message, mine, dropped);
-  if (!refused.length) throw e;
-  const rebuilt = await withoutRecords(run2.repo, run2.ctx.machine, mine, refused);
+  const { records: refused, segments } = await refusedOfOurs(run2.repo, e.message, mine, dropped);
+  if (!refused.length && !segments.length) throw e;
+  const rebuilt = await withoutRecords(run2.repo, run2.ctx.machine, mine, refused, segments.map((p) => sessionFolderOf(p)));
   run2.index.update({ head: rebuilt });
+  for (const path of segments) dropped.add(path);
   for (const path of refused) {
     dropped.add(path);
     const message = `${path}: the server refused it (${e.message}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
@@ -32793,13 +32873,15 @@ async function withoutRefused(run2, e, mine, dropped) {
 }
 async function refusedOfOurs(repo, serverText, mine, dropped) {
   const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
-  if (!named.length) return [];
-  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
-  return named.filter((p) => ours.has(p));
+  if (!named.length) return { records: [], segments: [] };
+  const from = await pendingFrom(repo, mine);
+  const ours = new Set((await repo.diff(from, mine)).map((c) => c.path));
+  const segments = named.some(isSegmentPath) ? new Set((await repo.rawDiff(from, mine)).filter((c) => isSegmentPath(c.path) && c.oid).map((c) => c.path)) : /* @__PURE__ */ new Set();
+  return { records: named.filter((p) => ours.has(p)), segments: named.filter((p) => segments.has(p)) };
 }
-async function withoutRecords(repo, machine, mine, refused) {
+async function withoutRecords(repo, machine, mine, refused, unpack) {
   const from = await landedBase(repo, machine, mine) ?? await pendingFrom(repo, mine);
-  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
+  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused, unpack);
 }
 async function keepingBranch(repo, ctx, branch, main2, mine) {
   if (!mine || !branch || branch === mine || await repo.isAncestor(branch, mine) || main2 !== null && await repo.isAncestor(branch, main2)) return mine;
@@ -33324,7 +33406,7 @@ async function historyCommand(ctx, out, target, limit) {
   return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.state.base });
     const path = targetPaths(target, ctx.opencode);
-    const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
+    const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", ...historyPathspec(path)])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
       const [commit, date5, subject] = line.split("	");

@@ -21739,7 +21739,6 @@ function identityMismatch(a, row) {
 var SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
 var SEGMENT_LOOSE_FROM = SEGMENT_MAX_BYTES / 4;
 var SEGMENT_FILE = /^segment-(\d{1,6})\.(idx|seg)$/;
-var segmentIndexPath = (sessionId, n) => `${sessionFolder(sessionId)}segment-${n}.idx`;
 function sessionFolderOf(path) {
   const s = path.split("/", 3);
   return s[0] === "db" && s[1] === "sessions" && s[2] !== void 0 && SAFE_ID.test(s[2]) && s[2] !== "." && s[2] !== ".." ? s[2] : void 0;
@@ -21787,6 +21786,10 @@ function widened(prefixes) {
     return s !== void 0 && p.length > sessionFolder(s).length ? sessionFolder(s) : p;
   }))];
 }
+function historyPathspec(path) {
+  const session = sessionFolderOf(path);
+  return session === void 0 ? [path] : [path, `${sessionFolder(session)}segment-*.idx`];
+}
 var FILE = "100644";
 var READ_APART_FROM = 4;
 var SegmentReader = class {
@@ -21807,15 +21810,18 @@ var SegmentReader = class {
       }
     }
     if (!indexes.length) return out;
+    indexes.sort((a, b) => segmentNumber(a.path.slice(a.path.lastIndexOf("/") + 1)) - segmentNumber(b.path.slice(b.path.lastIndexOf("/") + 1)));
     const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    const virtual = /* @__PURE__ */ new Map();
     indexes.forEach((e, i) => {
       const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path), bodies[i]);
       if (!index) {
-        if (covers(prefixes, e.path)) out.push(e);
+        out.push(e);
         return;
       }
-      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) virtual.set(r.path, { mode: FILE, oid: virtualName(index.data, r), path: r.path });
     });
+    out.push(...virtual.values());
     return out;
   }
   /** A raw diff (of widened prefixes) as it is for the records: a session with segments on either side is compared record by record. */
@@ -21840,7 +21846,7 @@ var SegmentReader = class {
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : /* @__PURE__ */ new Map();
-    const out = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
+    const out = after.damaged.flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
@@ -21856,16 +21862,18 @@ var SegmentReader = class {
     const listed = await this.git.listTree(to, [sessionFolder(session)]);
     return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
   }
-  /** The segments of one session at a commit. */
+  /** The segments of one session at a commit (every index in its folder, in number order). */
   async at(commit, session) {
     const names = /* @__PURE__ */ new Map();
     const damaged = [];
-    for (let n = 0; ; n++) {
-      const path = segmentIndexPath(session, n);
+    const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
+    if (folder?.type !== "tree") return { names, damaged };
+    const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
+    for (const name of indexes) {
+      const path = sessionFolder(session) + name;
       const found = await this.git.lookup(`${commit}:${path}`);
-      if (!found || found.type !== "blob") break;
-      const index = parseSegmentIndex(session, found.body);
-      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      const index = found?.type === "blob" ? parseSegmentIndex(session, found.body) : void 0;
+      if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
     return { names, damaged };
@@ -21882,18 +21890,21 @@ var SegmentReader = class {
     const out = real.map((n) => n === null ? null : got[k++]);
     const resolved = [...names];
     const bySession = /* @__PURE__ */ new Map();
+    const unreadable = /* @__PURE__ */ new Set();
     for (const [i, name] of names.entries()) {
       if (out[i] !== null || real[i] === null) continue;
       const colon = name.indexOf(":");
       const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : void 0;
       if (session === void 0) continue;
       const key = `${name.slice(0, colon)} ${session}`;
-      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
-      const virtual = bySession.get(key).get(name.slice(colon + 1));
+      if (!bySession.has(key)) bySession.set(key, await this.at(name.slice(0, colon), session));
+      const segments = bySession.get(key);
+      const virtual = segments.names.get(name.slice(colon + 1));
       if (virtual) resolved[i] = virtual;
+      else if (segments.damaged.length) unreadable.add(i);
     }
     const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
-    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+    return resolved.map((n, i) => unreadable.has(i) ? Buffer.alloc(0) : slices.get(n) ?? out[i] ?? null);
   }
   /** The bytes of records named virtually, each data blob read once. */
   async slices(names) {
@@ -21910,6 +21921,18 @@ var SegmentReader = class {
     return out;
   }
 };
+function treeNames(body) {
+  const out = [];
+  for (let at = 0; at < body.length; ) {
+    const space = body.indexOf(32, at);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    out.push(body.toString("utf8", space + 1, nul));
+    at = nul + 21;
+  }
+  return out;
+}
+var segmentNumber = (name) => Number(/^segment-(\d+)/.exec(name)?.[1] ?? 0);
 
 // git/refs.ts
 var MAIN_BRANCH = "main";
@@ -22064,9 +22087,7 @@ var GitRepo = class _GitRepo {
   }
   /** The newest commits (at most `limit`) reachable from `tips` that changed `path`. */
   async pathHistory(tips, path, limit) {
-    const session = sessionFolderOf(path);
-    const segments = session === void 0 ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", ...historyPathspec(path)])).stdout.toString().split("\n").filter(Boolean);
   }
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
   async listRefs(prefix) {
@@ -22181,13 +22202,28 @@ var GitRepo = class _GitRepo {
   async *inlineVirtual(changes) {
     for await (const c of changes) {
       const content = c[1];
-      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.readBlob(content.oid)];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.virtualBytes(c[0], content.oid)];
       else yield c;
     }
   }
-  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
-  async rebase(from, oldParent, newParent, message, omit3 = []) {
-    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** A record's bytes by its virtual name; an unreadable one stops the commit (written empty, it would hide the segment's copy). */
+  async virtualBytes(path, name) {
+    const bytes = await this.readBlob(name);
+    if (!bytes?.length) throw new GitError("failed", `${path}: its segment in the sync repo could not be read (${name})`, "");
+    return bytes;
+  }
+  /**
+   * The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on
+   * `newParent` (blobs reused), leaving out `omit`. The records of the sessions in `unpack` that
+   * `from` added as segments are written as blobs of their own instead (a server that refused a
+   * segment for what one record in it holds then names that record).
+   */
+  async rebase(from, oldParent, newParent, message, omit3 = [], unpack = []) {
+    const folders = unpack.map(sessionFolder);
+    const unpacked = (path) => folders.some((f) => path.startsWith(f));
+    const raw = (await this.rawDiff(oldParent, from)).filter((c) => !(isSegmentPath(c.path) && unpacked(c.path)));
+    const records = folders.length ? (await this.listTree(from, folders)).filter((e) => parseVirtualName(e.oid)).map((e) => ({ path: e.path, oid: e.oid, before: null })) : [];
+    const changes = [...raw, ...records].filter((c) => !omit3.includes(c.path)).map((c) => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
   /** Pack loose objects and small packs once they pile up (pushes of many loose objects are slow); remove a killed read's files. */
@@ -25742,6 +25778,44 @@ async function credentialsState(ctx, repo, main) {
   if (stale) return "skipped-key-changed";
   return ctx.settings.passphrase ? "synced" : "skipped-no-passphrase";
 }
+
+// client/github/workflow.ts
+var ACTION_DIR = ".github/actions/oc-sync";
+var CHECKOUT_ACTION = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0";
+var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
+# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
+name: oc-sync merge
+on:
+  push:
+    branches: ["${MACHINES_PREFIX}**"]
+  workflow_dispatch:
+  # The daily digest of every commit that reached main (clients' [skip ci] commits start no run),
+  # and a safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a
+  # month, 1.5% of the Free plan's 2,000 minutes; the push trigger does the merges.
+  schedule:
+    - cron: "17 4 * * *"
+concurrency:
+  group: oc-sync-merge
+  cancel-in-progress: false
+permissions:
+  contents: write
+jobs:
+  merge:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      # Only the vendored Action reaches the runner's disk: one commit, no history, no record blobs
+      # (partial clone), no token left in .git/config. The Action fetches what it merges itself,
+      # into a bare repository of its own, so a run costs about one bare clone of the sync repo.
+      - uses: ${CHECKOUT_ACTION}
+        with:
+          sparse-checkout: ${ACTION_DIR}
+          fetch-depth: 1
+          filter: blob:none
+          persist-credentials: false
+      - uses: ./${ACTION_DIR}
+`;
+var VENDORED_ACTION = `${ACTION_DIR}/dist/action.js`;
 
 // git/remote.ts
 import { existsSync as existsSync5 } from "node:fs";
@@ -32234,43 +32308,6 @@ var SyncScheduler = class {
     await this.running;
   }
 };
-
-// client/github/workflow.ts
-var ACTION_DIR = ".github/actions/oc-sync";
-var CHECKOUT_ACTION = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0";
-var WORKFLOW = `# Installed by oc-sync. Merges machine branches into main; clients fast-forward main themselves
-# (commits marked [skip ci]), so this runs only when two machines' changes need a real merge.
-name: oc-sync merge
-on:
-  push:
-    branches: ["${MACHINES_PREFIX}**"]
-  workflow_dispatch:
-  # The daily digest of every commit that reached main (clients' [skip ci] commits start no run),
-  # and a safety net for a merge whose run failed. Once a day is 30 runs (30 billed minutes) a
-  # month, 1.5% of the Free plan's 2,000 minutes; the push trigger does the merges.
-  schedule:
-    - cron: "17 4 * * *"
-concurrency:
-  group: oc-sync-merge
-  cancel-in-progress: false
-permissions:
-  contents: write
-jobs:
-  merge:
-    runs-on: ubuntu-latest
-    timeout-minutes: 10
-    steps:
-      # Only the vendored Action reaches the runner's disk: one commit, no history, no record blobs
-      # (partial clone), no token left in .git/config. The Action fetches what it merges itself,
-      # into a bare repository of its own, so a run costs about one bare clone of the sync repo.
-      - uses: ${CHECKOUT_ACTION}
-        with:
-          sparse-checkout: ${ACTION_DIR}
-          fetch-depth: 1
-          filter: blob:none
-          persist-credentials: false
-      - uses: ./${ACTION_DIR}
-`;
 
 // client/github/bootstrap.ts
 var PublicRepoError = class extends Error {

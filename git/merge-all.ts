@@ -6,6 +6,7 @@ import { compareAndSwap } from "./cas.js";
 import { GITHUB_DIR } from "../core/layout.js";
 import { commitMessage } from "../core/trailers.js";
 import { mergeBranch, type BranchMerge } from "./merge-branch.js";
+import { readFormat, refuseNewer } from "./repo-format.js";
 import { MACHINES_PREFIX, MAIN_BRANCH, TRACKED_MAIN, tracking } from "./refs.js";
 import type { Remote } from "./remote.js";
 import type { GitRepo } from "./repo.js";
@@ -40,6 +41,9 @@ export async function mergeAllBranches(repo: GitRepo, remote: Remote, options: M
     remote,
     async (attempt) => {
       const before = await repo.revParse(TRACKED_MAIN);
+      // A layout newer than this code knows is not merged: what it wrote there, the newer machines could not read.
+      const format = before ? await readFormat(repo, before) : null;
+      if (typeof format === "number") refuseNewer(format);
       const folded = before ? await foldBranches(repo, before, options) : { main: before, machines: [] };
       const result = { before, after: folded.main, machines: folded.machines, pushed: false, attempts: attempt + 1 };
       if (folded.main === before || options.dryRun || !folded.main) return { moves: [], value: result };

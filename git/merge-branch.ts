@@ -6,8 +6,11 @@ import { reconcile, type ReconcileResult } from "../core/reconcile.js";
 import { parentPath } from "../core/session-deletes.js";
 import type { Strategy } from "../core/strategy.js";
 import { atMost, compareVectors, meetVectors, vectorWeight } from "../core/vector.js";
+import { sessionFolder } from "../core/db-paths.js";
 import { readRecords } from "./record-reader.js";
-import type { GitRepo } from "./repo.js";
+import type { FileChange, GitRepo } from "./repo.js";
+import { writesSegments } from "./repo-format.js";
+import { segmentNewSessions } from "./segment-writer.js";
 
 export interface BranchMerge {
   /** The new main commit; null when the branch had nothing main lacks. */
@@ -47,8 +50,21 @@ export async function mergeBranch(repo: GitRepo, main: string, branch: string, o
     if (!m.has(rec.path) && !(await repo.readBlob(`${main}:${rec.path}`))) changes.push([rec.path, encodeRecord(rec)]);
   }
   // A merge commit even when nothing changes: it marks the branch as folded in, so no later run redoes it.
-  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes });
+  const commit = await repo.commit({ parents: [main, branch], message: options.message, changes: await asStored(repo, main, changes) });
   return { commit, fastForward: false, result, damaged: [...damaged.values()] };
+}
+
+/** A merge's records as a sync writes them: the sessions main lacks as segments, where the repo's format has them. */
+async function asStored(repo: GitRepo, main: string, changes: [string, Uint8Array][]): Promise<Iterable<FileChange> | AsyncIterable<FileChange>> {
+  if (!(await writesSegments(repo, main))) return changes;
+  // By path, so each session's records come together.
+  const sorted = changes.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return segmentNewSessions(
+    (async function* () {
+      yield* sorted;
+    })(),
+    async (session) => !(await repo.has(main, sessionFolder(session).slice(0, -1))),
+  );
 }
 
 const HISTORY_LIMIT = 50;

@@ -6,8 +6,9 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { readInBackground, removeStaleReads } from "./background-read.js";
 import { ObjectReader } from "./object-reader.js";
-import { SegmentReader, widened, type ChangedPath, type RawChange, type TreeEntry } from "./segments.js";
-import { parseVirtualName, sessionFolderOf, segmentIndexPath } from "../core/segment.js";
+import { historyPathspec, SegmentReader, widened, type ChangedPath, type RawChange, type TreeEntry } from "./segments.js";
+import { sessionFolder } from "../core/db-paths.js";
+import { isSegmentPath, parseVirtualName } from "../core/segment.js";
 import { BUILD_PREFIX } from "./refs.js";
 import { sleep } from "./retry.js";
 import { gitEnv, GitError, gitFailure, runGit, type RunOptions } from "./run.js";
@@ -204,10 +205,7 @@ export class GitRepo {
     // --full-history: git's default prunes the side of a merge whose result matches the other side at
     // the path, and with it the versions on that side (a row deleted on one branch hid the live version
     // another had pulled: history seed 5771).
-    // A record may also be in its session's segments (their indexes change with them).
-    const session = sessionFolderOf(path);
-    const segments = session === undefined ? [] : [segmentIndexPath(session, 0).replace(/0\.idx$/, "*.idx")];
-    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", path, ...segments])).stdout.toString().split("\n").filter(Boolean);
+    return (await this.git(["log", "--full-history", "--format=%H", "-n", String(limit), ...tips, "--", ...historyPathspec(path)])).stdout.toString().split("\n").filter(Boolean);
   }
 
   /** Refs under a prefix with their commits, by the name after the prefix, in code-unit order (never the locale's). */
@@ -346,14 +344,30 @@ export class GitRepo {
   private async *inlineVirtual(changes: CommitSpec["changes"]): AsyncIterable<FileChange> {
     for await (const c of changes) {
       const content = c[1];
-      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], (await this.readBlob(content.oid))!];
+      if (content && "oid" in content && parseVirtualName(content.oid)) yield [c[0], await this.virtualBytes(c[0], content.oid)];
       else yield c;
     }
   }
 
-  /** The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on `newParent` (blobs reused), leaving out `omit`. */
-  async rebase(from: string, oldParent: string | null, newParent: string | null, message: string, omit: readonly string[] = []): Promise<string> {
-    const changes = (await this.rawDiff(oldParent, from)).filter((c) => !omit.includes(c.path)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
+  /** A record's bytes by its virtual name; an unreadable one stops the commit (written empty, it would hide the segment's copy). */
+  private async virtualBytes(path: string, name: string): Promise<Buffer> {
+    const bytes = await this.readBlob(name);
+    if (!bytes?.length) throw new GitError("failed", `${path}: its segment in the sync repo could not be read (${name})`, "");
+    return bytes;
+  }
+
+  /**
+   * The changes `from` made on top of `oldParent` (all of it when null), replayed as one commit on
+   * `newParent` (blobs reused), leaving out `omit`. The records of the sessions in `unpack` that
+   * `from` added as segments are written as blobs of their own instead (a server that refused a
+   * segment for what one record in it holds then names that record).
+   */
+  async rebase(from: string, oldParent: string | null, newParent: string | null, message: string, omit: readonly string[] = [], unpack: readonly string[] = []): Promise<string> {
+    const folders = unpack.map(sessionFolder);
+    const unpacked = (path: string) => folders.some((f) => path.startsWith(f));
+    const raw = (await this.rawDiff(oldParent, from)).filter((c) => !(isSegmentPath(c.path) && unpacked(c.path)));
+    const records = folders.length ? (await this.listTree(from, folders)).filter((e) => parseVirtualName(e.oid)).map((e): RawChange => ({ path: e.path, oid: e.oid, before: null })) : [];
+    const changes = [...raw, ...records].filter((c) => !omit.includes(c.path)).map((c): FileChange => [c.path, c.oid === null ? null : { oid: c.oid }]);
     return this.commit({ parents: newParent ? [newParent] : [], message, changes });
   }
 

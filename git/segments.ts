@@ -3,7 +3,7 @@
 // virtual name (its data blob and range) wherever a blob id would go; a loose blob at the same path
 // hides it. Used by GitRepo for every listing, diff and read, so callers never meet a segment file.
 import { sessionFolder } from "../core/db-paths.js";
-import { isSegmentIndexPath, isSegmentPath, parseSegmentIndex, parseVirtualName, segmentIndexPath, sessionFolderOf, virtualName } from "../core/segment.js";
+import { isSegmentIndexPath, isSegmentPath, parseSegmentIndex, parseVirtualName, sessionFolderOf, virtualName } from "../core/segment.js";
 import type { FoundObject } from "./object-reader.js";
 
 export interface TreeEntry {
@@ -45,6 +45,12 @@ export function widened(prefixes: readonly string[]): string[] {
   }))];
 }
 
+/** A path as a pathspec for `git log`, its session's segment indexes beside it: the commits that changed its record. */
+export function historyPathspec(path: string): string[] {
+  const session = sessionFolderOf(path);
+  return session === undefined ? [path] : [path, `${sessionFolder(session)}segment-*.idx`];
+}
+
 const FILE = "100644";
 /** From this many data blobs on (megabytes), a read is worth a git process of its own. */
 const READ_APART_FROM = 4;
@@ -71,15 +77,20 @@ export class SegmentReader {
       }
     }
     if (!indexes.length) return out;
+    // In number order, so that of a path two segments hold, the later one's counts (as at() reads them).
+    indexes.sort((a, b) => segmentNumber(a.path.slice(a.path.lastIndexOf("/") + 1)) - segmentNumber(b.path.slice(b.path.lastIndexOf("/") + 1)));
     const bodies = await this.git.readBlobs(indexes.map((e) => e.oid));
+    const virtual = new Map<string, TreeEntry>();
     indexes.forEach((e, i) => {
       const index = bodies[i] && parseSegmentIndex(sessionFolderOf(e.path)!, bodies[i]);
+      // Listed whenever the prefixes reach into its session: whatever it holds is reported, not missed.
       if (!index) {
-        if (covers(prefixes, e.path)) out.push(e);
+        out.push(e);
         return;
       }
-      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) out.push({ mode: FILE, oid: virtualName(index.data, r), path: r.path });
+      for (const r of index.entries) if (!loose.has(r.path) && covers(prefixes, r.path)) virtual.set(r.path, { mode: FILE, oid: virtualName(index.data, r), path: r.path });
     });
+    out.push(...virtual.values());
     return out;
   }
 
@@ -106,7 +117,7 @@ export class SegmentReader {
     const candidates = new Set(raws.keys());
     if (segmentsMoved) for (const names of [before.names, after.names]) for (const p of names.keys()) candidates.add(p);
     const unchanged = segmentsMoved ? await this.looseUnchanged(from, to, session, raws) : new Map<string, string>();
-    const out: RawChange[] = after.damaged.filter((d) => covers(prefixes, d.path)).flatMap((d) => changes.filter((c) => c.path === d.path));
+    const out: RawChange[] = after.damaged.flatMap((d) => changes.filter((c) => c.path === d.path));
     for (const path of candidates) {
       if (!covers(prefixes, path)) continue;
       const r = raws.get(path);
@@ -124,16 +135,18 @@ export class SegmentReader {
     return new Map(listed.filter((e) => !isSegmentPath(e.path) && !raws.has(e.path)).map((e) => [e.path, e.oid]));
   }
 
-  /** The segments of one session at a commit. */
+  /** The segments of one session at a commit (every index in its folder, in number order). */
   private async at(commit: string, session: string): Promise<SessionSegments> {
     const names = new Map<string, string>();
     const damaged: TreeEntry[] = [];
-    for (let n = 0; ; n++) {
-      const path = segmentIndexPath(session, n);
+    const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
+    if (folder?.type !== "tree") return { names, damaged };
+    const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
+    for (const name of indexes) {
+      const path = sessionFolder(session) + name;
       const found = await this.git.lookup(`${commit}:${path}`);
-      if (!found || found.type !== "blob") break;
-      const index = parseSegmentIndex(session, found.body);
-      if (!index) damaged.push({ mode: FILE, oid: found.oid, path });
+      const index = found?.type === "blob" ? parseSegmentIndex(session, found.body) : undefined;
+      if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
     return { names, damaged };
@@ -151,19 +164,23 @@ export class SegmentReader {
     const out = real.map((n) => (n === null ? null : got[k++]!));
     // Reads by path that git did not find: a record in a segment, if its session has one.
     const resolved = [...names];
-    const bySession = new Map<string, Map<string, string>>();
+    const bySession = new Map<string, SessionSegments>();
+    const unreadable = new Set<number>();
     for (const [i, name] of names.entries()) {
       if (out[i] !== null || real[i] === null) continue;
       const colon = name.indexOf(":");
       const session = colon > 0 ? sessionFolderOf(name.slice(colon + 1)) : undefined;
       if (session === undefined) continue;
       const key = `${name.slice(0, colon)} ${session}`;
-      if (!bySession.has(key)) bySession.set(key, (await this.at(name.slice(0, colon), session)).names);
-      const virtual = bySession.get(key)!.get(name.slice(colon + 1));
+      if (!bySession.has(key)) bySession.set(key, await this.at(name.slice(0, colon), session));
+      const segments = bySession.get(key)!;
+      const virtual = segments.names.get(name.slice(colon + 1));
       if (virtual) resolved[i] = virtual;
+      // Its session's index is damaged: the record may be in it, so it reads as damaged, not as absent.
+      else if (segments.damaged.length) unreadable.add(i);
     }
     const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
-    return resolved.map((n, i) => slices.get(n) ?? out[i] ?? null);
+    return resolved.map((n, i) => (unreadable.has(i) ? Buffer.alloc(0) : (slices.get(n) ?? out[i] ?? null)));
   }
 
   /** The bytes of records named virtually, each data blob read once. */
@@ -181,3 +198,18 @@ export class SegmentReader {
     return out;
   }
 }
+
+/** The names in a git tree object ("<mode> <name>\0<20-byte id>" each). */
+function treeNames(body: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < body.length; ) {
+    const space = body.indexOf(32, at);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    out.push(body.toString("utf8", space + 1, nul));
+    at = nul + 21;
+  }
+  return out;
+}
+
+const segmentNumber = (name: string): number => Number(/^segment-(\d+)/.exec(name)?.[1] ?? 0);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MACHINES_PREFIX } from "../../git/refs.js";
+import type { GitRepo } from "../../git/repo.js";
 
 export const WORKFLOW_PATH = ".github/workflows/oc-sync.yml";
 export const ACTION_DIR = ".github/actions/oc-sync";
@@ -60,12 +61,24 @@ export function packageRoot(): string {
   }
 }
 
+const VENDORED_ACTION = `${ACTION_DIR}/dist/action.js`;
+
+/**
+ * Whether the Action vendored at `commit` is none or the one this oc-sync installs. An older one
+ * (an older oc-sync's `init --github` puts it back) cannot read segments: it would take them for
+ * damaged records and leave those sessions out of main, so sessions are then written one blob per row.
+ */
+export async function vendoredActionIsOurs(repo: GitRepo, commit: string): Promise<boolean> {
+  const there = await repo.readBlob(`${commit}:${VENDORED_ACTION}`);
+  return !there || there.equals(await readFile(join(packageRoot(), "dist", "action.js")));
+}
+
 /** Files to commit into the sync repo: the workflow and the vendored, bundled Action. */
 export async function workflowFiles(): Promise<Map<string, Uint8Array>> {
   const root = packageRoot();
   return new Map([
     [WORKFLOW_PATH, Buffer.from(WORKFLOW)],
     [`${ACTION_DIR}/action.yml`, await readFile(join(root, "action.yml"))],
-    [`${ACTION_DIR}/dist/action.js`, await readFile(join(root, "dist", "action.js"))],
+    [VENDORED_ACTION, await readFile(join(root, "dist", "action.js"))],
   ]);
 }

@@ -10,7 +10,9 @@
 import { resolve } from "node:path";
 import { awaitingDecision, type Conflict } from "../../core/conflict.js";
 import { megabytes, PUSH_BUDGET_FLOOR, RECORD_ROOTS } from "../../core/layout.js";
-import { SEGMENTS_FORMAT } from "../../core/segment.js";
+import { isSegmentPath, sessionFolderOf } from "../../core/segment.js";
+import { writesSegments } from "../../git/repo-format.js";
+import { vendoredActionIsOurs } from "../github/workflow.js";
 import { compareAndSwap, PushError, type RefMove } from "../../git/cas.js";
 import { mergeBranch, type BranchMerge } from "../../git/merge-branch.js";
 import { commitMessage } from "../../core/trailers.js";
@@ -121,8 +123,7 @@ async function cycle(run: Run): Promise<SyncReport> {
   // Before anything is committed: a change committed under an id another machine also uses could not be told apart from its changes.
   await refuseSharedId(repo, index, ctx.machine, offline);
   const { key, stale, main } = await prepareRepo(ctx, repo, offline ? base : await repo.revParse(TRACKED_MAIN), offline);
-  // Only into a repo whose format says so (an older oc-sync refuses it): offline, the repo may turn out older.
-  const segments = !offline && ((await checkFormat(repo, main)) ?? 0) >= SEGMENTS_FORMAT;
+  const segments = offline || !main ? undefined : segmentsAllowed(ctx, repo, main);
   const credentials = !ctx.settings.categories.credentials ? "disabled" : key ? "synced" : stale ? "skipped-key-changed" : "skipped-no-passphrase";
   if (credentials === "skipped-no-passphrase") ctx.log.log("info", `credentials not synced: no passphrase (${GIVE_PASSPHRASE})`);
   if (credentials === "skipped-key-changed") {
@@ -231,6 +232,21 @@ async function putBackBranches({ ctx, repo }: Run, main: string): Promise<string
 }
 
 /**
+ * Whether sessions new to the repo are written as segments, asked once a sync has one: only into a
+ * repo whose format says so (an older oc-sync refuses it; offline, the repo may turn out older),
+ * and in action mode only while main's Action can read them.
+ */
+function segmentsAllowed(ctx: SyncContext, repo: GitRepo, main: string): () => Promise<boolean> {
+  let allowed: Promise<boolean> | undefined;
+  return () => (allowed ??= (async () => {
+    if (!(await writesSegments(repo, main))) return false;
+    if (ctx.mode !== "action" || (await vendoredActionIsOurs(repo, main))) return true;
+    ctx.log.log("info", "new sessions are written one blob per row: the merge Action in the sync repo is not this oc-sync's (run 'oc-sync github' to install it)");
+    return false;
+  })());
+}
+
+/**
  * Checks the repo format and finds the data key; on a new repo writes the format marker and the
  * wrapped key. If another machine set the key up first, its key is the one used.
  */
@@ -262,7 +278,7 @@ interface LocalResult {
 }
 
 /** Scans, commits what changed where planCommit says, and saves the index with the new head. */
-async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; trust: RecordTrust | null; segments: boolean; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
+async function commitLocal(run: Run, sources: readonly Source[], at: { base: string | null; head: string | null; main: string | null; signer: RecordSigner | null; trust: RecordTrust | null; segments: (() => Promise<boolean>) | undefined; keepsOwn: (path: string) => boolean }): Promise<LocalResult> {
   const { base, head, main } = at;
   const { ctx, repo, index, options } = run;
   const plan = planCommit({
@@ -406,10 +422,12 @@ async function smallerSteps({ ctx, repo }: Run, e: PushError, mine: string, budg
  * Thrown on when it names none of ours.
  */
 async function withoutRefused(run: Run, e: PushError, mine: string, dropped: Set<string>): Promise<string> {
-  const refused = await refusedOfOurs(run.repo, e.message, mine, dropped);
-  if (!refused.length) throw e;
-  const rebuilt = await withoutRecords(run.repo, run.ctx.machine, mine, refused);
+  const { records: refused, segments } = await refusedOfOurs(run.repo, e.message, mine, dropped);
+  if (!refused.length && !segments.length) throw e;
+  const rebuilt = await withoutRecords(run.repo, run.ctx.machine, mine, refused, segments.map((p) => sessionFolderOf(p)!));
   run.index.update({ head: rebuilt });
+  // A refused segment: its session's records go up one by one, and the server then names the one it refuses.
+  for (const path of segments) dropped.add(path);
   for (const path of refused) {
     dropped.add(path);
     const message = `${path}: the server refused it (${e.message}); it stays as it is on this machine and is not uploaded, everything else syncs; change or delete it and it is offered again`;
@@ -419,12 +437,14 @@ async function withoutRefused(run: Run, e: PushError, mine: string, dropped: Set
   return rebuilt;
 }
 
-/** The records a server's refusal names that this machine's pending changes hold (and were not dropped already). */
-async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dropped: ReadonlySet<string>): Promise<string[]> {
+/** What a server's refusal names of this machine's pending changes (not dropped already): records, and segment files. */
+async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dropped: ReadonlySet<string>): Promise<{ records: string[]; segments: string[] }> {
   const named = refusedPaths(serverText).filter((p) => !dropped.has(p));
-  if (!named.length) return [];
-  const ours = new Set((await repo.diff(await pendingFrom(repo, mine), mine)).map((c) => c.path));
-  return named.filter((p) => ours.has(p));
+  if (!named.length) return { records: [], segments: [] };
+  const from = await pendingFrom(repo, mine);
+  const ours = new Set((await repo.diff(from, mine)).map((c) => c.path));
+  const segments = named.some(isSegmentPath) ? new Set((await repo.rawDiff(from, mine)).filter((c) => isSegmentPath(c.path) && c.oid).map((c) => c.path)) : new Set<string>();
+  return { records: named.filter((p) => ours.has(p)), segments: named.filter((p) => segments.has(p)) };
 }
 
 /**
@@ -433,9 +453,9 @@ async function refusedOfOurs(repo: GitRepo, serverText: string, mine: string, dr
  * version only here), so the apply leaves them alone and a later edit offers them again. Built on
  * what already landed of them (steps of a large sync), so our branch stays part of it.
  */
-async function withoutRecords(repo: GitRepo, machine: string, mine: string, refused: readonly string[]): Promise<string> {
+async function withoutRecords(repo: GitRepo, machine: string, mine: string, refused: readonly string[], unpack: readonly string[]): Promise<string> {
   const from = (await landedBase(repo, machine, mine)) ?? (await pendingFrom(repo, mine));
-  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused);
+  return repo.rebase(mine, from, from, await repo.commitMessage(mine), refused, unpack);
 }
 
 /**

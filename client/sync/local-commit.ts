@@ -63,8 +63,8 @@ export interface LocalCommitOptions {
   readonly signMerged?: (merged: SyncRecord, there: SyncRecord) => Promise<SyncRecord>;
   /** Versions to commit again as they are, signed (see signing.ts countersigned); given the paths the commit has new versions of, and its parent. */
   readonly countersign?: (offered: ReadonlySet<string>, parent: string | null) => AsyncIterable<SyncRecord>;
-  /** Write sessions new to the repo as segments (the repo's format allows it). */
-  readonly segments?: boolean;
+  /** Whether sessions new to the repo are written as segments (see cycle.ts segmentsAllowed); asked once one is. */
+  readonly segments?: () => Promise<boolean>;
 }
 
 export interface LocalCommit {
@@ -86,8 +86,9 @@ export async function commitLocalChanges(repo: GitRepo, index: IndexStore, sourc
   if (first.done) return { commit: null, changed: 0, entries: run.touched, state: stateAfter(run, sources) };
   const changes = prepend(first.value, probe);
   const parent = o.parent;
-  const isNew = async (session: string) => !parent || !(await repo.has(parent, sessionFolder(session).slice(0, -1)));
-  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: o.segments ? segmentNewSessions(changes, isNew) : changes });
+  const allowed = o.segments;
+  const isNew = async (session: string) => (!parent || !(await repo.has(parent, sessionFolder(session).slice(0, -1)))) && (await allowed!());
+  const commit = await repo.commit({ parents: parent ? [parent] : [], message: o.message, changes: allowed ? segmentNewSessions(changes, isNew) : changes });
   return { commit, changed: run.changed, entries: [...run.touched, ...run.entries], state: stateAfter(run, sources) };
 }
 

@@ -1,6 +1,7 @@
 // The sync repo's own files: the format marker (so an older oc-sync refuses a newer layout) and
 // the wrapped data key. Written by a compare-and-swap push to main like everything else.
-import { FORMAT_PATH, FORMAT_VERSION, formatMarker, KEY_PATH } from "../../core/layout.js";
+import { FORMAT_PATH, formatMarker, KEY_PATH } from "../../core/layout.js";
+import { FormatError, readFormat, refuseNewer } from "../../git/repo-format.js";
 import { commitMessage } from "../../core/trailers.js";
 import { compareAndSwap } from "../../git/cas.js";
 import { MAIN_BRANCH, TRACKED_MAIN } from "../../git/refs.js";
@@ -8,26 +9,16 @@ import type { Remote } from "../../git/remote.js";
 import type { GitRepo } from "../../git/repo.js";
 import { parseWrappedKey, type WrappedKey } from "../crypto/keys.js";
 
-export class FormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FormatError";
-  }
-}
+export { FormatError } from "../../git/repo-format.js";
 
 /** The repo's format at `commit` (null: no repo yet), or a clear error when this oc-sync cannot read it. */
 export async function checkFormat(repo: GitRepo, commit: string | null): Promise<number | null> {
   if (!commit) return null;
-  const blob = await repo.readBlob(`${commit}:${FORMAT_PATH}`);
-  if (!blob) throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
-  let format: unknown;
-  try {
-    format = (JSON.parse(blob.toString("utf8")) as { format?: unknown }).format;
-  } catch {
-    throw new FormatError(`${FORMAT_PATH} in the sync repo is not valid JSON; restore it from history`);
-  }
-  if (typeof format !== "number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
-  if (format > FORMAT_VERSION) throw new FormatError(`the sync repo uses format ${format}; this oc-sync understands up to ${FORMAT_VERSION}. Upgrade oc-sync on this machine`);
+  const format = await readFormat(repo, commit);
+  if (format === "missing") throw new FormatError(`the sync repo has no ${FORMAT_PATH}: it is not an oc-sync repository (or was made by something else). Point 'remote' at an empty or oc-sync repository`);
+  if (format === "not JSON") throw new FormatError(`${FORMAT_PATH} in the sync repo is not valid JSON; restore it from history`);
+  if (format === "no number") throw new FormatError(`${FORMAT_PATH} in the sync repo has no numeric "format"`);
+  refuseNewer(format);
   return format;
 }
 

@@ -3,9 +3,14 @@
 // edit, a new message, a deletion) still syncs record by record.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { FORMAT_PATH } from "../../core/layout.js";
+import { encodeRecord, makeRecord } from "../../core/record.js";
+import { mergeAllBranches } from "../../git/merge-all.js";
+import { mergeBranch } from "../../git/merge-branch.js";
+import { GitRepo } from "../../git/repo.js";
 import { runGit } from "../../git/run.js";
 import { addMessage, addSession, createDatabase, addProject, openDb, type MadeSession, type TestHome } from "../support/opencode-home.js";
-import { sync, syncWorld, type SyncWorld } from "../support/sync-env.js";
+import { sync, syncWorld, TOKEN, type SyncWorld } from "../support/sync-env.js";
 
 const rows = (h: TestHome, sql: string) => {
   const db = openDb(h);
@@ -87,21 +92,58 @@ describe("segments: a first sync of many sessions", () => {
   });
 });
 
-describe("segments: a sync repo an older oc-sync made", () => {
-  it("keeps writing one blob per row, as every machine of it can read that", async () => {
+/** A remote whose main holds these files (path → content), as something other than this oc-sync left it. */
+async function seedMain(world: SyncWorld, files: Record<string, string>): Promise<void> {
+  const seed = await GitRepo.open(join(world.root, "seed.git"));
+  const commit = await seed.commit({ parents: [], message: "oc-sync: set up sync repository", changes: Object.entries(files).map(([p, c]) => [p, new TextEncoder().encode(c)] as const) });
+  await runGit(["--git-dir", seed.gitDir, "push", "-q", world.remoteDir, `${commit}:refs/heads/main`]);
+  seed.close();
+}
+
+async function rowsAreLoose(world: SyncWorld): Promise<void> {
+  const files = await remoteFiles(world);
+  expect(files.some((f) => f.includes("/segment-"))).toBe(false);
+  expect(files.filter((f) => f.includes("/parts/")).length).toBe(20);
+}
+
+describe("segments: where other machines could not read them", () => {
+  it("a sync repo an older oc-sync made (format 1) keeps one blob per row, as every machine of it can read that", async () => {
     const world = await syncWorld();
     const { home: A } = machineWith(world, "laptop", 1);
-    // Format 1, as an older oc-sync set it up.
-    const seed = join(world.root, "seed.git");
-    await runGit(["init", "--bare", "-q", "-b", "main", seed]);
-    const blob = (await runGit(["--git-dir", seed, "hash-object", "-w", "--stdin"], { input: '{"format":1}\n' })).stdout.toString().trim();
-    const tree = (await runGit(["--git-dir", seed, "mktree"], { input: `100644 blob ${blob}\tformat.json\n` })).stdout.toString().trim();
-    const top = (await runGit(["--git-dir", seed, "mktree"], { input: `040000 tree ${tree}\t.oc-sync\n` })).stdout.toString().trim();
-    const commit = (await runGit(["--git-dir", seed, "commit-tree", top, "-m", "oc-sync: set up sync repository"])).stdout.toString().trim();
-    await runGit(["--git-dir", seed, "push", "-q", world.remoteDir, `${commit}:refs/heads/main`]);
+    await seedMain(world, { [FORMAT_PATH]: '{"format":1}\n' });
     await sync(A);
-    const files = await remoteFiles(world);
-    expect(files.some((f) => f.includes("/segment-"))).toBe(false);
-    expect(files.filter((f) => f.includes("/parts/")).length).toBe(20);
+    await rowsAreLoose(world);
+  });
+
+  it("with the merge Action, and main's vendored Action not this oc-sync's (an older one cannot read them), rows stay one blob each", async () => {
+    const world = await syncWorld();
+    const home = world.home("laptop", { OC_SYNC_MERGE: "action" });
+    const db = createDatabase(home);
+    addProject(db, home);
+    addSession(db, home, { messages: 10 });
+    db.close();
+    await seedMain(world, { [FORMAT_PATH]: '{"format":2}\n', ".github/actions/oc-sync/dist/action.js": "// an older oc-sync's Action\n" });
+    await sync(home);
+    await rowsAreLoose(world);
+  });
+});
+
+describe("segments: merges", () => {
+  it("write a session main lacks as a segment too, and the Action refuses a format newer than it knows", async () => {
+    const world = await syncWorld();
+    const repo = await GitRepo.open(join(world.root, "merge.git"));
+    const format = (n: number) => [FORMAT_PATH, new TextEncoder().encode(`{"format":${n}}\n`)] as const;
+    const record = (text: string) => encodeRecord(makeRecord({ path: "", kind: "json", content: new TextEncoder().encode(text), vector: { b: 1 }, updatedAt: 1, writer: "b" }));
+    const base = await repo.commit({ parents: [], message: "base", changes: [format(2)] });
+    const main = await repo.commit({ parents: [base], message: "main", changes: [["config/x.json", record("{}")]] });
+    const rowsOf = (s: string) => [`db/sessions/${s}/session.json`, `db/sessions/${s}/messages/m1.json`, `db/sessions/${s}/parts/m1/p1.json`];
+    const branch = await repo.commit({ parents: [base], message: "branch", changes: rowsOf("ses_b").map((p) => [p, record(`{"at":"${p}"}`)] as const) });
+    const merged = await mergeBranch(repo, main, branch, { strategy: "auto-merge", message: "merge" });
+    expect((await repo.rawListTree(merged.commit!, ["db/"])).map((e) => e.path)).toEqual(["db/sessions/ses_b/segment-0.idx", "db/sessions/ses_b/segment-0.seg"]);
+    expect((await repo.listTree(merged.commit!, ["db/"])).map((e) => e.path).sort()).toEqual(rowsOf("ses_b").sort());
+    const newer = await repo.commit({ parents: [main], message: "newer", changes: [format(99)] });
+    await runGit(["--git-dir", repo.gitDir, "push", "-q", world.remoteDir, `${newer}:refs/heads/main`, `${branch}:refs/heads/machines/b`]);
+    await expect(mergeAllBranches(repo, { url: world.url, auth: { token: TOKEN } }, { strategy: "auto-merge", who: "oc-sync action" })).rejects.toThrow(/uses format 99; this oc-sync understands up to 2/);
+    repo.close();
   });
 });

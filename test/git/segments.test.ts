@@ -160,6 +160,11 @@ describe("segments: read as if each record were its own blob", () => {
       expect(damaged.length, what).toBeGreaterThan(0);
       expect(read.size + damaged.length, what).toBe(listed.length);
       expect(damaged[0]!.path, what).toMatch(/^db\/sessions\/ses_bad\//);
+      // A listing of a folder inside the session names the damage too; a read by path is damaged, never absent.
+      expect((await repo.listTree(c, ["db/sessions/ses_bad/messages/"])).length, what).toBeGreaterThan(0);
+      const byPath: RecordFormatError[] = [];
+      const one = await readRecords(repo, c, [msg("ses_bad", 0)], (e) => byPath.push(e));
+      expect(one.size + byPath.length, what).toBe(1);
     }
   });
 });

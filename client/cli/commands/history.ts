@@ -2,6 +2,7 @@
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { decodeRecord } from "../../../core/record.js";
 import { readRecords } from "../../../git/record-reader.js";
+import { historyPathspec } from "../../../git/segments.js";
 import type { GitRepo } from "../../../git/repo.js";
 import { resolveKey } from "../../crypto/key-store.js";
 import { runSync } from "../../sync/cycle.js";
@@ -50,7 +51,7 @@ export async function historyCommand(ctx: SyncContext, out: Output, target: stri
   return withState(ctx, async ({ repo, index }) => {
     const head = await tip(repo, { base: index.state.base });
     const path = targetPaths(target, ctx.opencode);
-    const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", path])).stdout.toString().trim();
+    const log = (await repo.git(["log", `-n${limit}`, "--format=%H%x09%cI%x09%s", head, "--", ...historyPathspec(path)])).stdout.toString().trim();
     const versions = [];
     for (const line of log ? log.split("\n") : []) {
       const [commit, date, subject] = line.split("\t");
