@@ -22872,11 +22872,16 @@ function historyPathspec(path) {
 }
 var FILE = "100644";
 var READ_APART_FROM = 4;
+var REMEMBERED_FOLDERS = 256;
+var REMEMBERED_DATA_BYTES = 16 * 1024 * 1024;
 var SegmentReader = class {
   constructor(git) {
     this.git = git;
   }
   git;
+  folders = /* @__PURE__ */ new Map();
+  data = /* @__PURE__ */ new Map();
+  dataBytes = 0;
   /** A raw listing with every segment's records in place of its files, restricted to `prefixes`. */
   async expand(raw, prefixes) {
     const out = [];
@@ -22948,6 +22953,8 @@ var SegmentReader = class {
     const damaged = [];
     const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
     if (folder?.type !== "tree") return { names, damaged };
+    const known = this.folders.get(folder.oid);
+    if (known) return known;
     const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
     for (const name of indexes) {
       const path = sessionFolder(session) + name;
@@ -22956,6 +22963,8 @@ var SegmentReader = class {
       if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
+    if (this.folders.size >= REMEMBERED_FOLDERS) this.folders.clear();
+    this.folders.set(folder.oid, { names, damaged });
     return { names, damaged };
   }
   /**
@@ -22986,19 +22995,31 @@ var SegmentReader = class {
     const slices = await this.slices(resolved.filter((n) => parseVirtualName(n)));
     return resolved.map((n, i) => unreadable.has(i) ? Buffer.alloc(0) : slices.get(n) ?? out[i] ?? null);
   }
-  /** The bytes of records named virtually, each data blob read once. */
+  /** The bytes of records named virtually, each data blob read once (or remembered from a read before). */
   async slices(names) {
     const out = /* @__PURE__ */ new Map();
     if (!names.length) return out;
     const parsed = names.map((n) => [n, parseVirtualName(n)]);
     const datas = [...new Set(parsed.map(([, v]) => v.data))];
-    const read = datas.length >= READ_APART_FROM ? this.git.readApart(datas) : this.git.readBlobs(datas);
-    const blobs = new Map((await read).map((b, i) => [datas[i], b]));
+    const blobs = new Map(datas.flatMap((d) => this.data.has(d) ? [[d, this.data.get(d)]] : []));
+    const wanted = datas.filter((d) => !blobs.has(d));
+    const read = wanted.length >= READ_APART_FROM ? this.git.readApart(wanted) : this.git.readBlobs(wanted);
+    (await read).forEach((b, i) => blobs.set(wanted[i], b));
+    if (wanted.length < READ_APART_FROM) for (const d of wanted) this.remember(d, blobs.get(d) ?? null);
     for (const [name, v] of parsed) {
       const blob = blobs.get(v.data);
       out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
     }
     return out;
+  }
+  remember(data, blob) {
+    if (!blob || blob.length > REMEMBERED_DATA_BYTES) return;
+    if (this.dataBytes + blob.length > REMEMBERED_DATA_BYTES) {
+      this.data.clear();
+      this.dataBytes = 0;
+    }
+    this.data.set(data, blob);
+    this.dataBytes += blob.length;
   }
 };
 function treeNames(body) {

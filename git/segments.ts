@@ -61,7 +61,16 @@ interface SessionSegments {
   readonly damaged: TreeEntry[];
 }
 
+/** Sessions' parsed indexes remembered by their folder's tree id (a commit's unchanged folder has the same one). */
+const REMEMBERED_FOLDERS = 256;
+/** Data blobs remembered for reads of one record at a time (several of one session in a sync), up to this many bytes. */
+const REMEMBERED_DATA_BYTES = 16 * 1024 * 1024;
+
 export class SegmentReader {
+  private readonly folders = new Map<string, SessionSegments>();
+  private readonly data = new Map<string, Buffer>();
+  private dataBytes = 0;
+
   constructor(private readonly git: RawReads) {}
 
   /** A raw listing with every segment's records in place of its files, restricted to `prefixes`. */
@@ -141,6 +150,8 @@ export class SegmentReader {
     const damaged: TreeEntry[] = [];
     const folder = await this.git.lookup(`${commit}:${sessionFolder(session).slice(0, -1)}`);
     if (folder?.type !== "tree") return { names, damaged };
+    const known = this.folders.get(folder.oid);
+    if (known) return known;
     const indexes = treeNames(folder.body).filter((n) => isSegmentIndexPath(sessionFolder(session) + n)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
     for (const name of indexes) {
       const path = sessionFolder(session) + name;
@@ -149,6 +160,8 @@ export class SegmentReader {
       if (!index) damaged.push({ mode: FILE, oid: found?.oid ?? "", path });
       else for (const e of index.entries) names.set(e.path, virtualName(index.data, e));
     }
+    if (this.folders.size >= REMEMBERED_FOLDERS) this.folders.clear();
+    this.folders.set(folder.oid, { names, damaged });
     return { names, damaged };
   }
 
@@ -183,20 +196,35 @@ export class SegmentReader {
     return resolved.map((n, i) => (unreadable.has(i) ? Buffer.alloc(0) : (slices.get(n) ?? out[i] ?? null)));
   }
 
-  /** The bytes of records named virtually, each data blob read once. */
+  /** The bytes of records named virtually, each data blob read once (or remembered from a read before). */
   private async slices(names: readonly string[]): Promise<Map<string, Buffer>> {
     const out = new Map<string, Buffer>();
     if (!names.length) return out;
     const parsed = names.map((n) => [n, parseVirtualName(n)!] as const);
     const datas = [...new Set(parsed.map(([, v]) => v.data))];
-    const read = datas.length >= READ_APART_FROM ? this.git.readApart(datas) : this.git.readBlobs(datas);
-    const blobs = new Map((await read).map((b, i) => [datas[i]!, b]));
+    const blobs = new Map<string, Buffer | null>(datas.flatMap((d) => (this.data.has(d) ? [[d, this.data.get(d)!] as const] : [])));
+    const wanted = datas.filter((d) => !blobs.has(d));
+    const read = wanted.length >= READ_APART_FROM ? this.git.readApart(wanted) : this.git.readBlobs(wanted);
+    (await read).forEach((b, i) => blobs.set(wanted[i]!, b));
+    // A few at a time (reads of single records) are remembered; a first pull's batches are not.
+    if (wanted.length < READ_APART_FROM) for (const d of wanted) this.remember(d, blobs.get(d) ?? null);
     for (const [name, v] of parsed) {
       const blob = blobs.get(v.data);
       out.set(name, blob && v.offset + v.length <= blob.length ? blob.subarray(v.offset, v.offset + v.length) : Buffer.alloc(0));
     }
     return out;
   }
+
+  private remember(data: string, blob: Buffer | null): void {
+    if (!blob || blob.length > REMEMBERED_DATA_BYTES) return;
+    if (this.dataBytes + blob.length > REMEMBERED_DATA_BYTES) {
+      this.data.clear();
+      this.dataBytes = 0;
+    }
+    this.data.set(data, blob);
+    this.dataBytes += blob.length;
+  }
+
 }
 
 /** The names in a git tree object ("<mode> <name>\0<20-byte id>" each). */
