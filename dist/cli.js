@@ -32601,12 +32601,16 @@ async function landedBase(repo, machine, mine) {
   }
   return await repo.isAncestor(branch, main2) ? meet : null;
 }
-async function rebuildInSteps(repo, from, mine, budget) {
-  const changes = await repo.rawDiff(from, mine);
-  const sizes = await repo.objectSizes(changes.flatMap((c) => c.oid ? [c.oid] : []));
-  const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
-  let sized = 0;
-  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++] : 0, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
+async function rebuildInSteps(repo, from, given, budget) {
+  let mine = given;
+  let changes = await sizedChanges(repo, from, mine);
+  const large = [...new Set(changes.filter((c) => isSegmentPath(c.path) && c.bytes > budget / 4).map((c) => sessionFolderOf(c.path)))];
+  if (large.length) {
+    mine = await repo.rebase(mine, from, from, await repo.commitMessage(mine), [], large);
+    changes = await sizedChanges(repo, from, mine);
+  }
+  const confirmed = await repo.pathsChangedByCommitsWith(from, given, CONFIRMED_DELETIONS);
+  const items = changes.map((c) => ({ bytes: c.bytes, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
   const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps = [];
@@ -32621,6 +32625,12 @@ async function rebuildInSteps(repo, from, mine, budget) {
     steps.push(parent);
   }
   return steps;
+}
+async function sizedChanges(repo, from, mine) {
+  const changes = await repo.rawDiff(from, mine);
+  const sizes = await repo.objectSizes(changes.flatMap((c) => c.oid ? [c.oid] : []));
+  let sized = 0;
+  return changes.map((c) => ({ path: c.path, oid: c.oid, bytes: c.oid ? sizes[sized++] : 0 }));
 }
 
 // client/sync/cycle.ts

@@ -8,7 +8,7 @@
 // steps is continued by the next one from what the branch holds.
 import { CONFIRMED_DELETIONS } from "../../core/deletion-guard.js";
 import { megabytes, MIB } from "../../core/layout.js";
-import { isSegmentIndexPath } from "../../core/segment.js";
+import { isSegmentIndexPath, isSegmentPath, sessionFolderOf } from "../../core/segment.js";
 import { compareAndSwap } from "../../git/cas.js";
 import { machineBranch, TRACKED_MAIN, tracking, TRACKING_PREFIX } from "../../git/refs.js";
 import type { FileChange, GitRepo } from "../../git/repo.js";
@@ -110,12 +110,17 @@ export async function landedBase(repo: GitRepo, machine: string, mine: string): 
 }
 
 /** The changes from `from` to `mine` as a chain of commits on `from`, each of at most `budget` bytes of blobs. */
-async function rebuildInSteps(repo: GitRepo, from: string, mine: string, budget: number): Promise<string[]> {
-  const changes = await repo.rawDiff(from, mine);
-  const sizes = await repo.objectSizes(changes.flatMap((c) => (c.oid ? [c.oid] : [])));
-  const confirmed = await repo.pathsChangedByCommitsWith(from, mine, CONFIRMED_DELETIONS);
-  let sized = 0;
-  const items = changes.map((c) => ({ bytes: c.oid ? sizes[sized++]! : 0, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
+async function rebuildInSteps(repo: GitRepo, from: string, given: string, budget: number): Promise<string[]> {
+  let mine = given;
+  let changes = await sizedChanges(repo, from, mine);
+  // A segment that would fill much of a step (or not fit in one, under a server's lower limit): its session goes up record by record.
+  const large = [...new Set(changes.filter((c) => isSegmentPath(c.path) && c.bytes > budget / 4).map((c) => sessionFolderOf(c.path)!))];
+  if (large.length) {
+    mine = await repo.rebase(mine, from, from, await repo.commitMessage(mine), [], large);
+    changes = await sizedChanges(repo, from, mine);
+  }
+  const confirmed = await repo.pathsChangedByCommitsWith(from, given, CONFIRMED_DELETIONS);
+  const items = changes.map((c) => ({ bytes: c.bytes, confirmed: confirmed.has(c.path), withNext: isSegmentIndexPath(c.path) }));
   const original = await repo.commitMessage(mine);
   const plan = planSteps(items, budget);
   const steps: string[] = [];
@@ -130,4 +135,12 @@ async function rebuildInSteps(repo: GitRepo, from: string, mine: string, budget:
     steps.push(parent);
   }
   return steps;
+}
+
+/** The blobs that differ, as git stores them, with their sizes. */
+async function sizedChanges(repo: GitRepo, from: string, mine: string): Promise<{ path: string; oid: string | null; bytes: number }[]> {
+  const changes = await repo.rawDiff(from, mine);
+  const sizes = await repo.objectSizes(changes.flatMap((c) => (c.oid ? [c.oid] : [])));
+  let sized = 0;
+  return changes.map((c) => ({ path: c.path, oid: c.oid, bytes: c.oid ? sizes[sized++]! : 0 }));
 }

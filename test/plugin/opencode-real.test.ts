@@ -1,5 +1,6 @@
 // The plugin inside the real OpenCode (opencode-linux-x64 1.18.33): two machines, one remote, no
 // CLI calls — startup sync, session round trip with continuation, config changes, one sync at a time.
+import { remoteHasRecord } from "../support/remote-view.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -41,7 +42,7 @@ const query = <T>(h: OcHome, sql: string, ...params: string[]) => {
     db.close();
   }
 };
-const remoteHas = async (path: string) => (await runGit(["--git-dir", remote, "cat-file", "-e", `main:${path}`], { okCodes: [128] })).code === 0;
+const remoteHas = (path: string) => remoteHasRecord(remote, path);
 const logOf = (h: OcHome) => (existsSync(h.log) ? readFileSync(h.log, "utf8") : "");
 
 describe("the oc-sync plugin in real OpenCode", () => {

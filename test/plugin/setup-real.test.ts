@@ -1,6 +1,7 @@
 // /sync-setup inside the real OpenCode (opencode-linux-x64 1.18.33), against the GitHub stand-in:
 // a machine with a token and no settings syncs into the embedded repository and says so once; the
 // slash command then creates <login>/opencode-sync, installs the workflow and moves the history there.
+import { remoteHasRecord } from "../support/remote-view.js";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -45,7 +46,7 @@ const toasts = () =>
     .split("\n")
     .filter((l) => l.includes('"tui.toast.show"'));
 const embeddedRemote = () => join(A.home, ".local", "share", "oc-sync", "default-remote.git");
-const has = async (gitDir: string, path: string) => (await runGit(["--git-dir", gitDir, "cat-file", "-e", `main:${path}`], { okCodes: [128] })).code === 0;
+const has = remoteHasRecord;
 const toolOutput = (): string => {
   const db = new DatabaseSync(A.db, { readOnly: true });
   try {

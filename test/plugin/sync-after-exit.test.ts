@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, it } from "vitest";
 import { recordPath } from "../../core/db-paths.js";
-import { GitRepo } from "../../git/repo.js";
+import { remoteRecordPaths } from "../support/remote-view.js";
 import { runGit } from "../../git/run.js";
 import { ensureOpenCode, opencode, prepareHome, startFakeLlm, waitFor } from "../support/opencode-real.js";
 import { tempDir } from "../support/tmp.js";
@@ -30,15 +30,8 @@ it("a short `opencode run` has every message and part on the remote seconds afte
     db.close();
     expect(rows.length).toBeGreaterThan(3);
     const missing = async () => {
-      // As oc-sync reads the repo: a new session's rows are in its segment.
-      const repo = new GitRepo(remote);
-      try {
-        const main = await repo.revParse("main");
-        const have = new Set(main ? (await repo.listTree(main, ["db/sessions/"])).map((e) => e.path) : []);
-        return rows.filter((p) => !have.has(p));
-      } finally {
-        repo.close();
-      }
+      const have = new Set(await remoteRecordPaths(remote, ["db/sessions/"]));
+      return rows.filter((p) => !have.has(p));
     };
     await waitFor("every row on the remote", async () => ((await missing()).length === 0 ? true : undefined), 30_000).catch(async (e: Error) => {
       throw new Error(`${e.message}; still missing: ${(await missing()).join(", ")}; oc-sync's log:\n${existsSync(h.log) ? readFileSync(h.log, "utf8") : "(none)"}`);

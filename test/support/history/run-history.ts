@@ -2,6 +2,7 @@
 // process, or as the real CLI in a child process that may be killed at any moment while the user
 // keeps editing), random runs of the merge (the Action's reconcile, also killable); then quiesce
 // and check the model. Everything random comes from the seed, except where a kill lands.
+import { remoteRecordPaths } from "../remote-view.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { parse } from "jsonc-parser";
@@ -313,8 +314,8 @@ export async function runHistory(seed: number, world: HistoryWorld): Promise<His
         const made = m.addOversizedMessage(id)!;
         const report = await syncInProcess(m);
         if (!report.problems.some((p) => p.includes(made.parts[1]!))) failures.push(`${m.name}: the oversized part ${made.parts[1]} was not reported`);
-        const tree = (await runGit(["--git-dir", world.remoteDir, "ls-tree", "-r", "--name-only", "main"])).stdout.toString();
-        if (tree.includes(made.parts[1]!)) failures.push(`${m.name}: the oversized part ${made.parts[1]} reached main`);
+        const tree = await remoteRecordPaths(world.remoteDir);
+        if (tree.some((p) => p.includes(made.parts[1]!))) failures.push(`${m.name}: the oversized part ${made.parts[1]} reached main`);
         m.setPart(id, made.parts[1]!, "compacted");
         model.sessions.get(id)!.messages.set(made.id, { machine: m.name, parts: made.parts });
         return true;
