@@ -32398,6 +32398,7 @@ function syncAfterExit(env) {
 
 // client/plugin/runtime.ts
 var EMBEDDED_ONLY = "oc-sync: syncing only into a local repository on this machine; nothing leaves it. Run /sync-setup to connect a private GitHub repository";
+var ASKED_LOCK_WAIT_SECONDS = 60;
 var SyncRuntime = class {
   ready;
   lastReport;
@@ -32435,7 +32436,7 @@ var SyncRuntime = class {
   async syncNow() {
     const ctx = await this.ready;
     if (!ctx) throw new Error(this.lastError ?? "oc-sync is not set up");
-    const sync = () => this.sync(ctx, ["tool"]);
+    const sync = () => this.sync(ctx, ["tool"], ASKED_LOCK_WAIT_SECONDS);
     return this.scheduler ? this.scheduler.now(sync) : sync();
   }
   /**
@@ -32511,11 +32512,12 @@ var SyncRuntime = class {
       ctx.log.log("info", `remote check failed: ${e.message}`);
     }
   }
-  async sync(ctx, reasons) {
+  /** `lockWaitSeconds` 0 (a background sync): skipped when another process is syncing this machine. */
+  async sync(ctx, reasons, lockWaitSeconds = 0) {
     const firstEver = !await this.hasSyncedBefore(ctx);
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await syncInChild(ctx.env, 0);
+      const report = await syncInChild(ctx.env, lockWaitSeconds);
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = void 0;

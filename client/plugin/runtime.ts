@@ -24,6 +24,12 @@ export interface RuntimeOptions {
 /** What the plugin says, once per process, while this machine syncs only into the embedded repository. */
 export const EMBEDDED_ONLY = "oc-sync: syncing only into a local repository on this machine; nothing leaves it. Run /sync-setup to connect a private GitHub repository";
 
+/**
+ * How long a sync the user asked for (/sync, the oc_sync tool) waits for one another process is
+ * running (another OpenCode window, the hand-over of one that exited): they asked, so it waits.
+ */
+const ASKED_LOCK_WAIT_SECONDS = 60;
+
 export class SyncRuntime {
   ready: Promise<SyncContext | null>;
   lastReport: SyncReport | undefined;
@@ -65,7 +71,7 @@ export class SyncRuntime {
   async syncNow(): Promise<SyncReport> {
     const ctx = await this.ready;
     if (!ctx) throw new Error(this.lastError ?? "oc-sync is not set up");
-    const sync = () => this.sync(ctx, ["tool"]);
+    const sync = () => this.sync(ctx, ["tool"], ASKED_LOCK_WAIT_SECONDS);
     return this.scheduler ? this.scheduler.now(sync) : sync();
   }
 
@@ -149,11 +155,12 @@ export class SyncRuntime {
     }
   }
 
-  private async sync(ctx: SyncContext, reasons: readonly string[]): Promise<SyncReport> {
+  /** `lockWaitSeconds` 0 (a background sync): skipped when another process is syncing this machine. */
+  private async sync(ctx: SyncContext, reasons: readonly string[], lockWaitSeconds = 0): Promise<SyncReport> {
     const firstEver = !(await this.hasSyncedBefore(ctx));
     try {
       ctx.log.log("info", `plugin sync (${reasons.join(", ")}) in pid ${process.pid}`);
-      const report = await syncInChild(ctx.env, 0);
+      const report = await syncInChild(ctx.env, lockWaitSeconds);
       ctx.log.log("info", `plugin sync done in pid ${process.pid}: ${report.outcome}`);
       this.lastReport = report;
       this.lastError = undefined;
